@@ -1,0 +1,151 @@
+import { z } from "zod";
+import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
+
+/**
+ * The configuration schema. Every key is required here: `config/default.yaml` holds the
+ * defaults (and documents every key), a user file is deep-merged over it, and the result is
+ * validated strictly, so an unknown key is an error rather than a silently dead setting
+ * (MarketPrism failure 10).
+ */
+
+export const VENUE_KEYS = [
+  "binance_spot",
+  "binance_derivatives",
+  "okx_spot",
+  "okx_derivatives",
+  "deribit_derivatives",
+] as const;
+export type VenueKey = (typeof VENUE_KEYS)[number];
+
+const count = z.number().int().min(0);
+const positiveInt = z.number().int().min(1);
+const url = z.string().regex(/^(wss?|https?|nats|tls):\/\/\S+$/, "a URL such as wss://host:port/path");
+
+const venue = z.strictObject({
+  enabled: z.boolean(),
+  /** Venue-native instrument ids (BTCUSDT, BTC-USDT-SWAP, BTC for Deribit indices). */
+  symbols: z.array(z.string().min(1)),
+  /** Ingest workers for this venue; symbols are sharded across them. 0 disables. */
+  workers: count,
+  /** Data types to collect on this venue (those the venue does not offer are refused). */
+  data_types: z.array(z.enum(DATA_TYPES)),
+  ws_url: url,
+  rest_url: url,
+  /** REST poll bucket period for open interest and long/short ratios, e.g. "5m". */
+  poll_period: z.enum(["5m", "15m", "30m", "1h"]),
+});
+
+const batching = z.strictObject({
+  max_rows: positiveInt,
+  max_bytes: positiveInt,
+  linger_ms: positiveInt,
+});
+
+const perRecordType = <T extends z.ZodType>(schema: T) =>
+  z.strictObject(Object.fromEntries(RECORD_TYPES.map((t) => [t, schema])) as Record<(typeof RECORD_TYPES)[number], T>);
+
+export const configSchema = z.strictObject({
+  engine: z.strictObject({
+    /** all: ingest+publish+store; collect: ingest+publish; store: JetStream -> ClickHouse. */
+    role: z.enum(["all", "collect", "store"]),
+    data_dir: z.string().min(1),
+    shutdown_deadline_ms: positiveInt,
+    restart_initial_ms: positiveInt,
+    restart_max_ms: positiveInt,
+  }),
+  log: z.strictObject({
+    level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),
+  }),
+  http: z.strictObject({
+    enabled: z.boolean(),
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+  }),
+  ring: z.strictObject({
+    /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */
+    capacity_bytes: z
+      .number()
+      .int()
+      .min(65536)
+      .max(1 << 30)
+      .refine((n) => (n & (n - 1)) === 0, "a power of two"),
+    /** Records an ingest worker holds back when a ring is full before it drops and emits a gap. */
+    overflow_records: count,
+  }),
+  venues: z.strictObject(Object.fromEntries(VENUE_KEYS.map((k) => [k, venue])) as Record<VenueKey, typeof venue>),
+  /** Batch workers per record type; records are routed by hash(symbol) % N. */
+  batch_workers: perRecordType(count),
+  batching: perRecordType(batching),
+  orderbook: z.strictObject({
+    depth: z.number().int().min(1).max(5000),
+    /** 0 emits a snapshot on every update. */
+    snapshot_interval_ms: count,
+  }),
+  nats: z.strictObject({
+    enabled: z.boolean(),
+    /** Empty: start the embedded nats-server. */
+    url: z.union([z.literal(""), url]),
+    embedded: z.strictObject({
+      binary: z.string().min(1),
+      host: z.string().min(1),
+      port: z.number().int().min(0).max(65535),
+    }),
+    stream: z.strictObject({
+      name: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'"),
+      retention: z.enum(["limits", "interest", "workqueue"]),
+      storage: z.enum(["file", "memory"]),
+      max_age_s: count,
+      max_bytes: z.number().int().min(-1),
+      max_msgs: z.number().int().min(-1),
+      duplicate_window_s: positiveInt,
+      replicas: z.number().int().min(1).max(5),
+    }),
+    publish: z.strictObject({
+      /** frames: msgpack arrays of records per subject; json: one JSON record per message. */
+      mode: z.enum(["frames", "json"]),
+      max_in_flight: positiveInt,
+      frame_max_records: positiveInt,
+      frame_max_bytes: positiveInt,
+    }),
+    consumer: z.strictObject({
+      durable_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'"),
+      fetch_batch: positiveInt,
+      ack_wait_ms: positiveInt,
+      max_deliver: positiveInt,
+      dead_letter_subject: z.string().min(1),
+    }),
+  }),
+  clickhouse: z.strictObject({
+    enabled: z.boolean(),
+    /** Empty: embedded chDB under data_dir/clickhouse. */
+    url: z.union([z.literal(""), url]),
+    user: z.string(),
+    password: z.string(),
+    hot_database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an identifier"),
+    cold_database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an identifier"),
+    request_timeout_ms: positiveInt,
+  }),
+  tiering: z.strictObject({
+    enabled: z.boolean(),
+    window_s: positiveInt,
+    lag_s: count,
+    recheck_s: count,
+    interval_s: positiveInt,
+    /** same: INSERT ... SELECT on one instance; remote: remote() table function; stream: through the engine. */
+    mode: z.enum(["same", "remote", "stream"]),
+    cold_url: z.union([z.literal(""), url]),
+    cold_user: z.string(),
+    cold_password: z.string(),
+    drop_verified_partitions: z.boolean(),
+  }),
+  replay: z.strictObject({
+    /** Messages per second per venue; 0 replays as fast as possible. */
+    rate: count,
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65535),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type VenueConfig = Config["venues"][VenueKey];
+export type BatchingConfig = Config["batching"]["trade"];

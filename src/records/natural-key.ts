@@ -1,0 +1,30 @@
+import type { MarketRecord } from "./types.ts";
+
+/**
+ * A record's natural key (SPEC section 2): what deduplication uses everywhere, in NATS
+ * `Nats-Msg-Id`s and ClickHouse insert tokens. It never contains a local time, so a record
+ * re-fetched or re-delivered gets the same key (MarketPrism failure 7).
+ */
+export function naturalKey(r: MarketRecord): string {
+  const venue = `${r.exchange}|${r.market_type}|${r.symbol}`;
+  switch (r.data_type) {
+    case "trade":
+      return `trade|${venue}|${r.trade_id}`;
+    case "orderbook":
+      return `orderbook|${venue}|${r.last_update_id}`;
+    case "funding_rate":
+      return `funding_rate|${venue}|${r.funding_time}|${r.ts_ms}`;
+    case "open_interest":
+      return `open_interest|${venue}|${r.ts_ms}`;
+    case "liquidation":
+      return `liquidation|${venue}|${r.liquidation_time}|${r.side}|${r.price}|${r.quantity}`;
+    case "lsr_top_position":
+      return `lsr_top_position|${venue}|${r.period}|${r.ts_ms}`;
+    case "lsr_all_account":
+      return `lsr_all_account|${venue}|${r.period}|${r.ts_ms}`;
+    case "volatility_index":
+      return `volatility_index|${venue}|${r.ts_ms}`;
+    case "gap":
+      return `gap|${venue}|${r.data_type_affected}|${r.cause}|${r.start_ts_ms}|${r.end_ts_ms}`;
+  }
+}

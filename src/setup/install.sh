@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Spectra needs and is missing: npm dependencies (Bun comes from npm) and
+# Debian's nats-server. Idempotent and quiet when everything is already there; runs before
+# `npm start`, `npm test` and `npm run bench` (npm's pre-scripts).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+stamp=node_modules/.package-lock.json
+if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+  echo "spectra: installing npm dependencies (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+if ! command -v nats-server >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "spectra: installing Debian's nats-server (apt-get install -y nats-server)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >&2
+  else
+    echo "spectra: nats-server is missing; install it as root with: apt-get update && apt-get install -y nats-server" >&2
+    echo "spectra: (or set nats.url / NATS_URL to an external NATS server)" >&2
+  fi
+fi

@@ -1,0 +1,95 @@
+import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
+import type { VenueKey } from "../config/schema.ts";
+
+/**
+ * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
+ * The same Normalizer runs inside ingest workers and in `bun run normalize`, so what the CLI
+ * prints is exactly what the engine would publish.
+ */
+
+/** One received frame, in the fixture line format's terms (`recv_ts` converted to ms). */
+export interface RawFrame {
+  readonly source: "ws" | "http";
+  /** WS connection URL or REST request URL. Informational except for REST routing by path. */
+  readonly url: string;
+  readonly recv_ts_ms: number;
+  /** The message text exactly as received. */
+  readonly raw: string;
+}
+
+/** Instrument metadata for one venue-native instrument id. */
+export interface Instrument {
+  /** Venue-native id: BTCUSDT, BTC-USDT-SWAP, BTC-24SEP21-8000-P. */
+  readonly native: string;
+  readonly base: string;
+  readonly quote: string;
+  readonly market_type: MarketType;
+  /** Normalized BASE-QUOTE symbol. */
+  readonly symbol: string;
+}
+
+/** Instruments by venue-native id. */
+export type InstrumentMap = ReadonlyMap<string, Instrument>;
+
+/** Per-venue normalization counts (SPEC: bad input is counted, never thrown). */
+export interface NormalizerStats {
+  frames: number;
+  /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
+  ignored: number;
+  /** Frames whose shape or channel is not recognized. */
+  unrecognized: number;
+  /** Frames that were recognized but malformed (missing fields, wrong types). */
+  errors: number;
+  /** Records emitted per data type (gap included). */
+  records: Record<string, number>;
+  /** Unrecognized + errors per channel, e.g. `depth`, `aggTrade`, `books`, `unknown`. */
+  bad_by_channel: Record<string, number>;
+}
+
+/** Health of one local order book. */
+export interface BookHealth {
+  readonly symbol: string;
+  readonly native: string;
+  readonly state: "syncing" | "live" | "stale";
+  readonly resyncs: number;
+  readonly checksum_failures: number;
+  readonly sequence_gaps: number;
+  /** Exchange time of the last applied update, ms (0 before the first). */
+  readonly last_update_ts_ms: number;
+}
+
+export interface NormalizerOptions {
+  /** Venue-native instrument ids this normalizer is responsible for. */
+  readonly symbols: readonly string[];
+  readonly data_types: readonly DataType[];
+  /** Levels per side in orderbook records. */
+  readonly depth: number;
+  /** Milliseconds between orderbook records per symbol, by exchange time; 0 = every update. */
+  readonly snapshot_interval_ms: number;
+  readonly instruments: InstrumentMap;
+  /** Receives every normalized record, in order. */
+  readonly emit: (record: MarketRecord) => void;
+}
+
+export interface Normalizer {
+  /** Feeds one frame. Never throws on bad input: it is counted in `stats`. */
+  push(frame: RawFrame): void;
+  /**
+   * Native symbols whose books need a REST snapshot now (initial sync or resync). The
+   * connection layer fetches each and pushes the body back as an `http` frame.
+   */
+  takeSnapshotRequests(): string[];
+  /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
+  connectionLost(recv_ts_ms: number): void;
+  readonly stats: NormalizerStats;
+  bookHealth(): BookHealth[];
+}
+
+/** A venue: one folder under src/venues, one line in the registry. */
+export interface VenueDefinition {
+  readonly key: VenueKey;
+  readonly exchange: Exchange;
+  /** Data types this venue can collect. */
+  readonly data_types: readonly DataType[];
+  createNormalizer(options: NormalizerOptions): Normalizer;
+}
