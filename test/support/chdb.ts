@@ -1,8 +1,8 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createClient, type ClickHouseClient } from "@clickhouse/client";
-import { createChdbConnection } from "chdb/connection";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { createChdbClient } from "../../src/storage/client.ts";
 
 /**
  * One embedded ClickHouse (chDB) for the whole test process.
@@ -25,7 +25,7 @@ export function testChdbPath(): string {
 
 /** The shared client on `testChdbPath()`. Do not close it; it lives as long as the process. */
 export function testClickHouse(): ClickHouseClient {
-  client ??= createClient({ connection: createChdbConnection({ path: testChdbPath() }) });
+  client ??= createChdbClient(testChdbPath());
   return client;
 }
 
