@@ -1,0 +1,110 @@
+import {
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamManager,
+  type StreamConfig,
+  type StreamInfo,
+} from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { Config } from "../config/schema.ts";
+import { subjectFilterFor } from "../records/subjects.ts";
+import { RECORD_TYPES } from "../records/types.ts";
+
+/**
+ * The one stream definition (SPEC section 4, MarketPrism failure 10): stream `MARKET_DATA`
+ * binds `<type>.>` for the eight data types and `gap.>`. The engine creates it when missing
+ * and updates it in place otherwise; it never deletes or recreates a stream, so stored
+ * messages survive every start.
+ */
+
+export type StreamSettings = Config["nats"]["stream"];
+
+/** Every subject filter the stream binds, in RECORD_TYPES order. */
+export const STREAM_SUBJECTS: readonly string[] = RECORD_TYPES.map(subjectFilterFor);
+
+/** The existing stream differs in a setting the server cannot change in place. */
+export class StreamConfigError extends Error {
+  override readonly name = "StreamConfigError";
+}
+
+/** The settings Spectra owns; anything else on an existing stream is left as it is. */
+export type OwnedStreamConfig = Pick<
+  StreamConfig,
+  "name" | "subjects" | "retention" | "storage" | "max_age" | "max_bytes" | "max_msgs" | "duplicate_window" | "num_replicas"
+>;
+
+export function streamConfigFor(settings: StreamSettings): OwnedStreamConfig {
+  return {
+    name: settings.name,
+    subjects: [...STREAM_SUBJECTS],
+    retention: settings.retention,
+    storage: settings.storage,
+    max_age: nanos(settings.max_age_s * 1000),
+    max_bytes: settings.max_bytes,
+    max_msgs: settings.max_msgs,
+    duplicate_window: nanos(settings.duplicate_window_s * 1000),
+    num_replicas: settings.replicas,
+  };
+}
+
+export interface EnsureStreamResult {
+  readonly action: "created" | "updated" | "unchanged";
+  readonly info: StreamInfo;
+}
+
+/** Settings a JetStream server refuses to change on an existing stream. */
+const FIXED_SETTINGS = ["storage", "retention"] as const;
+
+function differs(existing: StreamConfig, wanted: OwnedStreamConfig): boolean {
+  const sorted = (s: readonly string[] | undefined): string => [...(s ?? [])].sort().join(",");
+  return (
+    sorted(existing.subjects) !== sorted(wanted.subjects) ||
+    existing.retention !== wanted.retention ||
+    existing.storage !== wanted.storage ||
+    existing.max_age !== wanted.max_age ||
+    existing.max_bytes !== wanted.max_bytes ||
+    existing.max_msgs !== wanted.max_msgs ||
+    existing.duplicate_window !== wanted.duplicate_window ||
+    existing.num_replicas !== wanted.num_replicas
+  );
+}
+
+async function existingStream(jsm: JetStreamManager, name: string): Promise<StreamInfo | null> {
+  try {
+    return await jsm.streams.info(name);
+  } catch (err) {
+    if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound) return null;
+    throw err;
+  }
+}
+
+/** Creates stream `settings.name` or updates it in place; never deletes stored messages. */
+export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings): Promise<EnsureStreamResult> {
+  const wanted = streamConfigFor(settings);
+  const existing = await existingStream(jsm, wanted.name);
+  if (existing === null) {
+    try {
+      return { action: "created", info: await jsm.streams.add(wanted) };
+    } catch (cause) {
+      throw new StreamConfigError(`cannot create stream ${wanted.name}: ${(cause as Error).message}`, { cause });
+    }
+  }
+  for (const key of FIXED_SETTINGS) {
+    if (existing.config[key] !== wanted[key]) {
+      throw new StreamConfigError(
+        `stream ${wanted.name} exists with ${key} '${existing.config[key]}' but nats.stream.${key} is '${wanted[key]}'; ` +
+          `JetStream cannot change ${key} in place and Spectra never deletes a stream holding data. ` +
+          `Set nats.stream.${key} to '${existing.config[key]}', or migrate the stream by hand (it holds ${existing.state.messages} messages).`,
+      );
+    }
+  }
+  if (!differs(existing.config, wanted)) return { action: "unchanged", info: existing };
+  try {
+    return { action: "updated", info: await jsm.streams.update(wanted.name, { ...existing.config, ...wanted }) };
+  } catch (cause) {
+    throw new StreamConfigError(
+      `cannot update stream ${wanted.name} in place (it holds ${existing.state.messages} messages and is left unchanged): ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+}
