@@ -1,0 +1,116 @@
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, mergeConfig } from "../config/load.ts";
+import { createLogger } from "../log/logger.ts";
+import { Engine } from "../supervisor/supervisor.ts";
+import { startReplay, type Replay } from "../replay/replay-mode.ts";
+
+/**
+ * `bun run start [--config FILE] [--data-dir DIR] [--replay [DIR]] [--record DIR]`
+ *
+ * Exit codes: 0 after a graceful stop, 2 for a configuration or start-up error (nothing is
+ * left running), 1 when a second signal cut the shutdown short.
+ */
+
+const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--replay [DIR]] [--record DIR]";
+
+function usageError(message: string): never {
+  process.stderr.write(`spectra: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function parse(argv: string[]) {
+  // `--replay` takes an optional directory: accept it bare or followed by a non-flag value.
+  const args = [...argv];
+  let replay: string | null = null;
+  const at = args.indexOf("--replay");
+  if (at >= 0) {
+    const next = args[at + 1];
+    replay = next !== undefined && !next.startsWith("--") ? next : "";
+    args.splice(at, next !== undefined && !next.startsWith("--") ? 2 : 1);
+  }
+  try {
+    const { values } = parseArgs({
+      args,
+      options: {
+        config: { type: "string" },
+        "data-dir": { type: "string" },
+        record: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { ...values, replay };
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  if (args.help === true) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const cliOverrides = args["data-dir"] === undefined ? {} : { engine: { data_dir: args["data-dir"] } };
+  let config;
+  try {
+    config = loadConfig({ ...(args.config === undefined ? {} : { file: args.config }), overrides: cliOverrides });
+  } catch (error) {
+    if (error instanceof ConfigError) usageError(error.message);
+    throw error;
+  }
+  const log = createLogger(config.log.level, { component: "supervisor" });
+
+  let replay: Replay | null = null;
+  if (args.replay !== null) {
+    try {
+      replay = await startReplay(config, args.replay === "" ? null : args.replay, log);
+    } catch (error) {
+      usageError((error as Error).message);
+    }
+    config = loadConfig({
+      ...(args.config === undefined ? {} : { file: args.config }),
+      overrides: mergeConfig(cliOverrides, replay.overrides),
+    });
+  }
+
+  const engine = new Engine(config, { log, record_dir: args.record ?? null });
+  try {
+    await engine.start();
+  } catch (error) {
+    await replay?.stop();
+    log.fatal({ err: error }, (error as Error).message);
+    process.stderr.write(`spectra: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+
+  let signals = 0;
+  const onSignal = (signal: string) => {
+    signals += 1;
+    if (signals > 1) {
+      log.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    log.info({ signal }, "stopping: intake first, then drain rings, flush publishes and storage");
+    const deadline = setTimeout(() => {
+      log.error({ deadline_ms: config.engine.shutdown_deadline_ms }, "shutdown deadline passed; exiting");
+      process.exit(1);
+    }, config.engine.shutdown_deadline_ms + 5000);
+    engine
+      .stop()
+      .then(() => replay?.stop())
+      .then(() => {
+        clearTimeout(deadline);
+        process.exit(0);
+      })
+      .catch((error: unknown) => {
+        log.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+}
+
+await main();

@@ -1,0 +1,115 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import type { StatsSnapshot } from "./stats-types.ts";
+
+/**
+ * `GET /metrics`: the /stats snapshot as Prometheus text (prom-client renders HELP/TYPE and
+ * escaping). Metric objects are built once; a scrape only sets values. Each metric name has
+ * one fixed set of label names.
+ */
+export class MetricsExporter {
+  private readonly registry = new Registry();
+  private readonly counters: Counter[] = [];
+  private readonly gauges: Gauge[] = [];
+
+  private counter<L extends string>(name: string, help: string, labelNames: readonly L[]): Counter<L> {
+    const c = new Counter<L>({ name, help, labelNames, registers: [this.registry] });
+    this.counters.push(c as unknown as Counter);
+    return c;
+  }
+
+  private gauge<L extends string>(name: string, help: string, labelNames: readonly L[]): Gauge<L> {
+    const g = new Gauge<L>({ name, help, labelNames, registers: [this.registry] });
+    this.gauges.push(g as unknown as Gauge);
+    return g;
+  }
+
+  private readonly uptime = this.gauge("spectra_uptime_seconds", "Seconds since the engine started.", []);
+  private readonly venueMessages = this.counter("spectra_venue_messages_total", "Frames received per venue.", ["venue"]);
+  private readonly venueReconnects = this.counter("spectra_venue_reconnects_total", "Reconnects per venue.", ["venue"]);
+  private readonly venueUnrecognized = this.counter("spectra_venue_unrecognized_total", "Frames not recognized per venue.", ["venue"]);
+  private readonly venueErrors = this.counter("spectra_venue_errors_total", "Malformed frames per venue.", ["venue"]);
+  private readonly venueResyncs = this.counter("spectra_venue_resyncs_total", "Order-book resyncs per venue.", ["venue"]);
+  private readonly venueConnected = this.gauge("spectra_venue_connected", "1 while the venue has an open connection.", ["venue"]);
+  private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
+  private readonly typeTotals = {
+    ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
+    published: this.counter("spectra_records_published_total", "Records acknowledged by JetStream.", ["data_type"]),
+    stored: this.counter("spectra_records_stored_total", "Records committed to ClickHouse.", ["data_type"]),
+    dropped: this.counter("spectra_records_dropped_total", "Records dropped on full rings.", ["data_type"]),
+    dead_lettered: this.counter("spectra_records_dead_lettered_total", "Records or messages sent to the dead-letter subject.", ["data_type"]),
+    publish_errors: this.counter("spectra_publish_errors_total", "Failed JetStream publishes.", ["data_type"]),
+    insert_errors: this.counter("spectra_insert_errors_total", "Failed ClickHouse inserts.", ["data_type"]),
+  } as const;
+  private readonly pending = this.gauge("spectra_consumer_pending_messages", "Messages waiting in the durable consumer.", ["data_type"]);
+  private readonly insertSeconds = this.gauge("spectra_last_insert_seconds", "Duration of the last ClickHouse insert.", ["data_type"]);
+  private readonly insertRows = this.gauge("spectra_last_insert_rows", "Rows of the last ClickHouse insert.", ["data_type"]);
+  private readonly workerUp = this.gauge("spectra_worker_running", "1 while the worker runs.", ["worker", "kind"]);
+  private readonly workerRestarts = this.counter("spectra_worker_restarts_total", "Worker restarts.", ["worker", "kind"]);
+  private readonly ringDepth = this.gauge("spectra_ring_depth_bytes", "Bytes waiting in a ring.", ["worker", "peer"]);
+  private readonly ringCapacity = this.gauge("spectra_ring_capacity_bytes", "Ring capacity.", ["worker", "peer"]);
+  private readonly ringHigh = this.gauge("spectra_ring_high_water_bytes", "Highest ring depth seen.", ["worker", "peer"]);
+  private readonly bookResyncs = this.counter("spectra_book_resyncs_total", "Order-book resyncs per symbol.", ["venue", "symbol"]);
+  private readonly bookChecksum = this.counter("spectra_book_checksum_failures_total", "Order-book checksum failures per symbol.", ["venue", "symbol"]);
+  private readonly bookGaps = this.counter("spectra_book_sequence_gaps_total", "Order-book sequence gaps per symbol.", ["venue", "symbol"]);
+  private readonly bookLive = this.gauge("spectra_book_live", "1 while the book is in sync.", ["venue", "symbol"]);
+  private readonly componentUp = this.gauge("spectra_component_up", "1 while the component is up (NATS, ClickHouse).", ["component"]);
+  private readonly componentLatency = this.gauge("spectra_component_latency_seconds", "Last round trip to the component.", ["component"]);
+  private readonly tierWatermark = this.gauge("spectra_tiering_watermark_seconds", "Hot->cold watermark (unix seconds).", ["table"]);
+  private readonly tierLag = this.gauge("spectra_tiering_lag_seconds", "How far cold lags behind hot.", ["table"]);
+  private readonly tierVerified = this.counter("spectra_tiering_windows_verified_total", "Windows verified in cold.", ["table"]);
+  private readonly tierFailed = this.counter("spectra_tiering_windows_failed_total", "Windows that failed verification.", ["table"]);
+
+  async render(s: StatsSnapshot): Promise<string> {
+    for (const c of this.counters) c.reset();
+    for (const g of this.gauges) g.reset();
+    this.uptime.set(s.uptime_s);
+    for (const [venue, v] of Object.entries(s.venues)) {
+      this.venueMessages.inc({ venue }, v.messages_in);
+      this.venueReconnects.inc({ venue }, v.reconnects);
+      this.venueUnrecognized.inc({ venue }, v.unrecognized);
+      this.venueErrors.inc({ venue }, v.errors);
+      this.venueResyncs.inc({ venue }, v.resyncs);
+      this.venueConnected.set({ venue }, v.state === "connected" ? 1 : 0);
+      this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);
+    }
+    for (const [data_type, t] of Object.entries(s.data_types)) {
+      for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);
+      this.pending.set({ data_type }, t.consumer_pending);
+      this.insertSeconds.set({ data_type }, t.last_insert_ms / 1000);
+      this.insertRows.set({ data_type }, t.last_insert_rows);
+    }
+    for (const w of s.workers) {
+      this.workerUp.set({ worker: w.id, kind: w.kind }, w.state === "running" ? 1 : 0);
+      this.workerRestarts.inc({ worker: w.id, kind: w.kind }, w.restarts);
+      for (const r of w.rings) {
+        this.ringDepth.set({ worker: w.id, peer: r.peer }, r.depth_bytes);
+        this.ringCapacity.set({ worker: w.id, peer: r.peer }, r.capacity_bytes);
+        this.ringHigh.set({ worker: w.id, peer: r.peer }, r.high_water_bytes);
+      }
+    }
+    for (const [venue, books] of Object.entries(s.books)) {
+      for (const b of books) {
+        const labels = { venue, symbol: b.symbol };
+        this.bookResyncs.inc(labels, b.resyncs);
+        this.bookChecksum.inc(labels, b.checksum_failures);
+        this.bookGaps.inc(labels, b.sequence_gaps);
+        this.bookLive.set(labels, b.state === "live" ? 1 : 0);
+      }
+    }
+    for (const [component, c] of [["nats", s.nats], ["clickhouse", s.clickhouse]] as const) {
+      this.componentUp.set({ component }, c.state === "up" ? 1 : 0);
+      if (c.latency_ms !== null) this.componentLatency.set({ component }, c.latency_ms / 1000);
+    }
+    for (const [table, t] of Object.entries(s.tiering)) {
+      if (t.watermark_ms !== null) this.tierWatermark.set({ table }, t.watermark_ms / 1000);
+      if (t.lag_ms !== null) this.tierLag.set({ table }, t.lag_ms / 1000);
+      this.tierVerified.inc({ table }, t.windows_verified);
+      this.tierFailed.inc({ table }, t.windows_failed);
+    }
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

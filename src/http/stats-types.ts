@@ -1,0 +1,82 @@
+import type { BookHealth } from "../venues/types.ts";
+
+/** The JSON body of `GET /stats`. */
+export interface StatsSnapshot {
+  readonly uptime_s: number;
+  readonly role: string;
+  readonly venues: Record<string, VenueStats>;
+  readonly data_types: Record<string, TypeStats>;
+  readonly workers: readonly WorkerStats[];
+  readonly books: Record<string, readonly BookHealth[]>;
+  readonly nats: ComponentStats;
+  readonly clickhouse: ComponentStats;
+  readonly tiering: Record<string, TieringTableStats>;
+}
+
+export interface VenueStats {
+  readonly enabled: boolean;
+  readonly state: "connected" | "disconnected" | "disabled";
+  readonly messages_in: number;
+  readonly messages_per_s: number;
+  readonly reconnects: number;
+  /** Milliseconds since the last frame, null before the first. */
+  readonly last_message_age_ms: number | null;
+  readonly unrecognized: number;
+  readonly errors: number;
+  readonly resyncs: number;
+}
+
+export interface TypeStats {
+  readonly ingested: number;
+  readonly published: number;
+  readonly stored: number;
+  readonly dropped: number;
+  readonly dead_lettered: number;
+  readonly publish_errors: number;
+  readonly insert_errors: number;
+  readonly ingested_per_s: number;
+  readonly published_per_s: number;
+  readonly stored_per_s: number;
+  readonly consumer_pending: number;
+  readonly last_insert_ms: number;
+  readonly last_insert_rows: number;
+}
+
+export interface RingStats {
+  readonly peer: string;
+  readonly depth_bytes: number;
+  readonly capacity_bytes: number;
+  readonly high_water_bytes: number;
+}
+
+export interface WorkerStats {
+  readonly id: string;
+  readonly kind: "ingest" | "batch";
+  readonly state: "starting" | "running" | "restarting" | "stopping" | "stopped" | "failed";
+  readonly restarts: number;
+  readonly last_error: string | null;
+  /** Rings this worker writes (ingest) or reads (batch). */
+  readonly rings: readonly RingStats[];
+}
+
+export interface ComponentStats {
+  readonly state: "up" | "down" | "disabled";
+  readonly mode: string;
+  readonly url: string;
+  /** Last measured round trip (NATS) or ping (ClickHouse), ms; null if never measured. */
+  readonly latency_ms: number | null;
+  readonly last_error: string | null;
+}
+
+export interface TieringTableStats {
+  readonly watermark_ms: number | null;
+  readonly lag_ms: number | null;
+  readonly windows_verified: number;
+  readonly windows_failed: number;
+  readonly last_error: string | null;
+}
+
+export interface HealthReport {
+  readonly ok: boolean;
+  readonly components: Record<string, { readonly state: string; readonly detail?: string }>;
+}

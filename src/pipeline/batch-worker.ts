@@ -1,0 +1,151 @@
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstream } from "@nats-io/jetstream";
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { Logger } from "../log/logger.ts";
+import type { MarketRecord } from "../records/types.ts";
+import { naturalKey } from "../records/natural-key.ts";
+import { Counters } from "../stats/counters.ts";
+import { counterNames, typeCounter } from "../stats/layout.ts";
+import type { BatchInit } from "../supervisor/messages.ts";
+import { JetStreamPublisher } from "../bus/publisher.ts";
+import { StoreConsumer } from "../bus/consumer.ts";
+import { createClickHouse } from "../storage/client.ts";
+import { ClickHouseSink } from "../storage/clickhouse-sink.ts";
+import { RingReader } from "./ring-reader.ts";
+
+/** Records gathered from the rings per publish round. */
+const PUBLISH_ROUND_RECORDS = 8192;
+/** Milliseconds a batch worker waits on empty rings before checking for stop. */
+const IDLE_WAIT_MS = 20;
+/** Direct (no NATS) storage flushes early once a ring is this full, since it holds the batch. */
+const DIRECT_FLUSH_FILL = 0.5;
+
+/**
+ * A batch worker for one record type. Depending on role and config it runs:
+ *   publish: rings -> frames -> JetStream (async, bounded window), ring freed after the acks;
+ *   store:   JetStream durable consumer -> columnar batch -> ClickHouse -> ack;
+ *   direct:  (nats.enabled: false) rings -> columnar batch -> ClickHouse, ring freed after commit.
+ */
+export class BatchWorker {
+  private readonly counters: Counters;
+  private readonly reader: RingReader;
+  private nc: NatsConnection | null = null;
+  private publisher: JetStreamPublisher | null = null;
+  private consumer: StoreConsumer | null = null;
+  private clickhouse: ClickHouseClient | null = null;
+  private sink: ClickHouseSink | null = null;
+  private stopping = false;
+  private loop: Promise<void> | null = null;
+
+  constructor(
+    private readonly init: BatchInit,
+    private readonly log: Logger,
+  ) {
+    this.counters = new Counters(counterNames(), init.counters);
+    this.reader = new RingReader(init.rings);
+  }
+
+  async start(): Promise<void> {
+    const cfg = this.init.config;
+    if (this.init.store) {
+      this.clickhouse = createClickHouse(cfg.clickhouse, cfg.engine.data_dir);
+      this.sink = new ClickHouseSink(this.clickhouse, cfg.clickhouse.hot_database);
+    }
+    if (this.init.nats_url !== null) {
+      this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const js = jetstream(this.nc);
+      if (this.init.publish) {
+        this.publisher = new JetStreamPublisher({ js, type: this.init.type, settings: cfg.nats.publish, counters: this.counters });
+      }
+      if (this.sink !== null) {
+        this.consumer = new StoreConsumer({
+          nc: this.nc,
+          type: this.init.type,
+          nats: cfg.nats,
+          batching: cfg.batching[this.init.type],
+          sink: this.sink,
+          counters: this.counters,
+          log: this.log,
+        });
+        await this.consumer.start();
+      }
+    }
+    if (this.publisher !== null) this.loop = this.publishLoop(this.publisher);
+    else if (this.nc === null && this.sink !== null) this.loop = this.directLoop(this.sink);
+  }
+
+  private async publishLoop(publisher: JetStreamPublisher): Promise<void> {
+    for (;;) {
+      const records = this.reader.gather(PUBLISH_ROUND_RECORDS);
+      if (records.length === 0) {
+        if (this.stopping && this.reader.finished) return;
+        await this.reader.waitForData(IDLE_WAIT_MS);
+        continue;
+      }
+      await publisher.publish(records);
+      await publisher.flush();
+      this.reader.commit();
+    }
+  }
+
+  private async directLoop(sink: ClickHouseSink): Promise<void> {
+    const batching = this.init.config.batching[this.init.type];
+    const insertedSlot = this.counters.slot(typeCounter(this.init.type, "stored"));
+    const errorSlot = this.counters.slot(typeCounter(this.init.type, "insert_errors"));
+    const latencySlot = this.counters.slot(typeCounter(this.init.type, "last_insert_ms"));
+    const rowsSlot = this.counters.slot(typeCounter(this.init.type, "last_insert_rows"));
+    let batch: MarketRecord[] = [];
+    let first_ms = 0;
+    for (;;) {
+      const more = this.reader.gather(batching.max_rows - batch.length);
+      if (more.length > 0) {
+        if (batch.length === 0) first_ms = performance.now();
+        for (const r of more) batch.push(r);
+      }
+      const due =
+        batch.length >= batching.max_rows ||
+        (batch.length > 0 && (performance.now() - first_ms >= batching.linger_ms || this.reader.fill() >= DIRECT_FLUSH_FILL || this.stopping));
+      if (due) {
+        const token = dedupToken(batch);
+        try {
+          const result = await sink.insert(this.init.type, batch, token);
+          this.counters.add(insertedSlot, result.rows);
+          this.counters.set(latencySlot, Math.round(result.latency_ms));
+          this.counters.set(rowsSlot, result.rows);
+          this.reader.commit();
+          batch = [];
+        } catch (error) {
+          // Nothing is freed from the rings: the same batch is retried after a pause.
+          this.counters.add(errorSlot, 1);
+          this.log.error({ err: error, rows: batch.length }, "ClickHouse insert failed; retrying");
+          await Bun.sleep(1000);
+        }
+        continue;
+      }
+      if (more.length === 0) {
+        if (this.stopping && this.reader.finished && batch.length === 0) return;
+        await this.reader.waitForData(IDLE_WAIT_MS);
+      }
+    }
+  }
+
+  /** Drains the rings (ingest has closed them), flushes publishes and storage, closes clients. */
+  async stop(deadline_ms: number): Promise<void> {
+    this.stopping = true;
+    const until = Date.now() + deadline_ms;
+    await this.loop;
+    if (this.consumer !== null) await this.consumer.drain(Math.max(0, until - Date.now()));
+    this.publisher?.close();
+    await this.nc?.drain();
+    await this.clickhouse?.close();
+  }
+}
+
+/** A batch's insert token from its records' natural keys: a re-inserted batch is stored once. */
+export function dedupToken(records: readonly MarketRecord[]): string {
+  const first = records[0];
+  const last = records[records.length - 1];
+  if (first === undefined || last === undefined) throw new Error("empty batch");
+  return `${Bun.hash.wyhash(`${naturalKey(first)}\n${naturalKey(last)}`).toString(16)}-${records.length}`;
+}

@@ -1,0 +1,78 @@
+import type { MessagePort } from "node:worker_threads";
+import { RecordCodec } from "../codec/record-codec.ts";
+import type { Logger } from "../log/logger.ts";
+import type { MarketRecord } from "../records/types.ts";
+import { Counters } from "../stats/counters.ts";
+import { counterNames } from "../stats/layout.ts";
+import type { FromWorker, IngestInit } from "../supervisor/messages.ts";
+import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
+import { RingRouter } from "./ring-router.ts";
+import { SyntheticSource } from "./synthetic-source.ts";
+
+/**
+ * An ingest worker: venue connections (or the synthetic source) -> normalizer -> msgpack ->
+ * rings. Records are appended as they come and published once per event-loop turn, so a
+ * burst of frames costs one index store per ring.
+ */
+export class IngestWorker {
+  private readonly counters: Counters;
+  private readonly router: RingRouter;
+  private readonly codec = new RecordCodec();
+  private flushScheduled = false;
+  private synthetic: SyntheticSource | null = null;
+  private venue: VenueIngest | null = null;
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+
+  constructor(
+    private readonly init: IngestInit,
+    private readonly port: MessagePort,
+    private readonly log: Logger,
+  ) {
+    this.counters = new Counters(counterNames(), init.counters);
+    this.router = new RingRouter(init.rings, this.counters, init.config.ring.overflow_records, (r) => this.codec.encodeRecord(r));
+  }
+
+  private readonly emit = (record: MarketRecord): void => {
+    this.router.emit(record);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(this.flush);
+    }
+  };
+
+  private readonly flush = (): number => {
+    this.flushScheduled = false;
+    this.router.flush();
+    return this.router.backlog;
+  };
+
+  async start(): Promise<void> {
+    // Overflow waits for room even when no new frame arrives to trigger a flush.
+    this.timers.push(setInterval(() => this.router.backlog > 0 && this.flush(), 5));
+    if (this.init.synthetic !== null) {
+      const first = this.init.index * this.init.synthetic.records;
+      this.synthetic = new SyntheticSource(this.init.synthetic, first, this.emit, this.flush);
+      this.synthetic.start();
+      return;
+    }
+    this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log);
+    this.timers.push(
+      setInterval(() => {
+        const books = this.venue?.bookHealth() ?? [];
+        if (books.length > 0) this.port.postMessage({ type: "book_health", books } satisfies FromWorker);
+      }, 1000),
+    );
+  }
+
+  /** Stops intake, moves every held record into the rings (until `deadline_ms`), ends the rings. */
+  async stop(deadline_ms: number): Promise<void> {
+    this.synthetic?.stop();
+    await this.venue?.stop();
+    for (const t of this.timers) clearInterval(t);
+    const until = performance.now() + deadline_ms;
+    while (this.flush() > 0 && performance.now() < until) await Bun.sleep(2);
+    const lost = this.router.backlog;
+    if (lost > 0) this.log.error({ records: lost }, "shutdown deadline passed with records still outside the rings");
+    this.router.close();
+  }
+}

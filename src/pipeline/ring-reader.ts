@@ -1,0 +1,61 @@
+import { RecordCodec } from "../codec/record-codec.ts";
+import type { MarketRecord } from "../records/types.ts";
+import { SpscRing } from "../ring/spsc-ring.ts";
+import type { RingLink } from "../supervisor/messages.ts";
+
+/**
+ * The batch side of the rings: gathers records from every ring feeding one batch worker
+ * without consuming them; `commit()` frees them only once they are durably handed on
+ * (JetStream acked or ClickHouse committed). A worker that dies in between is restarted,
+ * re-attaches, and reads the same records again (at-least-once; natural-key dedup downstream
+ * makes it exactly-once in storage).
+ */
+export class RingReader {
+  readonly rings: readonly SpscRing[];
+  private readonly codec = new RecordCodec();
+  private out: MarketRecord[] = [];
+  private readonly visit = (data: Uint8Array, start: number, end: number): void => {
+    this.out.push(this.codec.decodeRecordAt(data, start, end));
+  };
+
+  constructor(links: readonly RingLink[]) {
+    this.rings = links.map((l) => SpscRing.attach(l.buffer));
+  }
+
+  /** Up to `max` records past what is already pending, from all rings in turn (not consumed). */
+  gather(max: number): MarketRecord[] {
+    this.out = [];
+    for (const ring of this.rings) {
+      const room = max - this.out.length;
+      if (room <= 0) break;
+      ring.peek(this.visit, room);
+    }
+    return this.out;
+  }
+
+  /** Frees everything gathered so far. */
+  commit(): void {
+    for (const ring of this.rings) ring.commit();
+  }
+
+  /** Bytes gathered-or-waiting in the fullest ring, as a fraction of its capacity. */
+  fill(): number {
+    let max = 0;
+    for (const ring of this.rings) max = Math.max(max, ring.depth_bytes / ring.capacity);
+    return max;
+  }
+
+  /** Every producer ended its ring and nothing is left unread. */
+  get finished(): boolean {
+    return this.rings.every((r) => r.finished);
+  }
+
+  /** Resolves when any ring has data or ends, or after `timeout_ms`. */
+  async waitForData(timeout_ms: number): Promise<void> {
+    if (this.rings.length === 0) {
+      await Bun.sleep(timeout_ms);
+      return;
+    }
+    await Promise.race(this.rings.map((r) => r.waitForData(timeout_ms)));
+  }
+}

@@ -1,0 +1,63 @@
+import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+
+/**
+ * The names of every shared counter. Built from constants only, so the supervisor and every
+ * worker compute the same slot indices. Per-venue and per-type names are listed for all
+ * venues and types (disabled ones stay at zero) to keep /metrics label sets stable.
+ */
+
+export const VENUE_COUNTERS = [
+  /** Frames received (WS messages and REST bodies). */
+  "messages_in",
+  "reconnects",
+  /** Wall time of the last frame, ms. */
+  "last_message_ms",
+  /** 1 while at least one connection of the venue is open. */
+  "connected",
+  /** Frames not recognized (unknown shape or channel). */
+  "unrecognized",
+  /** Recognized frames that were malformed. */
+  "errors",
+  /** Book resyncs and sequence/checksum gaps. */
+  "resyncs",
+] as const;
+
+export const TYPE_COUNTERS = [
+  /** Records written to rings by ingest workers. */
+  "ingested",
+  /** Records acknowledged by JetStream. */
+  "published",
+  /** Records committed to ClickHouse. */
+  "stored",
+  /** Records dropped because a ring stayed full (each drop also emits a gap). */
+  "dropped",
+  /** Records or messages sent to the dead-letter subject. */
+  "dead_lettered",
+  "publish_errors",
+  "insert_errors",
+  /** Duration of the last ClickHouse insert, ms. */
+  "last_insert_ms",
+  /** Rows of the last ClickHouse insert. */
+  "last_insert_rows",
+  /** Messages waiting in the durable consumer (JetStream num_pending). */
+  "consumer_pending",
+] as const;
+
+export type VenueCounter = (typeof VENUE_COUNTERS)[number];
+export type TypeCounter = (typeof TYPE_COUNTERS)[number];
+
+export function venueCounter(venue: VenueKey, name: VenueCounter): string {
+  return `venue.${venue}.${name}`;
+}
+
+export function typeCounter(type: RecordType, name: TypeCounter): string {
+  return `type.${type}.${name}`;
+}
+
+export function counterNames(): string[] {
+  const names: string[] = [];
+  for (const venue of VENUE_KEYS) for (const name of VENUE_COUNTERS) names.push(venueCounter(venue, name));
+  for (const type of RECORD_TYPES) for (const name of TYPE_COUNTERS) names.push(typeCounter(type, name));
+  return names;
+}

@@ -1,0 +1,143 @@
+import { Worker } from "node:worker_threads";
+import type { Logger } from "../log/logger.ts";
+import { Backoff } from "../venues/connection/backoff.ts";
+import type { WorkerStats } from "../http/stats-types.ts";
+import { isFromWorker, type FromWorker, type ToWorker, type WorkerInit } from "./messages.ts";
+
+/**
+ * One dedicated worker thread, restarted with capped exponential backoff when it throws or
+ * exits on its own. Its rings live in SharedArrayBuffers inside `init`, so a restarted worker
+ * attaches to the same rings and resumes where they stand.
+ */
+export class ManagedWorker {
+  state: WorkerStats["state"] = "starting";
+  restarts = 0;
+  lastError: string | null = null;
+  private worker: Worker | null = null;
+  private stopping = false;
+  private restartTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly backoff: Backoff;
+  private stoppedResolve: (() => void) | null = null;
+  private readyResolve: (() => void) | null = null;
+  /** Healthy this long after `ready`, the backoff resets. */
+  private static readonly HEALTHY_AFTER_MS = 30_000;
+  private healthyTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    readonly init: WorkerInit,
+    private readonly entry: URL,
+    private readonly log: Logger,
+    private readonly onMessage: (worker: ManagedWorker, message: FromWorker) => void,
+    restart: { initial_ms: number; max_ms: number },
+  ) {
+    this.backoff = new Backoff({ initial_ms: restart.initial_ms, max_ms: restart.max_ms, random: () => 1 });
+  }
+
+  get id(): string {
+    return this.init.id;
+  }
+
+  /** Starts the thread; resolves when it reports `ready`. */
+  start(): Promise<void> {
+    const ready = new Promise<void>((resolve) => {
+      this.readyResolve = resolve;
+    });
+    this.spawn();
+    return ready;
+  }
+
+  private spawn(): void {
+    this.state = this.restarts === 0 ? "starting" : "restarting";
+    const worker = new Worker(this.entry, { workerData: this.init });
+    this.worker = worker;
+    worker.on("message", (message: unknown) => {
+      if (!isFromWorker(message)) {
+        this.log.warn({ worker: this.id, message }, "unrecognized message from worker");
+        return;
+      }
+      this.handle(message);
+    });
+    worker.on("error", (error: Error) => {
+      this.lastError = error.message;
+      this.log.error({ worker: this.id, err: error }, "worker threw");
+    });
+    worker.on("exit", (code: number) => this.exited(worker, code));
+  }
+
+  private handle(message: FromWorker): void {
+    switch (message.type) {
+      case "ready":
+        this.state = this.stopping ? "stopping" : "running";
+        this.readyResolve?.();
+        this.readyResolve = null;
+        this.healthyTimer = setTimeout(() => this.backoff.reset(), ManagedWorker.HEALTHY_AFTER_MS);
+        break;
+      case "stopped":
+        this.state = "stopped";
+        break;
+      case "fatal":
+        this.lastError = message.message;
+        this.log.error({ worker: this.id, error: message.message, stack: message.stack }, "worker failed");
+        break;
+      case "book_health":
+        break;
+    }
+    this.onMessage(this, message);
+  }
+
+  private exited(worker: Worker, code: number): void {
+    if (worker !== this.worker) return;
+    this.worker = null;
+    if (this.healthyTimer !== null) clearTimeout(this.healthyTimer);
+    if (this.stopping) {
+      this.state = "stopped";
+      this.stoppedResolve?.();
+      return;
+    }
+    this.lastError ??= `exited with code ${code}`;
+    const delay = this.backoff.next();
+    this.state = "restarting";
+    this.log.warn({ worker: this.id, code, delay_ms: delay, restarts: this.restarts + 1 }, "worker exited; restarting");
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.stopping) return;
+      this.restarts += 1;
+      this.spawn();
+    }, delay);
+  }
+
+  post(message: ToWorker): void {
+    this.worker?.postMessage(message);
+  }
+
+  /** Kills the thread without a graceful stop (tests and crash drills); it is restarted. */
+  async kill(): Promise<void> {
+    const worker = this.worker;
+    if (worker === null) return;
+    this.lastError = "killed";
+    await worker.terminate();
+  }
+
+  /** Asks the worker to stop gracefully; terminates it after `deadline_ms`. */
+  async stop(deadline_ms: number): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer !== null) clearTimeout(this.restartTimer);
+    if (this.healthyTimer !== null) clearTimeout(this.healthyTimer);
+    const worker = this.worker;
+    if (worker === null) {
+      this.state = "stopped";
+      return;
+    }
+    this.state = "stopping";
+    const stopped = new Promise<void>((resolve) => {
+      this.stoppedResolve = resolve;
+    });
+    worker.postMessage({ type: "stop" } satisfies ToWorker);
+    const timer = setTimeout(() => {
+      this.log.warn({ worker: this.id, deadline_ms }, "worker did not stop in time; terminating");
+      void worker.terminate();
+    }, deadline_ms);
+    await stopped;
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,79 @@
+import type { Config, VenueKey } from "../config/schema.ts";
+import type { RecordType } from "../records/types.ts";
+import type { BookHealth } from "../venues/types.ts";
+
+/**
+ * Every message that crosses threads, in one place. Worker entry files (workers/*.worker.ts)
+ * receive a `WorkerInit` as `workerData`, then exchange `ToWorker` / `FromWorker` messages.
+ */
+
+/** One ring from an ingest worker to a batch worker; the supervisor owns its SharedArrayBuffer. */
+export interface RingLink {
+  readonly type: RecordType;
+  /** Index of the batch worker of `type` that consumes this ring. */
+  readonly batch_index: number;
+  readonly buffer: SharedArrayBuffer;
+}
+
+interface InitCommon {
+  /** Stable worker id, e.g. `ingest:binance_spot:0`, `batch:trade:1`. */
+  readonly id: string;
+  readonly index: number;
+  readonly config: Config;
+  /** Shared counters (layout from src/stats/layout.ts). */
+  readonly counters: SharedArrayBuffer;
+}
+
+export interface IngestInit extends InitCommon {
+  readonly kind: "ingest";
+  readonly venue: VenueKey;
+  /** Venue-native symbols of this worker's shard. */
+  readonly symbols: readonly string[];
+  /** Outgoing rings, one per batch worker of every type this venue produces (gap included). */
+  readonly rings: readonly RingLink[];
+  /** Directory to record raw frames into (--record), or null. */
+  readonly record_dir: string | null;
+  /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
+  readonly synthetic: SyntheticSpec | null;
+}
+
+export interface SyntheticSpec {
+  readonly records: number;
+  /** Records per second; 0 = as fast as the rings take them. */
+  readonly rate: number;
+}
+
+export interface BatchInit extends InitCommon {
+  readonly kind: "batch";
+  readonly type: RecordType;
+  /** Incoming rings, one per ingest worker that produces `type`. */
+  readonly rings: readonly RingLink[];
+  /** Resolved NATS URL (embedded or external), or null when publishing is off for this role. */
+  readonly nats_url: string | null;
+  /** Whether this worker runs the JetStream -> ClickHouse consumer (or ring -> ClickHouse). */
+  readonly store: boolean;
+  /** Whether this worker publishes its rings to JetStream. */
+  readonly publish: boolean;
+}
+
+export type WorkerInit = IngestInit | BatchInit;
+
+export type ToWorker =
+  /** Stop intake (ingest) or drain inputs (batch), flush, reply `stopped`, exit. */
+  { readonly type: "stop" };
+
+export type FromWorker =
+  | { readonly type: "ready" }
+  | { readonly type: "stopped" }
+  | { readonly type: "book_health"; readonly books: readonly BookHealth[] }
+  | { readonly type: "fatal"; readonly message: string; readonly stack: string | null };
+
+export function isToWorker(value: unknown): value is ToWorker {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "stop";
+}
+
+export function isFromWorker(value: unknown): value is FromWorker {
+  if (typeof value !== "object" || value === null) return false;
+  const type = (value as { type?: unknown }).type;
+  return type === "ready" || type === "stopped" || type === "book_health" || type === "fatal";
+}

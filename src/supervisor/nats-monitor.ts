@@ -1,0 +1,83 @@
+import { connect } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/nats-core";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import type { Config } from "../config/schema.ts";
+import type { ComponentStats } from "../http/stats-types.ts";
+import type { Logger } from "../log/logger.ts";
+import { RECORD_TYPES } from "../records/types.ts";
+import { ensureStream } from "../bus/stream.ts";
+import type { Counters } from "../stats/counters.ts";
+import { typeCounter } from "../stats/layout.ts";
+
+/**
+ * The supervisor's own NATS connection: ensures the stream at start, then measures the round
+ * trip and reads each durable consumer's pending count once per `POLL_MS` for /stats.
+ * Connection status changes arrive as typed values from `status()`, not exceptions.
+ */
+export class NatsMonitor {
+  private static readonly POLL_MS = 1000;
+  private state: ComponentStats["state"] = "up";
+  private latency_ms: number | null = null;
+  private last_error: string | null = null;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    private readonly url: string,
+    private readonly cfg: Config["nats"],
+    private readonly counters: Counters,
+    private readonly log: Logger,
+  ) {
+    void this.watchStatus();
+    this.timer = setInterval(() => void this.poll(), NatsMonitor.POLL_MS);
+  }
+
+  static async connect(url: string, cfg: Config["nats"], counters: Counters, log: Logger): Promise<NatsMonitor> {
+    let nc: NatsConnection;
+    try {
+      nc = await connect({ servers: url, name: "spectra-supervisor", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    } catch (cause) {
+      throw new Error(`cannot connect to NATS at ${url}: ${(cause as Error).message}`, { cause });
+    }
+    const jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, cfg.stream);
+    return new NatsMonitor(nc, jsm, url, cfg, counters, log);
+  }
+
+  private async watchStatus(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (s.type === "disconnect") {
+        this.state = "down";
+        this.log.warn({ nats: this.url }, "NATS disconnected");
+      } else if (s.type === "reconnect") {
+        this.state = "up";
+        this.log.info({ nats: this.url }, "NATS reconnected");
+      }
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.nc.isClosed()) return;
+    try {
+      this.latency_ms = await this.nc.rtt();
+      for (const type of RECORD_TYPES) {
+        const name = `${this.cfg.consumer.durable_prefix}_${type}`;
+        const info = await this.jsm.consumers.info(this.cfg.stream.name, name).catch(() => null);
+        if (info !== null) this.counters.set(this.counters.slot(typeCounter(type, "consumer_pending")), info.num_pending + info.num_ack_pending);
+      }
+      this.last_error = null;
+    } catch (cause) {
+      this.last_error = (cause as Error).message;
+    }
+  }
+
+  snapshot(): ComponentStats {
+    return { state: this.state, mode: this.cfg.url === "" ? "embedded" : "external", url: this.url, latency_ms: this.latency_ms, last_error: this.last_error };
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+}

@@ -1,0 +1,123 @@
+import { VENUE_KEYS, type Config } from "../config/schema.ts";
+import type { ComponentStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import { RECORD_TYPES } from "../records/types.ts";
+import type { SpscRing } from "../ring/spsc-ring.ts";
+import type { Counters } from "../stats/counters.ts";
+import { typeCounter, venueCounter } from "../stats/layout.ts";
+import type { BookHealth } from "../venues/types.ts";
+import type { ManagedWorker } from "./managed-worker.ts";
+
+/** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
+export class RateSampler {
+  private static readonly MIN_INTERVAL_MS = 1000;
+  private previous: { at_ms: number; values: Float64Array } | null = null;
+  private current: { at_ms: number; values: Float64Array } | null = null;
+
+  constructor(private readonly counters: Counters) {}
+
+  /** Returns a reader of the per-second rate of a counter slot over the last interval. */
+  sample(): (name: string) => number {
+    const now = Date.now();
+    if (this.current === null || now - this.current.at_ms >= RateSampler.MIN_INTERVAL_MS) {
+      this.previous = this.current;
+      const values = new Float64Array(this.counters.names.length);
+      for (let i = 0; i < values.length; i++) values[i] = this.counters.get(i);
+      this.current = { at_ms: now, values };
+    }
+    const prev = this.previous;
+    const cur = this.current;
+    return (name: string) => {
+      if (prev === null) return 0;
+      const slot = this.counters.slot(name);
+      const seconds = (cur.at_ms - prev.at_ms) / 1000;
+      return seconds > 0 ? ((cur.values[slot] ?? 0) - (prev.values[slot] ?? 0)) / seconds : 0;
+    };
+  }
+}
+
+export interface StatsInputs {
+  readonly config: Config;
+  readonly counters: Counters;
+  readonly rates: (name: string) => number;
+  readonly uptime_s: number;
+  readonly workers: readonly ManagedWorker[];
+  readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
+  readonly books: ReadonlyMap<string, readonly BookHealth[]>;
+  readonly nats: ComponentStats;
+  readonly clickhouse: ComponentStats;
+  readonly tiering: Record<string, TieringTableStats>;
+  /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
+  readonly synthetic: boolean;
+}
+
+export function buildStats(s: StatsInputs): StatsSnapshot {
+  const c = s.counters;
+  const now = Date.now();
+  const venues: Record<string, VenueStats> = {};
+  for (const venue of VENUE_KEYS) {
+    const cfg = s.config.venues[venue];
+    const enabled = cfg.enabled && cfg.workers > 0 && s.config.engine.role !== "store";
+    const last = c.read(venueCounter(venue, "last_message_ms"));
+    venues[venue] = {
+      enabled,
+      state: !enabled ? "disabled" : c.read(venueCounter(venue, "connected")) > 0 ? "connected" : "disconnected",
+      messages_in: c.read(venueCounter(venue, "messages_in")),
+      messages_per_s: s.rates(venueCounter(venue, "messages_in")),
+      reconnects: c.read(venueCounter(venue, "reconnects")),
+      last_message_age_ms: last === 0 ? null : Math.max(0, now - last),
+      unrecognized: c.read(venueCounter(venue, "unrecognized")),
+      errors: c.read(venueCounter(venue, "errors")),
+      resyncs: c.read(venueCounter(venue, "resyncs")),
+    };
+  }
+  const data_types: Record<string, TypeStats> = {};
+  for (const type of RECORD_TYPES) {
+    const read = (n: Parameters<typeof typeCounter>[1]) => c.read(typeCounter(type, n));
+    data_types[type] = {
+      ingested: read("ingested"),
+      published: read("published"),
+      stored: read("stored"),
+      dropped: read("dropped"),
+      dead_lettered: read("dead_lettered"),
+      publish_errors: read("publish_errors"),
+      insert_errors: read("insert_errors"),
+      ingested_per_s: s.rates(typeCounter(type, "ingested")),
+      published_per_s: s.rates(typeCounter(type, "published")),
+      stored_per_s: s.rates(typeCounter(type, "stored")),
+      consumer_pending: read("consumer_pending"),
+      last_insert_ms: read("last_insert_ms"),
+      last_insert_rows: read("last_insert_rows"),
+    };
+  }
+  const workers: WorkerStats[] = s.workers.map((w) => ({
+    id: w.id,
+    kind: w.init.kind,
+    state: w.state,
+    restarts: w.restarts,
+    last_error: w.lastError,
+    rings: s.rings
+      .filter((r) => r.from === w.id || r.to === w.id)
+      .map((r) => ({
+        peer: r.from === w.id ? r.to : r.from,
+        depth_bytes: r.ring.depth_bytes,
+        capacity_bytes: r.ring.capacity,
+        high_water_bytes: r.ring.high_water_bytes,
+      })),
+  }));
+  const books: Record<string, BookHealth[]> = {};
+  for (const [workerId, list] of s.books) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    (books[venue] ??= []).push(...list);
+  }
+  return {
+    uptime_s: s.uptime_s,
+    role: s.config.engine.role,
+    venues,
+    data_types,
+    workers,
+    books,
+    nats: s.nats,
+    clickhouse: s.clickhouse,
+    tiering: s.tiering,
+  };
+}

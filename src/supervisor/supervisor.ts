@@ -1,0 +1,270 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { Server } from "bun";
+import type { Config, VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/schema.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { RECORD_TYPES } from "../records/types.ts";
+import { SpscRing } from "../ring/spsc-ring.ts";
+import { Counters } from "../stats/counters.ts";
+import { counterNames } from "../stats/layout.ts";
+import type { BookHealth } from "../venues/types.ts";
+import { createHttpHandler, startHttpServer } from "../http/server.ts";
+import { handleQuery } from "../http/query.ts";
+import type { HealthReport, StatsSnapshot } from "../http/stats-types.ts";
+import { createClickHouse } from "../storage/client.ts";
+import { ensureSchema } from "../storage/schema.ts";
+import { startEmbeddedNats, type EmbeddedNats } from "../bus/embedded-nats.ts";
+import { NatsMonitor } from "./nats-monitor.ts";
+import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
+import { ManagedWorker } from "./managed-worker.ts";
+import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
+import { planTopology, type TopologyPlan } from "./topology.ts";
+import { buildStats, RateSampler } from "./stats.ts";
+import { TieringService } from "./tiering-service.ts";
+
+const INGEST_ENTRY = new URL("../../workers/ingest.worker.ts", import.meta.url);
+const BATCH_ENTRY = new URL("../../workers/batch.worker.ts", import.meta.url);
+
+export interface EngineOptions {
+  /** Where --record writes raw frames, or null. */
+  readonly record_dir?: string | null;
+  /** Replace venue connections with a synthetic sequenced-trade source (tests, load). */
+  readonly synthetic?: SyntheticSpec | null;
+  /** Logger to use instead of a new root logger. */
+  readonly log?: Logger;
+}
+
+/** A failure while starting; everything started before it has been stopped again. */
+export class EngineStartError extends Error {
+  override readonly name = "EngineStartError";
+}
+
+/**
+ * The supervisor (main thread): owns config, rings, counters, embedded NATS, the ClickHouse
+ * client for schema/health/query/tiering, the HTTP server, and the worker threads.
+ */
+export class Engine {
+  readonly log: Logger;
+  readonly plan: TopologyPlan;
+  readonly counters = new Counters(counterNames());
+  readonly workers: ManagedWorker[] = [];
+  private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
+  private readonly books = new Map<string, readonly BookHealth[]>();
+  private readonly started_ms = Date.now();
+  private readonly rates = new RateSampler(this.counters);
+  private embeddedNats: EmbeddedNats | null = null;
+  private natsUrl: string | null = null;
+  private nats: NatsMonitor | null = null;
+  private clickhouse: ClickHouseClient | null = null;
+  private clickhouseMonitor: ClickHouseMonitor | null = null;
+  private tiering: TieringService | null = null;
+  private server: Server<undefined> | null = null;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    readonly config: Config,
+    private readonly options: EngineOptions = {},
+  ) {
+    this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
+    this.plan = planTopology(config);
+  }
+
+  get dataDir(): string {
+    return resolve(this.config.engine.data_dir);
+  }
+
+  get httpUrl(): string | null {
+    return this.server === null ? null : `http://${this.server.hostname}:${this.server.port}`;
+  }
+
+  get natsServerUrl(): string | null {
+    return this.natsUrl;
+  }
+
+  get clickhouseClient(): ClickHouseClient | null {
+    return this.clickhouse;
+  }
+
+  private get natsNeeded(): boolean {
+    return this.config.nats.enabled && this.plan.batch.length > 0;
+  }
+
+  private get clickhouseNeeded(): boolean {
+    return this.config.clickhouse.enabled && this.config.engine.role !== "collect";
+  }
+
+  async start(): Promise<void> {
+    for (const warning of this.plan.warnings) this.log.warn(warning);
+    mkdirSync(this.dataDir, { recursive: true });
+    try {
+      await this.startServices();
+      this.createRings();
+      await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
+      await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
+    } catch (cause) {
+      await this.stop();
+      throw cause instanceof Error && cause.name !== "Error" ? cause : new EngineStartError(`engine failed to start: ${(cause as Error).message}`, { cause });
+    }
+    this.log.info(
+      { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
+      "engine started",
+    );
+  }
+
+  private async startServices(): Promise<void> {
+    const cfg = this.config;
+    if (this.natsNeeded) {
+      if (cfg.nats.url === "") {
+        this.embeddedNats = await startEmbeddedNats({
+          binary: cfg.nats.embedded.binary,
+          host: cfg.nats.embedded.host,
+          port: cfg.nats.embedded.port,
+          store_dir: join(this.dataDir, "nats"),
+        });
+        this.natsUrl = this.embeddedNats.url;
+      } else {
+        this.natsUrl = cfg.nats.url;
+      }
+      this.nats = await NatsMonitor.connect(this.natsUrl, cfg.nats, this.counters, this.log);
+    }
+    if (this.clickhouseNeeded) {
+      this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir);
+      await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
+      this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
+      if (cfg.tiering.enabled) this.tiering = TieringService.start(this.clickhouse, cfg, this.log);
+    }
+    if (cfg.http.enabled) {
+      const client = this.clickhouse;
+      const query = client !== null && cfg.clickhouse.url === "" ? (req: Request) => handleQuery(req, client) : null;
+      this.server = startHttpServer(cfg.http.host, cfg.http.port, createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }));
+    }
+  }
+
+  private createRings(): void {
+    for (const r of this.plan.rings) {
+      const to = `batch:${r.type}:${r.batch_index}`;
+      this.ringBuffers.set(`${r.from}->${to}`, { from: r.from, to, ring: SpscRing.create(this.config.ring.capacity_bytes) });
+    }
+  }
+
+  private linksFrom(id: string): RingLink[] {
+    return this.plan.rings
+      .filter((r) => r.from === id)
+      .map((r) => ({ type: r.type, batch_index: r.batch_index, buffer: this.ringFor(r.from, `batch:${r.type}:${r.batch_index}`) }));
+  }
+
+  private linksTo(id: string, type: (typeof RECORD_TYPES)[number], index: number): RingLink[] {
+    return this.plan.rings
+      .filter((r) => r.type === type && r.batch_index === index)
+      .map((r) => ({ type, batch_index: index, buffer: this.ringFor(r.from, id) }));
+  }
+
+  private ringFor(from: string, to: string): SharedArrayBuffer {
+    const entry = this.ringBuffers.get(`${from}->${to}`);
+    if (entry === undefined) throw new Error(`no ring ${from}->${to}`);
+    return entry.ring.buffer;
+  }
+
+  private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
+    return {
+      kind: "ingest",
+      id,
+      index,
+      venue,
+      symbols,
+      config: this.config,
+      counters: this.counters.buffer,
+      rings: this.linksFrom(id),
+      record_dir: this.options.record_dir ?? null,
+      synthetic: this.options.synthetic ?? null,
+    };
+  }
+
+  private batchInit(id: string, type: (typeof RECORD_TYPES)[number], index: number): BatchInit {
+    const role = this.config.engine.role;
+    const publish = this.natsUrl !== null && role !== "store";
+    return {
+      kind: "batch",
+      id,
+      index,
+      type,
+      config: this.config,
+      counters: this.counters.buffer,
+      rings: this.linksTo(id, type, index),
+      nats_url: this.natsUrl,
+      publish,
+      store: this.clickhouseNeeded,
+    };
+  }
+
+  private async spawn(init: IngestInit | BatchInit, entry: URL): Promise<void> {
+    const log = this.log.child({ worker: init.id });
+    const worker = new ManagedWorker(init, entry, log, (w, m) => this.onWorkerMessage(w, m), {
+      initial_ms: this.config.engine.restart_initial_ms,
+      max_ms: this.config.engine.restart_max_ms,
+    });
+    this.workers.push(worker);
+    await worker.start();
+  }
+
+  private onWorkerMessage(worker: ManagedWorker, message: FromWorker): void {
+    if (message.type === "book_health" && worker.init.kind === "ingest") this.books.set(worker.id, message.books);
+  }
+
+  /** Graceful stop: intake first, then drain rings and flush sinks, then services. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopAll();
+    return this.stopping;
+  }
+
+  private async stopAll(): Promise<void> {
+    const deadline = this.config.engine.shutdown_deadline_ms;
+    await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
+    await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
+    await this.tiering?.stop();
+    this.server?.stop(true);
+    await this.nats?.close();
+    await this.embeddedNats?.stop();
+    await this.clickhouse?.close();
+    this.log.info("engine stopped");
+  }
+
+  health(): HealthReport {
+    const components: Record<string, { state: string; detail?: string }> = {};
+    const nats = this.natsComponent();
+    const clickhouse = this.clickhouseMonitor?.snapshot() ?? null;
+    if (this.natsNeeded) components.nats = { state: nats.state, ...(nats.last_error === null ? {} : { detail: nats.last_error }) };
+    if (clickhouse !== null) components.clickhouse = { state: clickhouse.state, ...(clickhouse.last_error === null ? {} : { detail: clickhouse.last_error }) };
+    for (const w of this.workers) components[`worker:${w.id}`] = { state: w.state, ...(w.lastError === null ? {} : { detail: w.lastError }) };
+    const venueStats = this.stats().venues;
+    for (const venue of VENUE_KEYS) {
+      const v = venueStats[venue];
+      if (v === undefined || !v.enabled || this.options.synthetic) continue;
+      components[`venue:${venue}`] = { state: v.state };
+    }
+    const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected");
+    return { ok, components };
+  }
+
+  private natsComponent() {
+    return this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
+  }
+
+  stats(): StatsSnapshot {
+    return buildStats({
+      config: this.config,
+      counters: this.counters,
+      rates: this.rates.sample(),
+      uptime_s: (Date.now() - this.started_ms) / 1000,
+      workers: this.workers,
+      rings: [...this.ringBuffers.values()],
+      books: this.books,
+      nats: this.natsComponent(),
+      clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
+      tiering: this.tiering?.status() ?? {},
+      synthetic: this.options.synthetic !== null && this.options.synthetic !== undefined,
+    });
+  }
+}
