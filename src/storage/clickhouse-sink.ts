@@ -1,0 +1,94 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { BatchingConfig } from "../config/schema.ts";
+import type { MarketRecord, RecordType } from "../records/types.ts";
+import { ColumnarBatch } from "./columnar-batch.ts";
+import { classifyInsertError, InsertError, InvalidRecordError } from "./insert-errors.ts";
+import { validateRecord } from "./validate-record.ts";
+import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
+
+/**
+ * Inserts columnar batches into one database (the hot one).
+ *
+ * Settings go into the INSERT statement itself (`SETTINGS insert_deduplication_token = …`),
+ * never through the client's `clickhouse_settings`: on embedded chDB those become `SET`s that
+ * stay on the connection and would stamp the same token on every later insert of that client
+ * (including tiering's INSERT … SELECT), silently deduplicating them away.
+ *
+ * Threads: chDB accepts a client per worker thread on the same data path, so each batch
+ * worker owns a sink with its own client (tested in test/storage/clickhouse-sink.test.ts).
+ */
+export interface ClickHouseSinkOptions {
+  readonly database: string;
+  /** Close the client on `close()` (the sink owns it). */
+  readonly close_client: boolean;
+}
+
+/** Unbounded for `insert()`: its caller already sized the batch. */
+const WHOLE_BATCH: BatchingConfig = {
+  max_rows: Number.MAX_SAFE_INTEGER,
+  max_bytes: Number.MAX_SAFE_INTEGER,
+  linger_ms: Number.MAX_SAFE_INTEGER,
+};
+
+export class ClickHouseSink implements StorageSink {
+  readonly #client: ClickHouseClient;
+  readonly #opts: ClickHouseSinkOptions;
+  readonly #statement_heads: Map<RecordType, string> = new Map();
+
+  constructor(client: ClickHouseClient, opts: ClickHouseSinkOptions) {
+    this.#client = client;
+    this.#opts = opts;
+  }
+
+  /**
+   * Validates every record, then inserts them as one batch. A bad record rejects the whole
+   * call with `InvalidRecordError` before anything is sent; callers that want to dead-letter
+   * single records call `validateRecord` first.
+   */
+  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
+    const batch = new ColumnarBatch(type, WHOLE_BATCH);
+    const now_ms = Date.now();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      const problem = validateRecord(type, r);
+      if (problem !== null || r === undefined) throw new InvalidRecordError(i, problem ?? "missing");
+      batch.append(r, now_ms);
+    }
+    return this.insertBatch(batch, dedup_token);
+  }
+
+  /** Inserts an already built batch (records validated when appended) as one INSERT. */
+  async insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
+    if (batch.rows === 0) return { rows: 0, latency_ms: 0 };
+    const started = performance.now();
+    const query = `${this.#head(batch)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${batch.encode()}`;
+    try {
+      await this.#client.command({ query });
+    } catch (err) {
+      const table = `${this.#opts.database}.${TABLES[batch.type]}`;
+      const kind = classifyInsertError(err);
+      const message = err instanceof Error ? err.message : String(err);
+      throw new InsertError(`insert of ${batch.rows} rows into ${table} failed (${kind}): ${message}`, kind, err);
+    }
+    return { rows: batch.rows, latency_ms: performance.now() - started };
+  }
+
+  async close(): Promise<void> {
+    if (this.#opts.close_client) await this.#client.close();
+  }
+
+  #head(batch: ColumnarBatch): string {
+    let head = this.#statement_heads.get(batch.type);
+    if (head === undefined) {
+      const columns = batch.columnNames().map((c) => `\`${c}\``).join(", ");
+      head = `INSERT INTO \`${this.#opts.database}\`.\`${TABLES[batch.type]}\` (${columns})`;
+      this.#statement_heads.set(batch.type, head);
+    }
+    return head;
+  }
+}
+
+/** A ClickHouse string literal. */
+function quote(s: string): string {
+  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
+}

@@ -1,0 +1,103 @@
+import { ClickHouseError, type ClickHouseClient } from "@clickhouse/client";
+
+/**
+ * Read-only SQL with the conventions of ClickHouse's own HTTP interface, shared by
+ * `POST /query` and `bun run query`: the output format comes from the statement's FORMAT
+ * clause, else `default_format`, else TabSeparated; errors carry ClickHouse's code and message
+ * and the HTTP status ClickHouse would answer with.
+ *
+ * `readonly = 1` is passed as a client setting. On embedded chDB that is a `SET` which stays
+ * on the client's connection for good, so the client given here must be used for nothing but
+ * these queries (create it with its own `createClickHouse` call; chDB shares the data path).
+ */
+
+export const DEFAULT_FORMAT = "TabSeparated";
+
+export type QueryOutcome =
+  | { readonly ok: true; readonly body: Uint8Array; readonly format: string }
+  | { readonly ok: false; readonly status: number; readonly code: number; readonly message: string };
+
+/**
+ * HTTP status per ClickHouse error code, as ClickHouse's own HTTP interface answers
+ * (src/Server/HTTP/exceptionCodeToHTTPStatus.cpp); codes from src/Common/ErrorCodes.cpp.
+ */
+const STATUS_CODES: ReadonlyArray<readonly [number, readonly number[]]> = [
+  [401, [194]], // REQUIRED_PASSWORD
+  // UNKNOWN_USER, WRONG_PASSWORD, AUTHENTICATION_FAILED, SET_NON_GRANTED_ROLE, ACCESS_DENIED,
+  // and READONLY (164): ClickHouse answers 500 for it, but a write sent to a read-only endpoint
+  // is the caller's mistake, so it is reported like ACCESS_DENIED.
+  [403, [192, 193, 516, 512, 497, 164]],
+  // BAD_ARGUMENTS, CANNOT_COMPILE_REGEXP, CANNOT_PARSE_* (text, escape, quoted, date, datetime,
+  // number, domain, ipv4, ipv6, assertion, uuid), DUPLICATE_COLUMN, ILLEGAL_COLUMN,
+  // UNKNOWN_ELEMENT_IN_AST, UNKNOWN_TYPE_OF_AST_NODE, THERE_IS_NO_COLUMN, TOO_DEEP_AST,
+  // TOO_BIG_AST, UNEXPECTED_AST_STRUCTURE, SYNTAX_ERROR, INCORRECT_DATA, TYPE_MISMATCH,
+  // VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE
+  [400, [36, 427, 6, 25, 26, 38, 41, 72, 441, 675, 676, 27, 376, 15, 44, 37, 123, 8, 167, 168, 223, 62, 117, 53, 321]],
+  // UNKNOWN_TABLE, UNKNOWN_FUNCTION, UNKNOWN_IDENTIFIER, UNKNOWN_TYPE, UNKNOWN_STORAGE,
+  // UNKNOWN_DATABASE, UNKNOWN_SETTING, UNKNOWN_DIRECTION_OF_SORTING, UNKNOWN_AGGREGATE_FUNCTION,
+  // UNKNOWN_FORMAT, UNKNOWN_DATABASE_ENGINE, UNKNOWN_TYPE_OF_QUERY, UNKNOWN_ROLE
+  [404, [60, 46, 47, 50, 56, 81, 115, 152, 63, 73, 336, 78, 511]],
+  [413, [229]], // QUERY_IS_TOO_LARGE
+  [501, [48]], // NOT_IMPLEMENTED
+  [503, [209, 76, 439]], // SOCKET_TIMEOUT, CANNOT_OPEN_FILE, CANNOT_SCHEDULE_TASK
+  [411, [381]], // HTTP_LENGTH_REQUIRED
+  [408, [159]], // TIMEOUT_EXCEEDED
+  [415, [779]], // UNSUPPORTED_MEDIA_TYPE
+];
+
+const STATUS_BY_CODE: ReadonlyMap<number, number> = new Map(
+  STATUS_CODES.flatMap(([status, codes]) => codes.map((code): [number, number] => [code, status])),
+);
+
+/** The HTTP status ClickHouse's HTTP interface uses for error `code`. */
+export function statusForErrorCode(code: number): number {
+  return STATUS_BY_CODE.get(code) ?? 500;
+}
+
+const FORMAT_NAME = /^[A-Za-z][A-Za-z0-9]*$/;
+
+/** The format named by a trailing `FORMAT x` clause, if any. */
+export function formatClause(sql: string): string | undefined {
+  return /\bFORMAT\s+([A-Za-z][A-Za-z0-9]*)\s*;?\s*$/i.exec(sql)?.[1];
+}
+
+export interface ReadOnlyQueryOptions {
+  /** Used when the statement has no FORMAT clause. */
+  readonly default_format: string;
+  /** Gives up after this long (ms); the embedded engine may still finish the work in the background. */
+  readonly timeout_ms: number;
+}
+
+/** Runs `sql` with readonly = 1 and returns its output text or ClickHouse's error. */
+export async function runReadOnlyQuery(
+  client: ClickHouseClient,
+  sql: string,
+  opts: ReadOnlyQueryOptions,
+): Promise<QueryOutcome> {
+  if (sql.trim() === "") return { ok: false, status: 400, code: 0, message: "Empty query" };
+  if (!FORMAT_NAME.test(opts.default_format)) {
+    return { ok: false, status: 400, code: 36, message: `Code: 36. DB::Exception: Bad default_format: ${JSON.stringify(opts.default_format)} (BAD_ARGUMENTS)` };
+  }
+  // Any format name ClickHouse knows is allowed (Pretty, Vertical, …), not only the client's
+  // DataFormat union; an unknown one comes back as ClickHouse's UNKNOWN_FORMAT error.
+  const settings: Record<string, string> = { readonly: "1", default_format: opts.default_format };
+  try {
+    const result = await client.exec({
+      query: sql,
+      clickhouse_settings: settings,
+      abort_signal: AbortSignal.timeout(opts.timeout_ms),
+    });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of result.stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    return { ok: true, body: Buffer.concat(chunks), format: formatClause(sql) ?? opts.default_format };
+  } catch (err) {
+    if (err instanceof ClickHouseError) {
+      const code = Number(err.code);
+      return { ok: false, status: statusForErrorCode(code), code, message: `Code: ${code}. DB::Exception: ${err.message.trim()} (${err.type ?? "UNKNOWN"})` };
+    }
+    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+      return { ok: false, status: 408, code: 159, message: `Code: 159. Timeout exceeded: query ran longer than ${opts.timeout_ms} ms (TIMEOUT_EXCEEDED)` };
+    }
+    return { ok: false, status: 500, code: 0, message: err instanceof Error ? err.message : String(err) };
+  }
+}

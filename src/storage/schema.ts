@@ -1,0 +1,232 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { TABLES } from "./types.ts";
+
+/**
+ * ClickHouse schema (SPEC section 3): MarketPrism's database, table and column names, one table
+ * per record type in a hot and a cold database.
+ *
+ * Column order: `timestamp` (= ts_ms, exchange event time), exchange, market_type, symbol, the
+ * type's own columns (SPEC section 2 names), `data_source`, `created_at`, then the columns
+ * Spectra appends (`received_at` = recv_ts_ms).
+ *
+ * Numeric widths: every price, quantity, rate, ratio and value is `Decimal(38,18)`: 20 integer
+ * and 18 fractional digits hold every exchange decimal string exactly (MarketPrism's
+ * Decimal64(8) overflowed on open-interest values and truncated 1e-10 funding rates); the
+ * validator refuses anything wider instead of letting ClickHouse round it.
+ *
+ * `data_source` is the constant `spectra`: the venue is already `exchange` + `market_type`, and
+ * during a migration it tells rows written by Spectra from rows written by MarketPrism.
+ *
+ * Deduplication, two layers:
+ * - every insert carries `insert_deduplication_token` (derived from the records' natural keys);
+ *   `non_replicated_deduplication_window` makes a re-delivered batch a no-op, exactly;
+ * - the engine is ReplacingMergeTree on a sort key that ends with the record's natural id, so
+ *   the same record arriving in a different batch (a REST bucket fetched twice, a replay)
+ *   collapses at merge time. Merges are eventual: readers that need exact counts (tiering
+ *   checksums, tests) query with `FINAL`; dashboards may read without it.
+ *
+ * Hot data leaves by TTL with `ttl_only_drop_parts`, so whole daily parts are dropped, never
+ * rewritten row by row (MarketPrism failure 8).
+ */
+
+/** How a record field is encoded into its column (and validated). */
+export type ColumnKind =
+  /** Integer ms UTC → DateTime64(3,'UTC'). */
+  | "time"
+  /** Exchange decimal string → Decimal(38,18). */
+  | "decimal"
+  /** Non-empty string → (LowCardinality) String. */
+  | "string"
+  /** String that may be empty (e.g. maturity_date of a perpetual index). */
+  | "string_or_empty"
+  /** Non-negative safe integer → UInt. */
+  | "uint"
+  | "bool"
+  /** Book levels → JSON text `[["price","qty"],…]`. */
+  | "levels"
+  /** The constant `spectra`, not read from the record. */
+  | "source";
+
+export interface ColumnSpec {
+  readonly name: string;
+  readonly type: string;
+  /** Record field the value comes from (`ts_ms` for `timestamp`, …). */
+  readonly field: string;
+  readonly kind: ColumnKind;
+}
+
+export const DATA_SOURCE = "spectra";
+
+const TIME = "DateTime64(3, 'UTC')";
+const DECIMAL = "Decimal(38, 18)";
+const LOW = "LowCardinality(String)";
+
+const col = (name: string, type: string, kind: ColumnKind, field: string = name): ColumnSpec => ({
+  name,
+  type,
+  field,
+  kind,
+});
+
+const LEADING: readonly ColumnSpec[] = [
+  col("timestamp", TIME, "time", "ts_ms"),
+  col("exchange", LOW, "string"),
+  col("market_type", LOW, "string"),
+  col("symbol", LOW, "string"),
+];
+
+const TYPE_COLUMNS: Readonly<Record<RecordType, readonly ColumnSpec[]>> = {
+  trade: [
+    col("trade_id", "String", "string"),
+    col("price", DECIMAL, "decimal"),
+    col("quantity", DECIMAL, "decimal"),
+    col("side", LOW, "string"),
+    col("is_maker", "Bool", "bool"),
+    col("trade_time", TIME, "time"),
+  ],
+  orderbook: [
+    col("last_update_id", "UInt64", "uint"),
+    col("bids", "String", "levels"),
+    col("asks", "String", "levels"),
+    col("best_bid_price", DECIMAL, "decimal"),
+    col("best_bid_quantity", DECIMAL, "decimal"),
+    col("best_ask_price", DECIMAL, "decimal"),
+    col("best_ask_quantity", DECIMAL, "decimal"),
+    col("bids_count", "UInt32", "uint"),
+    col("asks_count", "UInt32", "uint"),
+  ],
+  funding_rate: [
+    col("funding_rate", DECIMAL, "decimal"),
+    col("funding_time", TIME, "time"),
+    col("next_funding_time", TIME, "time"),
+    col("mark_price", DECIMAL, "decimal"),
+    col("index_price", DECIMAL, "decimal"),
+  ],
+  open_interest: [
+    col("open_interest", DECIMAL, "decimal"),
+    col("open_interest_value", DECIMAL, "decimal"),
+    col("count", "UInt64", "uint"),
+  ],
+  liquidation: [
+    col("side", LOW, "string"),
+    col("price", DECIMAL, "decimal"),
+    col("quantity", DECIMAL, "decimal"),
+    col("liquidation_time", TIME, "time"),
+  ],
+  lsr_top_position: [
+    col("long_position_ratio", DECIMAL, "decimal"),
+    col("short_position_ratio", DECIMAL, "decimal"),
+    col("long_short_ratio", DECIMAL, "decimal"),
+    col("period", LOW, "string"),
+  ],
+  lsr_all_account: [
+    col("long_account_ratio", DECIMAL, "decimal"),
+    col("short_account_ratio", DECIMAL, "decimal"),
+    col("long_short_ratio", DECIMAL, "decimal"),
+    col("period", LOW, "string"),
+  ],
+  volatility_index: [
+    col("index_value", DECIMAL, "decimal"),
+    col("underlying_asset", LOW, "string"),
+    col("maturity_date", "String", "string_or_empty"),
+  ],
+  gap: [
+    col("data_type_affected", LOW, "string"),
+    col("start_ts_ms", TIME, "time"),
+    col("end_ts_ms", TIME, "time"),
+    col("cause", LOW, "string"),
+  ],
+};
+
+const TRAILING: readonly ColumnSpec[] = [
+  col("data_source", LOW, "source"),
+  col("created_at", TIME, "time"),
+  col("received_at", TIME, "time", "recv_ts_ms"),
+];
+
+/** Sort-key tail after `exchange, market_type, symbol, timestamp`: the natural id (natural-key.ts). */
+const NATURAL_ID: Readonly<Record<RecordType, readonly string[]>> = {
+  trade: ["trade_id"],
+  orderbook: ["last_update_id"],
+  funding_rate: ["funding_time"],
+  open_interest: [],
+  liquidation: ["liquidation_time", "side", "price", "quantity"],
+  lsr_top_position: ["period"],
+  lsr_all_account: ["period"],
+  volatility_index: [],
+  gap: ["data_type_affected", "cause", "start_ts_ms", "end_ts_ms"],
+};
+
+function perType<V>(f: (t: RecordType) => V): Readonly<Record<RecordType, V>> {
+  const out = {} as Record<RecordType, V>;
+  for (const t of RECORD_TYPES) out[t] = f(t);
+  return out;
+}
+
+const ALL_COLUMNS = perType((t) => [...LEADING, ...TYPE_COLUMNS[t], ...TRAILING]);
+const INSERTED_COLUMNS = perType((t) => ALL_COLUMNS[t].filter((c) => c.name !== "created_at" && c.kind !== "source"));
+
+/** Every column of `type`'s table, in table order (shared by the batch builder and tiering). */
+export function tableColumns(type: RecordType): readonly ColumnSpec[] {
+  return ALL_COLUMNS[type];
+}
+
+/**
+ * The columns an insert writes: all but `created_at` (DEFAULT now64(3)) and `data_source`
+ * (DEFAULT 'spectra'), which ClickHouse fills.
+ */
+export function insertedColumns(type: RecordType): readonly ColumnSpec[] {
+  return INSERTED_COLUMNS[type];
+}
+
+/** Sort key of `type`'s table. */
+export function sortKey(type: RecordType): readonly string[] {
+  return ["exchange", "market_type", "symbol", "timestamp", ...NATURAL_ID[type]];
+}
+
+export const HOT_TTL_DAYS = 3;
+export const COLD_TTL_DAYS = 3650;
+/**
+ * Recent insert tokens remembered per table. At about one insert per second per table this
+ * covers hours of redelivery (JetStream redelivers within ack_wait × max_deliver, minutes).
+ */
+export const DEDUP_WINDOW_INSERTS = 10_000;
+
+export interface SchemaNames {
+  readonly hot_database: string;
+  readonly cold_database: string;
+}
+
+function codecFor(c: ColumnSpec): string {
+  return c.kind === "time" ? "CODEC(Delta, ZSTD)" : "CODEC(ZSTD)";
+}
+
+function columnDdl(c: ColumnSpec): string {
+  const dflt = c.name === "created_at" ? " DEFAULT now64(3)" : c.kind === "source" ? ` DEFAULT '${DATA_SOURCE}'` : "";
+  return `\`${c.name}\` ${c.type}${dflt} ${codecFor(c)}`;
+}
+
+/** `CREATE TABLE IF NOT EXISTS` for `type` in `database`, expiring rows after `ttl_days`. */
+export function createTableSql(database: string, type: RecordType, ttl_days: number): string {
+  const columns = tableColumns(type).map(columnDdl).join(",\n  ");
+  return `CREATE TABLE IF NOT EXISTS \`${database}\`.\`${TABLES[type]}\` (
+  ${columns}
+)
+ENGINE = ReplacingMergeTree
+PARTITION BY toYYYYMMDD(timestamp)
+ORDER BY (${sortKey(type).join(", ")})
+TTL toDateTime(timestamp) + INTERVAL ${ttl_days} DAY
+SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_INSERTS}, ttl_only_drop_parts = 1`;
+}
+
+/** Creates both databases and every table in them; safe to run on every start. */
+export async function ensureSchema(client: ClickHouseClient, names: SchemaNames): Promise<void> {
+  for (const [database, ttl] of [
+    [names.hot_database, HOT_TTL_DAYS],
+    [names.cold_database, COLD_TTL_DAYS],
+  ] as const) {
+    await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
+    for (const type of RECORD_TYPES) await client.command({ query: createTableSql(database, type, ttl) });
+  }
+}
