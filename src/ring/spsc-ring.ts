@@ -115,8 +115,10 @@ export class SpscRing {
   // last READ_INDEX seen, refreshed only when the ring looks full.
   private writePos: number;
   private readSeen: number;
-  // Consumer-local: the last WRITE_INDEX seen, refreshed only when the ring looks empty.
+  // Consumer-local: the last WRITE_INDEX seen, refreshed only when the ring looks empty, and
+  // the position after the last peeked record while a peek is uncommitted.
   private writeSeen: number;
+  private peekPos: number | null = null;
 
   private constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
@@ -274,7 +276,19 @@ export class SpscRing {
    * the batch again (at-least-once), never loses it.
    */
   drain(visit: RecordVisitor, max_records = Number.POSITIVE_INFINITY): number {
-    let pos = Atomics.load(this.header, READ_INDEX) >>> 0;
+    const count = this.peek(visit, max_records);
+    this.commit();
+    return count;
+  }
+
+  /**
+   * Like `drain`, but keeps the records in the ring: the next `peek` continues after them, and
+   * only `commit()` frees them. A consumer that hands records on asynchronously (JetStream,
+   * ClickHouse) commits after the hand-off is durable, so dying in between loses nothing. The
+   * peek position is thread-local: a restarted consumer starts again at READ_INDEX.
+   */
+  peek(visit: RecordVisitor, max_records = Number.POSITIVE_INFINITY): number {
+    let pos = this.peekPos ?? Atomics.load(this.header, READ_INDEX) >>> 0;
     if (pos === this.writeSeen) {
       this.writeSeen = Atomics.load(this.header, WRITE_INDEX) >>> 0;
       if (pos === this.writeSeen) return 0;
@@ -296,13 +310,20 @@ export class SpscRing {
       pos = (pos + alignedSlotBytes(length)) >>> 0;
       count++;
     }
-    Atomics.store(this.header, READ_INDEX, pos | 0);
+    this.peekPos = pos;
     return count;
+  }
+
+  /** Frees every record visited by `peek` since the last commit. */
+  commit(): void {
+    if (this.peekPos === null) return;
+    Atomics.store(this.header, READ_INDEX, this.peekPos | 0);
+    this.peekPos = null;
   }
 
   /** True when a published record is waiting (cheap: no atomics unless the cache says empty). */
   hasData(): boolean {
-    const pos = Atomics.load(this.header, READ_INDEX) >>> 0;
+    const pos = this.peekPos ?? Atomics.load(this.header, READ_INDEX) >>> 0;
     if (pos !== this.writeSeen) return true;
     this.writeSeen = Atomics.load(this.header, WRITE_INDEX) >>> 0;
     return pos !== this.writeSeen;

@@ -164,7 +164,7 @@ export class Engine {
   private ringFor(from: string, to: string): SharedArrayBuffer {
     const entry = this.ringBuffers.get(`${from}->${to}`);
     if (entry === undefined) throw new Error(`no ring ${from}->${to}`);
-    return entry.ring.buffer;
+    return entry.ring.sab;
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {

@@ -1,4 +1,4 @@
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   HEADER_BYTES,
   RING_CLOSED,
@@ -268,3 +268,24 @@ test("ten million records cross two workers without loss, duplication or reorder
   expect(consumer.records).toBe(count);
   expect(ring.finished).toBe(true);
 }, 60_000);
+
+describe("peek and commit", () => {
+  test("peeked records stay in the ring until commit, and a re-attached consumer sees them again", () => {
+    const ring = SpscRing.create(1024);
+    for (let i = 0; i < 5; i++) expect(ring.tryWrite(new Uint8Array([i, i, i]))).toBe(true);
+    const seen: number[] = [];
+    const visit = (data: Uint8Array, start: number) => seen.push(data[start] as number);
+    expect(ring.peek(visit, 3)).toBe(3);
+    expect(ring.peek(visit, 10)).toBe(2);
+    expect(seen).toEqual([0, 1, 2, 3, 4]);
+    expect(ring.hasData()).toBe(false);
+    expect(ring.depth_bytes).toBeGreaterThan(0);
+
+    const restarted = SpscRing.attach(ring.sab);
+    const again: number[] = [];
+    expect(restarted.peek((d, s) => again.push(d[s] as number))).toBe(5);
+    expect(again).toEqual([0, 1, 2, 3, 4]);
+    restarted.commit();
+    expect(ring.depth_bytes).toBe(0);
+  });
+});
