@@ -1,0 +1,78 @@
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigError, configWith, loadConfig } from "../../src/config/load.ts";
+
+function file(text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), "spectra-config-")), "c.yaml");
+  writeFileSync(path, text);
+  return path;
+}
+
+function errorOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message;
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("configuration", () => {
+  test("the defaults file validates and every venue is present", () => {
+    const c = configWith();
+    expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8086 });
+    expect(Object.keys(c.venues).sort()).toEqual(["binance_derivatives", "binance_spot", "deribit_derivatives", "okx_derivatives", "okx_spot"]);
+    expect(c.nats.stream.name).toBe("MARKET_DATA");
+    expect(c.clickhouse.hot_database).toBe("marketprism_hot");
+  });
+
+  test("a user file merges over the defaults and lists replace lists", () => {
+    const c = loadConfig({ file: file("venues:\n  binance_spot:\n    symbols: [SOLUSDT]\n    workers: 3\n"), env: {} });
+    expect(c.venues.binance_spot.symbols).toEqual(["SOLUSDT"]);
+    expect(c.venues.binance_spot.workers).toBe(3);
+    expect(c.venues.binance_spot.ws_url).toBe("wss://stream.binance.com:9443");
+  });
+
+  test("environment overrides win over the file", () => {
+    const c = loadConfig({
+      file: file("nats:\n  url: nats://10.0.0.1:4222\nhttp:\n  port: 9000\n"),
+      env: { NATS_URL: "nats://127.0.0.1:4333", CLICKHOUSE_URL: "http://127.0.0.1:8123", CLICKHOUSE_USER: "u", CLICKHOUSE_PASSWORD: "p", SPECTRA_LOG_LEVEL: "debug", SPECTRA_HTTP_PORT: "9100" },
+    });
+    expect(c.nats.url).toBe("nats://127.0.0.1:4333");
+    expect(c.clickhouse).toMatchObject({ url: "http://127.0.0.1:8123", user: "u", password: "p" });
+    expect(c.log.level).toBe("debug");
+    expect(c.http.port).toBe(9100);
+  });
+
+  test("an unknown key is named with its path", () => {
+    expect(errorOf(() => configWith({ venues: { okx_spot: { wokers: 2 } } }))).toContain("unknown key 'wokers' in 'venues.okx_spot'");
+    expect(errorOf(() => configWith({ nats_url: "x" }))).toContain("unknown key 'nats_url' in the top level");
+  });
+
+  test("a bad value names the key, the value and what is allowed", () => {
+    const negative = errorOf(() => configWith({ batch_workers: { trade: -1 } }));
+    expect(negative).toContain("'batch_workers.trade' = -1");
+    expect(negative).toContain(">=0");
+    const ring = errorOf(() => configWith({ ring: { capacity_bytes: 100000 } }));
+    expect(ring).toContain("'ring.capacity_bytes' = 100000: a power of two");
+    const type = errorOf(() => configWith({ http: { port: "eighty" } }));
+    expect(type).toContain("'http.port' = \"eighty\"");
+    expect(type).toContain("expected number");
+    const role = errorOf(() => configWith({ engine: { role: "both" } }));
+    expect(role).toContain("'engine.role' = \"both\"");
+    expect(role).toContain("all");
+  });
+
+  test("an unreadable or non-YAML file is refused with its path", () => {
+    expect(errorOf(() => loadConfig({ file: "/nonexistent/spectra.yaml", env: {} }))).toContain("/nonexistent/spectra.yaml cannot be read");
+    expect(errorOf(() => loadConfig({ file: file("engine: [unclosed\n"), env: {} }))).toContain("is not valid YAML");
+    expect(errorOf(() => loadConfig({ file: file("- a\n- b\n"), env: {} }))).toContain("must hold a mapping");
+  });
+
+  test("a non-numeric SPECTRA_HTTP_PORT is reported as the text it was", () => {
+    expect(errorOf(() => loadConfig({ env: { SPECTRA_HTTP_PORT: "80a" } }))).toContain("'http.port' = \"80a\"");
+  });
+});

@@ -1,0 +1,119 @@
+import { describe, expect, test } from "bun:test";
+import parsePrometheusTextFormat from "parse-prometheus-text-format";
+import { configWith } from "../../src/config/load.ts";
+import { createHttpHandler, startHttpServer, HttpBindError } from "../../src/http/server.ts";
+import type { HealthReport } from "../../src/http/stats-types.ts";
+import { SpscRing } from "../../src/ring/spsc-ring.ts";
+import { Counters } from "../../src/stats/counters.ts";
+import { counterNames, typeCounter, venueCounter } from "../../src/stats/layout.ts";
+import { buildStats } from "../../src/supervisor/stats.ts";
+
+interface PromFamily {
+  name: string;
+  help: string;
+  type: string;
+  metrics: { value?: string; labels?: Record<string, string> }[];
+}
+
+function fixture() {
+  const config = configWith();
+  const counters = new Counters(counterNames());
+  counters.add(counters.slot(typeCounter("trade", "ingested")), 1200);
+  counters.add(counters.slot(typeCounter("trade", "stored")), 1100);
+  counters.add(counters.slot(venueCounter("okx_spot", "messages_in")), 77);
+  counters.set(counters.slot(venueCounter("okx_spot", "connected")), 1);
+  counters.set(counters.slot(venueCounter("okx_spot", "last_message_ms")), Date.now() - 1500);
+  const ring = SpscRing.create(65536);
+  ring.tryWrite(new Uint8Array(100));
+  const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed" };
+  const stats = () =>
+    buildStats({
+      config,
+      counters,
+      rates: () => 0,
+      uptime_s: 12.5,
+      workers: [worker as never],
+      rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
+      books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
+      nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
+      clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
+      tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
+      synthetic: false,
+    });
+  let health: HealthReport = { ok: true, components: { nats: { state: "up" } } };
+  const handler = createHttpHandler({ stats, health: () => health, query: null });
+  return { handler, setHealth: (h: HealthReport) => (health = h) };
+}
+
+describe("HTTP endpoints", () => {
+  test("/stats reports counters, venue state, workers with ring depth and capacity, books and tiering", async () => {
+    const { handler } = fixture();
+    const res = await handler(new Request("http://x/stats"));
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as Record<string, any>;
+    expect(body.uptime_s).toBe(12.5);
+    expect(body.data_types.trade).toMatchObject({ ingested: 1200, stored: 1100, dropped: 0 });
+    expect(body.venues.okx_spot).toMatchObject({ state: "connected", messages_in: 77 });
+    expect(body.venues.okx_spot.last_message_age_ms).toBeGreaterThanOrEqual(1500);
+    expect(body.venues.binance_spot.state).toBe("disconnected");
+    expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2 });
+    expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
+    expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
+    expect(body.tiering.trades.windows_verified).toBe(3);
+  });
+
+  test("/metrics is Prometheus text with HELP and TYPE that a parser reads back", async () => {
+    const { handler } = fixture();
+    const res = await handler(new Request("http://x/metrics"));
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toContain("# HELP spectra_records_ingested_total");
+    expect(text).toContain("# TYPE spectra_records_ingested_total counter");
+    const families = parsePrometheusTextFormat(text) as PromFamily[];
+    const byName = new Map(families.map((f) => [f.name, f]));
+    const ingested = byName.get("spectra_records_ingested_total")?.metrics.find((m) => m.labels?.data_type === "trade");
+    expect(ingested?.value).toBe("1200");
+    const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
+    expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
+    expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
+    expect(byName.get("spectra_tiering_watermark_seconds")?.metrics[0]?.value).toBe("1700000000");
+    // one label-name set per metric name
+    for (const f of families) {
+      const sets = new Set(f.metrics.map((m) => Object.keys(m.labels ?? {}).sort().join(",")));
+      expect(sets.size).toBeLessThanOrEqual(1);
+    }
+  });
+
+  test("/health is 200 when every component is up and 503 naming the one that is not", async () => {
+    const { handler, setHealth } = fixture();
+    expect((await handler(new Request("http://x/health"))).status).toBe(200);
+    setHealth({ ok: false, components: { nats: { state: "down", detail: "connection refused" }, clickhouse: { state: "up" } } });
+    const res = await handler(new Request("http://x/health"));
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ ok: false, components: { nats: { state: "down", detail: "connection refused" }, clickhouse: { state: "up" } } });
+  });
+
+  test("unknown paths are 404, wrong methods 405 with Allow, /query without embedded ClickHouse 501", async () => {
+    const { handler } = fixture();
+    const missing = await handler(new Request("http://x/nope"));
+    expect(missing.status).toBe(404);
+    expect(await missing.text()).toContain("no such endpoint: /nope");
+    const wrong = await handler(new Request("http://x/stats", { method: "POST", body: "x" }));
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("GET");
+    expect((await handler(new Request("http://x/query", { method: "GET" }))).status).toBe(405);
+    expect((await handler(new Request("http://x/query", { method: "POST", body: "SELECT 1" }))).status).toBe(501);
+  });
+
+  test("a port already in use is a clear bind error", () => {
+    const { handler } = fixture();
+    const first = startHttpServer("127.0.0.1", 0, handler);
+    try {
+      expect(() => startHttpServer("127.0.0.1", first.port as number, handler)).toThrow(HttpBindError);
+      expect(() => startHttpServer("127.0.0.1", first.port as number, handler)).toThrow(`cannot listen on http://127.0.0.1:${first.port}`);
+    } finally {
+      first.stop(true);
+    }
+  });
+});

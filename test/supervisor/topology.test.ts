@@ -1,0 +1,65 @@
+import { describe, expect, test } from "bun:test";
+import { configWith } from "../../src/config/load.ts";
+import { planTopology, shardSymbols } from "../../src/supervisor/topology.ts";
+import { batchIndexFor } from "../../src/pipeline/route.ts";
+
+const onlyBinance = {
+  venues: {
+    binance_spot: { symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"], workers: 2, data_types: ["trade", "orderbook"] },
+    binance_derivatives: { enabled: false },
+    okx_spot: { enabled: false },
+    okx_derivatives: { enabled: false },
+    deribit_derivatives: { enabled: false },
+  },
+};
+
+function withSpot(spot: Record<string, unknown>) {
+  return { ...onlyBinance, venues: { ...onlyBinance.venues, binance_spot: { ...onlyBinance.venues.binance_spot, ...spot } } };
+}
+
+describe("topology from config", () => {
+  test("worker counts per venue and per data type are what the config says", () => {
+    const plan = planTopology(configWith({ ...onlyBinance, batch_workers: { trade: 3, orderbook: 1 } }));
+    expect(plan.ingest.map((i) => [i.id, i.symbols])).toEqual([
+      ["ingest:binance_spot:0", ["BTCUSDT", "SOLUSDT"]],
+      ["ingest:binance_spot:1", ["ETHUSDT"]],
+    ]);
+    expect(plan.batch.filter((b) => b.type === "trade").map((b) => b.id)).toEqual(["batch:trade:0", "batch:trade:1", "batch:trade:2"]);
+    // one ring per (ingest worker, batch worker of a type it produces): 2 x (3 trade + 1 book + 1 gap)
+    expect(plan.rings.length).toBe(10);
+    expect(plan.rings.filter((r) => r.from === "ingest:binance_spot:1" && r.type === "trade").map((r) => r.batch_index)).toEqual([0, 1, 2]);
+  });
+
+  test("changing a count changes the topology", () => {
+    const a = planTopology(configWith(withSpot({ workers: 1 })));
+    const b = planTopology(configWith({ ...onlyBinance, batch_workers: { trade: 2, gap: 0 } }));
+    expect(a.ingest.length).toBe(1);
+    expect(a.rings.length).toBe(3);
+    expect(b.ingest.length).toBe(2);
+    expect(b.batch.some((w) => w.type === "gap")).toBe(false);
+    expect(b.ingest[0]?.types).toEqual(["trade", "orderbook"]);
+    expect(b.rings.length).toBe(2 * (2 + 1));
+  });
+
+  test("0 workers disables a venue or a data type, and the store role starts no ingest", () => {
+    const plan = planTopology(configWith(withSpot({ workers: 0 })));
+    expect(plan.ingest).toEqual([]);
+    const store = planTopology(configWith({ engine: { role: "store" } }));
+    expect(store.ingest).toEqual([]);
+    expect(store.batch.length).toBe(9);
+  });
+
+  test("more workers than symbols starts one per symbol and says so", () => {
+    const plan = planTopology(configWith(withSpot({ workers: 5 })));
+    expect(plan.ingest.length).toBe(3);
+    expect(plan.warnings.join("\n")).toContain("venues.binance_spot.workers = 5 but only 3 symbols");
+  });
+
+  test("symbols shard round-robin and a symbol always routes to the same batch worker", () => {
+    expect(shardSymbols(["a", "b", "c", "d", "e"], 2)).toEqual([["a", "c", "e"], ["b", "d"]]);
+    const index = batchIndexFor("BTC-USDT", 4);
+    for (let i = 0; i < 10; i++) expect(batchIndexFor("BTC-USDT", 4)).toBe(index);
+    const spread = new Set(["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT", "ADA-USDT"].map((s) => batchIndexFor(s, 4)));
+    expect(spread.size).toBeGreaterThan(1);
+  });
+});
