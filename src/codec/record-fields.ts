@@ -91,10 +91,16 @@ export const FIELD_KINDS: FieldTable = {
   gap: { ...COMMON, data_type_affected: "data_type", start_ts_ms: "int", end_ts_ms: "int", cause: "gap_cause" },
 };
 
-/** [field name, kind] pairs per record type, `data_type` first; built once. */
-export const FIELDS: { readonly [T in RecordType]: readonly (readonly [string, FieldKind])[] } = Object.fromEntries(
-  RECORD_TYPES.map((t) => [t, Object.entries(FIELD_KINDS[t]) as [string, FieldKind][]]),
-) as { readonly [T in RecordType]: readonly (readonly [string, FieldKind])[] };
+type FieldList = readonly (readonly [string, FieldKind])[];
+
+function buildFieldLists(): Readonly<Record<RecordType, FieldList>> {
+  const lists: Partial<Record<RecordType, FieldList>> = {};
+  for (const type of RECORD_TYPES) lists[type] = Object.entries(FIELD_KINDS[type]) as [string, FieldKind][];
+  return lists as Record<RecordType, FieldList>;
+}
+
+/** [field name, kind] pairs per record type, without `data_type`; built once. */
+export const FIELDS = buildFieldLists();
 
 /** The canonical key order of each record type, `data_type` first (the codec's structures). */
 export function canonicalKeys(type: RecordType): string[] {
