@@ -1,0 +1,404 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from "@nats-io/jetstream";
+import { headers as natsHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { BatchingConfig, Config } from "../config/schema.ts";
+import { subjectFilterFor } from "../records/subjects.ts";
+import { isRecordType, type MarketRecord, type RecordType } from "../records/types.ts";
+import type { Counters } from "../stats/counters.ts";
+import { typeCounter } from "../stats/layout.ts";
+import { classifyInsertError } from "../storage/insert-errors.ts";
+import type { StorageSink } from "../storage/types.ts";
+import { validateRecord } from "../storage/validate-record.ts";
+import { decodeFrame, JSON_CONTENT_TYPE } from "./frame-codec.ts";
+import { PendingBatch } from "./pending-batch.ts";
+
+/**
+ * JetStream -> storage (SPEC section 4): one durable pull consumer per record type, named
+ * `<durable_prefix>_<type>`, filter `<type>.>`, deliver-all, explicit ack. It is created when
+ * missing and updated in place, never deleted, so a restarted engine resumes exactly where the
+ * last acknowledged insert left off (MarketPrism failure 4).
+ *
+ *   fetch ─► decode + validate ─► PendingBatch ─► sink.insert(records, token) ─► ack all
+ *              │ bad message / max_deliver reached              │ retryable: retry in place
+ *              ▼                                                │ (working() holds the acks)
+ *        dead-letter subject + term                             │ permanent: per message, the
+ *                                                               ▼ failing ones dead-lettered
+ *
+ * A retryable insert failure (ClickHouse down) is retried here with backoff while the messages
+ * are kept alive with `working()`, rather than nak'ed: naks would burn `max_deliver` in seconds
+ * and send good data to the dead-letter subject during an outage. Fetching stops meanwhile, so
+ * `num_pending` grows in stats. Redeliveries therefore come from crashes and stops between
+ * insert and ack; the insert token (stream sequences) lets the sink store a redelivered batch once.
+ */
+
+export type ConsumerSettings = Config["nats"]["consumer"];
+
+export interface StoreConsumerOptions {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly stream: string;
+  readonly type: RecordType;
+  readonly settings: ConsumerSettings;
+  readonly batching: BatchingConfig;
+  readonly sink: StorageSink;
+  /** Shared counters: `stored`, `dead_lettered`, `insert_errors`, `last_insert_ms`, `last_insert_rows`, `consumer_pending`. */
+  readonly counters?: Counters;
+  /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
+  readonly retry_max_ms?: number;
+}
+
+export interface StoreConsumerStats {
+  readonly state: "idle" | "running" | "retrying" | "stopped";
+  readonly stored_rows: number;
+  readonly inserts: number;
+  readonly insert_errors: number;
+  readonly dead_lettered: number;
+  /** Messages not yet delivered to this consumer (JetStream num_pending), polled at most once a second. */
+  readonly pending: number;
+  readonly last_insert_ms: number;
+  readonly last_insert_rows: number;
+  readonly last_error: string | null;
+}
+
+/** The existing durable differs in a setting JetStream cannot change in place. */
+export class ConsumerConfigError extends Error {
+  override readonly name = "ConsumerConfigError";
+}
+
+/** Headers on a dead-lettered message. */
+export const DEAD_LETTER_HEADERS = {
+  subject: "Spectra-Original-Subject",
+  reason: "Spectra-Dead-Letter-Reason",
+  stream_seq: "Spectra-Stream-Seq",
+  deliveries: "Spectra-Deliveries",
+} as const;
+
+/** Pull expiry: the smallest nats.js allows; bounds the extra linger of a quiet stream. */
+const FETCH_EXPIRES_MS = 1000;
+const PENDING_POLL_MS = 1000;
+const RETRY_INITIAL_MS = 100;
+
+interface Decoded {
+  readonly records: MarketRecord[];
+  /** Reason of the first record that failed, when some did. */
+  readonly problem: string | null;
+  readonly rejected: unknown[];
+}
+
+export function durableName(prefix: string, type: RecordType): string {
+  return `${prefix}_${type}`;
+}
+
+/** Creates the durable pull consumer for `type` or updates it in place; never deletes it. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  type: RecordType,
+  settings: ConsumerSettings,
+): Promise<"created" | "updated" | "unchanged"> {
+  const name = durableName(settings.durable_prefix, type);
+  const wanted: Partial<ConsumerConfig> = {
+    durable_name: name,
+    filter_subject: subjectFilterFor(type),
+    deliver_policy: DeliverPolicy.All,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(settings.ack_wait_ms),
+    max_deliver: settings.max_deliver,
+  };
+  let existing: ConsumerConfig;
+  try {
+    existing = (await jsm.consumers.info(stream, name)).config;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await jsm.consumers.add(stream, wanted);
+    return "created";
+  }
+  if (existing.filter_subject !== wanted.filter_subject || existing.ack_policy !== wanted.ack_policy || existing.deliver_policy !== wanted.deliver_policy) {
+    throw new ConsumerConfigError(
+      `durable consumer ${name} on ${stream} exists with filter '${existing.filter_subject}', ack '${existing.ack_policy}', deliver '${existing.deliver_policy}' ` +
+        `instead of '${wanted.filter_subject}', 'explicit', 'all'; it is not deleted automatically (that would lose its position). Fix or remove it by hand.`,
+    );
+  }
+  if (existing.ack_wait === wanted.ack_wait && existing.max_deliver === wanted.max_deliver) return "unchanged";
+  await jsm.consumers.update(stream, name, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver });
+  return "updated";
+}
+
+/** The sink insert token of a batch: derived from the stream sequences it holds, so a redelivered batch repeats it. */
+export function dedupToken(stream: string, type: RecordType, msgs: readonly JsMsg[]): string {
+  let min = Number.MAX_SAFE_INTEGER;
+  let max = 0;
+  let sum = 0;
+  for (const m of msgs) {
+    const seq = m.seq;
+    if (seq < min) min = seq;
+    if (seq > max) max = seq;
+    sum += seq;
+  }
+  return `nats:${stream}:${type}:${min}-${max}:${msgs.length}:${sum}`;
+}
+
+export class StoreConsumer {
+  private readonly batch: PendingBatch<JsMsg>;
+  private readonly durable: string;
+  private readonly slots: Record<"stored" | "dead_lettered" | "insert_errors" | "last_insert_ms" | "last_insert_rows" | "consumer_pending", number> | null;
+  private readonly retryMaxMs: number;
+  private fetch: ConsumerMessages | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+  private aborted = false;
+  private state: StoreConsumerStats["state"] = "idle";
+  private storedRows = 0;
+  private inserts = 0;
+  private insertErrors = 0;
+  private deadLettered = 0;
+  private pending = 0;
+  private pendingPolledMs = 0;
+  private lastInsertMs = 0;
+  private lastInsertRows = 0;
+  private lastError: string | null = null;
+
+  constructor(private readonly options: StoreConsumerOptions) {
+    const deadLetterType = options.settings.dead_letter_subject.split(".")[0];
+    if (isRecordType(deadLetterType)) {
+      throw new ConsumerConfigError(
+        `nats.consumer.dead_letter_subject '${options.settings.dead_letter_subject}' falls inside the stream's subjects (${deadLetterType}.>); choose a subject outside them`,
+      );
+    }
+    this.batch = new PendingBatch(options.batching);
+    this.durable = durableName(options.settings.durable_prefix, options.type);
+    const c = options.counters;
+    const slot = (name: Parameters<typeof typeCounter>[1]): number => (c === undefined ? -1 : c.slot(typeCounter(options.type, name)));
+    this.slots =
+      c === undefined
+        ? null
+        : {
+            stored: slot("stored"),
+            dead_lettered: slot("dead_lettered"),
+            insert_errors: slot("insert_errors"),
+            last_insert_ms: slot("last_insert_ms"),
+            last_insert_rows: slot("last_insert_rows"),
+            consumer_pending: slot("consumer_pending"),
+          };
+    this.retryMaxMs = options.retry_max_ms ?? Math.max(RETRY_INITIAL_MS, options.settings.ack_wait_ms / 2);
+  }
+
+  /** Ensures the durable consumer and starts fetching. */
+  async start(): Promise<void> {
+    if (this.loop !== null) throw new Error("consumer already started");
+    await ensureConsumer(this.options.jsm, this.options.stream, this.options.type, this.options.settings);
+    this.state = "running";
+    this.loop = this.run();
+  }
+
+  /** Stops fetching, inserts and acks what is batched, and resolves when done. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.fetch?.stop();
+    await this.loop;
+    this.state = "stopped";
+  }
+
+  /**
+   * Stops as a crash would: nothing more is inserted or acknowledged, so every unacked message
+   * is redelivered after ack_wait. An insert already running completes, but its messages stay unacked.
+   */
+  async abort(): Promise<void> {
+    this.aborted = true;
+    await this.stop();
+  }
+
+  stats(): StoreConsumerStats {
+    return {
+      state: this.state,
+      stored_rows: this.storedRows,
+      inserts: this.inserts,
+      insert_errors: this.insertErrors,
+      dead_lettered: this.deadLettered,
+      pending: this.pending,
+      last_insert_ms: this.lastInsertMs,
+      last_insert_rows: this.lastInsertRows,
+      last_error: this.lastError,
+    };
+  }
+
+  private async run(): Promise<void> {
+    const consumer = await this.options.js.consumers.get(this.options.stream, this.durable);
+    let backoff = RETRY_INITIAL_MS;
+    while (!this.stopping) {
+      try {
+        this.fetch = await consumer.fetch({ max_messages: this.options.settings.fetch_batch, expires: FETCH_EXPIRES_MS });
+        for await (const m of this.fetch) {
+          if (this.aborted) break;
+          this.accept(m);
+          if (this.batch.full()) await this.commit();
+        }
+        if (!this.aborted && this.batch.due(Date.now())) await this.commit();
+        backoff = RETRY_INITIAL_MS;
+      } catch (err) {
+        // Server gone or restarting: the client reconnects; fetch again after a pause. Batched
+        // messages stay unacked (and are redelivered if their acks never make it).
+        this.lastError = `fetch: ${(err as Error).message}`;
+        await Bun.sleep(backoff);
+        backoff = Math.min(backoff * 2, this.retryMaxMs);
+      }
+      await this.pollPending(consumer);
+    }
+    if (this.aborted) return;
+    try {
+      await this.commit();
+    } catch (err) {
+      this.lastError = `final commit: ${(err as Error).message}`;
+    }
+  }
+
+  private async pollPending(consumer: Consumer): Promise<void> {
+    const now = Date.now();
+    if (now - this.pendingPolledMs < PENDING_POLL_MS) return;
+    this.pendingPolledMs = now;
+    try {
+      this.pending = (await consumer.info(false)).num_pending;
+      if (this.slots !== null) this.options.counters?.set(this.slots.consumer_pending, this.pending);
+    } catch (err) {
+      this.lastError = `consumer info: ${(err as Error).message}`;
+    }
+  }
+
+  /** Decodes one message into the batch, or dead-letters it. */
+  private accept(m: JsMsg): void {
+    // Redeliveries come from crashes or stops between fetch and ack (insert failures are
+    // retried in place), so a message on its last allowed delivery is the likely crash cause:
+    // it goes to the dead-letter subject instead of being tried once more.
+    const deliveries = m.info.deliveryCount;
+    if (deliveries > 1 && deliveries >= this.options.settings.max_deliver) {
+      this.deadLetter(m, m.data, `delivered ${deliveries} times (max_deliver ${this.options.settings.max_deliver})`);
+      m.term("max_deliver");
+      return;
+    }
+    const decoded = this.decode(m);
+    if (decoded.problem !== null) {
+      const body = decoded.records.length === 0 ? m.data : new TextEncoder().encode(JSON.stringify(decoded.rejected));
+      this.deadLetter(m, body, decoded.problem);
+      if (decoded.records.length === 0) {
+        m.term(decoded.problem.slice(0, 200));
+        return;
+      }
+    }
+    this.batch.add(m, decoded.records, m.data.byteLength, Date.now());
+  }
+
+  private decode(m: JsMsg): Decoded {
+    let body: unknown;
+    try {
+      body = m.headers?.get("Content-Type") === JSON_CONTENT_TYPE ? m.json() : decodeFrame(m.data);
+    } catch (err) {
+      return { records: [], problem: `undecodable body: ${(err as Error).message}`, rejected: [] };
+    }
+    const items: readonly unknown[] = Array.isArray(body) ? body : [body];
+    const records: MarketRecord[] = [];
+    const rejected: unknown[] = [];
+    let problem: string | null = items.length === 0 ? "empty frame" : null;
+    for (const item of items) {
+      const bad = validateRecord(this.options.type, item);
+      if (bad === null) records.push(item as MarketRecord);
+      else {
+        rejected.push(item);
+        problem ??= bad;
+      }
+    }
+    return { records, problem, rejected };
+  }
+
+  private deadLetter(m: JsMsg, body: Uint8Array, reason: string): void {
+    const h = natsHeaders();
+    h.set(DEAD_LETTER_HEADERS.subject, m.subject);
+    h.set(DEAD_LETTER_HEADERS.reason, reason.replace(/[\r\n]+/g, " "));
+    h.set(DEAD_LETTER_HEADERS.stream_seq, String(m.seq));
+    h.set(DEAD_LETTER_HEADERS.deliveries, String(m.info.deliveryCount));
+    const contentType = m.headers?.get("Content-Type");
+    if (contentType !== undefined && contentType !== "" && body === m.data) h.set("Content-Type", contentType);
+    else h.set("Content-Type", JSON_CONTENT_TYPE);
+    this.options.nc.publish(this.options.settings.dead_letter_subject, body, { headers: h });
+    this.deadLettered++;
+    if (this.slots !== null) this.options.counters?.add(this.slots.dead_lettered, 1);
+  }
+
+  /** Inserts the batch and acks its messages once the insert has committed. */
+  private async commit(): Promise<void> {
+    if (this.batch.rows === 0 && this.batch.sources.length === 0) return;
+    const { records, sources } = this.batch.take();
+    if (records.length > 0) {
+      const ok = await this.insertRetrying(records, sources);
+      if (!ok) {
+        await this.insertEach(sources);
+        return;
+      }
+    }
+    if (this.aborted) return;
+    for (const m of sources) m.ack();
+    await this.options.nc.flush();
+  }
+
+  /** true once inserted; false on a permanent failure. Retries retryable failures until stopped by abort. */
+  private async insertRetrying(records: MarketRecord[], msgs: readonly JsMsg[]): Promise<boolean> {
+    const token = dedupToken(this.options.stream, this.options.type, msgs);
+    let delay = RETRY_INITIAL_MS;
+    for (;;) {
+      try {
+        const started = performance.now();
+        const result = await this.options.sink.insert(this.options.type, records, token);
+        this.recordInsert(result.rows, performance.now() - started);
+        if (this.state === "retrying") this.state = "running";
+        return true;
+      } catch (err) {
+        this.insertErrors++;
+        this.lastError = `insert: ${(err as Error).message}`;
+        if (this.slots !== null) this.options.counters?.add(this.slots.insert_errors, 1);
+        if (classifyInsertError(err) === "permanent") return false;
+        if (this.aborted) return true;
+        this.state = "retrying";
+        for (const m of msgs) m.working();
+        await Bun.sleep(delay);
+        delay = Math.min(delay * 2, this.retryMaxMs);
+      }
+    }
+  }
+
+  /** After a permanent batch failure: each message on its own, so only the poison ones are dead-lettered. */
+  private async insertEach(msgs: readonly JsMsg[]): Promise<void> {
+    for (const m of msgs) {
+      if (this.aborted) return;
+      const decoded = this.decode(m);
+      if (decoded.records.length > 0 && !(await this.insertRetrying(decoded.records, [m]))) {
+        this.deadLetter(m, m.data, this.lastError ?? "insert refused");
+        m.term("insert refused");
+        continue;
+      }
+      m.ack();
+    }
+    await this.options.nc.flush();
+  }
+
+  private recordInsert(rows: number, latency_ms: number): void {
+    this.inserts++;
+    this.storedRows += rows;
+    this.lastInsertRows = rows;
+    this.lastInsertMs = latency_ms;
+    if (this.slots === null) return;
+    const c = this.options.counters;
+    c?.add(this.slots.stored, rows);
+    c?.set(this.slots.last_insert_ms, Math.round(latency_ms));
+    c?.set(this.slots.last_insert_rows, rows);
+  }
+}

@@ -1,0 +1,222 @@
+import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { DEAD_LETTER_HEADERS, durableName, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
+import { JetStreamPublisher } from "../../src/bus/publisher.ts";
+import { ensureStream } from "../../src/bus/stream.ts";
+import { configWith } from "../../src/config/load.ts";
+import type { MarketRecord } from "../../src/records/types.ts";
+import { InvalidRecordError } from "../../src/storage/insert-errors.ts";
+import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
+import { startTestNats, type TestNats } from "../support/nats.ts";
+import { trade } from "./sample-records.ts";
+
+const STREAM = "MARKET_DATA";
+const config = configWith();
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  nats = await startTestNats();
+  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+  jsm = await jetstreamManager(nc);
+});
+afterAll(async () => {
+  await nc.close();
+  await nats.stop();
+});
+beforeEach(async () => {
+  for (const name of await jsm.streams.names().next()) await jsm.streams.delete(name);
+  await ensureStream(jsm, config.nats.stream);
+});
+
+interface Insert {
+  readonly records: readonly MarketRecord[];
+  readonly token: string;
+}
+
+/** Records every insert; `before` runs first and may throw (to fail the insert) or stall it. */
+class RecordingSink implements StorageSink {
+  readonly inserts: Insert[] = [];
+  before: (records: readonly MarketRecord[]) => Promise<void> | void = () => {};
+  async insert(_type: string, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
+    await this.before(records);
+    this.inserts.push({ records: [...records], token: dedup_token });
+    return { rows: records.length, latency_ms: 0 };
+  }
+  async close(): Promise<void> {}
+  tradeIds(): string[] {
+    return this.inserts.flatMap((i) => i.records.map((r) => (r as ReturnType<typeof trade>).trade_id));
+  }
+}
+
+function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}): StoreConsumer {
+  return new StoreConsumer({
+    nc,
+    js: jetstream(nc),
+    jsm,
+    stream: STREAM,
+    type: "trade",
+    settings: { ...config.nats.consumer, durable_prefix: `t${Math.random().toString(36).slice(2, 8)}`, ...over },
+    batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms: 1 },
+    sink,
+    retry_max_ms: 50,
+  });
+}
+
+async function publish(records: readonly MarketRecord[]): Promise<void> {
+  const p = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
+  await p.publish(records);
+  await p.flush();
+}
+
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadline_ms = 10_000): Promise<void> {
+  const until = Date.now() + deadline_ms;
+  while (!(await condition())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => String(1000 + from + i));
+
+test("stores every published record and acks only after the insert resolves", async () => {
+  const sink = new RecordingSink();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  sink.before = () => gate;
+  const prefix = `acks${Date.now()}`;
+  const durable = durableName(prefix, "trade");
+  const c = consumer(sink, { durable_prefix: prefix });
+  await c.start();
+  await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
+  await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, "3 frames delivered, unacked");
+  expect(sink.inserts).toEqual([]);
+  release();
+  await waitFor(() => sink.inserts.length > 0 && c.stats().stored_rows === 25, "insert");
+  await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, "acks");
+  expect(sink.tradeIds()).toEqual(ids(0, 25));
+  expect(c.stats()).toMatchObject({ stored_rows: 25, dead_lettered: 0, insert_errors: 0, last_insert_rows: 25 });
+  await c.stop();
+});
+
+test("a stop between insert and ack redelivers the batch with the same dedup token, and the durable survives", async () => {
+  const prefix = `crash${Date.now()}`;
+  const settings = { durable_prefix: prefix, ack_wait_ms: 1000 };
+  const first = new RecordingSink();
+  const c1 = consumer(first, settings);
+  first.before = () => {
+    void c1.abort();
+  };
+  await c1.start();
+  await publish(Array.from({ length: 5 }, (_, i) => trade(i)));
+  await waitFor(() => first.inserts.length === 1, "first insert");
+  await c1.abort();
+
+  const second = new RecordingSink();
+  const c2 = consumer(second, settings);
+  await c2.start();
+  await waitFor(() => second.inserts.length === 1, "redelivered insert");
+  expect(second.inserts[0]!.records).toEqual(first.inserts[0]!.records);
+  expect(second.inserts[0]!.token).toBe(first.inserts[0]!.token);
+  await waitFor(async () => (await jsm.consumers.info(STREAM, `${prefix}_trade`)).num_ack_pending === 0, "acks");
+  await c2.stop();
+
+  // Engine restart: the durable is still there and resumes after the last ack.
+  await publish([trade(5), trade(6)]);
+  const third = new RecordingSink();
+  const c3 = consumer(third, settings);
+  await c3.start();
+  await waitFor(() => third.tradeIds().length === 2, "resumed delivery");
+  expect(third.tradeIds()).toEqual(ids(5, 2));
+  await c3.stop();
+  expect((await jsm.consumers.info(STREAM, `${prefix}_trade`)).config.durable_name).toBe(`${prefix}_trade`);
+}, 20_000);
+
+test("a poison message goes to the dead-letter subject with its subject and is counted; the rest keeps flowing", async () => {
+  const dead: Msg[] = [];
+  const sub = nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
+  await nc.flush();
+  const sink = new RecordingSink();
+  const c = consumer(sink);
+  await c.start();
+  await publish([trade(0)]);
+  const h = headers();
+  h.set("Content-Type", "application/msgpack");
+  await jetstream(nc).publish("trade.binance.spot.BTC-USDT", new Uint8Array([0xc1, 0xc1]), { headers: h });
+  await jetstream(nc).publish("trade.binance.spot.ETH-USDT", new TextEncoder().encode(JSON.stringify({ ...trade(9), price: "1e-7" })), {
+    headers: (() => {
+      const j = headers();
+      j.set("Content-Type", "application/json");
+      return j;
+    })(),
+  });
+  await publish([trade(1)]);
+  await waitFor(() => dead.length === 2 && sink.tradeIds().length === 2, "dead letters and good records");
+  sub.unsubscribe();
+  expect(sink.tradeIds().sort()).toEqual(ids(0, 2));
+  expect(dead.map((m) => m.headers?.get(DEAD_LETTER_HEADERS.subject))).toEqual(["trade.binance.spot.BTC-USDT", "trade.binance.spot.ETH-USDT"]);
+  expect(dead[0]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toStartWith("undecodable body");
+  expect(dead[1]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toBe('trade.price: expected a decimal string fitting Decimal(38,18), got "1e-7"');
+  expect(c.stats().dead_lettered).toBe(2);
+  await c.stop();
+});
+
+test("a retryable insert failure is retried in place without redelivery or loss", async () => {
+  const sink = new RecordingSink();
+  let failures = 0;
+  sink.before = () => {
+    if (failures++ < 3) throw new Error("connect ECONNREFUSED");
+  };
+  const c = consumer(sink);
+  await c.start();
+  await publish(Array.from({ length: 12 }, (_, i) => trade(i)));
+  await waitFor(() => sink.tradeIds().length === 12, "insert after retries");
+  expect(sink.tradeIds()).toEqual(ids(0, 12));
+  expect(c.stats()).toMatchObject({ insert_errors: 3, dead_lettered: 0, stored_rows: 12, state: "running" });
+  await c.stop();
+});
+
+test("a permanently refused batch dead-letters only the messages that fail on their own", async () => {
+  const dead: Msg[] = [];
+  const sub = nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
+  await nc.flush();
+  const sink = new RecordingSink();
+  sink.before = (records) => {
+    const i = records.findIndex((r) => (r as ReturnType<typeof trade>).trade_id === "1013");
+    if (i >= 0) throw new InvalidRecordError(i, "refused by test");
+  };
+  const c = consumer(sink, {});
+  await c.start();
+  // Frames of 10: [0..9], [10..19], [20..24]; the frame holding trade 13 is refused.
+  await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
+  await waitFor(() => dead.length === 1 && sink.tradeIds().length === 15, "split inserts");
+  sub.unsubscribe();
+  expect(sink.tradeIds().sort()).toEqual([...ids(0, 10), ...ids(20, 5)].sort());
+  expect(dead[0]!.headers?.get(DEAD_LETTER_HEADERS.subject)).toBe("trade.binance.spot.BTC-USDT");
+  expect(c.stats().dead_lettered).toBe(1);
+  await c.stop();
+});
+
+test("nats-server restarting mid-stream loses nothing that was acknowledged", async () => {
+  const sink = new RecordingSink();
+  const c = consumer(sink);
+  await c.start();
+  const p = new JetStreamPublisher({
+    js: jetstream(nc),
+    type: "trade",
+    settings: { ...config.nats.publish, frame_max_records: 10 },
+    retry_initial_ms: 20,
+    retry_max_ms: 200,
+    ack_timeout_ms: 1000,
+  });
+  await p.publish(Array.from({ length: 40 }, (_, i) => trade(i)));
+  await p.flush();
+  await nats.restart();
+  await p.publish(Array.from({ length: 40 }, (_, i) => trade(40 + i)));
+  await p.flush(20_000);
+  await waitFor(() => new Set(sink.tradeIds()).size === 80, "all 80 records stored", 20_000);
+  expect([...new Set(sink.tradeIds())].sort()).toEqual(ids(0, 80));
+  await c.stop();
+}, 30_000);
