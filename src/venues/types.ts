@@ -59,7 +59,10 @@ export interface BookHealth {
 }
 
 export interface NormalizerOptions {
-  /** Venue-native instrument ids this normalizer is responsible for. */
+  /**
+   * Venue-native instrument ids this normalizer is responsible for; an empty list means every
+   * instrument of the venue found in `instruments` (the normalize CLI keeps all it reads).
+   */
   readonly symbols: readonly string[];
   readonly data_types: readonly DataType[];
   /** Levels per side in orderbook records. */
@@ -79,6 +82,12 @@ export interface Normalizer {
    * connection layer fetches each and pushes the body back as an `http` frame.
    */
   takeSnapshotRequests(): string[];
+  /**
+   * Native symbols whose book channel must be unsubscribed and subscribed again (OKX: only a
+   * new subscription brings a new snapshot after a sequence or checksum break). Empty on venues
+   * whose books resync from REST.
+   */
+  takeResubscribeRequests(): string[];
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;

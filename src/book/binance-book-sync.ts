@@ -1,0 +1,123 @@
+import type { RawLevel } from "./price-book.ts";
+import { TrackedBook } from "./tracked-book.ts";
+
+/**
+ * Binance snapshot + diff bridging (SPEC section 5, fixtures README 8.1 and 8.2).
+ * Spot:  https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams#how-to-manage-a-local-order-book-correctly
+ * USDⓈ-M: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/How-to-manage-a-local-order-book-correctly
+ *
+ * Spot drops diffs with u <= lastUpdateId, bridges with U <= lastUpdateId+1 <= u and then needs
+ * U == previous u + 1. USDⓈ-M drops u < lastUpdateId (the bridging diff often has
+ * u == lastUpdateId), bridges with U <= lastUpdateId <= u and then needs pu == previous u
+ * (its U is never previous u + 1). A chain is only ever (re)started from a REST snapshot.
+ */
+
+export interface DepthDiff {
+  readonly first_id: number; // U
+  readonly final_id: number; // u
+  /** `pu` on USDⓈ-M; -1 on spot. */
+  readonly prev_final_id: number;
+  readonly ts_ms: number;
+  readonly recv_ts_ms: number;
+  readonly bids: readonly RawLevel[];
+  readonly asks: readonly RawLevel[];
+}
+
+/** What one diff did to the book. */
+export type DiffOutcome = "applied" | "buffered" | "dropped" | "gap";
+
+/** Diffs kept while waiting for a snapshot; past this the oldest go (the snapshot will be newer). */
+const MAX_BUFFERED_DIFFS = 10_000;
+
+export class BinanceBookSync extends TrackedBook {
+  private buffer: DepthDiff[] = [];
+  private hasSnapshot = false;
+  private bridged = false;
+  private lastFinalId = 0;
+  private snapshotId = 0;
+  /** Set when a snapshot must be fetched; cleared when the connection layer takes the request. */
+  snapshotWanted = true;
+  futures = false;
+
+  /**
+   * Feeds one diff; "gap" means the chain broke: the book is stale (still holding its last good
+   * state), the diff is buffered and a snapshot is wanted. The caller records the violation.
+   */
+  diff(d: DepthDiff): DiffOutcome {
+    if (!this.hasSnapshot) {
+      if (this.buffer.length >= MAX_BUFFERED_DIFFS) this.buffer.shift();
+      this.buffer.push(d);
+      return "buffered";
+    }
+    return this.applyDiff(d);
+  }
+
+  /**
+   * Installs a REST snapshot and returns the diffs buffered meanwhile; the caller feeds them
+   * back through `diff` in order (dropping the stale ones, bridging, or breaking the chain
+   * exactly as live diffs would), so every applied diff can produce its own record.
+   */
+  snapshot(lastUpdateId: number, bids: readonly RawLevel[], asks: readonly RawLevel[], ts_ms: number): DepthDiff[] {
+    const book = this.book;
+    book.clear();
+    for (const [p, q] of bids) book.bids.set(p, q, false);
+    for (const [p, q] of asks) book.asks.set(p, q, false);
+    this.hasSnapshot = true;
+    this.bridged = false;
+    this.snapshotId = lastUpdateId;
+    this.lastFinalId = lastUpdateId;
+    this.snapshotWanted = false;
+    if (ts_ms > 0) this.last_update_ts_ms = ts_ms;
+    this.resetCadence();
+    const pending = this.buffer;
+    this.buffer = [];
+    return pending;
+  }
+
+  /** True once a snapshot is bridged and the book follows the stream. */
+  get live(): boolean {
+    return this.bridged && this.state === "live";
+  }
+
+  /** Forgets the chain (connection lost or violation): buffer diffs until a new snapshot. */
+  restart(): void {
+    this.hasSnapshot = false;
+    this.bridged = false;
+    this.buffer = [];
+    this.snapshotWanted = true;
+    if (this.state === "live") this.state = "stale";
+  }
+
+  private applyDiff(d: DepthDiff): DiffOutcome {
+    if (!this.bridged) {
+      const id = this.snapshotId;
+      if (this.futures ? d.final_id < id : d.final_id <= id) return "dropped";
+      const bridges = this.futures ? d.first_id <= id && id <= d.final_id : d.first_id <= id + 1 && id + 1 <= d.final_id;
+      if (!bridges) {
+        // The snapshot is older than the stream: not a stream gap, just fetch a newer snapshot
+        // (later diffs are buffered by `diff` since the chain has no snapshot any more).
+        this.restart();
+        this.buffer.push(d);
+        this.resyncs++;
+        return "buffered";
+      }
+      this.bridged = true;
+      this.state = "live";
+    } else {
+      const continues = this.futures ? d.prev_final_id === this.lastFinalId : d.first_id === this.lastFinalId + 1;
+      if (!continues) {
+        // A re-delivered old diff is not a break; anything else is, and waits for a snapshot.
+        if (d.final_id <= this.lastFinalId) return "dropped";
+        this.restart();
+        this.buffer.push(d);
+        return "gap";
+      }
+    }
+    const book = this.book;
+    for (const [p, q] of d.bids) book.bids.set(p, q, Number(q) === 0);
+    for (const [p, q] of d.asks) book.asks.set(p, q, Number(q) === 0);
+    this.lastFinalId = d.final_id;
+    this.last_update_ts_ms = d.ts_ms;
+    return "applied";
+  }
+}

@@ -1,0 +1,80 @@
+import type { DataType } from "../../records/types.ts";
+
+/**
+ * What the connection layer subscribes to and polls on Binance (SPEC section 1 table).
+ * Spot streams:   https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
+ * USDⓈ-M streams: https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
+ */
+
+export type BinanceVenue = "binance_spot" | "binance_derivatives";
+
+/**
+ * Combined-stream names (`btcusdt@depth@100ms`) for `/stream?streams=a/b/c`. USDⓈ-M open
+ * interest is polled over REST, but its quote value needs the mark price, so `open_interest`
+ * also subscribes `@markPrice@1s`.
+ */
+export function binanceStreams(venue: BinanceVenue, symbols: readonly string[], data_types: readonly DataType[]): string[] {
+  const futures = venue === "binance_derivatives";
+  const wants = (t: DataType): boolean => data_types.includes(t);
+  const out: string[] = [];
+  for (const native of symbols) {
+    const s = native.toLowerCase();
+    if (wants("orderbook")) out.push(`${s}@depth@100ms`);
+    if (wants("trade")) out.push(futures ? `${s}@aggTrade` : `${s}@trade`);
+    if (!futures) continue;
+    if (wants("funding_rate") || wants("open_interest")) out.push(`${s}@markPrice@1s`);
+    if (wants("liquidation")) out.push(`${s}@forceOrder`);
+  }
+  return out;
+}
+
+/** REST depth snapshot path for one symbol (the body goes back to the normalizer as an `http` frame). */
+export function binanceDepthPath(venue: BinanceVenue, native: string, limit = 1000): string {
+  const base = venue === "binance_spot" ? "/api/v3/depth" : "/fapi/v1/depth";
+  return `${base}?symbol=${native}&limit=${limit}`;
+}
+
+/** One REST poll: fetch `path` every `period` bucket and push the body as an `http` frame. */
+export interface BinancePoll {
+  readonly data_type: DataType;
+  readonly native: string;
+  readonly path: string;
+}
+
+/**
+ * REST polls for data without a push channel (USDⓈ-M only). `period` is the ratio bucket
+ * ("5m", "15m", "30m", "1h"), which Binance accepts as written; `limit=1` asks for the
+ * latest closed bucket only, so each bucket is fetched once. `premiumIndex` is the funding
+ * fallback for when the mark-price stream is down.
+ */
+export function binancePolls(
+  venue: BinanceVenue,
+  symbols: readonly string[],
+  data_types: readonly DataType[],
+  period: string,
+): BinancePoll[] {
+  if (venue !== "binance_derivatives") return [];
+  const out: BinancePoll[] = [];
+  for (const native of symbols) {
+    if (data_types.includes("open_interest"))
+      out.push({ data_type: "open_interest", native, path: `/fapi/v1/openInterest?symbol=${native}` });
+    if (data_types.includes("lsr_top_position"))
+      out.push({
+        data_type: "lsr_top_position",
+        native,
+        path: `/futures/data/topLongShortPositionRatio?symbol=${native}&period=${period}&limit=1`,
+      });
+    if (data_types.includes("lsr_all_account"))
+      out.push({
+        data_type: "lsr_all_account",
+        native,
+        path: `/futures/data/globalLongShortAccountRatio?symbol=${native}&period=${period}&limit=1`,
+      });
+  }
+  return out;
+}
+
+/** The funding fallback poll for one symbol (used while `@markPrice` is not delivering). */
+export function binancePremiumIndexPath(native: string): string {
+  return `/fapi/v1/premiumIndex?symbol=${native}`;
+}

@@ -1,0 +1,360 @@
+import { BinanceBookSync, type DepthDiff } from "../../book/binance-book-sync.ts";
+import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
+import { multiplyDecimals } from "../decimal-text.ts";
+import {
+  countError,
+  countUnrecognized,
+  countingEmit,
+  emptyStats,
+  isLevelList,
+  isObject,
+  parseJson,
+  queryParam,
+  toInt,
+  urlPath,
+} from "../normalizer-stats.ts";
+import { SymbolScope } from "../symbol-scope.ts";
+import type { BookHealth, Instrument, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
+import type { BinanceVenue } from "./channels.ts";
+import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, ratioRow } from "./wire.ts";
+
+/**
+ * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
+ * (`{"stream","data"}`), a raw stream, or REST bodies routed by URL path (`/depth`,
+ * `/premiumIndex`, `/openInterest`, `/futures/data/*`).
+ * https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
+ */
+
+const EXCHANGE: Exchange = "binance";
+
+/** Event types that are recognized but carry no record here. */
+const IGNORED_EVENTS = new Set(["kline", "bookTicker", "24hrTicker", "24hrMiniTicker", "continuous_kline", "indexPriceUpdate"]);
+
+export class BinanceNormalizer implements Normalizer {
+  readonly stats = emptyStats();
+  private readonly emit: (r: MarketRecord) => void;
+  private readonly scope: SymbolScope;
+  private readonly futures: boolean;
+  private readonly books = new Map<string, BinanceBookSync>();
+  private readonly wants: Readonly<Record<DataType, boolean>>;
+  /** Latest mark price per native symbol, for open_interest_value. */
+  private readonly markPrices = new Map<string, string>();
+
+  constructor(
+    venue: BinanceVenue,
+    private readonly options: NormalizerOptions,
+  ) {
+    this.futures = venue === "binance_derivatives";
+    this.scope = new SymbolScope(options, this.futures ? "perpetual" : "spot");
+    this.emit = countingEmit(this.stats, options.emit);
+    const wants = {} as Record<DataType, boolean>;
+    for (const t of options.data_types) wants[t] = true;
+    this.wants = wants;
+    if (this.wants.orderbook) for (const s of options.symbols) this.bookFor(s);
+  }
+
+  push(frame: RawFrame): void {
+    this.stats.frames++;
+    const msg = parseJson(frame.raw);
+    if (msg === undefined) return countError(this.stats, "json");
+    if (frame.source === "http") return this.rest(frame, msg);
+    if (!isObject(msg)) return countUnrecognized(this.stats, "unknown");
+    let data: unknown = msg;
+    if (typeof msg.stream === "string") data = msg.data;
+    else if ("result" in msg && "id" in msg) {
+      this.stats.ignored++; // subscribe / list-subscriptions reply
+      return;
+    }
+    if (Array.isArray(data)) {
+      // `!markPrice@arr`-style streams: one event per element.
+      for (const d of data) this.event(d, frame.recv_ts_ms);
+      return;
+    }
+    this.event(data, frame.recv_ts_ms);
+  }
+
+  takeSnapshotRequests(): string[] {
+    const out: string[] = [];
+    for (const book of this.books.values()) {
+      if (book.snapshotWanted) {
+        book.snapshotWanted = false;
+        out.push(book.native);
+      }
+    }
+    return out;
+  }
+
+  takeResubscribeRequests(): string[] {
+    return [];
+  }
+
+  connectionLost(_recv_ts_ms: number): void {
+    // The reconnect gap itself is the connection layer's record; here the chains just restart.
+    for (const book of this.books.values()) {
+      book.restart();
+      book.resyncs++;
+    }
+  }
+
+  bookHealth(): BookHealth[] {
+    return [...this.books.values()].map((b) => b.health());
+  }
+
+  private event(d: unknown, recv: number): void {
+    if (!isObject(d)) return countUnrecognized(this.stats, "unknown");
+    const e = d.e;
+    switch (e) {
+      case "depthUpdate":
+        return this.depth(d, recv);
+      case "aggTrade":
+      case "trade":
+        return this.trade(d, e, recv);
+      case "markPriceUpdate":
+        return this.markPrice(markPriceFromWs(d), recv, "markPriceUpdate");
+      case "forceOrder":
+        return this.liquidation(d, recv);
+      default:
+        // Spot bookTicker has no `e`: recognized by its fields.
+        if ((typeof e === "string" && IGNORED_EVENTS.has(e)) || (e === undefined && "u" in d && "b" in d && "a" in d)) {
+          this.stats.ignored++;
+          return;
+        }
+        return countUnrecognized(this.stats, typeof e === "string" ? e : "unknown");
+    }
+  }
+
+  private instrument(native: unknown, type: DataType): Instrument | undefined {
+    if (this.wants[type] !== true || typeof native !== "string") return undefined;
+    return this.scope.get(native);
+  }
+
+  private bookFor(native: string): BinanceBookSync | undefined {
+    let book = this.books.get(native);
+    if (book === undefined) {
+      const inst = this.scope.get(native);
+      if (inst === undefined) return undefined;
+      book = new BinanceBookSync(native, inst.symbol, EXCHANGE, inst.market_type);
+      book.futures = this.futures;
+      this.books.set(native, book);
+    }
+    return book;
+  }
+
+  private depth(d: Record<string, unknown>, recv: number): void {
+    if (!isDepthUpdate(d) || (this.futures && d.pu === undefined)) return countError(this.stats, "depth");
+    const book = this.wants.orderbook === true ? this.bookFor(d.s) : undefined;
+    if (book === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.applyDiff(book, {
+      first_id: d.U,
+      final_id: d.u,
+      prev_final_id: d.pu ?? -1,
+      ts_ms: d.E,
+      recv_ts_ms: recv,
+      bids: d.b,
+      asks: d.a,
+    });
+  }
+
+  private applyDiff(book: BinanceBookSync, diff: DepthDiff): void {
+    const outcome = book.diff(diff);
+    if (outcome === "applied") {
+      if (book.live && book.due(diff.ts_ms, this.options.snapshot_interval_ms))
+        this.emit(book.record(diff.ts_ms, diff.recv_ts_ms, diff.final_id, this.options.depth));
+    } else if (outcome === "gap") {
+      this.emit(book.violation("sequence_gap", diff.ts_ms, diff.recv_ts_ms));
+    } else if (outcome === "dropped") {
+      this.stats.ignored++;
+    }
+  }
+
+  private snapshot(frame: RawFrame, body: unknown): void {
+    const native = queryParam(frame.url, "symbol");
+    const book = native === undefined || this.wants.orderbook !== true ? undefined : this.bookFor(native);
+    if (book === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    if (!isObject(body) || typeof body.lastUpdateId !== "number" || !isLevelList(body.bids) || !isLevelList(body.asks))
+      return countError(this.stats, "depth_snapshot");
+    // Spot snapshots carry no time; USDⓈ-M ones carry E.
+    const ts = toInt(body.E) ?? 0;
+    const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
+    for (const diff of pending) this.applyDiff(book, diff);
+  }
+
+  private trade(d: Record<string, unknown>, e: "aggTrade" | "trade", recv: number): void {
+    const idKey = e === "aggTrade" ? "a" : "t";
+    if (!isTrade(d, idKey)) return countError(this.stats, e);
+    const inst = this.instrument(d.s, "trade");
+    if (inst === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.emit({
+      data_type: "trade",
+      exchange: EXCHANGE,
+      market_type: inst.market_type,
+      symbol: inst.symbol,
+      ts_ms: d.E,
+      recv_ts_ms: recv,
+      trade_id: String(d[idKey]),
+      price: d.p,
+      quantity: d.q,
+      // `m` = buyer is maker, so the taker sold.
+      side: d.m ? "sell" : "buy",
+      is_maker: d.m,
+      trade_time: d.T,
+    });
+  }
+
+  /**
+   * Binance publishes one rate: `r` / `lastFundingRate`, the estimate for the settlement at
+   * `T` / `nextFundingTime`. So funding_time (the settlement the rate applies to) and
+   * next_funding_time are both that time; no separate value exists to put in either.
+   */
+  private markPrice(m: MarkPrice | undefined, recv: number, channel: string): void {
+    if (m === undefined) return countError(this.stats, channel);
+    const inst = this.scope.get(m.symbol);
+    if (inst === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.markPrices.set(m.symbol, m.mark_price);
+    if (this.wants.funding_rate !== true) {
+      this.stats.ignored++;
+      return;
+    }
+    this.emit({
+      data_type: "funding_rate",
+      exchange: EXCHANGE,
+      market_type: inst.market_type,
+      symbol: inst.symbol,
+      ts_ms: m.ts_ms,
+      recv_ts_ms: recv,
+      funding_rate: m.funding_rate,
+      funding_time: m.next_funding_time,
+      next_funding_time: m.next_funding_time,
+      mark_price: m.mark_price,
+      index_price: m.index_price,
+    });
+  }
+
+  /**
+   * `forceOrder`: price is `ap` (average fill price) and quantity `z` (filled), i.e. what the
+   * liquidation actually executed; `p`/`q` are the IOC order's limit and size.
+   */
+  private liquidation(d: Record<string, unknown>, recv: number): void {
+    const o = forceOrderOf(d);
+    const E = toInt(d.E);
+    if (o === undefined || E === undefined) return countError(this.stats, "forceOrder");
+    const inst = this.instrument(o.s, "liquidation");
+    if (inst === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    this.emit({
+      data_type: "liquidation",
+      exchange: EXCHANGE,
+      market_type: inst.market_type,
+      symbol: inst.symbol,
+      ts_ms: E,
+      recv_ts_ms: recv,
+      side: o.S === "BUY" ? "buy" : "sell",
+      price: o.ap,
+      quantity: o.z,
+      liquidation_time: o.T,
+    });
+  }
+
+  private rest(frame: RawFrame, body: unknown): void {
+    const path = urlPath(frame.url);
+    if (path.endsWith("/depth")) return this.snapshot(frame, body);
+    if (path.endsWith("/premiumIndex")) {
+      if (Array.isArray(body)) for (const item of body) this.markPrice(markPriceFromRest(item), frame.recv_ts_ms, "premiumIndex");
+      else this.markPrice(markPriceFromRest(body), frame.recv_ts_ms, "premiumIndex");
+      return;
+    }
+    if (path.endsWith("/openInterest")) return this.openInterest(body, frame.recv_ts_ms);
+    if (path.endsWith("/topLongShortPositionRatio")) return this.ratios(frame, body, "lsr_top_position");
+    if (path.endsWith("/globalLongShortAccountRatio")) return this.ratios(frame, body, "lsr_all_account");
+    if (path.endsWith("/exchangeInfo")) {
+      this.stats.ignored++;
+      return;
+    }
+    countUnrecognized(this.stats, "http");
+  }
+
+  /**
+   * `/fapi/v1/openInterest` is in base-asset units; its quote value is oi × the latest mark
+   * price (exact decimal product). Without a mark price yet there is no honest value, so the
+   * poll is counted as ignored rather than stored with a made-up one; the connection layer
+   * subscribes `@markPrice@1s` with open_interest, so this only affects the first second.
+   */
+  private openInterest(body: unknown, recv: number): void {
+    if (!isObject(body) || typeof body.symbol !== "string" || typeof body.openInterest !== "string")
+      return countError(this.stats, "openInterest");
+    const time = toInt(body.time);
+    const inst = this.instrument(body.symbol, "open_interest");
+    if (time === undefined) return countError(this.stats, "openInterest");
+    if (inst === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    const mark = this.markPrices.get(body.symbol);
+    if (mark === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    const value = multiplyDecimals(body.openInterest, mark);
+    if (value === undefined) return countError(this.stats, "openInterest");
+    this.emit({
+      data_type: "open_interest",
+      exchange: EXCHANGE,
+      market_type: inst.market_type,
+      symbol: inst.symbol,
+      ts_ms: time,
+      recv_ts_ms: recv,
+      open_interest: body.openInterest,
+      open_interest_value: value,
+      // One instrument per record: Spectra never sums open interest across instruments.
+      count: 1,
+    });
+  }
+
+  /**
+   * USDⓈ-M ratio rows name both shares `longAccount`/`shortAccount`, also on the position
+   * endpoint (where they are position shares). The period is the request's `period` parameter.
+   */
+  private ratios(frame: RawFrame, body: unknown, type: "lsr_top_position" | "lsr_all_account"): void {
+    const period = queryParam(frame.url, "period");
+    if (!Array.isArray(body) || period === undefined) return countError(this.stats, type);
+    for (const item of body) {
+      const row = ratioRow(item);
+      if (row === undefined) {
+        countError(this.stats, type);
+        continue;
+      }
+      const inst = this.instrument(row.symbol, type);
+      if (inst === undefined) {
+        this.stats.ignored++;
+        continue;
+      }
+      const common = {
+        exchange: EXCHANGE,
+        market_type: inst.market_type,
+        symbol: inst.symbol,
+        ts_ms: row.timestamp,
+        recv_ts_ms: frame.recv_ts_ms,
+        long_short_ratio: row.longShortRatio,
+        period,
+      };
+      if (type === "lsr_top_position")
+        this.emit({ data_type: type, ...common, long_position_ratio: row.longAccount, short_position_ratio: row.shortAccount });
+      else this.emit({ data_type: type, ...common, long_account_ratio: row.longAccount, short_account_ratio: row.shortAccount });
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { RawLevel } from "../book/price-book.ts";
+import type { MarketRecord } from "../records/types.ts";
+import type { NormalizerStats } from "./types.ts";
+
+/**
+ * Counting shared by every venue normalizer: one object per normalizer, mutated in place so
+ * `stats` can be read at any time without copying.
+ */
+export function emptyStats(): NormalizerStats {
+  return { frames: 0, ignored: 0, unrecognized: 0, errors: 0, records: {}, bad_by_channel: {} };
+}
+
+export function countUnrecognized(stats: NormalizerStats, channel: string): void {
+  stats.unrecognized++;
+  stats.bad_by_channel[channel] = (stats.bad_by_channel[channel] ?? 0) + 1;
+}
+
+export function countError(stats: NormalizerStats, channel: string): void {
+  stats.errors++;
+  stats.bad_by_channel[channel] = (stats.bad_by_channel[channel] ?? 0) + 1;
+}
+
+/** Wraps the caller's emit so every record is counted by data type. */
+export function countingEmit(stats: NormalizerStats, emit: (r: MarketRecord) => void): (r: MarketRecord) => void {
+  return (r) => {
+    stats.records[r.data_type] = (stats.records[r.data_type] ?? 0) + 1;
+    emit(r);
+  };
+}
+
+/** Parses a frame's text; `undefined` for malformed JSON (the one try/catch of the path). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** A decimal string as the exchanges send them: digits, optional sign, point and exponent. */
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+
+export function isDecimal(v: unknown): v is string {
+  return typeof v === "string" && DECIMAL.test(v);
+}
+
+/** A strictly positive decimal string (prices). */
+export function isPositiveDecimal(v: unknown): v is string {
+  return isDecimal(v) && Number(v) > 0;
+}
+
+/** An integer that arrives as a JSON number or as a string of digits (OKX sends times as text). */
+export function toInt(v: unknown): number | undefined {
+  if (typeof v === "number") return Number.isSafeInteger(v) ? v : undefined;
+  if (typeof v === "string" && /^-?\d{1,16}$/.test(v)) {
+    const n = Number(v);
+    return Number.isSafeInteger(n) ? n : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Levels `[price, qty, ...]` of strings: price > 0, qty >= 0 (0 deletes). Uses `+text` rather
+ * than the DECIMAL regex because snapshots carry thousands of levels (NaN fails both tests).
+ */
+export function isLevelList(v: unknown): v is RawLevel[] {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) {
+    const l: unknown = v[i];
+    if (!Array.isArray(l) || l.length < 2) return false;
+    const p: unknown = l[0];
+    const q: unknown = l[1];
+    if (typeof p !== "string" || !(+p > 0) || typeof q !== "string" || q === "" || !(+q >= 0)) return false;
+  }
+  return true;
+}
+
+/** The query parameter `name` of a URL (REST frames are routed by path and query). */
+export function queryParam(url: string, name: string): string | undefined {
+  const q = url.indexOf("?");
+  if (q < 0) return undefined;
+  return new URLSearchParams(url.slice(q + 1)).get(name) ?? undefined;
+}
+
+/** A URL's path without the query. */
+export function urlPath(url: string): string {
+  const q = url.indexOf("?");
+  const noQuery = q < 0 ? url : url.slice(0, q);
+  const scheme = noQuery.indexOf("://");
+  if (scheme < 0) return noQuery;
+  const slash = noQuery.indexOf("/", scheme + 3);
+  return slash < 0 ? "/" : noQuery.slice(slash);
+}

@@ -1,0 +1,90 @@
+import type { DataType } from "../../records/types.ts";
+import type { InstrumentMap } from "../types.ts";
+
+/**
+ * What the connection layer subscribes to and polls on OKX v5 (SPEC section 1 table).
+ * https://www.okx.com/docs-v5/en/#overview-websocket-subscribe
+ */
+
+/** One `args` element of `{"op":"subscribe","args":[…]}` on `/ws/v5/public`. */
+export interface OkxSubscribeArg {
+  readonly channel: string;
+  readonly instId?: string;
+  readonly instType?: string;
+}
+
+/**
+ * Subscribe args for `symbols` (native ids). Funding records need the mark and index price,
+ * which the funding-rate channel lacks, so `funding_rate` also subscribes `mark-price` and
+ * `index-tickers` (index id = the instrument's BASE-QUOTE, from metadata). Liquidations are
+ * per instrument type, one arg for all swaps.
+ */
+export function okxSubscribeArgs(
+  symbols: readonly string[],
+  data_types: readonly DataType[],
+  instruments: InstrumentMap,
+): OkxSubscribeArg[] {
+  const out: OkxSubscribeArg[] = [];
+  const wants = (t: DataType): boolean => data_types.includes(t);
+  let swaps = false;
+  for (const instId of symbols) {
+    const inst = instruments.get(instId);
+    const swap = inst?.market_type === "perpetual";
+    swaps ||= swap;
+    if (wants("orderbook")) out.push({ channel: "books", instId });
+    if (wants("trade")) out.push({ channel: "trades", instId });
+    if (!swap || inst === undefined) continue;
+    if (wants("funding_rate")) {
+      out.push({ channel: "funding-rate", instId });
+      out.push({ channel: "mark-price", instId });
+      out.push({ channel: "index-tickers", instId: `${inst.base}-${inst.quote}` });
+    }
+    if (wants("open_interest")) out.push({ channel: "open-interest", instId });
+  }
+  if (swaps && wants("liquidation")) out.push({ channel: "liquidation-orders", instType: "SWAP" });
+  return out;
+}
+
+/** OKX rubik accepts 5m, 1H, 1D; config periods are 5m, 15m, 30m, 1h. */
+export function okxRubikPeriod(period: string): string | undefined {
+  if (period === "5m") return "5m";
+  if (period === "1h") return "1H";
+  return undefined;
+}
+
+export interface OkxPoll {
+  readonly data_type: DataType;
+  readonly native: string;
+  readonly path: string;
+}
+
+/**
+ * Rubik REST polls for the long/short ratios (no push channel exists). Returns [] for a
+ * period rubik does not offer (15m, 30m): the normalizer would otherwise mislabel buckets.
+ */
+export function okxPolls(
+  symbols: readonly string[],
+  data_types: readonly DataType[],
+  period: string,
+  instruments: InstrumentMap,
+): OkxPoll[] {
+  const p = okxRubikPeriod(period);
+  if (p === undefined) return [];
+  const out: OkxPoll[] = [];
+  for (const native of symbols) {
+    if (instruments.get(native)?.market_type !== "perpetual") continue;
+    if (data_types.includes("lsr_top_position"))
+      out.push({
+        data_type: "lsr_top_position",
+        native,
+        path: `/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader?instId=${native}&period=${p}&limit=1`,
+      });
+    if (data_types.includes("lsr_all_account"))
+      out.push({
+        data_type: "lsr_all_account",
+        native,
+        path: `/api/v5/rubik/stat/contracts/long-short-account-ratio-contract?instId=${native}&period=${p}&limit=1`,
+      });
+  }
+  return out;
+}

@@ -1,0 +1,192 @@
+import { OkxBookSync } from "../../book/okx-book-sync.ts";
+import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
+import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseJson, urlPath } from "../normalizer-stats.ts";
+import { SymbolScope } from "../symbol-scope.ts";
+import type { BookHealth, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
+import { OkxFundingJoin } from "./funding-join.ts";
+import { bookMessage, type OkxRest, REST_TYPES, restRoute } from "./wire.ts";
+import { OkxRecords } from "./records.ts";
+
+/**
+ * OKX v5 public frames -> normalized records, for one market type: okx_spot keeps SPOT
+ * instruments, okx_derivatives keeps SWAP; everything else in a mixed stream (dated FUTURES,
+ * OPTION, the other market) is counted as ignored, classified by instrument metadata.
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-ws-order-book-channel
+ * https://www.okx.com/docs-v5/en/#public-data-websocket-funding-rate-channel
+ */
+
+const EXCHANGE: Exchange = "okx";
+
+/** Channels that are recognized but carry no record here. */
+const IGNORED_CHANNELS = new Set(["tickers", "books5", "bbo-tbt", "candle1m", "instruments", "price-limit", "estimated-price"]);
+
+const CHANNEL_TYPES: Readonly<Record<string, DataType>> = {
+  books: "orderbook",
+  "books-l2-tbt": "orderbook",
+  "books50-l2-tbt": "orderbook",
+  trades: "trade",
+  "funding-rate": "funding_rate",
+  "mark-price": "funding_rate",
+  "index-tickers": "funding_rate",
+  "open-interest": "open_interest",
+  "liquidation-orders": "liquidation",
+};
+
+export class OkxNormalizer implements Normalizer {
+  readonly stats = emptyStats();
+  private readonly emit: (r: MarketRecord) => void;
+  private readonly scope: SymbolScope;
+  private readonly books = new Map<string, OkxBookSync>();
+  private readonly wants: Readonly<Partial<Record<DataType, boolean>>>;
+  private readonly funding: OkxFundingJoin;
+  private readonly records: OkxRecords;
+
+  constructor(
+    spot: boolean,
+    private readonly options: NormalizerOptions,
+  ) {
+    this.scope = new SymbolScope(options, spot ? "spot" : "perpetual");
+    this.emit = countingEmit(this.stats, options.emit);
+    const wants: Partial<Record<DataType, boolean>> = {};
+    for (const t of options.data_types) wants[t] = true;
+    this.wants = wants;
+    this.records = new OkxRecords(this.scope, this.stats, this.emit);
+    this.funding = new OkxFundingJoin(this.scope, this.emit);
+  }
+
+  push(frame: RawFrame): void {
+    this.stats.frames++;
+    if (frame.raw === "pong") {
+      this.stats.ignored++;
+      return;
+    }
+    const msg = parseJson(frame.raw);
+    if (msg === undefined) return countError(this.stats, "json");
+    if (frame.source === "http") return this.rest(frame, msg);
+    if (!isObject(msg)) return countUnrecognized(this.stats, "unknown");
+    if (typeof msg.event === "string") {
+      // A refused subscription is the venue telling us data will be missing: count it as bad.
+      if (msg.event === "error") return countError(this.stats, "event");
+      this.stats.ignored++;
+      return;
+    }
+    const arg = msg.arg;
+    const channel = isObject(arg) && typeof arg.channel === "string" ? arg.channel : undefined;
+    if (channel === undefined || !Array.isArray(msg.data)) return countUnrecognized(this.stats, channel ?? "unknown");
+    const type = CHANNEL_TYPES[channel];
+    if (type === undefined) {
+      if (IGNORED_CHANNELS.has(channel)) this.stats.ignored++;
+      else countUnrecognized(this.stats, channel);
+      return;
+    }
+    if (this.wants[type] !== true) {
+      this.stats.ignored++;
+      return;
+    }
+    const recv = frame.recv_ts_ms;
+    const data = msg.data;
+    switch (channel) {
+      case "trades":
+        return this.records.trades(data, recv);
+      case "funding-rate":
+        return this.each(data, channel, (d) => this.funding.rate(d, recv));
+      case "mark-price":
+        return this.each(data, channel, (d) => this.funding.mark(d, recv));
+      case "index-tickers":
+        return this.each(data, channel, (d) => this.funding.index(d, recv));
+      case "open-interest":
+        return this.each(data, channel, (d) => this.records.openInterest(d, recv));
+      case "liquidation-orders":
+        return this.records.liquidations(data, recv);
+      default:
+        return this.book(channel, msg.action, data, isObject(arg) && typeof arg.instId === "string" ? arg.instId : undefined, recv);
+    }
+  }
+
+  takeSnapshotRequests(): string[] {
+    return [];
+  }
+
+  takeResubscribeRequests(): string[] {
+    const out: string[] = [];
+    for (const book of this.books.values()) {
+      if (book.resubscribeWanted) {
+        book.resubscribeWanted = false;
+        out.push(book.native);
+      }
+    }
+    return out;
+  }
+
+  connectionLost(_recv_ts_ms: number): void {
+    // Reconnecting resubscribes everything, which brings fresh snapshots; nothing to request.
+    for (const book of this.books.values()) {
+      book.restart();
+      book.resubscribeWanted = false;
+      book.resyncs++;
+    }
+  }
+
+  bookHealth(): BookHealth[] {
+    return [...this.books.values()].map((b) => b.health());
+  }
+
+  /**
+   * Runs `fn` per data element; a `false` return means the element was malformed. Used for
+   * the low-rate channels only (a closure per frame is fine at one message per second).
+   */
+  private each(data: unknown[], channel: string, fn: (d: unknown) => "emitted" | "ignored" | "bad"): void {
+    for (const d of data) {
+      const r = fn(d);
+      if (r === "bad") countError(this.stats, channel);
+      else if (r === "ignored") this.stats.ignored++;
+    }
+  }
+
+  private book(channel: string, action: unknown, data: unknown[], argInstId: string | undefined, recv: number): void {
+    const m = bookMessage(action, data, argInstId);
+    if (m === undefined) return countError(this.stats, channel);
+    let book = this.books.get(m.instId);
+    if (book === undefined) {
+      const inst = this.scope.get(m.instId);
+      if (inst === undefined) {
+        this.stats.ignored++;
+        return;
+      }
+      book = new OkxBookSync(m.instId, inst.symbol, EXCHANGE, inst.market_type);
+      this.books.set(m.instId, book);
+    }
+    const outcome =
+      m.action === "snapshot"
+        ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms)
+        : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms);
+    if (outcome === "applied") {
+      if (book.due(m.ts_ms, this.options.snapshot_interval_ms))
+        // No seqId in older streams (and the 2022 recordings): the book's ts orders them instead.
+        this.emit(book.record(m.ts_ms, recv, m.seq_id === -1 ? m.ts_ms : m.seq_id, this.options.depth));
+    } else if (outcome === "ignored") {
+      this.stats.ignored++;
+    } else {
+      this.emit(book.violation(outcome, m.ts_ms, recv));
+    }
+  }
+
+  private rest(frame: RawFrame, body: unknown): void {
+    const route: OkxRest | undefined = restRoute(urlPath(frame.url));
+    if (route === undefined) return countUnrecognized(this.stats, "http");
+    if (route === "instruments") {
+      this.stats.ignored++;
+      return;
+    }
+    if (!isObject(body) || body.code !== "0" || !Array.isArray(body.data)) return countError(this.stats, route);
+    const recv = frame.recv_ts_ms;
+    const data = body.data;
+    if (this.wants[REST_TYPES[route]] !== true) {
+      this.stats.ignored++;
+      return;
+    }
+    if (route === "funding-rate") return this.each(data, route, (d) => this.funding.rate(d, recv));
+    if (route === "open-interest") return this.each(data, route, (d) => this.records.openInterest(d, recv));
+    this.records.ratios(frame.url, route, data, recv);
+  }
+}

@@ -1,0 +1,59 @@
+import type { RawLevel } from "../../book/price-book.ts";
+import type { DataType } from "../../records/types.ts";
+import { isLevelList, isObject, toInt } from "../normalizer-stats.ts";
+
+/**
+ * OKX raw wire shapes (fixtures README sections 6, 9 and 10) and their guards.
+ * Every field arrives as a string, times included.
+ */
+
+export interface OkxBookMessage {
+  readonly action: "snapshot" | "update";
+  readonly instId: string;
+  readonly bids: RawLevel[];
+  readonly asks: RawLevel[];
+  readonly ts_ms: number;
+  /** 0 when absent: current OKX sends 0 (deprecated), 2022 OKX sent a real CRC32. */
+  readonly checksum: number;
+  /** -1 when absent (2022 OKX has no sequence ids). */
+  readonly seq_id: number;
+  readonly prev_seq_id: number;
+}
+
+/**
+ * Narrows a `books*` push: `{"arg":{…,"instId"},"action","data":[{asks,bids,ts,checksum,seqId?,prevSeqId?}]}`.
+ * `data` holds exactly one book. The instId is always in `arg` (passed by the caller); newer
+ * streams also repeat it in `data[0]`.
+ */
+export function bookMessage(action: unknown, data: unknown[], argInstId?: string): OkxBookMessage | undefined {
+  if ((action !== "snapshot" && action !== "update") || data.length !== 1) return undefined;
+  const d = data[0];
+  if (!isObject(d) || !isLevelList(d.bids) || !isLevelList(d.asks)) return undefined;
+  const ts = toInt(d.ts);
+  const instId = typeof d.instId === "string" ? d.instId : argInstId;
+  const checksum = d.checksum === undefined ? 0 : d.checksum;
+  const seq = d.seqId === undefined ? -1 : toInt(d.seqId);
+  const prev = d.prevSeqId === undefined ? -1 : toInt(d.prevSeqId);
+  if (ts === undefined || instId === undefined || typeof checksum !== "number" || !Number.isInteger(checksum)) return undefined;
+  if (seq === undefined || prev === undefined) return undefined;
+  return { action, instId, bids: d.bids, asks: d.asks, ts_ms: ts, checksum, seq_id: seq, prev_seq_id: prev };
+}
+
+export type OkxRest = "instruments" | "funding-rate" | "open-interest" | "lsr_top_position" | "lsr_all_account";
+
+export const REST_TYPES: Readonly<Record<Exclude<OkxRest, "instruments">, DataType>> = {
+  "funding-rate": "funding_rate",
+  "open-interest": "open_interest",
+  lsr_top_position: "lsr_top_position",
+  lsr_all_account: "lsr_all_account",
+};
+
+/** REST bodies are routed by path (host and API prefix vary between live, replay and captures). */
+export function restRoute(path: string): OkxRest | undefined {
+  if (path.endsWith("/public/instruments")) return "instruments";
+  if (path.endsWith("/public/funding-rate")) return "funding-rate";
+  if (path.endsWith("/public/open-interest")) return "open-interest";
+  if (path.endsWith("/long-short-position-ratio-contract-top-trader")) return "lsr_top_position";
+  if (path.endsWith("/long-short-account-ratio-contract")) return "lsr_all_account";
+  return undefined;
+}

@@ -1,0 +1,48 @@
+import type { VenueKey } from "../config/schema.ts";
+import { BinanceNormalizer } from "./binance/normalizer.ts";
+import { DeribitNormalizer } from "./deribit/normalizer.ts";
+import { OkxNormalizer } from "./okx/normalizer.ts";
+import type { VenueDefinition } from "./types.ts";
+
+/**
+ * Every venue, one line each (SPEC section 1 table). The connection layer builds its
+ * subscriptions with the `channels.ts` of each venue folder:
+ * binanceStreams / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
+ * deribitChannels / deribitVolatilityIndexPath.
+ */
+export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
+  binance_spot: {
+    key: "binance_spot",
+    exchange: "binance",
+    data_types: ["trade", "orderbook"],
+    createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
+  },
+  binance_derivatives: {
+    key: "binance_derivatives",
+    exchange: "binance",
+    data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
+  },
+  okx_spot: {
+    key: "okx_spot",
+    exchange: "okx",
+    data_types: ["trade", "orderbook"],
+    createNormalizer: (options) => new OkxNormalizer(true, options),
+  },
+  okx_derivatives: {
+    key: "okx_derivatives",
+    exchange: "okx",
+    data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    createNormalizer: (options) => new OkxNormalizer(false, options),
+  },
+  deribit_derivatives: {
+    key: "deribit_derivatives",
+    exchange: "deribit",
+    data_types: ["volatility_index"],
+    createNormalizer: (options) => new DeribitNormalizer(options),
+  },
+};
+
+export function getVenue(key: VenueKey): VenueDefinition {
+  return VENUES[key];
+}
