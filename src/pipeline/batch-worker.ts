@@ -1,6 +1,6 @@
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
@@ -9,7 +9,7 @@ import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BatchInit } from "../supervisor/messages.ts";
 import { JetStreamPublisher } from "../bus/publisher.ts";
-import { StoreConsumer } from "../bus/consumer.ts";
+import { durableName, StoreConsumer } from "../bus/consumer.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ClickHouseSink } from "../storage/clickhouse-sink.ts";
 import { RingReader } from "./ring-reader.ts";
@@ -33,6 +33,7 @@ export class BatchWorker {
   private nc: NatsConnection | null = null;
   private publisher: JetStreamPublisher | null = null;
   private consumer: StoreConsumer | null = null;
+  private jsm: JetStreamManager | null = null;
   private clickhouse: ClickHouseClient | null = null;
   private sink: ClickHouseSink | null = null;
   private stopping = false;
@@ -50,7 +51,7 @@ export class BatchWorker {
     const cfg = this.init.config;
     if (this.init.store) {
       this.clickhouse = createClickHouse(cfg.clickhouse, cfg.engine.data_dir);
-      this.sink = new ClickHouseSink(this.clickhouse, cfg.clickhouse.hot_database);
+      this.sink = new ClickHouseSink(this.clickhouse, { database: cfg.clickhouse.hot_database, close_client: false });
     }
     if (this.init.nats_url !== null) {
       this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
@@ -59,14 +60,17 @@ export class BatchWorker {
         this.publisher = new JetStreamPublisher({ js, type: this.init.type, settings: cfg.nats.publish, counters: this.counters });
       }
       if (this.sink !== null) {
+        this.jsm = await jetstreamManager(this.nc);
         this.consumer = new StoreConsumer({
           nc: this.nc,
+          js,
+          jsm: this.jsm,
+          stream: cfg.nats.stream.name,
           type: this.init.type,
-          nats: cfg.nats,
+          settings: cfg.nats.consumer,
           batching: cfg.batching[this.init.type],
           sink: this.sink,
           counters: this.counters,
-          log: this.log,
         });
         await this.consumer.start();
       }
@@ -135,10 +139,30 @@ export class BatchWorker {
     this.stopping = true;
     const until = Date.now() + deadline_ms;
     await this.loop;
-    if (this.consumer !== null) await this.consumer.drain(Math.max(0, until - Date.now()));
+    if (this.consumer !== null) {
+      await this.storeEverythingPublished(until);
+      await this.consumer.stop();
+    }
     this.publisher?.close();
     await this.nc?.drain();
     await this.clickhouse?.close();
+  }
+
+  /**
+   * In the `all` role, what this process published should also be stored before it exits:
+   * wait (to the deadline) until the durable consumer has nothing pending or unacked.
+   */
+  private async storeEverythingPublished(until_ms: number): Promise<void> {
+    const jsm = this.jsm;
+    if (jsm === null || !this.init.publish) return;
+    const cfg = this.init.config.nats;
+    const name = durableName(cfg.consumer.durable_prefix, this.init.type);
+    while (Date.now() < until_ms) {
+      const info = await jsm.consumers.info(cfg.stream.name, name);
+      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+      await Bun.sleep(50);
+    }
+    this.log.warn("shutdown deadline passed before everything published was stored; it stays in JetStream for the next start");
   }
 }
 

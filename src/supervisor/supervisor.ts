@@ -22,10 +22,13 @@ import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
 import { planTopology, type TopologyPlan } from "./topology.ts";
 import { buildStats, RateSampler } from "./stats.ts";
-import { TieringService } from "./tiering-service.ts";
+import { TieringJob } from "../tiering/tiering-job.ts";
+import { createClient } from "@clickhouse/client";
 
 const INGEST_ENTRY = new URL("../../workers/ingest.worker.ts", import.meta.url);
 const BATCH_ENTRY = new URL("../../workers/batch.worker.ts", import.meta.url);
+/** Largest SQL body POST /query reads. */
+const QUERY_MAX_BODY_BYTES = 1 << 20;
 
 export interface EngineOptions {
   /** Where --record writes raw frames, or null. */
@@ -59,7 +62,9 @@ export class Engine {
   private nats: NatsMonitor | null = null;
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
-  private tiering: TieringService | null = null;
+  private queryClient: ClickHouseClient | null = null;
+  private tiering: TieringJob | null = null;
+  private coldClient: ClickHouseClient | null = null;
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -133,13 +138,36 @@ export class Engine {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir);
       await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
-      if (cfg.tiering.enabled) this.tiering = TieringService.start(this.clickhouse, cfg, this.log);
+      if (cfg.tiering.enabled) this.startTiering(this.clickhouse);
     }
     if (cfg.http.enabled) {
-      const client = this.clickhouse;
-      const query = client !== null && cfg.clickhouse.url === "" ? (req: Request) => handleQuery(req, client) : null;
+      // The query endpoint gets a client of its own: readonly=1 must not leak into inserts.
+      const queryClient = this.clickhouseNeeded && cfg.clickhouse.url === "" ? createClickHouse(cfg.clickhouse, this.dataDir) : null;
+      this.queryClient = queryClient;
+      const query =
+        queryClient === null
+          ? null
+          : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }));
     }
+  }
+
+  /** The in-engine hot->cold job: same instance, or a cold server reached by remote()/streaming. */
+  private startTiering(hot: ClickHouseClient): void {
+    const t = this.config.tiering;
+    const ch = this.config.clickhouse;
+    if (t.mode !== "same" && t.cold_url === "") {
+      throw new EngineStartError(`tiering.mode '${t.mode}' needs tiering.cold_url (the cold ClickHouse server)`);
+    }
+    const cold = t.mode === "same" ? hot : createClient({ url: t.cold_url, username: t.cold_user, password: t.cold_password, request_timeout: ch.request_timeout_ms });
+    if (cold !== hot) this.coldClient = cold;
+    const hotUrl = ch.url === "" ? null : new URL(ch.url);
+    this.tiering = new TieringJob(hot, cold, t, {
+      hot_database: ch.hot_database,
+      cold_database: ch.cold_database,
+      ...(hotUrl === null ? {} : { hot_remote: { address: `${hotUrl.hostname}:9000`, user: ch.user, password: ch.password } }),
+    }, this.log.child({ component: "tiering" }));
+    this.tiering.start();
   }
 
   private createRings(): void {
@@ -227,6 +255,9 @@ export class Engine {
     this.server?.stop(true);
     await this.nats?.close();
     await this.embeddedNats?.stop();
+    this.clickhouseMonitor?.stop();
+    await this.queryClient?.close();
+    await this.coldClient?.close();
     await this.clickhouse?.close();
     this.log.info("engine stopped");
   }

@@ -2,7 +2,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
-import { createChdbClient } from "../../src/storage/client.ts";
+import { createChdbClient, embeddedPath } from "../../src/storage/client.ts";
 
 /**
  * One embedded ClickHouse (chDB) for the whole test process.
@@ -17,9 +17,20 @@ let path: string | undefined;
 let client: ClickHouseClient | undefined;
 let sequence = 0;
 
-/** The process-wide chDB data directory (a fresh temp dir, created on first use). */
+let dataDir: string | undefined;
+
+/**
+ * An engine data directory whose embedded ClickHouse is the process-wide chDB path, so an
+ * `Engine` started in a test (`engine.data_dir` = this) shares the one allowed chDB path.
+ */
+export function testDataDir(): string {
+  dataDir ??= mkdtempSync(join(tmpdir(), "spectra-test-"));
+  return dataDir;
+}
+
+/** The process-wide chDB data directory (`<testDataDir()>/clickhouse`, as the engine lays it out). */
 export function testChdbPath(): string {
-  path ??= mkdtempSync(join(tmpdir(), "spectra-chdb-test-"));
+  path ??= embeddedPath(testDataDir());
   return path;
 }
 
