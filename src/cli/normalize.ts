@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import type { MarketRecord } from "../records/types.ts";
+import { InstrumentError, loadInstrumentFile, loadReferenceInstruments } from "../venues/instruments.ts";
+import { isObject, parseJson } from "../venues/normalizer-stats.ts";
+import { getVenue } from "../venues/registry.ts";
+import type { InstrumentMap, RawFrame } from "../venues/types.ts";
+
+/**
+ * `bun run normalize --venue <key> --input FILE [--instruments FILE] [--depth N] [--interval-ms MS]`
+ *
+ * Reads capture lines `{source,url,recv_ts,raw}` (WS frames and REST bodies, as in
+ * fixtures/exchanges and `--record` output), runs them through the venue's engine normalizer
+ * and prints one normalized record per line (JSON) on stdout, then one summary line on stderr.
+ * Every symbol found in the input is kept, and every data type the venue offers. Books are
+ * printed on every update by default (`--interval-ms 0`), 100 levels deep like the engine.
+ * Exit 0 unless the input or the instrument metadata cannot be read (exit 2).
+ */
+
+const DEFAULT_FIXTURES = join(import.meta.dir, "../../../shared/fixtures/exchanges");
+/** Records per stdout write: one syscall per batch, not per line. */
+const WRITE_BATCH = 512;
+
+function fail(message: string): never {
+  process.stderr.write(`normalize: ${message}\n`);
+  process.exit(2);
+}
+
+function isVenueKey(v: string): v is VenueKey {
+  return (VENUE_KEYS as readonly string[]).includes(v);
+}
+
+function nonNegativeInt(text: string | undefined, name: string, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) fail(`--${name} must be a non-negative integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+function main(argv: string[]): void {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        venue: { type: "string" },
+        input: { type: "string" },
+        instruments: { type: "string" },
+        depth: { type: "string" },
+        "interval-ms": { type: "string" },
+      },
+    }).values;
+  } catch (e) {
+    fail(e instanceof Error ? e.message : String(e));
+  }
+  const venue = values.venue;
+  if (venue === undefined || !isVenueKey(venue)) fail(`--venue must be one of ${VENUE_KEYS.join(", ")}`);
+  if (values.input === undefined) fail("--input FILE is required");
+  let text: string;
+  try {
+    text = readFileSync(values.input, "utf8");
+  } catch (e) {
+    fail(`cannot read input ${values.input}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  let instruments: InstrumentMap | undefined;
+  try {
+    instruments =
+      values.instruments !== undefined
+        ? loadInstrumentFile(venue, values.instruments)
+        : existsSync(DEFAULT_FIXTURES)
+          ? loadReferenceInstruments(venue, DEFAULT_FIXTURES)
+          : undefined;
+  } catch (e) {
+    const why = e instanceof InstrumentError || e instanceof Error ? e.message : String(e);
+    fail(`cannot read instrument metadata: ${why}`);
+  }
+  if (instruments === undefined)
+    fail(`no instrument metadata: pass --instruments FILE (no reference files under ${DEFAULT_FIXTURES})`);
+
+  const definition = getVenue(venue);
+  let out: string[] = [];
+  const emit = (r: MarketRecord): void => {
+    out.push(JSON.stringify(r));
+    if (out.length >= WRITE_BATCH) {
+      process.stdout.write(`${out.join("\n")}\n`);
+      out = [];
+    }
+  };
+  const normalizer = definition.createNormalizer({
+    symbols: [],
+    data_types: definition.data_types,
+    depth: nonNegativeInt(values.depth, "depth", 100),
+    snapshot_interval_ms: nonNegativeInt(values["interval-ms"], "interval-ms", 0),
+    instruments,
+    emit,
+  });
+  let badLines = 0;
+  for (const line of text.split("\n")) {
+    if (line === "") continue;
+    const frame = captureFrame(line);
+    if (frame === undefined) badLines++;
+    else normalizer.push(frame);
+  }
+  if (out.length > 0) process.stdout.write(`${out.join("\n")}\n`);
+  const s = normalizer.stats;
+  process.stderr.write(
+    `${JSON.stringify({
+      venue,
+      frames: s.frames,
+      records: s.records,
+      ignored: s.ignored,
+      unrecognized: s.unrecognized,
+      errors: s.errors + badLines,
+      bad_lines: badLines,
+      bad_by_channel: s.bad_by_channel,
+      books: normalizer.bookHealth(),
+    })}\n`,
+  );
+}
+
+/** One capture line; `recv_ts` is seconds (float), as the fixtures and `--record` write it. */
+function captureFrame(line: string): RawFrame | undefined {
+  const j = parseJson(line);
+  if (!isObject(j) || (j.source !== "ws" && j.source !== "http")) return undefined;
+  if (typeof j.url !== "string" || typeof j.recv_ts !== "number" || typeof j.raw !== "string") return undefined;
+  return { source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw };
+}
+
+if (import.meta.main) main(process.argv.slice(2));
