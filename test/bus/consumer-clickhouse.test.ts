@@ -1,0 +1,93 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { StoreConsumer } from "../../src/bus/consumer.ts";
+import { JetStreamPublisher } from "../../src/bus/publisher.ts";
+import { ensureStream } from "../../src/bus/stream.ts";
+import { configWith } from "../../src/config/load.ts";
+import type { MarketRecord, RecordType } from "../../src/records/types.ts";
+import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
+import { ensureSchema } from "../../src/storage/schema.ts";
+import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
+import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
+import { startTestNats, type TestNats } from "../support/nats.ts";
+import { trade } from "./sample-records.ts";
+
+const config = configWith();
+const client = testClickHouse();
+const hot = uniqueDatabase("bus_hot");
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  await ensureSchema(client, { hot_database: hot, cold_database: uniqueDatabase("bus_cold") });
+  nats = await startTestNats();
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, config.nats.stream);
+});
+afterAll(async () => {
+  await nc.close();
+  await nats.stop();
+});
+
+/** The real ClickHouse sink, with a hook that runs after each committed insert. */
+class HookedSink implements StorageSink {
+  readonly tokens: string[] = [];
+  after: () => void = () => {};
+  constructor(private readonly inner: ClickHouseSink) {}
+  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
+    const result = await this.inner.insert(type, records, dedup_token);
+    this.tokens.push(dedup_token);
+    this.after();
+    return result;
+  }
+  async close(): Promise<void> {}
+}
+
+async function waitFor(condition: () => boolean, what: string, deadline_ms = 15_000): Promise<void> {
+  const until = Date.now() + deadline_ms;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+test("a batch inserted into ClickHouse but not acked is redelivered and stored once", async () => {
+  const inner = new ClickHouseSink(client, { database: hot, close_client: false });
+  const settings = { ...config.nats.consumer, durable_prefix: "chdb", ack_wait_ms: 1000 };
+  const batching = { max_rows: 1000, max_bytes: 1 << 20, linger_ms: 1 };
+  const consumerWith = (sink: StorageSink) =>
+    new StoreConsumer({ nc, js: jetstream(nc), jsm, stream: config.nats.stream.name, type: "trade", settings, batching, sink });
+
+  const records = Array.from({ length: 30 }, (_, i) => trade(i, i % 2 === 0 ? "BTC-USDT" : "ETH-USDT"));
+  const publisher = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: config.nats.publish });
+  await publisher.publish(records);
+  await publisher.flush();
+
+  const crashing = new HookedSink(inner);
+  const first = consumerWith(crashing);
+  crashing.after = () => void first.abort();
+  await first.start();
+  await waitFor(() => crashing.tokens.length === 1, "first insert");
+  await first.abort();
+
+  const healthy = new HookedSink(inner);
+  const second = consumerWith(healthy);
+  await second.start();
+  await waitFor(() => healthy.tokens.length === 1, "redelivered insert");
+  expect(healthy.tokens).toEqual(crashing.tokens);
+  await second.stop();
+
+  const result = await client.query({
+    query: `SELECT symbol, trade_id, price, quantity, side, is_maker FROM \`${hot}\`.trades ORDER BY trade_id`,
+    format: "JSONEachRow",
+  });
+  const rows = await result.json<{ symbol: string; trade_id: string; price: string; quantity: string; side: string; is_maker: boolean | number }>();
+  expect(rows.length).toBe(30);
+  expect(rows.map((r) => [r.symbol, r.trade_id, r.side, Boolean(r.is_maker)])).toEqual(
+    records.map((r) => [r.symbol, r.trade_id, r.side, r.is_maker]),
+  );
+  expect(rows.map((r) => Number(r.price))).toEqual(records.map(() => 91234.56));
+}, 30_000);
