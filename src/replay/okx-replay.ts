@@ -1,0 +1,67 @@
+import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
+import { LOOP_PAD_MS, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
+import type { RecordedLine } from "./recording.ts";
+
+/**
+ * OKX v5 public replay. Recorded subscribe acks are dropped (the simulator acks what each
+ * client asks for). Books: every loop replays the recorded `action:"snapshot"` push before the
+ * updates that follow it, so the CRC32 checksums stay valid loop after loop; a client that
+ * subscribes mid-loop receives nothing for that book until the next snapshot push (at most one
+ * loop later). `ts` moves with the loop's time shift and `tradeId` by a per-instrument span.
+ */
+
+const PATTERN = /"(ts|tradeId)":"(\d+)"/g;
+const KIND: Record<string, ShiftKind> = { ts: "time", tradeId: "trade" };
+
+function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+export class OkxReplay implements ReplayFeed {
+  readonly frames: FeedFrame[] = [];
+  readonly instruments: string[] = [];
+  /** Last traded price per instrument, for synthetic data. */
+  readonly prices = new Map<string, number>();
+  private readonly spans: SpanShifts;
+
+  constructor(lines: readonly RecordedLine[], start_ms: number) {
+    const trades = new SpanTracker();
+    const instruments = new Set<string>();
+    let first = Infinity;
+    let last = -Infinity;
+    for (const line of lines) {
+      if (line.source !== "ws") continue;
+      first = Math.min(first, line.recv_ts * 1000);
+      last = Math.max(last, line.recv_ts * 1000);
+      const parsed = record(JSON.parse(line.raw));
+      const arg = record(parsed?.arg);
+      if (!parsed || !arg || parsed.event !== undefined) continue;
+      const channel = arg.channel;
+      const instId = arg.instId;
+      if (typeof channel !== "string" || typeof instId !== "string") continue;
+      instruments.add(instId);
+      const rows = Array.isArray(parsed.data) ? parsed.data : [];
+      for (const row of rows) {
+        const r = record(row);
+        if (typeof r?.tradeId === "string") trades.see(instId, Number(r.tradeId));
+        if (typeof r?.px === "string") this.prices.set(instId, Number(r.px));
+        if (typeof r?.last === "string") this.prices.set(instId, Number(r.last));
+      }
+      this.frames.push({
+        key: `${channel}:${instId}`,
+        symbol: instId,
+        template: FrameTemplate.parse(line.raw, PATTERN, (k) => KIND[k]),
+        snapshot: channel.startsWith("books") && parsed.action === "snapshot",
+      });
+    }
+    this.instruments.push(...instruments);
+    const loop_ms = Number.isFinite(first) ? Math.ceil(last - first) + LOOP_PAD_MS : LOOP_PAD_MS;
+    this.spans = new SpanShifts(Number.isFinite(first) ? start_ms - Math.floor(first) : 0, loop_ms, new Map(), trades.spans());
+  }
+
+  shifts(symbol: string, loop: number) {
+    return this.spans.get(symbol, loop);
+  }
+
+  advance(): void {}
+}

@@ -1,0 +1,277 @@
+import type { Server, ServerWebSocket } from "bun";
+import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { BinanceReplay } from "./binance-replay.ts";
+import { DeribitReplay } from "./deribit-replay.ts";
+import type { ReplayFeed } from "./feed.ts";
+import { OkxReplay } from "./okx-replay.ts";
+import { defaultRecordingsDir, readRecording } from "./recording.ts";
+import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
+import { SyntheticPushes } from "./synthetic-pushes.ts";
+import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./sim-protocols.ts";
+
+/**
+ * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
+ * protocol subset under a path prefix per venue key, so the engine's `ws_url`/`rest_url` for
+ * venue V are `ws://host:port/V` and `http://host:port/V`:
+ *   /binance_spot/stream?streams=a/b        /binance_spot/api/v3/{depth,exchangeInfo}
+ *   /binance_derivatives/stream?streams=…   /binance_derivatives/fapi/v1/…, /futures/data/…
+ *   /okx_spot|okx_derivatives/ws/v5/public  …/api/v5/public/…, …/api/v5/rubik/…
+ *   /deribit_derivatives/ws/api/v2          …/api/v2/public/…
+ * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
+ * feed), paced at `rate` frames/s or as fast as the sockets drain; a frame goes to every
+ * connection subscribed to its key. A feed advances only while it has connections.
+ */
+
+export interface SimulatorOptions {
+  /** Recordings folder; default `../shared/fixtures/exchanges` beside the checkout. */
+  readonly dir?: string;
+  readonly host?: string;
+  readonly port?: number;
+  /** Recorded frames per second per feed; 0 = as fast as the sockets drain. */
+  readonly rate?: number;
+  /** Ms between pushes of data without a recording (mark price, DVOL, ...). */
+  readonly synthetic_interval_ms?: number;
+  /** Ms between the WebSocket pings Binance's server sends (0 = none). */
+  readonly binance_ping_interval_ms?: number;
+}
+
+export interface SimConnection {
+  readonly venue: VenueKey;
+  readonly subs: Set<string>;
+  /** OKX books keys waiting for their next snapshot push. */
+  readonly pending: Set<string>;
+  heartbeat: ReturnType<typeof setInterval> | undefined;
+  awaitingTest: boolean;
+}
+
+type Socket = ServerWebSocket<SimConnection>;
+
+export interface Simulator {
+  /** `http://host:port` */
+  readonly url: string;
+  /** Data frames sent per venue key (recorded and synthetic, acks and pongs excluded). */
+  readonly sent: Record<VenueKey, number>;
+  /** REST requests answered per venue key. */
+  readonly rest: Record<VenueKey, number>;
+  /** Pongs received in answer to the Binance pings. */
+  readonly pongs: { count: number };
+  /** Native symbols each venue's recording carries. */
+  readonly symbols: Record<VenueKey, string[]>;
+  connections(venue?: VenueKey): number;
+  /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
+  dropConnections(venue?: VenueKey): number;
+  /** The next `n` frames that would reach `venue` are not sent (forces a gap). */
+  skip(venue: VenueKey, n: number): void;
+  /** The next `count` REST requests to `venue` get 429 with `Retry-After: retry_after_s`. */
+  rateLimit(venue: VenueKey, count: number, retry_after_s: number): void;
+  stop(): Promise<void>;
+}
+
+const FEED_OF: Record<VenueKey, string> = {
+  binance_spot: "binance_spot",
+  binance_derivatives: "binance_derivatives",
+  okx_spot: "okx",
+  okx_derivatives: "okx",
+  deribit_derivatives: "deribit",
+};
+/** A socket holding more than this many unsent bytes pauses its feed (backpressure, not loss). */
+const MAX_BUFFERED_BYTES = 4 << 20;
+/** Frames per feed per tick at the maximum rate, so one tick never starves the event loop. */
+const MAX_BURST = 2000;
+
+class FeedCursor {
+  loop = 0;
+  index = 0;
+  texts: string[] = [];
+  readonly conns = new Set<Socket>();
+  /** Pacing origin for a fixed rate, reset when the feed resumes. */
+  origin_ms = 0;
+  emitted = 0;
+  constructor(readonly feed: ReplayFeed) {
+    this.render();
+  }
+  render(): void {
+    this.texts = this.feed.frames.map((f) => f.template.render(this.feed.shifts(f.symbol, this.loop)));
+  }
+}
+
+function counters(): Record<VenueKey, number> {
+  return Object.fromEntries(VENUE_KEYS.map((k) => [k, 0])) as Record<VenueKey, number>;
+}
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const dir = options.dir ?? defaultRecordingsDir();
+  const rate = options.rate ?? 0;
+  const start_ms = Date.now();
+  const spot = new BinanceReplay(readRecording(dir, "binance_spot.jsonl"), false, start_ms);
+  const futures = new BinanceReplay(readRecording(dir, "binance_derivatives.jsonl"), true, start_ms);
+  const okx = new OkxReplay(readRecording(dir, "okx.jsonl"), start_ms);
+  const deribit = new DeribitReplay(readRecording(dir, "deribit.jsonl"), start_ms);
+  const cursors = new Map<string, FeedCursor>([
+    ["binance_spot", new FeedCursor(spot)],
+    ["binance_derivatives", new FeedCursor(futures)],
+    ["okx", new FeedCursor(okx)],
+    ["deribit", new FeedCursor(deribit)],
+  ]);
+  const refs = new ReferenceBodies(dir);
+  const ctx: RestContext = { dir, now: Date.now, binance: new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx };
+  const sent = counters();
+  const rest = counters();
+  const skips = counters();
+  const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
+  const pongs = { count: 0 };
+  const all = new Set<Socket>();
+  const send = (ws: Socket, text: string): void => {
+    ws.send(text);
+    sent[ws.data.venue]++;
+  };
+  const synthetic = new SyntheticPushes({ all, futures, okx, send });
+
+  const server: Server<SimConnection> = Bun.serve<SimConnection>({
+    hostname: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    fetch(req, srv) {
+      const url = new URL(req.url);
+      const slash = url.pathname.indexOf("/", 1);
+      const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
+      if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
+      const path = slash < 0 ? "/" : url.pathname.slice(slash);
+      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        const subs = new Set<string>();
+        if (venue.startsWith("binance")) for (const s of url.searchParams.get("streams")?.split("/") ?? []) if (s) subs.add(s.toLowerCase());
+        const data: SimConnection = { venue, subs, pending: new Set(), heartbeat: undefined, awaitingTest: false };
+        return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
+      }
+      const limit = limited.get(venue);
+      if (limit && limit.count > 0) {
+        limit.count--;
+        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated)." }), {
+          status: 429,
+          headers: { "retry-after": String(limit.retry_after_s), "content-type": "application/json" },
+        });
+      }
+      rest[venue]++;
+      if (venue.startsWith("binance")) return binanceRest(venue, path, url.searchParams, ctx, refs);
+      if (venue.startsWith("okx")) return okxRest(path, url.searchParams, ctx, refs);
+      return deribitRest(path, url.searchParams, ctx, refs);
+    },
+    websocket: {
+      open(ws) {
+        all.add(ws);
+        const cursor = cursors.get(FEED_OF[ws.data.venue]);
+        if (cursor && cursor.conns.size === 0) {
+          cursor.origin_ms = performance.now();
+          cursor.emitted = 0;
+        }
+        cursor?.conns.add(ws);
+      },
+      message(ws, message) {
+        const text = typeof message === "string" ? message : new TextDecoder().decode(message);
+        const venue = ws.data.venue;
+        if (venue.startsWith("binance")) handleBinanceMessage(ws, text);
+        else if (venue.startsWith("okx")) handleOkxMessage(ws, text);
+        else handleDeribitMessage(ws, text, refs);
+      },
+      pong() {
+        pongs.count++;
+      },
+      close(ws) {
+        all.delete(ws);
+        clearInterval(ws.data.heartbeat);
+        cursors.get(FEED_OF[ws.data.venue])?.conns.delete(ws);
+      },
+    },
+  });
+
+  let stopped = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const pump = (): void => {
+    if (stopped) return;
+    for (const cursor of cursors.values()) pumpFeed(cursor);
+    timer = setTimeout(pump, rate === 0 ? 0 : 5);
+  };
+
+  function pumpFeed(cursor: FeedCursor): void {
+    if (cursor.conns.size === 0 || cursor.feed.frames.length === 0) return;
+    for (const ws of cursor.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) return;
+    let budget = MAX_BURST;
+    if (rate > 0) {
+      const due = Math.floor(((performance.now() - cursor.origin_ms) * rate) / 1000) - cursor.emitted;
+      budget = Math.min(budget, due);
+    }
+    const frames = cursor.feed.frames;
+    for (let n = 0; n < budget; n++) {
+      const frame = frames[cursor.index];
+      const text = cursor.texts[cursor.index];
+      if (frame && text !== undefined) {
+        let skipped: VenueKey | undefined;
+        for (const ws of cursor.conns) {
+          const c = ws.data;
+          if (!c.subs.has(frame.key)) continue;
+          if (frame.snapshot) c.pending.delete(frame.key);
+          else if (c.pending.has(frame.key)) continue;
+          if (skips[c.venue] > 0 || skipped === c.venue) {
+            if (skipped !== c.venue) skips[c.venue]--;
+            skipped = c.venue;
+            continue;
+          }
+          send(ws, text);
+        }
+        cursor.feed.advance(cursor.index, cursor.loop);
+      }
+      cursor.emitted++;
+      cursor.index++;
+      if (cursor.index >= frames.length) {
+        cursor.index = 0;
+        cursor.loop++;
+        cursor.render();
+      }
+    }
+  }
+
+  const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
+  const pingEvery = options.binance_ping_interval_ms ?? 20_000;
+  const pingTimer =
+    pingEvery > 0 ? setInterval(() => { for (const ws of all) if (ws.data.venue.startsWith("binance")) ws.ping(); }, pingEvery) : undefined;
+  pump();
+
+  const symbols = {
+    binance_spot: [...spot.symbols],
+    binance_derivatives: [...futures.symbols],
+    okx_spot: okx.instruments.filter((i) => i.split("-").length === 2),
+    okx_derivatives: okx.instruments.filter((i) => i.endsWith("-SWAP")),
+    deribit_derivatives: ["BTC", "ETH"],
+  };
+
+  return {
+    url: `http://${server.hostname}:${server.port}`,
+    sent,
+    rest,
+    pongs,
+    symbols,
+    connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
+    dropConnections(venue) {
+      let n = 0;
+      for (const ws of [...all]) {
+        if (venue !== undefined && ws.data.venue !== venue) continue;
+        ws.terminate();
+        n++;
+      }
+      return n;
+    },
+    skip(venue, n) {
+      skips[venue] += n;
+    },
+    rateLimit(venue, count, retry_after_s) {
+      limited.set(venue, { count, retry_after_s });
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      clearInterval(syntheticTimer);
+      clearInterval(pingTimer);
+      for (const ws of all) clearInterval(ws.data.heartbeat);
+      await server.stop(true);
+    },
+  };
+}
