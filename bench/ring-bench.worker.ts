@@ -95,8 +95,10 @@ function producePosts(port: MessagePort, records: number): RingBenchReply {
 function consumePosts(port: MessagePort, records: number): void {
   let seq = 0;
   let errors = 0;
-  port.onmessage = (event: MessageEvent<TradeRecord[]>) => {
-    for (const record of event.data) {
+  port.onmessage = (event: MessageEvent) => {
+    const batch: unknown = event.data;
+    if (!Array.isArray(batch)) throw new Error("postMessage bench: expected a batch of records");
+    for (const record of batch as TradeRecord[]) {
       if (!isExpected(record, seq)) errors++;
       seq++;
     }

@@ -20,7 +20,7 @@ const RING_CAPACITY_BYTES = 4 * 1024 * 1024;
 
 type BenchWorker = { worker: Worker; done: Promise<RingBenchReply & { kind: "done" }> };
 
-async function startWorker(request: RingBenchRequest, transfer: Transferable[]): Promise<BenchWorker> {
+async function startWorker(request: RingBenchRequest, transfer: MessagePort[]): Promise<BenchWorker> {
   const worker = new Worker(new URL("./ring-bench.worker.ts", import.meta.url));
   let onReady: () => void = () => {};
   const ready = new Promise<void>((resolve) => (onReady = resolve));
