@@ -1,0 +1,92 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { VenueKey } from "../../src/config/schema.ts";
+import type { DataType, MarketRecord } from "../../src/records/types.ts";
+import { loadReferenceInstruments } from "../../src/venues/instruments.ts";
+import { getVenue } from "../../src/venues/registry.ts";
+import type { InstrumentMap, Normalizer, RawFrame } from "../../src/venues/types.ts";
+
+/** Test support: the shared recordings, read as frames, and normalizers over them. */
+
+export const FIXTURES_DIR = join(import.meta.dir, "../../../shared/fixtures/exchanges");
+export const DOC_FIXTURES_DIR = join(import.meta.dir, "fixtures");
+
+function requireFixtures(): void {
+  if (!existsSync(FIXTURES_DIR))
+    throw new Error(`exchange recordings not found at ${FIXTURES_DIR} (expected ../shared/fixtures/exchanges beside the checkout)`);
+}
+
+/** Frames of a capture file (`{source,url,recv_ts,raw}` per line). */
+export function readFrames(file: string): RawFrame[] {
+  requireFixtures();
+  const out: RawFrame[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line === "") continue;
+    const j = JSON.parse(line) as { source: "ws" | "http"; url: string; recv_ts: number; raw: string };
+    out.push({ source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw });
+  }
+  return out;
+}
+
+export function recording(name: "binance_spot" | "binance_derivatives" | "okx" | "deribit"): RawFrame[] {
+  return readFrames(join(FIXTURES_DIR, `${name}.jsonl`));
+}
+
+export function docFixture(name: string): RawFrame[] {
+  return readFrames(join(DOC_FIXTURES_DIR, name));
+}
+
+const instrumentCache = new Map<VenueKey, InstrumentMap>();
+
+export function instruments(venue: VenueKey): InstrumentMap {
+  requireFixtures();
+  let m = instrumentCache.get(venue);
+  if (m === undefined) {
+    m = loadReferenceInstruments(venue, FIXTURES_DIR);
+    if (m === undefined) throw new Error(`reference instruments for ${venue} missing under ${FIXTURES_DIR}/reference`);
+    instrumentCache.set(venue, m);
+  }
+  return m;
+}
+
+export interface Harness {
+  readonly normalizer: Normalizer;
+  readonly records: MarketRecord[];
+}
+
+export function harness(
+  venue: VenueKey,
+  opts: { symbols?: string[]; data_types?: DataType[]; depth?: number; snapshot_interval_ms?: number } = {},
+): Harness {
+  const records: MarketRecord[] = [];
+  const def = getVenue(venue);
+  const normalizer = def.createNormalizer({
+    symbols: opts.symbols ?? [],
+    data_types: opts.data_types ?? def.data_types,
+    depth: opts.depth ?? 100,
+    snapshot_interval_ms: opts.snapshot_interval_ms ?? 0,
+    instruments: instruments(venue),
+    emit: (r) => records.push(r),
+  });
+  return { normalizer, records };
+}
+
+export function run(venue: VenueKey, frames: readonly RawFrame[], opts: Parameters<typeof harness>[1] = {}): Harness {
+  const h = harness(venue, opts);
+  for (const f of frames) h.normalizer.push(f);
+  return h;
+}
+
+export function ofType<T extends MarketRecord["data_type"]>(records: readonly MarketRecord[], t: T): Extract<MarketRecord, { data_type: T }>[] {
+  return records.filter((r): r is Extract<MarketRecord, { data_type: T }> => r.data_type === t);
+}
+
+/** The `stream` suffix (`depth@100ms`, `aggTrade`) or OKX `arg.channel` of a WS frame. */
+export function channelOf(frame: RawFrame): string {
+  const j = JSON.parse(frame.raw) as { stream?: string; arg?: { channel?: string }; event?: string; params?: { channel?: string } };
+  if (j.stream !== undefined) return j.stream.slice(j.stream.indexOf("@") + 1);
+  if (j.event !== undefined) return `event:${j.event}`;
+  if (j.arg?.channel !== undefined) return j.arg.channel;
+  if (j.params?.channel !== undefined) return j.params.channel.split(".")[0] ?? "";
+  return "other";
+}
