@@ -95,7 +95,7 @@ function producePosts(port: MessagePort, records: number): RingBenchReply {
 function consumePosts(port: MessagePort, records: number): void {
   let seq = 0;
   let errors = 0;
-  port.onmessage = (event: MessageEvent) => {
+  port.onmessage = (event) => {
     const batch: unknown = event.data;
     if (!Array.isArray(batch)) throw new Error("postMessage bench: expected a batch of records");
     for (const record of batch as TradeRecord[]) {
