@@ -1,0 +1,87 @@
+import type { ClickHouseClient } from "@clickhouse/client";
+import type { TableShape } from "./table-shape.ts";
+import { ident, numberAt, qualified, queryRows, textAt, timeRange } from "./sql.ts";
+
+/** Row count and content checksum of one window on one side. */
+export interface WindowStat {
+  readonly rows: number;
+  /** Sum of the rows' hashes mod 2^64, as decimal text (a UInt64 does not fit a JS number). */
+  readonly checksum: string;
+}
+
+export const EMPTY_STAT: WindowStat = { rows: 0, checksum: "0" };
+
+export function sameStat(a: WindowStat, b: WindowStat): boolean {
+  return a.rows === b.rows && a.checksum === b.checksum;
+}
+
+/** The hash of one row's content (every column but `created_at`). */
+export function rowHash(shape: TableShape): string {
+  return `cityHash64(${shape.hash_columns.map(ident).join(", ")})`;
+}
+
+/**
+ * Count and checksum per `bucket_ms`-aligned window in `[from_ms, to_ms)`, read as the merged
+ * table will be (`FINAL`). The checksum is a wrapping sum of per-row cityHash64 values: order
+ * does not matter, and unlike XOR two identical rows do not cancel out.
+ * Windows without rows are absent from the map.
+ */
+export async function windowStats(
+  client: ClickHouseClient,
+  database: string,
+  shape: TableShape,
+  from_ms: number,
+  to_ms: number,
+  bucket_ms: number,
+  filter_sql: string,
+): Promise<Map<number, WindowStat>> {
+  const rows = await queryRows(
+    client,
+    `SELECT toString(intDiv(toUnixTimestamp64Milli(timestamp), ${bucket_ms}) * ${bucket_ms}) AS w,
+       toString(count()), toString(sum(__tier_hash))
+     FROM (SELECT timestamp, ${rowHash(shape)} AS __tier_hash
+           FROM ${qualified(database, shape.table)}${shape.final}
+           WHERE ${timeRange(from_ms, to_ms)}${filter_sql})
+     GROUP BY w`,
+  );
+  const out = new Map<number, WindowStat>();
+  for (const row of rows) out.set(numberAt(row, 0), { rows: numberAt(row, 1), checksum: textAt(row, 2) });
+  return out;
+}
+
+/** Earliest and latest event time of matching rows, or null when there are none. */
+export async function timeBounds(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  filter_sql: string,
+): Promise<{ readonly min_ms: number; readonly max_ms: number } | null> {
+  const rows = await queryRows(
+    client,
+    `SELECT toString(count()), toString(toUnixTimestamp64Milli(min(timestamp))), toString(toUnixTimestamp64Milli(max(timestamp)))
+     FROM ${qualified(database, table)} WHERE 1${filter_sql}`,
+  );
+  const row = rows[0];
+  if (row === undefined || numberAt(row, 0) === 0) return null;
+  return { min_ms: numberAt(row, 1), max_ms: numberAt(row, 2) };
+}
+
+/** Stored rows per window, unmerged duplicates included (what an insert adds to). */
+export async function windowRowCounts(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  from_ms: number,
+  to_ms: number,
+  bucket_ms: number,
+  filter_sql: string,
+): Promise<Map<number, number>> {
+  const rows = await queryRows(
+    client,
+    `SELECT toString(intDiv(toUnixTimestamp64Milli(timestamp), ${bucket_ms}) * ${bucket_ms}) AS w, toString(count())
+     FROM ${qualified(database, table)} WHERE ${timeRange(from_ms, to_ms)}${filter_sql} GROUP BY w`,
+  );
+  const out = new Map<number, number>();
+  for (const row of rows) out.set(numberAt(row, 0), numberAt(row, 1));
+  return out;
+}
