@@ -14,8 +14,11 @@ import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
  * stay on the connection and would stamp the same token on every later insert of that client
  * (including tiering's INSERT … SELECT), silently deduplicating them away.
  *
- * Threads: chDB accepts a client per worker thread on the same data path, so each batch
- * worker owns a sink with its own client (tested in test/storage/clickhouse-sink.test.ts).
+ * Threads: chDB accepts clients on the same data path from several threads, but a worker
+ * thread that is terminated or crashes while its chDB session is open leaves the engine hung
+ * for every other thread (tested in test/storage/port-sink.test.ts). Batch workers are
+ * restarted on crash, so they never open chDB: the supervisor thread owns this sink and serves
+ * inserts to them over a MessagePort (insert-server.ts / port-sink.ts).
  */
 export interface ClickHouseSinkOptions {
   readonly database: string;
@@ -33,7 +36,7 @@ const WHOLE_BATCH: BatchingConfig = {
 export class ClickHouseSink implements StorageSink {
   readonly #client: ClickHouseClient;
   readonly #opts: ClickHouseSinkOptions;
-  readonly #statement_heads: Map<RecordType, string> = new Map();
+  readonly #statement_heads: Map<string, string> = new Map();
 
   constructor(client: ClickHouseClient, opts: ClickHouseSinkOptions) {
     this.#client = client;
@@ -58,31 +61,46 @@ export class ClickHouseSink implements StorageSink {
   }
 
   /** Inserts an already built batch (records validated when appended) as one INSERT. */
-  async insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
-    if (batch.rows === 0) return { rows: 0, latency_ms: 0 };
+  insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
+    if (batch.rows === 0) return Promise.resolve({ rows: 0, latency_ms: 0 });
+    return this.insertEncoded(batch.type, batch.columnNames(), batch.encode(), batch.rows, dedup_token);
+  }
+
+  /**
+   * Inserts a JSONColumns document (`ColumnarBatch.encode()`) built elsewhere, e.g. in a batch
+   * worker that hands it to this thread through `serveInserts`.
+   */
+  async insertEncoded(
+    type: RecordType,
+    columns: readonly string[],
+    body: string,
+    rows: number,
+    dedup_token: string,
+  ): Promise<InsertResult> {
     const started = performance.now();
-    const query = `${this.#head(batch)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${batch.encode()}`;
+    const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${body}`;
     try {
       await this.#client.command({ query });
     } catch (err) {
-      const table = `${this.#opts.database}.${TABLES[batch.type]}`;
+      const table = `${this.#opts.database}.${TABLES[type]}`;
       const kind = classifyInsertError(err);
       const message = err instanceof Error ? err.message : String(err);
-      throw new InsertError(`insert of ${batch.rows} rows into ${table} failed (${kind}): ${message}`, kind, err);
+      throw new InsertError(`insert of ${rows} rows into ${table} failed (${kind}): ${message}`, kind, err);
     }
-    return { rows: batch.rows, latency_ms: performance.now() - started };
+    return { rows, latency_ms: performance.now() - started };
   }
 
   async close(): Promise<void> {
     if (this.#opts.close_client) await this.#client.close();
   }
 
-  #head(batch: ColumnarBatch): string {
-    let head = this.#statement_heads.get(batch.type);
+  #head(type: RecordType, columns: readonly string[]): string {
+    const key = `${type}:${columns.join(",")}`;
+    let head = this.#statement_heads.get(key);
     if (head === undefined) {
-      const columns = batch.columnNames().map((c) => `\`${c}\``).join(", ");
-      head = `INSERT INTO \`${this.#opts.database}\`.\`${TABLES[batch.type]}\` (${columns})`;
-      this.#statement_heads.set(batch.type, head);
+      const list = columns.map((c) => `\`${c}\``).join(", ");
+      head = `INSERT INTO \`${this.#opts.database}\`.\`${TABLES[type]}\` (${list})`;
+      this.#statement_heads.set(key, head);
     }
     return head;
   }

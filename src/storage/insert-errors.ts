@@ -1,4 +1,3 @@
-import { ClickHouseError } from "@clickhouse/client";
 
 /**
  * Whether a failed insert may succeed if tried again (the consumer leaves the batch unacked
@@ -46,6 +45,29 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
   "999", // KEEPER_EXCEPTION
 ]);
 
+export interface ClickHouseErrorInfo {
+  /** ClickHouse error code (src/Common/ErrorCodes.cpp), e.g. 62. */
+  readonly code: number;
+  /** Its name, e.g. SYNTAX_ERROR. */
+  readonly type: string;
+  readonly message: string;
+}
+
+/**
+ * The ClickHouse error inside `err`, if it is one. Checked by shape, not `instanceof`: chdb's
+ * connection throws `ClickHouseError` from its own copy of `@clickhouse/client-common`, a
+ * different class from the one `@clickhouse/client` exports. Node/Bun socket errors also carry
+ * a string `code`, but never a numeric one.
+ */
+export function clickHouseErrorOf(err: unknown): ClickHouseErrorInfo | undefined {
+  if (!(err instanceof Error)) return undefined;
+  const fields = err as unknown as Record<string, unknown>;
+  const code = fields.code;
+  if (typeof code !== "string" || !/^\d+$/.test(code)) return undefined;
+  const type = typeof fields.type === "string" ? fields.type : "UNKNOWN";
+  return { code: Number(code), type, message: err.message };
+}
+
 /**
  * retryable: connection refused/reset, timeouts, 5xx without a ClickHouse error, and the
  * ClickHouse load/availability codes above (TOO_MANY_PARTS, MEMORY_LIMIT_EXCEEDED, …).
@@ -55,7 +77,8 @@ const RETRYABLE_CODES: ReadonlySet<string> = new Set([
 export function classifyInsertError(err: unknown): InsertErrorClass {
   if (err instanceof InvalidRecordError) return "permanent";
   if (err instanceof InsertError) return err.kind;
-  if (err instanceof ClickHouseError) return RETRYABLE_CODES.has(err.code) ? "retryable" : "permanent";
+  const ch = clickHouseErrorOf(err);
+  if (ch !== undefined) return RETRYABLE_CODES.has(String(ch.code)) ? "retryable" : "permanent";
   // Anything else is transport trouble (connection refused or reset, a client timeout, a 5xx
   // page from a proxy): ClickHouse never judged the batch, so trying again is the safe answer
   // (redelivery is bounded by the consumer's max_deliver).

@@ -1,4 +1,5 @@
-import { ClickHouseError, type ClickHouseClient } from "@clickhouse/client";
+import type { ClickHouseClient } from "@clickhouse/client";
+import { clickHouseErrorOf } from "./insert-errors.ts";
 
 /**
  * Read-only SQL with the conventions of ClickHouse's own HTTP interface, shared by
@@ -91,9 +92,10 @@ export async function runReadOnlyQuery(
     for await (const chunk of result.stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     return { ok: true, body: Buffer.concat(chunks), format: formatClause(sql) ?? opts.default_format };
   } catch (err) {
-    if (err instanceof ClickHouseError) {
-      const code = Number(err.code);
-      return { ok: false, status: statusForErrorCode(code), code, message: `Code: ${code}. DB::Exception: ${err.message.trim()} (${err.type ?? "UNKNOWN"})` };
+    const ch = clickHouseErrorOf(err);
+    if (ch !== undefined) {
+      const message = `Code: ${ch.code}. DB::Exception: ${ch.message.trim()} (${ch.type})`;
+      return { ok: false, status: statusForErrorCode(ch.code), code: ch.code, message };
     }
     if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
       return { ok: false, status: 408, code: 159, message: `Code: 159. Timeout exceeded: query ran longer than ${opts.timeout_ms} ms (TIMEOUT_EXCEEDED)` };
