@@ -53,7 +53,8 @@ async function publishRate(url: string, mode: "frames" | "json", records: Record
   try {
     const jsm = await jetstreamManager(nc);
     const config = configWith({ nats: { publish: { mode }, stream: { name: BENCH_STREAM } } });
-    await jsm.streams.delete(BENCH_STREAM).catch(() => false);
+    const existing = await jsm.streams.names().next();
+    if (existing.includes(BENCH_STREAM)) await jsm.streams.delete(BENCH_STREAM);
     await ensureStream(jsm, config.nats.stream);
     const publisher = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: config.nats.publish });
     const started = performance.now();

@@ -299,13 +299,19 @@ export class StoreConsumer {
   }
 
   private decode(m: JsMsg): Decoded {
-    let body: unknown;
-    try {
-      body = m.headers?.get("Content-Type") === JSON_CONTENT_TYPE ? m.json() : decodeFrame(m.data);
-    } catch (err) {
-      return { records: [], problem: `undecodable body: ${(err as Error).message}`, rejected: [] };
+    let items: readonly unknown[];
+    if (m.headers?.get("Content-Type") === JSON_CONTENT_TYPE) {
+      try {
+        const body: unknown = m.json();
+        items = Array.isArray(body) ? body : [body];
+      } catch (err) {
+        return { records: [], problem: `undecodable body: ${(err as Error).message}`, rejected: [] };
+      }
+    } else {
+      const frame = decodeFrame(m.data);
+      if (!frame.ok) return { records: [], problem: `undecodable body: ${frame.error}`, rejected: [] };
+      items = frame.value;
     }
-    const items: readonly unknown[] = Array.isArray(body) ? body : [body];
     const records: MarketRecord[] = [];
     const rejected: unknown[] = [];
     let problem: string | null = items.length === 0 ? "empty frame" : null;

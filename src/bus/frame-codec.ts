@@ -1,22 +1,21 @@
-import { Packr } from "msgpackr";
+import { RecordCodec, type DecodeResult } from "../codec/record-codec.ts";
 import type { MarketRecord } from "../records/types.ts";
 
 /**
- * Frame bodies on JetStream: a msgpack array of records (SPEC section 4). Plain msgpack maps
- * (no msgpackr record extension), so every frame decodes on its own and any msgpack client
- * can read the stream.
+ * Message bodies on JetStream: frames are RecordCodec frames (a self-describing msgpack array of
+ * records of one subject, SPEC section 4); the JSON mode carries one JSON record per message.
  */
 
 export const MSGPACK_CONTENT_TYPE = "application/msgpack";
 export const JSON_CONTENT_TYPE = "application/json";
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+const codec = new RecordCodec();
 
 export function encodeFrame(records: readonly MarketRecord[]): Uint8Array {
-  return packr.pack(records);
+  return codec.encodeFrame(records);
 }
 
-/** Decodes a frame body; the result is unvalidated and must be narrowed by the caller. */
-export function decodeFrame(body: Uint8Array): unknown {
-  return packr.unpack(body);
+/** Decodes and structurally validates a frame from untrusted bytes; never throws. */
+export function decodeFrame(body: Uint8Array): DecodeResult<MarketRecord[]> {
+  return codec.tryDecodeFrame(body);
 }

@@ -34,6 +34,12 @@ function publisher(type: RecordType, over: Partial<PublishSettings> = {}): JetSt
   return new JetStreamPublisher({ js: jetstream(nc), type, settings, retry_initial_ms: 20, retry_max_ms: 200, ack_timeout_ms: 1000 });
 }
 
+function frameRecords(body: Uint8Array): MarketRecord[] {
+  const frame = decodeFrame(body);
+  if (!frame.ok) throw new Error(`frame does not decode: ${frame.error}`);
+  return frame.value;
+}
+
 async function stored(): Promise<StoredMsg[]> {
   const { state } = await jsm.streams.info(STREAM);
   const out: StoredMsg[] = [];
@@ -89,8 +95,8 @@ test("frames group records per subject, carry Nats-Msg-Id and content type, and 
   expect(msgs.map((m) => m.subject)).toEqual(["trade.binance.spot.BTC-USDT", "trade.binance.spot.ETH-USDT"]);
   expect(msgs.map((m) => m.header.get("Content-Type"))).toEqual(["application/msgpack", "application/msgpack"]);
   expect(msgs.map((m) => m.header.get("Nats-Msg-Id"))).toEqual([frameMsgId(btc), frameMsgId(eth)]);
-  expect(decodeFrame(msgs[0]!.data)).toEqual(btc);
-  expect(decodeFrame(msgs[1]!.data)).toEqual(eth);
+  expect(frameRecords(msgs[0]!.data)).toEqual(btc);
+  expect(frameRecords(msgs[1]!.data)).toEqual(eth);
   expect(p.stats()).toMatchObject({ published_records: 5, published_frames: 2, publish_errors: 0, in_flight: 0 });
 });
 
@@ -100,7 +106,7 @@ test("a frame closes at frame_max_records and at frame_max_bytes", async () => {
   await byCount.publish(records);
   await byCount.flush();
   let msgs = await stored();
-  expect(msgs.map((m) => (decodeFrame(m.data) as MarketRecord[]).length)).toEqual([4, 4, 2]);
+  expect(msgs.map((m) => frameRecords(m.data).length)).toEqual([4, 4, 2]);
 
   await jsm.streams.purge(STREAM);
   const bySize = publisher("trade", { frame_max_bytes: 600 });
@@ -108,7 +114,7 @@ test("a frame closes at frame_max_records and at frame_max_bytes", async () => {
   await bySize.flush();
   msgs = await stored();
   for (const m of msgs) expect(m.data.byteLength).toBeLessThanOrEqual(600);
-  expect(msgs.flatMap((m) => decodeFrame(m.data) as MarketRecord[])).toEqual(records);
+  expect(msgs.flatMap((m) => frameRecords(m.data))).toEqual(records);
   expect(msgs.length).toBeGreaterThan(1);
 });
 
@@ -154,7 +160,7 @@ test("publishes while nats-server restarts are retried and every record lands in
   await during;
   await p.flush(20_000);
   const msgs = await stored();
-  const ids = msgs.flatMap((m) => (decodeFrame(m.data) as MarketRecord[]).map((r) => (r as ReturnType<typeof trade>).trade_id));
+  const ids = msgs.flatMap((m) => frameRecords(m.data).map((r) => (r as ReturnType<typeof trade>).trade_id));
   // Retries may reorder frames; the invariant is that every record is stored exactly once.
   expect(ids.sort()).toEqual(Array.from({ length: 100 }, (_, i) => String(1000 + i)));
   expect(p.stats()).toMatchObject({ published_records: 100, in_flight: 0, retrying: 0 });
