@@ -58,8 +58,9 @@ export class OkxBookSync extends TrackedBook {
     for (const l of bids) book.bids.set(l[0], l[1], Number(l[1]) === 0);
     for (const l of asks) book.asks.set(l[0], l[1], Number(l[1]) === 0);
     this.seq_id = seq_id;
-    this.last_update_ts_ms = ts_ms;
+    // A failed update is not a good one: the gap starts at the last update that checked out.
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();
+    this.last_update_ts_ms = ts_ms;
     return "applied";
   }
 
