@@ -1,0 +1,21 @@
+import { drainPending } from "chdb";
+import { configWith } from "../../src/config/load.ts";
+import { createClickHouse } from "../../src/storage/client.ts";
+import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
+import { ensureSchema } from "../../src/storage/schema.ts";
+import { SAMPLES } from "./sample-records.ts";
+
+/**
+ * Child process for query.test.ts: writes one trade into embedded ClickHouse under
+ * `argv[2]`/clickhouse and exits, so another process can read it after a "restart" (libchdb
+ * allows one data path per process, so this cannot run inside the test process).
+ */
+const data_dir = process.argv[2];
+if (data_dir === undefined) throw new Error("usage: persist-writer.ts DATA_DIR");
+const cfg = configWith({}).clickhouse;
+const client = createClickHouse(cfg, data_dir);
+await ensureSchema(client, cfg);
+const sink = new ClickHouseSink(client, { database: cfg.hot_database, close_client: true });
+await sink.insert("trade", [SAMPLES.trade], "persist");
+await sink.close();
+await drainPending();
