@@ -1,0 +1,80 @@
+import type { VenueConfig, VenueKey } from "../../config/schema.ts";
+import type { InstrumentMap } from "../types.ts";
+import type { BackoffOptions } from "./backoff.ts";
+import type { WsGap } from "./ws-client.ts";
+
+/** What a venue's connection module needs from the ingest runner, and gives back. */
+export interface ConnectionContext {
+  readonly venue: VenueKey;
+  readonly config: VenueConfig;
+  /** Native symbols of this worker's shard. */
+  readonly symbols: readonly string[];
+  readonly instruments: InstrumentMap;
+  readonly tuning: ConnectionTuning;
+  /** Every received text frame with its receive time and connection URL. */
+  readonly onFrame: (text: string, recv_ts_ms: number, url: string) => void;
+  /** A hole in the data of `symbols` (native) on one connection. */
+  readonly onGap: (gap: WsGap, symbols: readonly string[]) => void;
+  readonly onDisconnect: (recv_ts_ms: number) => void;
+  /** A channel fell silent past its cadence limit. */
+  readonly onStale: (channel: string) => void;
+}
+
+export interface VenueConnection {
+  start(): void;
+  stop(): Promise<void>;
+  /** Reconnects across all sockets of this connection. */
+  readonly reconnects: number;
+  /** OKX: resubscribe these books (after a checksum/sequence failure). */
+  resubscribeBooks?(natives: readonly string[]): void;
+}
+
+/** Binance: at most this many streams on one connection (venue limit). */
+export const BINANCE_MAX_STREAMS = 1024;
+/** Binance closes a connection after 24 h; roll over well before. */
+export const BINANCE_MAX_LIFETIME_MS = 23 * 3_600_000 + 30 * 60_000;
+
+export interface ConnectionTuning {
+  readonly backoff: BackoffOptions;
+  /** Streams per Binance connection (tests use a small limit to exercise sharding). */
+  readonly binance_max_streams: number;
+  /** Lifetime of a Binance connection before its successor is opened, ms. */
+  readonly binance_max_lifetime_ms: number;
+  /** How long the old and new Binance connections may overlap at most, ms. */
+  readonly binance_overlap_ms: number;
+  /** OKX: send "ping" after this much silence, ms (OKX drops sockets silent for 30 s). */
+  readonly okx_ping_idle_ms: number;
+  /** Ms to wait for any message after a ping/heartbeat before reconnecting. */
+  readonly heartbeat_timeout_ms: number;
+  /** Deribit `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
+  readonly deribit_heartbeat_s: number;
+  /** Multiplies every channel's staleness limit (tests shrink it). */
+  readonly stale_factor: number;
+  readonly rest_timeout_ms: number;
+}
+
+export const DEFAULT_TUNING: ConnectionTuning = {
+  backoff: { initial_ms: 500, max_ms: 30_000 },
+  binance_max_streams: BINANCE_MAX_STREAMS,
+  binance_max_lifetime_ms: BINANCE_MAX_LIFETIME_MS,
+  binance_overlap_ms: 10_000,
+  okx_ping_idle_ms: 25_000,
+  heartbeat_timeout_ms: 10_000,
+  deribit_heartbeat_s: 30,
+  stale_factor: 1,
+  rest_timeout_ms: 10_000,
+};
+
+/**
+ * Staleness limits by channel, sized to each channel's cadence, ms; 0 = no cadence (trades,
+ * liquidations and diff books of quiet symbols may legitimately be silent).
+ */
+export function staleLimitMs(channel: string, factor: number): number {
+  const c = channel.toLowerCase();
+  if (c.includes("@markprice@1s")) return 10_000 * factor;
+  if (c.includes("@markprice")) return 30_000 * factor;
+  if (c.startsWith("funding-rate")) return 180_000 * factor;
+  if (c.startsWith("open-interest") || c.startsWith("mark-price") || c.startsWith("index-tickers")) return 60_000 * factor;
+  if (c.startsWith("deribit_volatility_index")) return 60_000 * factor;
+  return 0;
+}

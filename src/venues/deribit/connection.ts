@@ -1,0 +1,78 @@
+import { deribitChannels } from "./channels.ts";
+import { ChannelWatchdog } from "../connection/channel-watchdog.ts";
+import { WsClient } from "../connection/ws-client.ts";
+import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
+
+/**
+ * Deribit JSON-RPC over WebSocket (https://docs.deribit.com/#public-set_heartbeat,
+ * https://docs.deribit.com/#public-subscribe). On every open: `public/set_heartbeat`, then
+ * `public/subscribe`. Deribit sends `heartbeat` with `type:"test_request"` and closes the socket
+ * unless `public/test` answers it; heartbeats are answered here and not passed on.
+ */
+
+const channelOf = (text: string): string => {
+  const c = text.indexOf('"channel":"');
+  if (c < 0) return "";
+  return text.slice(c + 11, text.indexOf('"', c + 11));
+};
+
+export class DeribitConnection implements VenueConnection {
+  private readonly client: WsClient;
+  private readonly channels: string[];
+  private readonly watchdog: ChannelWatchdog;
+  private watchTimer: ReturnType<typeof setInterval> | undefined;
+  private nextId = 1;
+  readonly url: string;
+
+  constructor(private readonly ctx: ConnectionContext) {
+    this.url = `${ctx.config.ws_url}/ws/api/v2`;
+    this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);
+    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
+    const interval_s = ctx.tuning.deribit_heartbeat_s;
+    this.client = new WsClient({
+      url: () => this.url,
+      backoff: ctx.tuning.backoff,
+      // Deribit's own test_request arrives every interval; silence past two of them is a dead socket.
+      silence_ms: interval_s * 2000 + ctx.tuning.heartbeat_timeout_ms,
+      onOpen: (client) => {
+        const now = Date.now();
+        for (const c of this.channels) this.watchdog.arm(c, now);
+        client.send(this.rpc("public/set_heartbeat", { interval: interval_s }));
+        if (this.channels.length > 0) client.send(this.rpc("public/subscribe", { channels: this.channels }));
+      },
+      onMessage: (text, recv) => {
+        if (text.includes('"method":"heartbeat"')) {
+          if (text.includes("test_request")) this.client.send(this.rpc("public/test", {}));
+          return;
+        }
+        this.watchdog.seen(channelOf(text), recv);
+        ctx.onFrame(text, recv, this.url);
+      },
+      onGap: (gap) => ctx.onGap(gap, ctx.symbols),
+      onDisconnect: (recv) => ctx.onDisconnect(recv),
+    });
+  }
+
+  get reconnects(): number {
+    return this.client.reconnects;
+  }
+
+  start(): void {
+    this.client.start();
+    this.watchTimer = setInterval(() => {
+      for (const channel of this.watchdog.stale(Date.now())) {
+        this.ctx.onStale(channel);
+        this.client.reconnect("stale");
+      }
+    }, 1000);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.watchTimer);
+    await this.client.stop();
+  }
+
+  private rpc(method: string, params: object): string {
+    return JSON.stringify({ jsonrpc: "2.0", id: this.nextId++, method, params });
+  }
+}

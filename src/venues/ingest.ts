@@ -1,0 +1,228 @@
+import type { VenueConfig, VenueKey } from "../config/schema.ts";
+import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
+import type { CaptureWriter } from "../replay/capture.ts";
+import { BinanceConnection } from "./binance/connection.ts";
+import { binanceDepthPath, binancePolls, type BinanceVenue } from "./binance/channels.ts";
+import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
+import { RestClient } from "./connection/rest-client.ts";
+import { DEFAULT_TUNING, type ConnectionContext, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import type { WsGap } from "./connection/ws-client.ts";
+import { DeribitConnection } from "./deribit/connection.ts";
+import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
+import { OkxConnection } from "./okx/connection.ts";
+import { okxPolls } from "./okx/channels.ts";
+import { getVenue } from "./registry.ts";
+import type { InstrumentMap, Normalizer } from "./types.ts";
+
+/**
+ * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
+ * connections, the normalizer fed with every frame, REST depth snapshots and OKX book
+ * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
+ * per (symbol, data type) for every hole a reconnect leaves.
+ */
+
+export interface IngestStats {
+  messagesIn(n: number, last_message_ms: number): void;
+  reconnect(): void;
+  /** A failed REST call, a stale channel or a closed connection, by channel. */
+  error(channel: string): void;
+}
+
+export interface IngestOptions {
+  readonly venue: VenueKey;
+  readonly config: VenueConfig;
+  /** Native symbols of this worker's shard. */
+  readonly symbols: readonly string[];
+  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number };
+  readonly emit: (record: MarketRecord) => void;
+  readonly stats?: IngestStats;
+  readonly record?: CaptureWriter;
+  readonly tuning?: Partial<ConnectionTuning>;
+  /** Ms after a bucket closes before it is polled. */
+  readonly poll_delay_ms?: number;
+  /**
+   * Ms after start before the first poll: Binance open-interest values are priced with the
+   * mark price from the socket, so the socket gets a head start.
+   */
+  readonly first_poll_delay_ms?: number;
+}
+
+export class InstrumentFetchError extends Error {}
+
+export class IngestRunner {
+  normalizer: Normalizer | undefined;
+  connection: VenueConnection | undefined;
+  poller: BucketPoller | undefined;
+  readonly rest: RestClient;
+  private readonly tuning: ConnectionTuning;
+  private readonly snapshotsInFlight = new Set<string>();
+  private dedup: BucketDedup | undefined;
+  /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
+  private polling = false;
+  private stopped = false;
+  private firstPoll: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: IngestOptions) {
+    this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.rest = new RestClient({ timeout_ms: this.tuning.rest_timeout_ms, default_retry_after_ms: 60_000 });
+  }
+
+  async start(): Promise<void> {
+    const { venue, config } = this.options;
+    const instruments = await this.fetchInstruments();
+    const period_ms = periodMs(config.poll_period);
+    this.dedup = new BucketDedup(period_ms);
+    this.normalizer = getVenue(venue).createNormalizer({
+      symbols: this.options.symbols,
+      data_types: config.data_types,
+      depth: this.options.orderbook.depth,
+      snapshot_interval_ms: this.options.orderbook.snapshot_interval_ms,
+      instruments,
+      emit: (r) => this.emitRecord(r),
+    });
+    const ctx: ConnectionContext = {
+      venue,
+      config,
+      symbols: this.options.symbols,
+      instruments,
+      tuning: this.tuning,
+      onFrame: (text, recv, url) => this.frame(text, recv, url),
+      onGap: (gap, symbols) => this.gap(gap, symbols, instruments),
+      onDisconnect: (recv) => {
+        this.options.stats?.reconnect();
+        this.normalizer?.connectionLost(recv);
+      },
+      onStale: (channel) => this.options.stats?.error(channel),
+    };
+    this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
+    this.connection.start();
+    const tasks = this.pollTasks(instruments);
+    if (tasks.length > 0) {
+      this.poller = new BucketPoller({
+        period_ms,
+        delay_ms: this.options.poll_delay_ms ?? 5_000,
+        tasks,
+        rest: this.rest,
+        onBody: (task, body, recv) => this.pollBody(task, body, recv),
+        onError: (task) => this.options.stats?.error(task.key),
+      });
+      const poller = this.poller;
+      this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
+    }
+  }
+
+  /** Closes the sockets and stops polling; resolves once everything is closed. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.firstPoll);
+    this.rest.stop();
+    await Promise.all([this.connection?.stop(), this.poller?.stop()]);
+    await this.options.record?.close();
+  }
+
+  private emitRecord(record: MarketRecord): void {
+    if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
+    this.options.emit(record);
+  }
+
+  private frame(text: string, recv: number, url: string): void {
+    this.options.record?.write("ws", url, recv, text);
+    this.options.stats?.messagesIn(1, recv);
+    const normalizer = this.normalizer;
+    if (!normalizer) return;
+    normalizer.push({ source: "ws", url, recv_ts_ms: recv, raw: text });
+    this.serviceRequests(normalizer);
+  }
+
+  private serviceRequests(normalizer: Normalizer): void {
+    const wanted = normalizer.takeSnapshotRequests();
+    for (const native of wanted) void this.snapshot(native);
+    if ("takeResubscribeRequests" in normalizer && typeof normalizer.takeResubscribeRequests === "function") {
+      const books: unknown = normalizer.takeResubscribeRequests();
+      if (Array.isArray(books) && books.length > 0) this.connection?.resubscribeBooks?.(books.filter((b): b is string => typeof b === "string"));
+    }
+  }
+
+  private async snapshot(native: string): Promise<void> {
+    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
+    this.snapshotsInFlight.add(native);
+    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native)}`;
+    const result = await this.rest.get(url);
+    this.snapshotsInFlight.delete(native);
+    if (this.stopped || !this.normalizer) return;
+    if (!result.ok) {
+      this.options.stats?.error("depth");
+      // Ask again on the next frame: the normalizer still needs the snapshot.
+      setTimeout(() => !this.stopped && void this.snapshot(native), Math.max(1000, result.retry_after_ms));
+      return;
+    }
+    this.http(url, result.body, result.recv_ts_ms);
+  }
+
+  private http(url: string, body: string, recv: number): void {
+    const normalizer = this.normalizer;
+    if (!normalizer) return;
+    this.options.record?.write("http", url, recv, body);
+    normalizer.push({ source: "http", url, recv_ts_ms: recv, raw: body });
+    this.serviceRequests(normalizer);
+  }
+
+  private pollBody(task: PollTask, body: string, recv: number): void {
+    this.polling = true;
+    this.http(task.url, body, recv);
+    this.polling = false;
+  }
+
+  private pollTasks(instruments: InstrumentMap): PollTask[] {
+    const { venue, config, symbols } = this.options;
+    const polls = venue.startsWith("binance")
+      ? binancePolls(venue as BinanceVenue, symbols, config.data_types, config.poll_period)
+      : venue.startsWith("okx")
+        ? okxPolls(symbols, config.data_types, config.poll_period, instruments)
+        : [];
+    return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+  }
+
+  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap): void {
+    const def = getVenue(this.options.venue);
+    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue));
+    for (const native of natives) {
+      const inst = instruments.get(native);
+      const symbol = inst?.symbol ?? native;
+      const market_type = inst?.market_type ?? (this.options.venue === "deribit_derivatives" ? "options" : "spot");
+      for (const t of types) {
+        this.options.emit({
+          data_type: "gap",
+          exchange: def.exchange,
+          market_type,
+          symbol,
+          ts_ms: gap.end_ts_ms,
+          recv_ts_ms: gap.end_ts_ms,
+          data_type_affected: t,
+          start_ts_ms: gap.start_ts_ms,
+          end_ts_ms: gap.end_ts_ms,
+          cause: gap.cause satisfies GapCause,
+        });
+      }
+    }
+  }
+
+  private async fetchInstruments(): Promise<InstrumentMap> {
+    const { venue, config } = this.options;
+    const bodies: string[] = [];
+    for (const path of INSTRUMENT_PATHS[venue]) {
+      const url = `${config.rest_url}${path}`;
+      const result = await this.rest.get(url);
+      if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
+      this.options.record?.write("http", url, result.recv_ts_ms, result.body);
+      bodies.push(result.body);
+    }
+    return parseInstrumentBodies(venue, bodies);
+  }
+}
+
+/** REST-polled types see no socket gap: their buckets are fetched regardless of the socket. */
+function isPolled(t: DataType, venue: VenueKey): boolean {
+  if (t === "lsr_top_position" || t === "lsr_all_account") return true;
+  return t === "open_interest" && venue.startsWith("binance");
+}

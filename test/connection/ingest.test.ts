@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
+import type { VenueKey } from "../../src/config/schema.ts";
+import type { DataType } from "../../src/records/types.ts";
+import { runnerFor, waitFor } from "./support.ts";
+
+let sim: Simulator;
+beforeAll(async () => {
+  sim = await startSimulator({ rate: 2000, synthetic_interval_ms: 50 });
+});
+afterAll(() => sim.stop());
+
+const typesOf = (records: { data_type: string }[]): Set<string> => new Set(records.map((r) => r.data_type));
+
+const expected: [VenueKey, DataType[]][] = [
+  ["binance_spot", ["trade", "orderbook"]],
+  ["binance_derivatives", ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"]],
+  ["okx_spot", ["trade", "orderbook"]],
+  ["okx_derivatives", ["orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"]],
+  ["deribit_derivatives", ["volatility_index"]],
+];
+
+for (const [venue, types] of expected) {
+  test(`${venue}: the runner emits every configured data type from the simulator`, async () => {
+    const { runner, records } = runnerFor(sim, venue);
+    await runner.start();
+    try {
+      await waitFor(() => types.every((t) => typesOf(records).has(t)), 20_000, `${venue} types ${types}`);
+      expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
+    } finally {
+      await runner.stop();
+    }
+  }, 30_000);
+}
+
+test("a dropped connection yields one reconnect gap per symbol and type, then data resumes", async () => {
+  const { runner, records } = runnerFor(sim, "binance_derivatives");
+  await runner.start();
+  try {
+    await waitFor(() => records.some((r) => r.data_type === "orderbook"), 10_000, "first book");
+    expect(sim.dropConnections("binance_derivatives")).toBeGreaterThan(0);
+    await waitFor(() => records.some((r) => r.data_type === "gap"), 10_000, "gap");
+    const before = records.length;
+    await waitFor(() => records.slice(before).some((r) => r.data_type === "orderbook"), 10_000, "books after reconnect");
+    const gaps = records.filter((r) => r.data_type === "gap");
+    const symbols = new Set(gaps.map((g) => g.symbol));
+    expect(symbols.size).toBe(sim.symbols.binance_derivatives.length);
+    for (const g of gaps) {
+      if (g.data_type !== "gap") continue;
+      expect(g.cause).toBe("reconnect");
+      expect(g.end_ts_ms).toBeGreaterThanOrEqual(g.start_ts_ms);
+      expect(["trade", "orderbook", "funding_rate", "liquidation"]).toContain(g.data_type_affected);
+    }
+    expect(gaps.length).toBe(symbols.size * 4);
+  } finally {
+    await runner.stop();
+  }
+}, 30_000);

@@ -1,0 +1,31 @@
+import { configWith } from "../../src/config/load.ts";
+import type { VenueKey } from "../../src/config/schema.ts";
+import type { MarketRecord } from "../../src/records/types.ts";
+import { replayVenueOverrides } from "../../src/replay/overrides.ts";
+import type { Simulator } from "../../src/replay/simulator.ts";
+import { IngestRunner, type IngestOptions } from "../../src/venues/ingest.ts";
+
+/** Polls `cond` until it holds or `ms` pass (no fixed sleeps). */
+export async function waitFor(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
+  const until = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
+  const config = configWith(replayVenueOverrides(sim));
+  const records: MarketRecord[] = [];
+  const runner = new IngestRunner({
+    venue,
+    config: config.venues[venue],
+    symbols: config.venues[venue].symbols,
+    orderbook: { depth: 10, snapshot_interval_ms: 0 },
+    emit: (r) => records.push(r),
+    tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
+    first_poll_delay_ms: 200,
+    ...extra,
+  });
+  return { runner, records };
+}
