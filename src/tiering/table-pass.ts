@@ -41,6 +41,17 @@ export interface TablePassOutcome {
  */
 const MAX_WINDOWS_PER_COPY = 24;
 
+/** A table pass stopped part-way; `partial` holds what was verified and saved before it did. */
+export class TablePassError extends Error {
+  override readonly name = "TablePassError";
+  constructor(
+    readonly partial: TableReport,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+  }
+}
+
 const floorTo = (ms: number, step: number): number => Math.floor(ms / step) * step;
 
 /** Groups sorted window starts into spans of at most `MAX_WINDOWS_PER_COPY` windows. */
@@ -153,8 +164,23 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
       }
     } catch (cause) {
       markUnverified(current);
-      await finish().catch(() => undefined);
-      throw cause;
+      let saved = true;
+      await finish().catch(() => {
+        saved = false;
+      });
+      windows.sort((a, b) => a.window_start_ms - b.window_start_ms);
+      throw new TablePassError(
+        {
+          table,
+          watermark_before_ms: input.watermark_ms,
+          watermark_after_ms: saved ? watermark : input.watermark_ms,
+          windows,
+          rows_copied: windows.reduce((sum, w) => sum + w.rows_copied, 0),
+          dropped_partitions: [],
+          error: cause instanceof Error ? cause.message : String(cause),
+        },
+        cause,
+      );
     }
   }
   await finish();

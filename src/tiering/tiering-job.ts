@@ -6,7 +6,7 @@ import { TieringSetupError, TieringUsageError } from "./errors.ts";
 import { filterKey, filterSql } from "./filter.ts";
 import { literal, queryRows } from "./sql.ts";
 import { TieringStateStore } from "./state-store.ts";
-import { runTablePass } from "./table-pass.ts";
+import { runTablePass, TablePassError } from "./table-pass.ts";
 import type {
   TableReport,
   TableTierStatus,
@@ -150,15 +150,19 @@ export class TieringJob {
         errors.set(table, message);
         this.log.warn({ table, err: cause }, "tiering pass over table failed; nothing was deleted from hot");
         const before = watermarks.get(table) ?? null;
-        reports.push({
-          table,
-          watermark_before_ms: before,
-          watermark_after_ms: before,
-          windows: [],
-          rows_copied: 0,
-          dropped_partitions: [],
-          error: message,
-        });
+        reports.push(
+          cause instanceof TablePassError
+            ? cause.partial
+            : {
+                table,
+                watermark_before_ms: before,
+                watermark_after_ms: before,
+                windows: [],
+                rows_copied: 0,
+                dropped_partitions: [],
+                error: message,
+              },
+        );
       }
     }
     if (key === "" && !dry_run) await this.refreshStatus(reports, hotBounds, errors, now_ms);
