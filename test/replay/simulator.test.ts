@@ -1,0 +1,37 @@
+import { expect, test } from "bun:test";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CaptureWriter } from "../../src/replay/capture.ts";
+import { readRecording } from "../../src/replay/recording.ts";
+import { startSimulator } from "../../src/replay/simulator.ts";
+
+test("a missing recordings folder is an error naming its path", async () => {
+  const dir = join(tmpdir(), "spectra-no-such-recordings");
+  await expect(startSimulator({ dir })).rejects.toThrow(dir);
+});
+
+test("futures book ids chain across loops and the REST snapshot bridges the live stream", async () => {
+  const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
+  const ws = new WebSocket(`${sim.url.replace("http", "ws")}/binance_derivatives/stream?streams=sushiusdt@depth@100ms`);
+  const diffs: { U: number; u: number; pu: number }[] = [];
+  ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
+  try {
+    const until = performance.now() + 10_000;
+    while (diffs.length < 1000 && performance.now() < until) await Bun.sleep(5);
+    expect(diffs.length).toBeGreaterThanOrEqual(1000); // 255 per loop: several loops
+    for (let i = 1; i < diffs.length; i++) expect(diffs[i]?.pu).toBe(diffs[i - 1]?.u);
+  } finally {
+    ws.close();
+    await sim.stop();
+  }
+});
+
+test("the capture writer writes the fixture line format, keys in order, recv_ts in seconds", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "spectra-capture-"));
+  const writer = new CaptureWriter(dir, "okx_spot");
+  writer.write("ws", "ws://h/ws/v5/public", 1652459225503.7, '{"a":"b"}');
+  await writer.close();
+  expect(readFileSync(writer.path, "utf8")).toBe('{"source":"ws","url":"ws://h/ws/v5/public","recv_ts":1652459225.5037,"raw":"{\\"a\\":\\"b\\"}"}\n');
+  expect(readRecording(dir, "okx_spot.jsonl")).toEqual([{ source: "ws", url: "ws://h/ws/v5/public", recv_ts: 1652459225.5037, raw: '{"a":"b"}' }]);
+});
