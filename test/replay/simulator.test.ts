@@ -11,7 +11,7 @@ test("a missing recordings folder is an error naming its path", async () => {
   await expect(startSimulator({ dir })).rejects.toThrow(dir);
 });
 
-test("futures book ids chain across loops and the REST snapshot bridges the live stream", async () => {
+test("futures diffs keep pu == previous u across many replay loops", async () => {
   const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
   const ws = new WebSocket(`${sim.url.replace("http", "ws")}/binance_derivatives/stream?streams=sushiusdt@depth@100ms`);
   const diffs: { U: number; u: number; pu: number }[] = [];
