@@ -9,8 +9,14 @@ import { createChdbClient, embeddedPath } from "../../src/storage/client.ts";
  *
  * libchdb binds ONE data directory per process and `bun test` runs every test file in one
  * process, so every test that touches ClickHouse shares this path and isolates itself by
- * database name (`uniqueDatabase`). Worker threads of this process may open their own
- * connection on `testChdbPath()` (same path: allowed); never open a different path.
+ * database name (`uniqueDatabase`). Never open a different path.
+ *
+ * Two chDB traps (chdb 3.4.0, measured):
+ * - a Worker thread may open a client on `testChdbPath()`, but if it is terminated or crashes
+ *   before `close()` has finished, every later query of the process hangs; workers should
+ *   insert through `PortSink` + `serveInserts` (src/storage) instead;
+ * - `clickhouse_settings` become `SET`s that stay on the client's connection: never pass them
+ *   on the shared client (put `SETTINGS …` in the SQL instead).
  */
 
 let path: string | undefined;
