@@ -7,8 +7,9 @@ import { FIELDS, type FieldKind } from "./record-fields.ts";
  * one byte `0x40 + structure id`, then the field values in canonical order as plain msgpack.
  *
  * Why not msgpackr's Packr: it walks `Object.keys` and a transition table per record; this walks
- * a precomputed field list. Measured on a trade record (bun 1.4, this 2-core box): Packr ~650 ns,
- * this ~150 ns, and the ring bench went from ~0.54 M to over 1 M records/s.
+ * a precomputed field list. Measured on a trade record (bun 1.4, this 2-core box): Packr
+ * ~650-900 ns, this ~300 ns; the two-worker ring bench (bench/ring.bench.ts) went from ~0.54 M to
+ * 0.9-1.9 M records/s (the spread is other load on the shared machine).
  *
  * Integers follow msgpackr: fixints stop at 0x3f because 0x40..0x7f are record ids, and integers
  * beyond 32 bits are float64 (exact up to 2^53), never 64-bit ints (which would decode as BigInt).
