@@ -3,7 +3,6 @@ import {
   DeliverPolicy,
   JetStreamApiCodes,
   JetStreamApiError,
-  type Consumer,
   type ConsumerConfig,
   type ConsumerMessages,
   type JetStreamClient,
@@ -164,7 +163,8 @@ export class StoreConsumer {
   private insertErrors = 0;
   private deadLettered = 0;
   private pending = 0;
-  private pendingPolledMs = 0;
+  private polling = false;
+  private pendingTimer: ReturnType<typeof setInterval> | null = null;
   private lastInsertMs = 0;
   private lastInsertRows = 0;
   private lastError: string | null = null;
@@ -199,6 +199,8 @@ export class StoreConsumer {
     if (this.loop !== null) throw new Error("consumer already started");
     await ensureConsumer(this.options.jsm, this.options.stream, this.options.type, this.options.settings);
     this.state = "running";
+    this.pendingTimer = setInterval(() => void this.pollPending(), PENDING_POLL_MS);
+    void this.pollPending();
     this.loop = this.run();
   }
 
@@ -206,6 +208,7 @@ export class StoreConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.fetch?.stop();
+    if (this.pendingTimer !== null) clearInterval(this.pendingTimer);
     await this.loop;
     this.state = "stopped";
   }
@@ -253,7 +256,6 @@ export class StoreConsumer {
         await Bun.sleep(backoff);
         backoff = Math.min(backoff * 2, this.retryMaxMs);
       }
-      await this.pollPending(consumer);
     }
     if (this.aborted) return;
     try {
@@ -263,15 +265,17 @@ export class StoreConsumer {
     }
   }
 
-  private async pollPending(consumer: Consumer): Promise<void> {
-    const now = Date.now();
-    if (now - this.pendingPolledMs < PENDING_POLL_MS) return;
-    this.pendingPolledMs = now;
+  /** On its own timer, so stats keep moving while an insert is being retried. */
+  private async pollPending(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
     try {
-      this.pending = (await consumer.info(false)).num_pending;
+      this.pending = (await this.options.jsm.consumers.info(this.options.stream, this.durable)).num_pending;
       if (this.slots !== null) this.options.counters?.set(this.slots.consumer_pending, this.pending);
     } catch (err) {
       this.lastError = `consumer info: ${(err as Error).message}`;
+    } finally {
+      this.polling = false;
     }
   }
 

@@ -8,6 +8,8 @@ import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord } from "../../src/records/types.ts";
 import { InvalidRecordError } from "../../src/storage/insert-errors.ts";
 import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
+import { Counters } from "../../src/stats/counters.ts";
+import { counterNames } from "../../src/stats/layout.ts";
 import { startTestNats, type TestNats } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
 
@@ -51,7 +53,7 @@ class RecordingSink implements StorageSink {
   }
 }
 
-function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}): StoreConsumer {
+function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters): StoreConsumer {
   return new StoreConsumer({
     nc,
     js: jetstream(nc),
@@ -61,6 +63,7 @@ function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}): Stor
     settings: { ...config.nats.consumer, durable_prefix: `t${Math.random().toString(36).slice(2, 8)}`, ...over },
     batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms: 1 },
     sink,
+    counters,
     retry_max_ms: 50,
   });
 }
@@ -88,7 +91,8 @@ test("stores every published record and acks only after the insert resolves", as
   sink.before = () => gate;
   const prefix = `acks${Date.now()}`;
   const durable = durableName(prefix, "trade");
-  const c = consumer(sink, { durable_prefix: prefix });
+  const counters = new Counters(counterNames());
+  const c = consumer(sink, { durable_prefix: prefix }, counters);
   await c.start();
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
   await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, "3 frames delivered, unacked");
@@ -98,6 +102,9 @@ test("stores every published record and acks only after the insert resolves", as
   await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, "acks");
   expect(sink.tradeIds()).toEqual(ids(0, 25));
   expect(c.stats()).toMatchObject({ stored_rows: 25, dead_lettered: 0, insert_errors: 0, last_insert_rows: 25 });
+  expect(counters.read("type.trade.stored")).toBe(25);
+  expect(counters.read("type.trade.last_insert_rows")).toBe(25);
+  expect(counters.read("type.trade.dead_lettered")).toBe(0);
   await c.stop();
 });
 
@@ -160,6 +167,25 @@ test("a poison message goes to the dead-letter subject with its subject and is c
   expect(dead[0]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toStartWith("undecodable body");
   expect(dead[1]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toBe('trade.price: expected a decimal string fitting Decimal(38,18), got "1e-7"');
   expect(c.stats().dead_lettered).toBe(2);
+  await c.stop();
+});
+
+test("stats show the consumer's pending messages while an insert is stuck", async () => {
+  const sink = new RecordingSink();
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  sink.before = () => gate;
+  const prefix = `pending${Date.now()}`;
+  const c = consumer(sink, { fetch_batch: 1, durable_prefix: prefix });
+  await publish(Array.from({ length: 50 }, (_, i) => trade(i)));
+  await c.start();
+  // Frames of 10: those fetched are stuck in the insert (ack pending), the rest wait in the stream.
+  await waitFor(async () => {
+    const info = await jsm.consumers.info(STREAM, durableName(prefix, "trade"));
+    return c.stats().pending > 0 && c.stats().pending === info.num_pending && info.num_pending + info.num_ack_pending === 5;
+  }, "stats pending = consumer num_pending while stuck", 4000);
+  release();
+  await waitFor(() => c.stats().stored_rows === 50 && c.stats().pending === 0, "drained");
   await c.stop();
 });
 

@@ -7,6 +7,8 @@ import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import { naturalKey } from "../../src/records/natural-key.ts";
 import type { MarketRecord, RecordType } from "../../src/records/types.ts";
+import { Counters } from "../../src/stats/counters.ts";
+import { counterNames } from "../../src/stats/layout.ts";
 import { startTestNats, type TestNats } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
@@ -116,6 +118,17 @@ test("a frame closes at frame_max_records and at frame_max_bytes", async () => {
   for (const m of msgs) expect(m.data.byteLength).toBeLessThanOrEqual(600);
   expect(msgs.flatMap((m) => frameRecords(m.data))).toEqual(records);
   expect(msgs.length).toBeGreaterThan(1);
+});
+
+test("acked records and failed attempts land in the shared counters of the type", async () => {
+  const counters = new Counters(counterNames());
+  const settings = configWith().nats.publish;
+  const p = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings, counters });
+  await p.publish([trade(1), trade(2), trade(3, "ETH-USDT")]);
+  await p.flush();
+  expect(counters.read("type.trade.published")).toBe(3);
+  expect(counters.read("type.trade.publish_errors")).toBe(0);
+  expect(counters.read("type.orderbook.published")).toBe(0);
 });
 
 test("re-publishing the same frame within the duplicate window is stored once", async () => {
