@@ -1,0 +1,150 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { normalizeBookChanges, normalizeTrades } from "tardis-dev";
+import type { VenueKey } from "../src/config/schema.ts";
+import type { MarketRecord } from "../src/records/types.ts";
+import { loadReferenceInstruments } from "../src/venues/instruments.ts";
+import { getVenue } from "../src/venues/registry.ts";
+import type { InstrumentMap, RawFrame } from "../src/venues/types.ts";
+
+/**
+ * Question: how many recorded exchange frames per second does Spectra's normalizer turn into
+ * records, per venue, beside tardis-dev's trade + book-change mappers on the same frames and a
+ * bare JSON.parse loop (the floor every normalizer pays)? Spectra runs with the engine's
+ * default book output (100 levels, one record per second per symbol) and maintains full books;
+ * tardis maps book changes without keeping a book. Each side's output count is checked against
+ * a reference pass before a rate is reported.
+ */
+
+export interface NormalizeBenchRow {
+  spectra_msgs_per_s: number;
+  tardis_msgs_per_s: number;
+  json_parse_msgs_per_s: number;
+}
+
+const FIXTURES = join(import.meta.dir, "../../shared/fixtures/exchanges");
+
+type TardisExchange = "binance" | "binance-futures" | "okex" | "okex-swap" | "deribit";
+
+const VENUES: ReadonlyArray<{ venue: VenueKey; file: string; tardis: TardisExchange }> = [
+  { venue: "binance_spot", file: "binance_spot.jsonl", tardis: "binance" },
+  { venue: "binance_derivatives", file: "binance_derivatives.jsonl", tardis: "binance-futures" },
+  { venue: "okx_spot", file: "okx.jsonl", tardis: "okex" },
+  { venue: "okx_derivatives", file: "okx.jsonl", tardis: "okex-swap" },
+  { venue: "deribit_derivatives", file: "deribit.jsonl", tardis: "deribit" },
+];
+
+function readFrames(file: string): RawFrame[] {
+  const out: RawFrame[] = [];
+  for (const line of readFileSync(file, "utf8").split("\n")) {
+    if (line === "") continue;
+    const j = JSON.parse(line) as { source: "ws" | "http"; url: string; recv_ts: number; raw: string };
+    out.push({ source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw });
+  }
+  return out;
+}
+
+/** Repeats `pass` until `min_ms` has elapsed; returns frames per second. */
+function rate(frames: number, min_ms: number, pass: () => void): number {
+  pass(); // warm-up (JIT)
+  let passes = 0;
+  const started = performance.now();
+  let elapsed = 0;
+  do {
+    pass();
+    passes++;
+    elapsed = performance.now() - started;
+  } while (elapsed < min_ms);
+  return Math.round((frames * passes) / (elapsed / 1000));
+}
+
+function spectraPass(venue: VenueKey, frames: readonly RawFrame[], instruments: InstrumentMap): number {
+  const def = getVenue(venue);
+  let records = 0;
+  const n = def.createNormalizer({
+    symbols: [],
+    data_types: def.data_types,
+    depth: 100,
+    snapshot_interval_ms: 1000,
+    instruments,
+    emit: (_r: MarketRecord) => {
+      records++;
+    },
+  });
+  for (let i = 0; i < frames.length; i++) n.push(frames[i] as RawFrame);
+  if (n.stats.errors + n.stats.unrecognized !== 0) throw new Error(`${venue}: Spectra counted bad frames in a recording`);
+  return records;
+}
+
+/** A tardis mapper pair fed the way tardis-dev's own replay feeds it (REST snapshots as `@depthSnapshot`). */
+function tardisPass(exchange: TardisExchange, frames: readonly RawFrame[]): { trades: number; changes: number } {
+  // Binance: the recording's own time (snapshot-overlap errors logged, not thrown, as in tardis
+  // historical replays). OKX: "now" selects the v5 `books` channel the recording used.
+  const at = exchange.startsWith("okex") ? new Date() : new Date((frames[0] as RawFrame).recv_ts_ms);
+  const trades = normalizeTrades(exchange, at);
+  const books = normalizeBookChanges(exchange, at);
+  let nTrades = 0;
+  let nChanges = 0;
+  for (let i = 0; i < frames.length; i++) {
+    const f = frames[i] as RawFrame;
+    let msg = JSON.parse(f.raw) as Record<string, unknown>;
+    if (f.source === "http") {
+      const symbol = new URL(f.url).searchParams.get("symbol");
+      if (symbol === null) continue;
+      msg = { stream: `${symbol.toLowerCase()}@depthSnapshot`, generated: true, data: msg };
+    }
+    const ts = new Date(f.recv_ts_ms);
+    if (trades.canHandle(msg)) for (const _t of trades.map(msg, ts) ?? []) nTrades++;
+    if (books.canHandle(msg)) for (const _c of books.map(msg, ts) ?? []) nChanges++;
+  }
+  return { trades: nTrades, changes: nChanges };
+}
+
+function jsonPass(frames: readonly RawFrame[]): number {
+  let objects = 0;
+  for (let i = 0; i < frames.length; i++) if (JSON.parse((frames[i] as RawFrame).raw) !== null) objects++;
+  return objects;
+}
+
+export async function runNormalizeBench(opts: { quick: boolean }): Promise<Record<string, NormalizeBenchRow>> {
+  if (!existsSync(FIXTURES)) throw new Error(`exchange recordings not found at ${FIXTURES}`);
+  // Historical OKX captures used `trades`; tardis switches to `trades-all` for live dates.
+  process.env.OKX_USE_TRADES_CHANNEL = "1";
+  const min_ms = opts.quick ? 150 : 1500;
+  const out: Record<string, NormalizeBenchRow> = {};
+  for (const { venue, file, tardis } of VENUES) {
+    const frames = readFrames(join(FIXTURES, file));
+    const instruments = loadReferenceInstruments(venue, FIXTURES);
+    if (instruments === undefined) throw new Error(`reference instruments for ${venue} missing under ${FIXTURES}`);
+
+    const expectedRecords = spectraPass(venue, frames, instruments);
+    const expectedTardis = tardisPass(tardis, frames);
+    if (venue !== "deribit_derivatives" && expectedRecords === 0) throw new Error(`${venue}: Spectra produced no records`);
+    if (expectedTardis.trades + expectedTardis.changes === 0) throw new Error(`${venue}: tardis produced nothing`);
+    const spectra = rate(frames.length, min_ms, () => {
+      if (spectraPass(venue, frames, instruments) !== expectedRecords) throw new Error(`${venue}: Spectra record count changed`);
+    });
+    const tardisRate = rate(frames.length, min_ms, () => {
+      const r = tardisPass(tardis, frames);
+      if (r.trades !== expectedTardis.trades || r.changes !== expectedTardis.changes) throw new Error(`${venue}: tardis count changed`);
+    });
+    const json = rate(frames.length, min_ms, () => {
+      if (jsonPass(frames) !== frames.length) throw new Error(`${venue}: JSON.parse count off`);
+    });
+    out[venue] = { spectra_msgs_per_s: spectra, tardis_msgs_per_s: tardisRate, json_parse_msgs_per_s: json };
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const quick = process.argv.includes("--quick");
+  const rows = await runNormalizeBench({ quick });
+  const table: Record<string, Record<string, number | string>> = {};
+  for (const [venue, r] of Object.entries(rows))
+    table[venue] = {
+      ...r,
+      "spectra/tardis": (r.spectra_msgs_per_s / r.tardis_msgs_per_s).toFixed(2),
+      "spectra/json": (r.spectra_msgs_per_s / r.json_parse_msgs_per_s).toFixed(2),
+    };
+  console.table(table);
+}
