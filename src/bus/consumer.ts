@@ -1,23 +1,18 @@
 import {
-  AckPolicy,
-  DeliverPolicy,
-  JetStreamApiCodes,
-  JetStreamApiError,
-  type ConsumerConfig,
   type ConsumerMessages,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
 } from "@nats-io/jetstream";
-import { headers as natsHeaders, nanos, type NatsConnection } from "@nats-io/transport-node";
-import type { BatchingConfig, Config } from "../config/schema.ts";
-import { subjectFilterFor } from "../records/subjects.ts";
+import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
+import type { BatchingConfig } from "../config/schema.ts";
 import { isRecordType, type MarketRecord, type RecordType } from "../records/types.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
 import { classifyInsertError } from "../storage/insert-errors.ts";
 import type { StorageSink } from "../storage/types.ts";
 import { validateRecord } from "../storage/validate-record.ts";
+import { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings } from "./durable-consumer.ts";
 import { decodeFrame, JSON_CONTENT_TYPE } from "./frame-codec.ts";
 import { PendingBatch } from "./pending-batch.ts";
 
@@ -40,7 +35,7 @@ import { PendingBatch } from "./pending-batch.ts";
  * insert and ack; the insert token (stream sequences) lets the sink store a redelivered batch once.
  */
 
-export type ConsumerSettings = Config["nats"]["consumer"];
+export { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings };
 
 export interface StoreConsumerOptions {
   readonly nc: NatsConnection;
@@ -70,11 +65,6 @@ export interface StoreConsumerStats {
   readonly last_error: string | null;
 }
 
-/** The existing durable differs in a setting JetStream cannot change in place. */
-export class ConsumerConfigError extends Error {
-  override readonly name = "ConsumerConfigError";
-}
-
 /** Headers on a dead-lettered message. */
 export const DEAD_LETTER_HEADERS = {
   subject: "Spectra-Original-Subject",
@@ -93,45 +83,6 @@ interface Decoded {
   /** Reason of the first record that failed, when some did. */
   readonly problem: string | null;
   readonly rejected: unknown[];
-}
-
-export function durableName(prefix: string, type: RecordType): string {
-  return `${prefix}_${type}`;
-}
-
-/** Creates the durable pull consumer for `type` or updates it in place; never deletes it. */
-export async function ensureConsumer(
-  jsm: JetStreamManager,
-  stream: string,
-  type: RecordType,
-  settings: ConsumerSettings,
-): Promise<"created" | "updated" | "unchanged"> {
-  const name = durableName(settings.durable_prefix, type);
-  const wanted: Partial<ConsumerConfig> = {
-    durable_name: name,
-    filter_subject: subjectFilterFor(type),
-    deliver_policy: DeliverPolicy.All,
-    ack_policy: AckPolicy.Explicit,
-    ack_wait: nanos(settings.ack_wait_ms),
-    max_deliver: settings.max_deliver,
-  };
-  let existing: ConsumerConfig;
-  try {
-    existing = (await jsm.consumers.info(stream, name)).config;
-  } catch (err) {
-    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
-    await jsm.consumers.add(stream, wanted);
-    return "created";
-  }
-  if (existing.filter_subject !== wanted.filter_subject || existing.ack_policy !== wanted.ack_policy || existing.deliver_policy !== wanted.deliver_policy) {
-    throw new ConsumerConfigError(
-      `durable consumer ${name} on ${stream} exists with filter '${existing.filter_subject}', ack '${existing.ack_policy}', deliver '${existing.deliver_policy}' ` +
-        `instead of '${wanted.filter_subject}', 'explicit', 'all'; it is not deleted automatically (that would lose its position). Fix or remove it by hand.`,
-    );
-  }
-  if (existing.ack_wait === wanted.ack_wait && existing.max_deliver === wanted.max_deliver) return "unchanged";
-  await jsm.consumers.update(stream, name, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver });
-  return "updated";
 }
 
 /** The sink insert token of a batch: derived from the stream sequences it holds, so a redelivered batch repeats it. */

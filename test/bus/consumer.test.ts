@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
-import { DEAD_LETTER_HEADERS, durableName, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
+import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
 import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
@@ -140,6 +140,21 @@ test("a stop between insert and ack redelivers the batch with the same dedup tok
   await c3.stop();
   expect((await jsm.consumers.info(STREAM, `${prefix}_trade`)).config.durable_name).toBe(`${prefix}_trade`);
 }, 20_000);
+
+test("the durable consumer is updated in place: settings change, delivered position kept", async () => {
+  const settings = { ...config.nats.consumer, durable_prefix: "inplace" };
+  expect(await ensureConsumer(jsm, STREAM, "trade", settings)).toBe("created");
+  await publish([trade(0), trade(1)]);
+  const c = consumer(new RecordingSink(), { durable_prefix: "inplace" });
+  await c.start();
+  await waitFor(() => c.stats().stored_rows === 2, "stored");
+  await c.stop();
+  expect(await ensureConsumer(jsm, STREAM, "trade", settings)).toBe("unchanged");
+  expect(await ensureConsumer(jsm, STREAM, "trade", { ...settings, ack_wait_ms: 5000, max_deliver: 7 })).toBe("updated");
+  const info = await jsm.consumers.info(STREAM, "inplace_trade");
+  expect([info.config.ack_wait, info.config.max_deliver, info.config.filter_subject]).toEqual([5_000_000_000, 7, "trade.>"]);
+  expect([info.delivered.stream_seq, info.ack_floor.stream_seq, info.num_pending]).toEqual([1, 1, 0]);
+});
 
 test("a poison message goes to the dead-letter subject with its subject and is counted; the rest keeps flowing", async () => {
   const dead: Msg[] = [];

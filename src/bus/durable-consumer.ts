@@ -1,0 +1,58 @@
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerConfig, type JetStreamManager } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
+import type { Config } from "../config/schema.ts";
+import { subjectFilterFor } from "../records/subjects.ts";
+import type { RecordType } from "../records/types.ts";
+
+/**
+ * The durable pull consumer of one record type: `<durable_prefix>_<type>`, filter `<type>.>`,
+ * deliver-all, explicit ack. Created when missing, updated in place, never deleted, so a
+ * restarted engine resumes where the last acknowledged insert left off (MarketPrism failure 4).
+ */
+
+export type ConsumerSettings = Config["nats"]["consumer"];
+
+/** The existing durable differs in a setting JetStream cannot change in place. */
+export class ConsumerConfigError extends Error {
+  override readonly name = "ConsumerConfigError";
+}
+
+export function durableName(prefix: string, type: RecordType): string {
+  return `${prefix}_${type}`;
+}
+
+/** Creates the durable pull consumer for `type` or updates it in place; never deletes it. */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  type: RecordType,
+  settings: ConsumerSettings,
+): Promise<"created" | "updated" | "unchanged"> {
+  const name = durableName(settings.durable_prefix, type);
+  const wanted: Partial<ConsumerConfig> = {
+    durable_name: name,
+    filter_subject: subjectFilterFor(type),
+    deliver_policy: DeliverPolicy.All,
+    ack_policy: AckPolicy.Explicit,
+    ack_wait: nanos(settings.ack_wait_ms),
+    max_deliver: settings.max_deliver,
+  };
+  let existing: ConsumerConfig;
+  try {
+    existing = (await jsm.consumers.info(stream, name)).config;
+  } catch (err) {
+    if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound)) throw err;
+    await jsm.consumers.add(stream, wanted);
+    return "created";
+  }
+  if (existing.filter_subject !== wanted.filter_subject || existing.ack_policy !== wanted.ack_policy || existing.deliver_policy !== wanted.deliver_policy) {
+    throw new ConsumerConfigError(
+      `durable consumer ${name} on ${stream} exists with filter '${existing.filter_subject}', ack '${existing.ack_policy}', deliver '${existing.deliver_policy}' ` +
+        `instead of '${wanted.filter_subject}', 'explicit', 'all'; it is not deleted automatically (that would lose its position). Fix or remove it by hand.`,
+    );
+  }
+  if (existing.ack_wait === wanted.ack_wait && existing.max_deliver === wanted.max_deliver) return "unchanged";
+  await jsm.consumers.update(stream, name, { ack_wait: wanted.ack_wait, max_deliver: wanted.max_deliver });
+  return "updated";
+}
+
