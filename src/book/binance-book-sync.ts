@@ -23,8 +23,11 @@ export interface DepthDiff {
   readonly asks: readonly RawLevel[];
 }
 
-/** What one diff did to the book. */
-export type DiffOutcome = "applied" | "buffered" | "dropped" | "gap";
+/**
+ * What one diff did to the book. "bad": a level failed to parse mid-apply, so the book is
+ * no longer trustworthy and resyncs exactly as after a gap.
+ */
+export type DiffOutcome = "applied" | "buffered" | "dropped" | "gap" | "bad";
 
 /** Diffs kept while waiting for a snapshot; past this the oldest go (the snapshot will be newer). */
 const MAX_BUFFERED_DIFFS = 10_000;
@@ -56,12 +59,17 @@ export class BinanceBookSync extends TrackedBook {
    * Installs a REST snapshot and returns the diffs buffered meanwhile; the caller feeds them
    * back through `diff` in order (dropping the stale ones, bridging, or breaking the chain
    * exactly as live diffs would), so every applied diff can produce its own record.
+   * Undefined when a level does not parse (the book is empty and another snapshot is wanted).
    */
-  snapshot(lastUpdateId: number, bids: readonly RawLevel[], asks: readonly RawLevel[], ts_ms: number): DepthDiff[] {
+  snapshot(lastUpdateId: number, bids: readonly RawLevel[], asks: readonly RawLevel[], ts_ms: number): DepthDiff[] | undefined {
     const book = this.book;
     book.clear();
-    for (const [p, q] of bids) book.bids.set(p, q, false);
-    for (const [p, q] of asks) book.asks.set(p, q, false);
+    if (!book.bids.apply(bids) || !book.asks.apply(asks)) {
+      // A snapshot with an unparsable level is no snapshot: ask for another.
+      book.clear();
+      this.snapshotWanted = true;
+      return undefined;
+    }
     this.hasSnapshot = true;
     this.bridged = false;
     this.snapshotId = lastUpdateId;
@@ -114,8 +122,10 @@ export class BinanceBookSync extends TrackedBook {
       }
     }
     const book = this.book;
-    for (const [p, q] of d.bids) book.bids.set(p, q, Number(q) === 0);
-    for (const [p, q] of d.asks) book.asks.set(p, q, Number(q) === 0);
+    if (!book.bids.apply(d.bids) || !book.asks.apply(d.asks)) {
+      this.restart();
+      return "bad";
+    }
     this.lastFinalId = d.final_id;
     this.last_update_ts_ms = d.ts_ms;
     return "applied";

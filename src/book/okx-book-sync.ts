@@ -16,7 +16,8 @@ import { TrackedBook } from "./tracked-book.ts";
 /** One OKX level: [price, size, deprecated "0", order count], all strings. */
 export type OkxLevel = RawLevel;
 
-export type OkxOutcome = "applied" | "ignored" | "sequence_gap" | "checksum_mismatch";
+/** "bad": a level failed to parse mid-apply; the book resyncs as after a break. */
+export type OkxOutcome = "applied" | "ignored" | "sequence_gap" | "checksum_mismatch" | "bad";
 
 const CHECKSUM_LEVELS = 25;
 
@@ -29,8 +30,11 @@ export class OkxBookSync extends TrackedBook {
   snapshot(bids: readonly OkxLevel[], asks: readonly OkxLevel[], seq_id: number, checksum: number, ts_ms: number): OkxOutcome {
     const book = this.book;
     book.clear();
-    for (const l of bids) book.bids.set(l[0], l[1], false);
-    for (const l of asks) book.asks.set(l[0], l[1], false);
+    if (!book.bids.apply(bids) || !book.asks.apply(asks)) {
+      book.clear();
+      this.fail();
+      return "bad";
+    }
     this.hasSnapshot = true;
     this.seq_id = seq_id;
     this.resubscribeWanted = false;
@@ -55,8 +59,10 @@ export class OkxBookSync extends TrackedBook {
       return "sequence_gap";
     }
     const book = this.book;
-    for (const l of bids) book.bids.set(l[0], l[1], Number(l[1]) === 0);
-    for (const l of asks) book.asks.set(l[0], l[1], Number(l[1]) === 0);
+    if (!book.bids.apply(bids) || !book.asks.apply(asks)) {
+      this.fail();
+      return "bad";
+    }
     this.seq_id = seq_id;
     // A failed update is not a good one: the gap starts at the last update that checked out.
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();

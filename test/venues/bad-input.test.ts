@@ -41,13 +41,6 @@ const CASES: Case[] = [
     kind: "errors",
   },
   {
-    name: "depth diff with a negative quantity",
-    venue: "binance_spot",
-    frame: ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"s":"BTCUSDT","U":1,"u":2,"b":[["1.0","-3"]],"a":[]}}'),
-    channel: "depth",
-    kind: "errors",
-  },
-  {
     name: "USDⓈ-M depth diff without pu",
     venue: "binance_derivatives",
     frame: ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":1,"T":1,"s":"BTCUSDT","U":1,"u":2,"b":[],"a":[]}}'),
@@ -151,6 +144,17 @@ describe("bad input is counted per channel, never thrown, never a record", () =>
       expect(h.normalizer.stats.bad_by_channel).toEqual({ [c.channel]: 1 });
     });
   }
+
+  test("a negative quantity in a live Binance diff forces a resync: one error, one gap, no book record from it", () => {
+    const h = harness("binance_spot", { depth: 5 });
+    h.normalizer.push(http("https://api.binance.com/api/v3/depth?symbol=BTCUSDT", '{"lastUpdateId":10,"bids":[["100.00","1.0"]],"asks":[["101.00","1.0"]]}'));
+    h.normalizer.push(ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":11,"u":12,"b":[["99.00","2.0"]],"a":[]}}'));
+    h.normalizer.takeSnapshotRequests();
+    h.normalizer.push(ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":6,"s":"BTCUSDT","U":13,"u":13,"b":[["98.00","-3"]],"a":[]}}'));
+    expect(h.records.map((r) => (r.data_type === "gap" ? `gap:${r.cause}:${r.start_ts_ms}-${r.end_ts_ms}` : `${r.data_type}`))).toEqual(["orderbook", "gap:resync:5-6"]);
+    expect(h.normalizer.stats.bad_by_channel).toEqual({ depth: 1 });
+    expect(h.normalizer.takeSnapshotRequests()).toEqual(["BTCUSDT"]);
+  });
 
   test("a zero quantity in a Binance diff deletes the level instead of storing it", () => {
     const h = harness("binance_spot", { depth: 5 });

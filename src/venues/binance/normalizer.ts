@@ -142,12 +142,14 @@ export class BinanceNormalizer implements Normalizer {
   }
 
   private depth(d: Record<string, unknown>, recv: number): void {
-    if (!isDepthUpdate(d) || (this.futures && d.pu === undefined)) return countError(this.stats, "depth");
-    const book = this.wants.orderbook === true ? this.bookFor(d.s) : undefined;
+    // Classify before validating: symbols not kept cost no level checks.
+    const book = this.wants.orderbook === true && typeof d.s === "string" ? this.bookFor(d.s) : undefined;
     if (book === undefined) {
-      this.stats.ignored++;
+      if (typeof d.s === "string") this.stats.ignored++;
+      else countError(this.stats, "depth");
       return;
     }
+    if (!isDepthUpdate(d) || (this.futures && d.pu === undefined)) return countError(this.stats, "depth");
     this.applyDiff(book, {
       first_id: d.U,
       final_id: d.u,
@@ -166,6 +168,9 @@ export class BinanceNormalizer implements Normalizer {
         this.emit(book.record(diff.ts_ms, diff.recv_ts_ms, diff.final_id, this.options.depth));
     } else if (outcome === "gap") {
       this.emit(book.violation("sequence_gap", diff.ts_ms, diff.recv_ts_ms));
+    } else if (outcome === "bad") {
+      countError(this.stats, "depth");
+      this.emit(book.violation("resync", diff.ts_ms, diff.recv_ts_ms));
     } else if (outcome === "dropped") {
       this.stats.ignored++;
     }
@@ -183,6 +188,7 @@ export class BinanceNormalizer implements Normalizer {
     // Spot snapshots carry no time; USDⓈ-M ones carry E.
     const ts = toInt(body.E) ?? 0;
     const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
+    if (pending === undefined) return countError(this.stats, "depth_snapshot");
     for (const diff of pending) this.applyDiff(book, diff);
   }
 

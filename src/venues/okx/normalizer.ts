@@ -144,18 +144,21 @@ export class OkxNormalizer implements Normalizer {
   }
 
   private book(channel: string, action: unknown, data: unknown[], argInstId: string | undefined, recv: number): void {
-    const m = bookMessage(action, data, argInstId);
-    if (m === undefined) return countError(this.stats, channel);
-    let book = this.books.get(m.instId);
+    // Classify before validating: a mixed stream's other instruments cost no level checks.
+    const native = argInstId ?? "";
+    let book = this.books.get(native);
     if (book === undefined) {
-      const inst = this.scope.get(m.instId);
+      const inst = this.scope.get(native);
       if (inst === undefined) {
-        this.stats.ignored++;
+        if (argInstId === undefined) countError(this.stats, channel);
+        else this.stats.ignored++;
         return;
       }
-      book = new OkxBookSync(m.instId, inst.symbol, EXCHANGE, inst.market_type);
-      this.books.set(m.instId, book);
+      book = new OkxBookSync(native, inst.symbol, EXCHANGE, inst.market_type);
+      this.books.set(native, book);
     }
+    const m = bookMessage(action, data);
+    if (m === undefined) return countError(this.stats, channel);
     const outcome =
       m.action === "snapshot"
         ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms)
@@ -166,6 +169,9 @@ export class OkxNormalizer implements Normalizer {
         this.emit(book.record(m.ts_ms, recv, m.seq_id === -1 ? m.ts_ms : m.seq_id, this.options.depth));
     } else if (outcome === "ignored") {
       this.stats.ignored++;
+    } else if (outcome === "bad") {
+      countError(this.stats, channel);
+      this.emit(book.violation("resync", m.ts_ms, recv));
     } else {
       this.emit(book.violation(outcome, m.ts_ms, recv));
     }

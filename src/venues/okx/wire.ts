@@ -9,7 +9,6 @@ import { isLevelList, isObject, toInt } from "../normalizer-stats.ts";
 
 export interface OkxBookMessage {
   readonly action: "snapshot" | "update";
-  readonly instId: string;
   readonly bids: RawLevel[];
   readonly asks: RawLevel[];
   readonly ts_ms: number;
@@ -22,21 +21,19 @@ export interface OkxBookMessage {
 
 /**
  * Narrows a `books*` push: `{"arg":{…,"instId"},"action","data":[{asks,bids,ts,checksum,seqId?,prevSeqId?}]}`.
- * `data` holds exactly one book. The instId is always in `arg` (passed by the caller); newer
- * streams also repeat it in `data[0]`.
+ * `data` holds exactly one book; the instrument is the caller's (`arg.instId`).
  */
-export function bookMessage(action: unknown, data: unknown[], argInstId?: string): OkxBookMessage | undefined {
+export function bookMessage(action: unknown, data: unknown[]): OkxBookMessage | undefined {
   if ((action !== "snapshot" && action !== "update") || data.length !== 1) return undefined;
   const d = data[0];
   if (!isObject(d) || !isLevelList(d.bids) || !isLevelList(d.asks)) return undefined;
   const ts = toInt(d.ts);
-  const instId = typeof d.instId === "string" ? d.instId : argInstId;
   const checksum = d.checksum === undefined ? 0 : d.checksum;
   const seq = d.seqId === undefined ? -1 : toInt(d.seqId);
   const prev = d.prevSeqId === undefined ? -1 : toInt(d.prevSeqId);
-  if (ts === undefined || instId === undefined || typeof checksum !== "number" || !Number.isInteger(checksum)) return undefined;
+  if (ts === undefined || typeof checksum !== "number" || !Number.isInteger(checksum)) return undefined;
   if (seq === undefined || prev === undefined) return undefined;
-  return { action, instId, bids: d.bids, asks: d.asks, ts_ms: ts, checksum, seq_id: seq, prev_seq_id: prev };
+  return { action, bids: d.bids, asks: d.asks, ts_ms: ts, checksum, seq_id: seq, prev_seq_id: prev };
 }
 
 export type OkxRest = "instruments" | "funding-rate" | "open-interest" | "lsr_top_position" | "lsr_all_account";
