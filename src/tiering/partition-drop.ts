@@ -44,8 +44,8 @@ export async function dropVerifiedPartitions(input: PartitionDropInput): Promise
     const id = textAt(row, 0);
     const from = dayStart(id);
     if (from === null || from + DAY_MS > input.horizon_ms) continue;
-    const statuses = await input.state.windowStatuses(shape.table, "", from, from + DAY_MS);
-    if ([...statuses.values()].includes("failed")) continue;
+    const recorded = await input.state.windows(shape.table, "", from, from + DAY_MS);
+    if ([...recorded.values()].some((w) => w.status === "failed")) continue;
     const hot = (await windowStats(input.hot, input.hot_database, shape, from, from + DAY_MS, DAY_MS, "")).get(from);
     const cold = (await windowStats(input.cold, input.cold_database, shape, from, from + DAY_MS, DAY_MS, "")).get(from);
     if (!sameStat(hot ?? EMPTY_STAT, cold ?? EMPTY_STAT)) continue;

@@ -30,6 +30,18 @@ export interface WindowRecord {
   readonly checksum_cold: string;
   readonly rows_copied: number;
   readonly error: string;
+  /** Hot's fingerprint (window-stats.ts) read before the window was compared. */
+  readonly hot_fingerprint: string;
+}
+
+/** What a previous pass recorded about a window. */
+export interface StoredWindow {
+  readonly status: WindowStatus;
+  readonly rows_hot: number;
+  readonly rows_cold: number;
+  readonly checksum_hot: string;
+  readonly checksum_cold: string;
+  readonly hot_fingerprint: string;
 }
 
 export interface WindowCounts {
@@ -83,6 +95,7 @@ export class TieringStateStore {
   checksum_cold UInt64,
   rows_copied UInt64,
   error String,
+  hot_fingerprint String,
   updated_at DateTime64(3, 'UTC')
 ) ENGINE = ReplacingMergeTree(updated_at)
 ORDER BY (table_name, filter_key, window_start)`,
@@ -112,17 +125,28 @@ ORDER BY (table_name, filter_key)`,
     return out;
   }
 
-  /** Latest status of each recorded window of `table` in `[from_ms, to_ms)`. */
-  async windowStatuses(table: string, filter_key: string, from_ms: number, to_ms: number): Promise<Map<number, WindowStatus>> {
-    const out = new Map<number, WindowStatus>();
+  /** Latest record of each window of `table` in `[from_ms, to_ms)`. */
+  async windows(table: string, filter_key: string, from_ms: number, to_ms: number): Promise<Map<number, StoredWindow>> {
+    const out = new Map<number, StoredWindow>();
     if (!(await this.exists())) return out;
     const rows = await queryRows(
       this.cold,
-      `SELECT toString(toUnixTimestamp64Milli(window_start)), status FROM ${qualified(this.database, WINDOWS_TABLE)} FINAL
+      `SELECT toString(toUnixTimestamp64Milli(window_start)), status, toString(rows_hot), toString(rows_cold),
+         toString(checksum_hot), toString(checksum_cold), hot_fingerprint
+       FROM ${qualified(this.database, WINDOWS_TABLE)} FINAL
        WHERE table_name = ${literal(table)} AND filter_key = ${literal(filter_key)}
          AND window_start >= ${msTime(from_ms)} AND window_start < ${msTime(to_ms)}`,
     );
-    for (const row of rows) out.set(numberAt(row, 0), textAt(row, 1) === "failed" ? "failed" : "verified");
+    for (const row of rows) {
+      out.set(numberAt(row, 0), {
+        status: textAt(row, 1) === "failed" ? "failed" : "verified",
+        rows_hot: numberAt(row, 2),
+        rows_cold: numberAt(row, 3),
+        checksum_hot: textAt(row, 4),
+        checksum_cold: textAt(row, 5),
+        hot_fingerprint: textAt(row, 6),
+      });
+    }
     return out;
   }
 
@@ -169,6 +193,7 @@ ORDER BY (table_name, filter_key)`,
         checksum_cold: r.checksum_cold,
         rows_copied: r.rows_copied,
         error: r.error,
+        hot_fingerprint: r.hot_fingerprint,
         updated_at,
       })),
     });

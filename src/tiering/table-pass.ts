@@ -5,7 +5,16 @@ import { dropVerifiedPartitions } from "./partition-drop.ts";
 import type { TieringStateStore, WindowRecord } from "./state-store.ts";
 import { readTableShape, type TableShape } from "./table-shape.ts";
 import type { TableReport, TieringHooks, WindowAction, WindowResult } from "./types.ts";
-import { EMPTY_STAT, sameStat, timeBounds, windowRowCounts, windowStats, type WindowStat } from "./window-stats.ts";
+import {
+  EMPTY_FINGERPRINT,
+  EMPTY_STAT,
+  sameStat,
+  timeBounds,
+  windowFingerprints,
+  windowRowCounts,
+  windowStats,
+  type WindowStat,
+} from "./window-stats.ts";
 
 export interface TablePassInput {
   readonly hot: ClickHouseClient;
@@ -99,6 +108,9 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
   const markUnverified = (w: number): void => {
     if (w >= newFrom && (firstUnverified === null || w < firstUnverified)) firstUnverified = w;
   };
+  // Hot fingerprints read before any comparison; recorded with each result (see windowFingerprints).
+  let fingerprints = new Map<number, string>();
+  const fingerprintOf = (w: number): string => fingerprints.get(w) ?? EMPTY_FINGERPRINT;
   const addResult = (w: number, hot: WindowStat, cold: WindowStat, action: WindowAction, copied: number): void => {
     if (action === "failed" || action === "would-copy") markUnverified(w);
     windows.push({
@@ -127,6 +139,7 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
       checksum_cold: cold.checksum,
       rows_copied: copied,
       error: action === "failed" ? describeMismatch(hot, cold) : "",
+      hot_fingerprint: fingerprintOf(w),
     });
   };
 
@@ -144,17 +157,35 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
   if (start !== null && start < end) {
     let current = start;
     try {
-      const [hotStats, coldStats, statuses] = await Promise.all([
-        windowStats(input.hot, input.hot_database, shape, start, end, window_ms, input.filter_sql),
-        windowStats(input.cold, input.cold_database, shape, start, end, window_ms, input.filter_sql),
-        input.state.windowStatuses(table, input.filter_key, start, end),
+      const stored = await input.state.windows(table, input.filter_key, start, end);
+      // Re-checked windows whose hot fingerprint has not moved since they were verified are
+      // unchanged without hashing; checksums are read from the first window that moved on.
+      let scanFrom = Math.max(start, newFrom);
+      if (shape.has_created_at) {
+        fingerprints = await windowFingerprints(input.hot, input.hot_database, table, start, end, window_ms, input.filter_sql);
+        for (const w of new Set([...fingerprints.keys(), ...stored.keys()])) {
+          if (w >= scanFrom) continue;
+          const s = stored.get(w);
+          if (s?.status !== "verified" || s.hot_fingerprint !== fingerprintOf(w)) scanFrom = w;
+        }
+      } else {
+        scanFrom = start;
+      }
+      for (const [w, s] of stored) {
+        if (w >= scanFrom) continue;
+        addResult(w, { rows: s.rows_hot, checksum: s.checksum_hot }, { rows: s.rows_cold, checksum: s.checksum_cold }, "unchanged", 0);
+      }
+      const [hotStats, coldStats] = await Promise.all([
+        windowStats(input.hot, input.hot_database, shape, scanFrom, end, window_ms, input.filter_sql),
+        windowStats(input.cold, input.cold_database, shape, scanFrom, end, window_ms, input.filter_sql),
       ]);
       const keys = [...new Set([...hotStats.keys(), ...coldStats.keys()])].sort((a, b) => a - b);
       const differing: number[] = [];
       for (const w of keys) {
         const hot = hotStats.get(w) ?? EMPTY_STAT;
         const cold = coldStats.get(w) ?? EMPTY_STAT;
-        if (sameStat(hot, cold)) addResult(w, hot, cold, statuses.get(w) === "verified" ? "unchanged" : "verified", 0);
+        const verified = stored.get(w)?.status === "verified" && stored.get(w)?.hot_fingerprint === fingerprintOf(w);
+        if (sameStat(hot, cold)) addResult(w, hot, cold, verified ? "unchanged" : "verified", 0);
         else if (input.dry_run) addResult(w, hot, cold, "would-copy", 0);
         else differing.push(w);
       }

@@ -25,6 +25,8 @@ export interface TableShape {
   readonly final: string;
   /** Partitions are `toYYYYMMDD(timestamp)`: the only layout whole-partition drops accept. */
   readonly daily_partitions: boolean;
+  /** The table has the insert-time column `created_at`, which cheap re-checks key on. */
+  readonly has_created_at: boolean;
 }
 
 const EXCLUDED_FROM_CHECKSUM = new Set(["created_at"]);
@@ -124,5 +126,6 @@ export async function readTableShape(
     hash_columns: hotSide.order.filter((c) => !EXCLUDED_FROM_CHECKSUM.has(c)),
     final: COLLAPSING_ENGINE.test(hotSide.engine) ? " FINAL" : "",
     daily_partitions: hotSide.partition_key.replace(/\s+/g, "") === "toYYYYMMDD(timestamp)",
+    has_created_at: hotSide.columns.get("created_at")?.startsWith("DateTime64") === true,
   };
 }

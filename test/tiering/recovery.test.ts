@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { TieringStateStore } from "../../src/tiering/state-store.ts";
 import { count, dump, jobFor } from "./helpers.ts";
-import { DAY_MS, freshDatabases, HOUR_MS, insertRows, row, seedBase, threeDays } from "./seed.ts";
+import { DAY_MS, decimalFor, freshDatabases, HOUR_MS, insertRows, row, seedBase, threeDays } from "./seed.ts";
 
 const LAG_MS = 600_000;
 
@@ -30,7 +30,7 @@ test("a pass interrupted between copy and verify is completed by the next one wi
   const coldAfterCrash = await count(fx.client, `SELECT count() FROM \`${fx.cold_database}\`.trades`);
   expect(coldAfterCrash).toBe(rows.filter((r) => r.ts_ms < base + 2 * DAY_MS).length);
   const state = new TieringStateStore(fx.client, fx.cold_database);
-  const recorded = await state.windowStatuses("trades", "", base, end);
+  const recorded = await state.windows("trades", "", base, end);
   expect([...recorded.keys()].every((w) => w < base + DAY_MS)).toBe(true);
 
   const resumed = await job.runOnce({ now_ms: end + LAG_MS, tables: ["trades"] });
@@ -113,4 +113,33 @@ test("filtered passes copy only the rows they name and never move the global wat
   expect(await dump(fx.client, fx.cold_database, "funding_rates", base, end)).toBe(
     await dump(fx.client, fx.hot_database, "funding_rates", base, end),
   );
+});
+
+test("a record re-delivered with new content replaces its cold copy the way hot's merge does", async () => {
+  const fx = await freshDatabases();
+  const base = seedBase();
+  const end = base + 3 * DAY_MS;
+  const rows = threeDays(base).filter((r) => r.type === "lsr_top_position");
+  await insertRows(fx.client, fx.hot_database, rows);
+  const job = jobFor(fx);
+  await job.runOnce({ now_ms: end + LAG_MS, tables: ["lsr_top_positions"] });
+
+  // Same sort key (venue, symbol, timestamp, period), new ratio: ReplacingMergeTree keeps the later one.
+  const target = rows.find((r) => r.ts_ms > end - 3 * HOUR_MS);
+  const at = `fromUnixTimestamp64Milli(toInt64(${target?.ts_ms}), 'UTC')`;
+  await fx.client.command({
+    query: `INSERT INTO \`${fx.hot_database}\`.lsr_top_positions
+            SELECT * REPLACE (long_short_ratio + 1 AS long_short_ratio, now64(3) AS created_at)
+            FROM \`${fx.hot_database}\`.lsr_top_positions WHERE timestamp = ${at}`,
+  });
+  const report = await job.runOnce({ now_ms: end + LAG_MS, tables: ["lsr_top_positions"] });
+  const changed = report.tables[0]?.windows.filter((w) => w.action !== "unchanged") ?? [];
+  expect(changed.map((w) => [w.window_start_ms, w.action, w.rows_copied, w.match])).toEqual([
+    [Math.floor((target?.ts_ms ?? 0) / HOUR_MS) * HOUR_MS, "copied", 1, true],
+  ]);
+  const text = async (sql: string): Promise<unknown> => (await fx.client.query({ query: sql, format: "JSONCompactEachRow" })).json();
+  const ratio = (db: string) => text(`SELECT toString(long_short_ratio) FROM \`${db}\`.lsr_top_positions FINAL WHERE timestamp = ${at}`);
+  const replaced = await text(`SELECT toString(toDecimal128('${decimalFor(target?.n ?? 0, "long_short_ratio")}', 18) + 1)`);
+  expect(await ratio(fx.hot_database)).toEqual(replaced);
+  expect(await ratio(fx.cold_database)).toEqual(replaced);
 });

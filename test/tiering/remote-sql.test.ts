@@ -8,6 +8,7 @@ const window: WindowCopy = {
     hash_columns: ["timestamp", "symbol", "price"],
     final: " FINAL",
     daily_partitions: true,
+    has_created_at: true,
   },
   from_ms: 1_700_000_000_000,
   to_ms: 1_700_003_600_000,
