@@ -95,6 +95,10 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
     start = floorTo(Math.max(0, input.watermark_ms - input.recheck_ms), window_ms);
     const failed = await input.state.oldestFailed(table, input.filter_key);
     if (failed !== null) start = Math.min(start, failed);
+    // Windows older than hot's oldest row lost their hot side to TTL or a partition drop: cold
+    // holds them and a comparison could only "fail", so re-checks start at hot's oldest window.
+    const hotFloor = bounds === null ? input.watermark_ms : floorTo(bounds.min_ms, window_ms);
+    start = Math.max(start, Math.min(hotFloor, input.watermark_ms));
   } else {
     start = bounds === null ? null : floorTo(bounds.min_ms, window_ms);
   }

@@ -77,3 +77,18 @@ test("a day with a window that failed its re-check keeps its hot partition", asy
   expect(report.tables[0]?.dropped_partitions).toEqual([partitionId(base)]);
   expect(await hotPartitions(fx, "trades")).toEqual([partitionId(base + DAY_MS), partitionId(base + 2 * DAY_MS)]);
 });
+
+test("days that already left hot are not re-checked into failures when recheck_s grows", async () => {
+  const fx = await freshDatabases();
+  const base = seedBase();
+  const end = base + 3 * DAY_MS;
+  await insertRows(fx.client, fx.hot_database, threeDays(base).filter((r) => r.type === "trade"));
+  const dropped = await jobFor(fx, { drop_verified_partitions: true }).runOnce({ now_ms: end + LAG_MS, tables: ["trades"] });
+  expect(dropped.tables[0]?.dropped_partitions).toEqual([partitionId(base), partitionId(base + DAY_MS)]);
+
+  const wide = await jobFor(fx, { recheck_s: 3 * 86_400 }).runOnce({ now_ms: end + LAG_MS, tables: ["trades"] });
+  const t = wide.tables[0];
+  expect(t?.error).toBeNull();
+  expect(t?.windows.every((w) => w.action === "unchanged" && w.window_start_ms >= base + 2 * DAY_MS)).toBe(true);
+  expect(t?.windows.length).toBe(24);
+});

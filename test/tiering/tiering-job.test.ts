@@ -100,3 +100,19 @@ test("a dry run changes neither database", async () => {
     ),
   ).toBe(0);
 });
+
+test("the scheduled job runs passes on its interval and stop() waits for the pass in hand", async () => {
+  const fx = await freshDatabases();
+  const base = seedBase();
+  const rows = threeDays(base).filter((r) => r.type === "trade");
+  await insertRows(fx.client, fx.hot_database, rows);
+  const job = jobFor(fx, { interval_s: 1, lag_s: 0 });
+  job.start();
+  const deadline = Date.now() + 20_000;
+  while (job.status().trades === undefined && Date.now() < deadline) await Bun.sleep(20);
+  await job.stop();
+  const closed = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+  const wm = job.status().trades?.watermark_ms ?? 0;
+  expect(wm === closed || wm === closed - HOUR_MS).toBe(true);
+  expect(await count(fx.client, `SELECT count() FROM \`${fx.cold_database}\`.trades`)).toBe(rows.filter((r) => r.ts_ms < wm).length);
+});
