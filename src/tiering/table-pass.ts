@@ -198,7 +198,8 @@ export async function runTablePass(input: TablePassInput): Promise<TablePassOutc
         await copySpan(input, shape, span, hotStats, coldStats, addResult);
       }
     } catch (cause) {
-      markUnverified(current);
+      // Nothing at or after the span in hand was verified, new windows included.
+      markUnverified(Math.max(current, newFrom));
       let saved = true;
       await finish().catch(() => {
         saved = false;

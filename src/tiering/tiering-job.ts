@@ -34,6 +34,22 @@ export type TieringLog = Pick<Logger, "info" | "warn" | "error">;
  * ClickHouse (`<cold_database>.tiering_*`), re-checks recent windows for late rows, and removes
  * hot data only by dropping whole verified partitions (when enabled) or by TTL.
  *
+ * Decisions, each explained where it is implemented:
+ * - Windows are `[start, start + window_s)` aligned to multiples of window_s; a row exactly on a
+ *   boundary belongs to the later window; a window is closed once `now - lag_s` passed its end.
+ * - Both sides are counted and hashed with FINAL (ReplacingMergeTree collapses by sort key), so
+ *   unmerged duplicates and a window copied twice still verify (table-shape.ts, window-stats.ts).
+ * - `created_at` is copied verbatim but left out of the checksum (table-shape.ts).
+ * - Only rows whose content hash is missing from cold are copied, with an insert dedup token:
+ *   an interrupted pass is finished by the next one without duplicates; nothing is ever deleted
+ *   row by row in either database (copy.ts).
+ * - The watermark ends the contiguous run of windows verified when first copied; windows within
+ *   recheck_s behind it are re-checked each pass, hashing only those whose hot fingerprint moved
+ *   (late rows). Late rows older than recheck_s are not found (table-pass.ts).
+ * - Filtered passes keep their own state and watermark (filter.ts).
+ * - A hot partition is dropped only past the re-check horizon, with no failed window, after the
+ *   whole day matched once more (partition-drop.ts).
+ *
  * `hot` and `cold` are the clients of the two sides. In `same` mode they reach one instance
  * (they may be the same object) and copies run there as `INSERT … SELECT`; in `remote` mode the
  * cold server pulls with `remote()`; in `stream` mode rows pass through this process.

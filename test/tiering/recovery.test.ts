@@ -143,3 +143,37 @@ test("a record re-delivered with new content replaces its cold copy the way hot'
   expect(await ratio(fx.hot_database)).toEqual(replaced);
   expect(await ratio(fx.cold_database)).toEqual(replaced);
 });
+
+test("a pass that fails while re-checking does not move the watermark over new windows it never verified", async () => {
+  const fx = await freshDatabases();
+  const base = seedBase();
+  const end = base + 3 * DAY_MS;
+  await insertRows(fx.client, fx.hot_database, threeDays(base).filter((r) => r.type === "trade"));
+  const job = jobFor(fx);
+  await job.runOnce({ now_ms: end + LAG_MS, tables: ["trades"] });
+  await insertRows(fx.client, fx.hot_database, [row("trade", end - 5 * HOUR_MS + 1), row("trade", end + 1), row("trade", end + HOUR_MS + 1)]);
+
+  const later = end + 2 * HOUR_MS + LAG_MS;
+  const failed = await job.runOnce({
+    now_ms: later,
+    tables: ["trades"],
+    hooks: {
+      afterCopy: () => {
+        throw new Error("cold went away");
+      },
+    },
+  });
+  expect(failed.tables[0]?.error).toBe("cold went away");
+  expect(failed.tables[0]?.watermark_after_ms).toBe(end);
+  const state = new TieringStateStore(fx.client, fx.cold_database);
+  expect((await state.watermarks("")).get("trades")).toBe(end);
+
+  const resumed = await job.runOnce({ now_ms: later, tables: ["trades"] });
+  const changed = resumed.tables[0]?.windows.filter((w) => w.action !== "unchanged") ?? [];
+  expect(changed.map((w) => [w.window_start_ms - end, w.action, w.rows_copied])).toEqual([
+    [-5 * HOUR_MS, "verified", 0],
+    [0, "verified", 0],
+    [HOUR_MS, "verified", 0],
+  ]);
+  expect(resumed.tables[0]?.watermark_after_ms).toBe(end + 2 * HOUR_MS);
+});
