@@ -23,7 +23,8 @@ import { TieringJob } from "../tiering/tiering-job.ts";
 
 const USAGE =
   "usage: bun run tier --once [--dry-run] [--table T]... [--exchange X] [--market-type M] [--symbol-prefix P]\n" +
-  "                    [--data-dir DIR] [--window SECONDS] [--lag SECONDS] [--config FILE]";
+  "                    [--data-dir DIR] [--window SECONDS] [--lag SECONDS] [--config FILE]\n" +
+  "without --once: a pass every tiering.interval_s until SIGINT/SIGTERM";
 
 export interface TierArgs {
   readonly once: boolean;
@@ -144,11 +145,9 @@ export async function runTier(
       io.stderr(`tier: ${err.message}\n${USAGE}\n`);
       return 2;
     }
-    if (err instanceof TieringSetupError) {
-      io.stderr(`tier: ${err.message}\n`);
-      return 1;
-    }
-    throw err;
+    // Setup errors, an unreachable server, a data directory another process holds: say so, exit 1.
+    io.stderr(`tier: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
   } finally {
     await clients?.close();
   }
