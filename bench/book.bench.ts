@@ -21,6 +21,7 @@ export interface BookBenchRow {
 }
 
 const FIXTURES = join(import.meta.dir, "../../shared/fixtures/exchanges");
+const ROUNDS = 3;
 
 interface Update {
   readonly symbol: string;
@@ -147,7 +148,7 @@ function verify(venue: string, spectra: Map<string, PriceBook>, tardis: Map<stri
 
 export async function runBookBench(opts: { quick: boolean }): Promise<Record<string, BookBenchRow>> {
   if (!existsSync(FIXTURES)) throw new Error(`exchange recordings not found at ${FIXTURES}`);
-  const min_ms = opts.quick ? 150 : 1500;
+  const min_ms = opts.quick ? 100 : 500;
   const venues: Record<string, Update[]> = {
     binance_spot: binanceUpdates("binance_spot.jsonl", false),
     binance_derivatives: binanceUpdates("binance_derivatives.jsonl", true),
@@ -168,10 +169,14 @@ export async function runBookBench(opts: { quick: boolean }): Promise<Record<str
       localTimestamp: at,
     }));
     verify(venue, spectraPass(updates), tardisPass(changes));
-    out[venue] = {
-      spectra_updates_per_s: rate(updates.length, min_ms, () => spectraPass(updates)),
-      tardis_updates_per_s: rate(changes.length, min_ms, () => tardisPass(changes)),
-    };
+    // Interleaved rounds, best of each (the machine is shared; see normalize.bench.ts).
+    let spectra = 0;
+    let tardis = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      spectra = Math.max(spectra, rate(updates.length, min_ms, () => spectraPass(updates)));
+      tardis = Math.max(tardis, rate(changes.length, min_ms, () => tardisPass(changes)));
+    }
+    out[venue] = { spectra_updates_per_s: spectra, tardis_updates_per_s: tardis };
   }
   return out;
 }
