@@ -4,23 +4,25 @@ import type { Level } from "../records/types.ts";
 export type RawLevel = readonly [string, string, ...string[]];
 
 /**
- * A full price-level book. Each side is two parallel arrays kept sorted best-first: `keys`
- * (the numeric price, negated on the bid side so both sides sort ascending) and `levels`, the
- * immutable `[price, qty]` tuples of exchange text. Levels are found by binary search on the
- * numeric key, so two spellings of one price ("30189", "30189.0") are one level, while the
- * stored text is always the exchange's latest spelling (the OKX checksum needs it).
+ * A full price-level book. Each side is two parallel arrays sorted worst to best, so the best
+ * level is last: `keys` (the numeric price, negated on the ask side so "better" is always
+ * "larger") and `levels`, the immutable `[price, qty]` tuples of exchange text. Levels are
+ * found by binary search on the numeric key, so two spellings of one price ("30189",
+ * "30189.0") are one level, while the stored text is always the exchange's latest spelling
+ * (the OKX checksum needs it).
  *
- * Why arrays and not a tree: updates cluster near the top, books hold at most a few thousand
- * levels, and a splice on a dense array is a memmove; snapshots arrive sorted, so loading one
- * is a run of appends. Tuples are replaced, never mutated, so a top-N record is one `slice`
- * that later updates cannot change (measured: building 200 fresh tuples per record cost 12 %
- * of Binance spot normalize time; bench/book.bench.ts tracks the apply rate).
+ * Why arrays, best last: updates cluster near the top of the book, and a splice near the end
+ * of a dense array moves only the few levels after it (best-first storage moved the whole
+ * side: ~10 % of OKX normalize time on its 400-level books). A sorted snapshot loads as a run
+ * of pushes and one reverse. Tuples are replaced, never mutated, so a top-N record shares them
+ * safely (building 200 fresh tuples per record cost 12 % of Binance spot normalize time).
+ * bench/book.bench.ts compares the apply rate with tardis-dev's red-black-tree OrderBook.
  */
 export class BookSide {
   private keys: number[] = [];
   private levels: Level[] = [];
 
-  constructor(private readonly descending: boolean) {}
+  constructor(private readonly isBid: boolean) {}
 
   get size(): number {
     return this.keys.length;
@@ -34,19 +36,18 @@ export class BookSide {
   /**
    * Sets a level to an absolute quantity; quantity 0 deletes it (absent levels are ignored).
    * Returns false, changing nothing, for a price that is not > 0 or a quantity that is not
-   * >= 0: the one place level text becomes a number, so it is parsed once.
+   * plain non-negative decimal text: the one place level text is checked and parsed.
    */
   set(price: string, quantity: string): boolean {
     const p = +price;
     const zero = quantityIsZero(quantity);
     if (!(p > 0) || zero === undefined) return false;
-    const remove = zero;
-    const key = this.descending ? -p : p;
+    const key = this.isBid ? p : -p;
     const keys = this.keys;
     const n = keys.length;
     if (n === 0 || (keys[n - 1] as number) < key) {
-      // Past the worst level (and every level of a sorted snapshot): append.
-      if (!remove) {
+      // A new best level: append.
+      if (!zero) {
         keys.push(key);
         this.levels.push([price, quantity]);
       }
@@ -60,13 +61,13 @@ export class BookSide {
       else hi = mid;
     }
     if (keys[lo] === key) {
-      if (remove) {
+      if (zero) {
         keys.splice(lo, 1);
         this.levels.splice(lo, 1);
       } else {
         this.levels[lo] = [price, quantity];
       }
-    } else if (!remove) {
+    } else if (!zero) {
       keys.splice(lo, 0, key);
       this.levels.splice(lo, 0, [price, quantity]);
     }
@@ -75,6 +76,7 @@ export class BookSide {
 
   /** Applies received levels in order; false at the first invalid one (the rest are not applied). */
   apply(levels: readonly RawLevel[]): boolean {
+    if (this.keys.length === 0 && levels.length > 1) return this.load(levels);
     for (let i = 0; i < levels.length; i++) {
       const l = levels[i] as RawLevel;
       if (!this.set(l[0], l[1])) return false;
@@ -82,17 +84,51 @@ export class BookSide {
     return true;
   }
 
+  /** Fills an empty side; a best-first sorted list (every snapshot) costs pushes and one reverse. */
+  private load(levels: readonly RawLevel[]): boolean {
+    const keys: number[] = [];
+    const out: Level[] = [];
+    let sorted = true;
+    for (let i = 0; i < levels.length; i++) {
+      const l = levels[i] as RawLevel;
+      const p = +l[0];
+      const zero = quantityIsZero(l[1]);
+      if (!(p > 0) || zero === undefined) return false;
+      if (zero) continue;
+      const key = this.isBid ? p : -p;
+      if (keys.length > 0 && !(key < (keys[keys.length - 1] as number))) sorted = false;
+      keys.push(key);
+      out.push([l[0], l[1]]);
+    }
+    if (sorted) {
+      this.keys = keys.reverse();
+      this.levels = out.reverse();
+      return true;
+    }
+    for (let i = 0; i < out.length; i++) {
+      const l = out[i] as Level;
+      this.set(l[0], l[1]);
+    }
+    return true;
+  }
+
+  /** Price text of the i-th best level (0 = best). */
   priceAt(i: number): string {
-    return (this.levels[i] as Level)[0];
+    return (this.levels[this.levels.length - 1 - i] as Level)[0];
   }
 
   quantityAt(i: number): string {
-    return (this.levels[i] as Level)[1];
+    return (this.levels[this.levels.length - 1 - i] as Level)[1];
   }
 
   /** The best `n` levels, best first (shared immutable tuples). */
   top(n: number): Level[] {
-    return this.levels.slice(0, n);
+    const levels = this.levels;
+    const last = levels.length - 1;
+    const count = Math.min(n, levels.length);
+    const out = new Array<Level>(count);
+    for (let i = 0; i < count; i++) out[i] = levels[last - i] as Level;
+    return out;
   }
 }
 
