@@ -1,7 +1,7 @@
 import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import type { ClickHouseClient } from "@clickhouse/client";
+import type { MessagePort } from "node:worker_threads";
 import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { naturalKey } from "../records/natural-key.ts";
@@ -10,8 +10,9 @@ import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BatchInit } from "../supervisor/messages.ts";
 import { JetStreamPublisher } from "../bus/publisher.ts";
 import { durableName, StoreConsumer } from "../bus/consumer.ts";
-import { createClickHouse } from "../storage/client.ts";
-import { ClickHouseSink } from "../storage/clickhouse-sink.ts";
+import { PortSink } from "../storage/port-sink.ts";
+import type { StorageSink } from "../storage/types.ts";
+import { eventPort } from "./event-port.ts";
 import { RingReader } from "./ring-reader.ts";
 
 /** Records gathered from the rings per publish round. */
@@ -34,13 +35,13 @@ export class BatchWorker {
   private publisher: JetStreamPublisher | null = null;
   private consumer: StoreConsumer | null = null;
   private jsm: JetStreamManager | null = null;
-  private clickhouse: ClickHouseClient | null = null;
-  private sink: ClickHouseSink | null = null;
+  private sink: StorageSink | null = null;
   private stopping = false;
   private loop: Promise<void> | null = null;
 
   constructor(
     private readonly init: BatchInit,
+    private readonly port: MessagePort,
     private readonly log: Logger,
   ) {
     this.counters = new Counters(counterNames(), init.counters);
@@ -49,10 +50,9 @@ export class BatchWorker {
 
   async start(): Promise<void> {
     const cfg = this.init.config;
-    if (this.init.store) {
-      this.clickhouse = createClickHouse(cfg.clickhouse, cfg.engine.data_dir);
-      this.sink = new ClickHouseSink(this.clickhouse, { database: cfg.clickhouse.hot_database, close_client: false });
-    }
+    // The supervisor runs the INSERTs: a worker that dies holding a chDB session would hang
+    // every later query of the process, and batch workers are restarted after crashes.
+    if (this.init.store) this.sink = new PortSink(eventPort(this.port));
     if (this.init.nats_url !== null) {
       this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
       const js = jetstream(this.nc);
@@ -93,7 +93,7 @@ export class BatchWorker {
     }
   }
 
-  private async directLoop(sink: ClickHouseSink): Promise<void> {
+  private async directLoop(sink: StorageSink): Promise<void> {
     const batching = this.init.config.batching[this.init.type];
     const insertedSlot = this.counters.slot(typeCounter(this.init.type, "stored"));
     const errorSlot = this.counters.slot(typeCounter(this.init.type, "insert_errors"));
@@ -145,7 +145,7 @@ export class BatchWorker {
     }
     this.publisher?.close();
     await this.nc?.drain();
-    await this.clickhouse?.close();
+    await this.sink?.close();
   }
 
   /**

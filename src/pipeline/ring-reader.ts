@@ -1,6 +1,6 @@
 import { RecordCodec } from "../codec/record-codec.ts";
 import type { MarketRecord } from "../records/types.ts";
-import { SpscRing } from "../ring/spsc-ring.ts";
+import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import type { RingLink } from "../supervisor/messages.ts";
 
 /**
@@ -50,9 +50,13 @@ export class RingReader {
     return this.rings.every((r) => r.finished);
   }
 
-  /** Resolves when any ring has data or ends, or after `timeout_ms`. */
+  /**
+   * Resolves when any ring has data, or after `timeout_ms`. Ended rings resolve a ring wait at
+   * once, so when every ring has ended this sleeps instead: the caller's loop must yield to the
+   * event loop, or the `stop` message that ends it would never be delivered.
+   */
   async waitForData(timeout_ms: number): Promise<void> {
-    if (this.rings.length === 0) {
+    if (this.rings.length === 0 || this.rings.every((r) => r.state !== RING_OPEN && !r.hasData())) {
       await Bun.sleep(timeout_ms);
       return;
     }

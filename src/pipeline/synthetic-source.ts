@@ -13,7 +13,11 @@ export class SyntheticSource {
   private next = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
   private stopped = false;
-  private readonly base_ms = Date.UTC(2026, 0, 1);
+  /** Today, 00:00 UTC: recent enough for the hot tables' 3-day TTL, fixed within a day. */
+  static baseMs(now_ms = Date.now()): number {
+    return Math.floor(now_ms / 86_400_000) * 86_400_000;
+  }
+  private readonly base_ms = SyntheticSource.baseMs();
 
   constructor(
     private readonly spec: SyntheticSpec,

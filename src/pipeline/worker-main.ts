@@ -23,7 +23,7 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
   process.on("uncaughtException", fail);
   process.on("unhandledRejection", fail);
 
-  const worker = init.kind === "ingest" ? new IngestWorker(init, port, log) : new BatchWorker(init, log);
+  const worker = init.kind === "ingest" ? new IngestWorker(init, port, log) : new BatchWorker(init, port, log);
   let stopping = false;
   port.on("message", (message: unknown) => {
     if (!isToWorker(message) || stopping) return;

@@ -3,6 +3,10 @@ import type { Logger } from "../log/logger.ts";
 import { Backoff } from "../venues/connection/backoff.ts";
 import type { WorkerStats } from "../http/stats-types.ts";
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerInit } from "./messages.ts";
+import type { ClickHouseSink } from "../storage/clickhouse-sink.ts";
+import { isInsertRequest } from "../storage/insert-messages.ts";
+import { serveInserts } from "../storage/insert-server.ts";
+import { eventPort } from "../pipeline/event-port.ts";
 
 /**
  * One dedicated worker thread, restarted with capped exponential backoff when it throws or
@@ -29,6 +33,8 @@ export class ManagedWorker {
     private readonly log: Logger,
     private readonly onMessage: (worker: ManagedWorker, message: FromWorker) => void,
     restart: { initial_ms: number; max_ms: number },
+    /** Runs this worker's ClickHouse inserts on the supervisor thread (batch workers that store). */
+    private readonly insertSink: ClickHouseSink | null = null,
   ) {
     this.backoff = new Backoff({ initial_ms: restart.initial_ms, max_ms: restart.max_ms, random: () => 1 });
   }
@@ -50,7 +56,9 @@ export class ManagedWorker {
     this.state = this.restarts === 0 ? "starting" : "restarting";
     const worker = new Worker(this.entry, { workerData: this.init });
     this.worker = worker;
+    if (this.insertSink !== null) serveInserts(eventPort(worker), this.insertSink);
     worker.on("message", (message: unknown) => {
+      if (isInsertRequest(message)) return;
       if (!isFromWorker(message)) {
         this.log.warn({ worker: this.id, message }, "unrecognized message from worker");
         return;

@@ -15,6 +15,7 @@ import { handleQuery } from "../http/query.ts";
 import type { HealthReport, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
+import { ClickHouseSink } from "../storage/clickhouse-sink.ts";
 import { startEmbeddedNats, type EmbeddedNats } from "../bus/embedded-nats.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
@@ -23,7 +24,7 @@ import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from 
 import { planTopology, type TopologyPlan } from "./topology.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
-import { createClient } from "@clickhouse/client";
+import { openTieringClients, type TieringClients } from "../tiering/clients.ts";
 
 const INGEST_ENTRY = new URL("../../workers/ingest.worker.ts", import.meta.url);
 const BATCH_ENTRY = new URL("../../workers/batch.worker.ts", import.meta.url);
@@ -63,8 +64,10 @@ export class Engine {
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
   private queryClient: ClickHouseClient | null = null;
+  /** Runs every batch worker's inserts on this thread (see ManagedWorker). */
+  private insertSink: ClickHouseSink | null = null;
   private tiering: TieringJob | null = null;
-  private coldClient: ClickHouseClient | null = null;
+  private tieringClients: TieringClients | null = null;
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
 
@@ -137,8 +140,9 @@ export class Engine {
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir);
       await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
+      this.insertSink = new ClickHouseSink(this.clickhouse, { database: cfg.clickhouse.hot_database, close_client: false });
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
-      if (cfg.tiering.enabled) this.startTiering(this.clickhouse);
+      if (cfg.tiering.enabled) this.startTiering();
     }
     if (cfg.http.enabled) {
       // The query endpoint gets a client of its own: readonly=1 must not leak into inserts.
@@ -152,21 +156,11 @@ export class Engine {
     }
   }
 
-  /** The in-engine hot->cold job: same instance, or a cold server reached by remote()/streaming. */
-  private startTiering(hot: ClickHouseClient): void {
-    const t = this.config.tiering;
-    const ch = this.config.clickhouse;
-    if (t.mode !== "same" && t.cold_url === "") {
-      throw new EngineStartError(`tiering.mode '${t.mode}' needs tiering.cold_url (the cold ClickHouse server)`);
-    }
-    const cold = t.mode === "same" ? hot : createClient({ url: t.cold_url, username: t.cold_user, password: t.cold_password, request_timeout: ch.request_timeout_ms });
-    if (cold !== hot) this.coldClient = cold;
-    const hotUrl = ch.url === "" ? null : new URL(ch.url);
-    this.tiering = new TieringJob(hot, cold, t, {
-      hot_database: ch.hot_database,
-      cold_database: ch.cold_database,
-      ...(hotUrl === null ? {} : { hot_remote: { address: `${hotUrl.hostname}:9000`, user: ch.user, password: ch.password } }),
-    }, this.log.child({ component: "tiering" }));
+  /** The in-engine hot->cold job (same instance, or a cold server per tiering.mode). */
+  private startTiering(): void {
+    const clients = openTieringClients(this.config);
+    this.tieringClients = clients;
+    this.tiering = new TieringJob(clients.hot, clients.cold, this.config.tiering, clients.databases, this.log.child({ component: "tiering" }));
     this.tiering.start();
   }
 
@@ -229,10 +223,14 @@ export class Engine {
 
   private async spawn(init: IngestInit | BatchInit, entry: URL): Promise<void> {
     const log = this.log.child({ worker: init.id });
-    const worker = new ManagedWorker(init, entry, log, (w, m) => this.onWorkerMessage(w, m), {
-      initial_ms: this.config.engine.restart_initial_ms,
-      max_ms: this.config.engine.restart_max_ms,
-    });
+    const worker = new ManagedWorker(
+      init,
+      entry,
+      log,
+      (w, m) => this.onWorkerMessage(w, m),
+      { initial_ms: this.config.engine.restart_initial_ms, max_ms: this.config.engine.restart_max_ms },
+      init.kind === "batch" && init.store ? this.insertSink : null,
+    );
     this.workers.push(worker);
     await worker.start();
   }
@@ -257,7 +255,7 @@ export class Engine {
     await this.embeddedNats?.stop();
     this.clickhouseMonitor?.stop();
     await this.queryClient?.close();
-    await this.coldClient?.close();
+    await this.tieringClients?.close();
     await this.clickhouse?.close();
     this.log.info("engine stopped");
   }
