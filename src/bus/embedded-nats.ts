@@ -117,7 +117,11 @@ export async function startEmbeddedNats(options: EmbeddedNatsOptions): Promise<E
   const portArg = options.port === 0 ? "-1" : String(options.port);
   let proc: Subprocess<"ignore", "pipe", "pipe">;
   try {
-    proc = Bun.spawn([binary, "-js", "-a", options.host, "-p", portArg, "-sd", options.store_dir], {
+    // Its own session (setsid): a terminal's Ctrl-C goes to the engine's process group only, so
+    // nats-server keeps running while the engine flushes, and the engine stops it last.
+    const setsid = Bun.which("setsid");
+    const argv = [binary, "-js", "-a", options.host, "-p", portArg, "-sd", options.store_dir];
+    proc = Bun.spawn(setsid === null ? argv : [setsid, ...argv], {
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -1,2 +1,84 @@
-export type VenueIngest = { stop(): Promise<void>; bookHealth(): never[] };
-export async function startVenueIngest(..._a: unknown[]): Promise<VenueIngest> { throw new Error("x"); }
+import type { Logger } from "../log/logger.ts";
+import type { MarketRecord } from "../records/types.ts";
+import { CaptureWriter } from "../replay/capture.ts";
+import type { Counters } from "../stats/counters.ts";
+import { venueCounter } from "../stats/layout.ts";
+import type { IngestInit } from "../supervisor/messages.ts";
+import { IngestRunner } from "../venues/ingest.ts";
+import type { BookHealth } from "../venues/types.ts";
+
+/** How often normalizer counts are copied into the shared counters, ms. */
+const STATS_INTERVAL_MS = 500;
+
+export interface VenueIngest {
+  stop(): Promise<void>;
+  bookHealth(): BookHealth[];
+}
+
+/**
+ * Runs one venue's IngestRunner inside an ingest worker and reports it through the shared
+ * counters: frames in, last frame time, connection state, reconnects, and the normalizer's
+ * unrecognized/malformed counts and book resyncs (added as deltas, since several workers of
+ * one venue share the venue's slots).
+ */
+export async function startVenueIngest(init: IngestInit, emit: (record: MarketRecord) => void, counters: Counters, log: Logger): Promise<VenueIngest> {
+  const slot = (name: Parameters<typeof venueCounter>[1]) => counters.slot(venueCounter(init.venue, name));
+  const messagesIn = slot("messages_in");
+  const lastMessage = slot("last_message_ms");
+  const connected = slot("connected");
+  const reconnects = slot("reconnects");
+  const unrecognized = slot("unrecognized");
+  const errors = slot("errors");
+  const resyncs = slot("resyncs");
+  const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
+  const cfg = init.config;
+  const runner = new IngestRunner({
+    venue: init.venue,
+    config: cfg.venues[init.venue],
+    symbols: init.symbols,
+    orderbook: { depth: cfg.orderbook.depth, snapshot_interval_ms: cfg.orderbook.snapshot_interval_ms },
+    emit,
+    ...(record === undefined ? {} : { record }),
+    stats: {
+      messagesIn(n, last_message_ms) {
+        counters.add(messagesIn, n);
+        counters.max(lastMessage, last_message_ms);
+        counters.set(connected, 1);
+      },
+      reconnect() {
+        counters.add(reconnects, 1);
+        counters.set(connected, 0);
+      },
+      error(channel) {
+        counters.add(errors, 1);
+        log.warn({ channel }, "venue channel error");
+      },
+    },
+  });
+  await runner.start();
+
+  const seen = { unrecognized: 0, errors: 0, resyncs: 0 };
+  const timer = setInterval(() => {
+    const stats = runner.normalizer?.stats;
+    if (stats === undefined) return;
+    const resyncTotal = (runner.normalizer?.bookHealth() ?? []).reduce((n, b) => n + b.resyncs, 0);
+    counters.add(unrecognized, stats.unrecognized - seen.unrecognized);
+    counters.add(errors, stats.errors - seen.errors);
+    counters.add(resyncs, resyncTotal - seen.resyncs);
+    if (stats.unrecognized > seen.unrecognized || stats.errors > seen.errors) {
+      log.warn({ unrecognized: stats.unrecognized, errors: stats.errors, by_channel: stats.bad_by_channel }, "frames not normalized");
+    }
+    seen.unrecognized = stats.unrecognized;
+    seen.errors = stats.errors;
+    seen.resyncs = resyncTotal;
+  }, STATS_INTERVAL_MS);
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await runner.stop();
+      counters.set(connected, 0);
+    },
+    bookHealth: () => runner.normalizer?.bookHealth() ?? [],
+  };
+}
