@@ -76,15 +76,8 @@ async function main(): Promise<void> {
   }
 
   const engine = new Engine(config, { log, record_dir: args.record ?? null });
-  try {
-    await engine.start();
-  } catch (error) {
-    await replay?.stop();
-    log.fatal({ err: error }, (error as Error).message);
-    process.stderr.write(`spectra: ${(error as Error).message}\n`);
-    process.exit(2);
-  }
-
+  // Signal handlers go in before start: a signal during start-up stops the engine once it is up.
+  const started = engine.start();
   let signals = 0;
   const onSignal = (signal: string) => {
     signals += 1;
@@ -97,8 +90,8 @@ async function main(): Promise<void> {
       log.error({ deadline_ms: config.engine.shutdown_deadline_ms }, "shutdown deadline passed; exiting");
       process.exit(1);
     }, config.engine.shutdown_deadline_ms + 5000);
-    engine
-      .stop()
+    started
+      .then(() => engine.stop())
       .then(() => replay?.stop())
       .then(() => {
         clearTimeout(deadline);
@@ -111,6 +104,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => onSignal("SIGINT"));
   process.on("SIGTERM", () => onSignal("SIGTERM"));
+  try {
+    await started;
+  } catch (error) {
+    await replay?.stop();
+    log.fatal({ err: error }, (error as Error).message);
+    process.stderr.write(`spectra: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
 }
 
 await main();
