@@ -1,9 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { BatchingConfig } from "../config/schema.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
-import { ColumnarBatch } from "./columnar-batch.ts";
-import { classifyInsertError, InsertError, InvalidRecordError } from "./insert-errors.ts";
-import { validateRecord } from "./validate-record.ts";
+import { validatedBatch, type ColumnarBatch } from "./columnar-batch.ts";
+import { classifyInsertError, InsertError } from "./insert-errors.ts";
 import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
 
 /**
@@ -26,13 +24,6 @@ export interface ClickHouseSinkOptions {
   readonly close_client: boolean;
 }
 
-/** Unbounded for `insert()`: its caller already sized the batch. */
-const WHOLE_BATCH: BatchingConfig = {
-  max_rows: Number.MAX_SAFE_INTEGER,
-  max_bytes: Number.MAX_SAFE_INTEGER,
-  linger_ms: Number.MAX_SAFE_INTEGER,
-};
-
 export class ClickHouseSink implements StorageSink {
   readonly #client: ClickHouseClient;
   readonly #opts: ClickHouseSinkOptions;
@@ -49,15 +40,7 @@ export class ClickHouseSink implements StorageSink {
    * single records call `validateRecord` first.
    */
   async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
-    const batch = new ColumnarBatch(type, WHOLE_BATCH);
-    const now_ms = Date.now();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const problem = validateRecord(type, r);
-      if (problem !== null || r === undefined) throw new InvalidRecordError(i, problem ?? "missing");
-      batch.append(r, now_ms);
-    }
-    return this.insertBatch(batch, dedup_token);
+    return this.insertBatch(validatedBatch(type, records), dedup_token);
   }
 
   /** Inserts an already built batch (records validated when appended) as one INSERT. */

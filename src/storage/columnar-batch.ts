@@ -1,6 +1,8 @@
 import type { BatchingConfig } from "../config/schema.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
+import { InvalidRecordError } from "./insert-errors.ts";
 import { insertedColumns, type ColumnKind } from "./schema.ts";
+import { validateRecord } from "./validate-record.ts";
 
 /**
  * A batch of one record type held as column arrays (one JS array per ClickHouse column), not
@@ -119,4 +121,23 @@ export class ColumnarBatch {
     this.#bytes = 2;
     this.#first_ms = 0;
   }
+}
+
+/** No flush limit: the caller already sized the batch. */
+const WHOLE_BATCH: BatchingConfig = { max_rows: Number.MAX_SAFE_INTEGER, max_bytes: Number.MAX_SAFE_INTEGER, linger_ms: Number.MAX_SAFE_INTEGER };
+
+/**
+ * Validates every record and builds one batch of them. A bad record rejects the whole call
+ * with `InvalidRecordError` (naming its index and field) before anything is sent.
+ */
+export function validatedBatch(type: RecordType, records: readonly MarketRecord[]): ColumnarBatch {
+  const batch = new ColumnarBatch(type, WHOLE_BATCH);
+  const now_ms = Date.now();
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const problem = validateRecord(type, r);
+    if (problem !== null || r === undefined) throw new InvalidRecordError(i, problem ?? "missing");
+    batch.append(r, now_ms);
+  }
+  return batch;
 }

@@ -1,9 +1,8 @@
 import type { MarketRecord, RecordType } from "../records/types.ts";
-import { ColumnarBatch } from "./columnar-batch.ts";
-import { InsertError, InvalidRecordError } from "./insert-errors.ts";
+import { validatedBatch, type ColumnarBatch } from "./columnar-batch.ts";
+import { InsertError } from "./insert-errors.ts";
 import { isInsertReply, type InsertReply, type InsertRequest } from "./insert-messages.ts";
 import type { InsertResult, StorageSink } from "./types.ts";
-import { validateRecord } from "./validate-record.ts";
 
 /** The worker's side of the port: MessagePort or `self` in a worker. */
 export interface InsertClientPort {
@@ -16,8 +15,6 @@ interface Pending {
   readonly resolve: (r: InsertResult) => void;
   readonly reject: (e: Error) => void;
 }
-
-const WHOLE_BATCH = { max_rows: Number.MAX_SAFE_INTEGER, max_bytes: Number.MAX_SAFE_INTEGER, linger_ms: Number.MAX_SAFE_INTEGER };
 
 /**
  * A `StorageSink` for batch workers: validates and encodes the batch here, then has the thread
@@ -43,15 +40,7 @@ export class PortSink implements StorageSink {
   }
 
   async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
-    const batch = new ColumnarBatch(type, WHOLE_BATCH);
-    const now_ms = Date.now();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i];
-      const problem = validateRecord(type, r);
-      if (problem !== null || r === undefined) throw new InvalidRecordError(i, problem ?? "missing");
-      batch.append(r, now_ms);
-    }
-    return this.insertBatch(batch, dedup_token);
+    return this.insertBatch(validatedBatch(type, records), dedup_token);
   }
 
   insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
