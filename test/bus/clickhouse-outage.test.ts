@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createClient } from "@clickhouse/client";
+import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { StoreConsumer } from "../../src/bus/consumer.ts";
+import { JetStreamPublisher } from "../../src/bus/publisher.ts";
+import { ensureStream } from "../../src/bus/stream.ts";
+import { configWith } from "../../src/config/load.ts";
+import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
+import { ensureSchema } from "../../src/storage/schema.ts";
+import { Counters } from "../../src/stats/counters.ts";
+import { counterNames, typeCounter } from "../../src/stats/layout.ts";
+import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
+import { startTestNats, type TestNats } from "../support/nats.ts";
+import { trade } from "./sample-records.ts";
+
+/**
+ * ClickHouse server mode against an HTTP stand-in: while "down" it answers 503 (or drops the
+ * connection); while "up" it runs each INSERT it receives (query in the URL, data in the body,
+ * as @clickhouse/client sends them) on the test chDB. The engine's sink talks HTTP to it.
+ */
+type Mode = "up" | "503" | "hang-up";
+let mode: Mode = "up";
+let refused = 0;
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: 0,
+  async fetch(req) {
+    if (mode !== "up") {
+      refused++;
+      if (mode === "hang-up") return new Response(null, { status: 502 });
+      return new Response("Code: 242. DB::Exception: Table is in readonly mode. (TABLE_IS_READ_ONLY)\n", { status: 503 });
+    }
+    const url = new URL(req.url);
+    if (url.pathname === "/ping") return new Response("Ok.\n");
+    const query = url.searchParams.get("query") ?? "";
+    const body = await req.text();
+    await testClickHouse().command({ query: `${query}\n${body}` });
+    return new Response("", { headers: { "X-ClickHouse-Summary": "{}" } });
+  },
+});
+
+const config = configWith();
+const hot = uniqueDatabase("outage_hot");
+let nats: TestNats;
+let nc: NatsConnection;
+let jsm: JetStreamManager;
+
+beforeAll(async () => {
+  await ensureSchema(testClickHouse(), { hot_database: hot, cold_database: uniqueDatabase("outage_cold") });
+  nats = await startTestNats();
+  nc = await connect({ servers: nats.url });
+  jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, config.nats.stream);
+});
+afterAll(async () => {
+  await nc.close();
+  await nats.stop();
+  server.stop(true);
+});
+
+async function stored(): Promise<{ rows: number; unique: number }> {
+  const rs = await testClickHouse().query({ query: `SELECT count() AS rows, uniqExact(trade_id) AS unique FROM ${hot}.trades FINAL`, format: "JSONEachRow" });
+  const [row] = (await rs.json()) as { rows: string; unique: string }[];
+  return { rows: Number(row?.rows), unique: Number(row?.unique) };
+}
+
+async function until(what: string, check: () => Promise<boolean> | boolean, timeout_ms = 30000): Promise<void> {
+  const deadline = Date.now() + timeout_ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(20);
+  }
+}
+
+test("ClickHouse answering 503 and then hanging up for a while: everything published is stored exactly once after it returns", async () => {
+  const http = createClient({ url: `http://127.0.0.1:${server.port}`, request_timeout: 2000 });
+  const counters = new Counters(counterNames());
+  const consumer = new StoreConsumer({
+    nc,
+    js: jetstream(nc),
+    jsm,
+    stream: config.nats.stream.name,
+    type: "trade",
+    settings: { ...config.nats.consumer, durable_prefix: "outage" },
+    batching: { max_rows: 200, max_bytes: 1 << 20, linger_ms: 20 },
+    sink: new ClickHouseSink(http, { database: hot, close_client: true }),
+    counters,
+    retry_max_ms: 100,
+  });
+  await consumer.start();
+  const publisher = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 50 } });
+  const batch = (from: number) => Array.from({ length: 500 }, (_, i) => trade(from + i));
+
+  await publisher.publish(batch(0));
+  await publisher.flush();
+  await until("the first 500 stored", async () => (await stored()).unique === 500);
+
+  mode = "503";
+  await publisher.publish(batch(500));
+  await publisher.flush();
+  await until("inserts refused while ClickHouse is down", () => refused >= 3 && counters.read(typeCounter("trade", "insert_errors")) >= 3);
+  mode = "hang-up";
+  await publisher.publish(batch(1000));
+  await publisher.flush();
+  const before = refused;
+  await until("more refusals", () => refused > before);
+  expect((await stored()).unique).toBe(500);
+
+  mode = "up";
+  await until("everything published stored", async () => (await stored()).unique === 1500);
+  await consumer.stop();
+  expect(await stored()).toEqual({ rows: 1500, unique: 1500 });
+  expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);
+  const info = await jsm.consumers.info(config.nats.stream.name, "outage_trade");
+  expect(info.num_ack_pending).toBe(0);
+  expect(info.num_pending).toBe(0);
+});
