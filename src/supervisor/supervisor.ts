@@ -104,6 +104,9 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
+      throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
+    }
     for (const warning of this.plan.warnings) this.log.warn(warning);
     mkdirSync(this.dataDir, { recursive: true });
     try {
