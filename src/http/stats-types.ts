@@ -24,6 +24,8 @@ export interface VenueStats {
   readonly unrecognized: number;
   readonly errors: number;
   readonly resyncs: number;
+  /** Unrecognized + malformed frames per channel (e.g. `depth`, `books`, `unknown`). */
+  readonly bad_by_channel: Readonly<Record<string, number>>;
 }
 
 export interface TypeStats {

@@ -58,8 +58,8 @@ export class IngestWorker {
     this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log);
     this.timers.push(
       setInterval(() => {
-        const books = this.venue?.bookHealth() ?? [];
-        if (books.length > 0) this.port.postMessage({ type: "book_health", books } satisfies FromWorker);
+        if (this.venue === null) return;
+        this.port.postMessage({ type: "venue_health", books: this.venue.bookHealth(), bad_by_channel: this.venue.badByChannel() } satisfies FromWorker);
       }, 1000),
     );
   }

@@ -13,6 +13,8 @@ const STATS_INTERVAL_MS = 500;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
+  /** Unrecognized and malformed frames per channel since start. */
+  badByChannel(): Record<string, number>;
 }
 
 /**
@@ -80,5 +82,6 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
+    badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
   };
 }

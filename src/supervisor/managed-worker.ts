@@ -87,7 +87,7 @@ export class ManagedWorker {
         this.lastError = message.message;
         this.log.error({ worker: this.id, error: message.message, stack: message.stack }, "worker failed");
         break;
-      case "book_health":
+      case "venue_health":
         break;
     }
     this.onMessage(this, message);

@@ -65,7 +65,8 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  | { readonly type: "book_health"; readonly books: readonly BookHealth[] }
+  /** Once a second from ingest workers: book health and bad frames per channel (totals). */
+  | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
   | { readonly type: "fatal"; readonly message: string; readonly stack: string | null };
 
 export function isToWorker(value: unknown): value is ToWorker {
@@ -75,5 +76,5 @@ export function isToWorker(value: unknown): value is ToWorker {
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "stopped" || type === "book_health" || type === "fatal";
+  return type === "ready" || type === "stopped" || type === "venue_health" || type === "fatal";
 }

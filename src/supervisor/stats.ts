@@ -43,6 +43,8 @@ export interface StatsInputs {
   readonly workers: readonly ManagedWorker[];
   readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
+  /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
+  readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: ComponentStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
@@ -53,6 +55,13 @@ export interface StatsInputs {
 export function buildStats(s: StatsInputs): StatsSnapshot {
   const c = s.counters;
   const now = Date.now();
+  const badByVenue = new Map<string, Record<string, number>>();
+  for (const [workerId, channels] of s.bad_frames) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    const into = badByVenue.get(venue) ?? {};
+    for (const [channel, n] of Object.entries(channels)) into[channel] = (into[channel] ?? 0) + n;
+    badByVenue.set(venue, into);
+  }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
@@ -68,6 +77,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       unrecognized: c.read(venueCounter(venue, "unrecognized")),
       errors: c.read(venueCounter(venue, "errors")),
       resyncs: c.read(venueCounter(venue, "resyncs")),
+      bad_by_channel: badByVenue.get(venue) ?? {},
     };
   }
   const data_types: Record<string, TypeStats> = {};

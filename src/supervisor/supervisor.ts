@@ -56,6 +56,7 @@ export class Engine {
   readonly workers: ManagedWorker[] = [];
   private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
   private readonly books = new Map<string, readonly BookHealth[]>();
+  private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
   private embeddedNats: EmbeddedNats | null = null;
@@ -239,7 +240,10 @@ export class Engine {
   }
 
   private onWorkerMessage(worker: ManagedWorker, message: FromWorker): void {
-    if (message.type === "book_health" && worker.init.kind === "ingest") this.books.set(worker.id, message.books);
+    if (message.type === "venue_health" && worker.init.kind === "ingest") {
+      this.books.set(worker.id, message.books);
+      this.badFrames.set(worker.id, message.bad_by_channel);
+    }
   }
 
   /** Graceful stop: intake first, then drain rings and flush sinks, then services. */
@@ -293,6 +297,7 @@ export class Engine {
       workers: this.workers,
       rings: [...this.ringBuffers.values()],
       books: this.books,
+      bad_frames: this.badFrames,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},

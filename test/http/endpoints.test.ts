@@ -34,6 +34,7 @@ function fixture() {
       uptime_s: 12.5,
       workers: [worker as never],
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
+      bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
@@ -56,6 +57,7 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot).toMatchObject({ state: "connected", messages_in: 77 });
     expect(body.venues.okx_spot.last_message_age_ms).toBeGreaterThanOrEqual(1500);
     expect(body.venues.binance_spot.state).toBe("disconnected");
+    expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
@@ -77,6 +79,10 @@ describe("HTTP endpoints", () => {
     const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
     expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
     expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
+    expect(byName.get("spectra_venue_bad_frames_total")?.metrics).toEqual([
+      { value: "5", labels: { venue: "okx_spot", channel: "books" } },
+      { value: "1", labels: { venue: "okx_spot", channel: "unknown" } },
+    ]);
     expect(byName.get("spectra_tiering_watermark_seconds")?.metrics[0]?.value).toBe("1700000000");
     // one label-name set per metric name
     for (const f of families) {
