@@ -7,8 +7,11 @@ cd "$(dirname "$0")/../.."
 
 stamp=node_modules/.package-lock.json
 if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
-  echo "spectra: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error >&2
+  # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional native packages
+  # (chdb, msgpackr-extract) out of the lock file and `npm ci` then refuses it; `npm install`
+  # installs the locked versions all the same.
+  echo "spectra: installing npm dependencies (npm install)" >&2
+  npm install --no-audit --no-fund --loglevel=error >&2
 fi
 
 if ! command -v nats-server >/dev/null 2>&1; then
