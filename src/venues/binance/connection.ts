@@ -1,5 +1,5 @@
 import { binanceStreams, type BinanceVenue } from "./channels.ts";
-import { ChannelWatchdog } from "../connection/channel-watchdog.ts";
+import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
 import { WsClient } from "../connection/ws-client.ts";
 import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
 
@@ -45,12 +45,7 @@ class RollingShard {
     this.armLifetime();
     const now = Date.now();
     for (const s of this.streams) this.watchdog.arm(s.toLowerCase(), now);
-    this.watchTimer = setInterval(() => {
-      for (const channel of this.watchdog.stale(Date.now())) {
-        this.ctx.onStale(channel);
-        this.current.reconnect("stale");
-      }
-    }, 1000);
+    this.watchTimer = watchStaleChannels(this.watchdog, this.ctx.onStale, () => this.current.reconnect("stale"));
   }
 
   async stop(): Promise<void> {

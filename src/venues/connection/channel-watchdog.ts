@@ -41,3 +41,23 @@ export class ChannelWatchdog {
     this.reported.clear();
   }
 }
+
+/** How often stale channels are looked for, ms. */
+const STALE_CHECK_MS = 1000;
+
+/**
+ * Checks `watchdog` every second; each stale channel is reported and its connection is
+ * reconnected (a `stale` gap). Returns the timer for `clearInterval` on stop.
+ */
+export function watchStaleChannels(
+  watchdog: ChannelWatchdog,
+  onStale: (channel: string) => void,
+  reconnect: () => void,
+): ReturnType<typeof setInterval> {
+  return setInterval(() => {
+    for (const channel of watchdog.stale(Date.now())) {
+      onStale(channel);
+      reconnect();
+    }
+  }, STALE_CHECK_MS);
+}

@@ -1,5 +1,5 @@
 import { okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
-import { ChannelWatchdog } from "../connection/channel-watchdog.ts";
+import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
 import { WsClient } from "../connection/ws-client.ts";
 import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
 
@@ -63,12 +63,7 @@ export class OkxConnection implements VenueConnection {
 
   start(): void {
     this.client.start();
-    this.watchTimer = setInterval(() => {
-      for (const channel of this.watchdog.stale(Date.now())) {
-        this.ctx.onStale(channel);
-        this.client.reconnect("stale");
-      }
-    }, 1000);
+    this.watchTimer = watchStaleChannels(this.watchdog, this.ctx.onStale, () => this.client.reconnect("stale"));
   }
 
   resubscribeBooks(natives: readonly string[]): void {
