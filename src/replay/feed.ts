@@ -3,8 +3,9 @@ import type { FrameTemplate, Shifts } from "./frame-template.ts";
 /**
  * A recording prepared for looping. Each loop re-renders every frame with that loop's shifts:
  * times move by the loop's span (anchored to the simulator's start, so stored rows carry
- * current times), update ids and trade ids by a per-symbol span, so chains stay continuous
- * across the loop boundary and natural keys never repeat.
+ * current times), update ids and trade ids by a per-symbol span, so ids keep rising from loop
+ * to loop and natural keys never repeat. Whether a book's update chain continues across the
+ * boundary is the venue replay's choice (Binance deliberately breaks it: binance-replay.ts).
  */
 export interface FeedFrame {
   /** Subscription key it is delivered to: a lowercase Binance stream, `channel:instId` on OKX, a Deribit channel. */

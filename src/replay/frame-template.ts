@@ -52,6 +52,11 @@ export class FrameTemplate {
     return i < 0 ? undefined : this.values[i];
   }
 
+  /** The recorded values of every number of `kind`, in order. */
+  all(kind: ShiftKind): number[] {
+    return this.values.filter((_, i) => this.kinds[i] === kind);
+  }
+
   render(shifts: Shifts): string {
     if (this.kinds.length === 0) return this.parts[0] ?? "";
     let out = this.parts[0] ?? "";

@@ -11,21 +11,37 @@ test("a missing recordings folder is an error naming its path", async () => {
   await expect(startSimulator({ dir })).rejects.toThrow(dir);
 });
 
-test("futures diffs keep pu == previous u across many replay loops", async () => {
-  const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
-  const ws = new WebSocket(`${sim.url.replace("http", "ws")}/binance_derivatives/stream?streams=sushiusdt@depth@100ms`);
-  const diffs: { U: number; u: number; pu: number }[] = [];
-  ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
-  try {
-    const until = performance.now() + 10_000;
-    while (diffs.length < 1000 && performance.now() < until) await Bun.sleep(5);
-    expect(diffs.length).toBeGreaterThanOrEqual(1000); // 255 per loop: several loops
-    for (let i = 1; i < diffs.length; i++) expect(diffs[i]?.pu).toBe(diffs[i - 1]?.u);
-  } finally {
-    ws.close();
-    await sim.stop();
-  }
-});
+for (const [venue, stream, perLoop] of [
+  ["binance_derivatives", "sushiusdt@depth@100ms", 255],
+  ["binance_spot", "nknusdt@depth@100ms", 150],
+] as const) {
+  test(`${venue} diffs chain within a loop and visibly break the chain at every loop boundary`, async () => {
+    const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
+    const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}/stream?streams=${stream}`);
+    const diffs: { U: number; u: number; pu?: number }[] = [];
+    ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
+    try {
+      const until = performance.now() + 10_000;
+      while (diffs.length < perLoop * 4 && performance.now() < until) await Bun.sleep(5);
+      expect(diffs.length).toBeGreaterThanOrEqual(perLoop * 4);
+      const breaks: number[] = [];
+      for (let i = 1; i < diffs.length; i++) {
+        const prev = diffs[i - 1];
+        const d = diffs[i];
+        if (!prev || !d) continue;
+        // Ids always rise (natural keys never repeat), even across a loop boundary.
+        expect(d.U).toBeGreaterThan(prev.u);
+        const chained = venue === "binance_derivatives" ? d.pu === prev.u : d.U === prev.u + 1;
+        if (!chained) breaks.push(i);
+      }
+      const boundaries = Array.from({ length: Math.floor((diffs.length - 1) / perLoop) }, (_, k) => (k + 1) * perLoop);
+      expect(breaks).toEqual(boundaries);
+    } finally {
+      ws.close();
+      await sim.stop();
+    }
+  });
+}
 
 test("the capture writer writes the fixture line format, keys in order, recv_ts in seconds", async () => {
   const dir = mkdtempSync(join(tmpdir(), "spectra-capture-"));
