@@ -2,7 +2,8 @@ import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import { BinanceConnection } from "./binance/connection.ts";
-import { binanceDepthPath, binancePolls, type BinanceVenue } from "./binance/channels.ts";
+import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
+import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestClient } from "./connection/rest-client.ts";
 import { DEFAULT_TUNING, type ConnectionContext, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
@@ -87,12 +88,19 @@ export class IngestRunner {
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
-      onGap: (gap, symbols) => this.gap(gap, symbols, instruments),
+      onGap: (gap, symbols) => {
+        this.gap(gap, symbols, instruments);
+        this.recover(gap, symbols);
+      },
       onDisconnect: (recv) => {
         this.options.stats?.reconnect();
         this.normalizer?.connectionLost(recv);
       },
-      onStale: (channel) => this.options.stats?.error(channel),
+      onStale: (channel) => {
+        this.options.stats?.error(channel);
+        // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
+        if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");
+      },
     };
     this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
     this.connection.start();
@@ -137,10 +145,8 @@ export class IngestRunner {
   private serviceRequests(normalizer: Normalizer): void {
     const wanted = normalizer.takeSnapshotRequests();
     for (const native of wanted) void this.snapshot(native);
-    if ("takeResubscribeRequests" in normalizer && typeof normalizer.takeResubscribeRequests === "function") {
-      const books: unknown = normalizer.takeResubscribeRequests();
-      if (Array.isArray(books) && books.length > 0) this.connection?.resubscribeBooks?.(books.filter((b): b is string => typeof b === "string"));
-    }
+    const books = normalizer.takeResubscribeRequests();
+    if (books.length > 0) this.connection?.resubscribeBooks?.(books);
   }
 
   private async snapshot(native: string): Promise<void> {
@@ -154,6 +160,38 @@ export class IngestRunner {
       this.options.stats?.error("depth");
       // Ask again on the next frame: the normalizer still needs the snapshot.
       setTimeout(() => !this.stopped && void this.snapshot(native), Math.max(1000, result.retry_after_ms));
+      return;
+    }
+    this.http(url, result.body, result.recv_ts_ms);
+  }
+
+  /**
+   * What REST can give back after a socket hole: Deribit's volatility index history for the
+   * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
+   * funding (premiumIndex) so funding records resume at once instead of at the next push.
+   */
+  private recover(gap: WsGap, natives: readonly string[]): void {
+    const { venue, config } = this.options;
+    if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
+      for (const currency of natives) {
+        void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
+      }
+    }
+    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate")) {
+      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
+    }
+  }
+
+  private premiumIndexUrl(native: string): string {
+    return `${this.options.config.rest_url}${binancePremiumIndexPath(native)}`;
+  }
+
+  /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
+  private async fetchInto(url: string, channel: string): Promise<void> {
+    const result = await this.rest.get(url);
+    if (this.stopped) return;
+    if (!result.ok) {
+      this.options.stats?.error(channel);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);

@@ -56,3 +56,22 @@ test("a dropped connection yields one reconnect gap per symbol and type, then da
     await runner.stop();
   }
 }, 30_000);
+
+test("after a Deribit reconnect the volatility index inside the hole is asked for from REST", async () => {
+  const { runner, records } = runnerFor(sim, "deribit_derivatives");
+  await runner.start();
+  try {
+    await waitFor(() => records.some((r) => r.data_type === "volatility_index"), 10_000, "first index value");
+    const restBefore = sim.rest.deribit_derivatives ?? 0;
+    expect(sim.dropConnections("deribit_derivatives")).toBeGreaterThan(0);
+    await waitFor(() => records.some((r) => r.data_type === "gap"), 10_000, "gap");
+    const gap = records.find((r) => r.data_type === "gap");
+    if (gap?.data_type !== "gap") throw new Error("no gap record");
+    expect(gap.data_type_affected).toBe("volatility_index");
+    // one get_volatility_index_data request per currency, for the hole
+    const currencies = sim.symbols.deribit_derivatives.length;
+    await waitFor(() => (sim.rest.deribit_derivatives ?? 0) >= restBefore + currencies, 10_000, "backfill requests");
+  } finally {
+    await runner.stop();
+  }
+}, 30_000);
