@@ -8,7 +8,9 @@ import { runnerFor, waitFor } from "./support.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ rate: 2000, synthetic_interval_ms: 50, binance_ping_interval_ms: 50 });
+  // 500 frames/s: one Binance futures loop lasts ~3 s, so the rollover window stays inside one
+  // loop (each loop boundary is a real resync, see src/replay/binance-replay.ts).
+  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 50 });
 });
 afterAll(() => sim.stop());
 
