@@ -1,0 +1,354 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { configWith, mergeConfig } from "../src/config/load.ts";
+import { VENUE_KEYS } from "../src/config/schema.ts";
+import type { StatsSnapshot } from "../src/http/stats-types.ts";
+import { RECORD_TYPES } from "../src/records/types.ts";
+import { replayVenueOverrides } from "../src/replay/overrides.ts";
+import { defaultRecordingsDir } from "../src/replay/recording.ts";
+import { startSimulator } from "../src/replay/simulator.ts";
+import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
+import { TABLES } from "../src/storage/types.ts";
+import { childProcesses, cpuBetween, rssMb, threadCpu, type ThreadCpu, type ThreadUse } from "./proc-sample.ts";
+import { E2E_TUNING } from "./e2e-tuning.ts";
+
+/**
+ * Question: how many venue frames per second does the whole engine sustain, simulator at its
+ * maximum rate -> ingest workers -> rings -> batch workers -> embedded JetStream -> embedded
+ * ClickHouse (chDB), with nothing lost, and how long does a frame take to become a committed row?
+ *
+ * Layout: the simulator runs in this process; the engine runs in a child process
+ * (bench/e2e-engine.ts) so its RSS and per-thread CPU are its own and its chDB path is the only
+ * one that process opens. After the measured window the simulator stops sending (frames are
+ * skipped, sockets stay open, so nothing in flight is cut off), the pipeline drains, the engine
+ * stops gracefully on SIGTERM and reports its final counters; then this process opens the
+ * engine's chDB path and counts rows and latencies in SQL.
+ *
+ * Checks before figures count: final stored == final ingested for every type (no loss, no
+ * drops), rows in ClickHouse == stored, frames received <= frames sent. Latency is
+ * created_at (DEFAULT now64(3), set when ClickHouse commits the insert) minus received_at
+ * (recv_ts_ms, the ingest worker's receive time), over every stored row.
+ */
+
+export interface E2eStage {
+  ingested_per_s: number;
+  published_per_s: number;
+  stored_per_s: number;
+  /** Largest JetStream consumer backlog seen, messages. */
+  max_consumer_pending: number;
+  /** Fullest ring into this type's batch workers, percent of capacity. */
+  max_ring_fill_pct: number;
+}
+
+export interface E2eBenchResult {
+  msgs_per_s: number;
+  records_per_s: number;
+  stored_per_s: number;
+  sent: number;
+  received: number;
+  ingested: number;
+  stored: number;
+  rows: number;
+  lost: number;
+  dropped: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  peak_rss_mb: number;
+  rss_first_third_mb: number;
+  rss_last_third_mb: number;
+  /** Slowest and fastest one-second frame rate inside the window. */
+  min_1s_msgs_per_s: number;
+  max_1s_msgs_per_s: number;
+  duration_s: number;
+  drain_s: number;
+  stop_ms: number;
+  checks_passed: boolean;
+  checks: string[];
+  per_venue: Record<string, { sent: number; received: number }>;
+  stages: Record<string, E2eStage>;
+  latency_by_table: Record<string, { rows: number; p50_ms: number; p99_ms: number; max_ms: number }>;
+  threads: ThreadUse[];
+}
+
+export interface E2eOptions {
+  quick: boolean;
+  /** Measured seconds; default 60, quick 15. */
+  duration_s?: number;
+  /** Config overrides merged over E2E_TUNING. */
+  overrides?: unknown;
+}
+
+/** Seconds a record may take from ingest to commit while the pipeline idles (linger is 1 s). */
+const DRAIN_LAG_S = 3;
+
+interface Sample {
+  t_s: number;
+  stats: StatsSnapshot;
+  rss_mb: number | null;
+}
+
+function isStats(value: unknown): value is StatsSnapshot {
+  return typeof value === "object" && value !== null && "venues" in value && "data_types" in value && "workers" in value;
+}
+
+async function fetchStats(url: string): Promise<StatsSnapshot> {
+  const res = await fetch(`${url}/stats`, { signal: AbortSignal.timeout(5000) });
+  const body: unknown = await res.json();
+  if (!isStats(body)) throw new Error(`e2e: /stats answered something that is not a stats snapshot`);
+  return body;
+}
+
+const sum = (values: Iterable<number>): number => {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
+};
+const messagesIn = (s: StatsSnapshot): number => sum(Object.values(s.venues).map((v) => v.messages_in));
+const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped"): number =>
+  sum(Object.values(s.data_types).map((t) => t[key]));
+
+async function waitFor(what: string, deadline_ms: number, check: () => boolean | Promise<boolean>, every_ms = 100): Promise<void> {
+  const until = Date.now() + deadline_ms;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error(`e2e: timed out after ${deadline_ms} ms waiting for ${what}`);
+    await Bun.sleep(every_ms);
+  }
+}
+
+function processThreads(enginePid: number): ThreadCpu[] {
+  const out = [...threadCpu(enginePid, "engine"), ...threadCpu(process.pid, "bench+simulator")];
+  for (const child of childProcesses(enginePid)) out.push(...threadCpu(child.pid, child.name));
+  return out;
+}
+
+function stagesBetween(a: Sample, b: Sample): Record<string, E2eStage> {
+  const seconds = b.t_s - a.t_s;
+  const out: Record<string, E2eStage> = {};
+  for (const type of RECORD_TYPES) {
+    const x = a.stats.data_types[type];
+    const y = b.stats.data_types[type];
+    if (x === undefined || y === undefined || y.ingested === 0) continue;
+    out[type] = {
+      ingested_per_s: Math.round((y.ingested - x.ingested) / seconds),
+      published_per_s: Math.round((y.published - x.published) / seconds),
+      stored_per_s: Math.round((y.stored - x.stored) / seconds),
+      max_consumer_pending: 0,
+      max_ring_fill_pct: 0,
+    };
+  }
+  return out;
+}
+
+interface LatencyRow {
+  rows: number;
+  p50_ms: number;
+  p99_ms: number;
+  max_ms: number;
+}
+
+function isLatencyRow(value: unknown): value is LatencyRow {
+  return typeof value === "object" && value !== null && "rows" in value && "p50_ms" in value && "p99_ms" in value && "max_ms" in value;
+}
+
+/** Row counts and receipt -> commit latency per table, and over all rows, computed in ClickHouse. */
+async function measureStore(data_dir: string, database: string): Promise<{ total: LatencyRow; tables: Record<string, LatencyRow> }> {
+  const client = createChdbClient(embeddedPath(data_dir));
+  const latency = (from: string) =>
+    `SELECT toUInt64(count()) AS rows, toFloat64(ifNotFinite(quantileExact(0.5)(d), 0)) AS p50_ms, ` +
+    `toFloat64(ifNotFinite(quantileExact(0.99)(d), 0)) AS p99_ms, toFloat64(max(d)) AS max_ms FROM (${from}) ` +
+    `SETTINGS output_format_json_quote_64bit_integers = 0`;
+  const diff = (table: string) =>
+    `SELECT toUnixTimestamp64Milli(created_at) - toUnixTimestamp64Milli(received_at) AS d FROM ${database}.${table}`;
+  const query = async (sql: string): Promise<LatencyRow> => {
+    const [row] = await (await client.query({ query: sql, format: "JSONEachRow" })).json<unknown>();
+    if (!isLatencyRow(row)) throw new Error(`e2e: latency query returned ${JSON.stringify(row)}`);
+    return { rows: Number(row.rows), p50_ms: Number(row.p50_ms), p99_ms: Number(row.p99_ms), max_ms: Number(row.max_ms) };
+  };
+  try {
+    const tables: Record<string, LatencyRow> = {};
+    for (const type of RECORD_TYPES) tables[TABLES[type]] = await query(latency(diff(TABLES[type])));
+    const total = await query(latency(RECORD_TYPES.map((t) => diff(TABLES[t])).join(" UNION ALL ")));
+    return { total, tables };
+  } finally {
+    await client.close();
+  }
+}
+
+export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
+  const duration_s = opts.duration_s ?? (opts.quick ? 15 : 60);
+  const warmup_s = opts.quick ? 3 : 5;
+  const recordings = defaultRecordingsDir();
+  if (!existsSync(recordings)) throw new Error(`e2e: exchange recordings not found at ${recordings}`);
+  const work = mkdtempSync(join(tmpdir(), "spectra-e2e-bench-"));
+  const data_dir = join(work, "data");
+  const simulator = await startSimulator({ dir: recordings, rate: 0, host: "127.0.0.1", port: 0 });
+  let child: ReturnType<typeof Bun.spawn> | null = null;
+  try {
+    const config = configWith(
+      mergeConfig(mergeConfig(E2E_TUNING, opts.overrides ?? {}), {
+        ...replayVenueOverrides(simulator),
+        engine: { data_dir },
+        http: { port: 0 },
+        nats: { embedded: { port: 0 } },
+        log: { level: "warn" },
+      }),
+    );
+    const paths = { config: join(work, "config.json"), ready: join(work, "ready.json"), final: join(work, "final.json"), log: join(work, "engine.log") };
+    writeFileSync(paths.config, JSON.stringify(config));
+    const spawned = Bun.spawn([process.execPath, join(import.meta.dir, "e2e-engine.ts"), paths.config, paths.ready, paths.final], {
+      stdout: Bun.file(paths.log),
+      stderr: Bun.file(join(work, "engine.err.log")),
+    });
+    child = spawned;
+    const logTail = (): string => {
+      const text = [paths.log, join(work, "engine.err.log")].map((p) => (existsSync(p) ? readFileSync(p, "utf8") : "")).join("\n");
+      return text.slice(-2000);
+    };
+    await waitFor("the engine to start", 60_000, () => {
+      if (spawned.exitCode !== null) throw new Error(`e2e: engine exited with ${spawned.exitCode} while starting:\n${logTail()}`);
+      return existsSync(paths.ready);
+    });
+    const ready = JSON.parse(readFileSync(paths.ready, "utf8")) as { http: string | null; pid: number };
+    if (ready.http === null) throw new Error("e2e: the engine started without its HTTP server");
+    const url = ready.http;
+
+    const samples: Sample[] = [];
+    const t0 = performance.now();
+    const sample = async (): Promise<Sample> => {
+      const s = { t_s: (performance.now() - t0) / 1000, stats: await fetchStats(url), rss_mb: rssMb(ready.pid) };
+      samples.push(s);
+      return s;
+    };
+    await waitFor("the first venue frames", 30_000, async () => messagesIn((await sample()).stats) > 0, 250);
+    await Bun.sleep(warmup_s * 1000);
+    const first = await sample();
+    const cpuStart = processThreads(ready.pid);
+    let last = first;
+    while (last.t_s - first.t_s < duration_s) {
+      await Bun.sleep(Math.min(1000, Math.max(0, (first.t_s + duration_s - last.t_s) * 1000)));
+      last = await sample();
+      if (spawned.exitCode !== null) throw new Error(`e2e: engine exited with ${spawned.exitCode} during the run:\n${logTail()}`);
+    }
+    const window_s = last.t_s - first.t_s;
+    const threads = cpuBetween(cpuStart, processThreads(ready.pid), window_s);
+    const windowSamples = samples.filter((s) => s.t_s >= first.t_s && s.t_s <= last.t_s);
+
+    // Stop sending without closing sockets, then let rings, JetStream and ClickHouse catch up.
+    // Data without a recording (mark price, DVOL, ...) keeps trickling in at ~1 record/s, so
+    // "drained" means: everything ingested DRAIN_LAG_S ago is stored by now. The graceful stop
+    // flushes the rest and the final counters must match exactly.
+    for (const venue of VENUE_KEYS) simulator.skip(venue, Number.MAX_SAFE_INTEGER);
+    const drainStart = performance.now();
+    const drain_deadline_ms = Math.max(opts.quick ? 60_000 : 120_000, duration_s * 2000);
+    let drainState = "";
+    const drained = await waitFor("the pipeline to drain", drain_deadline_ms, async () => {
+      const now = await sample();
+      const earlier = samples.findLast((x) => x.t_s <= now.t_s - DRAIN_LAG_S);
+      const stored = typeTotal(now.stats, "stored") + typeTotal(now.stats, "dropped");
+      const due = earlier === undefined || earlier.t_s < first.t_s ? Number.POSITIVE_INFINITY : typeTotal(earlier.stats, "ingested");
+      drainState = `stored ${stored} of ${typeTotal(now.stats, "ingested")} ingested`;
+      return stored >= due;
+    }, 500).then(
+      () => true,
+      () => false,
+    );
+    const drain_s = (performance.now() - drainStart) / 1000;
+
+    spawned.kill("SIGTERM");
+    const code = await spawned.exited;
+    if (code !== 0 || !existsSync(paths.final)) throw new Error(`e2e: engine stop exited with ${code}:\n${logTail()}`);
+    const final = JSON.parse(readFileSync(paths.final, "utf8")) as { stop_ms: number; stats: StatsSnapshot };
+    const stats = final.stats;
+    const store = await measureStore(data_dir, config.clickhouse.hot_database);
+
+    const per_venue: Record<string, { sent: number; received: number }> = {};
+    for (const venue of VENUE_KEYS) per_venue[venue] = { sent: simulator.sent[venue], received: stats.venues[venue]?.messages_in ?? 0 };
+    const sent = sum(Object.values(per_venue).map((v) => v.sent));
+    const received = messagesIn(stats);
+    const ingested = typeTotal(stats, "ingested");
+    const stored = typeTotal(stats, "stored");
+    const dropped = typeTotal(stats, "dropped");
+
+    const checks: string[] = [];
+    if (!drained) checks.push(`the pipeline had not drained ${drain_deadline_ms} ms after the simulator stopped sending (${drainState})`);
+    for (const type of RECORD_TYPES) {
+      const t = stats.data_types[type];
+      if (t !== undefined && t.stored !== t.ingested) checks.push(`${type}: ingested ${t.ingested}, stored ${t.stored}, dropped ${t.dropped}`);
+      const rows = store.tables[TABLES[type]]?.rows ?? 0;
+      if (t !== undefined && rows !== t.stored) checks.push(`${type}: ${t.stored} stored by the engine, ${rows} rows in ${TABLES[type]}`);
+    }
+    // messages_in also counts control frames (subscribe acks, RPC replies) that `sent` leaves
+    // out, so received may exceed sent; fewer received than sent means frames went missing.
+    for (const [venue, v] of Object.entries(per_venue)) if (v.received < v.sent) checks.push(`${venue}: sent ${v.sent}, received ${v.received}`);
+    if (received === 0 || stored === 0) checks.push("nothing flowed end to end");
+
+    const stages = stagesBetween(first, last);
+    for (const s of windowSamples)
+      for (const [type, stage] of Object.entries(stages)) {
+        stage.max_consumer_pending = Math.max(stage.max_consumer_pending, s.stats.data_types[type]?.consumer_pending ?? 0);
+        for (const w of s.stats.workers)
+          if (w.kind === "batch" && w.id.startsWith(`batch:${type}:`))
+            for (const r of w.rings) stage.max_ring_fill_pct = Math.max(stage.max_ring_fill_pct, Math.round((r.depth_bytes / r.capacity_bytes) * 1000) / 10);
+      }
+
+    const oneSecond: number[] = [];
+    for (let i = 1; i < windowSamples.length; i++) {
+      const a = windowSamples[i - 1] as Sample;
+      const b = windowSamples[i] as Sample;
+      if (b.t_s > a.t_s) oneSecond.push((messagesIn(b.stats) - messagesIn(a.stats)) / (b.t_s - a.t_s));
+    }
+    const rss = samples.map((s) => s.rss_mb).filter((v): v is number => v !== null);
+    const third = Math.max(1, Math.floor(rss.length / 3));
+    const avg = (xs: number[]) => (xs.length === 0 ? 0 : sum(xs) / xs.length);
+    const round1 = (x: number) => Math.round(x * 10) / 10;
+
+    return {
+      msgs_per_s: Math.round((messagesIn(last.stats) - messagesIn(first.stats)) / window_s),
+      records_per_s: Math.round((typeTotal(last.stats, "ingested") - typeTotal(first.stats, "ingested")) / window_s),
+      stored_per_s: Math.round((typeTotal(last.stats, "stored") - typeTotal(first.stats, "stored")) / window_s),
+      sent,
+      received,
+      ingested,
+      stored,
+      rows: store.total.rows,
+      lost: ingested - stored,
+      dropped,
+      p50_ms: store.total.p50_ms,
+      p99_ms: store.total.p99_ms,
+      max_ms: store.total.max_ms,
+      peak_rss_mb: round1(Math.max(0, ...rss)),
+      rss_first_third_mb: round1(avg(rss.slice(0, third))),
+      rss_last_third_mb: round1(avg(rss.slice(-third))),
+      min_1s_msgs_per_s: Math.round(Math.min(...oneSecond)),
+      max_1s_msgs_per_s: Math.round(Math.max(...oneSecond)),
+      duration_s: round1(window_s),
+      drain_s: round1(drain_s),
+      stop_ms: final.stop_ms,
+      checks_passed: checks.length === 0,
+      checks,
+      per_venue,
+      stages,
+      latency_by_table: Object.fromEntries(Object.entries(store.tables).filter(([, r]) => r.rows > 0)),
+      threads,
+    };
+  } finally {
+    if (child !== null && child.exitCode === null) {
+      child.kill("SIGKILL");
+      await child.exited;
+    }
+    await simulator.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf("--duration");
+  const duration_s = at >= 0 ? Number(args[at + 1]) : undefined;
+  const over = args.indexOf("--overrides");
+  const overrides: unknown = over >= 0 ? JSON.parse(args[over + 1] ?? "{}") : undefined;
+  const result = await runE2eBench({ quick: args.includes("--quick"), ...(duration_s === undefined ? {} : { duration_s }), overrides });
+  console.log(JSON.stringify(result, null, 2));
+}

@@ -1,0 +1,153 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, release, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { aggregate, type Json, type Spread } from "./aggregate.ts";
+import { appendHistory, compareWithHistory, readHistory, type HistoryLine } from "./history.ts";
+import { formatSuite } from "./report.ts";
+import { isSuite, SUITES, type SuiteName } from "./suite-child.ts";
+
+/**
+ * `bun run bench [--quick] [SUITE...]` (suites: normalize, book, ring, nats, clickhouse, e2e).
+ *
+ * Every round of every suite runs in a child process (bench/suite-child.ts): libchdb binds one
+ * data path per process, so the clickhouse and e2e suites cannot share this one, and a fresh
+ * process keeps one suite's heap and JIT state out of the next one's figures. A default run
+ * repeats each suite ROUNDS times (each child warms up with one unrecorded pass first where the
+ * suite has no warm-up of its own) and reports the median with min/max; --quick runs each suite
+ * once, no warm-up, with the suites' own quick sizes (the whole quick run stays under 3 minutes
+ * on 2 cores). Writes bench/results/latest.json, appends bench/results/history.jsonl and
+ * compares with the previous run of the same suites and flag.
+ */
+
+const RESULTS = join(import.meta.dir, "results");
+const LATEST = join(RESULTS, "latest.json");
+const HISTORY = join(RESULTS, "history.jsonl");
+
+/** Rounds of a default run. normalize and book already keep the best of 3 interleaved rounds
+ *  inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, nats: 3, clickhouse: 3, e2e: 1 };
+/** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
+const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse"]);
+/** A round that takes longer than this is killed and the suite reported as failed. */
+const ROUND_TIMEOUT_MS = { quick: 150_000, default: 900_000 };
+
+const USAGE = `usage: bun run bench [--quick] [${SUITES.join("|")} ...]`;
+
+function parseArgs(argv: readonly string[]): { quick: boolean; suites: SuiteName[] } {
+  const names: SuiteName[] = [];
+  let quick = false;
+  for (const arg of argv) {
+    if (arg === "--quick") quick = true;
+    else if (arg === "--help" || arg === "-h") {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    } else if (isSuite(arg)) names.push(arg);
+    else {
+      process.stderr.write(`bench: unknown argument '${arg}'\n${USAGE}\n`);
+      process.exit(2);
+    }
+  }
+  return { quick, suites: names.length === 0 ? [...SUITES] : SUITES.filter((s) => names.includes(s)) };
+}
+
+function machine(): { [key: string]: Json } {
+  const list = cpus();
+  return {
+    cpu_model: list[0]?.model ?? "unknown",
+    cores: list.length,
+    memory_gb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    bun: Bun.version,
+    bun_revision: Bun.revision,
+    platform: process.platform,
+    arch: process.arch,
+    kernel: release(),
+  };
+}
+
+function gitCommit(): string {
+  const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: import.meta.dir, stdout: "pipe", stderr: "ignore" });
+  return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+}
+
+async function runRound(suite: SuiteName, quick: boolean, dir: string, round: number): Promise<{ seconds: number; result: Json }> {
+  const out = join(dir, `${suite}-${round}.json`);
+  const args = [process.execPath, join(import.meta.dir, "suite-child.ts"), suite, out];
+  if (quick) args.push("--quick");
+  else if (NEEDS_WARMUP.has(suite)) args.push("--warmup");
+  const child = Bun.spawn(args, { stdout: "inherit", stderr: "inherit" });
+  const limit_ms = quick ? ROUND_TIMEOUT_MS.quick : ROUND_TIMEOUT_MS.default;
+  const timer = setTimeout(() => child.kill("SIGKILL"), limit_ms);
+  const code = await child.exited;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${suite} round ${round + 1} exited with ${child.signalCode ?? code}${child.signalCode === "SIGKILL" ? ` (over ${limit_ms} ms)` : ""}`);
+  return JSON.parse(readFileSync(out, "utf8")) as { seconds: number; result: Json };
+}
+
+/** Drops lists (per-thread CPU, check messages) so a history line holds figures only. */
+function figuresOnly(value: Json): Json {
+  if (Array.isArray(value)) return null;
+  if (typeof value !== "object" || value === null) return value;
+  const out: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(value)) if (!Array.isArray(v)) out[k] = figuresOnly(v);
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { quick, suites } = parseArgs(process.argv.slice(2));
+  const started = performance.now();
+  const timestamp = new Date().toISOString();
+  const commit = gitCommit();
+  const info = machine();
+  process.stdout.write(`spectra bench ${quick ? "--quick " : ""}(${suites.join(", ")}) on ${info.cpu_model}, ${info.cores} cores, bun ${info.bun}, commit ${commit}\n\n`);
+
+  const dir = mkdtempSync(join(tmpdir(), "spectra-bench-run-"));
+  const figures: Record<string, Json> = {};
+  const spreads: Record<string, Record<string, Spread>> = {};
+  const seconds: Record<string, number> = {};
+  const failures: string[] = [];
+  try {
+    for (const suite of suites) {
+      const rounds = quick ? 1 : ROUNDS[suite];
+      const suiteStart = performance.now();
+      try {
+        const results: Json[] = [];
+        for (let i = 0; i < rounds; i++) {
+          process.stderr.write(`bench: ${suite} round ${i + 1}/${rounds}\n`);
+          results.push((await runRound(suite, quick, dir, i)).result);
+        }
+        const folded = aggregate(results);
+        figures[suite] = folded.figures;
+        spreads[suite] = folded.spread;
+        const f = folded.figures;
+        if (typeof f === "object" && f !== null && !Array.isArray(f) && f.checks_passed === false) {
+          failures.push(`${suite}: checks failed: ${JSON.stringify(f.checks)}`);
+        }
+        process.stdout.write(`${formatSuite(suite, folded.figures, folded.spread)}\n`);
+      } catch (error) {
+        failures.push(`${suite}: ${(error as Error).message}`);
+        process.stdout.write(`== ${suite}: FAILED: ${(error as Error).message}\n\n`);
+      }
+      seconds[suite] = Math.round((performance.now() - suiteStart) / 100) / 10;
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  const total_s = Math.round((performance.now() - started) / 100) / 10;
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(LATEST, `${JSON.stringify({ timestamp, commit, quick, machine: info, suites: figures, spread: spreads, seconds: { ...seconds, total: total_s } }, null, 2)}\n`);
+
+  const line: HistoryLine = { timestamp, commit, quick, machine: info, suites: Object.fromEntries(Object.entries(figures).map(([k, v]) => [k, figuresOnly(v)])) };
+  const comparison = compareWithHistory(readHistory(HISTORY), line);
+  if (Object.keys(figures).length > 0) appendHistory(HISTORY, line);
+  process.stdout.write(`${comparison.text}\n\n`);
+  process.stdout.write(`wall time per suite (s): ${Object.entries(seconds).map(([k, v]) => `${k} ${v}`).join(", ")}; total ${total_s}\n`);
+  process.stdout.write(`wrote ${LATEST}; appended ${HISTORY}\n`);
+  if (comparison.regressions > 0) process.stdout.write(`${comparison.regressions} figure(s) regressed by more than 10 %\n`);
+  if (failures.length > 0) {
+    process.stdout.write(`FAILED:\n${failures.map((f) => `  ${f}`).join("\n")}\n`);
+    process.exit(1);
+  }
+}
+
+await main();

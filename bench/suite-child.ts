@@ -1,0 +1,53 @@
+import { writeFileSync } from "node:fs";
+import { runBookBench } from "./book.bench.ts";
+import { runClickHouseBench } from "./clickhouse.bench.ts";
+import { runE2eBench } from "./e2e.bench.ts";
+import { runNatsBench } from "./nats.bench.ts";
+import { runNormalizeBench } from "./normalize.bench.ts";
+import { runRingBench } from "./ring.bench.ts";
+
+/**
+ * One round of one suite in a fresh process: `bun bench/suite-child.ts SUITE OUT.json [--quick] [--warmup]`.
+ * run.ts starts one of these per round so that every chDB-using suite (clickhouse, e2e) gets a
+ * process of its own (libchdb binds one data path per process) and no suite inherits another's
+ * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
+ */
+
+export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "e2e"] as const;
+export type SuiteName = (typeof SUITES)[number];
+
+export function isSuite(name: string): name is SuiteName {
+  return (SUITES as readonly string[]).includes(name);
+}
+
+async function runSuite(suite: SuiteName, quick: boolean): Promise<unknown> {
+  switch (suite) {
+    case "normalize":
+      return runNormalizeBench({ quick });
+    case "book":
+      return runBookBench({ quick });
+    case "ring":
+      return runRingBench({ quick });
+    case "nats":
+      return runNatsBench({ quick });
+    case "clickhouse":
+      return runClickHouseBench({ quick });
+    case "e2e":
+      return runE2eBench({ quick });
+  }
+}
+
+if (import.meta.main) {
+  const [suite, out] = process.argv.slice(2);
+  if (suite === undefined || out === undefined || !isSuite(suite)) {
+    process.stderr.write(`usage: bun bench/suite-child.ts (${SUITES.join("|")}) OUT.json [--quick] [--warmup]\n`);
+    process.exit(2);
+  }
+  const quick = process.argv.includes("--quick");
+  if (process.argv.includes("--warmup")) await runSuite(suite, quick);
+  const started = performance.now();
+  const result = await runSuite(suite, quick);
+  writeFileSync(out, JSON.stringify({ seconds: (performance.now() - started) / 1000, result }));
+  // Suites leave no handles open on purpose, but a stray timer in a dependency must not hold the round.
+  process.exit(0);
+}
