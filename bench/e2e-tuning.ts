@@ -9,10 +9,14 @@
  *   RSS peaked at 3.1 GB (ingest overflow buffers) and 120 s were not enough to drain (p99
  *   59 s); with 10000 ms nothing backs up (ring fill < 3 %, p99 2.7 s, peak RSS ~1 GB) and the
  *   frame rate rose from 48k to 53k msgs/s.
+ * - engine.shutdown_deadline_ms 60000: with the 10 s default, a quick run's graceful stop hit
+ *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
+ *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
  * - tiering off: its windows close 10 minutes after the fact, so in a 60 s run it would only
  *   compete for the chDB session.
  */
 export const E2E_TUNING = {
   orderbook: { snapshot_interval_ms: 10_000 },
+  engine: { shutdown_deadline_ms: 60_000 },
   tiering: { enabled: false },
 };

@@ -43,6 +43,15 @@ export function formatTable(rows: readonly Row[], title: string): string {
 /** The tables of one suite's aggregated result. */
 export function formatSuite(suite: string, figures: Json, spread: Record<string, Spread>): string {
   if (!isObject(figures)) return formatTable([{ [suite]: cell(figures, spread[""]) }], `== ${suite}`);
+  // Suites whose top level is itself a table (normalize/book/clickhouse: venue or batch size -> figures).
+  if (Object.values(figures).every(isObject) && Object.values(figures).every((v) => Object.values(v as object).every((x) => !isObject(x as Json)))) {
+    const rows = Object.entries(figures).map(([name, cols]) => {
+      const row: Row = { [suite]: name };
+      if (isObject(cols)) for (const [col, v] of Object.entries(cols)) row[col] = cell(v, spread[`${name}.${col}`]);
+      return row;
+    });
+    return formatTable(rows, `== ${suite}`);
+  }
   const scalars: Row[] = [];
   const parts: string[] = [];
   for (const [key, value] of Object.entries(figures)) {
@@ -61,15 +70,6 @@ export function formatSuite(suite: string, figures: Json, spread: Record<string,
     } else {
       scalars.push({ figure: key, value: cell(value, spread[key]) });
     }
-  }
-  // Suites whose top level is itself a table (normalize/book/clickhouse: venue or batch size -> figures).
-  if (scalars.length === 0 && Object.values(figures).every(isObject) && Object.values(figures).every((v) => Object.values(v as object).every((x) => !isObject(x as Json)))) {
-    const rows = Object.entries(figures).map(([name, cols]) => {
-      const row: Row = { [suite]: name };
-      if (isObject(cols)) for (const [col, v] of Object.entries(cols)) row[col] = cell(v, spread[`${name}.${col}`]);
-      return row;
-    });
-    return formatTable(rows, `== ${suite}`);
   }
   return [formatTable(scalars, `== ${suite}`), ...parts].filter((p) => p !== "").join("\n");
 }
