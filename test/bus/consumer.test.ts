@@ -242,7 +242,9 @@ test("a permanently refused batch dead-letters only the messages that fail on th
 
 test("nats-server restarting mid-stream loses nothing that was acknowledged", async () => {
   const sink = new RecordingSink();
-  const c = consumer(sink);
+  // Messages the server delivered to a pull request that died with it come back after
+  // ack_wait; keep it short so that redelivery falls inside the test's deadline.
+  const c = consumer(sink, { ack_wait_ms: 2000 });
   await c.start();
   const p = new JetStreamPublisher({
     js: jetstream(nc),
