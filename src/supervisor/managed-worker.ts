@@ -43,7 +43,11 @@ export class ManagedWorker {
     return this.init.id;
   }
 
-  /** Starts the thread; resolves when it reports `ready`. */
+  /**
+   * Starts the thread; resolves when it reports `ready`, or when its first attempt fails (it is
+   * then restarted in the background, and /health shows it restarting with its last error), so
+   * an unreachable venue does not hold up the engine's start.
+   */
   start(): Promise<void> {
     const ready = new Promise<void>((resolve) => {
       this.readyResolve = resolve;
@@ -102,10 +106,12 @@ export class ManagedWorker {
       this.stoppedResolve?.();
       return;
     }
+    this.readyResolve?.();
+    this.readyResolve = null;
     this.lastError ??= `exited with code ${code}`;
     const delay = this.backoff.next();
     this.state = "restarting";
-    this.log.warn({ worker: this.id, code, delay_ms: delay, restarts: this.restarts + 1 }, "worker exited; restarting");
+    this.log.warn({ worker: this.id, code, delay_ms: delay, restarts: this.restarts + 1, error: this.lastError }, "worker exited; restarting");
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;

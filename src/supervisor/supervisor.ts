@@ -6,7 +6,7 @@ import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { RECORD_TYPES } from "../records/types.ts";
-import { SpscRing } from "../ring/spsc-ring.ts";
+import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
@@ -117,7 +117,7 @@ export class Engine {
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
       await this.stop();
-      throw cause instanceof Error && cause.name !== "Error" ? cause : new EngineStartError(`engine failed to start: ${(cause as Error).message}`, { cause });
+      throw new EngineStartError((cause as Error).message, { cause });
     }
     this.log.info(
       { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
@@ -255,6 +255,11 @@ export class Engine {
   private async stopAll(): Promise<void> {
     const deadline = this.config.engine.shutdown_deadline_ms;
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
+    // An ingest worker that was down (restarting) never ended its rings; its producer is gone
+    // now, so end them here (a fresh attach reads the true write index) and batch workers finish.
+    for (const { ring } of this.ringBuffers.values()) {
+      if (ring.state === RING_OPEN) SpscRing.attach(ring.sab).close();
+    }
     await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
     await this.tiering?.stop();
     this.server?.stop(true);

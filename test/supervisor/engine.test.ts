@@ -101,3 +101,32 @@ describe("engine skeleton", () => {
     expect(engine.stats().workers.find((w) => w.id === "batch:trade:0")?.restarts).toBeGreaterThanOrEqual(1);
   });
 });
+
+describe("a venue that cannot be reached", () => {
+  test("does not hold up start or stop: its worker restarts with backoff and /health says why", async () => {
+    const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down", { status: 503 }) });
+    const url = `http://127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    const config = engineConfig({
+      nats: { enabled: false },
+      venues: {
+        binance_spot: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], rest_url: url, ws_url: url.replace("http", "ws") },
+        binance_derivatives: { enabled: false },
+        okx_spot: { enabled: false },
+        okx_derivatives: { enabled: false },
+        deribit_derivatives: { enabled: false },
+      },
+    });
+    const engine = new Engine(config, { log });
+    engines.push(engine);
+    await engine.start();
+    const worker = engine.workers.find((w) => w.id === "ingest:binance_spot:0");
+    await until("a restart", () => (worker?.restarts ?? 0) >= 1);
+    const health = engine.health();
+    expect(health.ok).toBe(false);
+    expect(health.components["worker:ingest:binance_spot:0"]?.detail).toContain("instrument metadata");
+    const t0 = Date.now();
+    await engine.stop();
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
