@@ -200,6 +200,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       budget = Math.min(budget, due);
     }
     const frames = cursor.feed.frames;
+    // One cork per connection per burst: the burst's frames leave in one write, not one each.
+    const corked = [...cursor.conns];
+    const burst = (i: number): void => {
+      const ws = corked[i];
+      if (ws === undefined) sendBurst(cursor, frames, budget);
+      else ws.cork(() => burst(i + 1));
+    };
+    burst(0);
+  }
+
+  function sendBurst(cursor: FeedCursor, frames: FeedCursor["feed"]["frames"], budget: number): void {
     for (let n = 0; n < budget; n++) {
       const frame = frames[cursor.index];
       const text = cursor.texts[cursor.index];
