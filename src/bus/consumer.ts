@@ -74,7 +74,8 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 /** Pull expiry: the smallest nats.js allows; bounds the extra linger of a quiet stream. */
-const FETCH_EXPIRES_MS = 1000;
+/** Shortest interval of the linger check, ms. */
+const LINGER_CHECK_MIN_MS = 5;
 const PENDING_POLL_MS = 1000;
 const RETRY_INITIAL_MS = 100;
 
@@ -104,7 +105,8 @@ export class StoreConsumer {
   private readonly durable: string;
   private readonly slots: Record<"stored" | "dead_lettered" | "insert_errors" | "last_insert_ms" | "last_insert_rows" | "consumer_pending", number> | null;
   private readonly retryMaxMs: number;
-  private fetch: ConsumerMessages | null = null;
+  private messages: ConsumerMessages | null = null;
+  private committing: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
   private stopping = false;
   private aborted = false;
@@ -158,7 +160,7 @@ export class StoreConsumer {
   /** Stops fetching, inserts and acks what is batched, and resolves when done. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.fetch?.stop();
+    this.messages?.stop();
     if (this.pendingTimer !== null) clearInterval(this.pendingTimer);
     await this.loop;
     this.state = "stopped";
@@ -187,33 +189,52 @@ export class StoreConsumer {
     };
   }
 
+  /**
+   * A continuous pull (`consume`) keeps messages flowing without a fetch round trip per batch;
+   * a timer commits a batch once it has lingered `linger_ms`, so latency is the linger, not a
+   * fetch expiry. Commits are serialized; `accept` only appends, and a commit takes the batch
+   * as it stands when it begins.
+   */
   private async run(): Promise<void> {
     const consumer = await this.options.js.consumers.get(this.options.stream, this.durable);
+    const every = Math.max(LINGER_CHECK_MIN_MS, Math.floor(this.options.batching.linger_ms / 4));
+    const lingerTimer = setInterval(() => {
+      if (!this.aborted && this.batch.due(Date.now())) void this.commitInTurn();
+    }, every);
     let backoff = RETRY_INITIAL_MS;
     while (!this.stopping) {
       try {
-        this.fetch = await consumer.fetch({ max_messages: this.options.settings.fetch_batch, expires: FETCH_EXPIRES_MS });
-        for await (const m of this.fetch) {
+        this.messages = await consumer.consume({ max_messages: this.options.settings.fetch_batch });
+        for await (const m of this.messages) {
           if (this.aborted) break;
           this.accept(m);
-          if (this.batch.full()) await this.commit();
+          if (this.batch.full()) await this.commitInTurn();
         }
-        if (!this.aborted && this.batch.due(Date.now())) await this.commit();
         backoff = RETRY_INITIAL_MS;
       } catch (err) {
-        // Server gone or restarting: the client reconnects; fetch again after a pause. Batched
+        // Server gone or restarting: the client reconnects; pull again after a pause. Batched
         // messages stay unacked (and are redelivered if their acks never make it).
-        this.lastError = `fetch: ${(err as Error).message}`;
+        this.lastError = `consume: ${(err as Error).message}`;
         await Bun.sleep(backoff);
         backoff = Math.min(backoff * 2, this.retryMaxMs);
       }
     }
-    if (this.aborted) return;
-    try {
-      await this.commit();
-    } catch (err) {
-      this.lastError = `final commit: ${(err as Error).message}`;
+    clearInterval(lingerTimer);
+    if (this.aborted) {
+      await this.committing;
+      return;
     }
+    await this.commitInTurn();
+  }
+
+  /** Runs `commit` after any commit already running; failures are recorded, not thrown. */
+  private commitInTurn(): Promise<void> {
+    this.committing = this.committing.then(() =>
+      this.commit().catch((err: unknown) => {
+        this.lastError = `commit: ${(err as Error).message}`;
+      }),
+    );
+    return this.committing;
   }
 
   /** On its own timer, so stats keep moving while an insert is being retried. */
