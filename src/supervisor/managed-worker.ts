@@ -58,7 +58,7 @@ export class ManagedWorker {
 
   private spawn(): void {
     this.state = this.restarts === 0 ? "starting" : "restarting";
-    const worker = new Worker(this.entry, { workerData: this.init });
+    const worker = new Worker(this.entry, { workerData: this.init, name: threadName(this.init) });
     this.worker = worker;
     if (this.insertSink !== null) serveInserts(eventPort(worker), this.insertSink);
     worker.on("message", (message: unknown) => {
@@ -154,4 +154,25 @@ export class ManagedWorker {
     await stopped;
     clearTimeout(timer);
   }
+}
+
+/** Linux keeps 15 characters of a thread name; these stay distinct within that (top, /proc). */
+const SHORT: Readonly<Record<string, string>> = {
+  binance_spot: "bn_spot",
+  binance_derivatives: "bn_perp",
+  okx_spot: "okx_spot",
+  okx_derivatives: "okx_perp",
+  deribit_derivatives: "drb",
+  funding_rate: "funding",
+  open_interest: "oi",
+  liquidation: "liq",
+  lsr_top_position: "lsr_top",
+  lsr_all_account: "lsr_all",
+  volatility_index: "vol",
+};
+
+/** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`. */
+export function threadName(init: WorkerInit): string {
+  const what = init.kind === "ingest" ? init.venue : init.type;
+  return `${init.kind === "ingest" ? "i" : "b"}:${SHORT[what] ?? what}:${init.index}`.slice(0, 15);
 }
