@@ -7,8 +7,8 @@ import type { IngestInit } from "../supervisor/messages.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth } from "../venues/types.ts";
 
-/** How often normalizer counts are copied into the shared counters, ms. */
-const STATS_INTERVAL_MS = 500;
+/** How often frame counts and normalizer counts are copied into the shared counters, ms. */
+const STATS_INTERVAL_MS = 250;
 
 export interface VenueIngest {
   stop(): Promise<void>;
@@ -34,6 +34,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const resyncs = slot("resyncs");
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
+  const local = { frames: 0, last_ms: 0, connected: false };
   const runner = new IngestRunner({
     venue: init.venue,
     config: cfg.venues[init.venue],
@@ -42,14 +43,15 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     emit,
     ...(record === undefined ? {} : { record }),
     stats: {
+      // Per frame only local arithmetic; the shared counters are written on the stats timer.
       messagesIn(n, last_message_ms) {
-        counters.add(messagesIn, n);
-        counters.max(lastMessage, last_message_ms);
-        counters.set(connected, 1);
+        local.frames += n;
+        if (last_message_ms > local.last_ms) local.last_ms = last_message_ms;
       },
       reconnect() {
         counters.add(reconnects, 1);
         counters.set(connected, 0);
+        local.connected = false;
       },
       error(channel) {
         counters.add(errors, 1);
@@ -59,8 +61,19 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   });
   await runner.start();
 
+  const flushFrames = (): void => {
+    if (local.frames === 0) return;
+    counters.add(messagesIn, local.frames);
+    counters.max(lastMessage, local.last_ms);
+    local.frames = 0;
+    if (!local.connected) {
+      counters.set(connected, 1);
+      local.connected = true;
+    }
+  };
   const seen = { unrecognized: 0, errors: 0, resyncs: 0 };
   const timer = setInterval(() => {
+    flushFrames();
     const stats = runner.normalizer?.stats;
     if (stats === undefined) return;
     const resyncTotal = (runner.normalizer?.bookHealth() ?? []).reduce((n, b) => n + b.resyncs, 0);
@@ -79,6 +92,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     async stop() {
       clearInterval(timer);
       await runner.stop();
+      flushFrames();
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
