@@ -5,8 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
+# Missing, older than the lock file, or half installed (`npm ls` finds a dependency missing).
 stamp=node_modules/.package-lock.json
-if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || ! npm ls --loglevel=silent >/dev/null 2>&1; then
   # `npm install`, not `npm ci`: npm 11 leaves other platforms' optional native packages
   # (chdb, msgpackr-extract) out of the lock file and `npm ci` then refuses it; `npm install`
   # installs the locked versions all the same.
