@@ -16,13 +16,14 @@ import { RECORD_TYPES } from "../src/records/types.ts";
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
  * - tiering off: its windows close 10 minutes after the fact, so in a 60 s run it would only
  *   compete for the chDB session.
- * - batching linger_ms 100: the default 1000 ms (about one insert per second per table, kind to
- *   a ClickHouse server) puts a floor of ~1 s under receipt-to-commit latency; the latency
- *   target (p99 < 250 ms) needs inserts every ~100 ms, ~90 small inserts/s over 9 tables.
+ * - batching linger_ms 250: the default 1000 ms (about one insert per second per table, kind to
+ *   a ClickHouse server) puts a ~1 s floor under receipt-to-commit latency. 100 ms made chDB's
+ *   background merges take ~33 % of the 2 cores (MergeMutate threads) and e2e fell to 41k
+ *   msgs/s (p99 1,037 ms, 60 s run); 250 ms: merges ~10 %, 67k msgs/s, p99 790 ms (15 s run).
  */
 export const E2E_TUNING = {
   orderbook: { snapshot_interval_ms: 10_000 },
   engine: { shutdown_deadline_ms: 60_000 },
   tiering: { enabled: false },
-  batching: Object.fromEntries(RECORD_TYPES.map((t) => [t, { linger_ms: 100 }])),
+  batching: Object.fromEntries(RECORD_TYPES.map((t) => [t, { linger_ms: 250 }])),
 };
