@@ -5,6 +5,10 @@ import { createLogger } from "../../src/log/logger.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/supervisor.ts";
 import { SyntheticSource } from "../../src/pipeline/synthetic-source.ts";
+import { connect } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
+import { RecordCodec } from "../../src/codec/record-codec.ts";
+import { subjectFor } from "../../src/records/subjects.ts";
 import { testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 
 const log = createLogger("silent");
@@ -128,5 +132,45 @@ describe("a venue that cannot be reached", () => {
     const t0 = Date.now();
     await engine.stop();
     expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
+
+describe("clickhouse.enabled: false", () => {
+  test("publishes only: every record is in the stream, framed per subject, and nothing is stored", async () => {
+    const config = engineConfig({ clickhouse: { enabled: false, hot_database: uniqueDatabase("nope"), cold_database: uniqueDatabase("nope") } });
+    const engine = new Engine(config, { log, synthetic: { records: 4000, rate: 0 } });
+    engines.push(engine);
+    await engine.start();
+    const published = engine.counters.slot(typeCounter("trade", "published"));
+    await until("8000 published", () => engine.counters.get(published) >= 8000);
+    const url = engine.natsServerUrl;
+    if (url === null) throw new Error("no NATS");
+    const nc = await connect({ servers: url });
+    try {
+      const js = jetstream(nc);
+      const consumer = await js.consumers.get(config.nats.stream.name);
+      const codec = new RecordCodec();
+      const ids = new Set<string>();
+      const subjects = new Set<string>();
+      while (ids.size < 8000) {
+        const m = await consumer.next({ expires: 2000 });
+        if (m === null) break;
+        const frame = codec.tryDecodeFrame(m.data);
+        if (!frame.ok) throw new Error(frame.error);
+        for (const r of frame.value) {
+          expect(subjectFor(r)).toBe(m.subject);
+          if (r.data_type === "trade") ids.add(r.trade_id);
+        }
+        subjects.add(m.subject);
+        expect(m.headers?.get("Nats-Msg-Id")).toMatch(/^trade\./);
+      }
+      expect(ids.size).toBe(8000);
+      expect([...subjects].sort()).toEqual(SyntheticSource.SYMBOLS.map((s) => `trade.binance.spot.${s}`).sort());
+    } finally {
+      await nc.close();
+    }
+    expect(engine.counters.read(typeCounter("trade", "stored"))).toBe(0);
+    expect(engine.health().components.clickhouse).toBeUndefined();
+    await engine.stop();
   });
 });
