@@ -9,11 +9,13 @@ import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
-import { testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 
 const log = createLogger("silent");
 
+/** Engine tests share the chDB path (and so the data dir); each starts with an empty NATS store. */
 function engineConfig(overrides: Record<string, unknown>): Config {
+  freshNatsStore();
   const off = { enabled: false };
   return configWith({
     engine: { data_dir: testDataDir(), shutdown_deadline_ms: 20000, restart_initial_ms: 50, restart_max_ms: 200 },

@@ -5,7 +5,7 @@ import { DATA_TYPES } from "../../src/records/types.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/supervisor.ts";
-import { testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 
 const log = createLogger("silent");
 let engine: Engine | null = null;
@@ -25,6 +25,7 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
     clickhouse: { hot_database: uniqueDatabase("replay_hot"), cold_database: uniqueDatabase("replay_cold") },
     batching: Object.fromEntries(DATA_TYPES.map((t) => [t, { linger_ms: 200 }])),
   };
+  freshNatsStore();
   replay = await startReplay(configWith(base), null, log);
   const config = configWith(mergeConfig(base, replay.overrides));
   engine = new Engine(config, { log });

@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
@@ -32,6 +32,14 @@ let dataDir: string | undefined;
 export function testDataDir(): string {
   dataDir ??= mkdtempSync(join(tmpdir(), "spectra-test-"));
   return dataDir;
+}
+
+/**
+ * Empties the embedded NATS store of `testDataDir()`, so an engine test starts with no stream
+ * and no durable consumers left by an earlier test in this process. Call it while no engine runs.
+ */
+export function freshNatsStore(): void {
+  rmSync(join(testDataDir(), "nats"), { recursive: true, force: true });
 }
 
 /** The process-wide chDB data directory (`<testDataDir()>/clickhouse`, as the engine lays it out). */
