@@ -58,6 +58,8 @@ export interface E2eBenchResult {
   peak_rss_mb: number;
   rss_first_third_mb: number;
   rss_last_third_mb: number;
+  /** Engine RSS every ~10 s of the run, MB: the trend the thirds summarize. */
+  rss_series_mb: number[];
   /** Slowest and fastest one-second frame rate inside the window. */
   min_1s_msgs_per_s: number;
   max_1s_msgs_per_s: number;
@@ -353,6 +355,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
       max_ms: store.total.max_ms,
       peak_rss_mb: round1(Math.max(0, ...rss)),
       rss_first_third_mb: round1(avg(rss.slice(0, third))),
+      rss_series_mb: rss.filter((_, i) => i % 10 === 0).map(round1),
       rss_last_third_mb: round1(avg(rss.slice(-third))),
       min_1s_msgs_per_s: Math.round(Math.min(...oneSecond)),
       max_1s_msgs_per_s: Math.round(Math.max(...oneSecond)),
