@@ -21,7 +21,7 @@ import { NatsMonitor } from "./nats-monitor.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
-import { planTopology, type TopologyPlan } from "./topology.ts";
+import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
 import { openTieringClients, type TieringClients } from "../tiering/clients.ts";
@@ -105,6 +105,8 @@ export class Engine {
   }
 
   async start(): Promise<void> {
+    const venueErrors = venueConfigErrors(this.config);
+    if (venueErrors.length > 0) throw new EngineStartError(`invalid configuration: ${venueErrors.join("; ")}`);
     if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
       throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
     }

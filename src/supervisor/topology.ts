@@ -1,6 +1,8 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
 import type { RecordType } from "../records/types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
+import { okxRubikPeriod } from "../venues/okx/channels.ts";
+import { getVenue } from "../venues/registry.ts";
 
 /**
  * The thread topology a config asks for (SPEC section 6):
@@ -83,4 +85,27 @@ export function planTopology(config: Config): TopologyPlan {
     }
   }
   return { ingest, batch, rings, warnings };
+}
+
+/**
+ * What a config asks of a venue that the venue cannot give: a data type it does not offer, or
+ * an OKX ratio bucket rubik does not have. Each message names the key, the value and what is
+ * allowed; the engine refuses to start on any (exit code 2), rather than collect nothing.
+ */
+export function venueConfigErrors(config: Config): string[] {
+  const errors: string[] = [];
+  for (const venue of VENUE_KEYS) {
+    const cfg = config.venues[venue];
+    if (!cfg.enabled) continue;
+    const offered = getVenue(venue).data_types;
+    const refused = cfg.data_types.filter((t) => !offered.includes(t));
+    if (refused.length > 0) {
+      errors.push(`'venues.${venue}.data_types' has ${refused.join(", ")}: ${venue} offers ${offered.join(", ")}`);
+    }
+    const polled = cfg.data_types.some((t) => t === "lsr_top_position" || t === "lsr_all_account");
+    if (venue.startsWith("okx") && polled && okxRubikPeriod(cfg.poll_period) === undefined) {
+      errors.push(`'venues.${venue}.poll_period' = "${cfg.poll_period}": OKX long/short ratios come in 5m or 1h buckets`);
+    }
+  }
+  return errors;
 }

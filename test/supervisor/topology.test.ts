@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
-import { planTopology, shardSymbols } from "../../src/supervisor/topology.ts";
+import { planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
 import { batchIndexFor } from "../../src/pipeline/route.ts";
 
 const onlyBinance = {
@@ -62,4 +62,15 @@ describe("topology from config", () => {
     const spread = new Set(["BTC-USDT", "ETH-USDT", "SOL-USDT", "XRP-USDT", "DOGE-USDT", "ADA-USDT"].map((s) => batchIndexFor(s, 4)));
     expect(spread.size).toBeGreaterThan(1);
   });
+});
+
+test("a data type a venue does not offer, or an OKX ratio bucket rubik lacks, is refused by name", () => {
+  expect(venueConfigErrors(configWith())).toEqual([]);
+  const errors = venueConfigErrors(
+    configWith({ venues: { binance_spot: { data_types: ["trade", "funding_rate"] }, okx_derivatives: { poll_period: "15m" } } }),
+  );
+  expect(errors).toEqual([
+    "'venues.binance_spot.data_types' has funding_rate: binance_spot offers trade, orderbook",
+    `'venues.okx_derivatives.poll_period' = "15m": OKX long/short ratios come in 5m or 1h buckets`,
+  ]);
 });
