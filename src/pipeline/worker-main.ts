@@ -1,6 +1,6 @@
 import type { MessagePort } from "node:worker_threads";
 import { createLogger } from "../log/logger.ts";
-import { isToWorker, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
+import { isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
 
@@ -26,7 +26,7 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
   const worker = init.kind === "ingest" ? new IngestWorker(init, port, log) : new BatchWorker(init, port, log);
   let stopping = false;
   port.on("message", (message: unknown) => {
-    if (!isToWorker(message) || stopping) return;
+    if (!isStopMessage(message) || stopping) return;
     stopping = true;
     worker
       .stop(init.config.engine.shutdown_deadline_ms)

@@ -1,10 +1,15 @@
 import type { Config, VenueKey } from "../config/schema.ts";
 import type { RecordType } from "../records/types.ts";
 import type { BookHealth } from "../venues/types.ts";
+import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
+
+export type { InsertReply, InsertRequest };
 
 /**
  * Every message that crosses threads, in one place. Worker entry files (workers/*.worker.ts)
  * receive a `WorkerInit` as `workerData`, then exchange `ToWorker` / `FromWorker` messages.
+ * Batch workers also send ClickHouse inserts to the supervisor (`InsertRequest`, answered by
+ * `InsertReply`; declared beside the sink that speaks them, src/storage/insert-messages.ts).
  */
 
 /** One ring from an ingest worker to a batch worker; the supervisor owns its SharedArrayBuffer. */
@@ -60,8 +65,10 @@ export type WorkerInit = IngestInit | BatchInit;
 
 export type ToWorker =
   /** Stop intake (ingest) or drain inputs (batch), flush, reply `stopped`, exit. */
-  { readonly type: "stop" };
+  | { readonly type: "stop" }
+  | InsertReply;
 
+/** Control messages from a worker; `InsertRequest`s travel the same port (see ManagedWorker). */
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
@@ -69,7 +76,7 @@ export type FromWorker =
   | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
   | { readonly type: "fatal"; readonly message: string; readonly stack: string | null };
 
-export function isToWorker(value: unknown): value is ToWorker {
+export function isStopMessage(value: unknown): value is Extract<ToWorker, { type: "stop" }> {
   return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "stop";
 }
 
