@@ -60,7 +60,9 @@ export class MetricsExporter {
   private readonly tierVerified = this.counter("spectra_tiering_windows_verified_total", "Windows verified in cold.", ["table"]);
   private readonly tierFailed = this.counter("spectra_tiering_windows_failed_total", "Windows that failed verification.", ["table"]);
 
-  async render(s: StatsSnapshot): Promise<string> {
+  private readonly httpRefused = this.counter("spectra_http_refused_requests_total", "HTTP requests answered with an error status.", ["status"]);
+
+  async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>): Promise<string> {
     for (const c of this.counters) c.reset();
     for (const g of this.gauges) g.reset();
     this.uptime.set(s.uptime_s);
@@ -108,6 +110,7 @@ export class MetricsExporter {
       this.tierVerified.inc({ table }, t.windows_verified);
       this.tierFailed.inc({ table }, t.windows_failed);
     }
+    for (const [status, n] of refused) this.httpRefused.inc({ status: String(status) }, n);
     return this.registry.metrics();
   }
 

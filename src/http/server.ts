@@ -26,14 +26,16 @@ function textError(status: number, message: string, headers: Record<string, stri
 
 export function createHttpHandler(deps: HttpDeps): (req: Request) => Promise<Response> {
   const metrics = new MetricsExporter();
+  /** Refused requests by status code (404, 405, 400, 413, ...), for /stats and /metrics. */
+  const refused = new Map<number, number>();
   const routes = new Map<string, Route>([
     ["/health", { method: "GET", handle: () => { const h = deps.health(); return json(h, h.ok ? 200 : 503); } }],
-    ["/stats", { method: "GET", handle: () => json(deps.stats()) }],
+    ["/stats", { method: "GET", handle: () => json({ ...deps.stats(), http: { refused_requests: Object.fromEntries(refused) } }) }],
     [
       "/metrics",
       {
         method: "GET",
-        handle: async () => new Response(await metrics.render(deps.stats()), { headers: { "content-type": metrics.contentType } }),
+        handle: async () => new Response(await metrics.render(deps.stats(), refused), { headers: { "content-type": metrics.contentType } }),
       },
     ],
     [
@@ -48,19 +50,25 @@ export function createHttpHandler(deps: HttpDeps): (req: Request) => Promise<Res
     ],
   ]);
 
-  return async (req: Request): Promise<Response> => {
+  const count = (res: Response): Response => {
+    if (res.status >= 400) refused.set(res.status, (refused.get(res.status) ?? 0) + 1);
+    return res;
+  };
+  return async (req: Request): Promise<Response> => count(await route(req));
+
+  async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname;
-    const route = routes.get(path);
-    if (route === undefined) return textError(404, `no such endpoint: ${path} (have: ${[...routes.keys()].join(", ")})`);
-    if (req.method !== route.method && !(req.method === "HEAD" && route.method === "GET")) {
-      return textError(405, `${req.method} not allowed on ${path}; use ${route.method}`, { allow: route.method });
+    const match = routes.get(path);
+    if (match === undefined) return textError(404, `no such endpoint: ${path} (have: ${[...routes.keys()].join(", ")})`);
+    if (req.method !== match.method && !(req.method === "HEAD" && match.method === "GET")) {
+      return textError(405, `${req.method} not allowed on ${path}; use ${match.method}`, { allow: match.method });
     }
     try {
-      return await route.handle(req);
+      return await match.handle(req);
     } catch (cause) {
       return textError(500, `internal error on ${path}: ${(cause as Error).message}`);
     }
-  };
+  }
 }
 
 /** Raised when the HTTP port cannot be bound. */

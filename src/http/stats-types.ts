@@ -1,6 +1,6 @@
 import type { BookHealth } from "../venues/types.ts";
 
-/** The JSON body of `GET /stats`. */
+/** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
   readonly uptime_s: number;
   readonly role: string;

@@ -100,7 +100,7 @@ describe("HTTP endpoints", () => {
     expect(await res.json()).toEqual({ ok: false, components: { nats: { state: "down", detail: "connection refused" }, clickhouse: { state: "up" } } });
   });
 
-  test("unknown paths are 404, wrong methods 405 with Allow, /query without embedded ClickHouse 501", async () => {
+  test("unknown paths are 404, wrong methods 405 with Allow, /query without embedded ClickHouse 501; each is counted", async () => {
     const { handler } = fixture();
     const missing = await handler(new Request("http://x/nope"));
     expect(missing.status).toBe(404);
@@ -110,6 +110,10 @@ describe("HTTP endpoints", () => {
     expect(wrong.headers.get("allow")).toBe("GET");
     expect((await handler(new Request("http://x/query", { method: "GET" }))).status).toBe(405);
     expect((await handler(new Request("http://x/query", { method: "POST", body: "SELECT 1" }))).status).toBe(501);
+    const stats = (await (await handler(new Request("http://x/stats"))).json()) as { http: { refused_requests: Record<string, number> } };
+    expect(stats.http.refused_requests).toEqual({ "404": 1, "405": 2, "501": 1 });
+    const metrics = parsePrometheusTextFormat(await (await handler(new Request("http://x/metrics"))).text()) as PromFamily[];
+    expect(metrics.find((f) => f.name === "spectra_http_refused_requests_total")?.metrics).toContainEqual({ value: "1", labels: { status: "404" } });
   });
 
   test("a port already in use is a clear bind error", () => {
