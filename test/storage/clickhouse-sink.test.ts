@@ -75,12 +75,18 @@ test("a token stays per insert: a later insert with another token is not dedupli
 
 test("replayed natural keys in different batches collapse under FINAL; same-millisecond trades are all kept", async () => {
   const batch = trades(30, 30_000);
-  await sink.insert("trade", batch, "replay-1");
-  await sink.insert("trade", batch.slice(0, 10), "replay-2");
-  const q = (final: string) =>
-    `SELECT count() AS n, uniqExact(trade_id) AS ids FROM ${hot}.trades ${final} WHERE toUInt64(trade_id) BETWEEN 30000 AND 30029 SETTINGS output_format_json_quote_64bit_integers = 0`;
-  expect(await rows(q(""))).toEqual([{ n: 40, ids: 30 }]);
-  expect(await rows(q("FINAL"))).toEqual([{ n: 30, ids: 30 }]);
+  // Hold background merges so the unmerged state is observable (a merge would collapse it early).
+  await client.command({ query: `SYSTEM STOP MERGES ${hot}.trades` });
+  try {
+    await sink.insert("trade", batch, "replay-1");
+    await sink.insert("trade", batch.slice(0, 10), "replay-2");
+    const q = (final: string) =>
+      `SELECT count() AS n, uniqExact(trade_id) AS ids FROM ${hot}.trades ${final} WHERE toUInt64(trade_id) BETWEEN 30000 AND 30029 SETTINGS output_format_json_quote_64bit_integers = 0`;
+    expect(await rows(q(""))).toEqual([{ n: 40, ids: 30 }]);
+    expect(await rows(q("FINAL"))).toEqual([{ n: 30, ids: 30 }]);
+  } finally {
+    await client.command({ query: `SYSTEM START MERGES ${hot}.trades` });
+  }
 });
 
 test("validateRecord names the missing or mistyped field", () => {
