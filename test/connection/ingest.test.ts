@@ -2,6 +2,8 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { DataType } from "../../src/records/types.ts";
+import { configWith } from "../../src/config/load.ts";
+import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { runnerFor, waitFor } from "./support.ts";
 
 let sim: Simulator;
@@ -73,6 +75,26 @@ test("after a Deribit reconnect the volatility index inside the hole is asked fo
     // one get_volatility_index_data request per currency, for the hole
     const currencies = sim.symbols.deribit_derivatives.length;
     await waitFor(() => (sim.rest.deribit_derivatives ?? 0) >= restBefore + currencies, 10_000, "backfill requests");
+  } finally {
+    await runner.stop();
+  }
+}, 30_000);
+
+test("after a Binance USDⓈ-M reconnect the mark price and funding are fetched from REST premiumIndex", async () => {
+  // Funding only: no depth snapshots or bucket polls, so every REST call after start is premiumIndex.
+  const venue = configWith(replayVenueOverrides(sim)).venues.binance_derivatives;
+  const { runner, records } = runnerFor(sim, "binance_derivatives", { config: { ...venue, data_types: ["funding_rate"] } });
+  await runner.start();
+  try {
+    await waitFor(() => records.some((r) => r.data_type === "funding_rate"), 10_000, "first funding record");
+    const restBefore = sim.rest.binance_derivatives ?? 0;
+    const fundingBefore = records.filter((r) => r.data_type === "funding_rate").length;
+    expect(sim.dropConnections("binance_derivatives")).toBeGreaterThan(0);
+    await waitFor(() => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000, "reconnect gap");
+    // one premiumIndex request per symbol, each giving a funding record
+    const symbols = sim.symbols.binance_derivatives.length;
+    await waitFor(() => (sim.rest.binance_derivatives ?? 0) >= restBefore + symbols, 10_000, "premiumIndex requests");
+    await waitFor(() => records.filter((r) => r.data_type === "funding_rate").length >= fundingBefore + symbols, 10_000, "funding from REST");
   } finally {
     await runner.stop();
   }
