@@ -267,7 +267,7 @@ export class Engine {
     this.server?.stop(true);
     await this.nats?.close();
     await this.embeddedNats?.stop();
-    this.clickhouseMonitor?.stop();
+    await this.clickhouseMonitor?.stop();
     await this.queryClient?.close();
     await this.tieringClients?.close();
     await this.clickhouse?.close();
