@@ -268,9 +268,16 @@ export class Engine {
     await this.nats?.close();
     await this.embeddedNats?.stop();
     await this.clickhouseMonitor?.stop();
-    await this.queryClient?.close();
-    await this.tieringClients?.close();
-    await this.clickhouse?.close();
+    // Server mode: close the HTTP clients. Embedded chDB: every insert has committed (its parts
+    // are on disk) and the process exits next; its connections are left to that exit. Closing
+    // them in a process that keeps using chDB once aborted the embedded engine for the rest of
+    // the process ("The server is shutting down due to a fatal error", in the test suite, where
+    // engines start and stop in one process).
+    if (this.config.clickhouse.url !== "") {
+      await this.queryClient?.close();
+      await this.tieringClients?.close();
+      await this.clickhouse?.close();
+    }
     this.log.info("engine stopped");
   }
 
