@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { OrderBook } from "tardis-dev";
 import { PriceBook } from "../src/book/price-book.ts";
 import type { RawLevel } from "../src/book/price-book.ts";
+import { rate } from "./rate.ts";
 
 /**
  * Question: how many recorded depth updates per second does Spectra's price-level book
@@ -118,19 +119,6 @@ function tardisPass(changes: readonly TardisChange[]): Map<string, OrderBook> {
     book.update(c);
   }
   return books;
-}
-
-function rate(updates: number, min_ms: number, pass: () => void): number {
-  pass();
-  let passes = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    pass();
-    passes++;
-    elapsed = performance.now() - started;
-  } while (elapsed < min_ms);
-  return Math.round((updates * passes) / (elapsed / 1000));
 }
 
 function verify(venue: string, spectra: Map<string, PriceBook>, tardis: Map<string, OrderBook>): void {

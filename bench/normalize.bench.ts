@@ -6,6 +6,7 @@ import type { MarketRecord } from "../src/records/types.ts";
 import { loadReferenceInstruments } from "../src/venues/instruments.ts";
 import { getVenue } from "../src/venues/registry.ts";
 import type { InstrumentMap, RawFrame } from "../src/venues/types.ts";
+import { rate } from "./rate.ts";
 
 /**
  * Question: how many recorded exchange frames per second does Spectra's normalizer turn into
@@ -44,20 +45,6 @@ function readFrames(file: string): RawFrame[] {
     out.push({ source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw });
   }
   return out;
-}
-
-/** Repeats `pass` until `min_ms` has elapsed; returns frames per second. */
-function rate(frames: number, min_ms: number, pass: () => void): number {
-  pass(); // warm-up (JIT)
-  let passes = 0;
-  const started = performance.now();
-  let elapsed = 0;
-  do {
-    pass();
-    passes++;
-    elapsed = performance.now() - started;
-  } while (elapsed < min_ms);
-  return Math.round((frames * passes) / (elapsed / 1000));
 }
 
 function spectraPass(venue: VenueKey, frames: readonly RawFrame[], instruments: InstrumentMap): number {
