@@ -10,6 +10,8 @@ import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BatchInit } from "../supervisor/messages.ts";
 import { JetStreamPublisher } from "../bus/publisher.ts";
 import { durableName, StoreConsumer } from "../bus/consumer.ts";
+import { PendingBatch } from "../bus/pending-batch.ts";
+import { classifyInsertError } from "../storage/insert-errors.ts";
 import { PortSink } from "../storage/port-sink.ts";
 import type { StorageSink } from "../storage/types.ts";
 import { eventPort } from "./event-port.ts";
@@ -21,6 +23,8 @@ const PUBLISH_ROUND_RECORDS = 8192;
 const IDLE_WAIT_MS = 20;
 /** Direct (no NATS) storage flushes early once a ring is this full, since it holds the batch. */
 const DIRECT_FLUSH_FILL = 0.5;
+/** Pause between retries of a failed direct insert, ms. */
+const DIRECT_RETRY_MS = 1000;
 
 /**
  * A batch worker for one record type. Depending on role and config it runs:
@@ -93,43 +97,52 @@ export class BatchWorker {
     }
   }
 
+  /** nats.enabled: false. The batch policy is the consumer's (PendingBatch); the ring holds the batch until it commits. */
   private async directLoop(sink: StorageSink): Promise<void> {
-    const batching = this.init.config.batching[this.init.type];
-    const insertedSlot = this.counters.slot(typeCounter(this.init.type, "stored"));
-    const errorSlot = this.counters.slot(typeCounter(this.init.type, "insert_errors"));
-    const latencySlot = this.counters.slot(typeCounter(this.init.type, "last_insert_ms"));
-    const rowsSlot = this.counters.slot(typeCounter(this.init.type, "last_insert_rows"));
-    let batch: MarketRecord[] = [];
-    let first_ms = 0;
+    const batch = new PendingBatch<null>(this.init.config.batching[this.init.type]);
     for (;;) {
-      const more = this.reader.gather(batching.max_rows - batch.length);
-      if (more.length > 0) {
-        if (batch.length === 0) first_ms = performance.now();
-        for (const r of more) batch.push(r);
-      }
-      const due =
-        batch.length >= batching.max_rows ||
-        (batch.length > 0 && (performance.now() - first_ms >= batching.linger_ms || this.reader.fill() >= DIRECT_FLUSH_FILL || this.stopping));
-      if (due) {
-        const token = dedupToken(batch);
-        try {
-          const result = await sink.insert(this.init.type, batch, token);
-          this.counters.add(insertedSlot, result.rows);
-          this.counters.set(latencySlot, Math.round(result.latency_ms));
-          this.counters.set(rowsSlot, result.rows);
-          this.reader.commit();
-          batch = [];
-        } catch (error) {
-          // Nothing is freed from the rings: the same batch is retried after a pause.
-          this.counters.add(errorSlot, 1);
-          this.log.error({ err: error, rows: batch.length }, "ClickHouse insert failed; retrying");
-          await Bun.sleep(1000);
-        }
+      const more = this.reader.gather(this.init.config.batching[this.init.type].max_rows - batch.rows);
+      if (more.length > 0) batch.add(null, more, this.reader.gatheredBytes, Date.now());
+      if (batch.rows > 0 && (batch.due(Date.now()) || this.reader.fill() >= DIRECT_FLUSH_FILL || this.stopping)) {
+        await this.storeDirect(sink, batch.take().records);
+        this.reader.commit();
         continue;
       }
       if (more.length === 0) {
-        if (this.stopping && this.reader.finished && batch.length === 0) return;
+        if (this.stopping && this.reader.finished) return;
         await this.reader.waitForData(IDLE_WAIT_MS);
+      }
+    }
+  }
+
+  /**
+   * Inserts `records`, retrying retryable failures in place (the rings keep them meanwhile). A
+   * batch ClickHouse refuses for good is inserted record by record; a record refused on its own
+   * has nowhere else to go without NATS: it is logged whole and counted as dead-lettered.
+   */
+  private async storeDirect(sink: StorageSink, records: MarketRecord[]): Promise<void> {
+    const c = this.counters;
+    const slot = (name: Parameters<typeof typeCounter>[1]) => c.slot(typeCounter(this.init.type, name));
+    for (;;) {
+      try {
+        const result = await sink.insert(this.init.type, records, dedupToken(records));
+        c.add(slot("stored"), result.rows);
+        c.set(slot("last_insert_ms"), Math.round(result.latency_ms));
+        c.set(slot("last_insert_rows"), result.rows);
+        return;
+      } catch (error) {
+        c.add(slot("insert_errors"), 1);
+        if (classifyInsertError(error) === "permanent" && records.length > 1) {
+          for (const r of records) await this.storeDirect(sink, [r]);
+          return;
+        }
+        if (classifyInsertError(error) === "permanent") {
+          c.add(slot("dead_lettered"), 1);
+          this.log.error({ err: error, record: records[0] }, "ClickHouse refused a record; it is dropped (no NATS to dead-letter it to)");
+          return;
+        }
+        this.log.error({ err: error, rows: records.length }, "ClickHouse insert failed; retrying");
+        await Bun.sleep(DIRECT_RETRY_MS);
       }
     }
   }

@@ -14,8 +14,11 @@ export class RingReader {
   readonly rings: readonly SpscRing[];
   private readonly codec = new RecordCodec();
   private out: MarketRecord[] = [];
+  /** Encoded bytes of the records the last `gather` returned. */
+  gatheredBytes = 0;
   private readonly visit = (data: Uint8Array, start: number, end: number): void => {
     this.out.push(this.codec.decodeRecordAt(data, start, end));
+    this.gatheredBytes += end - start;
   };
 
   constructor(links: readonly RingLink[]) {
@@ -25,6 +28,7 @@ export class RingReader {
   /** Up to `max` records past what is already pending, from all rings in turn (not consumed). */
   gather(max: number): MarketRecord[] {
     this.out = [];
+    this.gatheredBytes = 0;
     for (const ring of this.rings) {
       const room = max - this.out.length;
       if (room <= 0) break;
