@@ -3,60 +3,58 @@ import { LOOP_PAD_MS, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed }
 import type { RecordedLine } from "./recording.ts";
 
 /**
- * Binance spot and USDⓈ-M replay: combined-stream frames plus a live server-side book per
- * symbol, so `/api/v3/depth` and `/fapi/v1/depth` answer with a snapshot consistent with the
- * stream position at the moment of the request, in every loop and after skipped frames:
+ * Binance spot and USDⓈ-M replay: combined-stream frames plus a server-side book per symbol, so
+ * `/api/v3/depth` and `/fapi/v1/depth` answer with a snapshot consistent with the stream
+ * position at the moment of the request, in every loop and after skipped frames:
  * - spot: lastUpdateId = the last diff passed; the next diff has U = lastUpdateId + 1.
  * - futures: ids have gaps, so lastUpdateId = the next diff's U (U <= lastUpdateId <= u, the
  *   documented bridge); before the recorded snapshot's bridge it is the recorded id.
  *
- * A loop boundary is a discontinuity: the recording's last book state is not its first one, so
- * no diff can lead from one to the other. The replay therefore behaves like an exchange whose
- * stream restarted:
- * - at each boundary every live book is reset to the recorded REST snapshot (ids shifted for the
- *   new loop), so a snapshot fetched in loop L is the one the recording's client bridged to;
- * - update ids shift per loop by the symbol's whole id range plus LOOP_UPDATE_GAP, so ids keep
- *   rising (natural keys never repeat) but the chain visibly breaks: the new loop's first diff
- *   has U > prev u + 1 (spot) and pu != prev u (futures).
- * A correct client detects that break, emits one `gap` and resyncs from REST per symbol per loop,
- * bridging exactly as the recording did (spot U <= lastUpdateId+1 <= u, futures
- * U <= lastUpdateId <= u); that resync is the honest picture of a replay loop, and the books it
- * rebuilds equal the recording's in every loop. Within a loop, U = prev u + 1 and pu = prev u
- * hold as recorded. Recorded frames are served as recorded; spot `@trade` frames (not recorded)
- * are derived from the recorded aggTrades.
+ * Loops continue the update-id chain the way a live stream does. The recording's last book
+ * state is not its first one, so each loop ends with one synthetic diff per symbol (the
+ * "bridge") that sets every level that differs between the two: levels the snapshot lacks go to
+ * quantity 0, the snapshot's own levels to their snapshot quantities. After it the book is the
+ * recorded REST snapshot again, and the next loop carries on with the first recorded diff that
+ * snapshot does not already contain (the diffs before it are sent in loop 0 only, where a client
+ * drops them while bridging to its snapshot). Ids move by the symbol's id span plus
+ * LOOP_UPDATE_GAP per loop (natural keys never repeat) and the bridge's own range covers the
+ * jump: spot U = previous u + 1, futures pu = previous u, at every boundary. A client therefore
+ * keeps its book across loops without a resync, and the books it holds equal the recording's in
+ * every loop. Recorded frames are served as recorded; spot `@trade` frames (not recorded) are
+ * derived from the recorded aggTrades.
  */
+
+type Level = readonly [string, string];
 
 interface Diff {
   readonly U: number;
   readonly u: number;
   readonly pu: number | undefined;
-  readonly b: readonly (readonly [string, string])[];
-  readonly a: readonly (readonly [string, string])[];
+  readonly b: readonly Level[];
+  readonly a: readonly Level[];
 }
 
 interface RecordedSnapshot {
   readonly lastUpdateId: number;
-  readonly bids: readonly (readonly [string, string])[];
-  readonly asks: readonly (readonly [string, string])[];
+  readonly bids: readonly Level[];
+  readonly asks: readonly Level[];
 }
 
 interface SymbolBook {
   readonly symbol: string;
-  readonly bids: Map<string, string>;
-  readonly asks: Map<string, string>;
-  lastUpdateId: number;
-  readonly diffs: Diff[];
   /** The recording's REST snapshot: the state every loop starts from. */
   snapshot: RecordedSnapshot;
-  /** Diffs the cursor has passed in the current loop. */
+  /** Every recorded diff, in stream order. */
+  readonly diffs: Diff[];
+  /** The diffs every loop applies: those after the snapshot (spot u > id, futures u >= id). */
+  applicable: Diff[];
+  /** The loop this book's ids are in: it moves on when the book's bridge diff passes. */
+  loop: number;
+  /** Applicable diffs the cursor has passed in `loop`. */
   passed: number;
 }
 
-/**
- * Extra update ids between one loop's last id and the next loop's first, so the chain breaks at
- * the boundary on both spot (needs a jump of at least 2) and futures; large enough to be
- * unmistakable in a log.
- */
+/** Update ids between one loop's last id and the next loop's first; the bridge diff spans them. */
 const LOOP_UPDATE_GAP = 1000;
 
 const PATTERN = /"(E|T|t|U|u|pu|a|f|l|L)":(\d+)/g;
@@ -71,16 +69,28 @@ function record(v: unknown): Record<string, unknown> | undefined {
   return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
 
+function applyLevels(side: Map<string, string>, levels: readonly Level[]): void {
+  for (const [p, q] of levels) if (Number(q) === 0) side.delete(p); else side.set(p, q);
+}
+
+/** The levels that turn side `from` into side `to`: removals at quantity "0", then `to`'s changed levels. */
+function levelsBetween(from: ReadonlyMap<string, string>, to: ReadonlyMap<string, string>): Level[] {
+  const out: Level[] = [];
+  for (const p of from.keys()) if (!to.has(p)) out.push([p, "0"]);
+  for (const [p, q] of to) if (from.get(p) !== q) out.push([p, q]);
+  return out;
+}
+
 export class BinanceReplay implements ReplayFeed {
   readonly frames: FeedFrame[] = [];
   /** Upper-case symbols present in the recording's streams. */
   readonly symbols: string[] = [];
   private readonly books = new Map<string, SymbolBook>();
-  /** Frame index -> the book its depth diff belongs to. */
-  private readonly diffAt = new Map<number, SymbolBook>();
+  /** Frame index -> the book and recorded diff of a depth frame. */
+  private readonly diffAt = new Map<number, { book: SymbolBook; diff: Diff }>();
+  /** Frame index -> the book a loop-closing bridge diff belongs to. */
+  private readonly bridgeAt = new Map<number, SymbolBook>();
   private readonly spans: SpanShifts;
-  /** The loop the cursor is in; the books carry its id shifts. */
-  private loop = 0;
   /** A recent best price per symbol, for synthetic data. */
   readonly prices = new Map<string, number>();
 
@@ -88,6 +98,8 @@ export class BinanceReplay implements ReplayFeed {
     const trades = new SpanTracker();
     const updates = new SpanTracker();
     const symbols = new Set<string>();
+    /** Depth stream and last recorded event time per symbol, for its bridge frame. */
+    const depthStream = new Map<string, { stream: string; E: number; T: number }>();
     let first = Infinity;
     let last = -Infinity;
     for (const line of lines) {
@@ -116,8 +128,11 @@ export class BinanceReplay implements ReplayFeed {
       this.frames.push({ key: stream.toLowerCase(), symbol, template, snapshot: false });
       if (data.e === "depthUpdate" && typeof data.U === "number" && typeof data.u === "number" && isLevels(data.b) && isLevels(data.a)) {
         const book = this.book(symbol);
-        book.diffs.push({ U: data.U, u: data.u, pu: typeof data.pu === "number" ? data.pu : undefined, b: data.b, a: data.a });
-        this.diffAt.set(index, book);
+        const diff = { U: data.U, u: data.u, pu: typeof data.pu === "number" ? data.pu : undefined, b: data.b, a: data.a };
+        book.diffs.push(diff);
+        this.diffAt.set(index, { book, diff });
+        const E = typeof data.E === "number" ? data.E : 0;
+        depthStream.set(symbol, { stream, E, T: typeof data.T === "number" ? data.T : E });
       } else if (data.e === "aggTrade" && typeof data.a === "number") {
         trades.see(symbol, data.a);
         trades.see(symbol, typeof data.f === "number" ? data.f : undefined);
@@ -130,65 +145,106 @@ export class BinanceReplay implements ReplayFeed {
     for (const [symbol, span] of updates.spans()) updateSpan.set(symbol, span + LOOP_UPDATE_GAP);
     const loop_ms = Number.isFinite(first) ? Math.ceil(last - first) + LOOP_PAD_MS : LOOP_PAD_MS;
     this.spans = new SpanShifts(Number.isFinite(first) ? start_ms - Math.floor(first) : 0, loop_ms, updateSpan, trades.spans());
-    this.resetBooks(0);
+
+    for (const [index, { book, diff }] of this.diffAt) {
+      const frame = this.frames[index];
+      if (frame !== undefined && !this.isApplicable(book, diff)) this.frames[index] = { ...frame, first_loop_only: true };
+    }
+    for (const book of this.books.values()) {
+      book.applicable = book.diffs.filter((d) => this.isApplicable(book, d));
+      const depth = depthStream.get(book.symbol);
+      if (depth === undefined) continue;
+      this.bridgeAt.set(this.frames.length, book);
+      this.frames.push(this.bridgeFrame(book, depth, updateSpan.get(book.symbol) ?? 0));
+    }
   }
 
   shifts(symbol: string, loop: number) {
     return this.spans.get(symbol, loop);
   }
 
-  advance(index: number, loop: number): void {
-    if (loop !== this.loop) this.resetBooks(loop);
-    const book = this.diffAt.get(index);
-    if (!book) return;
-    const diff = book.diffs[book.passed];
-    book.passed++;
-    if (!diff) return;
-    const offset = this.spans.get(book.symbol, loop).update;
-    // Diffs the recorded snapshot already contains (the recording's client dropped them too).
-    if (diff.u + offset <= book.lastUpdateId) return;
-    for (const [p, q] of diff.b) if (Number(q) === 0) book.bids.delete(p); else book.bids.set(p, q);
-    for (const [p, q] of diff.a) if (Number(q) === 0) book.asks.delete(p); else book.asks.set(p, q);
-    book.lastUpdateId = diff.u + offset;
+  advance(index: number): void {
+    const bridged = this.bridgeAt.get(index);
+    if (bridged !== undefined) {
+      bridged.loop++;
+      bridged.passed = 0;
+      return;
+    }
+    const at = this.diffAt.get(index);
+    if (at !== undefined && at.book.applicable[at.book.passed] === at.diff) at.book.passed++;
   }
 
   /** The REST depth body for `symbol` now, or undefined for an unknown symbol. */
   depthBody(symbol: string, limit: number, now_ms: number): string | undefined {
     const book = this.books.get(symbol);
     if (!book) return undefined;
-    let id = book.lastUpdateId;
-    const next = this.futures ? book.diffs[book.passed] : undefined;
-    if (next) {
-      // Past this loop's last diff there is nothing to bridge to: the next loop breaks the chain.
-      const U = next.U + this.spans.get(symbol, this.loop).update;
+    const offset = this.spans.get(symbol, book.loop).update;
+    const bidMap = new Map<string, string>(book.snapshot.bids);
+    const askMap = new Map<string, string>(book.snapshot.asks);
+    let id = book.snapshot.lastUpdateId;
+    for (let i = 0; i < book.passed; i++) {
+      const diff = book.applicable[i] as Diff;
+      applyLevels(bidMap, diff.b);
+      applyLevels(askMap, diff.a);
+      id = diff.u;
+    }
+    if (this.futures) {
+      // The next diff to come: a recorded one, or past the loop's last, the bridge (U = last u + 1).
+      const next = book.applicable[book.passed];
+      const U = next === undefined ? this.lastId(book) + 1 : next.U;
       if (U > id) id = U;
     }
-    const bids = [...book.bids].sort((x, y) => Number(y[0]) - Number(x[0])).slice(0, limit);
-    const asks = [...book.asks].sort((x, y) => Number(x[0]) - Number(y[0])).slice(0, limit);
+    const bids = [...bidMap].sort((x, y) => Number(y[0]) - Number(x[0])).slice(0, limit);
+    const asks = [...askMap].sort((x, y) => Number(x[0]) - Number(y[0])).slice(0, limit);
     const best = bids[0];
     if (best) this.prices.set(symbol, Number(best[0]));
-    const head = this.futures ? `{"lastUpdateId":${id},"E":${now_ms},"T":${now_ms},` : `{"lastUpdateId":${id},`;
+    const head = this.futures ? `{"lastUpdateId":${id + offset},"E":${now_ms},"T":${now_ms},` : `{"lastUpdateId":${id + offset},`;
     return `${head}"bids":${JSON.stringify(bids)},"asks":${JSON.stringify(asks)}}`;
   }
 
-  /** Starts `loop`: every book is the recorded snapshot again, ids shifted for that loop. */
-  private resetBooks(loop: number): void {
-    this.loop = loop;
-    for (const book of this.books.values()) {
-      const { snapshot } = book;
-      book.bids.clear();
-      book.asks.clear();
-      for (const [p, q] of snapshot.bids) book.bids.set(p, q);
-      for (const [p, q] of snapshot.asks) book.asks.set(p, q);
-      book.lastUpdateId = snapshot.lastUpdateId + this.spans.get(book.symbol, loop).update;
-      book.passed = 0;
+  /** Whether a client bridged to the recorded snapshot applies `diff` (spot u > id, futures u >= id). */
+  private isApplicable(book: SymbolBook, diff: Diff): boolean {
+    const id = book.snapshot.lastUpdateId;
+    return this.futures ? diff.u >= id : diff.u > id;
+  }
+
+  /** The book's last update id in a loop, unshifted: its last applicable diff's u, else the snapshot's. */
+  private lastId(book: SymbolBook): number {
+    return book.applicable[book.applicable.length - 1]?.u ?? book.snapshot.lastUpdateId;
+  }
+
+  /**
+   * The diff closing each loop for `book`: from the loop's final state back to the recorded
+   * snapshot, with ids that continue the chain (spot U = last u + 1, futures pu = last u) and a
+   * `u` that the next loop's first applicable diff continues from (spot: its U - 1, futures:
+   * its pu), both in the next loop's shift (one `span` on).
+   */
+  private bridgeFrame(book: SymbolBook, depth: { stream: string; E: number; T: number }, span: number): FeedFrame {
+    const snapBids = new Map<string, string>(book.snapshot.bids);
+    const snapAsks = new Map<string, string>(book.snapshot.asks);
+    const endBids = new Map(snapBids);
+    const endAsks = new Map(snapAsks);
+    for (const diff of book.applicable) {
+      applyLevels(endBids, diff.b);
+      applyLevels(endAsks, diff.a);
     }
+    const last = this.lastId(book);
+    const next = book.applicable[0];
+    const resume = next === undefined ? last : this.futures ? (next.pu ?? next.U - 1) : next.U - 1;
+    const data: Record<string, unknown> = { e: "depthUpdate", E: depth.E };
+    if (this.futures) data.T = depth.T;
+    Object.assign(data, { s: book.symbol, U: last + 1, u: resume + span });
+    if (this.futures) data.pu = last;
+    data.b = levelsBetween(endBids, snapBids);
+    data.a = levelsBetween(endAsks, snapAsks);
+    const text = JSON.stringify({ stream: depth.stream, data });
+    return { key: depth.stream.toLowerCase(), symbol: book.symbol, template: FrameTemplate.parse(text, PATTERN, (k) => KIND[k]), snapshot: false };
   }
 
   private book(symbol: string): SymbolBook {
     let book = this.books.get(symbol);
     if (!book) {
-      book = { symbol, bids: new Map(), asks: new Map(), lastUpdateId: 0, diffs: [], snapshot: { lastUpdateId: 0, bids: [], asks: [] }, passed: 0 };
+      book = { symbol, snapshot: { lastUpdateId: 0, bids: [], asks: [] }, diffs: [], applicable: [], loop: 0, passed: 0 };
       this.books.set(symbol, book);
     }
     return book;

@@ -5,7 +5,7 @@ import type { FrameTemplate, Shifts } from "./frame-template.ts";
  * times move by the loop's span (anchored to the simulator's start, so stored rows carry
  * current times), update ids and trade ids by a per-symbol span, so ids keep rising from loop
  * to loop and natural keys never repeat. Whether a book's update chain continues across the
- * boundary is the venue replay's choice (Binance deliberately breaks it: binance-replay.ts).
+ * boundary is the venue replay's choice (Binance bridges it with a synthetic diff: binance-replay.ts).
  */
 export interface FeedFrame {
   /** Subscription key it is delivered to: a lowercase Binance stream, `channel:instId` on OKX, a Deribit channel. */
@@ -15,13 +15,15 @@ export interface FeedFrame {
   readonly template: FrameTemplate;
   /** An OKX books snapshot: a subscriber waiting for `key`'s snapshot starts receiving here. */
   readonly snapshot: boolean;
+  /** Sent in the first loop only (Binance diffs the recorded snapshot already contains). */
+  readonly first_loop_only?: boolean;
 }
 
 export interface ReplayFeed {
   readonly frames: readonly FeedFrame[];
   shifts(symbol: string, loop: number): Shifts;
-  /** The cursor passes frame `index` of `loop` (sent or skipped): update server-side state such as books. */
-  advance(index: number, loop: number): void;
+  /** The cursor passes frame `index` (sent or skipped): update server-side state such as books. */
+  advance(index: number): void;
 }
 
 /** Span of recorded time one loop takes, ms: the recording's span plus a second of quiet. */

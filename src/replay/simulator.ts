@@ -2,7 +2,7 @@ import type { Server, ServerWebSocket } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { BinanceReplay } from "./binance-replay.ts";
 import { DeribitReplay } from "./deribit-replay.ts";
-import type { ReplayFeed } from "./feed.ts";
+import type { FeedFrame, ReplayFeed } from "./feed.ts";
 import { OkxReplay } from "./okx-replay.ts";
 import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
@@ -82,16 +82,26 @@ const MAX_BURST = 2000;
 class FeedCursor {
   loop = 0;
   index = 0;
-  texts: string[] = [];
+  /** This loop's text per frame, rendered on first send (frames nobody subscribes to never are). */
+  private readonly texts: (string | undefined)[];
   readonly conns = new Set<Socket>();
   /** Pacing origin for a fixed rate, reset when the feed resumes. */
   origin_ms = 0;
   emitted = 0;
   constructor(readonly feed: ReplayFeed) {
-    this.render();
+    this.texts = new Array<string | undefined>(feed.frames.length).fill(undefined);
   }
-  render(): void {
-    this.texts = this.feed.frames.map((f) => f.template.render(this.feed.shifts(f.symbol, this.loop)));
+  text(index: number, frame: FeedFrame): string {
+    let text = this.texts[index];
+    if (text === undefined) {
+      text = frame.template.render(this.feed.shifts(frame.symbol, this.loop));
+      this.texts[index] = text;
+    }
+    return text;
+  }
+  nextLoop(): void {
+    this.loop++;
+    this.texts.fill(undefined);
   }
 }
 
@@ -187,34 +197,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   let timer: ReturnType<typeof setTimeout> | undefined;
   const pump = (): void => {
     if (stopped) return;
-    for (const cursor of cursors.values()) pumpFeed(cursor);
-    timer = setTimeout(pump, rate === 0 ? 0 : 5);
+    let sentAny = false;
+    for (const cursor of cursors.values()) if (pumpFeed(cursor)) sentAny = true;
+    // At the maximum rate, go again at once while frames flow; a pass that sent nothing (every
+    // feed paced, idle or held back by a full socket) waits a millisecond instead of spinning.
+    timer = setTimeout(pump, rate === 0 && sentAny ? 0 : rate === 0 ? 1 : 5);
   };
 
-  function pumpFeed(cursor: FeedCursor): void {
-    if (cursor.conns.size === 0 || cursor.feed.frames.length === 0) return;
-    for (const ws of cursor.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) return;
+  /** Sends the feed's next burst; false when it sent nothing. */
+  function pumpFeed(cursor: FeedCursor): boolean {
+    if (cursor.conns.size === 0 || cursor.feed.frames.length === 0) return false;
+    for (const ws of cursor.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) return false;
     let budget = MAX_BURST;
     if (rate > 0) {
       const due = Math.floor(((performance.now() - cursor.origin_ms) * rate) / 1000) - cursor.emitted;
       budget = Math.min(budget, due);
     }
-    const frames = cursor.feed.frames;
+    if (budget <= 0) return false;
     // One cork per connection per burst: the burst's frames leave in one write, not one each.
     const corked = [...cursor.conns];
     const burst = (i: number): void => {
       const ws = corked[i];
-      if (ws === undefined) sendBurst(cursor, frames, budget);
+      if (ws === undefined) sendBurst(cursor, budget);
       else ws.cork(() => burst(i + 1));
     };
     burst(0);
+    return true;
   }
 
-  function sendBurst(cursor: FeedCursor, frames: FeedCursor["feed"]["frames"], budget: number): void {
-    for (let n = 0; n < budget; n++) {
-      const frame = frames[cursor.index];
-      const text = cursor.texts[cursor.index];
-      if (frame && text !== undefined) {
+  function sendBurst(cursor: FeedCursor, budget: number): void {
+    const frames = cursor.feed.frames;
+    // `steps` bounds a pass over frames that are all first-loop-only.
+    for (let n = 0, steps = 0; n < budget && steps < budget + frames.length; steps++) {
+      const index = cursor.index;
+      const frame = frames[index];
+      if (frame !== undefined && !(frame.first_loop_only === true && cursor.loop > 0)) {
         let skipped: VenueKey | undefined;
         for (const ws of cursor.conns) {
           const c = ws.data;
@@ -226,16 +243,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             skipped = c.venue;
             continue;
           }
-          send(ws, text);
+          send(ws, cursor.text(index, frame));
         }
-        cursor.feed.advance(cursor.index, cursor.loop);
+        cursor.feed.advance(index);
+        cursor.emitted++;
+        n++;
       }
-      cursor.emitted++;
       cursor.index++;
       if (cursor.index >= frames.length) {
         cursor.index = 0;
-        cursor.loop++;
-        cursor.render();
+        cursor.nextLoop();
       }
     }
   }

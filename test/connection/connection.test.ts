@@ -8,8 +8,7 @@ import { runnerFor, waitFor } from "./support.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  // 500 frames/s: one Binance futures loop lasts ~3 s, so the rollover window stays inside one
-  // loop (each loop boundary is a real resync, see src/replay/binance-replay.ts).
+  // 500 frames/s: a paced stream, so the rollover window sees a few seconds of the recordings.
   sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 50 });
 });
 afterAll(() => sim.stop());

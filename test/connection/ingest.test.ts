@@ -8,7 +8,7 @@ import { runnerFor, waitFor } from "./support.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  // 500 frames/s keeps each test inside one replay loop (a loop boundary is a real resync).
+  // 500 frames/s: a paced stream, so each test sees a few seconds of the recordings.
   sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50 });
 });
 afterAll(() => sim.stop());
@@ -45,7 +45,7 @@ test("a dropped connection yields one reconnect gap per symbol and type, then da
     await waitFor(() => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000, "gap");
     const before = records.length;
     await waitFor(() => records.slice(before).some((r) => r.data_type === "orderbook"), 10_000, "books after reconnect");
-    // Replay loop boundaries add sequence_gap resyncs of their own; the reconnect's are counted here.
+    // The reconnect's gaps are counted here (a book chain the drop cut short may add a sequence_gap).
     const gaps = records.filter((r) => r.data_type === "gap" && r.cause === "reconnect");
     const symbols = new Set(gaps.map((g) => g.symbol));
     expect(symbols.size).toBe(sim.symbols.binance_derivatives.length);

@@ -12,9 +12,10 @@ import { IngestRunner } from "../../src/venues/ingest.ts";
 /**
  * Regression: replay loops used to continue the update-id chain from the recording's last diff
  * into its first, so the engine kept the end-of-recording book and applied the start's diffs on
- * top: stale levels stayed and Binance books crossed from the second loop on. Here the real
- * IngestRunner runs against the simulator for several loops and every stored book is checked
- * against the book rebuilt from the recording itself.
+ * top: stale levels stayed and Binance books crossed from the second loop on. Each loop now
+ * ends with a bridge diff back to the recorded snapshot (src/replay/binance-replay.ts). Here the
+ * real IngestRunner runs against the simulator for several loops and every stored book is
+ * checked against the book rebuilt from the recording itself, with no resync anywhere.
  */
 
 const DIR = join(import.meta.dir, "../../../shared/fixtures/exchanges");
@@ -27,8 +28,8 @@ type Level = readonly [string, string];
 interface Expected {
   readonly bids: Level[];
   readonly asks: Level[];
-  /** Recorded event time of the diff. */
-  readonly E: number;
+  /** Recorded event time of the diff; undefined for the book a loop's bridge diff leaves. */
+  readonly E: number | undefined;
 }
 
 function requireRecordings(): void {
@@ -47,7 +48,8 @@ function applyLevels(side: Map<string, string>, levels: readonly Level[]): void 
  * The recording's own books, independent of the simulator: per native symbol, the top levels
  * after every diff from the bridging one on, keyed by the diff's recorded `u` (Binance's rules:
  * spot drops u <= lastUpdateId and bridges U <= lastUpdateId+1 <= u; USDⓈ-M drops
- * u < lastUpdateId and bridges U <= lastUpdateId <= u).
+ * u < lastUpdateId and bridges U <= lastUpdateId <= u), plus the snapshot's own top levels under
+ * the id a loop's closing bridge diff ends on (spot: the first applied diff's U - 1, USDⓈ-M: its pu).
  */
 function recordedBooks(file: string, futures: boolean): Map<string, Map<number, Expected>> {
   const snapshots = new Map<string, { id: number; bids: Level[]; asks: Level[] }>();
@@ -60,7 +62,7 @@ function recordedBooks(file: string, futures: boolean): Map<string, Map<number, 
     } else if (msg.data?.e === "depthUpdate") {
       const d = msg.data;
       const list = diffs.get(d.s) ?? [];
-      list.push({ U: d.U, u: d.u, E: d.E, b: d.b, a: d.a });
+      list.push({ U: d.U, u: d.u, pu: d.pu, E: d.E, b: d.b, a: d.a });
       diffs.set(d.s, list);
     }
   }
@@ -76,6 +78,7 @@ function recordedBooks(file: string, futures: boolean): Map<string, Map<number, 
         const bridges = futures ? d.U <= snap.id && snap.id <= d.u : d.U <= snap.id + 1 && snap.id + 1 <= d.u;
         if (!bridges) throw new Error(`${file} ${symbol}: recording does not bridge at u=${d.u}`);
         bridged = true;
+        books.set(futures ? d.pu : d.U - 1, { bids: top(bids, true), asks: top(asks, false), E: undefined });
       }
       applyLevels(bids, d.b);
       applyLevels(asks, d.a);
@@ -95,7 +98,11 @@ function loopOf(replay: BinanceReplay, native: string, books: Map<number, Expect
   return undefined;
 }
 
+/** Runs the real IngestRunner against the simulator until every symbol's books span LOOPS loop boundaries. */
 async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRecord[]; natives: Map<string, string> }> {
+  const futures = venue === "binance_derivatives";
+  const replay = new BinanceReplay(readRecording(DIR, `${venue}.jsonl`), futures, 0);
+  const expected = recordedBooks(`${venue}.jsonl`, futures);
   const sim = await startSimulator({ dir: DIR, rate, synthetic_interval_ms: 60_000, binance_ping_interval_ms: 0 });
   const config = configWith(replayVenueOverrides(sim));
   const records: MarketRecord[] = [];
@@ -110,20 +117,24 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
   const natives = new Map<string, string>();
   try {
     await runner.start();
-    const symbols = sim.symbols[venue].length;
-    const until = performance.now() + 12_000;
-    const gapsPerSymbol = (): number[] => {
-      const counts = new Map<string, number>();
-      for (const r of records) if (r.data_type === "gap") counts.set(r.symbol, (counts.get(r.symbol) ?? 0) + 1);
-      return [...counts.values()];
-    };
-    // LOOPS boundaries crossed by every symbol, plus books after the last one.
-    while (performance.now() < until) {
-      const gaps = gapsPerSymbol();
-      if (gaps.length === symbols && gaps.every((n) => n >= LOOPS + 1)) break;
-      await Bun.sleep(5);
-    }
     for (const h of runner.normalizer?.bookHealth() ?? []) natives.set(h.symbol, h.native);
+    const loopOfRecord = (r: MarketRecord): number => {
+      if (r.data_type !== "orderbook") return -1;
+      const native = natives.get(r.symbol) ?? "";
+      return loopOf(replay, native, expected.get(native) ?? new Map(), r.last_update_id, 1000)?.[0] ?? -1;
+    };
+    const reached = (): boolean => {
+      const first = new Map<string, number>();
+      const latest = new Map<string, MarketRecord>();
+      for (const r of records) {
+        if (!first.has(r.symbol)) first.set(r.symbol, loopOfRecord(r));
+        latest.set(r.symbol, r);
+      }
+      if (latest.size < natives.size) return false;
+      return [...latest].every(([symbol, r]) => loopOfRecord(r) >= (first.get(symbol) ?? 0) + LOOPS);
+    };
+    const until = performance.now() + 12_000;
+    while (!reached() && performance.now() < until) await Bun.sleep(5);
   } finally {
     await runner.stop();
     await sim.stop();
@@ -131,10 +142,7 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
   return { records, natives };
 }
 
-/**
- * Checks every orderbook record against the recording and returns, per symbol, the loop of
- * each record with a `-1` for each gap record, in emission order.
- */
+/** Checks every record against the recording and returns, per symbol, the loop of each book in emission order. */
 function checkBooks(venue: Venue, records: MarketRecord[], natives: Map<string, string>): Map<string, number[]> {
   const futures = venue === "binance_derivatives";
   const file = `${venue}.jsonl`;
@@ -142,16 +150,13 @@ function checkBooks(venue: Venue, records: MarketRecord[], natives: Map<string, 
   const expected = recordedBooks(file, futures);
   const timeline = new Map<string, number[]>();
   const timeOffset = new Map<string, number>();
+  // No resync anywhere: a loop boundary continues the chain.
+  expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
   for (const r of records) {
-    const line = timeline.get(r.symbol) ?? [];
-    timeline.set(r.symbol, line);
-    if (r.data_type === "gap") {
-      expect({ symbol: r.symbol, affected: r.data_type_affected, cause: r.cause }).toEqual({ symbol: r.symbol, affected: "orderbook", cause: "sequence_gap" });
-      line.push(-1);
-      continue;
-    }
     expect(r.data_type).toBe("orderbook");
     const book = r as OrderbookRecord;
+    const line = timeline.get(book.symbol) ?? [];
+    timeline.set(book.symbol, line);
     expect(Number(book.best_bid_price)).toBeLessThan(Number(book.best_ask_price));
     const native = natives.get(book.symbol) ?? "";
     const books = expected.get(native) ?? new Map<number, Expected>();
@@ -163,61 +168,37 @@ function checkBooks(venue: Venue, records: MarketRecord[], natives: Map<string, 
     expect([book.best_bid_price, book.best_bid_quantity, book.best_ask_price, book.best_ask_quantity]).toEqual([
       want?.bids[0]?.[0] ?? "", want?.bids[0]?.[1] ?? "", want?.asks[0]?.[0] ?? "", want?.asks[0]?.[1] ?? "",
     ]);
-    // Event times move by whole loops: one constant offset from the recording per venue.
-    const offset = book.ts_ms - (want?.E ?? 0) - (replay.shifts(native, loop).time - replay.shifts(native, 0).time);
-    if (!timeOffset.has(venue)) timeOffset.set(venue, offset);
-    expect(offset).toBe(timeOffset.get(venue) ?? offset);
+    if (want?.E !== undefined) {
+      // Event times move by whole loops: one constant offset from the recording per venue.
+      const offset = book.ts_ms - want.E - (replay.shifts(native, loop).time - replay.shifts(native, 0).time);
+      if (!timeOffset.has(venue)) timeOffset.set(venue, offset);
+      expect(offset).toBe(timeOffset.get(venue) ?? offset);
+    }
     line.push(loop);
   }
   return timeline;
 }
 
-/** Splits a symbol's timeline at its gaps: the distinct loops of the books between two gaps. */
-function segments(line: number[]): number[][] {
-  const out: number[][] = [[]];
-  for (const x of line) {
-    if (x < 0) out.push([]);
-    else {
-      const seg = out[out.length - 1] ?? [];
-      if (!seg.includes(x)) seg.push(x);
-    }
-  }
-  return out;
-}
-
-for (const venue of ["binance_spot", "binance_derivatives"] as const) {
-  test(`${venue}: every book over ${LOOPS} replay loops equals the recording's, with one resync gap per symbol per loop boundary`, async () => {
+for (const [venue, rate] of [
+  ["binance_spot", 1000],
+  ["binance_derivatives", 5000],
+  ["binance_spot", 0],
+  ["binance_derivatives", 0],
+] as const) {
+  test(`${venue} at ${rate === 0 ? "the maximum rate" : `${rate} frames/s`}: every book over ${LOOPS} replay loops equals the recording's, with no resync`, async () => {
     requireRecordings();
-    // Paced so a REST round trip takes far less than one loop (spot loop ~0.27 s, USDⓈ-M ~0.3 s):
-    // each boundary then finds the book live, and each costs exactly one resync.
-    const { records, natives } = await runLoops(venue, venue === "binance_spot" ? 1000 : 5000);
+    const { records, natives } = await runLoops(venue, rate);
     const timeline = checkBooks(venue, records, natives);
     expect(timeline.size).toBe(natives.size);
     for (const [symbol, line] of timeline) {
-      const segs = segments(line);
-      // Segment k holds only loop k's books: a gap at each boundary, none anywhere else.
-      const loops = segs.map((s, k) => (s.length === 0 && k === segs.length - 1 ? [k] : s));
-      expect({ symbol, loops }).toEqual({ symbol, loops: loops.map((_, k) => [k]) });
-      expect(segs.length).toBeGreaterThanOrEqual(LOOPS + 1);
-    }
-  }, 15_000);
-}
-
-for (const venue of ["binance_spot", "binance_derivatives"] as const) {
-  test(`${venue} at the maximum rate: books never cross and never carry a loop boundary without a resync gap`, async () => {
-    requireRecordings();
-    const { records, natives } = await runLoops(venue, 0);
-    const timeline = checkBooks(venue, records, natives);
-    expect(timeline.size).toBe(natives.size);
-    for (const [symbol, line] of timeline) {
-      const segs = segments(line).filter((s) => s.length > 0);
-      // A resync may span several loops when the stream outruns the REST round trip, but the
-      // books between two gaps always come from one loop, and loops only move forward.
-      for (const s of segs) expect({ symbol, loops: s.length }).toEqual({ symbol, loops: 1 });
-      const order = segs.map((s) => s[0] ?? 0);
-      expect(order).toEqual([...order].sort((a, b) => a - b));
-      expect(new Set(order).size).toBe(order.length);
-      expect(Math.max(...order)).toBeGreaterThanOrEqual(LOOPS);
+      // Books from every loop after the first sync (loop 0 when paced; at the maximum rate the
+      // stream may be loops ahead by then), in loop order: one unbroken book across the boundaries.
+      const first = line[0] ?? -1;
+      if (rate > 0) expect({ symbol, first }).toEqual({ symbol, first: 0 });
+      expect({ symbol, ordered: line.every((loop, i) => i === 0 || loop >= (line[i - 1] ?? 0)) }).toEqual({ symbol, ordered: true });
+      const last = line[line.length - 1] ?? -1;
+      expect(last - first).toBeGreaterThanOrEqual(LOOPS);
+      expect({ symbol, loops: [...new Set(line)] }).toEqual({ symbol, loops: Array.from({ length: last - first + 1 }, (_, k) => first + k) });
     }
   }, 15_000);
 }
