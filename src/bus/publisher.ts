@@ -6,6 +6,8 @@ import { subjectFor } from "../records/subjects.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
+import { RAW_FRAME_OVERHEAD, rawFrame, rawSubject, type RawRecord } from "../codec/raw-frame.ts";
+import { RecordCodec } from "../codec/record-codec.ts";
 import { encodeFrame, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from "./frame-codec.ts";
 
 /**
@@ -16,6 +18,7 @@ import { encodeFrame, JSON_CONTENT_TYPE, MSGPACK_CONTENT_TYPE } from "./frame-co
  * `Nats-Msg-Id`, which the stream's duplicate window makes safe; nothing is given up on.
  *
  *   publish(records) ─► group by subject ─► frames (≤ frame_max_records, ≤ frame_max_bytes)
+ *   publishRaw(ring bytes) ─┘  (frames built from the ring's bytes as they are: raw-frame.ts)
  *                                              │ Nats-Msg-Id = hash(first key, last key, count)
  *                                              ▼
  *                       in-flight window [oldest … newest] ─► ack ─► counters
@@ -69,17 +72,18 @@ const DEFAULT_RETRY_MAX_MS = 5000;
  * The frame's dedup id: a re-published frame with the same records gets the same id and is
  * dropped by the stream. Built from natural keys only, never a local time (MarketPrism failure 7).
  */
-export function frameMsgId(records: readonly MarketRecord[]): string {
+export function frameMsgId(records: readonly MarketRecord[], count = records.length): string {
   const first = records[0];
   const last = records[records.length - 1];
   if (first === undefined || last === undefined) throw new Error("a frame holds at least one record");
   const digest = Bun.hash.wyhash(`${naturalKey(first)}\n${naturalKey(last)}`).toString(16);
-  return `${first.data_type}.${digest}.${records.length}`;
+  return `${first.data_type}.${digest}.${count}`;
 }
 
 export class JetStreamPublisher {
   private readonly window: Promise<void>[] = [];
   private readonly text = new TextEncoder();
+  private readonly codec = new RecordCodec();
   private readonly publishedSlot: number;
   private readonly errorsSlot: number;
   private readonly ackTimeoutMs: number;
@@ -126,6 +130,44 @@ export class JetStreamPublisher {
     for (const [subject, group] of bySubject) {
       for (let start = 0; start < group.length; start += maxRecords) {
         await this.sendFrames(subject, group.slice(start, start + maxRecords));
+      }
+    }
+  }
+
+  /**
+   * `publish` for ring records as they lie in the ring (frames mode): grouped by the subject read
+   * from their bytes and copied into frames without being decoded, except the first and last of
+   * each frame, whose natural keys make the frame's Msg-Id (the same id `publish` gives them).
+   */
+  async publishRaw(records: readonly RawRecord[]): Promise<void> {
+    if (this.closed) throw new Error("publisher is closed");
+    if (this.options.settings.mode !== "frames") throw new Error("publishRaw needs nats.publish.mode frames");
+    const bySubject = new Map<string, RawRecord[]>();
+    for (const record of records) {
+      const subject = rawSubject(record);
+      const group = bySubject.get(subject);
+      if (group === undefined) bySubject.set(subject, [record]);
+      else group.push(record);
+    }
+    const { frame_max_records: maxRecords, frame_max_bytes: maxBytes } = this.options.settings;
+    for (const [subject, group] of bySubject) {
+      let start = 0;
+      while (start < group.length) {
+        // Records up to the limits; a lone record over frame_max_bytes still goes, alone.
+        let end = start;
+        let bytes = RAW_FRAME_OVERHEAD;
+        while (end < group.length && end - start < maxRecords) {
+          const r = group[end] as RawRecord;
+          if (end > start && bytes + r.end - r.start > maxBytes) break;
+          bytes += r.end - r.start;
+          end++;
+        }
+        const frame = group.slice(start, end);
+        const first = frame[0] as RawRecord;
+        const last = frame[frame.length - 1] as RawRecord;
+        const msgId = frameMsgId([this.codec.decodeRecordAt(first.data, first.start, first.end), this.codec.decodeRecordAt(last.data, last.start, last.end)], frame.length);
+        await this.send(subject, rawFrame(frame), msgId, MSGPACK_CONTENT_TYPE, frame.length);
+        start = end;
       }
     }
   }

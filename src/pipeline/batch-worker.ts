@@ -2,6 +2,7 @@ import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { MessagePort } from "node:worker_threads";
+import type { RawRecord } from "../codec/raw-frame.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { naturalKey } from "../records/natural-key.ts";
@@ -19,6 +20,8 @@ import { RingReader } from "./ring-reader.ts";
 
 /** Records gathered from the rings per publish round. */
 const PUBLISH_ROUND_RECORDS = 8192;
+/** Publish rounds whose acks may be outstanding at once (their records stay in the rings). */
+const PUBLISH_ROUNDS_IN_FLIGHT = 4;
 /** Milliseconds a batch worker waits on empty rings before checking for stop. */
 const IDLE_WAIT_MS = 20;
 /** Direct (no NATS) storage flushes early once a ring is this full, since it holds the batch. */
@@ -83,17 +86,36 @@ export class BatchWorker {
     else if (this.nc === null && this.sink !== null) this.loop = this.directLoop(this.sink);
   }
 
+  /**
+   * Rings -> JetStream. Frames mode publishes the ring's bytes as they are (no decode, no
+   * re-encode); json mode needs the records. Rounds overlap: the next round is gathered and
+   * published while earlier acks are outstanding (up to PUBLISH_ROUNDS_IN_FLIGHT), and each
+   * round's records are freed (`commitTo`) once its acks and every earlier round's are in.
+   * Waiting for each round's acks before reading on held a 4 MiB ring of order books to one
+   * round trip per ring-full (~0.3-0.8 s on the loaded 2-core box): the ring sat at 100 %.
+   */
   private async publishLoop(publisher: JetStreamPublisher): Promise<void> {
+    const raw = this.init.config.nats.publish.mode === "frames";
+    const rounds: { marks: number[]; acked: boolean; done: Promise<void> }[] = [];
     for (;;) {
-      const records = this.reader.gather(PUBLISH_ROUND_RECORDS);
+      while (rounds[0]?.acked === true) this.reader.commitTo((rounds.shift() as (typeof rounds)[number]).marks);
+      const full = rounds.length >= PUBLISH_ROUNDS_IN_FLIGHT;
+      const records = full ? [] : raw ? this.reader.gatherRaw(PUBLISH_ROUND_RECORDS) : this.reader.gather(PUBLISH_ROUND_RECORDS);
       if (records.length === 0) {
-        if (this.stopping && this.reader.finished) return;
-        await this.reader.waitForData(IDLE_WAIT_MS);
+        const oldest = rounds[0];
+        if (oldest !== undefined) await (full ? oldest.done : Promise.race([oldest.done, this.reader.waitForData(IDLE_WAIT_MS)]));
+        else if (this.stopping && this.reader.finished) return;
+        else await this.reader.waitForData(IDLE_WAIT_MS);
         continue;
       }
-      await publisher.publish(records);
-      await publisher.flush();
-      this.reader.commit();
+      if (raw) await publisher.publishRaw(records as RawRecord[]);
+      else await publisher.publish(records as MarketRecord[]);
+      const round = { marks: this.reader.mark(), acked: false, done: Promise.resolve() };
+      // flush() covers every message in flight now, so earlier rounds are acked first.
+      round.done = publisher.flush().then(() => {
+        round.acked = true;
+      });
+      rounds.push(round);
     }
   }
 

@@ -1,3 +1,4 @@
+import type { RawRecord } from "../codec/raw-frame.ts";
 import { RecordCodec } from "../codec/record-codec.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
@@ -14,10 +15,15 @@ export class RingReader {
   readonly rings: readonly SpscRing[];
   private readonly codec = new RecordCodec();
   private out: MarketRecord[] = [];
-  /** Encoded bytes of the records the last `gather` returned. */
+  private raw: RawRecord[] = [];
+  /** Encoded bytes of the records the last `gather` or `gatherRaw` returned. */
   gatheredBytes = 0;
   private readonly visit = (data: Uint8Array, start: number, end: number): void => {
     this.out.push(this.codec.decodeRecordAt(data, start, end));
+    this.gatheredBytes += end - start;
+  };
+  private readonly visitRaw = (data: Uint8Array, start: number, end: number): void => {
+    this.raw.push({ data, start, end });
     this.gatheredBytes += end - start;
   };
 
@@ -37,9 +43,31 @@ export class RingReader {
     return this.out;
   }
 
+  /** `gather` without decoding: views of the records' bytes in the rings, valid until `commit`. */
+  gatherRaw(max: number): RawRecord[] {
+    this.raw = [];
+    this.gatheredBytes = 0;
+    for (const ring of this.rings) {
+      const room = max - this.raw.length;
+      if (room <= 0) break;
+      ring.peek(this.visitRaw, room);
+    }
+    return this.raw;
+  }
+
   /** Frees everything gathered so far. */
   commit(): void {
     for (const ring of this.rings) ring.commit();
+  }
+
+  /** A mark per ring covering everything gathered so far, for `commitTo`. */
+  mark(): number[] {
+    return this.rings.map((ring) => ring.peekMark());
+  }
+
+  /** Frees what was gathered before `marks` (from `mark()`), keeping what was gathered after. */
+  commitTo(marks: readonly number[]): void {
+    this.rings.forEach((ring, i) => ring.commitTo(marks[i] as number));
   }
 
   /** Bytes gathered-or-waiting in the fullest ring, as a fraction of its capacity. */

@@ -321,6 +321,20 @@ export class SpscRing {
     this.peekPos = null;
   }
 
+  /** Where the next `peek` starts: a mark for `commitTo` that covers everything peeked so far. */
+  peekMark(): number {
+    return this.peekPos ?? Atomics.load(this.header, READ_INDEX) >>> 0;
+  }
+
+  /**
+   * Frees the records peeked before `mark` (an earlier `peekMark()`), keeping later peeked ones
+   * held: a consumer with several hand-offs in flight frees each as it completes, in order.
+   */
+  commitTo(mark: number): void {
+    Atomics.store(this.header, READ_INDEX, mark | 0);
+    if (this.peekPos === mark >>> 0) this.peekPos = null;
+  }
+
   /** True when a published record is waiting (cheap: no atomics unless the cache says empty). */
   hasData(): boolean {
     const pos = this.peekPos ?? Atomics.load(this.header, READ_INDEX) >>> 0;

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { decodeFrame } from "../../src/bus/frame-codec.ts";
+import type { RawRecord } from "../../src/codec/raw-frame.ts";
+import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { frameMsgId, JetStreamPublisher, type PublishSettings } from "../../src/bus/publisher.ts";
 import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
@@ -13,6 +15,7 @@ import { startTestNats, type TestNats } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
+const codec = new RecordCodec();
 let nats: TestNats;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -87,38 +90,62 @@ test("publishes every record type on exactly the subject the subject builder nam
   expect((await jsm.streams.info(STREAM)).state.messages).toBe(9);
 });
 
-test("frames group records per subject, carry Nats-Msg-Id and content type, and decode to the same records", async () => {
-  const btc = [trade(1), trade(2), trade(3)];
-  const eth = [trade(4, "ETH-USDT"), trade(5, "ETH-USDT")];
-  const p = publisher("trade");
-  await p.publish([btc[0]!, eth[0]!, btc[1]!, eth[1]!, btc[2]!]);
-  await p.flush();
-  const msgs = await stored();
-  expect(msgs.map((m) => m.subject)).toEqual(["trade.binance.spot.BTC-USDT", "trade.binance.spot.ETH-USDT"]);
-  expect(msgs.map((m) => m.header.get("Content-Type"))).toEqual(["application/msgpack", "application/msgpack"]);
-  expect(msgs.map((m) => m.header.get("Nats-Msg-Id"))).toEqual([frameMsgId(btc), frameMsgId(eth)]);
-  expect(frameRecords(msgs[0]!.data)).toEqual(btc);
-  expect(frameRecords(msgs[1]!.data)).toEqual(eth);
-  expect(p.stats()).toMatchObject({ published_records: 5, published_frames: 2, publish_errors: 0, in_flight: 0 });
-});
+/** Ring-encoded copies of `records`, back to back in one buffer as a ring holds them. */
+function ringRecords(records: readonly MarketRecord[]): RawRecord[] {
+  const encoded = records.map((r) => codec.encodeRecord(r));
+  const data = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
+  const out: RawRecord[] = [];
+  let p = 0;
+  for (const e of encoded) {
+    data.set(e, p);
+    out.push({ data, start: p, end: p + e.length });
+    p += e.length;
+  }
+  return out;
+}
 
-test("a frame closes at frame_max_records and at frame_max_bytes", async () => {
-  const records = Array.from({ length: 10 }, (_, i) => trade(i));
-  const byCount = publisher("trade", { frame_max_records: 4 });
-  await byCount.publish(records);
-  await byCount.flush();
-  let msgs = await stored();
-  expect(msgs.map((m) => frameRecords(m.data).length)).toEqual([4, 4, 2]);
+/** The two ways in: decoded records, and records as their ring bytes (the batch worker's frames path). */
+const VIA = {
+  records: (p: JetStreamPublisher, records: MarketRecord[]) => p.publish(records),
+  "ring bytes": (p: JetStreamPublisher, records: MarketRecord[]) => p.publishRaw(ringRecords(records)),
+} as const;
 
-  await jsm.streams.purge(STREAM);
-  const bySize = publisher("trade", { frame_max_bytes: 600 });
-  await bySize.publish(records);
-  await bySize.flush();
-  msgs = await stored();
-  for (const m of msgs) expect(m.data.byteLength).toBeLessThanOrEqual(600);
-  expect(msgs.flatMap((m) => frameRecords(m.data))).toEqual(records);
-  expect(msgs.length).toBeGreaterThan(1);
-});
+for (const [via, publish] of Object.entries(VIA)) {
+  test(`from ${via}: frames group records per subject, carry Nats-Msg-Id and content type, and decode to the same records`, async () => {
+    const btc = [trade(1), trade(2), trade(3)];
+    const eth = [trade(4, "ETH-USDT"), trade(5, "ETH-USDT")];
+    const p = publisher("trade");
+    await publish(p, [btc[0]!, eth[0]!, btc[1]!, eth[1]!, btc[2]!]);
+    await p.flush();
+    const msgs = await stored();
+    expect(msgs.map((m) => m.subject)).toEqual(["trade.binance.spot.BTC-USDT", "trade.binance.spot.ETH-USDT"]);
+    expect(msgs.map((m) => m.header.get("Content-Type"))).toEqual(["application/msgpack", "application/msgpack"]);
+    expect(msgs.map((m) => m.header.get("Nats-Msg-Id"))).toEqual([frameMsgId(btc), frameMsgId(eth)]);
+    expect(frameRecords(msgs[0]!.data)).toEqual(btc);
+    expect(frameRecords(msgs[1]!.data)).toEqual(eth);
+    expect(p.stats()).toMatchObject({ published_records: 5, published_frames: 2, publish_errors: 0, in_flight: 0 });
+  });
+
+  test(`from ${via}: a frame closes at frame_max_records and at frame_max_bytes`, async () => {
+    const records = Array.from({ length: 10 }, (_, i) => trade(i));
+    const byCount = publisher("trade", { frame_max_records: 4 });
+    await publish(byCount, records);
+    await byCount.flush();
+    let msgs = await stored();
+    expect(msgs.map((m) => frameRecords(m.data).length)).toEqual([4, 4, 2]);
+
+    // Other records: the duplicate window outlives the purge and would drop a repeated frame.
+    await jsm.streams.purge(STREAM);
+    const others = Array.from({ length: 10 }, (_, i) => trade(100 + i));
+    const bySize = publisher("trade", { frame_max_bytes: 600 });
+    await publish(bySize, others);
+    await bySize.flush();
+    msgs = await stored();
+    for (const m of msgs) expect(m.data.byteLength).toBeLessThanOrEqual(600);
+    expect(msgs.flatMap((m) => frameRecords(m.data))).toEqual(others);
+    expect(msgs.length).toBeGreaterThan(1);
+  });
+}
 
 test("acked records and failed attempts land in the shared counters of the type", async () => {
   const counters = new Counters(counterNames());

@@ -53,7 +53,7 @@ function applyLevels(side: Map<string, string>, levels: readonly Level[]): void 
  */
 function recordedBooks(file: string, futures: boolean): Map<string, Map<number, Expected>> {
   const snapshots = new Map<string, { id: number; bids: Level[]; asks: Level[] }>();
-  const diffs = new Map<string, { U: number; u: number; E: number; b: Level[]; a: Level[] }[]>();
+  const diffs = new Map<string, { U: number; u: number; pu: number; E: number; b: Level[]; a: Level[] }[]>();
   for (const line of readRecording(DIR, file)) {
     const msg = JSON.parse(line.raw);
     if (line.source === "http") {

@@ -288,4 +288,29 @@ describe("peek and commit", () => {
     restarted.commit();
     expect(ring.depth_bytes).toBe(0);
   });
+
+  test("commitTo frees only what was peeked before the mark; later peeked records stay held", () => {
+    const ring = SpscRing.create(1024);
+    for (let i = 0; i < 6; i++) expect(ring.tryWrite(new Uint8Array([i, i, i]))).toBe(true);
+    const full = ring.depth_bytes;
+    const seen: number[] = [];
+    const visit = (data: Uint8Array, start: number) => seen.push(data[start] as number);
+    expect(ring.peek(visit, 2)).toBe(2);
+    const first = ring.peekMark();
+    expect(ring.peek(visit, 3)).toBe(3);
+    const second = ring.peekMark();
+    ring.commitTo(first);
+    expect(ring.depth_bytes).toBe((full / 6) * 4);
+    // Peeking goes on after the held records, not from the freed mark.
+    expect(ring.peek(visit)).toBe(1);
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+    ring.commitTo(second);
+    expect(ring.depth_bytes).toBe(full / 6);
+    // A consumer restarted now re-reads exactly the record past the last mark.
+    const again: number[] = [];
+    expect(SpscRing.attach(ring.sab).peek((d, s) => again.push(d[s] as number))).toBe(1);
+    expect(again).toEqual([5]);
+    ring.commitTo(ring.peekMark());
+    expect(ring.depth_bytes).toBe(0);
+  });
 });

@@ -1,0 +1,51 @@
+import { expect, test } from "bun:test";
+import { RecordCodec } from "../../src/codec/record-codec.ts";
+import { rawFrame, rawRecordType, rawSubject, type RawRecord } from "../../src/codec/raw-frame.ts";
+import { subjectFor } from "../../src/records/subjects.ts";
+import { RECORD_TYPES, type MarketRecord } from "../../src/records/types.ts";
+import { SAMPLE_RECORDS } from "./sample-records.ts";
+
+const codec = new RecordCodec();
+
+/** Ring-encoded copies of `records`, laid out back to back in one buffer as a ring holds them. */
+function ringBytes(records: readonly MarketRecord[]): RawRecord[] {
+  const encoded = records.map((r) => codec.encodeRecord(r));
+  const data = new Uint8Array(7 + encoded.reduce((n, e) => n + e.length, 0));
+  const out: RawRecord[] = [];
+  let p = 7;
+  for (const e of encoded) {
+    data.set(e, p);
+    out.push({ data, start: p, end: p + e.length });
+    p += e.length;
+  }
+  return out;
+}
+
+/** `count` copies of the type's sample, each with its own symbol and times. */
+function series<T extends MarketRecord>(sample: T, count: number): T[] {
+  return Array.from({ length: count }, (_, i) => ({ ...sample, symbol: `${sample.symbol}${i % 3}`, ts_ms: sample.ts_ms + i, recv_ts_ms: sample.recv_ts_ms + i }));
+}
+
+for (const type of RECORD_TYPES) {
+  for (const count of [1, 15, 16, 300]) {
+    test(`${type}: a frame of ${count} ring records decodes to the same records, subjects read from the bytes`, () => {
+      const records = series(SAMPLE_RECORDS[type], count);
+      const raw = ringBytes(records);
+      const decoded = codec.tryDecodeFrame(rawFrame(raw));
+      expect(decoded).toEqual({ ok: true, value: records });
+      expect(raw.map(rawSubject)).toEqual(records.map(subjectFor));
+      expect(raw.map(rawRecordType)).toEqual(records.map((r) => r.data_type));
+    });
+  }
+}
+
+test("a frame of more than 65,535 records uses the 32-bit array header", () => {
+  const records = series(SAMPLE_RECORDS.trade, 70_000);
+  const decoded = codec.tryDecodeFrame(rawFrame(ringBytes(records)));
+  expect(decoded.ok && decoded.value.length).toBe(70_000);
+  expect(decoded.ok && decoded.value[69_999]).toEqual(records[69_999]);
+});
+
+test("records of two types never share a frame", () => {
+  expect(() => rawFrame(ringBytes([SAMPLE_RECORDS.trade, SAMPLE_RECORDS.gap]))).toThrow("one type");
+});
