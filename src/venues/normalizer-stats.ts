@@ -1,4 +1,5 @@
 import type { RawLevel } from "../book/price-book.ts";
+import { parseBookFrame } from "./book-frame-parser.ts";
 import type { MarketRecord } from "../records/types.ts";
 import type { NormalizerStats } from "./types.ts";
 
@@ -35,6 +36,14 @@ export function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `parseJson` for a frame that carries book levels: the book-frame parser first (level lists
+ * come back as `[price, qty]` pairs), `JSON.parse` for whatever it leaves (book-frame-parser.ts).
+ */
+export function parseBookJson(text: string): unknown {
+  return parseBookFrame(text) ?? parseJson(text);
 }
 
 export function isObject(v: unknown): v is Record<string, unknown> {

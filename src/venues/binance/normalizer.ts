@@ -8,6 +8,7 @@ import {
   emptyStats,
   isLevelList,
   isObject,
+  parseBookJson,
   parseJson,
   queryParam,
   toInt,
@@ -51,6 +52,14 @@ function ignoredStream(raw: string): boolean {
   return (kind === "bookTicker" || kind.startsWith("kline_")) && raw.endsWith("}}");
 }
 
+/** A depth diff: a combined-stream frame of a `<s>@depth…` stream, or a raw `depthUpdate` event. */
+function depthStream(raw: string): boolean {
+  if (!raw.startsWith(COMBINED_PREFIX)) return raw.startsWith('{"e":"depthUpdate"');
+  const end = raw.indexOf('"', COMBINED_PREFIX.length);
+  const at = raw.indexOf("@depth", COMBINED_PREFIX.length);
+  return at >= 0 && at < end;
+}
+
 export class BinanceNormalizer implements Normalizer {
   readonly stats = emptyStats();
   private readonly emit: (r: MarketRecord) => void;
@@ -80,7 +89,8 @@ export class BinanceNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
-    const msg = parseJson(frame.raw);
+    const books = frame.source === "http" ? urlPath(frame.url).endsWith("/depth") : depthStream(frame.raw);
+    const msg = books ? parseBookJson(frame.raw) : parseJson(frame.raw);
     if (msg === undefined) return countError(this.stats, "json");
     if (frame.source === "http") return this.rest(frame, msg);
     if (!isObject(msg)) return countUnrecognized(this.stats, "unknown");

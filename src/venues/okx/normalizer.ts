@@ -1,6 +1,6 @@
 import { OkxBookSync } from "../../book/okx-book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
-import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseJson, urlPath } from "../normalizer-stats.ts";
+import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseBookJson, parseJson, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
 import type { BookHealth, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
 import { OkxFundingJoin } from "./funding-join.ts";
@@ -34,6 +34,8 @@ const CHANNEL_TYPES: Readonly<Record<string, DataType>> = {
 
 const ARG_PREFIX = '{"arg":{"channel":"';
 const INST_KEY = '","instId":"';
+/** `books`, `books-l2-tbt`, `books50-l2-tbt` pushes: parsed by the book-frame parser first. */
+const BOOKS_PREFIX = `${ARG_PREFIX}books`;
 
 export class OkxNormalizer implements Normalizer {
   readonly stats = emptyStats();
@@ -67,7 +69,7 @@ export class OkxNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
-    const msg = parseJson(frame.raw);
+    const msg = frame.source !== "http" && frame.raw.startsWith(BOOKS_PREFIX) ? parseBookJson(frame.raw) : parseJson(frame.raw);
     if (msg === undefined) return countError(this.stats, "json");
     if (frame.source === "http") return this.rest(frame, msg);
     if (!isObject(msg)) return countUnrecognized(this.stats, "unknown");

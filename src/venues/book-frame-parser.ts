@@ -1,0 +1,169 @@
+/**
+ * A parser for the frames that carry book levels (Binance depth diffs and REST snapshots, OKX
+ * `books` pushes), used before `JSON.parse`. It reads compact JSON — no whitespace, no escape
+ * sequences, the way the venues send it — and returns what `JSON.parse` would, except that a
+ * level list (the array under a key `bids`, `asks`, `b` or `a`) comes back as `[price, qty]`
+ * pairs of the level's first two strings (OKX's deprecated "0" and order count are dropped).
+ * Anything outside that subset — whitespace, a backslash anywhere, a level that is not all
+ * strings, a `__proto__` key, trailing text, malformed JSON (a raw control character in a
+ * string included) — returns `undefined`, and the caller parses the frame with `JSON.parse` as
+ * before, so odd or broken input takes the existing path and is counted there.
+ *
+ * Why: JavaScriptCore's `JSON.parse` builds every level as a fresh array of freshly copied
+ * strings; here a level is two substrings of the frame and one pair. Measured on the fixture
+ * frames (bun 1.4, this 2-core box): Binance spot REST snapshots (20-48 KB) 268-279 µs with
+ * `JSON.parse` against 58-62 µs scanning their levels, depth diffs 0.84-0.98 µs against
+ * 0.20-0.27 µs, OKX BTC-USDT book updates (1.3 KB, four strings per level) ~8 µs against ~2.4 µs.
+ */
+
+const FAIL: unique symbol = Symbol("not compact JSON");
+type Parsed = unknown;
+
+const LEVEL_KEYS: ReadonlySet<string> = new Set(["bids", "asks", "b", "a"]);
+
+let text = "";
+let at = 0;
+
+/** The frame parsed as described above, or `undefined` when the fast subset does not cover it. */
+export function parseBookFrame(frame: string): unknown {
+  if (frame.indexOf("\\") >= 0) return undefined;
+  text = frame;
+  at = 0;
+  const value = parseValue(false);
+  const ok = value !== FAIL && at === frame.length;
+  text = "";
+  return ok ? value : undefined;
+}
+
+function parseValue(levels: boolean): Parsed | typeof FAIL {
+  const c = text.charCodeAt(at);
+  if (c === 0x22) return parseString();
+  if (c === 0x7b) return parseObject();
+  if (c === 0x5b) return levels ? parseLevels() : parseArray();
+  if (c === 0x74) return literal("true", true);
+  if (c === 0x66) return literal("false", false);
+  if (c === 0x6e) return literal("null", null);
+  return parseNumber();
+}
+
+function literal(word: string, value: boolean | null): boolean | null | typeof FAIL {
+  if (!text.startsWith(word, at)) return FAIL;
+  at += word.length;
+  return value;
+}
+
+function parseString(): string | typeof FAIL {
+  const end = text.indexOf('"', at + 1);
+  if (end < 0 || hasControl(at + 1, end)) return FAIL;
+  const out = text.slice(at + 1, end);
+  at = end + 1;
+  return out;
+}
+
+/** A raw control character in text[from, to): JSON.parse rejects those inside strings. */
+function hasControl(from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}
+
+/** JSON number grammar: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? */
+function parseNumber(): number | typeof FAIL {
+  const start = at;
+  if (text.charCodeAt(at) === 0x2d) at++;
+  const first = text.charCodeAt(at);
+  if (first === 0x30) at++;
+  else if (first >= 0x31 && first <= 0x39) at = digits(at + 1);
+  else return FAIL;
+  if (text.charCodeAt(at) === 0x2e) {
+    const end = digits(at + 1);
+    if (end === at + 1) return FAIL;
+    at = end;
+  }
+  const e = text.charCodeAt(at);
+  if (e === 0x65 || e === 0x45) {
+    at++;
+    const sign = text.charCodeAt(at);
+    if (sign === 0x2b || sign === 0x2d) at++;
+    const end = digits(at);
+    if (end === at) return FAIL;
+    at = end;
+  }
+  return Number(text.slice(start, at));
+}
+
+function digits(from: number): number {
+  let i = from;
+  for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39; c = text.charCodeAt(++i));
+  return i;
+}
+
+function parseObject(): Record<string, unknown> | typeof FAIL {
+  at++;
+  const out: Record<string, unknown> = {};
+  if (text.charCodeAt(at) === 0x7d) {
+    at++;
+    return out;
+  }
+  for (;;) {
+    if (text.charCodeAt(at) !== 0x22) return FAIL;
+    const key = parseString();
+    if (key === FAIL || key === "__proto__" || text.charCodeAt(at) !== 0x3a) return FAIL;
+    at++;
+    const value = parseValue(LEVEL_KEYS.has(key));
+    if (value === FAIL) return FAIL;
+    out[key] = value;
+    const c = text.charCodeAt(at++);
+    if (c === 0x7d) return out;
+    if (c !== 0x2c) return FAIL;
+  }
+}
+
+function parseArray(): unknown[] | typeof FAIL {
+  at++;
+  const out: unknown[] = [];
+  if (text.charCodeAt(at) === 0x5d) {
+    at++;
+    return out;
+  }
+  for (;;) {
+    const value = parseValue(false);
+    if (value === FAIL) return FAIL;
+    out.push(value);
+    const c = text.charCodeAt(at++);
+    if (c === 0x5d) return out;
+    if (c !== 0x2c) return FAIL;
+  }
+}
+
+/** `[["p","q",…],…]`: each level an array of two or more strings, returned as `[p, q]`. */
+function parseLevels(): [string, string][] | typeof FAIL {
+  at++;
+  const out: [string, string][] = [];
+  if (text.charCodeAt(at) === 0x5d) {
+    at++;
+    return out;
+  }
+  for (;;) {
+    if (text.charCodeAt(at) !== 0x5b || text.charCodeAt(at + 1) !== 0x22) return FAIL;
+    const priceEnd = text.indexOf('"', at + 2);
+    if (priceEnd < 0 || text.charCodeAt(priceEnd + 1) !== 0x2c || text.charCodeAt(priceEnd + 2) !== 0x22) return FAIL;
+    const qtyEnd = text.indexOf('"', priceEnd + 3);
+    if (qtyEnd < 0 || hasControl(at + 2, priceEnd) || hasControl(priceEnd + 3, qtyEnd)) return FAIL;
+    const price = text.slice(at + 2, priceEnd);
+    const qty = text.slice(priceEnd + 3, qtyEnd);
+    at = qtyEnd + 1;
+    // Further strings of the level (OKX: deprecated "0", order count).
+    while (text.charCodeAt(at) === 0x2c) {
+      if (text.charCodeAt(at + 1) !== 0x22) return FAIL;
+      const end = text.indexOf('"', at + 2);
+      if (end < 0 || hasControl(at + 2, end)) return FAIL;
+      at = end + 1;
+    }
+    if (text.charCodeAt(at) !== 0x5d) return FAIL;
+    out.push([price, qty]);
+    const c = text.charCodeAt(++at);
+    at++;
+    if (c === 0x5d) return out;
+    if (c !== 0x2c) return FAIL;
+  }
+}
