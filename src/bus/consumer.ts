@@ -339,7 +339,8 @@ export class StoreConsumer {
     for (;;) {
       try {
         const started = performance.now();
-        const result = await this.options.sink.insert(this.options.type, records, token);
+        // Every record passed validateRecord in `decode`.
+        const result = await this.options.sink.insert(this.options.type, records, token, true);
         this.recordInsert(result.rows, performance.now() - started);
         if (this.state === "retrying") this.state = "running";
         return true;

@@ -39,8 +39,8 @@ export class ClickHouseSink implements StorageSink {
    * call with `InvalidRecordError` before anything is sent; callers that want to dead-letter
    * single records call `validateRecord` first.
    */
-  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
-    return this.insertBatch(validatedBatch(type, records), dedup_token);
+  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
+    return this.insertBatch(validatedBatch(type, records, validated), dedup_token);
   }
 
   /** Inserts an already built batch (records validated when appended) as one INSERT. */

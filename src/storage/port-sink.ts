@@ -39,8 +39,8 @@ export class PortSink implements StorageSink {
     port.addEventListener("message", this.#onMessage);
   }
 
-  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult> {
-    return this.insertBatch(validatedBatch(type, records), dedup_token);
+  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
+    return this.insertBatch(validatedBatch(type, records, validated), dedup_token);
   }
 
   insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {

@@ -22,8 +22,9 @@ export interface InsertResult {
 export interface StorageSink {
   /**
    * Inserts `records` (all of `type`) as one columnar batch and resolves once it is committed.
-   * Inserting the same records with the same `dedup_token` again stores them once.
+   * Inserting the same records with the same `dedup_token` again stores them once. Records are
+   * validated first unless `validated` says each already passed `validateRecord`.
    */
-  insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string): Promise<InsertResult>;
+  insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated?: boolean): Promise<InsertResult>;
   close(): Promise<void>;
 }
