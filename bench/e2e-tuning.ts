@@ -3,14 +3,17 @@ import { RECORD_TYPES } from "../src/records/types.ts";
 /**
  * Config the e2e bench runs the engine with, merged over config/default.yaml.
  *
- * - orderbook.snapshot_interval_ms 10000: book snapshots are due by exchange event time, and the
- *   simulator at its maximum rate replays the recordings ~50x faster than they were recorded, so
- *   the default 1000 ms cadence turned 10 symbols into ~1,500 100-level book records per wall
- *   second (a live feed gives ~10). Measured on 2 cores, 15 s window: with 1000 ms the
- *   orderbook batch worker stored ~680 rows/s against ~1,500/s ingested, its rings sat at 100 %,
- *   RSS peaked at 3.1 GB (ingest overflow buffers) and 120 s were not enough to drain (p99
- *   59 s); with 10000 ms nothing backs up (ring fill < 3 %, p99 2.7 s, peak RSS ~1 GB) and the
- *   frame rate rose from 48k to 53k msgs/s.
+ * - orderbook.snapshot_interval_ms 30000: book snapshots are due by exchange event time, and
+ *   the simulator at its maximum rate replays the recordings thousands of times faster than they
+ *   were recorded (Binance spot: ~140 loops of 31 s each per wall second), so the interval sets
+ *   how many 100-level book records (~4 KB each) ride along with the messages. At 30 s it is about
+ *   one per symbol per loop: ~1,300 book records/s at ~92k msgs/s, 1.4 % of messages. A live
+ *   deployment at the default 1 s cadence sees fewer per message: ~1 % at ~100 messages/s per
+ *   symbol (10 depth diffs/s plus trades), ~0.5 % at 200/s. At 10 s (2 % of messages, ~2,000
+ *   book records/s) the orderbook storage path could not keep up on 2 cores (each chDB insert of
+ *   ~1,500 book rows took 0.6-1.4 s under the load; rings at 100 %, p99 13-105 s, 15 s runs).
+ *   Loops used to end in a REST resync that restarted the cadence, which kept books to ~1 per
+ *   loop; since loops continue the chain (src/replay/binance-replay.ts), the interval does it.
  * - engine.shutdown_deadline_ms 60000: with the 10 s default, a quick run's graceful stop hit
  *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
@@ -22,7 +25,7 @@ import { RECORD_TYPES } from "../src/records/types.ts";
  *   msgs/s (p99 1,037 ms, 60 s run); 250 ms: merges ~10 %, 67k msgs/s, p99 790 ms (15 s run).
  */
 export const E2E_TUNING = {
-  orderbook: { snapshot_interval_ms: 10_000 },
+  orderbook: { snapshot_interval_ms: 30_000 },
   engine: { shutdown_deadline_ms: 60_000 },
   tiering: { enabled: false },
   batching: Object.fromEntries(RECORD_TYPES.map((t) => [t, { linger_ms: 250 }])),
