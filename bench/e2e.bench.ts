@@ -183,7 +183,7 @@ async function measureStore(data_dir: string, database: string): Promise<{ total
   }
 }
 
-/** `msg` of the pino lines at warn level or above (first 5 distinct). */
+/** `msg` (with the error's message) of the pino lines at warn level or above (first 5 distinct). */
 function engineWarnings(log: string): string[] {
   const out = new Set<string>();
   for (const line of log.split("\n")) {
@@ -192,7 +192,9 @@ function engineWarnings(log: string): string[] {
       const entry: unknown = JSON.parse(line);
       if (typeof entry === "object" && entry !== null && "level" in entry && "msg" in entry && Number(entry.level) >= 40) {
         const who = "worker" in entry ? `${String(entry.worker)}: ` : "";
-        out.add(`${who}${String(entry.msg)}`);
+        const err = "err" in entry && typeof entry.err === "object" && entry.err !== null && "message" in entry.err ? ` (${String(entry.err.message)})` : "";
+        const error = "error" in entry ? ` (${String(entry.error)})` : "";
+        out.add(`${who}${String(entry.msg)}${err}${error}`);
       }
     } catch {
       // A partial last line while the log is still being written.

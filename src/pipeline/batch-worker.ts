@@ -193,8 +193,12 @@ export class BatchWorker {
     const cfg = this.init.config.nats;
     const name = durableName(cfg.consumer.durable_prefix, this.init.type);
     while (Date.now() < until_ms) {
-      const info = await jsm.consumers.info(cfg.stream.name, name);
-      if (info.num_pending === 0 && info.num_ack_pending === 0) return;
+      // A request that times out on a loaded server is asked again, not a failed stop.
+      const info = await jsm.consumers.info(cfg.stream.name, name).catch((err: unknown) => {
+        this.log.warn({ err }, "consumer info failed while waiting for the store to catch up; asking again");
+        return null;
+      });
+      if (info !== null && info.num_pending === 0 && info.num_ack_pending === 0) return;
       await Bun.sleep(50);
     }
     this.log.warn("shutdown deadline passed before everything published was stored; it stays in JetStream for the next start");
