@@ -115,7 +115,7 @@ const sum = (values: Iterable<number>): number => {
 const messagesIn = (s: StatsSnapshot): number => sum(Object.values(s.venues).map((v) => v.messages_in));
 /** Bytes waiting in every ring (each ring is listed once, by the batch worker that reads it). */
 const ringBytes = (s: StatsSnapshot): number => sum(s.workers.filter((w) => w.kind === "batch").flatMap((w) => w.rings.map((r) => r.depth_bytes)));
-const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped"): number =>
+const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped" | "overflow"): number =>
   sum(Object.values(s.data_types).map((t) => t[key]));
 
 async function waitFor(what: string, deadline_ms: number, check: () => boolean | Promise<boolean>, every_ms = 100): Promise<void> {
@@ -283,9 +283,10 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
       const previous = samples[samples.length - 2];
       const readAll = previous !== undefined && previous.t_s > first.t_s && messagesIn(previous.stats) === messagesIn(now.stats);
       // "ingested" counts records that entered a ring; records an ingest worker still holds
-      // in overflow (its ring full) are counted only once they get in. While any is held its
-      // ring is not empty, so empty rings in two samples in a row mean nothing is held back.
-      const ringsEmpty = previous !== undefined && ringBytes(previous.stats) === 0 && ringBytes(now.stats) === 0;
+      // outside a full ring (`overflow`) count only once they get in, so the drain also waits
+      // for empty rings and no overflow in two samples in a row.
+      const idle = (x: StatsSnapshot) => ringBytes(x) === 0 && typeTotal(x, "overflow") === 0;
+      const ringsEmpty = previous !== undefined && idle(previous.stats) && idle(now.stats);
       drainState = `stored ${stored} of ${typeTotal(now.stats, "ingested")} ingested, socket reads settled: ${readAll}, rings empty: ${ringsEmpty}`;
       return readAll && ringsEmpty && stored >= due;
     }, 500).then(

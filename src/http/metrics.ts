@@ -42,6 +42,7 @@ export class MetricsExporter {
     insert_errors: this.counter("spectra_insert_errors_total", "Failed ClickHouse inserts.", ["data_type"]),
   } as const;
   private readonly pending = this.gauge("spectra_consumer_pending_messages", "Messages waiting in the durable consumer.", ["data_type"]);
+  private readonly overflow = this.gauge("spectra_overflow_records", "Records ingest workers hold outside full rings.", ["data_type"]);
   private readonly insertSeconds = this.gauge("spectra_last_insert_seconds", "Duration of the last ClickHouse insert.", ["data_type"]);
   private readonly insertRows = this.gauge("spectra_last_insert_rows", "Rows of the last ClickHouse insert.", ["data_type"]);
   private readonly workerUp = this.gauge("spectra_worker_running", "1 while the worker runs.", ["worker", "kind"]);
@@ -79,6 +80,7 @@ export class MetricsExporter {
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);
       this.pending.set({ data_type }, t.consumer_pending);
+      this.overflow.set({ data_type }, t.overflow);
       this.insertSeconds.set({ data_type }, t.last_insert_ms / 1000);
       this.insertRows.set({ data_type }, t.last_insert_rows);
     }

@@ -40,6 +40,8 @@ export interface TypeStats {
   readonly published_per_s: number;
   readonly stored_per_s: number;
   readonly consumer_pending: number;
+  /** Records ingest workers hold outside full rings (not yet counted as ingested); bounded by ring.overflow_records per ring. */
+  readonly overflow: number;
   readonly last_insert_ms: number;
   readonly last_insert_rows: number;
 }
@@ -57,6 +59,8 @@ export interface WorkerStats {
   readonly state: "starting" | "running" | "restarting" | "stopping" | "stopped" | "failed";
   readonly restarts: number;
   readonly last_error: string | null;
+  /** Records this ingest worker holds outside its full rings (0 for batch workers). */
+  readonly overflow_records: number;
   /** Rings this worker writes (ingest) or reads (batch). */
   readonly rings: readonly RingStats[];
 }

@@ -14,11 +14,15 @@ import { SyntheticSource } from "./synthetic-source.ts";
  * rings. Records are appended as they come and published once per event-loop turn, so a
  * burst of frames costs one index store per ring.
  */
+/** How often an ingest worker checks whether what it holds outside full rings changed, ms. */
+const OVERFLOW_REPORT_MS = 250;
+
 export class IngestWorker {
   private readonly counters: Counters;
   private readonly router: RingRouter;
   private readonly codec = new RecordCodec();
   private flushScheduled = false;
+  private lastOverflow = "";
   private synthetic: SyntheticSource | null = null;
   private venue: VenueIngest | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
@@ -40,6 +44,15 @@ export class IngestWorker {
     }
   };
 
+  /** The supervisor shows what each ingest worker holds outside its rings; sent when it changes. */
+  private readonly reportOverflow = (): void => {
+    const by_type = this.router.overflowByType();
+    const text = JSON.stringify(by_type);
+    if (text === this.lastOverflow) return;
+    this.lastOverflow = text;
+    this.port.postMessage({ type: "overflow", by_type } satisfies FromWorker);
+  };
+
   private readonly flush = (): number => {
     this.flushScheduled = false;
     this.router.flush();
@@ -49,6 +62,7 @@ export class IngestWorker {
   async start(): Promise<void> {
     // Overflow waits for room even when no new frame arrives to trigger a flush.
     this.timers.push(setInterval(() => this.router.backlog > 0 && this.flush(), 5));
+    this.timers.push(setInterval(this.reportOverflow, OVERFLOW_REPORT_MS));
     if (this.init.synthetic !== null) {
       const first = this.init.index * this.init.synthetic.records;
       this.synthetic = new SyntheticSource(this.init.synthetic, first, this.emit, this.flush);

@@ -122,6 +122,13 @@ export class RingRouter {
     }
   }
 
+  /** Records held outside the rings, per record type. */
+  overflowByType(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const lane of this.lanes) out[lane.type] = (out[lane.type] ?? 0) + lane.overflow.length;
+    return out;
+  }
+
   /** Records still held outside the rings. */
   get backlog(): number {
     let n = 0;

@@ -92,6 +92,7 @@ export class ManagedWorker {
         this.log.error({ worker: this.id, error: message.message, stack: message.stack }, "worker failed");
         break;
       case "venue_health":
+      case "overflow":
         break;
     }
     this.onMessage(this, message);

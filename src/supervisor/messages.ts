@@ -74,6 +74,8 @@ export type FromWorker =
   | { readonly type: "stopped" }
   /** Once a second from ingest workers: book health and bad frames per channel (totals). */
   | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
+  /** From ingest workers whenever it changes (checked every 250 ms): records held outside full rings, per type. */
+  | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
   | { readonly type: "fatal"; readonly message: string; readonly stack: string | null };
 
 export function isStopMessage(value: unknown): value is Extract<ToWorker, { type: "stop" }> {
@@ -83,5 +85,5 @@ export function isStopMessage(value: unknown): value is Extract<ToWorker, { type
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "stopped" || type === "venue_health" || type === "fatal";
+  return type === "ready" || type === "stopped" || type === "venue_health" || type === "overflow" || type === "fatal";
 }

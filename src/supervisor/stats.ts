@@ -45,11 +45,19 @@ export interface StatsInputs {
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** Records held outside full rings, per type, per ingest worker id (last report). */
+  readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: ComponentStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
   readonly synthetic: boolean;
+}
+
+function sum(values: readonly number[]): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
 }
 
 export function buildStats(s: StatsInputs): StatsSnapshot {
@@ -95,6 +103,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       published_per_s: s.rates(typeCounter(type, "published")),
       stored_per_s: s.rates(typeCounter(type, "stored")),
       consumer_pending: read("consumer_pending"),
+      overflow: sum([...s.overflow.values()].map((o) => o[type] ?? 0)),
       last_insert_ms: read("last_insert_ms"),
       last_insert_rows: read("last_insert_rows"),
     };
@@ -105,6 +114,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     state: w.state,
     restarts: w.restarts,
     last_error: w.lastError,
+    overflow_records: sum(Object.values(s.overflow.get(w.id) ?? {})),
     rings: s.rings
       .filter((r) => r.from === w.id || r.to === w.id)
       .map((r) => ({

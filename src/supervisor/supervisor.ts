@@ -5,10 +5,10 @@ import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { RECORD_TYPES } from "../records/types.ts";
+import { isRecordType, RECORD_TYPES } from "../records/types.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
-import { counterNames } from "../stats/layout.ts";
+import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { handleQuery } from "../http/query.ts";
@@ -57,6 +57,8 @@ export class Engine {
   private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
   private readonly books = new Map<string, readonly BookHealth[]>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
+  /** Records each ingest worker holds outside full rings, per type (its last report). */
+  private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
   private embeddedNats: EmbeddedNats | null = null;
@@ -242,9 +244,30 @@ export class Engine {
   }
 
   private onWorkerMessage(worker: ManagedWorker, message: FromWorker): void {
-    if (message.type === "venue_health" && worker.init.kind === "ingest") {
+    if (worker.init.kind !== "ingest") return;
+    if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
       this.badFrames.set(worker.id, message.bad_by_channel);
+    } else if (message.type === "overflow") {
+      this.overflow.set(worker.id, message.by_type);
+    } else if (message.type === "ready") {
+      this.overflowLost(worker.id);
+    }
+  }
+
+  /**
+   * A restarted ingest worker starts with empty overflow: what its previous thread last reported
+   * holding died with that thread. It is counted as dropped and logged (the gap records the
+   * thread would have written on a drop died with it too).
+   */
+  private overflowLost(worker_id: string): void {
+    const held = this.overflow.get(worker_id);
+    this.overflow.delete(worker_id);
+    if (held === undefined) return;
+    for (const [type, n] of Object.entries(held)) {
+      if (n <= 0 || !isRecordType(type)) continue;
+      this.counters.add(this.counters.slot(typeCounter(type, "dropped")), n);
+      this.log.error({ worker: worker_id, data_type: type, records: n }, "records an ingest worker held outside its full rings were lost with its thread");
     }
   }
 
@@ -312,6 +335,7 @@ export class Engine {
       rings: [...this.ringBuffers.values()],
       books: this.books,
       bad_frames: this.badFrames,
+      overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},

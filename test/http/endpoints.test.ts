@@ -35,6 +35,7 @@ function fixture() {
       workers: [worker as never],
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
+      overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
       books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
@@ -53,12 +54,13 @@ describe("HTTP endpoints", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as Record<string, any>;
     expect(body.uptime_s).toBe(12.5);
-    expect(body.data_types.trade).toMatchObject({ ingested: 1200, stored: 1100, dropped: 0 });
+    expect(body.data_types.trade).toMatchObject({ ingested: 1200, stored: 1100, dropped: 0, overflow: 42 });
+    expect(body.data_types.orderbook).toMatchObject({ overflow: 3 });
     expect(body.venues.okx_spot).toMatchObject({ state: "connected", messages_in: 77 });
     expect(body.venues.okx_spot.last_message_age_ms).toBeGreaterThanOrEqual(1500);
     expect(body.venues.binance_spot.state).toBe("disconnected");
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
-    expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2 });
+    expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     expect(body.tiering.trades.windows_verified).toBe(3);

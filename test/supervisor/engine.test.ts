@@ -108,6 +108,37 @@ describe("engine skeleton", () => {
   });
 });
 
+describe("records held outside full rings", () => {
+  test("show in /stats per type and per ingest worker while a batch worker is down, drain to 0, and count as dropped when their thread dies", async () => {
+    const config = engineConfig({
+      engine: { data_dir: testDataDir(), shutdown_deadline_ms: 20000, restart_initial_ms: 3000, restart_max_ms: 3000 },
+      ring: { capacity_bytes: 65536 },
+      batch_workers: { trade: 1, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 },
+    });
+    const engine = new Engine(config, { log, synthetic: { records: 60000, rate: 20000 } });
+    engines.push(engine);
+    await engine.start();
+    const batch = engine.workers.find((w) => w.id === "batch:trade:0");
+    await batch?.kill();
+    const held = () => engine.stats().data_types.trade?.overflow ?? 0;
+    // The synthetic source pauses while its worker holds a backlog, so that is at most a tick's records.
+    const ingestHolding = () => engine.stats().workers.filter((w) => w.kind === "ingest" && w.overflow_records > 0).length;
+    await until("both ingest workers to hold records outside their full rings", () => ingestHolding() === 2);
+    const snapshot = engine.stats();
+    const ingest = snapshot.workers.filter((w) => w.kind === "ingest");
+    expect(ingest.reduce((n, w) => n + w.overflow_records, 0)).toBe(snapshot.data_types.trade?.overflow ?? -1);
+    expect(snapshot.workers.find((w) => w.id === "batch:trade:0")?.overflow_records).toBe(0);
+    const victim = engine.workers.find((w) => w.id === "ingest:binance_spot:1");
+    const lost = ingest.find((w) => w.id === "ingest:binance_spot:1")?.overflow_records ?? 0;
+    expect(lost).toBeGreaterThan(0);
+    await victim?.kill();
+    const dropped = engine.counters.slot(typeCounter("trade", "dropped"));
+    await until("the restarted ingest worker's lost overflow counted as dropped", () => engine.counters.get(dropped) >= lost);
+    await until("everything held to reach the ring once the batch worker is back", () => batch?.state === "running" && held() === 0 && engine.stats().workers.every((w) => w.overflow_records === 0));
+    await engine.stop();
+  });
+});
+
 describe("a venue that cannot be reached", () => {
   test("does not hold up start or stop: its worker restarts with backoff and /health says why", async () => {
     const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down", { status: 503 }) });
