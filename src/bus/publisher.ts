@@ -80,6 +80,18 @@ export function frameMsgId(records: readonly MarketRecord[], count = records.len
   return `${first.data_type}.${digest}.${count}`;
 }
 
+/** `items` in groups by `key`, each group in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group === undefined) groups.set(k, [item]);
+    else group.push(item);
+  }
+  return groups;
+}
+
 export class JetStreamPublisher {
   private readonly window: Promise<void>[] = [];
   private readonly text = new TextEncoder();
@@ -119,13 +131,7 @@ export class JetStreamPublisher {
       }
       return;
     }
-    const bySubject = new Map<string, MarketRecord[]>();
-    for (const record of records) {
-      const subject = subjectFor(record);
-      const group = bySubject.get(subject);
-      if (group === undefined) bySubject.set(subject, [record]);
-      else group.push(record);
-    }
+    const bySubject = groupBy(records, subjectFor);
     const maxRecords = this.options.settings.frame_max_records;
     for (const [subject, group] of bySubject) {
       for (let start = 0; start < group.length; start += maxRecords) {
@@ -142,13 +148,7 @@ export class JetStreamPublisher {
   async publishRaw(records: readonly RawRecord[]): Promise<void> {
     if (this.closed) throw new Error("publisher is closed");
     if (this.options.settings.mode !== "frames") throw new Error("publishRaw needs nats.publish.mode frames");
-    const bySubject = new Map<string, RawRecord[]>();
-    for (const record of records) {
-      const subject = rawSubject(record);
-      const group = bySubject.get(subject);
-      if (group === undefined) bySubject.set(subject, [record]);
-      else group.push(record);
-    }
+    const bySubject = groupBy(records, rawSubject);
     const { frame_max_records: maxRecords, frame_max_bytes: maxBytes } = this.options.settings;
     for (const [subject, group] of bySubject) {
       let start = 0;

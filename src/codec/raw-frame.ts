@@ -1,6 +1,7 @@
 import { Packr } from "msgpackr";
 import { RECORD_TYPES, type RecordType } from "../records/types.ts";
 import { canonicalKeys } from "./record-fields.ts";
+import { writeArrayHeader } from "./ring-encoder.ts";
 
 /**
  * Frames straight from ring bytes, with no decode and re-encode in between.
@@ -53,21 +54,8 @@ export function rawFrame(records: readonly RawRecord[]): Uint8Array {
   let size = definition.length - 1;
   for (const r of records) size += r.end - r.start;
   const n = records.length;
-  const header = n < 16 ? 1 : n <= 0xffff ? 3 : 5;
-  const out = new Uint8Array(header + size);
-  let p = 0;
-  if (header === 1) out[p++] = 0x90 | n;
-  else if (header === 3) {
-    out[p++] = 0xdc;
-    out[p++] = n >>> 8;
-    out[p++] = n & 0xff;
-  } else {
-    out[p++] = 0xdd;
-    out[p++] = n >>> 24;
-    out[p++] = (n >>> 16) & 0xff;
-    out[p++] = (n >>> 8) & 0xff;
-    out[p++] = n & 0xff;
-  }
+  const out = new Uint8Array((n < 16 ? 1 : n <= 0xffff ? 3 : 5) + size);
+  let p = writeArrayHeader(out, 0, n);
   out.set(definition, p);
   p += definition.length;
   out.set(first.data.subarray(first.start + 1, first.end), p);

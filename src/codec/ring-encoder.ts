@@ -127,7 +127,8 @@ function writeNumber(out: Uint8Array, p: number, n: number): number {
   return p;
 }
 
-function writeArrayHeader(out: Uint8Array, p: number, length: number): number {
+/** Writes a msgpack array header (1, 3 or 5 bytes); returns the end. */
+export function writeArrayHeader(out: Uint8Array, p: number, length: number): number {
   if (length < 16) {
     out[p++] = 0x90 | length;
   } else if (length <= 0xffff) {

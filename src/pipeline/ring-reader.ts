@@ -34,25 +34,24 @@ export class RingReader {
   /** Up to `max` records past what is already pending, from all rings in turn (not consumed). */
   gather(max: number): MarketRecord[] {
     this.out = [];
-    this.gatheredBytes = 0;
-    for (const ring of this.rings) {
-      const room = max - this.out.length;
-      if (room <= 0) break;
-      ring.peek(this.visit, room);
-    }
+    this.peekAll(this.visit, max, () => this.out.length);
     return this.out;
   }
 
   /** `gather` without decoding: views of the records' bytes in the rings, valid until `commit`. */
   gatherRaw(max: number): RawRecord[] {
     this.raw = [];
+    this.peekAll(this.visitRaw, max, () => this.raw.length);
+    return this.raw;
+  }
+
+  private peekAll(visit: (data: Uint8Array, start: number, end: number) => void, max: number, gathered: () => number): void {
     this.gatheredBytes = 0;
     for (const ring of this.rings) {
-      const room = max - this.raw.length;
+      const room = max - gathered();
       if (room <= 0) break;
-      ring.peek(this.visitRaw, room);
+      ring.peek(visit, room);
     }
-    return this.raw;
   }
 
   /** Frees everything gathered so far. */

@@ -2,8 +2,7 @@ import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
 import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
 import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
 import { decodeFrame } from "../../src/bus/frame-codec.ts";
-import type { RawRecord } from "../../src/codec/raw-frame.ts";
-import { RecordCodec } from "../../src/codec/record-codec.ts";
+import { ringBytes } from "../codec/sample-records.ts";
 import { frameMsgId, JetStreamPublisher, type PublishSettings } from "../../src/bus/publisher.ts";
 import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
@@ -15,7 +14,6 @@ import { startTestNats, type TestNats } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
-const codec = new RecordCodec();
 let nats: TestNats;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -90,24 +88,10 @@ test("publishes every record type on exactly the subject the subject builder nam
   expect((await jsm.streams.info(STREAM)).state.messages).toBe(9);
 });
 
-/** Ring-encoded copies of `records`, back to back in one buffer as a ring holds them. */
-function ringRecords(records: readonly MarketRecord[]): RawRecord[] {
-  const encoded = records.map((r) => codec.encodeRecord(r));
-  const data = new Uint8Array(encoded.reduce((n, e) => n + e.length, 0));
-  const out: RawRecord[] = [];
-  let p = 0;
-  for (const e of encoded) {
-    data.set(e, p);
-    out.push({ data, start: p, end: p + e.length });
-    p += e.length;
-  }
-  return out;
-}
-
 /** The two ways in: decoded records, and records as their ring bytes (the batch worker's frames path). */
 const VIA = {
   records: (p: JetStreamPublisher, records: MarketRecord[]) => p.publish(records),
-  "ring bytes": (p: JetStreamPublisher, records: MarketRecord[]) => p.publishRaw(ringRecords(records)),
+  "ring bytes": (p: JetStreamPublisher, records: MarketRecord[]) => p.publishRaw(ringBytes(records)),
 } as const;
 
 for (const [via, publish] of Object.entries(VIA)) {

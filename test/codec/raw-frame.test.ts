@@ -1,25 +1,11 @@
 import { expect, test } from "bun:test";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
-import { rawFrame, rawRecordType, rawSubject, type RawRecord } from "../../src/codec/raw-frame.ts";
+import { rawFrame, rawRecordType, rawSubject } from "../../src/codec/raw-frame.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
 import { RECORD_TYPES, type MarketRecord } from "../../src/records/types.ts";
-import { SAMPLE_RECORDS } from "./sample-records.ts";
+import { ringBytes, SAMPLE_RECORDS } from "./sample-records.ts";
 
 const codec = new RecordCodec();
-
-/** Ring-encoded copies of `records`, laid out back to back in one buffer as a ring holds them. */
-function ringBytes(records: readonly MarketRecord[]): RawRecord[] {
-  const encoded = records.map((r) => codec.encodeRecord(r));
-  const data = new Uint8Array(7 + encoded.reduce((n, e) => n + e.length, 0));
-  const out: RawRecord[] = [];
-  let p = 7;
-  for (const e of encoded) {
-    data.set(e, p);
-    out.push({ data, start: p, end: p + e.length });
-    p += e.length;
-  }
-  return out;
-}
 
 /** `count` copies of the type's sample, each with its own symbol and times. */
 function series<T extends MarketRecord>(sample: T, count: number): T[] {

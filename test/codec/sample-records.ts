@@ -1,3 +1,5 @@
+import type { RawRecord } from "../../src/codec/raw-frame.ts";
+import { RecordCodec } from "../../src/codec/record-codec.ts";
 import type { MarketRecord, RecordType } from "../../src/records/types.ts";
 
 /** One realistic record of every record type, with exchange-style decimal strings. */
@@ -122,3 +124,19 @@ export const SAMPLE_RECORDS: { readonly [T in RecordType]: Extract<MarketRecord,
 };
 
 export const ALL_SAMPLES: readonly MarketRecord[] = Object.values(SAMPLE_RECORDS);
+
+const codec = new RecordCodec();
+
+/** Ring-encoded copies of `records`, back to back in one buffer (after 7 other bytes) as a ring holds them. */
+export function ringBytes(records: readonly MarketRecord[]): RawRecord[] {
+  const encoded = records.map((r) => codec.encodeRecord(r));
+  const data = new Uint8Array(7 + encoded.reduce((n, e) => n + e.length, 0));
+  const out: RawRecord[] = [];
+  let p = 7;
+  for (const e of encoded) {
+    data.set(e, p);
+    out.push({ data, start: p, end: p + e.length });
+    p += e.length;
+  }
+  return out;
+}
