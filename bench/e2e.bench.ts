@@ -337,11 +337,14 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
             for (const r of w.rings) stage.max_ring_fill_pct = Math.max(stage.max_ring_fill_pct, Math.round((r.depth_bytes / r.capacity_bytes) * 1000) / 10);
       }
 
+    // Rates over spans of at least ~1 s: the window's last sample can come milliseconds after
+    // the one before, and the frame counters move every 250 ms, so that span alone read as 0.
     const oneSecond: number[] = [];
-    for (let i = 1; i < windowSamples.length; i++) {
-      const a = windowSamples[i - 1] as Sample;
-      const b = windowSamples[i] as Sample;
-      if (b.t_s > a.t_s) oneSecond.push((messagesIn(b.stats) - messagesIn(a.stats)) / (b.t_s - a.t_s));
+    let anchor = windowSamples[0];
+    for (const b of windowSamples) {
+      if (anchor === undefined || b.t_s - anchor.t_s < 0.9) continue;
+      oneSecond.push((messagesIn(b.stats) - messagesIn(anchor.stats)) / (b.t_s - anchor.t_s));
+      anchor = b;
     }
     const rss = samples.map((s) => s.rss_mb).filter((v): v is number => v !== null);
     const third = Math.max(1, Math.floor(rss.length / 3));
