@@ -76,6 +76,8 @@ const FEED_OF: Record<VenueKey, string> = {
 };
 /** A socket holding more than this many unsent bytes pauses its feed (backpressure, not loss). */
 const MAX_BUFFERED_BYTES = 4 << 20;
+/** Ms between pump passes while no client is connected. */
+const IDLE_PUMP_MS = 50;
 /** Frames per feed per tick at the maximum rate, so one tick never starves the event loop. */
 const MAX_BURST = 2000;
 
@@ -168,6 +170,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     websocket: {
       open(ws) {
         all.add(ws);
+        if (all.size === 1 && !stopped) {
+          // The pump may be in its idle wait: start the stream now.
+          clearTimeout(timer);
+          pump();
+        }
         const cursor = cursors.get(FEED_OF[ws.data.venue]);
         if (cursor && cursor.conns.size === 0) {
           cursor.origin_ms = performance.now();
@@ -200,8 +207,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     let sentAny = false;
     for (const cursor of cursors.values()) if (pumpFeed(cursor)) sentAny = true;
     // At the maximum rate, go again at once while frames flow; a pass that sent nothing (every
-    // feed paced, idle or held back by a full socket) waits a millisecond instead of spinning.
-    timer = setTimeout(pump, rate === 0 && sentAny ? 0 : rate === 0 ? 1 : 5);
+    // feed paced or held back by a full socket) waits a millisecond instead of spinning. With
+    // no client connected the pass waits IDLE_PUMP_MS (polling every millisecond cost ~1.3 %
+    // of a core per idle simulator); `open` starts it at once when a client connects.
+    const delay = all.size === 0 ? IDLE_PUMP_MS : rate === 0 && sentAny ? 0 : rate === 0 ? 1 : 5;
+    timer = setTimeout(pump, delay);
   };
 
   /** Sends the feed's next burst; false when it sent nothing. */
