@@ -1,7 +1,7 @@
 import { deribitChannels } from "./channels.ts";
-import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
+import type { ConnectionContext } from "../connection/venue-connection.ts";
+import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
-import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
 
 /**
  * Deribit JSON-RPC over WebSocket (https://docs.deribit.com/#public-set_heartbeat,
@@ -16,18 +16,16 @@ const channelOf = (text: string): string => {
   return text.slice(c + 11, text.indexOf('"', c + 11));
 };
 
-export class DeribitConnection implements VenueConnection {
-  private readonly client: WsClient;
+export class DeribitConnection extends WatchedConnection {
+  protected readonly client: WsClient;
   private readonly channels: string[];
-  private readonly watchdog: ChannelWatchdog;
-  private watchTimer: ReturnType<typeof setInterval> | undefined;
   private nextId = 1;
   readonly url: string;
 
-  constructor(private readonly ctx: ConnectionContext) {
+  constructor(ctx: ConnectionContext) {
+    super(ctx);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
     this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
     const interval_s = ctx.tuning.deribit_heartbeat_s;
     this.client = new WsClient({
       url: () => this.url,
@@ -51,20 +49,6 @@ export class DeribitConnection implements VenueConnection {
       onGap: (gap) => ctx.onGap(gap, ctx.symbols),
       onDisconnect: (recv) => ctx.onDisconnect(recv),
     });
-  }
-
-  get reconnects(): number {
-    return this.client.reconnects;
-  }
-
-  start(): void {
-    this.client.start();
-    this.watchTimer = watchStaleChannels(this.watchdog, this.ctx.onStale, () => this.client.reconnect("stale"));
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.watchTimer);
-    await this.client.stop();
   }
 
   private rpc(method: string, params: object): string {

@@ -1,7 +1,7 @@
 import { okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
-import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
+import type { ConnectionContext } from "../connection/venue-connection.ts";
+import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
-import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
 
 /**
  * OKX v5 public WebSocket (https://www.okx.com/docs-v5/en/#overview-websocket-connect).
@@ -25,17 +25,15 @@ const channelKey = (text: string): string => {
   return i < 0 ? text.slice(c + 11, ce) : `${text.slice(c + 11, ce)}:${text.slice(is, ie)}`;
 };
 
-export class OkxConnection implements VenueConnection {
-  private readonly client: WsClient;
+export class OkxConnection extends WatchedConnection {
+  protected readonly client: WsClient;
   private readonly args: OkxSubscribeArg[];
-  private readonly watchdog: ChannelWatchdog;
-  private watchTimer: ReturnType<typeof setInterval> | undefined;
   readonly url: string;
 
-  constructor(private readonly ctx: ConnectionContext) {
+  constructor(ctx: ConnectionContext) {
+    super(ctx);
     this.url = `${ctx.config.ws_url}/ws/v5/public`;
     this.args = okxSubscribeArgs(ctx.symbols, ctx.config.data_types, ctx.instruments);
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
     this.client = new WsClient({
       url: () => this.url,
       backoff: ctx.tuning.backoff,
@@ -57,15 +55,6 @@ export class OkxConnection implements VenueConnection {
     });
   }
 
-  get reconnects(): number {
-    return this.client.reconnects;
-  }
-
-  start(): void {
-    this.client.start();
-    this.watchTimer = watchStaleChannels(this.watchdog, this.ctx.onStale, () => this.client.reconnect("stale"));
-  }
-
   resubscribeBooks(natives: readonly string[]): void {
     const args = this.args.filter((a) => a.channel.startsWith("books") && a.instId !== undefined && natives.includes(a.instId));
     if (args.length === 0) return;
@@ -73,8 +62,4 @@ export class OkxConnection implements VenueConnection {
     this.client.send(JSON.stringify({ op: "subscribe", args }));
   }
 
-  async stop(): Promise<void> {
-    clearInterval(this.watchTimer);
-    await this.client.stop();
-  }
 }
