@@ -1,5 +1,5 @@
 import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
-import { LOOP_PAD_MS, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
+import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
 import type { RecordedLine } from "./recording.ts";
 
 /**
@@ -65,10 +65,6 @@ function isLevels(v: unknown): v is [string, string][] {
   return Array.isArray(v) && v.every((l) => Array.isArray(l) && typeof l[0] === "string" && typeof l[1] === "string");
 }
 
-function record(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
 function applyLevels(side: Map<string, string>, levels: readonly Level[]): void {
   for (const [p, q] of levels) if (Number(q) === 0) side.delete(p); else side.set(p, q);
 }
@@ -100,11 +96,9 @@ export class BinanceReplay implements ReplayFeed {
     const symbols = new Set<string>();
     /** Depth stream and last recorded event time per symbol, for its bridge frame. */
     const depthStream = new Map<string, { stream: string; E: number; T: number }>();
-    let first = Infinity;
-    let last = -Infinity;
+    const times = new RecordedTimes();
     for (const line of lines) {
-      first = Math.min(first, line.recv_ts * 1000);
-      last = Math.max(last, line.recv_ts * 1000);
+      times.see(line.recv_ts);
       const parsed = record(JSON.parse(line.raw));
       if (!parsed) continue;
       if (line.source === "http") {
@@ -143,8 +137,7 @@ export class BinanceReplay implements ReplayFeed {
     this.symbols.push(...symbols);
     const updateSpan = new Map<string, number>();
     for (const [symbol, span] of updates.spans()) updateSpan.set(symbol, span + LOOP_UPDATE_GAP);
-    const loop_ms = Number.isFinite(first) ? Math.ceil(last - first) + LOOP_PAD_MS : LOOP_PAD_MS;
-    this.spans = new SpanShifts(Number.isFinite(first) ? start_ms - Math.floor(first) : 0, loop_ms, updateSpan, trades.spans());
+    this.spans = times.shifts(start_ms, updateSpan, trades.spans());
 
     for (const [index, { book, diff }] of this.diffAt) {
       const frame = this.frames[index];

@@ -1,5 +1,5 @@
 import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
-import { LOOP_PAD_MS, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
+import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
 import type { RecordedLine } from "./recording.ts";
 
 /**
@@ -11,22 +11,16 @@ import type { RecordedLine } from "./recording.ts";
 const PATTERN = /"(timestamp|change_id|prev_change_id)":(\d+)/g;
 const KIND: Record<string, ShiftKind> = { timestamp: "time", change_id: "update", prev_change_id: "update" };
 
-function record(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
 export class DeribitReplay implements ReplayFeed {
   readonly frames: FeedFrame[] = [];
   private readonly spans: SpanShifts;
 
   constructor(lines: readonly RecordedLine[], start_ms: number) {
     const changes = new SpanTracker();
-    let first = Infinity;
-    let last = -Infinity;
+    const times = new RecordedTimes();
     for (const line of lines) {
       if (line.source !== "ws") continue;
-      first = Math.min(first, line.recv_ts * 1000);
-      last = Math.max(last, line.recv_ts * 1000);
+      times.see(line.recv_ts);
       const parsed = record(JSON.parse(line.raw));
       const params = record(parsed?.params);
       const data = record(params?.data);
@@ -36,8 +30,7 @@ export class DeribitReplay implements ReplayFeed {
       if (typeof data.prev_change_id === "number") changes.see(symbol, data.prev_change_id);
       this.frames.push({ key: params.channel, symbol, template: FrameTemplate.parse(line.raw, PATTERN, (k) => KIND[k]), snapshot: false });
     }
-    const loop_ms = Number.isFinite(first) ? Math.ceil(last - first) + LOOP_PAD_MS : LOOP_PAD_MS;
-    this.spans = new SpanShifts(Number.isFinite(first) ? start_ms - Math.floor(first) : 0, loop_ms, changes.spans(), new Map());
+    this.spans = times.shifts(start_ms, changes.spans(), new Map());
   }
 
   shifts(symbol: string, loop: number) {

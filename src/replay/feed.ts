@@ -29,6 +29,29 @@ export interface ReplayFeed {
 /** Span of recorded time one loop takes, ms: the recording's span plus a second of quiet. */
 export const LOOP_PAD_MS = 1000;
 
+/** A parsed JSON value as an object, or undefined when it is not one. */
+export function record(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** First and last receive time of a recording's lines: its loop length and its time shift. */
+export class RecordedTimes {
+  private first = Infinity;
+  private last = -Infinity;
+
+  see(recv_ts_s: number): void {
+    this.first = Math.min(this.first, recv_ts_s * 1000);
+    this.last = Math.max(this.last, recv_ts_s * 1000);
+  }
+
+  /** Shifts that anchor loop 0 at `start_ms` and make each loop the recording's span plus LOOP_PAD_MS. */
+  shifts(start_ms: number, updateSpan: ReadonlyMap<string, number>, tradeSpan: ReadonlyMap<string, number>): SpanShifts {
+    const seen = Number.isFinite(this.first);
+    const loop_ms = seen ? Math.ceil(this.last - this.first) + LOOP_PAD_MS : LOOP_PAD_MS;
+    return new SpanShifts(seen ? start_ms - Math.floor(this.first) : 0, loop_ms, updateSpan, tradeSpan);
+  }
+}
+
 export class SpanShifts {
   private readonly cache = new Map<string, Shifts>();
   private cachedLoop = -1;

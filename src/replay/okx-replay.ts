@@ -1,5 +1,5 @@
 import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
-import { LOOP_PAD_MS, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
+import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
 import type { RecordedLine } from "./recording.ts";
 
 /**
@@ -13,10 +13,6 @@ import type { RecordedLine } from "./recording.ts";
 const PATTERN = /"(ts|tradeId)":"(\d+)"/g;
 const KIND: Record<string, ShiftKind> = { ts: "time", tradeId: "trade" };
 
-function record(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-}
-
 export class OkxReplay implements ReplayFeed {
   readonly frames: FeedFrame[] = [];
   readonly instruments: string[] = [];
@@ -27,12 +23,10 @@ export class OkxReplay implements ReplayFeed {
   constructor(lines: readonly RecordedLine[], start_ms: number) {
     const trades = new SpanTracker();
     const instruments = new Set<string>();
-    let first = Infinity;
-    let last = -Infinity;
+    const times = new RecordedTimes();
     for (const line of lines) {
       if (line.source !== "ws") continue;
-      first = Math.min(first, line.recv_ts * 1000);
-      last = Math.max(last, line.recv_ts * 1000);
+      times.see(line.recv_ts);
       const parsed = record(JSON.parse(line.raw));
       const arg = record(parsed?.arg);
       if (!parsed || !arg || parsed.event !== undefined) continue;
@@ -55,8 +49,7 @@ export class OkxReplay implements ReplayFeed {
       });
     }
     this.instruments.push(...instruments);
-    const loop_ms = Number.isFinite(first) ? Math.ceil(last - first) + LOOP_PAD_MS : LOOP_PAD_MS;
-    this.spans = new SpanShifts(Number.isFinite(first) ? start_ms - Math.floor(first) : 0, loop_ms, new Map(), trades.spans());
+    this.spans = times.shifts(start_ms, new Map(), trades.spans());
   }
 
   shifts(symbol: string, loop: number) {
