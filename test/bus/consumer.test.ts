@@ -1,37 +1,20 @@
-import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, headers, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { expect, test } from "bun:test";
+import { jetstream } from "@nats-io/jetstream";
+import { headers, type Msg } from "@nats-io/transport-node";
 import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
-import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord } from "../../src/records/types.ts";
 import { InvalidRecordError } from "../../src/storage/insert-errors.ts";
 import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
-import { startTestNats, type TestNats } from "../support/nats.ts";
+import { natsForTests } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
 const config = configWith();
-let nats: TestNats;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-
-beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
-  jsm = await jetstreamManager(nc);
-});
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
-});
-beforeEach(async () => {
-  for (const name of await jsm.streams.names().next()) await jsm.streams.delete(name);
-  await ensureStream(jsm, config.nats.stream);
-});
+const bus = natsForTests(config.nats.stream);
 
 interface Insert {
   readonly records: readonly MarketRecord[];
@@ -55,9 +38,9 @@ class RecordingSink implements StorageSink {
 
 function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters): StoreConsumer {
   return new StoreConsumer({
-    nc,
-    js: jetstream(nc),
-    jsm,
+    nc: bus.nc,
+    js: jetstream(bus.nc),
+    jsm: bus.jsm,
     stream: STREAM,
     type: "trade",
     settings: { ...config.nats.consumer, durable_prefix: `t${Math.random().toString(36).slice(2, 8)}`, ...over },
@@ -69,7 +52,7 @@ function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, count
 }
 
 async function publish(records: readonly MarketRecord[]): Promise<void> {
-  const p = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
+  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
   await p.publish(records);
   await p.flush();
 }
@@ -95,11 +78,11 @@ test("stores every published record and acks only after the insert resolves", as
   const c = consumer(sink, { durable_prefix: prefix }, counters);
   await c.start();
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
-  await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, "3 frames delivered, unacked");
+  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, "3 frames delivered, unacked");
   expect(sink.inserts).toEqual([]);
   release();
   await waitFor(() => sink.inserts.length > 0 && c.stats().stored_rows === 25, "insert");
-  await waitFor(async () => (await jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, "acks");
+  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, "acks");
   expect(sink.tradeIds()).toEqual(ids(0, 25));
   expect(c.stats()).toMatchObject({ stored_rows: 25, dead_lettered: 0, insert_errors: 0, last_insert_rows: 25 });
   expect(counters.read("type.trade.stored")).toBe(25);
@@ -127,7 +110,7 @@ test("a stop between insert and ack redelivers the batch with the same dedup tok
   await waitFor(() => second.inserts.length === 1, "redelivered insert");
   expect(second.inserts[0]!.records).toEqual(first.inserts[0]!.records);
   expect(second.inserts[0]!.token).toBe(first.inserts[0]!.token);
-  await waitFor(async () => (await jsm.consumers.info(STREAM, `${prefix}_trade`)).num_ack_pending === 0, "acks");
+  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, `${prefix}_trade`)).num_ack_pending === 0, "acks");
   await c2.stop();
 
   // Engine restart: the durable is still there and resumes after the last ack.
@@ -138,36 +121,36 @@ test("a stop between insert and ack redelivers the batch with the same dedup tok
   await waitFor(() => third.tradeIds().length === 2, "resumed delivery");
   expect(third.tradeIds()).toEqual(ids(5, 2));
   await c3.stop();
-  expect((await jsm.consumers.info(STREAM, `${prefix}_trade`)).config.durable_name).toBe(`${prefix}_trade`);
+  expect((await bus.jsm.consumers.info(STREAM, `${prefix}_trade`)).config.durable_name).toBe(`${prefix}_trade`);
 }, 20_000);
 
 test("the durable consumer is updated in place: settings change, delivered position kept", async () => {
   const settings = { ...config.nats.consumer, durable_prefix: "inplace" };
-  expect(await ensureConsumer(jsm, STREAM, "trade", settings)).toBe("created");
+  expect(await ensureConsumer(bus.jsm, STREAM, "trade", settings)).toBe("created");
   await publish([trade(0), trade(1)]);
   const c = consumer(new RecordingSink(), { durable_prefix: "inplace" });
   await c.start();
   await waitFor(() => c.stats().stored_rows === 2, "stored");
   await c.stop();
-  expect(await ensureConsumer(jsm, STREAM, "trade", settings)).toBe("unchanged");
-  expect(await ensureConsumer(jsm, STREAM, "trade", { ...settings, ack_wait_ms: 5000, max_deliver: 7 })).toBe("updated");
-  const info = await jsm.consumers.info(STREAM, "inplace_trade");
+  expect(await ensureConsumer(bus.jsm, STREAM, "trade", settings)).toBe("unchanged");
+  expect(await ensureConsumer(bus.jsm, STREAM, "trade", { ...settings, ack_wait_ms: 5000, max_deliver: 7 })).toBe("updated");
+  const info = await bus.jsm.consumers.info(STREAM, "inplace_trade");
   expect([info.config.ack_wait, info.config.max_deliver, info.config.filter_subject]).toEqual([5_000_000_000, 7, "trade.>"]);
   expect([info.delivered.stream_seq, info.ack_floor.stream_seq, info.num_pending]).toEqual([1, 1, 0]);
 });
 
 test("a poison message goes to the dead-letter subject with its subject and is counted; the rest keeps flowing", async () => {
   const dead: Msg[] = [];
-  const sub = nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
-  await nc.flush();
+  const sub = bus.nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
+  await bus.nc.flush();
   const sink = new RecordingSink();
   const c = consumer(sink);
   await c.start();
   await publish([trade(0)]);
   const h = headers();
   h.set("Content-Type", "application/msgpack");
-  await jetstream(nc).publish("trade.binance.spot.BTC-USDT", new Uint8Array([0xc1, 0xc1]), { headers: h });
-  await jetstream(nc).publish("trade.binance.spot.ETH-USDT", new TextEncoder().encode(JSON.stringify({ ...trade(9), price: "1e-7" })), {
+  await jetstream(bus.nc).publish("trade.binance.spot.BTC-USDT", new Uint8Array([0xc1, 0xc1]), { headers: h });
+  await jetstream(bus.nc).publish("trade.binance.spot.ETH-USDT", new TextEncoder().encode(JSON.stringify({ ...trade(9), price: "1e-7" })), {
     headers: (() => {
       const j = headers();
       j.set("Content-Type", "application/json");
@@ -196,7 +179,7 @@ test("stats show the consumer's pending messages while an insert is stuck", asyn
   await c.start();
   // Frames of 10: those fetched are stuck in the insert (ack pending), the rest wait in the stream.
   await waitFor(async () => {
-    const info = await jsm.consumers.info(STREAM, durableName(prefix, "trade"));
+    const info = await bus.jsm.consumers.info(STREAM, durableName(prefix, "trade"));
     return c.stats().pending > 0 && c.stats().pending === info.num_pending && info.num_pending + info.num_ack_pending === 5;
   }, "stats pending = consumer num_pending while stuck", 4000);
   release();
@@ -221,8 +204,8 @@ test("a retryable insert failure is retried in place without redelivery or loss"
 
 test("a permanently refused batch dead-letters only the messages that fail on their own", async () => {
   const dead: Msg[] = [];
-  const sub = nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
-  await nc.flush();
+  const sub = bus.nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
+  await bus.nc.flush();
   const sink = new RecordingSink();
   sink.before = (records) => {
     const i = records.findIndex((r) => (r as ReturnType<typeof trade>).trade_id === "1013");
@@ -247,7 +230,7 @@ test("nats-server restarting mid-stream loses nothing that was acknowledged", as
   const c = consumer(sink, { ack_wait_ms: 2000 });
   await c.start();
   const p = new JetStreamPublisher({
-    js: jetstream(nc),
+    js: jetstream(bus.nc),
     type: "trade",
     settings: { ...config.nats.publish, frame_max_records: 10 },
     retry_initial_ms: 20,
@@ -256,7 +239,7 @@ test("nats-server restarting mid-stream loses nothing that was acknowledged", as
   });
   await p.publish(Array.from({ length: 40 }, (_, i) => trade(i)));
   await p.flush();
-  await nats.restart();
+  await bus.server.restart();
   await p.publish(Array.from({ length: 40 }, (_, i) => trade(40 + i)));
   await p.flush(20_000);
   await waitFor(() => new Set(sink.tradeIds()).size === 80, "all 80 records stored", 20_000);

@@ -1,40 +1,23 @@
-import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { jetstream, jetstreamManager, type JetStreamManager, type StoredMsg } from "@nats-io/jetstream";
-import { connect, type Msg, type NatsConnection } from "@nats-io/transport-node";
+import { expect, test } from "bun:test";
+import { jetstream, type StoredMsg } from "@nats-io/jetstream";
+import type { Msg } from "@nats-io/transport-node";
 import { decodeFrame } from "../../src/bus/frame-codec.ts";
 import { ringBytes } from "../codec/sample-records.ts";
 import { frameMsgId, JetStreamPublisher, type PublishSettings } from "../../src/bus/publisher.ts";
-import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import { naturalKey } from "../../src/records/natural-key.ts";
 import type { MarketRecord, RecordType } from "../../src/records/types.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
-import { startTestNats, type TestNats } from "../support/nats.ts";
+import { natsForTests } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
-let nats: TestNats;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-
-beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await connect({ servers: nats.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
-  jsm = await jetstreamManager(nc);
-});
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
-});
-beforeEach(async () => {
-  for (const name of await jsm.streams.names().next()) await jsm.streams.delete(name);
-  await ensureStream(jsm, configWith().nats.stream);
-});
+const bus = natsForTests(configWith().nats.stream);
 
 function publisher(type: RecordType, over: Partial<PublishSettings> = {}): JetStreamPublisher {
   const settings = { ...configWith().nats.publish, ...over };
-  return new JetStreamPublisher({ js: jetstream(nc), type, settings, retry_initial_ms: 20, retry_max_ms: 200, ack_timeout_ms: 1000 });
+  return new JetStreamPublisher({ js: jetstream(bus.nc), type, settings, retry_initial_ms: 20, retry_max_ms: 200, ack_timeout_ms: 1000 });
 }
 
 function frameRecords(body: Uint8Array): MarketRecord[] {
@@ -44,10 +27,10 @@ function frameRecords(body: Uint8Array): MarketRecord[] {
 }
 
 async function stored(): Promise<StoredMsg[]> {
-  const { state } = await jsm.streams.info(STREAM);
+  const { state } = await bus.jsm.streams.info(STREAM);
   const out: StoredMsg[] = [];
   for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
-    const msg = await jsm.streams.getMessage(STREAM, { seq });
+    const msg = await bus.jsm.streams.getMessage(STREAM, { seq });
     if (msg !== null) out.push(msg);
   }
   return out;
@@ -63,10 +46,10 @@ async function waitFor(condition: () => boolean, what: string, deadline_ms = 500
 
 test("publishes every record type on exactly the subject the subject builder names", async () => {
   const seen: string[] = [];
-  const sub = nc.subscribe(">", { callback: (_err: Error | null, msg: Msg) => {
+  const sub = bus.nc.subscribe(">", { callback: (_err: Error | null, msg: Msg) => {
     if (!msg.subject.startsWith("$") && !msg.subject.startsWith("_INBOX")) seen.push(msg.subject);
   } });
-  await nc.flush();
+  await bus.nc.flush();
   for (const record of ONE_OF_EACH) {
     const p = publisher(record.data_type);
     await p.publish([record]);
@@ -85,7 +68,7 @@ test("publishes every record type on exactly the subject the subject builder nam
     "volatility_index.deribit.options.BTC",
     "gap.okx.spot.ETH-USDT",
   ]);
-  expect((await jsm.streams.info(STREAM)).state.messages).toBe(9);
+  expect((await bus.jsm.streams.info(STREAM)).state.messages).toBe(9);
 });
 
 /** The two ways in: decoded records, and records as their ring bytes (the batch worker's frames path). */
@@ -119,7 +102,7 @@ for (const [via, publish] of Object.entries(VIA)) {
     expect(msgs.map((m) => frameRecords(m.data).length)).toEqual([4, 4, 2]);
 
     // Other records: the duplicate window outlives the purge and would drop a repeated frame.
-    await jsm.streams.purge(STREAM);
+    await bus.jsm.streams.purge(STREAM);
     const others = Array.from({ length: 10 }, (_, i) => trade(100 + i));
     const bySize = publisher("trade", { frame_max_bytes: 600 });
     await publish(bySize, others);
@@ -134,7 +117,7 @@ for (const [via, publish] of Object.entries(VIA)) {
 test("acked records and failed attempts land in the shared counters of the type", async () => {
   const counters = new Counters(counterNames());
   const settings = configWith().nats.publish;
-  const p = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings, counters });
+  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings, counters });
   await p.publish([trade(1), trade(2), trade(3, "ETH-USDT")]);
   await p.flush();
   expect(counters.read("type.trade.published")).toBe(3);
@@ -148,7 +131,7 @@ test("re-publishing the same frame within the duplicate window is stored once", 
   await p.publish(records);
   await p.publish(records);
   await p.flush();
-  expect((await jsm.streams.info(STREAM)).state.messages).toBe(1);
+  expect((await bus.jsm.streams.info(STREAM)).state.messages).toBe(1);
   expect(p.stats()).toMatchObject({ published_frames: 2, duplicate_frames: 1 });
 });
 
@@ -158,7 +141,7 @@ test("the in-flight window never exceeds max_in_flight", async () => {
   expect(p.stats().in_flight).toBeLessThanOrEqual(4);
   await p.flush();
   expect(p.stats()).toMatchObject({ max_in_flight_seen: 4, in_flight: 0, published_records: 300, published_frames: 300 });
-  expect((await jsm.streams.info(STREAM)).state.messages).toBe(300);
+  expect((await bus.jsm.streams.info(STREAM)).state.messages).toBe(300);
 });
 
 test("json mode sends one JSON record per message with its natural key as Nats-Msg-Id", async () => {
@@ -177,10 +160,10 @@ test("publishes while nats-server restarts are retried and every record lands in
   const p = publisher("trade", { frame_max_records: 10 });
   await p.publish(Array.from({ length: 50 }, (_, i) => trade(i)));
   await p.flush();
-  await nats.down();
+  await bus.server.down();
   const during = p.publish(Array.from({ length: 50 }, (_, i) => trade(50 + i)));
   await waitFor(() => p.stats().publish_errors > 0 || p.stats().in_flight > 0, "publishes pending while the server is down");
-  await nats.up();
+  await bus.server.up();
   await during;
   await p.flush(20_000);
   const msgs = await stored();

@@ -1,35 +1,20 @@
-import { afterAll, beforeAll, beforeEach, expect, test } from "bun:test";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, nanos, type NatsConnection } from "@nats-io/transport-node";
+import { expect, test } from "bun:test";
+import { jetstream } from "@nats-io/jetstream";
+import { nanos } from "@nats-io/transport-node";
 import { ensureStream, StreamConfigError } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
-import { startTestNats, type TestNats } from "../support/nats.ts";
+import { natsForTests } from "../support/nats.ts";
 
-let nats: TestNats;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
-beforeAll(async () => {
-  nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
-  jsm = await jetstreamManager(nc);
-});
-// Every stream binds the same subjects, so only one may exist at a time on a server.
-beforeEach(async () => {
-  for (const name of await jsm.streams.names().next()) await jsm.streams.delete(name);
-});
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
-});
+const bus = natsForTests();
 
 function settings(name: string, over: object = {}) {
   return configWith({ nats: { stream: { name, ...over } } }).nats.stream;
 }
 
 test("creates the stream binding every data type and gaps with the configured limits", async () => {
-  const result = await ensureStream(jsm, settings("S_CREATE"));
+  const result = await ensureStream(bus.jsm, settings("S_CREATE"));
   expect(result.action).toBe("created");
-  const cfg = (await jsm.streams.info("S_CREATE")).config;
+  const cfg = (await bus.jsm.streams.info("S_CREATE")).config;
   expect(cfg.subjects).toEqual([
     "trade.>",
     "orderbook.>",
@@ -51,31 +36,31 @@ test("creates the stream binding every data type and gaps with the configured li
 });
 
 test("a second ensure with the same settings changes nothing", async () => {
-  await ensureStream(jsm, settings("S_SAME"));
-  expect((await ensureStream(jsm, settings("S_SAME"))).action).toBe("unchanged");
+  await ensureStream(bus.jsm, settings("S_SAME"));
+  expect((await ensureStream(bus.jsm, settings("S_SAME"))).action).toBe("unchanged");
 });
 
 test("updating an existing stream keeps its stored messages", async () => {
-  await ensureStream(jsm, settings("S_UPDATE"));
-  const js = jetstream(nc);
+  await ensureStream(bus.jsm, settings("S_UPDATE"));
+  const js = jetstream(bus.nc);
   await js.publish("trade.binance.spot.BTC-USDT", new Uint8Array([1]));
   await js.publish("gap.okx.perpetual.BTC-USDT", new Uint8Array([2]));
-  const result = await ensureStream(jsm, settings("S_UPDATE", { max_msgs: 1000, duplicate_window_s: 30 }));
+  const result = await ensureStream(bus.jsm, settings("S_UPDATE", { max_msgs: 1000, duplicate_window_s: 30 }));
   expect(result.action).toBe("updated");
-  const info = await jsm.streams.info("S_UPDATE");
+  const info = await bus.jsm.streams.info("S_UPDATE");
   expect(info.config.max_msgs).toBe(1000);
   expect(info.config.duplicate_window).toBe(nanos(30_000));
   expect(info.state.messages).toBe(2);
-  expect((await jsm.streams.getMessage("S_UPDATE", { seq: 2 }))?.subject).toBe("gap.okx.perpetual.BTC-USDT");
+  expect((await bus.jsm.streams.getMessage("S_UPDATE", { seq: 2 }))?.subject).toBe("gap.okx.perpetual.BTC-USDT");
 });
 
 test("a storage change that cannot be made in place fails clearly and leaves the data alone", async () => {
-  await ensureStream(jsm, settings("S_FIXED"));
-  await jetstream(nc).publish("trade.okx.spot.ETH-USDT", new Uint8Array([1]));
-  const attempt = ensureStream(jsm, settings("S_FIXED", { storage: "memory" }));
+  await ensureStream(bus.jsm, settings("S_FIXED"));
+  await jetstream(bus.nc).publish("trade.okx.spot.ETH-USDT", new Uint8Array([1]));
+  const attempt = ensureStream(bus.jsm, settings("S_FIXED", { storage: "memory" }));
   await expect(attempt).rejects.toBeInstanceOf(StreamConfigError);
   await expect(attempt).rejects.toThrow("nats.stream.storage");
-  const info = await jsm.streams.info("S_FIXED");
+  const info = await bus.jsm.streams.info("S_FIXED");
   expect(info.config.storage).toBe("file");
   expect(info.state.messages).toBe(1);
 });

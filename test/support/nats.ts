@@ -1,7 +1,11 @@
+import { afterAll, beforeAll, beforeEach } from "bun:test";
+import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNats, type EmbeddedNats } from "../../src/bus/embedded-nats.ts";
+import { ensureStream, type StreamSettings } from "../../src/bus/stream.ts";
 
 /**
  * A real nats-server per test file, with its own temporary JetStream store.
@@ -47,4 +51,33 @@ export async function startTestNats(): Promise<TestNats> {
       rmSync(store_dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface TestBus {
+  server: TestNats;
+  nc: NatsConnection;
+  jsm: JetStreamManager;
+}
+
+/**
+ * A test file's nats-server and client connection, opened in `beforeAll` and closed in
+ * `afterAll`. Before each test every stream is deleted (they all bind the same subjects, so only
+ * one may exist at a time) and, given `stream`, that stream is created fresh.
+ */
+export function natsForTests(stream?: StreamSettings): TestBus {
+  const bus = {} as TestBus;
+  beforeAll(async () => {
+    bus.server = await startTestNats();
+    bus.nc = await connect({ servers: bus.server.url, maxReconnectAttempts: -1, reconnectTimeWait: 50 });
+    bus.jsm = await jetstreamManager(bus.nc);
+  });
+  afterAll(async () => {
+    await bus.nc.close();
+    await bus.server.stop();
+  });
+  beforeEach(async () => {
+    for (const name of await bus.jsm.streams.names().next()) await bus.jsm.streams.delete(name);
+    if (stream !== undefined) await ensureStream(bus.jsm, stream);
+  });
+  return bus;
 }
