@@ -1,17 +1,15 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createClient } from "@clickhouse/client";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstream } from "@nats-io/jetstream";
 import { StoreConsumer } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
-import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
 import { ensureSchema } from "../../src/storage/schema.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, typeCounter } from "../../src/stats/layout.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
-import { startTestNats, type TestNats } from "../support/nats.ts";
+import { natsForTests } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
 
 /**
@@ -42,20 +40,12 @@ const server = Bun.serve({
 
 const config = configWith();
 const hot = uniqueDatabase("outage_hot");
-let nats: TestNats;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
+const bus = natsForTests(config.nats.stream);
 
 beforeAll(async () => {
   await ensureSchema(testClickHouse(), { hot_database: hot, cold_database: uniqueDatabase("outage_cold") });
-  nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
-  jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, config.nats.stream);
 });
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
+afterAll(() => {
   server.stop(true);
 });
 
@@ -77,9 +67,9 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
   const http = createClient({ url: `http://127.0.0.1:${server.port}`, request_timeout: 2000 });
   const counters = new Counters(counterNames());
   const consumer = new StoreConsumer({
-    nc,
-    js: jetstream(nc),
-    jsm,
+    nc: bus.nc,
+    js: jetstream(bus.nc),
+    jsm: bus.jsm,
     stream: config.nats.stream.name,
     type: "trade",
     settings: { ...config.nats.consumer, durable_prefix: "outage" },
@@ -89,7 +79,7 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
     retry_max_ms: 100,
   });
   await consumer.start();
-  const publisher = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 50 } });
+  const publisher = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 50 } });
   const batch = (from: number) => Array.from({ length: 500 }, (_, i) => trade(from + i));
 
   await publisher.publish(batch(0));
@@ -112,7 +102,7 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
   await consumer.stop();
   expect(await stored()).toEqual({ rows: 1500, unique: 1500 });
   expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);
-  const info = await jsm.consumers.info(config.nats.stream.name, "outage_trade");
+  const info = await bus.jsm.consumers.info(config.nats.stream.name, "outage_trade");
   expect(info.num_ack_pending).toBe(0);
   expect(info.num_pending).toBe(0);
 });

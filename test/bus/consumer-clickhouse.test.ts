@@ -1,35 +1,23 @@
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { beforeAll, expect, test } from "bun:test";
+import { jetstream } from "@nats-io/jetstream";
 import { StoreConsumer } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
-import { ensureStream } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord, RecordType } from "../../src/records/types.ts";
 import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
 import { ensureSchema } from "../../src/storage/schema.ts";
 import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
-import { startTestNats, type TestNats } from "../support/nats.ts";
+import { natsForTests } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
 
 const config = configWith();
 const client = testClickHouse();
 const hot = uniqueDatabase("bus_hot");
-let nats: TestNats;
-let nc: NatsConnection;
-let jsm: JetStreamManager;
+const bus = natsForTests(config.nats.stream);
 
 beforeAll(async () => {
   await ensureSchema(client, { hot_database: hot, cold_database: uniqueDatabase("bus_cold") });
-  nats = await startTestNats();
-  nc = await connect({ servers: nats.url });
-  jsm = await jetstreamManager(nc);
-  await ensureStream(jsm, config.nats.stream);
-});
-afterAll(async () => {
-  await nc.close();
-  await nats.stop();
 });
 
 /** The real ClickHouse sink, with a hook that runs after each committed insert. */
@@ -59,10 +47,10 @@ test("a batch inserted into ClickHouse but not acked is redelivered and stored o
   const settings = { ...config.nats.consumer, durable_prefix: "chdb", ack_wait_ms: 1000 };
   const batching = { max_rows: 1000, max_bytes: 1 << 20, linger_ms: 1 };
   const consumerWith = (sink: StorageSink) =>
-    new StoreConsumer({ nc, js: jetstream(nc), jsm, stream: config.nats.stream.name, type: "trade", settings, batching, sink });
+    new StoreConsumer({ nc: bus.nc, js: jetstream(bus.nc), jsm: bus.jsm, stream: config.nats.stream.name, type: "trade", settings, batching, sink });
 
   const records = Array.from({ length: 30 }, (_, i) => trade(i, i % 2 === 0 ? "BTC-USDT" : "ETH-USDT"));
-  const publisher = new JetStreamPublisher({ js: jetstream(nc), type: "trade", settings: config.nats.publish });
+  const publisher = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: config.nats.publish });
   await publisher.publish(records);
   await publisher.flush();
 
