@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { type BookChange, normalizeBookChanges, normalizeTrades, OrderBook } from "tardis-dev";
 import type { VenueKey } from "../src/config/schema.ts";
 import type { MarketRecord } from "../src/records/types.ts";
+import { readRecording, recordedFrame } from "../src/replay/recording.ts";
 import { loadReferenceInstruments } from "../src/venues/instruments.ts";
 import { getVenue } from "../src/venues/registry.ts";
 import type { InstrumentMap, RawFrame } from "../src/venues/types.ts";
@@ -36,16 +37,6 @@ const VENUES: ReadonlyArray<{ venue: VenueKey; file: string; tardis: TardisExcha
   { venue: "okx_derivatives", file: "okx.jsonl", tardis: "okex-swap" },
   { venue: "deribit_derivatives", file: "deribit.jsonl", tardis: "deribit" },
 ];
-
-function readFrames(file: string): RawFrame[] {
-  const out: RawFrame[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (line === "") continue;
-    const j = JSON.parse(line) as { source: "ws" | "http"; url: string; recv_ts: number; raw: string };
-    out.push({ source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw });
-  }
-  return out;
-}
 
 function spectraPass(venue: VenueKey, frames: readonly RawFrame[], instruments: InstrumentMap): number {
   const def = getVenue(venue);
@@ -112,7 +103,7 @@ export async function runNormalizeBench(opts: { quick: boolean }): Promise<Recor
   const min_ms = opts.quick ? 100 : 500;
   const out: Record<string, NormalizeBenchRow> = {};
   for (const { venue, file, tardis } of VENUES) {
-    const frames = readFrames(join(FIXTURES, file));
+    const frames = readRecording(FIXTURES, file).map(recordedFrame);
     const instruments = loadReferenceInstruments(venue, FIXTURES);
     if (instruments === undefined) throw new Error(`reference instruments for ${venue} missing under ${FIXTURES}`);
 

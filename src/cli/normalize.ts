@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import type { MarketRecord } from "../records/types.ts";
+import { isRecordedLine, recordedFrame } from "../replay/recording.ts";
 import { InstrumentError, loadInstrumentFile, loadReferenceInstruments } from "../venues/instruments.ts";
-import { isObject, parseJson } from "../venues/normalizer-stats.ts";
+import { parseJson } from "../venues/normalizer-stats.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { InstrumentMap, RawFrame } from "../venues/types.ts";
 
@@ -123,9 +124,7 @@ function main(argv: string[]): void {
 /** One capture line; `recv_ts` is seconds (float), as the fixtures and `--record` write it. */
 function captureFrame(line: string): RawFrame | undefined {
   const j = parseJson(line);
-  if (!isObject(j) || (j.source !== "ws" && j.source !== "http")) return undefined;
-  if (typeof j.url !== "string" || typeof j.recv_ts !== "number" || typeof j.raw !== "string") return undefined;
-  return { source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw };
+  return isRecordedLine(j) ? recordedFrame(j) : undefined;
 }
 
 if (import.meta.main) main(process.argv.slice(2));

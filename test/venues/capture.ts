@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { DataType, MarketRecord } from "../../src/records/types.ts";
+import { readRecording, recordedFrame } from "../../src/replay/recording.ts";
 import { loadReferenceInstruments } from "../../src/venues/instruments.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import type { InstrumentMap, Normalizer, RawFrame } from "../../src/venues/types.ts";
@@ -19,13 +20,7 @@ function requireFixtures(): void {
 /** Frames of a capture file (`{source,url,recv_ts,raw}` per line). */
 export function readFrames(file: string): RawFrame[] {
   requireFixtures();
-  const out: RawFrame[] = [];
-  for (const line of readFileSync(file, "utf8").split("\n")) {
-    if (line === "") continue;
-    const j = JSON.parse(line) as { source: "ws" | "http"; url: string; recv_ts: number; raw: string };
-    out.push({ source: j.source, url: j.url, recv_ts_ms: Math.round(j.recv_ts * 1000), raw: j.raw });
-  }
-  return out;
+  return readRecording(dirname(file), basename(file)).map(recordedFrame);
 }
 
 export function recording(name: "binance_spot" | "binance_derivatives" | "okx" | "deribit"): RawFrame[] {
