@@ -5,6 +5,15 @@ import { typeCounter } from "../stats/layout.ts";
 import type { RingLink } from "../supervisor/messages.ts";
 import { batchIndexFor } from "./route.ts";
 
+/**
+ * Longest a record waits appended but unpublished, ms. The owner calls `flush()` once per
+ * event-loop turn (setImmediate), but that turn can come late: in the e2e bench, with the
+ * simulator keeping the sockets full, batches of ~2,000 trades sat appended but unpublished,
+ * invisible to the batch worker, for 200-800 ms. So `emit` also publishes once what it
+ * appended is this old.
+ */
+export const PUBLISH_WITHIN_MS = 2;
+
 /** Encodes one record for a ring. */
 export type RecordEncoder = (record: MarketRecord) => Uint8Array;
 
@@ -27,7 +36,8 @@ interface Route {
 /**
  * The ingest side of the rings: routes each record to batch worker hash(symbol) % N of its
  * type and appends it; `flush()` publishes what was appended (one index store per ring per
- * flush, not per record). An ingest worker never blocks on a full ring: it holds up to
+ * flush, not per record), and `emit` flushes by itself once the oldest unpublished record is
+ * PUBLISH_WITHIN_MS old. An ingest worker never blocks on a full ring: it holds up to
  * `overflow_records` per ring, then drops, counts the drop, and emits a `ring_overflow` gap
  * once the ring has room again.
  */
@@ -35,6 +45,8 @@ export class RingRouter {
   private readonly routes = new Map<RecordType, Route>();
   private readonly lanes: Lane[] = [];
   private readonly unroutedSlot: Map<RecordType, number> = new Map();
+  /** performance.now() of the oldest record appended since the last flush; 0 when none. */
+  private unpublishedSince = 0;
 
   constructor(
     links: readonly RingLink[],
@@ -84,6 +96,9 @@ export class RingRouter {
     const bytes = this.encode(record);
     if (lane.overflow.length === 0 && lane.ring.tryAppend(bytes)) {
       lane.appended++;
+      const now = performance.now();
+      if (this.unpublishedSince === 0) this.unpublishedSince = now;
+      else if (now - this.unpublishedSince >= PUBLISH_WITHIN_MS) this.flush();
       return;
     }
     // Gap records are never dropped: they are rare, and losing one would hide a loss.
@@ -102,6 +117,7 @@ export class RingRouter {
 
   /** Publishes appended records, moves overflow into rings that have room, emits overflow gaps. */
   flush(): void {
+    this.unpublishedSince = 0;
     for (const lane of this.lanes) {
       const overflow = lane.overflow;
       let moved = 0;
