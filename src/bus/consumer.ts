@@ -73,9 +73,6 @@ export const DEAD_LETTER_HEADERS = {
   deliveries: "Spectra-Deliveries",
 } as const;
 
-/** Pull expiry: the smallest nats.js allows; bounds the extra linger of a quiet stream. */
-/** Shortest interval of the linger check, ms. */
-const LINGER_CHECK_MIN_MS = 5;
 const PENDING_POLL_MS = 1000;
 const RETRY_INITIAL_MS = 100;
 
@@ -108,6 +105,9 @@ export class StoreConsumer {
   private messages: ConsumerMessages | null = null;
   private committing: Promise<void> = Promise.resolve();
   private loop: Promise<void> | null = null;
+  private lingerTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A commit is queued that has not taken the batch yet: the batch needs no timer of its own. */
+  private commitQueued = false;
   private stopping = false;
   private aborted = false;
   private state: StoreConsumerStats["state"] = "idle";
@@ -191,16 +191,12 @@ export class StoreConsumer {
 
   /**
    * A continuous pull (`consume`) keeps messages flowing without a fetch round trip per batch;
-   * a timer commits a batch once it has lingered `linger_ms`, so latency is the linger, not a
-   * fetch expiry. Commits are serialized; `accept` only appends, and a commit takes the batch
-   * as it stands when it begins.
+   * a timer set for the moment a batch has lingered `linger_ms` commits it, so latency is the
+   * linger, not a fetch expiry. Commits are serialized; `accept` only appends, and a commit
+   * takes the batch as it stands when it begins.
    */
   private async run(): Promise<void> {
     const consumer = await this.options.js.consumers.get(this.options.stream, this.durable);
-    const every = Math.max(LINGER_CHECK_MIN_MS, Math.floor(this.options.batching.linger_ms / 4));
-    const lingerTimer = setInterval(() => {
-      if (!this.aborted && this.batch.due(Date.now())) void this.commitInTurn();
-    }, every);
     let backoff = RETRY_INITIAL_MS;
     while (!this.stopping) {
       try {
@@ -209,6 +205,7 @@ export class StoreConsumer {
           if (this.aborted) break;
           this.accept(m);
           if (this.batch.full()) await this.commitInTurn();
+          else this.armLinger();
         }
         backoff = RETRY_INITIAL_MS;
       } catch (err) {
@@ -219,7 +216,7 @@ export class StoreConsumer {
         backoff = Math.min(backoff * 2, this.retryMaxMs);
       }
     }
-    clearInterval(lingerTimer);
+    if (this.lingerTimer !== null) clearTimeout(this.lingerTimer);
     if (this.aborted) {
       await this.committing;
       return;
@@ -227,8 +224,27 @@ export class StoreConsumer {
     await this.commitInTurn();
   }
 
+  /**
+   * Sets a timer for when the batch is due, unless one is set or a queued commit will take the
+   * batch anyway (so a long insert or an outage queues one commit, not one per message). A timer
+   * that finds a newer batch re-arms for it.
+   */
+  private armLinger(): void {
+    if (this.lingerTimer !== null || this.commitQueued || this.batch.sources.length === 0) return;
+    this.lingerTimer = setTimeout(
+      () => {
+        this.lingerTimer = null;
+        if (this.aborted || this.stopping) return;
+        if (this.batch.due(Date.now())) void this.commitInTurn();
+        else this.armLinger();
+      },
+      Math.max(0, this.batch.dueAtMs - Date.now()),
+    );
+  }
+
   /** Runs `commit` after any commit already running; failures are recorded, not thrown. */
   private commitInTurn(): Promise<void> {
+    this.commitQueued = true;
     this.committing = this.committing.then(() =>
       this.commit().catch((err: unknown) => {
         this.lastError = `commit: ${(err as Error).message}`;
@@ -318,6 +334,7 @@ export class StoreConsumer {
 
   /** Inserts the batch and acks its messages once the insert has committed. */
   private async commit(): Promise<void> {
+    this.commitQueued = false;
     if (this.batch.rows === 0 && this.batch.sources.length === 0) return;
     const { records, sources } = this.batch.take();
     if (records.length > 0) {

@@ -32,6 +32,11 @@ export class PendingBatch<Source> {
     return this.records.length >= this.policy.max_rows || this.bytes >= this.policy.max_bytes;
   }
 
+  /** When the batch lingers `linger_ms` (Date.now() ms); meaningful while it holds a source. */
+  get dueAtMs(): number {
+    return this.firstMs + this.policy.linger_ms;
+  }
+
   due(now_ms: number): boolean {
     return this.full() || (this.sources.length > 0 && now_ms - this.firstMs >= this.policy.linger_ms);
   }

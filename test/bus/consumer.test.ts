@@ -36,7 +36,7 @@ class RecordingSink implements StorageSink {
   }
 }
 
-function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters): StoreConsumer {
+function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters, linger_ms = 1): StoreConsumer {
   return new StoreConsumer({
     nc: bus.nc,
     js: jetstream(bus.nc),
@@ -44,7 +44,7 @@ function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, count
     stream: STREAM,
     type: "trade",
     settings: { ...config.nats.consumer, durable_prefix: `t${Math.random().toString(36).slice(2, 8)}`, ...over },
-    batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms: 1 },
+    batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms },
     sink,
     counters,
     retry_max_ms: 50,
@@ -88,6 +88,23 @@ test("stores every published record and acks only after the insert resolves", as
   expect(counters.read("type.trade.stored")).toBe(25);
   expect(counters.read("type.trade.last_insert_rows")).toBe(25);
   expect(counters.read("type.trade.dead_lettered")).toBe(0);
+  await c.stop();
+});
+
+test("records that trickle in are batched by the linger: one insert per linger_ms, not per message", async () => {
+  const sink = new RecordingSink();
+  const c = consumer(sink, {}, undefined, 50);
+  await c.start();
+  // A frame every ~6 ms for ~0.5 s with a 50 ms linger: about ten inserts of about eight
+  // records. Committing each message as it arrives would make eighty.
+  for (let i = 0; i < 80; i++) {
+    await publish([trade(i)]);
+    await Bun.sleep(5);
+  }
+  await waitFor(() => sink.tradeIds().length === 80, "every record stored");
+  expect(sink.tradeIds()).toEqual(ids(0, 80));
+  expect(sink.inserts.length).toBeGreaterThanOrEqual(4);
+  expect(sink.inserts.length).toBeLessThanOrEqual(20);
   await c.stop();
 });
 
