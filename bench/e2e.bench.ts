@@ -75,7 +75,7 @@ export interface E2eBenchResult {
   notes: string[];
   per_venue: Record<string, { sent: number; received: number; reconnects: number }>;
   stages: Record<string, E2eStage>;
-  latency_by_table: Record<string, { rows: number; p50_ms: number; p99_ms: number; max_ms: number }>;
+  latency_by_table: Record<string, TableLatency>;
   threads: ThreadUse[];
 }
 
@@ -157,12 +157,24 @@ interface LatencyRow {
   max_ms: number;
 }
 
+/**
+ * A table's latency, and the same per insert: `inserts` counts the commits (rows of one INSERT
+ * share `created_at`), `floor_*` are percentiles over the inserts of their freshest row's
+ * latency, the part of the latency that is not batching (linger, or waiting for the insert
+ * before to finish): ring, publish, delivery and the insert itself.
+ */
+export interface TableLatency extends LatencyRow {
+  inserts: number;
+  floor_p50_ms: number;
+  floor_p99_ms: number;
+}
+
 function isLatencyRow(value: unknown): value is LatencyRow {
   return typeof value === "object" && value !== null && "rows" in value && "p50_ms" in value && "p99_ms" in value && "max_ms" in value;
 }
 
 /** Row counts and receipt -> commit latency per table, and over all rows, computed in ClickHouse. */
-async function measureStore(data_dir: string, database: string): Promise<{ total: LatencyRow; tables: Record<string, LatencyRow> }> {
+async function measureStore(data_dir: string, database: string): Promise<{ total: LatencyRow; tables: Record<string, TableLatency> }> {
   const client = createChdbClient(embeddedPath(data_dir));
   const latency = (from: string) =>
     `SELECT toUInt64(count()) AS rows, toFloat64(ifNotFinite(quantileExact(0.5)(d), 0)) AS p50_ms, ` +
@@ -175,9 +187,17 @@ async function measureStore(data_dir: string, database: string): Promise<{ total
     if (!isLatencyRow(row)) throw new Error(`e2e: latency query returned ${JSON.stringify(row)}`);
     return { rows: Number(row.rows), p50_ms: Number(row.p50_ms), p99_ms: Number(row.p99_ms), max_ms: Number(row.max_ms) };
   };
+  const floors = async (table: string): Promise<Pick<TableLatency, "inserts" | "floor_p50_ms" | "floor_p99_ms">> => {
+    const sql =
+      `SELECT toFloat64(count()) AS inserts, toFloat64(ifNotFinite(quantileExact(0.5)(f), 0)) AS floor_p50_ms, ` +
+      `toFloat64(ifNotFinite(quantileExact(0.99)(f), 0)) AS floor_p99_ms FROM (SELECT min(toUnixTimestamp64Milli(created_at) - ` +
+      `toUnixTimestamp64Milli(received_at)) AS f FROM ${database}.${table} GROUP BY created_at)`;
+    const [row] = await (await client.query({ query: sql, format: "JSONEachRow" })).json<Record<string, unknown>>();
+    return { inserts: Number(row?.inserts), floor_p50_ms: Number(row?.floor_p50_ms), floor_p99_ms: Number(row?.floor_p99_ms) };
+  };
   try {
-    const tables: Record<string, LatencyRow> = {};
-    for (const type of RECORD_TYPES) tables[TABLES[type]] = await query(latency(diff(TABLES[type])));
+    const tables: Record<string, TableLatency> = {};
+    for (const type of RECORD_TYPES) tables[TABLES[type]] = { ...(await query(latency(diff(TABLES[type])))), ...(await floors(TABLES[type])) };
     const total = await query(latency(RECORD_TYPES.map((t) => diff(TABLES[t])).join(" UNION ALL ")));
     return { total, tables };
   } finally {
