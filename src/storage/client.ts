@@ -1,4 +1,7 @@
-import { join } from "node:path";
+import { dlopen, FFIType } from "bun:ffi";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from "@clickhouse/client";
 import { createChdbConnection } from "chdb/connection";
 import type { Config } from "../config/schema.ts";
@@ -17,8 +20,33 @@ type ClientConnection = NonNullable<ClickHouseClientConfigOptions["connection"]>
  * a different path while one is open is rejected.
  */
 export function createChdbClient(path: string): ClickHouseClient {
+  keepRuntimeSignalHandlers();
   const connection = createChdbConnection({ path }) as unknown as ClientConnection;
   return createClient({ connection });
+}
+
+let runtimeHandlersKept = false;
+
+/**
+ * Stops libchdb from installing ClickHouse's handlers for SIGSEGV, SIGBUS, SIGILL and the other
+ * fault signals over Bun's; runs once, before the process's first chDB connection (chDB installs
+ * them then). Bun (JavaScriptCore) stops a worker thread that is running JavaScript, as
+ * `Worker.terminate()` does, by trapping it with one of those signals and handling that itself.
+ * With chDB's handlers in place chDB took the trap for a crash of its own and failed every later
+ * query of the process with "Code: 236 ... The server is shutting down due to a fatal error": a
+ * supervisor terminating a busy worker (a stop past its deadline, the engine tests' killed
+ * workers) left the engine without ClickHouse. libchdb exports the switch; chdb's Node binding
+ * does not, hence the FFI call. Bun's own crash handler still reports real faults.
+ */
+function keepRuntimeSignalHandlers(): void {
+  if (runtimeHandlersKept) return;
+  const pkg = `@chdb/lib-${process.platform}-${process.arch}${process.platform === "linux" ? "-gnu" : ""}`;
+  const dir = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`));
+  const file = ["libchdb.so", "libchdb.dylib"].map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (file === undefined) throw new Error(`libchdb not found in ${dir}: cannot keep chDB from taking over the runtime's signal handlers`);
+  const lib = dlopen(file, { chdb_set_signal_handlers_enabled: { args: [FFIType.i32], returns: FFIType.void } });
+  lib.symbols.chdb_set_signal_handlers_enabled(0);
+  runtimeHandlersKept = true;
 }
 
 /**
