@@ -74,8 +74,6 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 const PENDING_POLL_MS = 1000;
-/** nats-server's default max_payload, for a connection that has not received the server's INFO. */
-const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const RETRY_INITIAL_MS = 100;
 
 interface Decoded {
@@ -83,16 +81,6 @@ interface Decoded {
   /** Reason of the first record that failed, when some did. */
   readonly problem: string | null;
   readonly rejected: unknown[];
-}
-
-/**
- * Bytes one consumer keeps pulled ahead: `fetch_max_bytes`, at least twice the server's
- * max_payload (the server ends a pull whose next message does not fit; one that could never
- * fit would stall the consumer). A count of messages bounded nothing: 256 order-book frames
- * are ~128 MB, held unacked in memory long enough under a backlog to outlive ack_wait.
- */
-export function pullBytes(settings: ConsumerSettings, nc: NatsConnection): number {
-  return Math.max(settings.fetch_max_bytes, 2 * (nc.info?.max_payload ?? DEFAULT_MAX_PAYLOAD));
 }
 
 /** The sink insert token of a batch: derived from the stream sequences it holds, so a redelivered batch repeats it. */
@@ -212,7 +200,7 @@ export class StoreConsumer {
     let backoff = RETRY_INITIAL_MS;
     while (!this.stopping) {
       try {
-        this.messages = await consumer.consume({ max_bytes: pullBytes(this.options.settings, this.options.nc) });
+        this.messages = await consumer.consume({ max_messages: this.options.settings.fetch_batch });
         for await (const m of this.messages) {
           if (this.aborted) break;
           this.accept(m);

@@ -109,7 +109,7 @@ export const configSchema = z.strictObject({
     }),
     consumer: z.strictObject({
       durable_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'"),
-      fetch_max_bytes: positiveInt,
+      fetch_batch: positiveInt,
       ack_wait_ms: positiveInt,
       max_deliver: positiveInt,
       dead_letter_subject: z.string().min(1),
