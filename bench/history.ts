@@ -52,6 +52,22 @@ function direction(path: string): 1 | -1 | 0 {
 export interface Comparison {
   readonly text: string;
   readonly regressions: number;
+  /**
+   * Median change of the reference implementations' figures (tardis-dev, bare JSON.parse,
+   * postMessage, JSONEachRow, one record per message), percent, or null when none compared.
+   * Their code is the same in both runs, so this is how much the host's speed moved.
+   */
+  readonly reference_drift_pct: number | null;
+}
+
+/** A figure measured on a reference implementation, not on Spectra. */
+const REFERENCE_FIGURE = /(^|\.)(tardis|json_parse|post_message|json_each_row|single)_[a-z_]*per_s$/;
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 /** Compares `current` with the previous run of each suite (same quick flag) in `history`. */
@@ -59,6 +75,7 @@ export function compareWithHistory(history: readonly HistoryLine[], current: His
   const rows: Record<string, string>[] = [];
   const notes: string[] = [];
   let regressions = 0;
+  const referenceChanges: number[] = [];
   for (const [suite, figures] of Object.entries(current.suites)) {
     const previous = [...history].reverse().find((h) => h.quick === current.quick && h.suites[suite] !== undefined);
     if (previous === undefined) {
@@ -73,6 +90,7 @@ export function compareWithHistory(history: readonly HistoryLine[], current: His
       const changePct = was === 0 ? (now === 0 ? 0 : 100 * Math.sign(now)) : ((now - was) / Math.abs(was)) * 100;
       const worse = dir * changePct < -REGRESSION_PCT;
       if (worse) regressions++;
+      if (REFERENCE_FIGURE.test(path)) referenceChanges.push(changePct);
       rows.push({
         figure: `${suite}.${path}`,
         previous: String(was),
@@ -83,6 +101,12 @@ export function compareWithHistory(history: readonly HistoryLine[], current: His
     }
     notes.push(`${suite}: compared with ${previous.timestamp} (commit ${previous.commit})`);
   }
+  const drift = median(referenceChanges);
+  if (drift !== null) {
+    notes.push(
+      `reference implementations (same code in both runs) moved by a median of ${drift >= 0 ? "+" : ""}${drift.toFixed(1)}% over ${referenceChanges.length} figures: the host's speed changed by about that much`,
+    );
+  }
   const text = [formatTable(rows, `== compared with the previous ${current.quick ? "quick" : "default"} run`), ...notes].join("\n");
-  return { text, regressions };
+  return { text, regressions, reference_drift_pct: drift };
 }

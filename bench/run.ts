@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { cpus, release, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { aggregate, type Json, type Spread } from "./aggregate.ts";
-import { appendHistory, compareWithHistory, readHistory, type HistoryLine } from "./history.ts";
+import { appendHistory, compareWithHistory, readHistory, REGRESSION_PCT, type HistoryLine } from "./history.ts";
 import { formatSuite } from "./report.ts";
 import { isSuite, SUITES, type SuiteName } from "./suite-child.ts";
 
@@ -143,7 +143,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${comparison.text}\n\n`);
   process.stdout.write(`wall time per suite (s): ${Object.entries(seconds).map(([k, v]) => `${k} ${v}`).join(", ")}; total ${total_s}\n`);
   process.stdout.write(`wrote ${LATEST}; appended ${HISTORY}\n`);
-  if (comparison.regressions > 0) process.stdout.write(`${comparison.regressions} figure(s) regressed by more than 10 %\n`);
+  if (comparison.regressions > 0) {
+    const drift = comparison.reference_drift_pct;
+    const context = drift === null ? "" : ` (reference implementations moved ${drift >= 0 ? "+" : ""}${drift.toFixed(1)}% on the same code)`;
+    process.stdout.write(`${comparison.regressions} figure(s) regressed by more than ${REGRESSION_PCT} %${context}\n`);
+  }
   if (failures.length > 0) {
     process.stdout.write(`FAILED:\n${failures.map((f) => `  ${f}`).join("\n")}\n`);
     process.exit(1);
