@@ -9,15 +9,15 @@ import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
 
+/** How often an ingest worker checks whether what it holds outside full rings changed, ms. */
+const OVERFLOW_REPORT_MS = 250;
+
 /**
  * An ingest worker: venue connections (or the synthetic source) -> normalizer -> msgpack ->
  * rings. Records are appended as they come and published once per event-loop turn, so a
  * burst of frames costs one index store per ring; within a long turn, at least every
  * PUBLISH_WITHIN_MS (ring-router.ts).
  */
-/** How often an ingest worker checks whether what it holds outside full rings changed, ms. */
-const OVERFLOW_REPORT_MS = 250;
-
 export class IngestWorker {
   private readonly counters: Counters;
   private readonly router: RingRouter;
