@@ -99,7 +99,7 @@ function openChecked(cfg: Config): TieringClients {
     const path = embeddedPath(cfg.engine.data_dir);
     if (!existsSync(path)) throw new TieringSetupError(`no embedded ClickHouse data at ${path}`);
   }
-  return openTieringClients(cfg);
+  return openTieringClients(cfg, createLogger(cfg.log.level, { component: "clickhouse-client" }));
 }
 
 export interface TierIo {

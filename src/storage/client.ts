@@ -2,11 +2,41 @@ import { dlopen, FFIType } from "bun:ffi";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from "@clickhouse/client";
+import { ClickHouseLogLevel, createClient, type ClickHouseClient, type ClickHouseClientConfigOptions } from "@clickhouse/client";
 import { createChdbConnection } from "chdb/connection";
 import type { Config } from "../config/schema.ts";
+import type { Logger } from "../log/logger.ts";
 
 type ClientConnection = NonNullable<ClickHouseClientConfigOptions["connection"]>;
+type ClientLog = NonNullable<ClickHouseClientConfigOptions["log"]>;
+type ClientLogger = InstanceType<NonNullable<ClientLog["LoggerClass"]>>;
+type LogParams = Parameters<ClientLogger["warn"]>[0];
+
+/**
+ * The client's own log lines (connection errors, retries, warnings) into `log` as pino lines
+ * with `module` and the client's arguments, instead of the client's default writer on stderr.
+ */
+export function clientLog(log: Logger): ClientLog {
+  const fields = (p: LogParams) => ({ module: p.module, ...p.args, ...(p.err === undefined ? {} : { err: p.err }) });
+  class PinoClientLogger implements ClientLogger {
+    trace(p: LogParams) {
+      log.trace(fields(p), p.message);
+    }
+    debug(p: LogParams) {
+      log.debug(fields(p), p.message);
+    }
+    info(p: LogParams) {
+      log.info(fields(p), p.message);
+    }
+    warn(p: LogParams) {
+      log.warn(fields(p), p.message);
+    }
+    error(p: LogParams & { err: Error }) {
+      log.error(fields(p), p.message);
+    }
+  }
+  return { LoggerClass: PinoClientLogger, level: ClickHouseLogLevel.WARN };
+}
 
 /**
  * A `@clickhouse/client` over embedded chDB at `path`.
@@ -19,10 +49,10 @@ type ClientConnection = NonNullable<ClickHouseClientConfigOptions["connection"]>
  * libchdb binds one data directory per process: a second client on the same path shares it,
  * a different path while one is open is rejected.
  */
-export function createChdbClient(path: string): ClickHouseClient {
+export function createChdbClient(path: string, log?: Logger): ClickHouseClient {
   keepRuntimeSignalHandlers();
   const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  return createClient({ connection });
+  return createClient({ connection, ...(log === undefined ? {} : { log: clientLog(log) }) });
 }
 
 let runtimeHandlersKept = false;
@@ -53,13 +83,14 @@ function keepRuntimeSignalHandlers(): void {
  * The engine's ClickHouse: embedded chDB under `data_dir/clickhouse` when `cfg.url` is empty,
  * otherwise a ClickHouse server over HTTP. Both speak through the same client API.
  */
-export function createClickHouse(cfg: Config["clickhouse"], data_dir: string): ClickHouseClient {
-  if (cfg.url === "") return createChdbClient(embeddedPath(data_dir));
+export function createClickHouse(cfg: Config["clickhouse"], data_dir: string, log: Logger): ClickHouseClient {
+  if (cfg.url === "") return createChdbClient(embeddedPath(data_dir), log);
   return createClient({
     url: cfg.url,
     username: cfg.user,
     password: cfg.password,
     request_timeout: cfg.request_timeout_ms,
+    log: clientLog(log),
   });
 }
 

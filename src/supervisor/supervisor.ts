@@ -146,7 +146,7 @@ export class Engine {
       this.nats = await NatsMonitor.connect(this.natsUrl, cfg.nats, this.counters, this.log);
     }
     if (this.clickhouseNeeded) {
-      this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir);
+      this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
       await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
       this.insertSink = new ClickHouseSink(this.clickhouse, { database: cfg.clickhouse.hot_database, close_client: false });
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
@@ -154,7 +154,7 @@ export class Engine {
     }
     if (cfg.http.enabled) {
       // The query endpoint gets a client of its own: readonly=1 must not leak into inserts.
-      const queryClient = this.clickhouseNeeded && cfg.clickhouse.url === "" ? createClickHouse(cfg.clickhouse, this.dataDir) : null;
+      const queryClient = this.clickhouseNeeded && cfg.clickhouse.url === "" ? createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client", client: "query" })) : null;
       this.queryClient = queryClient;
       const query =
         queryClient === null
@@ -166,7 +166,7 @@ export class Engine {
 
   /** The in-engine hot->cold job (same instance, or a cold server per tiering.mode). */
   private startTiering(): void {
-    const clients = openTieringClients(this.config);
+    const clients = openTieringClients(this.config, this.log.child({ component: "clickhouse-client", client: "tiering" }));
     this.tieringClients = clients;
     this.tiering = new TieringJob(clients.hot, clients.cold, this.config.tiering, clients.databases, this.log.child({ component: "tiering" }));
     this.tiering.start();

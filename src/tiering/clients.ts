@@ -1,7 +1,8 @@
 import { createClient, type ClickHouseClient } from "@clickhouse/client";
 import { drainPending } from "chdb";
 import type { Config } from "../config/schema.ts";
-import { createClickHouse } from "../storage/client.ts";
+import type { Logger } from "../log/logger.ts";
+import { clientLog, createClickHouse } from "../storage/client.ts";
 import { TieringUsageError } from "./errors.ts";
 import type { TieringDatabases } from "./types.ts";
 
@@ -19,9 +20,10 @@ export interface TieringClients {
 /**
  * The two clients a `TieringJob` needs, from config: hot is the engine's ClickHouse (embedded
  * chDB under `engine.data_dir/clickhouse` or `clickhouse.url`), cold is `tiering.cold_url` when
- * set, else the same instance. Refuses combinations the mode cannot work with.
+ * set, else the same instance. Refuses combinations the mode cannot work with. The clients log
+ * through `log`.
  */
-export function openTieringClients(cfg: Config): TieringClients {
+export function openTieringClients(cfg: Config, log: Logger): TieringClients {
   const t = cfg.tiering;
   if (t.mode === "same" && t.cold_url !== "") {
     throw new TieringUsageError(
@@ -41,11 +43,11 @@ export function openTieringClients(cfg: Config): TieringClients {
       password: cfg.clickhouse.password,
     };
   }
-  const hot = createClickHouse(cfg.clickhouse, cfg.engine.data_dir);
+  const hot = createClickHouse(cfg.clickhouse, cfg.engine.data_dir, log);
   const cold =
     t.cold_url === ""
       ? hot
-      : createClient({ url: t.cold_url, username: t.cold_user, password: t.cold_password, request_timeout: cfg.clickhouse.request_timeout_ms });
+      : createClient({ url: t.cold_url, username: t.cold_user, password: t.cold_password, request_timeout: cfg.clickhouse.request_timeout_ms, log: clientLog(log) });
   const databases: TieringDatabases = {
     hot_database: cfg.clickhouse.hot_database,
     cold_database: cfg.clickhouse.cold_database,
