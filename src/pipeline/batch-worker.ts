@@ -136,9 +136,10 @@ export class BatchWorker {
 
   /** nats.enabled: false. The batch policy is the consumer's (PendingBatch); the ring holds the batch until it commits. */
   private async directLoop(sink: StorageSink): Promise<void> {
-    const batch = new PendingBatch<null>(this.init.config.batching[this.init.type]);
+    const policy = this.init.config.batching[this.init.type];
+    const batch = new PendingBatch<null>(policy);
     for (;;) {
-      const more = this.reader.gather(this.init.config.batching[this.init.type].max_rows - batch.rows);
+      const more = this.reader.gather(policy.max_rows - batch.rows);
       if (more.length > 0) batch.add(null, more, this.reader.gatheredBytes, Date.now());
       if (batch.rows > 0 && (batch.due(Date.now()) || this.reader.fill() >= DIRECT_FLUSH_FILL || this.stopping)) {
         await this.storeDirect(sink, batch.take().records);
@@ -169,11 +170,12 @@ export class BatchWorker {
         return;
       } catch (error) {
         c.add(slot("insert_errors"), 1);
-        if (classifyInsertError(error) === "permanent" && records.length > 1) {
+        const permanent = classifyInsertError(error) === "permanent";
+        if (permanent && records.length > 1) {
           for (const r of records) await this.storeDirect(sink, [r]);
           return;
         }
-        if (classifyInsertError(error) === "permanent") {
+        if (permanent) {
           c.add(slot("dead_lettered"), 1);
           this.log.error({ err: error, record: records[0] }, "ClickHouse refused a record; it is dropped (no NATS to dead-letter it to)");
           return;
