@@ -1,3 +1,4 @@
+import { isObject } from "../venues/normalizer-stats.ts";
 import type { FrameTemplate, Shifts } from "./frame-template.ts";
 
 /**
@@ -31,7 +32,7 @@ export const LOOP_PAD_MS = 1000;
 
 /** A parsed JSON value as an object, or undefined when it is not one. */
 export function record(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  return isObject(v) ? v : undefined;
 }
 
 /** First and last receive time of a recording's lines: its loop length and its time shift. */
