@@ -36,8 +36,8 @@ export class MetricsExporter {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
     published: this.counter("spectra_records_published_total", "Records acknowledged by JetStream.", ["data_type"]),
     stored: this.counter("spectra_records_stored_total", "Records committed to ClickHouse.", ["data_type"]),
-    dropped: this.counter("spectra_records_dropped_total", "Records dropped on full rings.", ["data_type"]),
-    dead_lettered: this.counter("spectra_records_dead_lettered_total", "Records or messages sent to the dead-letter subject.", ["data_type"]),
+    dropped: this.counter("spectra_records_dropped_total", "Records dropped on full rings, or lost with a restarted ingest thread that held them.", ["data_type"]),
+    dead_lettered: this.counter("spectra_records_dead_lettered_total", "Records or messages sent to the dead-letter subject (without NATS: refused records, logged and dropped).", ["data_type"]),
     publish_errors: this.counter("spectra_publish_errors_total", "Failed JetStream publishes.", ["data_type"]),
     insert_errors: this.counter("spectra_insert_errors_total", "Failed ClickHouse inserts.", ["data_type"]),
   } as const;
