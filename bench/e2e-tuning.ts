@@ -5,7 +5,7 @@
  *   the simulator at its maximum rate replays the recordings thousands of times faster than they
  *   were recorded (Binance spot: ~140 loops of 31 s each per wall second), so the interval sets
  *   how many 100-level book records (~4 KB each) ride along with the messages. At 30 s it is about
- *   one per symbol per loop: ~1,300 book records/s at ~92k msgs/s, 1.4 % of messages. A live
+ *   one per symbol per loop: ~1,460 book records/s at ~104k msgs/s, 1.4 % of messages. A live
  *   deployment at the default 1 s cadence sees fewer per message: ~1 % at ~100 messages/s per
  *   symbol (10 depth diffs/s plus trades), ~0.5 % at 200/s. At 10 s (2 % of messages, ~2,000
  *   book records/s) the orderbook storage path could not keep up on 2 cores (each chDB insert of
@@ -19,9 +19,10 @@
  *   compete for the chDB session.
  * - batching linger_ms 250 for trades and order books (99.8 % of the rows), the default 1000 ms
  *   for the rest: the default (about one insert per second per table, kind to a ClickHouse
- *   server) puts a ~1 s floor under receipt-to-commit latency. 100 ms made chDB's background
- *   merges take ~33 % of the 2 cores (MergeMutate threads) and e2e fell to 41k msgs/s (p99
- *   1,037 ms, 60 s run); 250 ms: merges ~10 %, 67k msgs/s, p99 790 ms (15 s run). Every chDB
+ *   server) puts a ~1 s floor under receipt-to-commit latency. Shorter lingers make more
+ *   inserts and merges than 2 cores absorb (15 s runs, code of 2026-11-22): 250 ms gave 91-131k
+ *   msgs/s and p99 0.7-1.2 s, 150 ms 94k msgs/s and p99 1.04 s (books 1.4 s), 100 ms 103k msgs/s
+ *   with the orderbook ring full and p99 2.9 s (books 3.9 s). Every chDB
  *   INSERT costs ~7.6 ms of CPU before its first row (~4.4 ms wall, measured alone), and all
  *   INSERTs of the process go through one chDB session in turn, so the tables that get a
  *   handful of rows a second (funding, open interest, liquidations, ratios, volatility, gaps)
