@@ -16,17 +16,16 @@
  *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
  * - tiering off: its windows close 10 minutes after the fact, so in a 60 s run it would only
- *   compete for the chDB session.
+ *   compete with the inserts for chDB and the CPU.
  * - batching linger_ms 250 for trades and order books (99.8 % of the rows), the default 1000 ms
  *   for the rest: the default (about one insert per second per table, kind to a ClickHouse
  *   server) puts a ~1 s floor under receipt-to-commit latency. Shorter lingers make more
  *   inserts and merges than 2 cores absorb (15 s runs, code of 2026-11-22): 250 ms gave 91-131k
  *   msgs/s and p99 0.7-1.2 s, 150 ms 94k msgs/s and p99 1.04 s (books 1.4 s), 100 ms 103k msgs/s
- *   with the orderbook ring full and p99 2.9 s (books 3.9 s). Every chDB
- *   INSERT costs ~7.6 ms of CPU before its first row (~4.4 ms wall, measured alone), and all
- *   INSERTs of the process go through one chDB session in turn, so the tables that get a
- *   handful of rows a second (funding, open interest, liquidations, ratios, volatility, gaps)
- *   keep one insert a second instead of four.
+ *   with the orderbook ring full and p99 2.9 s (books 3.9 s). Every chDB INSERT costs 4-12 ms
+ *   of CPU before its first row (measured alone; about half of it in the kernel, creating the
+ *   new part's 13 files), so the tables that get a handful of rows a second (funding, open
+ *   interest, liquidations, ratios, volatility, gaps) keep one insert a second instead of four.
  */
 export const E2E_TUNING = {
   orderbook: { snapshot_interval_ms: 30_000 },

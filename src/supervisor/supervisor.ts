@@ -15,7 +15,7 @@ import { handleQuery } from "../http/query.ts";
 import type { HealthReport, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
-import { ClickHouseSink } from "../storage/clickhouse-sink.ts";
+import { InsertSinks } from "../storage/insert-sinks.ts";
 import { startEmbeddedNats, type EmbeddedNats } from "../bus/embedded-nats.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
@@ -67,8 +67,8 @@ export class Engine {
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
   private queryClient: ClickHouseClient | null = null;
-  /** Runs every batch worker's inserts on this thread (see ManagedWorker). */
-  private insertSink: ClickHouseSink | null = null;
+  /** Where batch workers' inserts run, on this thread (see ManagedWorker). */
+  private insertSinks: InsertSinks | null = null;
   private tiering: TieringJob | null = null;
   private tieringClients: TieringClients | null = null;
   private server: Server<undefined> | null = null;
@@ -148,7 +148,7 @@ export class Engine {
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
       await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
-      this.insertSink = new ClickHouseSink(this.clickhouse, { database: cfg.clickhouse.hot_database, close_client: false });
+      this.insertSinks = new InsertSinks(this.clickhouse, cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
       if (cfg.tiering.enabled) this.startTiering();
     }
@@ -237,7 +237,7 @@ export class Engine {
       log,
       (w, m) => this.onWorkerMessage(w, m),
       { initial_ms: this.config.engine.restart_initial_ms, max_ms: this.config.engine.restart_max_ms },
-      init.kind === "batch" && init.store ? this.insertSink : null,
+      init.kind === "batch" && init.store ? (this.insertSinks?.forWorker(init.id) ?? null) : null,
     );
     this.workers.push(worker);
     await worker.start();
