@@ -119,6 +119,8 @@ export class SpscRing {
   // the position after the last peeked record while a peek is uncommitted.
   private writeSeen: number;
   private peekPos: number | null = null;
+  /** The consumer's `waitForData` in progress, which later calls join. */
+  private pendingWait: Promise<boolean> | null = null;
 
   private constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
@@ -346,14 +348,23 @@ export class SpscRing {
   /**
    * Resolves `true` as soon as data is readable or the ring is closed/failed, `false` after
    * `timeout_ms` otherwise. Uses `Atomics.waitAsync`, so it is safe on threads that own sockets.
+   * A call while an earlier wait is pending joins it (and its timeout): when a wait that ended
+   * cleared the waiting flag under a newer one, the producer stopped notifying and the newer
+   * wait slept through the data to its own timeout.
    */
   waitForData(timeout_ms: number): Promise<boolean> {
     if (this.hasData() || this.state !== RING_OPEN) return Promise.resolve(true);
+    if (this.pendingWait !== null) return this.pendingWait;
     const seen = this.armWait();
     if (this.hasData() || this.state !== RING_OPEN) return Promise.resolve(this.disarmWait());
     const result = Atomics.waitAsync(this.header, WAKE, seen, timeout_ms);
     if (!result.async) return Promise.resolve(this.disarmWait() && (this.hasData() || this.state !== RING_OPEN));
-    return result.value.then(() => this.disarmWait() && (this.hasData() || this.state !== RING_OPEN));
+    const pending = result.value.then(() => {
+      this.pendingWait = null;
+      return this.disarmWait() && (this.hasData() || this.state !== RING_OPEN);
+    });
+    this.pendingWait = pending;
+    return pending;
   }
 
   /** Blocking variant of `waitForData` for threads that own no sockets (`Atomics.wait`). */

@@ -225,6 +225,19 @@ test("waitForData resolves false after its timeout when nothing is written", asy
   expect(ring.waitForDataSync(20)).toBe(false);
 });
 
+test("a wait that ends does not leave a newer one sleeping through a write", async () => {
+  const ring = SpscRing.create(64);
+  const first = ring.waitForData(40);
+  const second = ring.waitForData(5_000);
+  expect(await first).toBe(false);
+  ring.tryWrite(pattern(4, 2));
+  const started = performance.now();
+  await second;
+  expect(performance.now() - started).toBeLessThan(1_000);
+  expect(await ring.waitForData(5_000)).toBe(true);
+  expect(ring.read()).toEqual(pattern(4, 2));
+});
+
 test("waitForData wakes on a write and on close long before its timeout", async () => {
   const ring = SpscRing.create(64);
   const started = performance.now();
