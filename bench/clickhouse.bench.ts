@@ -72,9 +72,8 @@ export async function runClickHouseBench(opts: { quick: boolean; client?: ClickH
         next_id += size;
 
         let t0 = performance.now();
-        const batch = new ColumnarBatch("trade", { max_rows: size, max_bytes: Number.MAX_SAFE_INTEGER, linger_ms: 1_000 });
-        const now_ms = Date.now();
-        for (const r of records) batch.append(r, now_ms);
+        const batch = new ColumnarBatch("trade");
+        for (const r of records) batch.append(r);
         await sink.insertBatch(batch, `bench-${run}-${size}-${round}`);
         columnar_ms += performance.now() - t0;
 

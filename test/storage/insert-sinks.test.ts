@@ -28,8 +28,8 @@ test("embedded: each worker inserts on a session of its own, so a small insert d
   expect(sinks.forWorker("b:trade:0")).toBe(tradeWorker);
 
   // ~200k rows take chDB on the order of a second; the one-row insert a few milliseconds.
-  const large = new ColumnarBatch("trade", { max_rows: Number.MAX_SAFE_INTEGER, max_bytes: Number.MAX_SAFE_INTEGER, linger_ms: 0 });
-  for (const r of trades(200_000, 1_000_000)) large.append(r, 0);
+  const large = new ColumnarBatch("trade");
+  for (const r of trades(200_000, 1_000_000)) large.append(r);
   const settled: string[] = [];
   const big = orderbookWorker.insertBatch(large, "sinks-large").then(() => settled.push("large"));
   await Bun.sleep(20);
