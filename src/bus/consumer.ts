@@ -13,6 +13,7 @@ import { classifyInsertError } from "../storage/insert-errors.ts";
 import type { StorageSink } from "../storage/types.ts";
 import { validateRecord } from "../storage/validate-record.ts";
 import { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings } from "./durable-consumer.ts";
+import { DeliveredSeqs } from "./delivered-seqs.ts";
 import { decodeFrame, JSON_CONTENT_TYPE } from "./frame-codec.ts";
 import { PendingBatch } from "./pending-batch.ts";
 
@@ -33,6 +34,9 @@ import { PendingBatch } from "./pending-batch.ts";
  * and send good data to the dead-letter subject during an outage. Fetching stops meanwhile, so
  * `num_pending` grows in stats. Redeliveries therefore come from crashes and stops between
  * insert and ack; the insert token (stream sequences) lets the sink store a redelivered batch once.
+ * Messages pulled ahead of a retried insert outwait `ack_wait` too, and JetStream delivers
+ * them again: a copy of a message this consumer holds or stored is acknowledged with it
+ * (delivered-seqs.ts), never inserted twice or dead-lettered.
  */
 
 export { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings };
@@ -74,6 +78,8 @@ export const DEAD_LETTER_HEADERS = {
 } as const;
 
 const PENDING_POLL_MS = 1000;
+/** Acknowledged sequences remembered to recognise second deliveries, at least (x fetch_batch). */
+const DELIVERED_MEMORY_BATCHES = 16;
 const RETRY_INITIAL_MS = 100;
 
 interface Decoded {
@@ -99,6 +105,7 @@ export function dedupToken(stream: string, type: RecordType, msgs: readonly JsMs
 
 export class StoreConsumer {
   private readonly batch: PendingBatch<JsMsg>;
+  private readonly delivered: DeliveredSeqs;
   private readonly durable: string;
   private readonly slots: Record<"stored" | "dead_lettered" | "insert_errors" | "last_insert_ms" | "last_insert_rows" | "consumer_pending", number> | null;
   private readonly retryMaxMs: number;
@@ -130,6 +137,7 @@ export class StoreConsumer {
       );
     }
     this.batch = new PendingBatch(options.batching);
+    this.delivered = new DeliveredSeqs(Math.max(10_000, DELIVERED_MEMORY_BATCHES * options.settings.fetch_batch));
     this.durable = durableName(options.settings.durable_prefix, options.type);
     const c = options.counters;
     const slot = (name: Parameters<typeof typeCounter>[1]): number => (c === undefined ? -1 : c.slot(typeCounter(options.type, name)));
@@ -269,7 +277,17 @@ export class StoreConsumer {
 
   /** Decodes one message into the batch, or dead-letters it. */
   private accept(m: JsMsg): void {
-    // Redeliveries come from crashes or stops between fetch and ack (insert failures are
+    // A second delivery of a message held or stored here (delivered-seqs.ts): the copy is
+    // acknowledged with its first delivery, never stored twice or dead-lettered.
+    if (this.delivered.wasAcked(m.seq)) {
+      m.ack();
+      return;
+    }
+    if (this.delivered.isHeld(m.seq)) {
+      this.batch.add(m, [], 0, Date.now());
+      return;
+    }
+    // Other redeliveries come from crashes or stops between fetch and ack (insert failures are
     // retried in place), so a message on its last allowed delivery is the likely crash cause:
     // it goes to the dead-letter subject instead of being tried once more.
     const deliveries = m.info.deliveryCount;
@@ -288,6 +306,7 @@ export class StoreConsumer {
       }
     }
     this.batch.add(m, decoded.records, m.data.byteLength, Date.now());
+    this.delivered.hold(m.seq);
   }
 
   private decode(m: JsMsg): Decoded {
@@ -345,7 +364,10 @@ export class StoreConsumer {
       }
     }
     if (this.aborted) return;
-    for (const m of sources) m.ack();
+    for (const m of sources) {
+      m.ack();
+      this.delivered.acked(m.seq);
+    }
     await this.options.nc.flush();
   }
 
@@ -377,15 +399,26 @@ export class StoreConsumer {
 
   /** After a permanent batch failure: each message on its own, so only the poison ones are dead-lettered. */
   private async insertEach(msgs: readonly JsMsg[]): Promise<void> {
+    const refused = new Set<number>();
     for (const m of msgs) {
       if (this.aborted) return;
-      const decoded = this.decode(m);
-      if (decoded.records.length > 0 && !(await this.insertRetrying(decoded.records, [m]))) {
-        this.deadLetter(m, m.data, this.lastError ?? "insert refused");
+      // A second delivery in the same batch goes the way its first did.
+      if (refused.has(m.seq)) {
         m.term("insert refused");
         continue;
       }
+      if (!this.delivered.wasAcked(m.seq)) {
+        const decoded = this.decode(m);
+        if (decoded.records.length > 0 && !(await this.insertRetrying(decoded.records, [m]))) {
+          this.deadLetter(m, m.data, this.lastError ?? "insert refused");
+          m.term("insert refused");
+          this.delivered.released(m.seq);
+          refused.add(m.seq);
+          continue;
+        }
+      }
       m.ack();
+      this.delivered.acked(m.seq);
     }
     await this.options.nc.flush();
   }

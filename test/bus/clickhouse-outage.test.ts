@@ -106,3 +106,47 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
   expect(info.num_ack_pending).toBe(0);
   expect(info.num_pending).toBe(0);
 });
+
+test("an outage longer than max_deliver ack waits: messages pulled ahead of the failing batch are stored once, none dead-lettered", async () => {
+  mode = "up";
+  const http = createClient({ url: `http://127.0.0.1:${server.port}`, request_timeout: 2000 });
+  const counters = new Counters(counterNames());
+  const durable = "longoutage";
+  const consumer = new StoreConsumer({
+    nc: bus.nc,
+    js: jetstream(bus.nc),
+    jsm: bus.jsm,
+    stream: config.nats.stream.name,
+    type: "trade",
+    // Batches of 50 records while 64 frames of 10 are pulled ahead: most of them wait in the
+    // pull buffer behind the failing batch, and every second JetStream delivers them again.
+    settings: { ...config.nats.consumer, durable_prefix: durable, ack_wait_ms: 1000, max_deliver: 2, fetch_batch: 64 },
+    batching: { max_rows: 50, max_bytes: 1 << 20, linger_ms: 20 },
+    sink: new ClickHouseSink(http, { database: hot, close_client: true }),
+    counters,
+    retry_max_ms: 200,
+  });
+  await consumer.start();
+  const publisher = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
+  mode = "503";
+  await publisher.publish(Array.from({ length: 500 }, (_, i) => trade(10_000 + i)));
+  await publisher.flush();
+  const info = () => bus.jsm.consumers.info(config.nats.stream.name, `${durable}_trade`);
+  // The outage itself: long enough for the waiting messages' ack wait to run out four times.
+  await Bun.sleep(4_000);
+  mode = "up";
+  const range = "toUInt64(trade_id) BETWEEN 11000 AND 11499";
+  const rows = async (final: string) => {
+    const rs = await testClickHouse().query({ query: `SELECT count() AS n FROM ${hot}.trades ${final} WHERE ${range}`, format: "JSONEachRow" });
+    return Number(((await rs.json()) as { n: string }[])[0]?.n);
+  };
+  await until("everything published stored", async () => (await rows("FINAL")) === 500, 60_000);
+  await until("every message acknowledged", async () => {
+    const i = await info();
+    return i.num_ack_pending === 0 && i.num_pending === 0;
+  });
+  await consumer.stop();
+  // Without recognising second deliveries, 45 of the 50 frames were dead-lettered here.
+  expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);
+  expect(await rows("")).toBe(500);
+});
