@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createClient } from "@clickhouse/client";
 import { jetstream } from "@nats-io/jetstream";
-import { StoreConsumer } from "../../src/bus/consumer.ts";
+import { StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
 import { configWith } from "../../src/config/load.ts";
 import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
@@ -63,21 +63,26 @@ async function until(what: string, check: () => Promise<boolean> | boolean, time
   }
 }
 
-test("ClickHouse answering 503 and then hanging up for a while: everything published is stored exactly once after it returns", async () => {
+/** A trade consumer whose inserts go over HTTP to the stand-in above. */
+function consumerOverHttp(settings: Partial<ConsumerSettings>, max_rows: number, retry_max_ms: number, counters: Counters): StoreConsumer {
   const http = createClient({ url: `http://127.0.0.1:${server.port}`, request_timeout: 2000 });
-  const counters = new Counters(counterNames());
-  const consumer = new StoreConsumer({
+  return new StoreConsumer({
     nc: bus.nc,
     js: jetstream(bus.nc),
     jsm: bus.jsm,
     stream: config.nats.stream.name,
     type: "trade",
-    settings: { ...config.nats.consumer, durable_prefix: "outage" },
-    batching: { max_rows: 200, max_bytes: 1 << 20, linger_ms: 20 },
+    settings: { ...config.nats.consumer, ...settings },
+    batching: { max_rows, max_bytes: 1 << 20, linger_ms: 20 },
     sink: new ClickHouseSink(http, { database: hot, close_client: true }),
     counters,
-    retry_max_ms: 100,
+    retry_max_ms,
   });
+}
+
+test("ClickHouse answering 503 and then hanging up for a while: everything published is stored exactly once after it returns", async () => {
+  const counters = new Counters(counterNames());
+  const consumer = consumerOverHttp({ durable_prefix: "outage" }, 200, 100, counters);
   await consumer.start();
   const publisher = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 50 } });
   const batch = (from: number) => Array.from({ length: 500 }, (_, i) => trade(from + i));
@@ -109,23 +114,11 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
 
 test("an outage longer than max_deliver ack waits: messages pulled ahead of the failing batch are stored once, none dead-lettered", async () => {
   mode = "up";
-  const http = createClient({ url: `http://127.0.0.1:${server.port}`, request_timeout: 2000 });
   const counters = new Counters(counterNames());
   const durable = "longoutage";
-  const consumer = new StoreConsumer({
-    nc: bus.nc,
-    js: jetstream(bus.nc),
-    jsm: bus.jsm,
-    stream: config.nats.stream.name,
-    type: "trade",
-    // Batches of 50 records while 64 frames of 10 are pulled ahead: most of them wait in the
-    // pull buffer behind the failing batch, and every second JetStream delivers them again.
-    settings: { ...config.nats.consumer, durable_prefix: durable, ack_wait_ms: 1000, max_deliver: 2, fetch_batch: 64 },
-    batching: { max_rows: 50, max_bytes: 1 << 20, linger_ms: 20 },
-    sink: new ClickHouseSink(http, { database: hot, close_client: true }),
-    counters,
-    retry_max_ms: 200,
-  });
+  // Batches of 50 records while 64 frames of 10 are pulled ahead: most of them wait in the pull
+  // buffer behind the failing batch, past their 1 s ack wait, and JetStream delivers them again.
+  const consumer = consumerOverHttp({ durable_prefix: durable, ack_wait_ms: 1000, max_deliver: 2, fetch_batch: 64 }, 50, 200, counters);
   await consumer.start();
   const publisher = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
   mode = "503";
