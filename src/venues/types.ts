@@ -79,15 +79,16 @@ export interface Normalizer {
   push(frame: RawFrame): void;
   /**
    * Native symbols whose books need a REST snapshot now (initial sync or resync). The
-   * connection layer fetches each and pushes the body back as an `http` frame.
+   * connection layer fetches each and pushes the body back as an `http` frame. Asked after
+   * every frame, so it costs nothing when no book wants one (`NO_REQUESTS`).
    */
-  takeSnapshotRequests(): string[];
+  takeSnapshotRequests(): readonly string[];
   /**
    * Native symbols whose book channel must be unsubscribed and subscribed again (OKX: only a
    * new subscription brings a new snapshot after a sequence or checksum break). Empty on venues
    * whose books resync from REST.
    */
-  takeResubscribeRequests(): string[];
+  takeResubscribeRequests(): readonly string[];
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;
@@ -102,3 +103,6 @@ export interface VenueDefinition {
   readonly data_types: readonly DataType[];
   createNormalizer(options: NormalizerOptions): Normalizer;
 }
+
+/** What `takeSnapshotRequests` / `takeResubscribeRequests` return when nothing is wanted. */
+export const NO_REQUESTS: readonly string[] = Object.freeze([]);

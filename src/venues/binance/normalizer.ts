@@ -15,7 +15,7 @@ import {
   urlPath,
 } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import type { BookHealth, Instrument, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, ratioRow } from "./wire.ts";
 
@@ -66,6 +66,7 @@ export class BinanceNormalizer implements Normalizer {
   private readonly scope: SymbolScope;
   private readonly futures: boolean;
   private readonly books = new Map<string, BinanceBookSync>();
+  private readonly snapshotQueue = new Set<BinanceBookSync>();
   private readonly wants: Readonly<Record<DataType, boolean>>;
   /** Latest mark price per native symbol, for open_interest_value. */
   private readonly markPrices = new Map<string, string>();
@@ -108,19 +109,21 @@ export class BinanceNormalizer implements Normalizer {
     this.event(data, frame.recv_ts_ms);
   }
 
-  takeSnapshotRequests(): string[] {
+  takeSnapshotRequests(): readonly string[] {
+    if (this.snapshotQueue.size === 0) return NO_REQUESTS;
     const out: string[] = [];
-    for (const book of this.books.values()) {
+    for (const book of this.snapshotQueue) {
       if (book.snapshotWanted) {
         book.snapshotWanted = false;
         out.push(book.native);
       }
     }
+    this.snapshotQueue.clear();
     return out;
   }
 
-  takeResubscribeRequests(): string[] {
-    return [];
+  takeResubscribeRequests(): readonly string[] {
+    return NO_REQUESTS;
   }
 
   connectionLost(_recv_ts_ms: number): void {
@@ -128,7 +131,16 @@ export class BinanceNormalizer implements Normalizer {
     for (const book of this.books.values()) {
       book.restart();
       book.resyncs++;
+      this.queueWants(book);
     }
+  }
+
+  /**
+   * Books whose sync may have asked for a snapshot since the last take: looked at after every
+   * call that can set `snapshotWanted`, so the per-frame take walks this, not every book.
+   */
+  private queueWants(book: BinanceBookSync): void {
+    if (book.snapshotWanted) this.snapshotQueue.add(book);
   }
 
   bookHealth(): BookHealth[] {
@@ -171,6 +183,7 @@ export class BinanceNormalizer implements Normalizer {
       book = new BinanceBookSync(native, inst.symbol, EXCHANGE, inst.market_type);
       book.futures = this.futures;
       this.books.set(native, book);
+      this.queueWants(book);
     }
     return book;
   }
@@ -197,6 +210,7 @@ export class BinanceNormalizer implements Normalizer {
 
   private applyDiff(book: BinanceBookSync, diff: DepthDiff): void {
     const outcome = book.diff(diff);
+    this.queueWants(book);
     if (outcome === "applied") {
       if (book.live && book.due(diff.ts_ms, this.options.snapshot_interval_ms))
         this.emit(book.record(diff.ts_ms, diff.recv_ts_ms, diff.final_id, this.options.depth));
@@ -222,6 +236,7 @@ export class BinanceNormalizer implements Normalizer {
     // Spot snapshots carry no time; USDⓈ-M ones carry E.
     const ts = toInt(body.E) ?? 0;
     const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
+    this.queueWants(book);
     if (pending === undefined) return countError(this.stats, "depth_snapshot");
     for (const diff of pending) this.applyDiff(book, diff);
   }

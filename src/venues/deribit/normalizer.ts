@@ -2,7 +2,7 @@ import type { Exchange, MarketRecord } from "../../records/types.ts";
 import { numberText } from "../decimal-text.ts";
 import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseJson, queryParam, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import type { BookHealth, Instrument, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 
 /**
  * Deribit JSON-RPC frames -> volatility_index records (the only Deribit data type in SPEC
@@ -76,12 +76,12 @@ export class DeribitNormalizer implements Normalizer {
     countUnrecognized(this.stats, "unknown");
   }
 
-  takeSnapshotRequests(): string[] {
-    return [];
+  takeSnapshotRequests(): readonly string[] {
+    return NO_REQUESTS;
   }
 
-  takeResubscribeRequests(): string[] {
-    return [];
+  takeResubscribeRequests(): readonly string[] {
+    return NO_REQUESTS;
   }
 
   connectionLost(_recv_ts_ms: number): void {

@@ -2,7 +2,7 @@ import { OkxBookSync } from "../../book/okx-book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
 import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseBookJson, parseJson, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import type { BookHealth, Normalizer, NormalizerOptions, RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import { OkxFundingJoin } from "./funding-join.ts";
 import { bookMessage, type OkxRest, REST_TYPES, restRoute } from "./wire.ts";
 import { OkxRecords } from "./records.ts";
@@ -42,6 +42,8 @@ export class OkxNormalizer implements Normalizer {
   private readonly emit: (r: MarketRecord) => void;
   private readonly scope: SymbolScope;
   private readonly books = new Map<string, OkxBookSync>();
+  /** Books whose sync may have asked for a resubscribe since the last take (see `book`). */
+  private readonly resubscribeQueue = new Set<OkxBookSync>();
   private readonly wants: Readonly<Partial<Record<DataType, boolean>>>;
   private readonly funding: OkxFundingJoin;
   private readonly records: OkxRecords;
@@ -112,18 +114,20 @@ export class OkxNormalizer implements Normalizer {
     }
   }
 
-  takeSnapshotRequests(): string[] {
-    return [];
+  takeSnapshotRequests(): readonly string[] {
+    return NO_REQUESTS;
   }
 
-  takeResubscribeRequests(): string[] {
+  takeResubscribeRequests(): readonly string[] {
+    if (this.resubscribeQueue.size === 0) return NO_REQUESTS;
     const out: string[] = [];
-    for (const book of this.books.values()) {
+    for (const book of this.resubscribeQueue) {
       if (book.resubscribeWanted) {
         book.resubscribeWanted = false;
         out.push(book.native);
       }
     }
+    this.resubscribeQueue.clear();
     return out;
   }
 
@@ -200,6 +204,8 @@ export class OkxNormalizer implements Normalizer {
       m.action === "snapshot"
         ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms)
         : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms);
+    // Only these two calls set `resubscribeWanted`: the per-frame take walks the queue, not every book.
+    if (book.resubscribeWanted) this.resubscribeQueue.add(book);
     if (outcome === "applied") {
       if (book.due(m.ts_ms, this.options.snapshot_interval_ms))
         // No seqId in older streams (and the 2022 recordings): the book's ts orders them instead.
