@@ -82,6 +82,11 @@ export class BinanceBookSync extends TrackedBook {
     return pending;
   }
 
+  /** A snapshot reply that could not be read: until one is installed, ask for another. */
+  snapshotUnreadable(): void {
+    if (!this.hasSnapshot) this.snapshotWanted = true;
+  }
+
   /** True once a snapshot is bridged and the book follows the stream. */
   get live(): boolean {
     return this.bridged && this.state === "live";

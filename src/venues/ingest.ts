@@ -15,6 +15,9 @@ import { okxPolls } from "./okx/channels.ts";
 import { getVenue } from "./registry.ts";
 import type { InstrumentMap, Normalizer } from "./types.ts";
 
+/** Shortest interval between two depth snapshot requests for one symbol, ms. */
+const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
  * connections, the normalizer fed with every frame, REST depth snapshots and OKX book
@@ -57,6 +60,8 @@ export class IngestRunner {
   readonly rest: RestClient;
   private readonly tuning: ConnectionTuning;
   private readonly snapshotsInFlight = new Set<string>();
+  /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
+  private readonly lastSnapshotAsk = new Map<string, number>();
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
@@ -152,6 +157,13 @@ export class IngestRunner {
   private async snapshot(native: string): Promise<void> {
     if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
     this.snapshotsInFlight.add(native);
+    // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
+    // asks for the next snapshot on the next frame: at most one request per symbol a second,
+    // so a bad reply never turns into a request loop against the venue's rate limits.
+    const wait_ms = (this.lastSnapshotAsk.get(native) ?? Number.NEGATIVE_INFINITY) + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
+    if (wait_ms > 0) await Bun.sleep(wait_ms);
+    if (this.stopped) return;
+    this.lastSnapshotAsk.set(native, Date.now());
     const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native)}`;
     const result = await this.rest.get(url);
     this.snapshotsInFlight.delete(native);

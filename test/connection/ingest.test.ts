@@ -99,3 +99,31 @@ test("after a Binance USDⓈ-M reconnect the mark price and funding are fetched 
     await runner.stop();
   }
 }, 30_000);
+
+test("an unreadable depth snapshot is asked for again, at most once a second per symbol", async () => {
+  const venue = configWith(replayVenueOverrides(sim)).venues.binance_spot;
+  const native = sim.symbols.binance_spot[0] ?? "";
+  const asked: number[] = [];
+  // The simulator's REST, except that this symbol's depth snapshot is unreadable.
+  const proxy = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname.endsWith("/api/v3/depth") && url.searchParams.get("symbol") === native) {
+        asked.push(performance.now());
+        return new Response('{"lastUpdateId":"none","bids":[],"asks":[]}', { headers: { "Content-Type": "application/json" } });
+      }
+      return fetch(`${venue.rest_url}${url.pathname.replace(/^\/binance_spot/, "")}${url.search}`);
+    },
+  });
+  const { runner } = runnerFor(sim, "binance_spot", { config: { ...venue, rest_url: `http://127.0.0.1:${proxy.port}/binance_spot`, data_types: ["orderbook"] } });
+  await runner.start();
+  try {
+    await waitFor(() => asked.length >= 3, 10_000, "the snapshot asked for three times");
+    expect(asked[2]! - asked[0]!).toBeGreaterThanOrEqual(1_900);
+  } finally {
+    await runner.stop();
+    proxy.stop(true);
+  }
+}, 30_000);

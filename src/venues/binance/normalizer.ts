@@ -231,8 +231,12 @@ export class BinanceNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
-    if (!isObject(body) || typeof body.lastUpdateId !== "number" || !isLevelList(body.bids) || !isLevelList(body.asks))
+    if (!isObject(body) || typeof body.lastUpdateId !== "number" || !isLevelList(body.bids) || !isLevelList(body.asks)) {
+      // Without a snapshot the book never syncs: ask again (the runner paces the requests).
+      book.snapshotUnreadable();
+      this.queueWants(book);
       return countError(this.stats, "depth_snapshot");
+    }
     // Spot snapshots carry no time; USDⓈ-M ones carry E.
     const ts = toInt(body.E) ?? 0;
     const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
