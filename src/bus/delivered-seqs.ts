@@ -11,9 +11,8 @@
  */
 export class DeliveredSeqs {
   readonly #held = new Set<number>();
+  /** In the order acknowledged (a Set iterates in insertion order), so the oldest goes first. */
   readonly #acked = new Set<number>();
-  readonly #ackedOrder: number[] = [];
-  #oldest = 0;
 
   /** `capacity`: acknowledged sequences remembered, oldest forgotten first. */
   constructor(private readonly capacity: number) {}
@@ -31,13 +30,8 @@ export class DeliveredSeqs {
   acked(seq: number): void {
     this.#held.delete(seq);
     if (this.#acked.has(seq)) return;
+    if (this.#acked.size >= this.capacity) this.#acked.delete(this.#acked.values().next().value as number);
     this.#acked.add(seq);
-    if (this.#ackedOrder.length < this.capacity) this.#ackedOrder.push(seq);
-    else {
-      this.#acked.delete(this.#ackedOrder[this.#oldest] as number);
-      this.#ackedOrder[this.#oldest] = seq;
-      this.#oldest = (this.#oldest + 1) % this.capacity;
-    }
   }
 
   /** The message was terminated or dead-lettered: no longer held. */
