@@ -10,9 +10,10 @@ import { createClickHouse } from "./client.ts";
  * Embedded chDB runs the queries of one session one after another. With one session for every
  * worker, a trade insert waited behind an order-book insert: in three paired 15 s e2e bench runs
  * the p99 latency of each trade insert's freshest row was 458-564 ms with one session and
- * 125-216 ms with a session per worker. So each storing batch worker gets a session of its own on the engine's data path; a restarted worker
- * gets its old one back. A ClickHouse server is reached over HTTP, whose client already sends
- * concurrent inserts side by side, so there every worker shares one sink.
+ * 125-216 ms with a session per worker. So each storing batch worker gets a session of its own
+ * on the engine's data path; a restarted worker gets its old one back. A ClickHouse server is
+ * reached over HTTP, whose client already sends concurrent inserts side by side, so there every
+ * worker shares one sink.
  */
 export class InsertSinks {
   readonly #shared: ClickHouseSink;
