@@ -1,5 +1,5 @@
 import { Packr } from "msgpackr";
-import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { RECORD_TYPES } from "../records/types.ts";
 import { canonicalKeys } from "./record-fields.ts";
 import { writeArrayHeader } from "./ring-encoder.ts";
 
@@ -40,10 +40,6 @@ const DEFINITIONS: readonly Uint8Array[] = RECORD_TYPES.map((type, index) => {
 
 /** Most bytes a frame adds around its records: array header (5) + the longest definition. */
 export const RAW_FRAME_OVERHEAD = 5 + Math.max(...DEFINITIONS.map((d) => d.length));
-
-export function rawRecordType(record: RawRecord): RecordType | undefined {
-  return RECORD_TYPES[(record.data[record.start] ?? 0) - 0x40];
-}
 
 /** One frame of ring records of a single type, decodable by RecordCodec.tryDecodeFrame. */
 export function rawFrame(records: readonly RawRecord[]): Uint8Array {

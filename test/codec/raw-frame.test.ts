@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
-import { rawFrame, rawRecordType, rawSubject } from "../../src/codec/raw-frame.ts";
+import { rawFrame, rawSubject } from "../../src/codec/raw-frame.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
 import { RECORD_TYPES, type MarketRecord } from "../../src/records/types.ts";
 import { ringBytes, SAMPLE_RECORDS } from "./sample-records.ts";
@@ -20,7 +20,6 @@ for (const type of RECORD_TYPES) {
       const decoded = codec.tryDecodeFrame(rawFrame(raw));
       expect(decoded).toEqual({ ok: true, value: records });
       expect(raw.map(rawSubject)).toEqual(records.map(subjectFor));
-      expect(raw.map(rawRecordType)).toEqual(records.map((r) => r.data_type));
     });
   }
 }
