@@ -26,8 +26,14 @@ import { PendingBatch } from "./pending-batch.ts";
  *   fetch ─► decode + validate ─► PendingBatch ─► sink.insert(records, token) ─► ack all
  *              │ bad message / max_deliver reached              │ retryable: retry in place
  *              ▼                                                │ (working() holds the acks)
- *        dead-letter subject + term                             │ permanent: per message, the
+ *        dead-letter stream, then term                          │ permanent: per message, the
  *                                                               ▼ failing ones dead-lettered
+ *
+ * A dead letter is published through JetStream and the original terminated only once the
+ * dead-letter stream (stream.ts) has stored it; when it cannot, the original is nak'ed instead.
+ * Terminations carry no reason (the dead letter's headers do): nats-server 2.9 (Debian's) does
+ * not parse `+TERM <reason>` and ignored it, so the message came back every ack_wait and was
+ * dead-lettered again on each delivery.
  *
  * A retryable insert failure (ClickHouse down) is retried here with backoff while the messages
  * are kept alive with `working()`, rather than nak'ed: naks would burn `max_deliver` in seconds
@@ -211,7 +217,8 @@ export class StoreConsumer {
         this.messages = await consumer.consume({ max_messages: this.options.settings.fetch_batch });
         for await (const m of this.messages) {
           if (this.aborted) break;
-          this.accept(m);
+          const dead = this.accept(m);
+          if (dead !== undefined) await dead;
           if (this.batch.full()) await this.commitInTurn();
           else this.armLinger();
         }
@@ -275,37 +282,47 @@ export class StoreConsumer {
     }
   }
 
-  /** Decodes one message into the batch, or dead-letters it. */
-  private accept(m: JsMsg): void {
+  /**
+   * Decodes one message into the batch, or dead-letters it; the promise (only when something is
+   * dead-lettered) resolves once the dead-letter stream holds it.
+   */
+  private accept(m: JsMsg): Promise<void> | undefined {
     // A second delivery of a message held or stored here (delivered-seqs.ts): the copy is
     // acknowledged with its first delivery, never stored twice or dead-lettered.
     if (this.delivered.wasAcked(m.seq)) {
       m.ack();
-      return;
+      return undefined;
     }
     if (this.delivered.isHeld(m.seq)) {
       this.batch.add(m, [], 0, Date.now());
-      return;
+      return undefined;
     }
     // Other redeliveries come from crashes or stops between fetch and ack (insert failures are
     // retried in place), so a message on its last allowed delivery is the likely crash cause:
     // it goes to the dead-letter subject instead of being tried once more.
     const deliveries = m.info.deliveryCount;
     if (deliveries > 1 && deliveries >= this.options.settings.max_deliver) {
-      this.deadLetter(m, m.data, `delivered ${deliveries} times (max_deliver ${this.options.settings.max_deliver})`);
-      m.term("max_deliver");
-      return;
+      const reason = `delivered ${deliveries} times (max_deliver ${this.options.settings.max_deliver})`;
+      return this.deadLetter(m, m.data, reason).then((kept) => {
+        if (kept) m.term();
+      });
     }
     const decoded = this.decode(m);
-    if (decoded.problem !== null) {
-      const body = decoded.records.length === 0 ? m.data : new TextEncoder().encode(JSON.stringify(decoded.rejected));
-      this.deadLetter(m, body, decoded.problem);
-      if (decoded.records.length === 0) {
-        m.term(decoded.problem.slice(0, 200));
-        return;
-      }
-    }
-    this.batch.add(m, decoded.records, m.data.byteLength, Date.now());
+    if (decoded.problem !== null) return this.acceptPart(m, decoded, decoded.problem);
+    this.hold(m, decoded.records);
+    return undefined;
+  }
+
+  /** A message with bad records: those are dead-lettered, the good ones (if any) batched. */
+  private async acceptPart(m: JsMsg, decoded: Decoded, problem: string): Promise<void> {
+    const body = decoded.records.length === 0 ? m.data : new TextEncoder().encode(JSON.stringify(decoded.rejected));
+    if (!(await this.deadLetter(m, body, problem))) return;
+    if (decoded.records.length === 0) m.term();
+    else this.hold(m, decoded.records);
+  }
+
+  private hold(m: JsMsg, records: MarketRecord[]): void {
+    this.batch.add(m, records, m.data.byteLength, Date.now());
     this.delivered.hold(m.seq);
   }
 
@@ -337,7 +354,12 @@ export class StoreConsumer {
     return { records, problem, rejected };
   }
 
-  private deadLetter(m: JsMsg, body: Uint8Array, reason: string): void {
+  /**
+   * Publishes `body` to the dead-letter subject and waits for the dead-letter stream to store it.
+   * False when it did not: `m` is then nak'ed for a later delivery, not terminated, so nothing
+   * leaves the data stream unkept (on its last allowed delivery it stays in the stream, unacked).
+   */
+  private async deadLetter(m: JsMsg, body: Uint8Array, reason: string): Promise<boolean> {
     const h = natsHeaders();
     h.set(DEAD_LETTER_HEADERS.subject, m.subject);
     h.set(DEAD_LETTER_HEADERS.reason, reason.replace(/[\r\n]+/g, " "));
@@ -346,9 +368,16 @@ export class StoreConsumer {
     const contentType = m.headers?.get("Content-Type");
     if (contentType !== undefined && contentType !== "" && body === m.data) h.set("Content-Type", contentType);
     else h.set("Content-Type", JSON_CONTENT_TYPE);
-    this.options.nc.publish(this.options.settings.dead_letter_subject, body, { headers: h });
+    try {
+      await this.options.js.publish(this.options.settings.dead_letter_subject, body, { headers: h });
+    } catch (err) {
+      this.lastError = `dead letter of ${m.subject} (stream seq ${m.seq}) not stored: ${(err as Error).message}`;
+      m.nak(this.retryMaxMs);
+      return false;
+    }
     this.deadLettered++;
     if (this.slots !== null) this.options.counters?.add(this.slots.dead_lettered, 1);
+    return true;
   }
 
   /** Inserts the batch and acks its messages once the insert has committed. */
@@ -399,21 +428,24 @@ export class StoreConsumer {
 
   /** After a permanent batch failure: each message on its own, so only the poison ones are dead-lettered. */
   private async insertEach(msgs: readonly JsMsg[]): Promise<void> {
-    const refused = new Set<number>();
+    /** Refused sequences: whether the dead-letter stream kept them (terminated) or not (nak'ed). */
+    const refused = new Map<number, boolean>();
     for (const m of msgs) {
       if (this.aborted) return;
       // A second delivery in the same batch goes the way its first did.
-      if (refused.has(m.seq)) {
-        m.term("insert refused");
+      const kept = refused.get(m.seq);
+      if (kept !== undefined) {
+        if (kept) m.term();
+        else m.nak(this.retryMaxMs);
         continue;
       }
       if (!this.delivered.wasAcked(m.seq)) {
         const decoded = this.decode(m);
         if (decoded.records.length > 0 && !(await this.insertRetrying(decoded.records, [m]))) {
-          this.deadLetter(m, m.data, this.lastError ?? "insert refused");
-          m.term("insert refused");
+          const dead = await this.deadLetter(m, m.data, this.lastError ?? "insert refused");
+          if (dead) m.term();
           this.delivered.released(m.seq);
-          refused.add(m.seq);
+          refused.set(m.seq, dead);
           continue;
         }
       }

@@ -11,13 +11,15 @@ import { subjectFilterFor } from "../records/subjects.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 
 /**
- * The one stream definition (SPEC section 4, MarketPrism failure 10): stream `MARKET_DATA`
- * binds `<type>.>` for the eight data types and `gap.>`. The engine creates it when missing
- * and updates it in place otherwise; it never deletes or recreates a stream, so stored
- * messages survive every start.
+ * The stream definitions (SPEC section 4, MarketPrism failure 10): stream `MARKET_DATA` binds
+ * `<type>.>` for the eight data types and `gap.>`; the dead-letter stream binds the consumers'
+ * dead-letter subject, so a poison message taken out of MARKET_DATA is kept, not published to
+ * whoever happens to listen. The engine creates each when missing and updates it in place
+ * otherwise; it never deletes or recreates a stream, so stored messages survive every start.
  */
 
 export type StreamSettings = Config["nats"]["stream"];
+export type DeadLetterSettings = Pick<Config["nats"]["consumer"], "dead_letter_subject" | "dead_letter_stream" | "dead_letter_max_age_s">;
 
 /** Every subject filter the stream binds, in RECORD_TYPES order. */
 export const STREAM_SUBJECTS: readonly string[] = RECORD_TYPES.map(subjectFilterFor);
@@ -44,6 +46,24 @@ export function streamConfigFor(settings: StreamSettings): OwnedStreamConfig {
     max_msgs: settings.max_msgs,
     duplicate_window: nanos(settings.duplicate_window_s * 1000),
     num_replicas: settings.replicas,
+  };
+}
+
+/**
+ * The dead-letter stream: the one subject, limits retention, kept `dead_letter_max_age_s`;
+ * storage and replicas as the data stream's. Poison messages are rare, so it has no size limit.
+ */
+export function deadLetterStreamConfig(dead: DeadLetterSettings, data: StreamSettings): OwnedStreamConfig {
+  return {
+    name: dead.dead_letter_stream,
+    subjects: [dead.dead_letter_subject],
+    retention: "limits",
+    storage: data.storage,
+    max_age: nanos(dead.dead_letter_max_age_s * 1000),
+    max_bytes: -1,
+    max_msgs: -1,
+    duplicate_window: nanos(data.duplicate_window_s * 1000),
+    num_replicas: data.replicas,
   };
 }
 
@@ -79,8 +99,19 @@ async function existingStream(jsm: JetStreamManager, name: string): Promise<Stre
 }
 
 /** Creates stream `settings.name` or updates it in place; never deletes stored messages. */
-export async function ensureStream(jsm: JetStreamManager, settings: StreamSettings): Promise<EnsureStreamResult> {
-  const wanted = streamConfigFor(settings);
+export function ensureStream(jsm: JetStreamManager, settings: StreamSettings): Promise<EnsureStreamResult> {
+  return ensureOwnedStream(jsm, streamConfigFor(settings));
+}
+
+/** Creates or updates the dead-letter stream; never deletes stored messages. */
+export async function ensureDeadLetterStream(jsm: JetStreamManager, nats: Pick<Config["nats"], "stream" | "consumer">): Promise<EnsureStreamResult> {
+  if (nats.consumer.dead_letter_stream === nats.stream.name) {
+    throw new StreamConfigError(`nats.consumer.dead_letter_stream '${nats.consumer.dead_letter_stream}' is the data stream's name; choose another`);
+  }
+  return ensureOwnedStream(jsm, deadLetterStreamConfig(nats.consumer, nats.stream));
+}
+
+async function ensureOwnedStream(jsm: JetStreamManager, wanted: OwnedStreamConfig): Promise<EnsureStreamResult> {
   const existing = await existingStream(jsm, wanted.name);
   if (existing === null) {
     try {

@@ -18,6 +18,7 @@ export const VENUE_KEYS = [
 export type VenueKey = (typeof VENUE_KEYS)[number];
 
 const count = z.number().int().min(0);
+const natsName = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'");
 const positiveInt = z.number().int().min(1);
 const url = z.string().regex(/^(wss?|https?|nats|tls):\/\/\S+$/, "a URL such as wss://host:port/path");
 
@@ -91,7 +92,7 @@ export const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535),
     }),
     stream: z.strictObject({
-      name: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'"),
+      name: natsName,
       retention: z.enum(["limits", "interest", "workqueue"]),
       storage: z.enum(["file", "memory"]),
       max_age_s: count,
@@ -108,11 +109,13 @@ export const configSchema = z.strictObject({
       frame_max_bytes: positiveInt,
     }),
     consumer: z.strictObject({
-      durable_prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'"),
+      durable_prefix: natsName,
       fetch_batch: positiveInt,
       ack_wait_ms: positiveInt,
       max_deliver: positiveInt,
       dead_letter_subject: z.string().min(1),
+      dead_letter_stream: natsName,
+      dead_letter_max_age_s: count,
     }),
   }),
   clickhouse: z.strictObject({

@@ -5,13 +5,14 @@ import type { Config } from "../config/schema.ts";
 import type { ComponentStats } from "../http/stats-types.ts";
 import type { Logger } from "../log/logger.ts";
 import { RECORD_TYPES } from "../records/types.ts";
-import { ensureStream } from "../bus/stream.ts";
+import { ensureDeadLetterStream, ensureStream } from "../bus/stream.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
 
 /**
- * The supervisor's own NATS connection: ensures the stream at start, then measures the round
- * trip and reads each durable consumer's pending count once per `POLL_MS` for /stats.
+ * The supervisor's own NATS connection: ensures the data and dead-letter streams at start,
+ * then measures the round trip and reads each durable consumer's pending count once per
+ * `POLL_MS` for /stats.
  * Connection status changes arrive as typed values from `status()`, not exceptions.
  */
 export class NatsMonitor {
@@ -42,6 +43,7 @@ export class NatsMonitor {
     }
     const jsm = await jetstreamManager(nc);
     await ensureStream(jsm, cfg.stream);
+    await ensureDeadLetterStream(jsm, cfg);
     return new NatsMonitor(nc, jsm, url, cfg, counters, log);
   }
 

@@ -40,7 +40,7 @@ const server = Bun.serve({
 
 const config = configWith();
 const hot = uniqueDatabase("outage_hot");
-const bus = natsForTests(config.nats.stream);
+const bus = natsForTests(config.nats);
 
 beforeAll(async () => {
   await ensureSchema(testClickHouse(), { hot_database: hot, cold_database: uniqueDatabase("outage_cold") });

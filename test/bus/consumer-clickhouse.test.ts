@@ -14,7 +14,7 @@ import { trade } from "./sample-records.ts";
 const config = configWith();
 const client = testClickHouse();
 const hot = uniqueDatabase("bus_hot");
-const bus = natsForTests(config.nats.stream);
+const bus = natsForTests(config.nats);
 
 beforeAll(async () => {
   await ensureSchema(client, { hot_database: hot, cold_database: uniqueDatabase("bus_cold") });

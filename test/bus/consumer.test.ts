@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
-import { jetstream } from "@nats-io/jetstream";
-import { headers, type Msg } from "@nats-io/transport-node";
+import { jetstream, type StoredMsg } from "@nats-io/jetstream";
+import { headers } from "@nats-io/transport-node";
+import { ensureDeadLetterStream } from "../../src/bus/stream.ts";
 import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
 import { configWith } from "../../src/config/load.ts";
@@ -14,7 +15,8 @@ import { trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
 const config = configWith();
-const bus = natsForTests(config.nats.stream);
+const DEAD_LETTERS = config.nats.consumer.dead_letter_stream;
+const bus = natsForTests(config.nats);
 
 interface Insert {
   readonly records: readonly MarketRecord[];
@@ -55,6 +57,14 @@ async function publish(records: readonly MarketRecord[]): Promise<void> {
   const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
   await p.publish(records);
   await p.flush();
+}
+
+/** What the dead-letter stream keeps, oldest first (it is created afresh for every test). */
+async function deadLetters(): Promise<StoredMsg[]> {
+  const held = (await bus.jsm.streams.info(DEAD_LETTERS)).state.messages;
+  const out: StoredMsg[] = [];
+  for (let seq = 1; seq <= held; seq++) out.push(await bus.jsm.streams.getMessage(DEAD_LETTERS, { seq }) as StoredMsg);
+  return out;
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadline_ms = 10_000): Promise<void> {
@@ -156,12 +166,9 @@ test("the durable consumer is updated in place: settings change, delivered posit
   expect([info.delivered.stream_seq, info.ack_floor.stream_seq, info.num_pending]).toEqual([1, 1, 0]);
 });
 
-test("a poison message goes to the dead-letter subject with its subject and is counted; the rest keeps flowing", async () => {
-  const dead: Msg[] = [];
-  const sub = bus.nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
-  await bus.nc.flush();
+test("a poison message is kept in the dead-letter stream with its subject and is counted; the rest keeps flowing", async () => {
   const sink = new RecordingSink();
-  const c = consumer(sink);
+  const c = consumer(sink, { durable_prefix: "poison" });
   await c.start();
   await publish([trade(0)]);
   const h = headers();
@@ -175,14 +182,43 @@ test("a poison message goes to the dead-letter subject with its subject and is c
     })(),
   });
   await publish([trade(1)]);
-  await waitFor(() => dead.length === 2 && sink.tradeIds().length === 2, "dead letters and good records");
-  sub.unsubscribe();
-  expect(sink.tradeIds().sort()).toEqual(ids(0, 2));
-  expect(dead.map((m) => m.headers?.get(DEAD_LETTER_HEADERS.subject))).toEqual(["trade.binance.spot.BTC-USDT", "trade.binance.spot.ETH-USDT"]);
-  expect(dead[0]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toStartWith("undecodable body");
-  expect(dead[1]!.headers?.get(DEAD_LETTER_HEADERS.reason)).toBe('trade.price: expected a decimal string fitting Decimal(38,18), got "1e-7"');
-  expect(c.stats().dead_lettered).toBe(2);
+  await waitFor(() => c.stats().dead_lettered === 2 && sink.tradeIds().length === 2, "dead letters and good records");
   await c.stop();
+  expect(sink.tradeIds().sort()).toEqual(ids(0, 2));
+  const dead = await deadLetters();
+  expect(dead.map((m) => [m.subject, m.header.get(DEAD_LETTER_HEADERS.subject)])).toEqual([
+    [config.nats.consumer.dead_letter_subject, "trade.binance.spot.BTC-USDT"],
+    [config.nats.consumer.dead_letter_subject, "trade.binance.spot.ETH-USDT"],
+  ]);
+  expect(dead[0]!.header.get(DEAD_LETTER_HEADERS.reason)).toStartWith("undecodable body");
+  expect([...dead[0]!.data]).toEqual([0xc1, 0xc1]);
+  expect(dead[1]!.header.get(DEAD_LETTER_HEADERS.reason)).toBe('trade.price: expected a decimal string fitting Decimal(38,18), got "1e-7"');
+  expect(dead[1]!.json<{ price: string }>().price).toBe("1e-7");
+  // Both originals were terminated once kept: nothing is pending or awaiting an ack.
+  const info = await bus.jsm.consumers.info(STREAM, durableName("poison", "trade"));
+  expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
+});
+
+test("a dead letter the dead-letter stream cannot keep leaves its message in the data stream until it can", async () => {
+  await bus.jsm.streams.delete(DEAD_LETTERS);
+  const sink = new RecordingSink();
+  const c = consumer(sink, { durable_prefix: "unkept" });
+  await c.start();
+  const h = headers();
+  h.set("Content-Type", "application/msgpack");
+  await jetstream(bus.nc).publish("trade.binance.spot.BTC-USDT", new Uint8Array([0xc1]), { headers: h });
+  await publish([trade(0)]);
+  await waitFor(() => sink.tradeIds().length === 1 && (c.stats().last_error ?? "").includes("not stored"), "a failed dead letter");
+  expect(c.stats().dead_lettered).toBe(0);
+  // Nak'ed, not terminated: JetStream delivers it again, and once the stream exists it is kept.
+  await ensureDeadLetterStream(bus.jsm, config.nats);
+  await waitFor(() => c.stats().dead_lettered === 1, "the dead letter kept on a later delivery");
+  await c.stop();
+  const dead = await deadLetters();
+  expect(dead.map((m) => [m.header.get(DEAD_LETTER_HEADERS.subject), [...m.data]])).toEqual([["trade.binance.spot.BTC-USDT", [0xc1]]]);
+  expect(Number(dead[0]!.header.get(DEAD_LETTER_HEADERS.deliveries))).toBeGreaterThan(1);
+  const info = await bus.jsm.consumers.info(STREAM, durableName("unkept", "trade"));
+  expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
 });
 
 test("stats show the consumer's pending messages while an insert is stuck", async () => {
@@ -220,24 +256,23 @@ test("a retryable insert failure is retried in place without redelivery or loss"
 });
 
 test("a permanently refused batch dead-letters only the messages that fail on their own", async () => {
-  const dead: Msg[] = [];
-  const sub = bus.nc.subscribe(config.nats.consumer.dead_letter_subject, { callback: (_e, m) => void dead.push(m) });
-  await bus.nc.flush();
   const sink = new RecordingSink();
   sink.before = (records) => {
     const i = records.findIndex((r) => (r as ReturnType<typeof trade>).trade_id === "1013");
     if (i >= 0) throw new InvalidRecordError(i, "refused by test");
   };
-  const c = consumer(sink, {});
+  const c = consumer(sink, { durable_prefix: "refused" });
   await c.start();
   // Frames of 10: [0..9], [10..19], [20..24]; the frame holding trade 13 is refused.
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
-  await waitFor(() => dead.length === 1 && sink.tradeIds().length === 15, "split inserts");
-  sub.unsubscribe();
-  expect(sink.tradeIds().sort()).toEqual([...ids(0, 10), ...ids(20, 5)].sort());
-  expect(dead[0]!.headers?.get(DEAD_LETTER_HEADERS.subject)).toBe("trade.binance.spot.BTC-USDT");
-  expect(c.stats().dead_lettered).toBe(1);
+  await waitFor(() => c.stats().dead_lettered === 1 && sink.tradeIds().length === 15, "split inserts");
   await c.stop();
+  expect(sink.tradeIds().sort()).toEqual([...ids(0, 10), ...ids(20, 5)].sort());
+  const dead = await deadLetters();
+  expect(dead.map((m) => m.header.get(DEAD_LETTER_HEADERS.subject))).toEqual(["trade.binance.spot.BTC-USDT"]);
+  expect(dead[0]!.header.get(DEAD_LETTER_HEADERS.reason)).toContain("refused by test");
+  const info = await bus.jsm.consumers.info(STREAM, durableName("refused", "trade"));
+  expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
 });
 
 test("nats-server restarting mid-stream loses nothing that was acknowledged", async () => {

@@ -13,7 +13,7 @@ import { natsForTests } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
-const bus = natsForTests(configWith().nats.stream);
+const bus = natsForTests(configWith().nats);
 
 function publisher(type: RecordType, over: Partial<PublishSettings> = {}): JetStreamPublisher {
   const settings = { ...configWith().nats.publish, ...over };

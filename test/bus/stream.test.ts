@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { jetstream } from "@nats-io/jetstream";
 import { nanos } from "@nats-io/transport-node";
-import { ensureStream, StreamConfigError } from "../../src/bus/stream.ts";
+import { ensureDeadLetterStream, ensureStream, StreamConfigError } from "../../src/bus/stream.ts";
 import { configWith } from "../../src/config/load.ts";
 import { natsForTests } from "../support/nats.ts";
 
@@ -63,4 +63,29 @@ test("a storage change that cannot be made in place fails clearly and leaves the
   const info = await bus.jsm.streams.info("S_FIXED");
   expect(info.config.storage).toBe("file");
   expect(info.state.messages).toBe(1);
+});
+
+test("the dead-letter stream binds the dead-letter subject, keeps messages for its max age and follows the data stream's storage", async () => {
+  const nats = configWith({ nats: { stream: { name: "S_DATA", duplicate_window_s: 60 }, consumer: { dead_letter_stream: "S_DEAD", dead_letter_max_age_s: 3600 } } }).nats;
+  await ensureStream(bus.jsm, nats.stream);
+  expect((await ensureDeadLetterStream(bus.jsm, nats)).action).toBe("created");
+  const cfg = (await bus.jsm.streams.info("S_DEAD")).config;
+  expect([cfg.subjects, cfg.retention, cfg.storage, cfg.max_age, cfg.max_bytes, cfg.duplicate_window]).toEqual([
+    ["spectra.dead_letter"],
+    "limits",
+    "file",
+    nanos(3_600_000),
+    -1,
+    nanos(60_000),
+  ]);
+  await jetstream(bus.nc).publish("spectra.dead_letter", new Uint8Array([7]));
+  const again = configWith({ nats: { stream: { name: "S_DATA" }, consumer: { dead_letter_stream: "S_DEAD", dead_letter_max_age_s: 0 } } }).nats;
+  expect((await ensureDeadLetterStream(bus.jsm, again)).action).toBe("updated");
+  const info = await bus.jsm.streams.info("S_DEAD");
+  expect([info.config.max_age, info.state.messages]).toEqual([0, 1]);
+});
+
+test("a dead-letter stream named like the data stream is refused", async () => {
+  const nats = configWith({ nats: { stream: { name: "S_ONE" }, consumer: { dead_letter_stream: "S_ONE" } } }).nats;
+  await expect(ensureDeadLetterStream(bus.jsm, nats)).rejects.toThrow("nats.consumer.dead_letter_stream 'S_ONE' is the data stream's name");
 });

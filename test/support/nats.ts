@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNats, type EmbeddedNats } from "../../src/bus/embedded-nats.ts";
-import { ensureStream, type StreamSettings } from "../../src/bus/stream.ts";
+import { ensureDeadLetterStream, ensureStream } from "../../src/bus/stream.ts";
+import type { Config } from "../../src/config/schema.ts";
 
 /**
  * A real nats-server per test file, with its own temporary JetStream store.
@@ -62,9 +63,9 @@ export interface TestBus {
 /**
  * A test file's nats-server and client connection, opened in `beforeAll` and closed in
  * `afterAll`. Before each test every stream is deleted (they all bind the same subjects, so only
- * one may exist at a time) and, given `stream`, that stream is created fresh.
+ * one may exist at a time) and, given `nats`, its data and dead-letter streams are created fresh.
  */
-export function natsForTests(stream?: StreamSettings): TestBus {
+export function natsForTests(nats?: Pick<Config["nats"], "stream" | "consumer">): TestBus {
   const bus = {} as TestBus;
   beforeAll(async () => {
     bus.server = await startTestNats();
@@ -77,7 +78,9 @@ export function natsForTests(stream?: StreamSettings): TestBus {
   });
   beforeEach(async () => {
     for (const name of await bus.jsm.streams.names().next()) await bus.jsm.streams.delete(name);
-    if (stream !== undefined) await ensureStream(bus.jsm, stream);
+    if (nats === undefined) return;
+    await ensureStream(bus.jsm, nats.stream);
+    await ensureDeadLetterStream(bus.jsm, nats);
   });
   return bus;
 }
