@@ -56,7 +56,7 @@ export interface StoreConsumerOptions {
   readonly settings: ConsumerSettings;
   readonly batching: BatchingConfig;
   readonly sink: StorageSink;
-  /** Shared counters: `stored`, `dead_lettered`, `insert_errors`, `last_insert_ms`, `last_insert_rows`, `consumer_pending`. */
+  /** Shared counters: `stored`, `dead_lettered`, `duplicate_deliveries`, `insert_errors`, `last_insert_ms`, `last_insert_rows`, `consumer_pending`. */
   readonly counters?: Counters;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
@@ -68,6 +68,8 @@ export interface StoreConsumerStats {
   readonly inserts: number;
   readonly insert_errors: number;
   readonly dead_lettered: number;
+  /** Second deliveries of messages held or stored here, acknowledged without storing them again. */
+  readonly duplicate_deliveries: number;
   /** Messages not yet delivered to this consumer (JetStream num_pending), polled at most once a second. */
   readonly pending: number;
   readonly last_insert_ms: number;
@@ -113,7 +115,7 @@ export class StoreConsumer {
   private readonly batch: PendingBatch<JsMsg>;
   private readonly delivered: DeliveredSeqs;
   private readonly durable: string;
-  private readonly slots: Record<"stored" | "dead_lettered" | "insert_errors" | "last_insert_ms" | "last_insert_rows" | "consumer_pending", number> | null;
+  private readonly slots: Record<"stored" | "dead_lettered" | "duplicate_deliveries" | "insert_errors" | "last_insert_ms" | "last_insert_rows" | "consumer_pending", number> | null;
   private readonly retryMaxMs: number;
   private messages: ConsumerMessages | null = null;
   private committing: Promise<void> = Promise.resolve();
@@ -128,6 +130,7 @@ export class StoreConsumer {
   private inserts = 0;
   private insertErrors = 0;
   private deadLettered = 0;
+  private duplicateDeliveries = 0;
   private pending = 0;
   private polling = false;
   private pendingTimer: ReturnType<typeof setInterval> | null = null;
@@ -153,6 +156,7 @@ export class StoreConsumer {
         : {
             stored: slot("stored"),
             dead_lettered: slot("dead_lettered"),
+            duplicate_deliveries: slot("duplicate_deliveries"),
             insert_errors: slot("insert_errors"),
             last_insert_ms: slot("last_insert_ms"),
             last_insert_rows: slot("last_insert_rows"),
@@ -196,6 +200,7 @@ export class StoreConsumer {
       inserts: this.inserts,
       insert_errors: this.insertErrors,
       dead_lettered: this.deadLettered,
+      duplicate_deliveries: this.duplicateDeliveries,
       pending: this.pending,
       last_insert_ms: this.lastInsertMs,
       last_insert_rows: this.lastInsertRows,
@@ -290,10 +295,12 @@ export class StoreConsumer {
     // A second delivery of a message held or stored here (delivered-seqs.ts): the copy is
     // acknowledged with its first delivery, never stored twice or dead-lettered.
     if (this.delivered.wasAcked(m.seq)) {
+      this.countDuplicate();
       m.ack();
       return undefined;
     }
     if (this.delivered.isHeld(m.seq)) {
+      this.countDuplicate();
       this.batch.add(m, [], 0, Date.now());
       return undefined;
     }
@@ -311,6 +318,11 @@ export class StoreConsumer {
     if (decoded.problem !== null) return this.acceptPart(m, decoded, decoded.problem);
     this.hold(m, decoded.records);
     return undefined;
+  }
+
+  private countDuplicate(): void {
+    this.duplicateDeliveries++;
+    if (this.slots !== null) this.options.counters?.add(this.slots.duplicate_deliveries, 1);
   }
 
   /** A message with bad records: those are dead-lettered, the good ones (if any) batched. */

@@ -34,6 +34,8 @@ export interface TypeStats {
   readonly stored: number;
   readonly dropped: number;
   readonly dead_lettered: number;
+  /** Second deliveries of messages already held or stored, acknowledged with the first (consumer.ts). */
+  readonly duplicate_deliveries: number;
   readonly publish_errors: number;
   readonly insert_errors: number;
   readonly ingested_per_s: number;

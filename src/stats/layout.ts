@@ -34,6 +34,8 @@ export const TYPE_COUNTERS = [
   "dropped",
   /** Records or messages sent to the dead-letter subject. */
   "dead_lettered",
+  /** Second deliveries of messages the storage consumer held or had stored, acked without storing them again. */
+  "duplicate_deliveries",
   "publish_errors",
   "insert_errors",
   /** Duration of the last ClickHouse insert, ms. */

@@ -141,5 +141,9 @@ test("an outage longer than max_deliver ack waits: messages pulled ahead of the 
   await consumer.stop();
   // Without recognising second deliveries, 45 of the 50 frames were dead-lettered here.
   expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);
+  // Those second deliveries are counted; the outage outlasts the ack wait, so there are some.
+  const duplicates = counters.read(typeCounter("trade", "duplicate_deliveries"));
+  expect(duplicates).toBeGreaterThan(0);
+  expect(duplicates).toBe(consumer.stats().duplicate_deliveries);
   expect(await rows("")).toBe(500);
 });
