@@ -139,6 +139,7 @@ export const configSchema = z.strictObject({
     cold_url: z.union([z.literal(""), url]),
     cold_user: z.string(),
     cold_password: z.string(),
+    hot_native_port: z.number().int().min(1).max(65535),
     drop_verified_partitions: z.boolean(),
   }),
   replay: z.strictObject({

@@ -6,9 +6,6 @@ import { clientLog, createClickHouse } from "../storage/client.ts";
 import { TieringUsageError } from "./errors.ts";
 import type { TieringDatabases } from "./types.ts";
 
-/** remote() speaks ClickHouse's native TCP protocol, whose default port is 9000 (HTTP is 8123). */
-const NATIVE_PORT = 9000;
-
 export interface TieringClients {
   readonly hot: ClickHouseClient;
   /** The hot client itself when cold lives on the same instance. */
@@ -38,7 +35,8 @@ export function openTieringClients(cfg: Config, log: Logger): TieringClients {
       );
     }
     hot_remote = {
-      address: `${new URL(cfg.clickhouse.url).hostname}:${NATIVE_PORT}`,
+      // remote() speaks ClickHouse's native TCP protocol, not the HTTP of clickhouse.url.
+      address: `${new URL(cfg.clickhouse.url).hostname}:${t.hot_native_port}`,
       user: cfg.clickhouse.user,
       password: cfg.clickhouse.password,
     };
