@@ -32,7 +32,7 @@ export const TYPE_COUNTERS = [
   "stored",
   /** Records dropped because a ring stayed full (each drop also emits a gap). */
   "dropped",
-  /** Records or messages sent to the dead-letter subject. */
+  /** Records or messages kept in the dead-letter stream (without NATS: refused records, logged). */
   "dead_lettered",
   /** Second deliveries of messages the storage consumer held or had stored, acked without storing them again. */
   "duplicate_deliveries",
