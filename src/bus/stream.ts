@@ -19,7 +19,7 @@ import { RECORD_TYPES } from "../records/types.ts";
  */
 
 export type StreamSettings = Config["nats"]["stream"];
-export type DeadLetterSettings = Pick<Config["nats"]["consumer"], "dead_letter_subject" | "dead_letter_stream" | "dead_letter_max_age_s">;
+type DeadLetterSettings = Pick<Config["nats"]["consumer"], "dead_letter_subject" | "dead_letter_stream" | "dead_letter_max_age_s">;
 
 /** Every subject filter the stream binds, in RECORD_TYPES order. */
 export const STREAM_SUBJECTS: readonly string[] = RECORD_TYPES.map(subjectFilterFor);
@@ -53,7 +53,7 @@ export function streamConfigFor(settings: StreamSettings): OwnedStreamConfig {
  * The dead-letter stream: the one subject, limits retention, kept `dead_letter_max_age_s`;
  * storage and replicas as the data stream's. Poison messages are rare, so it has no size limit.
  */
-export function deadLetterStreamConfig(dead: DeadLetterSettings, data: StreamSettings): OwnedStreamConfig {
+function deadLetterStreamConfig(dead: DeadLetterSettings, data: StreamSettings): OwnedStreamConfig {
   return {
     name: dead.dead_letter_stream,
     subjects: [dead.dead_letter_subject],
