@@ -6,6 +6,7 @@ import {
 } from "@nats-io/jetstream";
 import { headers as natsHeaders, type NatsConnection } from "@nats-io/transport-node";
 import type { BatchingConfig } from "../config/schema.ts";
+import type { Logger } from "../log/logger.ts";
 import { isRecordType, type MarketRecord, type RecordType } from "../records/types.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
@@ -58,6 +59,8 @@ export interface StoreConsumerOptions {
   readonly sink: StorageSink;
   /** Shared counters: `stored`, `dead_lettered`, `duplicate_deliveries`, `insert_errors`, `last_insert_ms`, `last_insert_rows`, `consumer_pending`. */
   readonly counters?: Counters;
+  /** Where each dead letter, and each one the dead-letter stream could not keep, is logged. */
+  readonly log?: Logger;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
 }
@@ -384,9 +387,11 @@ export class StoreConsumer {
       await this.options.js.publish(this.options.settings.dead_letter_subject, body, { headers: h });
     } catch (err) {
       this.lastError = `dead letter of ${m.subject} (stream seq ${m.seq}) not stored: ${(err as Error).message}`;
+      this.options.log?.error({ err, subject: m.subject, stream_seq: m.seq, reason }, "dead-letter stream did not keep a poison message; it stays in the data stream, nak'ed for a later delivery");
       m.nak(this.retryMaxMs);
       return false;
     }
+    this.options.log?.warn({ subject: m.subject, stream_seq: m.seq, deliveries: m.info.deliveryCount, reason }, "message dead-lettered");
     this.deadLettered++;
     if (this.slots !== null) this.options.counters?.add(this.slots.dead_lettered, 1);
     return true;

@@ -91,6 +91,7 @@ export class BatchWorker {
           batching: cfg.batching[this.init.type],
           sink: this.sink,
           counters: this.counters,
+          log: this.log,
         });
         await this.consumer.start();
       }

@@ -1,6 +1,7 @@
 import { expect, test } from "bun:test";
 import { jetstream, type StoredMsg } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
+import pino from "pino";
 import { ensureDeadLetterStream } from "../../src/bus/stream.ts";
 import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
@@ -16,6 +17,9 @@ import { trade } from "./sample-records.ts";
 const STREAM = "MARKET_DATA";
 const config = configWith();
 const DEAD_LETTERS = config.nats.consumer.dead_letter_stream;
+/** What the consumers logged, newest last. */
+const logged: { level: number; msg: string; subject?: string; stream_seq?: number; reason?: string }[] = [];
+const log = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
 const bus = natsForTests(config.nats);
 
 interface Insert {
@@ -49,6 +53,7 @@ function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, count
     batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms },
     sink,
     counters,
+    log,
     retry_max_ms: 50,
   });
 }
@@ -194,6 +199,11 @@ test("a poison message is kept in the dead-letter stream with its subject and is
   expect([...dead[0]!.data]).toEqual([0xc1, 0xc1]);
   expect(dead[1]!.header.get(DEAD_LETTER_HEADERS.reason)).toBe('trade.price: expected a decimal string fitting Decimal(38,18), got "1e-7"');
   expect(dead[1]!.json<{ price: string }>().price).toBe("1e-7");
+  const warned = logged.filter((l) => l.msg === "message dead-lettered").slice(-2);
+  expect(warned.map((l) => [l.level, l.subject, l.reason?.slice(0, 17)])).toEqual([
+    [40, "trade.binance.spot.BTC-USDT", "undecodable body:"],
+    [40, "trade.binance.spot.ETH-USDT", "trade.price: expe"],
+  ]);
   // Both originals were terminated once kept: nothing is pending or awaiting an ack.
   const info = await bus.jsm.consumers.info(STREAM, durableName("poison", "trade"));
   expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
@@ -210,6 +220,9 @@ test("a dead letter the dead-letter stream cannot keep leaves its message in the
   await publish([trade(0)]);
   await waitFor(() => sink.tradeIds().length === 1 && (c.stats().last_error ?? "").includes("not stored"), "a failed dead letter");
   expect(c.stats().dead_lettered).toBe(0);
+  const failed = logged.filter((l) => l.level === 50).at(-1);
+  expect(failed?.msg).toBe("dead-letter stream did not keep a poison message; it stays in the data stream, nak'ed for a later delivery");
+  expect(failed?.subject).toBe("trade.binance.spot.BTC-USDT");
   // Nak'ed, not terminated: JetStream delivers it again, and once the stream exists it is kept.
   await ensureDeadLetterStream(bus.jsm, config.nats);
   await waitFor(() => c.stats().dead_lettered === 1, "the dead letter kept on a later delivery");
