@@ -64,14 +64,14 @@ export class ManagedWorker {
     worker.on("message", (message: unknown) => {
       if (isInsertRequest(message)) return;
       if (!isFromWorker(message)) {
-        this.log.warn({ worker: this.id, message }, "unrecognized message from worker");
+        this.log.warn({ message }, "unrecognized message from worker");
         return;
       }
       this.handle(message);
     });
     worker.on("error", (error: Error) => {
       this.lastError = error.message;
-      this.log.error({ worker: this.id, err: error }, "worker threw");
+      this.log.error({ err: error }, "worker threw");
     });
     worker.on("exit", (code: number) => this.exited(worker, code));
   }
@@ -89,7 +89,7 @@ export class ManagedWorker {
         break;
       case "fatal":
         this.lastError = message.message;
-        this.log.error({ worker: this.id, error: message.message, stack: message.stack }, "worker failed");
+        this.log.error({ error: message.message, stack: message.stack }, "worker failed");
         break;
       case "venue_health":
       case "overflow":
@@ -112,7 +112,7 @@ export class ManagedWorker {
     this.lastError ??= `exited with code ${code}`;
     const delay = this.backoff.next();
     this.state = "restarting";
-    this.log.warn({ worker: this.id, code, delay_ms: delay, restarts: this.restarts + 1, error: this.lastError }, "worker exited; restarting");
+    this.log.warn({ code, delay_ms: delay, restarts: this.restarts + 1, error: this.lastError }, "worker exited; restarting");
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       if (this.stopping) return;
@@ -149,7 +149,7 @@ export class ManagedWorker {
     });
     worker.postMessage({ type: "stop" } satisfies ToWorker);
     const timer = setTimeout(() => {
-      this.log.warn({ worker: this.id, deadline_ms }, "worker did not stop in time; terminating");
+      this.log.warn({ deadline_ms }, "worker did not stop in time; terminating");
       void worker.terminate();
     }, deadline_ms);
     await stopped;
