@@ -53,6 +53,8 @@ export const configSchema = z.strictObject({
     shutdown_deadline_ms: positiveInt,
     restart_initial_ms: positiveInt,
     restart_max_ms: positiveInt,
+    /** Linux: nice value of the ingest worker threads (0 = the engine's own). */
+    ingest_nice: z.number().int().min(0).max(19),
   }),
   log: z.strictObject({
     level: z.enum(["trace", "debug", "info", "warn", "error", "fatal", "silent"]),

@@ -64,6 +64,9 @@ describe("configuration", () => {
     const role = errorOf(() => configWith({ engine: { role: "both" } }));
     expect(role).toContain("'engine.role' = \"both\"");
     expect(role).toContain("all");
+    const nice = errorOf(() => configWith({ engine: { ingest_nice: 20 } }));
+    expect(nice).toContain("'engine.ingest_nice' = 20");
+    expect(nice).toContain("<=19");
   });
 
   test("an unreadable or non-YAML file is refused with its path", () => {

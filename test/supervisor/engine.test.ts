@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
 import { configWith } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/log/logger.ts";
@@ -55,6 +56,19 @@ async function storedTrades(db: string): Promise<{ rows: number; unique: number;
   return { rows: Number(row?.rows), unique: Number(row?.unique), final: Number(row?.final), min: Number(row?.min), max: Number(row?.max) };
 }
 
+/** Nice value of each worker thread of this process, by thread name (Linux /proc). */
+function workerThreadNice(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const tid of readdirSync("/proc/self/task")) {
+    const name = readFileSync(`/proc/self/task/${tid}/comm`, "utf8").trim();
+    if (!/^[ib]:/.test(name)) continue;
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+    // Fields after the parenthesised name start at field 3 (state); nice is field 19.
+    out[name] = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
+  }
+  return out;
+}
+
 const engines: Engine[] = [];
 afterAll(async () => {
   await Promise.all(engines.map((e) => e.stop()));
@@ -67,6 +81,9 @@ describe("engine skeleton", () => {
     engines.push(engine);
     await engine.start();
     expect(engine.workers.map((w) => w.id).sort()).toEqual(["batch:gap:0", "batch:trade:0", "batch:trade:1", "batch:trade:2", "ingest:binance_spot:0", "ingest:binance_spot:1"]);
+    // engine.ingest_nice (default 10) lowers the ingest threads only.
+    expect(config.engine.ingest_nice).toBe(10);
+    expect(workerThreadNice()).toEqual({ "b:gap:0": 0, "b:trade:0": 0, "b:trade:1": 0, "b:trade:2": 0, "i:bn_spot:0": 10, "i:bn_spot:1": 10 });
     const stored = engine.counters.slot(typeCounter("trade", "stored"));
     await until("60000 stored trades", () => engine.counters.get(stored) >= 60000);
     await engine.stop();
