@@ -1,6 +1,6 @@
 import { beforeAll, expect, test } from "bun:test";
 import { RECORD_TYPES, type RecordType } from "../../src/records/types.ts";
-import { ensureSchema, tableColumns } from "../../src/storage/schema.ts";
+import { createTableSql, ensureSchema, HOT_TTL_DAYS, tableColumns } from "../../src/storage/schema.ts";
 import { TABLES } from "../../src/storage/types.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
 
@@ -65,6 +65,8 @@ test("hot rows expire after 3 days and cold after 3650, by whole daily parts, wi
     expect(t.engine_full).toContain(`TTL toDateTime(timestamp) + toIntervalDay(${days}) `);
     expect(t.engine_full).toContain("non_replicated_deduplication_window = 10000");
     expect(t.engine_full).toContain("ttl_only_drop_parts = 1");
+    if (t.database === hot) expect(t.engine_full).toContain("merge_selector_base = 20");
+    else expect(t.engine_full).not.toContain("merge_selector_base");
     expect(t.partition_key).toBe("toYYYYMMDD(timestamp)");
     expect(t.sorting_key).toStartWith("exchange, market_type, symbol, timestamp");
   }
@@ -76,4 +78,18 @@ test("ensureSchema is idempotent", async () => {
   await ensureSchema(client, { hot_database: hot, cold_database: cold });
   const n = await rows<{ n: string }>(`SELECT count() AS n FROM system.tables WHERE database = '${hot}'`);
   expect(Number(n[0]?.n)).toBe(RECORD_TYPES.length);
+});
+
+test("a hot table created before its merge settings gets them on the next start, keeping its rows", async () => {
+  const older = uniqueDatabase("schema_older_hot");
+  await client.command({ query: `CREATE DATABASE ${older}` });
+  await client.command({ query: createTableSql(older, "volatility_index", HOT_TTL_DAYS) });
+  await client.command({
+    query: `INSERT INTO ${older}.volatility_indices (timestamp, exchange, market_type, symbol, index_value, received_at) VALUES (now64(3), 'deribit', 'options', 'BTC', '55.5', now64(3))`,
+  });
+  const engineOf = async () => (await rows<{ engine_full: string }>(`SELECT engine_full FROM system.tables WHERE database = '${older}' AND name = 'volatility_indices'`))[0]?.engine_full;
+  expect(await engineOf()).not.toContain("merge_selector_base");
+  await ensureSchema(client, { hot_database: older, cold_database: uniqueDatabase("schema_older_cold") });
+  expect(await engineOf()).toContain("merge_selector_base = 20");
+  expect(await rows(`SELECT symbol, toString(index_value) AS v FROM ${older}.volatility_indices`)).toEqual([{ symbol: "BTC", v: "55.5" }]);
 });
