@@ -22,7 +22,10 @@
  *   server) puts a ~1 s floor under receipt-to-commit latency. Shorter lingers make more
  *   inserts and merges than 2 cores absorb (15 s runs, code of 2026-11-22): 250 ms gave 91-131k
  *   msgs/s and p99 0.7-1.2 s, 150 ms 94k msgs/s and p99 1.04 s (books 1.4 s), 100 ms 103k msgs/s
- *   with the orderbook ring full and p99 2.9 s (books 3.9 s). Every chDB INSERT costs 4-12 ms
+ *   with the orderbook ring full and p99 2.9 s (books 3.9 s). With ingest at nice 10 and hot
+ *   merges at base 20 (0204450, alternated 15 s runs), 250 ms gave 60-81k msgs/s and p99
+ *   352-410 ms, 150 ms 56-70k and 297-438 ms, 100 ms 54-80k and 207-235 ms but filled the
+ *   orderbook ring in one run of four (p99 1.4 s). Every chDB INSERT costs 4-12 ms
  *   of CPU before its first row (measured alone; about half of it in the kernel, creating the
  *   new part's 13 files), so the tables that get a handful of rows a second (funding, open
  *   interest, liquidations, ratios, volatility, gaps) keep one insert a second instead of four.
