@@ -49,7 +49,8 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
 /**
  * `engine.ingest_nice` for the calling thread. Linux keeps a nice value per thread and
  * setpriority(2) with pid 0 changes only the caller's; elsewhere it would lower the whole
- * process, so it is not applied there.
+ * process, so it is not applied there. Threads a thread starts inherit its nice: Bun's fetch
+ * thread, started by the first venue REST request and used by nothing else here, runs at it too.
  *
  * Why (bench/e2e.bench.ts, 15 s runs, simulator at its maximum rate, box saturated): with every
  * thread at one priority the scheduler shared the two cores evenly among ~12 busy threads, and a
