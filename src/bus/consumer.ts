@@ -235,6 +235,7 @@ export class StoreConsumer {
         // Server gone or restarting: the client reconnects; pull again after a pause. Batched
         // messages stay unacked (and are redelivered if their acks never make it).
         this.lastError = `consume: ${(err as Error).message}`;
+        this.options.log?.warn({ err, retry_in_ms: backoff }, "storage consumer's pull failed; pulling again");
         await Bun.sleep(backoff);
         backoff = Math.min(backoff * 2, this.retryMaxMs);
       }
@@ -271,6 +272,7 @@ export class StoreConsumer {
     this.committing = this.committing.then(() =>
       this.commit().catch((err: unknown) => {
         this.lastError = `commit: ${(err as Error).message}`;
+        this.options.log?.error({ err }, "storage consumer's commit failed; its messages stay unacked and are delivered again after ack_wait");
       }),
     );
     return this.committing;
@@ -433,8 +435,12 @@ export class StoreConsumer {
         this.insertErrors++;
         this.lastError = `insert: ${(err as Error).message}`;
         if (this.slots !== null) this.options.counters?.add(this.slots.insert_errors, 1);
-        if (classifyInsertError(err) === "permanent") return false;
+        if (classifyInsertError(err) === "permanent") {
+          this.options.log?.error({ err, rows: records.length, messages: msgs.length }, "ClickHouse refused an insert for good; a batch is split into its messages, a message refused alone is dead-lettered");
+          return false;
+        }
         if (this.aborted) return true;
+        this.options.log?.warn({ err, rows: records.length, retry_in_ms: delay }, "ClickHouse insert failed; retrying");
         this.state = "retrying";
         for (const m of msgs) m.working();
         await Bun.sleep(delay);

@@ -18,7 +18,7 @@ const STREAM = "MARKET_DATA";
 const config = configWith();
 const DEAD_LETTERS = config.nats.consumer.dead_letter_stream;
 /** What the consumers logged, newest last. */
-const logged: { level: number; msg: string; subject?: string; stream_seq?: number; reason?: string }[] = [];
+const logged: { level: number; msg: string; subject?: string; stream_seq?: number; reason?: string; err?: { message: string } }[] = [];
 const log = pino({ level: "warn" }, { write: (line: string) => void logged.push(JSON.parse(line)) });
 const bus = natsForTests(config.nats);
 
@@ -260,11 +260,15 @@ test("a retryable insert failure is retried in place without redelivery or loss"
     if (failures++ < 3) throw new Error("connect ECONNREFUSED");
   };
   const c = consumer(sink);
+  const from = logged.length;
   await c.start();
   await publish(Array.from({ length: 12 }, (_, i) => trade(i)));
   await waitFor(() => sink.tradeIds().length === 12, "insert after retries");
   expect(sink.tradeIds()).toEqual(ids(0, 12));
   expect(c.stats()).toMatchObject({ insert_errors: 3, dead_lettered: 0, stored_rows: 12, state: "running" });
+  // Each failure is logged with its cause, not only counted.
+  const retries = logged.slice(from).filter((l) => l.msg === "ClickHouse insert failed; retrying");
+  expect(retries.map((l) => [l.level, l.err?.message])).toEqual(Array.from({ length: 3 }, () => [40, "connect ECONNREFUSED"]));
   await c.stop();
 });
 
@@ -275,12 +279,19 @@ test("a permanently refused batch dead-letters only the messages that fail on th
     if (i >= 0) throw new InvalidRecordError(i, "refused by test");
   };
   const c = consumer(sink, { durable_prefix: "refused" });
+  const from = logged.length;
   await c.start();
   // Frames of 10: [0..9], [10..19], [20..24]; the frame holding trade 13 is refused.
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
   await waitFor(() => c.stats().dead_lettered === 1 && sink.tradeIds().length === 15, "split inserts");
   await c.stop();
   expect(sink.tradeIds().sort()).toEqual([...ids(0, 10), ...ids(20, 5)].sort());
+  const refusals = logged.slice(from).filter((l) => l.msg.startsWith("ClickHouse refused an insert for good"));
+  // The frame's batch, then trade 13's message alone.
+  expect(refusals.map((l) => [l.level, l.err?.message.includes("refused by test")])).toEqual([
+    [50, true],
+    [50, true],
+  ]);
   const dead = await deadLetters();
   expect(dead.map((m) => m.header.get(DEAD_LETTER_HEADERS.subject))).toEqual(["trade.binance.spot.BTC-USDT"]);
   expect(dead[0]!.header.get(DEAD_LETTER_HEADERS.reason)).toContain("refused by test");
