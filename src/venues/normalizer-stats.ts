@@ -1,4 +1,4 @@
-import type { RawLevel } from "../book/price-book.ts";
+import { LEVEL_VALUES, type RawLevel, type RawLevels } from "../book/price-book.ts";
 import { parseBookFrame } from "./book-frame-parser.ts";
 import type { MarketRecord } from "../records/types.ts";
 import type { NormalizerStats } from "./types.ts";
@@ -74,11 +74,13 @@ export function toInt(v: unknown): number | undefined {
 
 /**
  * Levels `[price, qty, ...]` of strings. Structure only: the numbers are checked (price > 0,
- * qty >= 0) where they are parsed anyway, as the book applies them (BookSide.set), which
- * saved a second parse of every level (~10 % of Binance USDⓈ-M normalize time).
+ * qty >= 0) where they are parsed anyway, as the book applies them (BookSide.apply), which
+ * saved a second parse of every level (~10 % of Binance USDⓈ-M normalize time). A list from
+ * the book frame parser (it carries LEVEL_VALUES) is one by construction.
  */
 export function isLevelList(v: unknown): v is RawLevel[] {
   if (!Array.isArray(v)) return false;
+  if ((v as RawLevels)[LEVEL_VALUES] !== undefined) return true;
   for (let i = 0; i < v.length; i++) {
     const l: unknown = v[i];
     if (!Array.isArray(l) || l.length < 2 || typeof l[0] !== "string" || typeof l[1] !== "string") return false;
