@@ -72,8 +72,18 @@ test("an OKX level keeps price and size and drops the deprecated field and order
 });
 
 test("numbers, literals and nesting read as JSON.parse reads them", () => {
-  for (const raw of ['{"n":[0,-0,1.5,-2.25e3,1E+2,3e-2,123456789012345],"t":true,"f":false,"z":null,"o":{},"e":[],"s":""}', "[1,[2,[3]]]", '"x"', "-7"])
+  for (const raw of ['{"n":[0,-0,1.5,-2.25e3,1E+2,3e-2,123456789012345],"t":true,"f":false,"z":null,"o":{},"e":[],"s":""}', "[1,[2,[3]]]", '"x"', "-7", "[0,7,10,1234567890123456789,9007199254740993,0.5]"])
     expect(parseBookFrame(raw)).toEqual(JSON.parse(raw));
+});
+
+test("keys are read right when another key took their place in the key cache, and __proto__ is refused after it", () => {
+  // Same first character and length: "bids" and "bidz" share a slot; only "bids" holds levels.
+  expect(withoutValues(parseBookFrame('{"bids":[["1","2"]]}'))).toEqual({ bids: [["1", "2"]] });
+  expect(parseBookFrame('{"bidz":[["1","2","3"]]}')).toEqual({ bidz: [["1", "2", "3"]] });
+  expect(withoutValues(parseBookFrame('{"bids":[["1","2","3"]]}'))).toEqual({ bids: [["1", "2"]] });
+  expect(parseBookFrame('{"__proto__":1}')).toBeUndefined();
+  expect(parseBookFrame('{"__proto__":1}')).toBeUndefined();
+  expect(parseBookFrame('{"a\tb":1}')).toBeUndefined();
 });
 
 test("anything outside compact JSON is left to JSON.parse: whitespace, escapes, bad numbers and levels, __proto__, truncation", () => {
