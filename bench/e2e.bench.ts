@@ -10,6 +10,7 @@ import { defaultRecordingsDir } from "../src/replay/recording.ts";
 import { startSimulator } from "../src/replay/simulator.ts";
 import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
 import { TABLES } from "../src/storage/types.ts";
+import { withAllocatorEnv } from "../src/setup/allocator.ts";
 import { childProcesses, cpuBetween, rssMb, threadCpu, type ThreadCpu, type ThreadUse } from "./proc-sample.ts";
 import { E2E_TUNING } from "./e2e-tuning.ts";
 
@@ -257,6 +258,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
     const spawned = Bun.spawn([process.execPath, join(import.meta.dir, "e2e-engine.ts"), paths.config, paths.ready, paths.final], {
       stdout: Bun.file(paths.log),
       stderr: Bun.file(join(work, "engine.err.log")),
+      env: withAllocatorEnv(process.env),
     });
     child = spawned;
     const logTail = (): string => {
