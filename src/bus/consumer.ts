@@ -15,7 +15,7 @@ import type { StorageSink } from "../storage/types.ts";
 import { validateRecord } from "../storage/validate-record.ts";
 import { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings } from "./durable-consumer.ts";
 import { DeliveredSeqs } from "./delivered-seqs.ts";
-import { decodeFrame, JSON_CONTENT_TYPE } from "./frame-codec.ts";
+import { decodeFrameForStorage, JSON_CONTENT_TYPE } from "./frame-codec.ts";
 import { PendingBatch } from "./pending-batch.ts";
 
 /**
@@ -353,7 +353,7 @@ export class StoreConsumer {
         return { records: [], problem: `undecodable body: ${(err as Error).message}`, rejected: [] };
       }
     } else {
-      const frame = decodeFrame(m.data);
+      const frame = decodeFrameForStorage(m.data, this.options.type);
       if (!frame.ok) return { records: [], problem: `undecodable body: ${frame.error}`, rejected: [] };
       items = frame.value;
     }

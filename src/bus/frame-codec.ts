@@ -1,5 +1,5 @@
 import { RecordCodec, type DecodeResult } from "../codec/record-codec.ts";
-import type { MarketRecord } from "../records/types.ts";
+import type { MarketRecord, RecordType } from "../records/types.ts";
 
 /**
  * Message bodies on JetStream: frames are RecordCodec frames (a self-describing msgpack array of
@@ -15,7 +15,10 @@ export function encodeFrame(records: readonly MarketRecord[]): Uint8Array {
   return codec.encodeFrame(records);
 }
 
-/** Decodes and structurally validates a frame from untrusted bytes; never throws. */
-export function decodeFrame(body: Uint8Array): DecodeResult<MarketRecord[]> {
-  return codec.tryDecodeFrame(body);
+/**
+ * Decodes and structurally validates a frame of `type` records from untrusted bytes for the
+ * storage path (RecordCodec.tryDecodeFrameForStorage); never throws.
+ */
+export function decodeFrameForStorage(body: Uint8Array, type: RecordType): DecodeResult<MarketRecord[]> {
+  return codec.tryDecodeFrameForStorage(body, type);
 }

@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
-import { RECORD_TYPES, type MarketRecord } from "../records/types.ts";
+import { RECORD_TYPES, type MarketRecord, type RecordType } from "../records/types.ts";
+import { readBookFrame } from "./book-frame-reader.ts";
 import { canonicalKeys, recordProblem } from "./record-fields.ts";
 import { RingEncoder } from "./ring-encoder.ts";
 
@@ -101,11 +102,25 @@ export class RecordCodec {
       return { ok: false, error: `malformed msgpack: ${errorText(error)}` };
     }
     if (!Array.isArray(value)) return { ok: false, error: "frame is not an array of records" };
-    const records: unknown[] = value;
-    for (let i = 0; i < records.length; i++) {
-      const problem = recordProblem(records[i]);
-      if (problem !== null) return { ok: false, error: `record ${i}: ${problem}` };
-    }
-    return { ok: true, value: records as MarketRecord[] };
+    return framedRecords(value);
   }
+
+  /**
+   * `tryDecodeFrame` for the storage path: a frame of order books comes back with `bids` and
+   * `asks` as LevelsText when `readBookFrame` reads it, and as level arrays otherwise. Either
+   * way every record is checked as in `tryDecodeFrame`.
+   */
+  tryDecodeFrameForStorage(bytes: Uint8Array, type: RecordType): DecodeResult<MarketRecord[]> {
+    const books = type === "orderbook" ? readBookFrame(bytes) : undefined;
+    return books === undefined ? this.tryDecodeFrame(bytes) : framedRecords(books);
+  }
+}
+
+/** The frame's records once each is a well-formed record; the first problem otherwise. */
+function framedRecords(records: readonly unknown[]): DecodeResult<MarketRecord[]> {
+  for (let i = 0; i < records.length; i++) {
+    const problem = recordProblem(records[i]);
+    if (problem !== null) return { ok: false, error: `record ${i}: ${problem}` };
+  }
+  return { ok: true, value: records as MarketRecord[] };
 }

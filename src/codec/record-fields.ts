@@ -10,6 +10,7 @@ import {
   type RecordType,
   type Side,
 } from "../records/types.ts";
+import { LevelsText } from "./levels-text.ts";
 
 /**
  * Every record type's fields in one canonical order, with the primitive kind each must have.
@@ -121,6 +122,7 @@ const GAP_CAUSES: ReadonlySet<unknown> = new Set<GapCause>([
 ]);
 
 function isLevels(value: unknown): boolean {
+  if (value instanceof LevelsText) return true;
   if (!Array.isArray(value)) return false;
   for (const level of value) {
     if (!Array.isArray(level) || level.length !== 2 || typeof level[0] !== "string" || typeof level[1] !== "string") {

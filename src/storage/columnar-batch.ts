@@ -1,3 +1,4 @@
+import { LevelsText } from "../codec/levels-text.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
 import { InvalidRecordError } from "./insert-errors.ts";
 import { insertedColumns, type ColumnKind } from "./schema.ts";
@@ -49,17 +50,24 @@ export class ColumnarBatch {
     const fields = r as unknown as Record<string, unknown>;
     for (const c of this.#columns) {
       const v = fields[c.field];
-      c.values.push(c.kind === "levels" ? JSON.stringify(v) : v);
+      c.values.push(c.kind === "levels" ? levelsLiteral(v) : v);
     }
     this.#rows += 1;
   }
 
-  /** The batch as a JSONColumns document. */
+  /**
+   * The batch as a JSONColumns document. Level columns hold their values' JSON string literals
+   * already (`levelsLiteral`), so they are joined in rather than escaped a second time.
+   */
   encode(): string {
-    const doc: Record<string, unknown[]> = {};
-    for (const c of this.#columns) doc[c.name] = c.values;
-    return JSON.stringify(doc);
+    const parts = this.#columns.map((c) => `${JSON.stringify(c.name)}:${c.kind === "levels" ? `[${c.values.join(",")}]` : JSON.stringify(c.values)}`);
+    return `{${parts.join(",")}}`;
   }
+}
+
+/** The JSON string literal of a level list's stored JSON text. */
+function levelsLiteral(v: unknown): string {
+  return v instanceof LevelsText ? v.literal : JSON.stringify(JSON.stringify(v));
 }
 
 /**

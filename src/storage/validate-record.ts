@@ -1,3 +1,4 @@
+import { LevelsText } from "../codec/levels-text.ts";
 import type { RecordType } from "../records/types.ts";
 import { insertedColumns, type ColumnKind, type ColumnSpec } from "./schema.ts";
 
@@ -32,6 +33,8 @@ function fieldProblem(kind: ColumnKind, v: unknown): string | null {
 }
 
 function isLevels(v: unknown): boolean {
+  // Its every price and quantity was checked against the same pattern as it was built.
+  if (v instanceof LevelsText) return true;
   if (!Array.isArray(v)) return false;
   for (const level of v) {
     if (!Array.isArray(level) || level.length !== 2) return false;

@@ -1,9 +1,9 @@
 import { expect, test } from "bun:test";
 import { jetstream, type StoredMsg } from "@nats-io/jetstream";
 import type { Msg } from "@nats-io/transport-node";
-import { decodeFrame } from "../../src/bus/frame-codec.ts";
 import { ringBytes } from "../codec/sample-records.ts";
 import { frameMsgId, JetStreamPublisher, type PublishSettings } from "../../src/bus/publisher.ts";
+import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { configWith } from "../../src/config/load.ts";
 import { naturalKey } from "../../src/records/natural-key.ts";
 import type { MarketRecord, RecordType } from "../../src/records/types.ts";
@@ -21,7 +21,7 @@ function publisher(type: RecordType, over: Partial<PublishSettings> = {}): JetSt
 }
 
 function frameRecords(body: Uint8Array): MarketRecord[] {
-  const frame = decodeFrame(body);
+  const frame = new RecordCodec().tryDecodeFrame(body);
   if (!frame.ok) throw new Error(`frame does not decode: ${frame.error}`);
   return frame.value;
 }

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { ColumnarBatch } from "../../src/storage/columnar-batch.ts";
+import { RECORD_TYPES } from "../../src/records/types.ts";
 import { insertedColumns } from "../../src/storage/schema.ts";
 import { SAMPLES } from "./sample-records.ts";
 
@@ -14,4 +15,16 @@ test("records become one array per inserted column, in table order", () => {
   expect(doc.received_at).toEqual([SAMPLES.orderbook.recv_ts_ms, SAMPLES.orderbook.recv_ts_ms]);
   expect(JSON.parse(String(doc.bids?.[0]))).toEqual(SAMPLES.orderbook.bids);
   expect(doc.best_ask_quantity).toEqual(["12345678901.123456789", "12345678901.123456789"]);
+});
+
+test("the document is what JSON.stringify gives for the columns, level lists as their JSON text, for every type", () => {
+  for (const type of RECORD_TYPES) {
+    const batch = new ColumnarBatch(type);
+    const records = [SAMPLES[type], { ...SAMPLES[type], symbol: 'X"Y\\Z' }];
+    for (const r of records) batch.append(r);
+    const doc = Object.fromEntries(
+      insertedColumns(type).map((c) => [c.name, records.map((r) => (r as unknown as Record<string, unknown>)[c.field]).map((v) => (c.kind === "levels" ? JSON.stringify(v) : v))]),
+    );
+    expect(batch.encode()).toBe(JSON.stringify(doc));
+  }
 });
