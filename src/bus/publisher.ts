@@ -165,7 +165,7 @@ export class JetStreamPublisher {
         const frame = group.slice(start, end);
         const first = frame[0] as RawRecord;
         const last = frame[frame.length - 1] as RawRecord;
-        const msgId = frameMsgId([this.codec.decodeRecordAt(first.data, first.start, first.end), this.codec.decodeRecordAt(last.data, last.start, last.end)], frame.length);
+        const msgId = frameMsgId([this.codec.decodeKeyFieldsAt(first.data, first.start, first.end), this.codec.decodeKeyFieldsAt(last.data, last.start, last.end)], frame.length);
         await this.send(subject, rawFrame(frame), msgId, MSGPACK_CONTENT_TYPE, frame.length);
         start = end;
       }

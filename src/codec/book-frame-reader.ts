@@ -1,4 +1,4 @@
-import type { MarketRecord } from "../records/types.ts";
+import { RECORD_TYPES, type Level, type MarketRecord } from "../records/types.ts";
 import { LevelsText } from "./levels-text.ts";
 import { canonicalKeys } from "./record-fields.ts";
 
@@ -69,10 +69,34 @@ function readKeys(): boolean {
   return true;
 }
 
-function readValues(): MarketRecord | typeof NO {
+/**
+ * A ring record of an order book (`0x40 + type index`, then its values: ring-encoder.ts) in
+ * `bytes[start, end)` with its level lists left out (empty): what its natural key needs.
+ * Undefined if it does not read so.
+ *
+ * Why: the publisher keys each frame by its first and last record, and decoding those whole
+ * read 200 levels of each only to drop them; for order books, mostly one or two a frame, that
+ * was the publishing side's largest decode cost.
+ */
+export function readRingBookHead(bytes: Uint8Array, start: number, end: number): MarketRecord | undefined {
+  data = bytes;
+  p = start + 1;
+  try {
+    if (bytes[start] !== ORDERBOOK_RING_ID) return undefined;
+    const record = readValues(false);
+    return record === NO || p !== end ? undefined : record;
+  } finally {
+    data = EMPTY;
+  }
+}
+
+const ORDERBOOK_RING_ID = 0x40 + RECORD_TYPES.indexOf("orderbook");
+const NO_LEVELS: readonly Level[] = [];
+
+function readValues(levels = true): MarketRecord | typeof NO {
   const record: Record<string, unknown> = {};
   for (let k = 0; k < ORDERBOOK_KEYS.length; k++) {
-    const value = k === BIDS || k === ASKS ? readLevels() : readScalar();
+    const value = k === BIDS || k === ASKS ? (levels ? readLevels() : skipLevels()) : readScalar();
     if (value === NO) return NO;
     record[ORDERBOOK_KEYS[k] as string] = value;
   }
@@ -180,6 +204,21 @@ function readLevels(): LevelsText | typeof NO {
   out[o++] = 0x5d;
   out[o++] = 0x22;
   return new LevelsText(latin1.decode(out.subarray(0, o)));
+}
+
+/** Steps over a level list of string pairs; NO_LEVELS, or NO. */
+function skipLevels(): readonly Level[] | typeof NO {
+  const n = arrayLength();
+  if (n < 0) return NO;
+  for (let i = 0; i < n; i++) {
+    if (data[p++] !== 0x92) return NO;
+    for (let j = 0; j < 2; j++) {
+      const length = stringLength();
+      if (length < 0) return NO;
+      p += length;
+    }
+  }
+  return p <= data.length ? NO_LEVELS : NO;
 }
 
 /** Makes sure `bytes` more fit in `out`. */

@@ -1,6 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
 import { RECORD_TYPES, type MarketRecord, type RecordType } from "../records/types.ts";
-import { readBookFrame } from "./book-frame-reader.ts";
+import { readBookFrame, readRingBookHead } from "./book-frame-reader.ts";
 import { canonicalKeys, recordProblem } from "./record-fields.ts";
 import { RingEncoder } from "./ring-encoder.ts";
 
@@ -68,6 +68,14 @@ export class RecordCodec {
     } catch (error) {
       throw new RecordDecodeError(`ring record at ${start}..${end} does not decode: ${errorText(error)}`, { cause: error });
     }
+  }
+
+  /**
+   * `decodeRecordAt` for what the record's natural key needs: an order book comes back with
+   * empty level lists (readRingBookHead), any other record whole.
+   */
+  decodeKeyFieldsAt(data: Uint8Array, start: number, end: number): MarketRecord {
+    return readRingBookHead(data, start, end) ?? this.decodeRecordAt(data, start, end);
   }
 
   /** Decodes and validates one ring-encoded record from untrusted bytes; never throws. */

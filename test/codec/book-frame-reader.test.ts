@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
-import { readBookFrame } from "../../src/codec/book-frame-reader.ts";
+import { readBookFrame, readRingBookHead } from "../../src/codec/book-frame-reader.ts";
 import { LevelsText } from "../../src/codec/levels-text.ts";
 import { rawFrame } from "../../src/codec/raw-frame.ts";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
+import { naturalKey } from "../../src/records/natural-key.ts";
 import type { Level, MarketRecord, RecordOf } from "../../src/records/types.ts";
 import { validatedBatch } from "../../src/storage/columnar-batch.ts";
 import { ringBytes, SAMPLE_RECORDS } from "./sample-records.ts";
@@ -138,4 +139,23 @@ test("every truncation of a book frame, and a count longer than the bytes, are r
   const huge = new Uint8Array([0xdd, 0xff, 0xff, 0xff, 0xff, ...frame.subarray(3)]);
   expect(readBookFrame(huge)).toBeUndefined();
   expect(readBookFrame(new Uint8Array([...frame, 0xc0]))).toBeUndefined();
+});
+
+test("a ring record of a book reads without its levels, with the natural key of the whole record; other ring records do not", () => {
+  const records = books(30, 17);
+  for (const r of records) {
+    const bytes = codec.encodeRecord(r);
+    const head = readRingBookHead(bytes, 0, bytes.length);
+    expect(head).toEqual({ ...r, bids: [], asks: [] });
+    expect(naturalKey(head as MarketRecord)).toBe(naturalKey(r));
+    expect(codec.decodeKeyFieldsAt(bytes, 0, bytes.length)).toEqual({ ...r, bids: [], asks: [] });
+    // Inside a larger buffer, at an offset, as in a ring.
+    const ring = new Uint8Array(bytes.length + 10);
+    ring.set(bytes, 7);
+    expect(readRingBookHead(ring, 7, 7 + bytes.length)).toEqual({ ...r, bids: [], asks: [] });
+    expect(readRingBookHead(bytes, 0, bytes.length - 1)).toBeUndefined();
+  }
+  const trade = codec.encodeRecord(SAMPLE_RECORDS.trade);
+  expect(readRingBookHead(trade, 0, trade.length)).toBeUndefined();
+  expect(codec.decodeKeyFieldsAt(trade, 0, trade.length)).toEqual(SAMPLE_RECORDS.trade);
 });
