@@ -74,7 +74,11 @@ export class BatchWorker {
     // every later query of the process, and batch workers are restarted after crashes.
     if (this.init.store) this.sink = new PortSink(eventPort(this.port));
     if (this.init.nats_url !== null) {
-      this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      // noAsyncTraces: every JetStream publish is a request, and by default each one captures a
+      // stack trace for an error it may never have; without it a publish took ~22 instead of
+      // ~28 µs of client CPU (4 KB bodies, medians of six alternated runs). Errors keep their
+      // messages; the workers log them with their own context.
+      this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
       const js = jetstream(this.nc);
       if (this.init.publish) {
         this.publisher = new JetStreamPublisher({ js, type: this.init.type, settings: cfg.nats.publish, counters: this.counters });
