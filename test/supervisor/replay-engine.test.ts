@@ -57,12 +57,18 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
   const rows = (await rs.json()) as { exchange: string; market_type: string; n: string }[];
   expect(rows.map((r) => [r.exchange, r.market_type])).toEqual([["binance", "perpetual"], ["okx", "perpetual"]]);
   const books = await testClickHouse().query({
-    query: `SELECT count() AS n, countIf(best_bid_price >= best_ask_price) AS crossed, countIf(bids_count = 0 AND asks_count = 0) AS empty FROM ${db}.orderbooks`,
+    query: `SELECT count() AS n, countIf(best_bid_price >= best_ask_price) AS crossed, countIf(bids_count = 0 AND asks_count = 0) AS empty,
+      countIf(JSONLength(bids) != bids_count OR JSONLength(asks) != asks_count) AS miscounted,
+      countIf(bids_count > 0 AND toDecimal128(JSONExtractString(bids, 1, 1), 18) != best_bid_price) AS wrong_best_bid,
+      countIf(asks_count > 0 AND toDecimal128(JSONExtractString(asks, 1, 2), 18) != best_ask_quantity) AS wrong_best_ask
+      FROM ${db}.orderbooks`,
     format: "JSONEachRow",
   });
-  const [b] = (await books.json()) as { n: string; crossed: string; empty: string }[];
+  const [b] = (await books.json()) as Record<string, string>[];
   expect(Number(b?.n)).toBeGreaterThan(0);
   expect(Number(b?.crossed)).toBe(0);
+  // The stored level text is JSON whose levels match the counts and the best prices beside it.
+  expect([b?.miscounted, b?.wrong_best_bid, b?.wrong_best_ask].map(Number)).toEqual([0, 0, 0]);
   // stopping drained everything that was ingested into storage
   for (const t of DATA_TYPES) expect(e.counters.read(typeCounter(t, "stored"))).toBe(e.counters.read(typeCounter(t, "ingested")));
 });
