@@ -6,13 +6,14 @@ import { ensureDeadLetterStream } from "../../src/bus/stream.ts";
 import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
 import { configWith } from "../../src/config/load.ts";
-import type { MarketRecord } from "../../src/records/types.ts";
+import { LevelsText } from "../../src/codec/levels-text.ts";
+import type { MarketRecord, RecordType } from "../../src/records/types.ts";
 import { InvalidRecordError } from "../../src/storage/insert-errors.ts";
 import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
 import { natsForTests } from "../support/nats.ts";
-import { trade } from "./sample-records.ts";
+import { ONE_OF_EACH, trade } from "./sample-records.ts";
 
 const STREAM = "MARKET_DATA";
 const config = configWith();
@@ -42,13 +43,13 @@ class RecordingSink implements StorageSink {
   }
 }
 
-function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters, linger_ms = 1): StoreConsumer {
+function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, counters?: Counters, linger_ms = 1, type: RecordType = "trade"): StoreConsumer {
   return new StoreConsumer({
     nc: bus.nc,
     js: jetstream(bus.nc),
     jsm: bus.jsm,
     stream: STREAM,
-    type: "trade",
+    type,
     settings: { ...config.nats.consumer, durable_prefix: `t${Math.random().toString(36).slice(2, 8)}`, ...over },
     batching: { max_rows: 1000, max_bytes: 1 << 20, linger_ms },
     sink,
@@ -58,8 +59,8 @@ function consumer(sink: StorageSink, over: Partial<ConsumerSettings> = {}, count
   });
 }
 
-async function publish(records: readonly MarketRecord[]): Promise<void> {
-  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 10 } });
+async function publish(records: readonly MarketRecord[], type: RecordType = "trade"): Promise<void> {
+  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type, settings: { ...config.nats.publish, frame_max_records: 10 } });
   await p.publish(records);
   await p.flush();
 }
@@ -207,6 +208,25 @@ test("a poison message is kept in the dead-letter stream with its subject and is
   // Both originals were terminated once kept: nothing is pending or awaiting an ack.
   const info = await bus.jsm.consumers.info(STREAM, durableName("poison", "trade"));
   expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
+});
+
+test("an order book the table would refuse is dead-lettered as the record it was, levels as arrays; its good neighbour is stored", async () => {
+  const sink = new RecordingSink();
+  const c = consumer(sink, { durable_prefix: "books" }, undefined, 1, "orderbook");
+  await c.start();
+  const book = ONE_OF_EACH.find((r) => r.data_type === "orderbook");
+  if (book?.data_type !== "orderbook") throw new Error("no sample order book");
+  // A negative id passes the frame's record check but not the UInt64 column's.
+  const bad = { ...book, last_update_id: -1 };
+  await publish([book, bad], "orderbook");
+  await waitFor(() => c.stats().dead_lettered === 1 && sink.inserts.length === 1, "the dead letter and the stored book");
+  await c.stop();
+  const stored = sink.inserts[0]?.records[0] as unknown as Record<string, unknown>;
+  expect(stored.bids).toBeInstanceOf(LevelsText);
+  expect((stored.bids as LevelsText).literal).toBe(JSON.stringify(JSON.stringify(book.bids)));
+  const [dead] = await deadLetters();
+  expect(dead?.header.get(DEAD_LETTER_HEADERS.reason)).toStartWith("orderbook.last_update_id: expected a non-negative safe integer");
+  expect(dead?.json<unknown>()).toEqual([JSON.parse(JSON.stringify(bad))]);
 });
 
 test("a dead letter the dead-letter stream cannot keep leaves its message in the data stream until it can", async () => {

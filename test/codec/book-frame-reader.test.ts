@@ -159,3 +159,10 @@ test("a ring record of a book reads without its levels, with the natural key of 
   expect(readRingBookHead(trade, 0, trade.length)).toBeUndefined();
   expect(codec.decodeKeyFieldsAt(trade, 0, trade.length)).toEqual(SAMPLE_RECORDS.trade);
 });
+
+test("a record read for storage serializes to JSON as the record it was, levels as arrays (dead letters and logs carry that)", () => {
+  const records = books(6, 23);
+  const read = readBookFrame(rawFrame(ringBytes(records)));
+  expect(read).toBeDefined();
+  expect(JSON.parse(JSON.stringify(read))).toEqual(JSON.parse(JSON.stringify(records)));
+});
