@@ -1,8 +1,10 @@
 import { RECORD_TYPES, type Level, type MarketRecord } from "../records/types.ts";
 import { LevelsText } from "./levels-text.ts";
+import { packedKeyList } from "./raw-frame.ts";
 import { canonicalKeys } from "./record-fields.ts";
 
 const ORDERBOOK_KEYS = canonicalKeys("orderbook");
+const ORDERBOOK_KEY_BYTES = packedKeyList("orderbook");
 const BIDS = ORDERBOOK_KEYS.indexOf("bids");
 const ASKS = ORDERBOOK_KEYS.indexOf("asks");
 
@@ -63,9 +65,12 @@ function readFrame(): MarketRecord[] | typeof NO {
   return records;
 }
 
+/** The structure's key list, compared as bytes with the one raw frames carry (no strings made). */
 function readKeys(): boolean {
-  if (arrayLength() !== ORDERBOOK_KEYS.length) return false;
-  for (const key of ORDERBOOK_KEYS) if (readString() !== key) return false;
+  const keys = ORDERBOOK_KEY_BYTES;
+  if (p + keys.length > data.length) return false;
+  for (let i = 0; i < keys.length; i++) if (data[p + i] !== keys[i]) return false;
+  p += keys.length;
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { Packr } from "msgpackr";
-import { RECORD_TYPES } from "../records/types.ts";
+import { RECORD_TYPES, type RecordType } from "../records/types.ts";
 import { canonicalKeys } from "./record-fields.ts";
 import { writeArrayHeader } from "./ring-encoder.ts";
 
@@ -37,6 +37,11 @@ const DEFINITIONS: readonly Uint8Array[] = RECORD_TYPES.map((type, index) => {
   out.set(keys, 3);
   return out;
 });
+
+/** The packed key list of `type`'s structure, as a frame's definition carries it after `d4 72 <id>`. */
+export function packedKeyList(type: RecordType): Uint8Array {
+  return (DEFINITIONS[RECORD_TYPES.indexOf(type)] as Uint8Array).subarray(3);
+}
 
 /** Most bytes a frame adds around its records: array header (5) + the longest definition. */
 export const RAW_FRAME_OVERHEAD = 5 + Math.max(...DEFINITIONS.map((d) => d.length));
