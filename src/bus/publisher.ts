@@ -165,7 +165,9 @@ export class JetStreamPublisher {
         const frame = group.slice(start, end);
         const first = frame[0] as RawRecord;
         const last = frame[frame.length - 1] as RawRecord;
-        const msgId = frameMsgId([this.codec.decodeKeyFieldsAt(first.data, first.start, first.end), this.codec.decodeKeyFieldsAt(last.data, last.start, last.end)], frame.length);
+        const head = this.codec.decodeKeyFieldsAt(first.data, first.start, first.end);
+        const tail = frame.length === 1 ? head : this.codec.decodeKeyFieldsAt(last.data, last.start, last.end);
+        const msgId = frameMsgId([head, tail], frame.length);
         await this.send(subject, rawFrame(frame), msgId, MSGPACK_CONTENT_TYPE, frame.length);
         start = end;
       }
