@@ -2,6 +2,7 @@ import { setPriority } from "node:os";
 import type { MessagePort } from "node:worker_threads";
 import { createLogger } from "../log/logger.ts";
 import { isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
+import { HeapGuard } from "../setup/heap-guard.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
 
@@ -26,10 +27,12 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
 
   if (init.kind === "ingest") lowerIngestPriority(init.config.engine.ingest_nice);
   const worker = init.kind === "ingest" ? new IngestWorker(init, port, log) : new BatchWorker(init, port, log);
+  const heapGuard = new HeapGuard();
   let stopping = false;
   port.on("message", (message: unknown) => {
     if (!isStopMessage(message) || stopping) return;
     stopping = true;
+    heapGuard.stop();
     worker
       .stop(init.config.engine.shutdown_deadline_ms)
       .then(() => {

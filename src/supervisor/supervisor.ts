@@ -22,6 +22,7 @@ import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { HeapGuard } from "../setup/heap-guard.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
 import { openTieringClients, type TieringClients } from "../tiering/clients.ts";
@@ -73,6 +74,7 @@ export class Engine {
   private tieringClients: TieringClients | null = null;
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
+  private heapGuard: HeapGuard | null = null;
 
   constructor(
     readonly config: Config,
@@ -123,6 +125,7 @@ export class Engine {
       await this.stop();
       throw new EngineStartError((cause as Error).message, { cause });
     }
+    this.heapGuard = new HeapGuard();
     this.log.info(
       { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
       "engine started",
@@ -278,6 +281,7 @@ export class Engine {
   }
 
   private async stopAll(): Promise<void> {
+    this.heapGuard?.stop();
     const deadline = this.config.engine.shutdown_deadline_ms;
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
     // An ingest worker that was down (restarting) never ended its rings; its producer is gone
