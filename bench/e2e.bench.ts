@@ -61,6 +61,12 @@ export interface E2eBenchResult {
   rss_last_third_mb: number;
   /** Engine RSS every ~10 s of the measured window, MB: the trend the thirds summarize. */
   rss_series_mb: number[];
+  /**
+   * Least-squares slope of the engine's RSS over every sample of the measured window (~1 s
+   * apart), MB per minute: a trend, where the thirds and the series also show the band that
+   * garbage collections and ClickHouse's merges move RSS within.
+   */
+  rss_slope_mb_per_min: number;
   /** Slowest and fastest one-second frame rate inside the window. */
   min_1s_msgs_per_s: number;
   max_1s_msgs_per_s: number;
@@ -125,6 +131,21 @@ const messagesIn = (s: StatsSnapshot): number => sum(Object.values(s.venues).map
 const ringBytes = (s: StatsSnapshot): number => sum(s.workers.filter((w) => w.kind === "batch").flatMap((w) => w.rings.map((r) => r.depth_bytes)));
 const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped" | "overflow"): number =>
   sum(Object.values(s.data_types).map((t) => t[key]));
+
+/** Least-squares slope of y over x; 0 with fewer than two distinct x. */
+export function slope(points: readonly { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return 0;
+  const mx = sum(points.map((p) => p.x)) / n;
+  const my = sum(points.map((p) => p.y)) / n;
+  let sxy = 0;
+  let sxx = 0;
+  for (const p of points) {
+    sxy += (p.x - mx) * (p.y - my);
+    sxx += (p.x - mx) ** 2;
+  }
+  return sxx === 0 ? 0 : sxy / sxx;
+}
 
 async function waitFor(what: string, deadline_ms: number, check: () => boolean | Promise<boolean>, every_ms = 100): Promise<void> {
   const until = Date.now() + deadline_ms;
@@ -236,7 +257,11 @@ function engineWarnings(log: string): string[] {
 
 export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
   const duration_s = opts.duration_s ?? (opts.quick ? 15 : 60);
-  const warmup_s = opts.quick ? 3 : 5;
+  // Seconds of flow before the measured window. The engine's RSS climbs for the first ~15 s
+  // (JIT, heaps, chDB's caches and first merges: 0.97-1.10 GB 5 s in, 1.12-1.14 GB 15 s in,
+  // then a band of 1.11-1.24 GB in 60 s runs at 60ad866); a window that began at 5 s read that
+  // climb as growth.
+  const warmup_s = opts.quick ? 3 : 15;
   const recordings = defaultRecordingsDir();
   if (!existsSync(recordings)) throw new Error(`e2e: exchange recordings not found at ${recordings}`);
   const work = mkdtempSync(join(tmpdir(), "spectra-e2e-bench-"));
@@ -379,6 +404,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
     // the engine's start (~0.5 GB before frames flow) does not read as growth.
     const rssOf = (xs: readonly Sample[]) => xs.map((s) => s.rss_mb).filter((v): v is number => v !== null);
     const rss = rssOf(windowSamples);
+    const rssPoints = windowSamples.flatMap((s) => (s.rss_mb === null ? [] : [{ x: s.t_s / 60, y: s.rss_mb }]));
     const third = Math.max(1, Math.floor(rss.length / 3));
     const avg = (xs: number[]) => (xs.length === 0 ? 0 : sum(xs) / xs.length);
     const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -401,6 +427,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
       rss_first_third_mb: round1(avg(rss.slice(0, third))),
       rss_series_mb: rss.filter((_, i) => i % 10 === 0).map(round1),
       rss_last_third_mb: round1(avg(rss.slice(-third))),
+      rss_slope_mb_per_min: round1(slope(rssPoints)),
       min_1s_msgs_per_s: Math.round(Math.min(...oneSecond)),
       max_1s_msgs_per_s: Math.round(Math.max(...oneSecond)),
       duration_s: round1(window_s),
