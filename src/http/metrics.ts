@@ -62,12 +62,18 @@ export class MetricsExporter {
   private readonly tierVerified = this.counter("spectra_tiering_windows_verified_total", "Windows verified in cold.", ["table"]);
   private readonly tierFailed = this.counter("spectra_tiering_windows_failed_total", "Windows that failed verification.", ["table"]);
 
+  private readonly rss = this.gauge("spectra_process_resident_memory_bytes", "Resident set size of the engine process.", []);
+  private readonly heap = this.gauge("spectra_heap_bytes", "JavaScript heap of a thread (supervisor or worker) after its last collection.", ["thread"]);
+  private readonly fullCollections = this.counter("spectra_heap_full_collections_total", "Full collections the heap guard ran on a thread (since the thread started).", ["thread"]);
   private readonly httpRefused = this.counter("spectra_http_refused_requests_total", "HTTP requests answered with an error status.", ["status"]);
 
   async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>): Promise<string> {
     for (const c of this.counters) c.reset();
     for (const g of this.gauges) g.reset();
     this.uptime.set(s.uptime_s);
+    this.rss.set(s.process.rss_bytes);
+    this.heap.set({ thread: "supervisor" }, s.process.heap_bytes);
+    this.fullCollections.inc({ thread: "supervisor" }, s.process.full_collections);
     for (const [venue, v] of Object.entries(s.venues)) {
       this.venueMessages.inc({ venue }, v.messages_in);
       this.venueReconnects.inc({ venue }, v.reconnects);
@@ -88,6 +94,8 @@ export class MetricsExporter {
     for (const w of s.workers) {
       this.workerUp.set({ worker: w.id, kind: w.kind }, w.state === "running" ? 1 : 0);
       this.workerRestarts.inc({ worker: w.id, kind: w.kind }, w.restarts);
+      if (w.heap_bytes !== null) this.heap.set({ thread: w.id }, w.heap_bytes);
+      this.fullCollections.inc({ thread: w.id }, w.full_collections);
       for (const r of w.rings) {
         this.ringDepth.set({ worker: w.id, peer: r.peer }, r.depth_bytes);
         this.ringCapacity.set({ worker: w.id, peer: r.peer }, r.capacity_bytes);

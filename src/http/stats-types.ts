@@ -4,6 +4,7 @@ import type { BookHealth } from "../venues/types.ts";
 export interface StatsSnapshot {
   readonly uptime_s: number;
   readonly role: string;
+  readonly process: ProcessStats;
   readonly venues: Record<string, VenueStats>;
   readonly data_types: Record<string, TypeStats>;
   readonly workers: readonly WorkerStats[];
@@ -65,6 +66,17 @@ export interface WorkerStats {
   readonly overflow_records: number;
   /** Rings this worker writes (ingest) or reads (batch). */
   readonly rings: readonly RingStats[];
+  /** The thread's JavaScript heap after its last collection, bytes (reported every 5 s); null before the first report. */
+  readonly heap_bytes: number | null;
+  /** Full collections the heap guard (src/setup/heap-guard.ts) has run on the current thread. */
+  readonly full_collections: number;
+}
+
+/** The engine process: its RSS, and the supervisor thread's heap (each worker's is in `workers`). */
+export interface ProcessStats {
+  readonly rss_bytes: number;
+  readonly heap_bytes: number;
+  readonly full_collections: number;
 }
 
 export interface ComponentStats {

@@ -3,6 +3,7 @@ import type { MessagePort } from "node:worker_threads";
 import { createLogger } from "../log/logger.ts";
 import { isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
 import { HeapGuard } from "../setup/heap-guard.ts";
+import { HEAP_REPORT_MS } from "../supervisor/messages.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
 
@@ -28,11 +29,13 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
   if (init.kind === "ingest") lowerIngestPriority(init.config.engine.ingest_nice);
   const worker = init.kind === "ingest" ? new IngestWorker(init, port, log) : new BatchWorker(init, port, log);
   const heapGuard = new HeapGuard();
+  let heapReports: ReturnType<typeof setInterval> | undefined;
   let stopping = false;
   port.on("message", (message: unknown) => {
     if (!isStopMessage(message) || stopping) return;
     stopping = true;
     heapGuard.stop();
+    clearInterval(heapReports);
     worker
       .stop(init.config.engine.shutdown_deadline_ms)
       .then(() => {
@@ -47,6 +50,11 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
     fail(error);
   }
   post({ type: "ready" });
+  if (stopping) return;
+  const reportHeap = () => post({ type: "heap", ...heapGuard.report() });
+  reportHeap();
+  heapReports = setInterval(reportHeap, HEAP_REPORT_MS);
+  heapReports.unref();
 }
 
 /**

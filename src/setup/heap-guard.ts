@@ -26,6 +26,14 @@ export interface HeapGuardOptions {
 
 export const HEAP_GUARD: HeapGuardOptions = { check_ms: 1000, growth_bytes: 32 << 20 };
 
+/** A thread's heap as its guard sees it (in /stats and /metrics). */
+export interface HeapReport {
+  /** Heap size after the thread's last collection, bytes. */
+  readonly heap_bytes: number;
+  /** Full collections the guard has run on the thread. */
+  readonly full_collections: number;
+}
+
 export interface HeapProbe {
   /** Heap size now, bytes. */
   size(): number;
@@ -60,6 +68,10 @@ export class HeapGuard {
     this.collection_ms += performance.now() - started;
     this.collections++;
     return true;
+  }
+
+  report(): HeapReport {
+    return { heap_bytes: this.heap.size(), full_collections: this.collections };
   }
 
   stop(): void {

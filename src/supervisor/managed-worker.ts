@@ -7,6 +7,7 @@ import type { ClickHouseSink } from "../storage/clickhouse-sink.ts";
 import { isInsertRequest } from "../storage/insert-messages.ts";
 import { serveInserts } from "../storage/insert-server.ts";
 import { eventPort } from "../pipeline/event-port.ts";
+import type { HeapReport } from "../setup/heap-guard.ts";
 
 /**
  * One dedicated worker thread, restarted with capped exponential backoff when it throws or
@@ -17,6 +18,8 @@ export class ManagedWorker {
   state: WorkerStats["state"] = "starting";
   restarts = 0;
   lastError: string | null = null;
+  /** The current thread's last `heap` report; null until its first. */
+  heap: HeapReport | null = null;
   private worker: Worker | null = null;
   private stopping = false;
   private restartTimer: ReturnType<typeof setTimeout> | null = null;
@@ -58,6 +61,7 @@ export class ManagedWorker {
 
   private spawn(): void {
     this.state = this.restarts === 0 ? "starting" : "restarting";
+    this.heap = null;
     const worker = new Worker(this.entry, { workerData: this.init, name: threadName(this.init) });
     this.worker = worker;
     if (this.insertSink !== null) serveInserts(eventPort(worker), this.insertSink);
@@ -90,6 +94,9 @@ export class ManagedWorker {
       case "fatal":
         this.lastError = message.message;
         this.log.error({ error: message.message, stack: message.stack }, "worker failed");
+        break;
+      case "heap":
+        this.heap = { heap_bytes: message.heap_bytes, full_collections: message.full_collections };
         break;
       case "venue_health":
       case "overflow":

@@ -2,6 +2,7 @@ import type { Config, VenueKey } from "../config/schema.ts";
 import type { RecordType } from "../records/types.ts";
 import type { BookHealth } from "../venues/types.ts";
 import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
+import type { HeapReport } from "../setup/heap-guard.ts";
 
 export type { InsertReply, InsertRequest };
 
@@ -76,7 +77,12 @@ export type FromWorker =
   | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
   /** From ingest workers whenever it changes (checked every 250 ms): records held outside full rings, per type. */
   | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
+  /** From every worker at `ready` and then every HEAP_REPORT_MS: its thread's heap. */
+  | ({ readonly type: "heap" } & HeapReport)
   | { readonly type: "fatal"; readonly message: string; readonly stack: string | null };
+
+/** Ms between a worker's `heap` reports. */
+export const HEAP_REPORT_MS = 5000;
 
 export function isStopMessage(value: unknown): value is Extract<ToWorker, { type: "stop" }> {
   return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "stop";
@@ -85,5 +91,5 @@ export function isStopMessage(value: unknown): value is Extract<ToWorker, { type
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "stopped" || type === "venue_health" || type === "overflow" || type === "fatal";
+  return type === "ready" || type === "stopped" || type === "venue_health" || type === "overflow" || type === "heap" || type === "fatal";
 }

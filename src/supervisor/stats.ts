@@ -1,5 +1,5 @@
 import { VENUE_KEYS, type Config } from "../config/schema.ts";
-import type { ComponentStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import type { ComponentStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
@@ -40,6 +40,7 @@ export interface StatsInputs {
   readonly counters: Counters;
   readonly rates: (name: string) => number;
   readonly uptime_s: number;
+  readonly process: ProcessStats;
   readonly workers: readonly ManagedWorker[];
   readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
@@ -124,6 +125,8 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         capacity_bytes: r.ring.capacity,
         high_water_bytes: r.ring.high_water_bytes,
       })),
+    heap_bytes: w.heap?.heap_bytes ?? null,
+    full_collections: w.heap?.full_collections ?? 0,
   }));
   const books: Record<string, BookHealth[]> = {};
   for (const [workerId, list] of s.books) {
@@ -133,6 +136,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
   return {
     uptime_s: s.uptime_s,
     role: s.config.engine.role,
+    process: s.process,
     venues,
     data_types,
     workers,

@@ -12,7 +12,7 @@ import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { handleQuery } from "../http/query.ts";
-import type { HealthReport, StatsSnapshot } from "../http/stats-types.ts";
+import type { HealthReport, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
@@ -22,6 +22,7 @@ import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
@@ -329,12 +330,18 @@ export class Engine {
     return this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
   }
 
+  private processStats(): ProcessStats {
+    const heap = this.heapGuard?.report() ?? { heap_bytes: heapSize(), full_collections: 0 };
+    return { rss_bytes: process.memoryUsage.rss(), ...heap };
+  }
+
   stats(): StatsSnapshot {
     return buildStats({
       config: this.config,
       counters: this.counters,
       rates: this.rates.sample(),
       uptime_s: (Date.now() - this.started_ms) / 1000,
+      process: this.processStats(),
       workers: this.workers,
       rings: [...this.ringBuffers.values()],
       books: this.books,

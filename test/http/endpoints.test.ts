@@ -25,14 +25,16 @@ function fixture() {
   counters.set(counters.slot(venueCounter("okx_spot", "last_message_ms")), Date.now() - 1500);
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
-  const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed" };
+  const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
+  const starting = { id: "ingest:okx_spot:0", init: { kind: "ingest" as const }, state: "starting" as const, restarts: 0, lastError: null, heap: null };
   const stats = () =>
     buildStats({
       config,
       counters,
       rates: () => 0,
       uptime_s: 12.5,
-      workers: [worker as never],
+      process: { rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 },
+      workers: [worker as never, starting as never],
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
@@ -62,6 +64,9 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
+    expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
+    expect(body.workers[1]).toMatchObject({ id: "ingest:okx_spot:0", heap_bytes: null, full_collections: 0 });
+    expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     expect(body.tiering.trades.windows_verified).toBe(3);
   });
@@ -81,6 +86,17 @@ describe("HTTP endpoints", () => {
     const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
     expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
     expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
+    expect(byName.get("spectra_process_resident_memory_bytes")?.metrics).toEqual([{ value: "734003200" }]);
+    // A worker that has not reported its heap yet has no heap figure rather than a 0.
+    expect(byName.get("spectra_heap_bytes")?.metrics).toEqual([
+      { value: "52428800", labels: { thread: "supervisor" } },
+      { value: "41943040", labels: { thread: "batch:trade:0" } },
+    ]);
+    expect(byName.get("spectra_heap_full_collections_total")?.metrics).toEqual([
+      { value: "3", labels: { thread: "supervisor" } },
+      { value: "2", labels: { thread: "batch:trade:0" } },
+      { value: "0", labels: { thread: "ingest:okx_spot:0" } },
+    ]);
     expect(byName.get("spectra_venue_bad_frames_total")?.metrics).toEqual([
       { value: "5", labels: { venue: "okx_spot", channel: "books" } },
       { value: "1", labels: { venue: "okx_spot", channel: "unknown" } },

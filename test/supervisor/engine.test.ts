@@ -84,6 +84,11 @@ describe("engine skeleton", () => {
     // engine.ingest_nice (default 10) lowers the ingest threads only.
     expect(config.engine.ingest_nice).toBe(10);
     expect(workerThreadNice()).toEqual({ "b:gap:0": 0, "b:trade:0": 0, "b:trade:1": 0, "b:trade:2": 0, "i:bn_spot:0": 10, "i:bn_spot:1": 10 });
+    // Every thread reports its JavaScript heap from `ready` on, and the process its RSS.
+    await until("a heap report from every worker", () => engine.stats().workers.every((w) => (w.heap_bytes ?? 0) > 1 << 20));
+    const proc = engine.stats().process;
+    expect(proc.heap_bytes).toBeGreaterThan(1 << 20);
+    expect(proc.rss_bytes).toBeGreaterThan(proc.heap_bytes);
     const stored = engine.counters.slot(typeCounter("trade", "stored"));
     await until("60000 stored trades", () => engine.counters.get(stored) >= 60000);
     await engine.stop();
