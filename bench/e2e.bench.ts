@@ -67,6 +67,8 @@ export interface E2eBenchResult {
    * garbage collections and ClickHouse's merges move RSS within.
    */
   rss_slope_mb_per_min: number;
+  /** How much of the RSS samples' variance that slope explains (0..1): low means a band, not a trend. */
+  rss_slope_r2: number;
   /** Slowest and fastest one-second frame rate inside the window. */
   min_1s_msgs_per_s: number;
   max_1s_msgs_per_s: number;
@@ -132,19 +134,26 @@ const ringBytes = (s: StatsSnapshot): number => sum(s.workers.filter((w) => w.ki
 const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped" | "overflow"): number =>
   sum(Object.values(s.data_types).map((t) => t[key]));
 
-/** Least-squares slope of y over x; 0 with fewer than two distinct x. */
-export function slope(points: readonly { x: number; y: number }[]): number {
+/**
+ * Least-squares line through the points: its slope, and r2, the share of y's variance the line
+ * explains (near 0: no trend, the points scatter in a band; near 1: a steady rise or fall).
+ * Both are 0 with fewer than two distinct x, r2 is 0 when y is constant.
+ */
+export function linearFit(points: readonly { x: number; y: number }[]): { slope: number; r2: number } {
   const n = points.length;
-  if (n < 2) return 0;
+  if (n < 2) return { slope: 0, r2: 0 };
   const mx = sum(points.map((p) => p.x)) / n;
   const my = sum(points.map((p) => p.y)) / n;
   let sxy = 0;
   let sxx = 0;
+  let syy = 0;
   for (const p of points) {
     sxy += (p.x - mx) * (p.y - my);
     sxx += (p.x - mx) ** 2;
+    syy += (p.y - my) ** 2;
   }
-  return sxx === 0 ? 0 : sxy / sxx;
+  if (sxx === 0) return { slope: 0, r2: 0 };
+  return { slope: sxy / sxx, r2: syy === 0 ? 0 : (sxy * sxy) / (sxx * syy) };
 }
 
 async function waitFor(what: string, deadline_ms: number, check: () => boolean | Promise<boolean>, every_ms = 100): Promise<void> {
@@ -404,7 +413,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
     // the engine's start (~0.5 GB before frames flow) does not read as growth.
     const rssOf = (xs: readonly Sample[]) => xs.map((s) => s.rss_mb).filter((v): v is number => v !== null);
     const rss = rssOf(windowSamples);
-    const rssPoints = windowSamples.flatMap((s) => (s.rss_mb === null ? [] : [{ x: s.t_s / 60, y: s.rss_mb }]));
+    const rssFit = linearFit(windowSamples.flatMap((s) => (s.rss_mb === null ? [] : [{ x: s.t_s / 60, y: s.rss_mb }])));
     const third = Math.max(1, Math.floor(rss.length / 3));
     const avg = (xs: number[]) => (xs.length === 0 ? 0 : sum(xs) / xs.length);
     const round1 = (x: number) => Math.round(x * 10) / 10;
@@ -427,7 +436,8 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
       rss_first_third_mb: round1(avg(rss.slice(0, third))),
       rss_series_mb: rss.filter((_, i) => i % 10 === 0).map(round1),
       rss_last_third_mb: round1(avg(rss.slice(-third))),
-      rss_slope_mb_per_min: round1(slope(rssPoints)),
+      rss_slope_mb_per_min: round1(rssFit.slope),
+      rss_slope_r2: Math.round(rssFit.r2 * 100) / 100,
       min_1s_msgs_per_s: Math.round(Math.min(...oneSecond)),
       max_1s_msgs_per_s: Math.round(Math.max(...oneSecond)),
       duration_s: round1(window_s),
