@@ -1,9 +1,8 @@
 import { setPriority } from "node:os";
 import type { MessagePort } from "node:worker_threads";
 import { createLogger } from "../log/logger.ts";
-import { isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
+import { HEAP_REPORT_MS, isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
 import { HeapGuard } from "../setup/heap-guard.ts";
-import { HEAP_REPORT_MS } from "../supervisor/messages.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
 

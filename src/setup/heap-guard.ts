@@ -11,7 +11,8 @@ import { fullGC, heapSize } from "bun:jsc";
  * collection. Under the e2e bench's load (bench/e2e.bench.ts) the supervisor's heap grew from
  * 127 to 332 MB in 65 s without one, mostly insert bodies inserted long before, and the Binance
  * USDⓈ-M ingest worker's from 46 to 108 MB (103k to 559k objects); a full collection brought
- * them back to ~110 MB (of which ~100 MB are the rings' SharedArrayBuffers) and ~40 MB.
+ * them back to ~110 MB (of which 101 MB are the 24 rings' SharedArrayBuffers, which count as
+ * the supervisor's) and ~40 MB.
  *
  * `heapSize()` is what the last collection (eden or full) left, so the check itself is free; a
  * full collection marks the live objects (50-70k per thread here) and leaves the sweep to
@@ -35,7 +36,7 @@ export interface HeapReport {
 }
 
 export interface HeapProbe {
-  /** Heap size now, bytes. */
+  /** Heap size as of the last collection (eden or full), bytes. */
   size(): number;
   /** Runs a full collection; returns the heap size it left, bytes. */
   collect(): number;
@@ -46,8 +47,6 @@ const JSC_HEAP: HeapProbe = { size: heapSize, collect: fullGC };
 export class HeapGuard {
   /** Full collections this guard ran. */
   collections = 0;
-  /** Their total duration, ms. */
-  collection_ms = 0;
   private sizeAfterLast: number;
   private readonly timer: ReturnType<typeof setInterval>;
 
@@ -63,9 +62,7 @@ export class HeapGuard {
   /** Runs a full collection if the heap is due for one; true when it ran. */
   check(): boolean {
     if (this.heap.size() <= this.sizeAfterLast + this.opts.growth_bytes) return false;
-    const started = performance.now();
     this.sizeAfterLast = this.heap.collect();
-    this.collection_ms += performance.now() - started;
     this.collections++;
     return true;
   }

@@ -40,7 +40,6 @@ test("the guard collects once the heap has grown by more than growth_bytes since
     expect(guard.collections).toBe(2);
     heap.current = 70 * MB;
     expect(guard.report()).toEqual({ heap_bytes: 70 * MB, full_collections: 2 });
-    expect(guard.collection_ms).toBeGreaterThanOrEqual(0);
   } finally {
     guard.stop();
   }
