@@ -1,6 +1,6 @@
 import { RECORD_TYPES, type Level, type MarketRecord } from "../records/types.ts";
 import { LevelsText } from "./levels-text.ts";
-import { packedKeyList } from "./raw-frame.ts";
+import { packedKeyList, strHeaderSize, strLengthAt } from "./raw-frame.ts";
 import { canonicalKeys } from "./record-fields.ts";
 
 const ORDERBOOK_KEYS = canonicalKeys("orderbook");
@@ -128,20 +128,11 @@ function arrayLength(): number {
 
 /** A msgpack str header's byte length (p then at the first byte), or -1. */
 function stringLength(): number {
-  const b = data[p] ?? -1;
-  if (b >= 0xa0 && b <= 0xbf) {
-    p += 1;
-    return b & 0x1f;
-  }
-  if (b === 0xd9) {
-    p += 2;
-    return data[p - 1] ?? -1;
-  }
-  if (b === 0xda) {
-    p += 3;
-    return ((data[p - 2] ?? 0) << 8) | (data[p - 1] ?? 0);
-  }
-  return -1;
+  const header = strHeaderSize(data[p] ?? -1);
+  if (header === 0 || p + header > data.length) return -1;
+  const length = strLengthAt(data, p, header);
+  p += header;
+  return length;
 }
 
 /** An ASCII string, or NO (other bytes and longer strings are the generic decoder's). */
@@ -159,7 +150,7 @@ const F64 = new DataView(new ArrayBuffer(8));
 /** A string or a number, the only scalars an order-book record has. */
 function readScalar(): string | number | typeof NO {
   const b = data[p] ?? -1;
-  if ((b >= 0xa0 && b <= 0xbf) || b === 0xd9 || b === 0xda) return readString();
+  if (strHeaderSize(b) !== 0) return readString();
   // Positive fixints stop at 0x3f: 0x40..0x7f are record ids in msgpackr's record format.
   if (b >= 0x00 && b <= 0x3f) {
     p += 1;

@@ -70,6 +70,18 @@ export function rawFrame(records: readonly RawRecord[]): Uint8Array {
   return out;
 }
 
+/** Bytes of a msgpack str header whose first byte is `b`: 1, 2 or 3, or 0 for anything else (str32 included). */
+export function strHeaderSize(b: number): number {
+  return b >= 0xa0 && b <= 0xbf ? 1 : b === 0xd9 ? 2 : b === 0xda ? 3 : 0;
+}
+
+/** Byte length of the str whose `size`-byte header (strHeaderSize) starts at `data[at]`. */
+export function strLengthAt(data: Uint8Array, at: number, size: number): number {
+  if (size === 1) return (data[at] as number) & 0x1f;
+  if (size === 2) return data[at + 1] ?? 0;
+  return ((data[at + 1] ?? 0) << 8) | (data[at + 2] ?? 0);
+}
+
 /**
  * The record's subject, `{data_type}.{exchange}.{market_type}.{symbol}` (src/records/subjects.ts),
  * read from its first four values: every structure starts with data_type, exchange,
@@ -81,19 +93,10 @@ export function rawSubject(record: RawRecord): string {
   let subject = "";
   for (let field = 0; field < 4; field++) {
     const b = data[p] ?? 0;
-    let length: number;
-    if (b >= 0xa0 && b <= 0xbf) {
-      length = b & 0x1f;
-      p += 1;
-    } else if (b === 0xd9) {
-      length = data[p + 1] ?? 0;
-      p += 2;
-    } else if (b === 0xda) {
-      length = ((data[p + 1] ?? 0) << 8) | (data[p + 2] ?? 0);
-      p += 3;
-    } else {
-      throw new Error(`ring record at ${record.start}: field ${field} is not a short string (byte 0x${b.toString(16)})`);
-    }
+    const header = strHeaderSize(b);
+    if (header === 0) throw new Error(`ring record at ${record.start}: field ${field} is not a short string (byte 0x${b.toString(16)})`);
+    const length = strLengthAt(data, p, header);
+    p += header;
     if (field > 0) subject += ".";
     // Subject tokens are ASCII (types, exchanges, market types and symbols).
     for (let i = 0; i < length; i++) subject += String.fromCharCode(data[p + i] ?? 0);
