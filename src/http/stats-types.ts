@@ -72,7 +72,10 @@ export interface WorkerStats {
   readonly full_collections: number;
 }
 
-/** The engine process: its RSS, and the supervisor thread's heap (each worker's is in `workers`). */
+/**
+ * The engine process: its RSS, and the supervisor thread's heap (each worker's is in `workers`),
+ * which counts the rings' SharedArrayBuffers: the supervisor allocates them.
+ */
 export interface ProcessStats {
   readonly rss_bytes: number;
   readonly heap_bytes: number;
