@@ -7,6 +7,7 @@ import { OkxReplay } from "./okx-replay.ts";
 import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
+import { SimViolations } from "./sim-violations.ts";
 import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./sim-protocols.ts";
 
 /**
@@ -57,6 +58,8 @@ export interface Simulator {
   readonly pongs: { count: number };
   /** Native symbols each venue's recording carries. */
   readonly symbols: Record<VenueKey, string[]>;
+  /** Venue rules clients broke, by rule (also `GET /simulator/stats`). */
+  readonly violations: SimViolations;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -132,6 +135,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const skips = counters();
   const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
+  const violations = new SimViolations();
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
     ws.send(text);
@@ -144,6 +148,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     port: options.port ?? 0,
     fetch(req, srv) {
       const url = new URL(req.url);
+      if (url.pathname === "/simulator/stats") return Response.json(simulatorStats());
       const slash = url.pathname.indexOf("/", 1);
       const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
@@ -273,6 +278,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pingEvery > 0 ? setInterval(() => { for (const ws of all) if (ws.data.venue.startsWith("binance")) ws.ping(); }, pingEvery) : undefined;
   pump();
 
+  function simulatorStats(): Record<string, unknown> {
+    const conns: Record<string, number> = {};
+    for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+    return { violations: violations.rules(), violations_by_venue: violations.venues(), connections: conns, rest: { ...rest }, sent: { ...sent } };
+  }
+
   const symbols = {
     binance_spot: [...spot.symbols],
     binance_derivatives: [...futures.symbols],
@@ -287,6 +298,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     rest,
     pongs,
     symbols,
+    violations,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;

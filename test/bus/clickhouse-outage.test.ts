@@ -11,6 +11,7 @@ import { counterNames, typeCounter } from "../../src/stats/layout.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
 import { natsForTests } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * ClickHouse server mode against an HTTP stand-in: while "down" it answers 503 (or drops the
@@ -55,13 +56,6 @@ async function stored(): Promise<{ rows: number; unique: number }> {
   return { rows: Number(row?.rows), unique: Number(row?.unique) };
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeout_ms = 30000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
 
 /** A trade consumer whose inserts go over HTTP to the stand-in above. */
 function consumerOverHttp(settings: Partial<ConsumerSettings>, max_rows: number, retry_max_ms: number, counters: Counters): StoreConsumer {
@@ -89,21 +83,21 @@ test("ClickHouse answering 503 and then hanging up for a while: everything publi
 
   await publisher.publish(batch(0));
   await publisher.flush();
-  await until("the first 500 stored", async () => (await stored()).unique === 500);
+  await waitFor("the first 500 stored", async () => (await stored()).unique === 500, 30000);
 
   mode = "503";
   await publisher.publish(batch(500));
   await publisher.flush();
-  await until("inserts refused while ClickHouse is down", () => refused >= 3 && counters.read(typeCounter("trade", "insert_errors")) >= 3);
+  await waitFor("inserts refused while ClickHouse is down", () => refused >= 3 && counters.read(typeCounter("trade", "insert_errors")) >= 3, 30000);
   mode = "hang-up";
   await publisher.publish(batch(1000));
   await publisher.flush();
   const before = refused;
-  await until("more refusals", () => refused > before);
+  await waitFor("more refusals", () => refused > before, 30000);
   expect((await stored()).unique).toBe(500);
 
   mode = "up";
-  await until("everything published stored", async () => (await stored()).unique === 1500);
+  await waitFor("everything published stored", async () => (await stored()).unique === 1500, 30000);
   await consumer.stop();
   expect(await stored()).toEqual({ rows: 1500, unique: 1500 });
   expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);
@@ -133,11 +127,11 @@ test("an outage longer than max_deliver ack waits: messages pulled ahead of the 
     const rs = await testClickHouse().query({ query: `SELECT count() AS n FROM ${hot}.trades ${final} WHERE ${range}`, format: "JSONEachRow" });
     return Number(((await rs.json()) as { n: string }[])[0]?.n);
   };
-  await until("everything published stored", async () => (await rows("FINAL")) === 500, 60_000);
-  await until("every message acknowledged", async () => {
+  await waitFor("everything published stored", async () => (await rows("FINAL")) === 500, 60_000);
+  await waitFor("every message acknowledged", async () => {
     const i = await info();
     return i.num_ack_pending === 0 && i.num_pending === 0;
-  });
+  }, 30000);
   await consumer.stop();
   // Without recognising second deliveries, 45 of the 50 frames were dead-lettered here.
   expect(counters.read(typeCounter("trade", "dead_lettered"))).toBe(0);

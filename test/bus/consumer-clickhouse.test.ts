@@ -10,6 +10,7 @@ import type { InsertResult, StorageSink } from "../../src/storage/types.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
 import { natsForTests } from "../support/nats.ts";
 import { trade } from "./sample-records.ts";
+import { waitFor } from "../support/wait.ts";
 
 const config = configWith();
 const client = testClickHouse();
@@ -34,13 +35,6 @@ class HookedSink implements StorageSink {
   async close(): Promise<void> {}
 }
 
-async function waitFor(condition: () => boolean, what: string, deadline_ms = 15_000): Promise<void> {
-  const until = Date.now() + deadline_ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 test("a batch inserted into ClickHouse but not acked is redelivered and stored once", async () => {
   const inner = new ClickHouseSink(client, { database: hot, close_client: false });
@@ -58,13 +52,13 @@ test("a batch inserted into ClickHouse but not acked is redelivered and stored o
   const first = consumerWith(crashing);
   crashing.after = () => void first.abort();
   await first.start();
-  await waitFor(() => crashing.tokens.length === 1, "first insert");
+  await waitFor("first insert", () => crashing.tokens.length === 1, 15000);
   await first.abort();
 
   const healthy = new HookedSink(inner);
   const second = consumerWith(healthy);
   await second.start();
-  await waitFor(() => healthy.tokens.length === 1, "redelivered insert");
+  await waitFor("redelivered insert", () => healthy.tokens.length === 1, 15000);
   expect(healthy.tokens).toEqual(crashing.tokens);
   await second.stop();
 

@@ -14,6 +14,7 @@ import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
 import { natsForTests } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
+import { waitFor } from "../support/wait.ts";
 
 const STREAM = "MARKET_DATA";
 const config = configWith();
@@ -73,13 +74,6 @@ async function deadLetters(): Promise<StoredMsg[]> {
   return out;
 }
 
-async function waitFor(condition: () => boolean | Promise<boolean>, what: string, deadline_ms = 10_000): Promise<void> {
-  const until = Date.now() + deadline_ms;
-  while (!(await condition())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 const ids = (from: number, n: number) => Array.from({ length: n }, (_, i) => String(1000 + from + i));
 
@@ -94,11 +88,11 @@ test("stores every published record and acks only after the insert resolves", as
   const c = consumer(sink, { durable_prefix: prefix }, counters);
   await c.start();
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
-  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, "3 frames delivered, unacked");
+  await waitFor("3 frames delivered, unacked", async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 3, 10000);
   expect(sink.inserts).toEqual([]);
   release();
-  await waitFor(() => sink.inserts.length > 0 && c.stats().stored_rows === 25, "insert");
-  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, "acks");
+  await waitFor("insert", () => sink.inserts.length > 0 && c.stats().stored_rows === 25, 10000);
+  await waitFor("acks", async () => (await bus.jsm.consumers.info(STREAM, durable)).num_ack_pending === 0, 10000);
   expect(sink.tradeIds()).toEqual(ids(0, 25));
   expect(c.stats()).toMatchObject({ stored_rows: 25, dead_lettered: 0, insert_errors: 0, last_insert_rows: 25 });
   expect(counters.read("type.trade.stored")).toBe(25);
@@ -117,7 +111,7 @@ test("records that trickle in are batched by the linger: one insert per linger_m
     await publish([trade(i)]);
     await Bun.sleep(5);
   }
-  await waitFor(() => sink.tradeIds().length === 80, "every record stored");
+  await waitFor("every record stored", () => sink.tradeIds().length === 80, 10000);
   expect(sink.tradeIds()).toEqual(ids(0, 80));
   expect(sink.inserts.length).toBeGreaterThanOrEqual(4);
   expect(sink.inserts.length).toBeLessThanOrEqual(20);
@@ -134,16 +128,16 @@ test("a stop between insert and ack redelivers the batch with the same dedup tok
   };
   await c1.start();
   await publish(Array.from({ length: 5 }, (_, i) => trade(i)));
-  await waitFor(() => first.inserts.length === 1, "first insert");
+  await waitFor("first insert", () => first.inserts.length === 1, 10000);
   await c1.abort();
 
   const second = new RecordingSink();
   const c2 = consumer(second, settings);
   await c2.start();
-  await waitFor(() => second.inserts.length === 1, "redelivered insert");
+  await waitFor("redelivered insert", () => second.inserts.length === 1, 10000);
   expect(second.inserts[0]!.records).toEqual(first.inserts[0]!.records);
   expect(second.inserts[0]!.token).toBe(first.inserts[0]!.token);
-  await waitFor(async () => (await bus.jsm.consumers.info(STREAM, `${prefix}_trade`)).num_ack_pending === 0, "acks");
+  await waitFor("acks", async () => (await bus.jsm.consumers.info(STREAM, `${prefix}_trade`)).num_ack_pending === 0, 10000);
   await c2.stop();
 
   // Engine restart: the durable is still there and resumes after the last ack.
@@ -151,7 +145,7 @@ test("a stop between insert and ack redelivers the batch with the same dedup tok
   const third = new RecordingSink();
   const c3 = consumer(third, settings);
   await c3.start();
-  await waitFor(() => third.tradeIds().length === 2, "resumed delivery");
+  await waitFor("resumed delivery", () => third.tradeIds().length === 2, 10000);
   expect(third.tradeIds()).toEqual(ids(5, 2));
   await c3.stop();
   expect((await bus.jsm.consumers.info(STREAM, `${prefix}_trade`)).config.durable_name).toBe(`${prefix}_trade`);
@@ -163,7 +157,7 @@ test("the durable consumer is updated in place: settings change, delivered posit
   await publish([trade(0), trade(1)]);
   const c = consumer(new RecordingSink(), { durable_prefix: "inplace" });
   await c.start();
-  await waitFor(() => c.stats().stored_rows === 2, "stored");
+  await waitFor("stored", () => c.stats().stored_rows === 2, 10000);
   await c.stop();
   expect(await ensureConsumer(bus.jsm, STREAM, "trade", settings)).toBe("unchanged");
   expect(await ensureConsumer(bus.jsm, STREAM, "trade", { ...settings, ack_wait_ms: 5000, max_deliver: 7 })).toBe("updated");
@@ -188,7 +182,7 @@ test("a poison message is kept in the dead-letter stream with its subject and is
     })(),
   });
   await publish([trade(1)]);
-  await waitFor(() => c.stats().dead_lettered === 2 && sink.tradeIds().length === 2, "dead letters and good records");
+  await waitFor("dead letters and good records", () => c.stats().dead_lettered === 2 && sink.tradeIds().length === 2, 10000);
   await c.stop();
   expect(sink.tradeIds().sort()).toEqual(ids(0, 2));
   const dead = await deadLetters();
@@ -219,7 +213,7 @@ test("an order book the table would refuse is dead-lettered as the record it was
   // A negative id passes the frame's record check but not the UInt64 column's.
   const bad = { ...book, last_update_id: -1 };
   await publish([book, bad], "orderbook");
-  await waitFor(() => c.stats().dead_lettered === 1 && sink.inserts.length === 1, "the dead letter and the stored book");
+  await waitFor("the dead letter and the stored book", () => c.stats().dead_lettered === 1 && sink.inserts.length === 1, 10000);
   await c.stop();
   const stored = sink.inserts[0]?.records[0] as unknown as Record<string, unknown>;
   expect(stored.bids).toBeInstanceOf(LevelsText);
@@ -238,14 +232,14 @@ test("a dead letter the dead-letter stream cannot keep leaves its message in the
   h.set("Content-Type", "application/msgpack");
   await jetstream(bus.nc).publish("trade.binance.spot.BTC-USDT", new Uint8Array([0xc1]), { headers: h });
   await publish([trade(0)]);
-  await waitFor(() => sink.tradeIds().length === 1 && (c.stats().last_error ?? "").includes("not stored"), "a failed dead letter");
+  await waitFor("a failed dead letter", () => sink.tradeIds().length === 1 && (c.stats().last_error ?? "").includes("not stored"), 10000);
   expect(c.stats().dead_lettered).toBe(0);
   const failed = logged.filter((l) => l.level === 50).at(-1);
   expect(failed?.msg).toBe("dead-letter stream did not keep a poison message; it stays in the data stream, nak'ed for a later delivery");
   expect(failed?.subject).toBe("trade.binance.spot.BTC-USDT");
   // Nak'ed, not terminated: JetStream delivers it again, and once the stream exists it is kept.
   await ensureDeadLetterStream(bus.jsm, config.nats);
-  await waitFor(() => c.stats().dead_lettered === 1, "the dead letter kept on a later delivery");
+  await waitFor("the dead letter kept on a later delivery", () => c.stats().dead_lettered === 1, 10000);
   await c.stop();
   const dead = await deadLetters();
   expect(dead.map((m) => [m.header.get(DEAD_LETTER_HEADERS.subject), [...m.data]])).toEqual([["trade.binance.spot.BTC-USDT", [0xc1]]]);
@@ -264,12 +258,12 @@ test("stats show the consumer's pending messages while an insert is stuck", asyn
   await publish(Array.from({ length: 50 }, (_, i) => trade(i)));
   await c.start();
   // Frames of 10: those fetched are stuck in the insert (ack pending), the rest wait in the stream.
-  await waitFor(async () => {
+  await waitFor("stats pending = consumer num_pending while stuck", async () => {
     const info = await bus.jsm.consumers.info(STREAM, durableName(prefix, "trade"));
     return c.stats().pending > 0 && c.stats().pending === info.num_pending && info.num_pending + info.num_ack_pending === 5;
-  }, "stats pending = consumer num_pending while stuck", 4000);
+  }, 4000);
   release();
-  await waitFor(() => c.stats().stored_rows === 50 && c.stats().pending === 0, "drained");
+  await waitFor("drained", () => c.stats().stored_rows === 50 && c.stats().pending === 0, 10000);
   await c.stop();
 });
 
@@ -283,7 +277,7 @@ test("a retryable insert failure is retried in place without redelivery or loss"
   const from = logged.length;
   await c.start();
   await publish(Array.from({ length: 12 }, (_, i) => trade(i)));
-  await waitFor(() => sink.tradeIds().length === 12, "insert after retries");
+  await waitFor("insert after retries", () => sink.tradeIds().length === 12, 10000);
   expect(sink.tradeIds()).toEqual(ids(0, 12));
   expect(c.stats()).toMatchObject({ insert_errors: 3, dead_lettered: 0, stored_rows: 12, state: "running" });
   // Each failure is logged with its cause, not only counted.
@@ -303,7 +297,7 @@ test("a permanently refused batch dead-letters only the messages that fail on th
   await c.start();
   // Frames of 10: [0..9], [10..19], [20..24]; the frame holding trade 13 is refused.
   await publish(Array.from({ length: 25 }, (_, i) => trade(i)));
-  await waitFor(() => c.stats().dead_lettered === 1 && sink.tradeIds().length === 15, "split inserts");
+  await waitFor("split inserts", () => c.stats().dead_lettered === 1 && sink.tradeIds().length === 15, 10000);
   await c.stop();
   expect(sink.tradeIds().sort()).toEqual([...ids(0, 10), ...ids(20, 5)].sort());
   const refusals = logged.slice(from).filter((l) => l.msg.startsWith("ClickHouse refused an insert for good"));
@@ -338,7 +332,7 @@ test("nats-server restarting mid-stream loses nothing that was acknowledged", as
   await bus.server.restart();
   await p.publish(Array.from({ length: 40 }, (_, i) => trade(40 + i)));
   await p.flush(20_000);
-  await waitFor(() => new Set(sink.tradeIds()).size === 80, "all 80 records stored", 20_000);
+  await waitFor("all 80 records stored", () => new Set(sink.tradeIds()).size === 80, 20_000);
   expect([...new Set(sink.tradeIds())].sort()).toEqual(ids(0, 80));
   await c.stop();
 }, 30_000);

@@ -11,6 +11,7 @@ import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
 import { natsForTests } from "../support/nats.ts";
 import { ONE_OF_EACH, trade } from "./sample-records.ts";
+import { waitFor } from "../support/wait.ts";
 
 const STREAM = "MARKET_DATA";
 const bus = natsForTests(configWith().nats);
@@ -36,13 +37,6 @@ async function stored(): Promise<StoredMsg[]> {
   return out;
 }
 
-async function waitFor(condition: () => boolean, what: string, deadline_ms = 5000): Promise<void> {
-  const until = Date.now() + deadline_ms;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
 
 test("publishes every record type on exactly the subject the subject builder names", async () => {
   const seen: string[] = [];
@@ -55,7 +49,7 @@ test("publishes every record type on exactly the subject the subject builder nam
     await p.publish([record]);
     await p.flush();
   }
-  await waitFor(() => seen.length >= ONE_OF_EACH.length, "published subjects");
+  await waitFor("published subjects", () => seen.length >= ONE_OF_EACH.length, 5000);
   sub.unsubscribe();
   expect(seen).toEqual([
     "trade.binance.spot.BTC-USDT",
@@ -162,7 +156,7 @@ test("publishes while nats-server restarts are retried and every record lands in
   await p.flush();
   await bus.server.down();
   const during = p.publish(Array.from({ length: 50 }, (_, i) => trade(50 + i)));
-  await waitFor(() => p.stats().publish_errors > 0 || p.stats().in_flight > 0, "publishes pending while the server is down");
+  await waitFor("publishes pending while the server is down", () => p.stats().publish_errors > 0 || p.stats().in_flight > 0, 5000);
   await bus.server.up();
   await during;
   await p.flush(20_000);

@@ -4,7 +4,8 @@ import { BucketPoller } from "../../src/venues/connection/bucket-poller.ts";
 import { RestClient } from "../../src/venues/connection/rest-client.ts";
 import { BinanceConnection } from "../../src/venues/binance/connection.ts";
 import { DEFAULT_TUNING } from "../../src/venues/connection/venue-connection.ts";
-import { runnerFor, waitFor } from "./support.ts";
+import { runnerFor } from "./support.ts";
+import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -76,12 +77,12 @@ test("the Binance 24 h rollover overlaps connections: no gap, no repeated trade,
   });
   await runner.start();
   try {
-    await waitFor(() => (runner.normalizer?.bookHealth().every((b) => b.state === "live") ?? false) && sim.connections("binance_derivatives") >= 1, 10_000, "live books");
+    await waitFor("live books", () => (runner.normalizer?.bookHealth().every((b) => b.state === "live") ?? false) && sim.connections("binance_derivatives") >= 1, 10_000);
     const resyncs = runner.normalizer?.bookHealth().map((b) => b.resyncs);
     const start = records.length;
     // Three lifetimes pass: at least two rollovers.
     const t0 = performance.now();
-    await waitFor(() => performance.now() - t0 > 1200, 5000, "rollovers");
+    await waitFor("rollovers", () => performance.now() - t0 > 1200, 5000);
     const after = records.slice(start);
     expect(after.filter((r) => r.data_type === "gap")).toEqual([]);
     const tradeIds = after.flatMap((r) => (r.data_type === "trade" ? [`${r.symbol}|${r.trade_id}`] : []));
@@ -97,7 +98,7 @@ test("Bun's WebSocket client answers the Binance server's pings by itself", asyn
   const ws = new WebSocket(`${sim.url.replace("http", "ws")}/binance_spot/stream?streams=nknusdt@depth@100ms`);
   const before = sim.pongs.count;
   try {
-    await waitFor(() => sim.pongs.count >= before + 2, 5000, "pongs");
+    await waitFor("pongs", () => sim.pongs.count >= before + 2, 5000);
   } finally {
     ws.close();
   }

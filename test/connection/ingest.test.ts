@@ -4,7 +4,8 @@ import type { VenueKey } from "../../src/config/schema.ts";
 import type { DataType } from "../../src/records/types.ts";
 import { configWith } from "../../src/config/load.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
-import { runnerFor, waitFor } from "./support.ts";
+import { runnerFor } from "./support.ts";
+import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
@@ -28,7 +29,7 @@ for (const [venue, types] of expected) {
     const { runner, records } = runnerFor(sim, venue);
     await runner.start();
     try {
-      await waitFor(() => types.every((t) => typesOf(records).has(t)), 20_000, `${venue} types ${types}`);
+      await waitFor(`${venue} types ${types}`, () => types.every((t) => typesOf(records).has(t)), 20_000);
       expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
     } finally {
       await runner.stop();
@@ -40,11 +41,11 @@ test("a dropped connection yields one reconnect gap per symbol and type, then da
   const { runner, records } = runnerFor(sim, "binance_derivatives");
   await runner.start();
   try {
-    await waitFor(() => records.some((r) => r.data_type === "orderbook"), 10_000, "first book");
+    await waitFor("first book", () => records.some((r) => r.data_type === "orderbook"), 10_000);
     expect(sim.dropConnections("binance_derivatives")).toBeGreaterThan(0);
-    await waitFor(() => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000, "gap");
+    await waitFor("gap", () => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000);
     const before = records.length;
-    await waitFor(() => records.slice(before).some((r) => r.data_type === "orderbook"), 10_000, "books after reconnect");
+    await waitFor("books after reconnect", () => records.slice(before).some((r) => r.data_type === "orderbook"), 10_000);
     // The reconnect's gaps are counted here (a book chain the drop cut short may add a sequence_gap).
     const gaps = records.filter((r) => r.data_type === "gap" && r.cause === "reconnect");
     const symbols = new Set(gaps.map((g) => g.symbol));
@@ -65,16 +66,16 @@ test("after a Deribit reconnect the volatility index inside the hole is asked fo
   const { runner, records } = runnerFor(sim, "deribit_derivatives");
   await runner.start();
   try {
-    await waitFor(() => records.some((r) => r.data_type === "volatility_index"), 10_000, "first index value");
+    await waitFor("first index value", () => records.some((r) => r.data_type === "volatility_index"), 10_000);
     const restBefore = sim.rest.deribit_derivatives ?? 0;
     expect(sim.dropConnections("deribit_derivatives")).toBeGreaterThan(0);
-    await waitFor(() => records.some((r) => r.data_type === "gap"), 10_000, "gap");
+    await waitFor("gap", () => records.some((r) => r.data_type === "gap"), 10_000);
     const gap = records.find((r) => r.data_type === "gap");
     if (gap?.data_type !== "gap") throw new Error("no gap record");
     expect(gap.data_type_affected).toBe("volatility_index");
     // one get_volatility_index_data request per currency, for the hole
     const currencies = sim.symbols.deribit_derivatives.length;
-    await waitFor(() => (sim.rest.deribit_derivatives ?? 0) >= restBefore + currencies, 10_000, "backfill requests");
+    await waitFor("backfill requests", () => (sim.rest.deribit_derivatives ?? 0) >= restBefore + currencies, 10_000);
   } finally {
     await runner.stop();
   }
@@ -86,15 +87,15 @@ test("after a Binance USDⓈ-M reconnect the mark price and funding are fetched 
   const { runner, records } = runnerFor(sim, "binance_derivatives", { config: { ...venue, data_types: ["funding_rate"] } });
   await runner.start();
   try {
-    await waitFor(() => records.some((r) => r.data_type === "funding_rate"), 10_000, "first funding record");
+    await waitFor("first funding record", () => records.some((r) => r.data_type === "funding_rate"), 10_000);
     const restBefore = sim.rest.binance_derivatives ?? 0;
     const fundingBefore = records.filter((r) => r.data_type === "funding_rate").length;
     expect(sim.dropConnections("binance_derivatives")).toBeGreaterThan(0);
-    await waitFor(() => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000, "reconnect gap");
+    await waitFor("reconnect gap", () => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000);
     // one premiumIndex request per symbol, each giving a funding record
     const symbols = sim.symbols.binance_derivatives.length;
-    await waitFor(() => (sim.rest.binance_derivatives ?? 0) >= restBefore + symbols, 10_000, "premiumIndex requests");
-    await waitFor(() => records.filter((r) => r.data_type === "funding_rate").length >= fundingBefore + symbols, 10_000, "funding from REST");
+    await waitFor("premiumIndex requests", () => (sim.rest.binance_derivatives ?? 0) >= restBefore + symbols, 10_000);
+    await waitFor("funding from REST", () => records.filter((r) => r.data_type === "funding_rate").length >= fundingBefore + symbols, 10_000);
   } finally {
     await runner.stop();
   }
@@ -120,7 +121,7 @@ test("an unreadable depth snapshot is asked for again, at most once a second per
   const { runner } = runnerFor(sim, "binance_spot", { config: { ...venue, rest_url: `http://127.0.0.1:${proxy.port}/binance_spot`, data_types: ["orderbook"] } });
   await runner.start();
   try {
-    await waitFor(() => asked.length >= 3, 10_000, "the snapshot asked for three times");
+    await waitFor("the snapshot asked for three times", () => asked.length >= 3, 10_000);
     expect(asked[2]! - asked[0]!).toBeGreaterThanOrEqual(1_900);
   } finally {
     await runner.stop();

@@ -5,15 +5,6 @@ import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import type { Simulator } from "../../src/replay/simulator.ts";
 import { IngestRunner, type IngestOptions } from "../../src/venues/ingest.ts";
 
-/** Polls `cond` until it holds or `ms` pass (no fixed sleeps). */
-export async function waitFor(cond: () => boolean, ms = 10_000, what = "condition"): Promise<void> {
-  const until = performance.now() + ms;
-  while (!cond()) {
-    if (performance.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(5);
-  }
-}
-
 export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
   const config = configWith(replayVenueOverrides(sim));
   const records: MarketRecord[] = [];

@@ -11,6 +11,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { waitFor } from "../support/wait.ts";
 
 const log = createLogger("silent");
 
@@ -38,13 +39,6 @@ function engineConfig(overrides: Record<string, unknown>): Config {
   });
 }
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeout_ms = 60000): Promise<void> {
-  const deadline = Date.now() + timeout_ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(25);
-  }
-}
 
 async function storedTrades(db: string): Promise<{ rows: number; unique: number; final: number; min: number; max: number }> {
   const rs = await testClickHouse().query({
@@ -85,12 +79,12 @@ describe("engine skeleton", () => {
     expect(config.engine.ingest_nice).toBe(10);
     expect(workerThreadNice()).toEqual({ "b:gap:0": 0, "b:trade:0": 0, "b:trade:1": 0, "b:trade:2": 0, "i:bn_spot:0": 10, "i:bn_spot:1": 10 });
     // Every thread reports its JavaScript heap from `ready` on, and the process its RSS.
-    await until("a heap report from every worker", () => engine.stats().workers.every((w) => (w.heap_bytes ?? 0) > 1 << 20));
+    await waitFor("a heap report from every worker", () => engine.stats().workers.every((w) => (w.heap_bytes ?? 0) > 1 << 20), 60000);
     const proc = engine.stats().process;
     expect(proc.heap_bytes).toBeGreaterThan(1 << 20);
     expect(proc.rss_bytes).toBeGreaterThan(proc.heap_bytes);
     const stored = engine.counters.slot(typeCounter("trade", "stored"));
-    await until("60000 stored trades", () => engine.counters.get(stored) >= 60000);
+    await waitFor("60000 stored trades", () => engine.counters.get(stored) >= 60000, 60000);
     await engine.stop();
     const db = config.clickhouse.hot_database;
     // two ingest workers x 30000 sequence numbers, ids 0..59999
@@ -113,13 +107,13 @@ describe("engine skeleton", () => {
     await engine.start();
     expect(engine.natsServerUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     const published = engine.counters.slot(typeCounter("trade", "published"));
-    await until("some trades published", () => engine.counters.get(published) > 10000);
+    await waitFor("some trades published", () => engine.counters.get(published) > 10000, 60000);
     const victim = engine.workers.find((w) => w.id === "batch:trade:0");
     expect(victim).toBeDefined();
     await victim?.kill();
-    await until("the killed worker to run again", () => victim?.state === "running" && (victim?.restarts ?? 0) >= 1);
+    await waitFor("the killed worker to run again", () => victim?.state === "running" && (victim?.restarts ?? 0) >= 1, 60000);
     const db = config.clickhouse.hot_database;
-    await until("100000 unique trades stored", async () => (await storedTrades(db)).unique === 100000, 120000);
+    await waitFor("100000 unique trades stored", async () => (await storedTrades(db)).unique === 100000, 120000);
     await engine.stop();
     const result = await storedTrades(db);
     expect(result.unique).toBe(100000);
@@ -145,7 +139,7 @@ describe("records held outside full rings", () => {
     const held = () => engine.stats().data_types.trade?.overflow ?? 0;
     // The synthetic source pauses while its worker holds a backlog, so that is at most a tick's records.
     const ingestHolding = () => engine.stats().workers.filter((w) => w.kind === "ingest" && w.overflow_records > 0).length;
-    await until("both ingest workers to hold records outside their full rings", () => ingestHolding() === 2);
+    await waitFor("both ingest workers to hold records outside their full rings", () => ingestHolding() === 2, 60000);
     const snapshot = engine.stats();
     const ingest = snapshot.workers.filter((w) => w.kind === "ingest");
     expect(ingest.reduce((n, w) => n + w.overflow_records, 0)).toBe(snapshot.data_types.trade?.overflow ?? -1);
@@ -155,8 +149,8 @@ describe("records held outside full rings", () => {
     expect(lost).toBeGreaterThan(0);
     await victim?.kill();
     const dropped = engine.counters.slot(typeCounter("trade", "dropped"));
-    await until("the restarted ingest worker's lost overflow counted as dropped", () => engine.counters.get(dropped) >= lost);
-    await until("everything held to reach the ring once the batch worker is back", () => batch?.state === "running" && held() === 0 && engine.stats().workers.every((w) => w.overflow_records === 0));
+    await waitFor("the restarted ingest worker's lost overflow counted as dropped", () => engine.counters.get(dropped) >= lost, 60000);
+    await waitFor("everything held to reach the ring once the batch worker is back", () => batch?.state === "running" && held() === 0 && engine.stats().workers.every((w) => w.overflow_records === 0), 60000);
     await engine.stop();
   });
 });
@@ -180,7 +174,7 @@ describe("a venue that cannot be reached", () => {
     engines.push(engine);
     await engine.start();
     const worker = engine.workers.find((w) => w.id === "ingest:binance_spot:0");
-    await until("a restart", () => (worker?.restarts ?? 0) >= 1);
+    await waitFor("a restart", () => (worker?.restarts ?? 0) >= 1, 60000);
     const health = engine.health();
     expect(health.ok).toBe(false);
     expect(health.components["worker:ingest:binance_spot:0"]?.detail).toContain("instrument metadata");
@@ -197,7 +191,7 @@ describe("clickhouse.enabled: false", () => {
     engines.push(engine);
     await engine.start();
     const published = engine.counters.slot(typeCounter("trade", "published"));
-    await until("8000 published", () => engine.counters.get(published) >= 8000);
+    await waitFor("8000 published", () => engine.counters.get(published) >= 8000, 60000);
     const url = engine.natsServerUrl;
     if (url === null) throw new Error("no NATS");
     const nc = await connect({ servers: url });
