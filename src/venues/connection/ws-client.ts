@@ -1,5 +1,6 @@
 import { Backoff, type BackoffOptions } from "./backoff.ts";
 import type { GapCause } from "../../records/types.ts";
+import type { WindowLimiter } from "./window-limiter.ts";
 
 /**
  * One reconnecting WebSocket over Bun's built-in client. It owns reconnects (exponential
@@ -37,6 +38,11 @@ export interface WsClientOptions {
   /** Reconnect when nothing at all arrived for this long, ms (0 = never). */
   readonly silence_ms?: number;
   readonly now?: () => number;
+  /**
+   * Connection attempts of every client sharing it stay within its window (the venue's
+   * connection-attempt limit per IP); a connect that would pass it waits.
+   */
+  readonly connect_limiter?: WindowLimiter;
 }
 
 export type WsState = "connecting" | "open" | "waiting" | "stopped";
@@ -104,6 +110,16 @@ export class WsClient {
   }
 
   private connect(): void {
+    const limiter = this.options.connect_limiter;
+    if (limiter !== undefined) {
+      const wait_ms = limiter.delayMs(performance.now());
+      if (wait_ms > 0) {
+        this.state = "waiting";
+        this.reconnectTimer = setTimeout(() => this.connect(), wait_ms);
+        return;
+      }
+      limiter.take(performance.now());
+    }
     this.state = "connecting";
     const socket = new WebSocket(this.options.url());
     this.socket = socket;
