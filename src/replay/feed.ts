@@ -3,10 +3,17 @@ import type { FrameTemplate, Shifts } from "./frame-template.ts";
 
 /**
  * A recording prepared for looping. Each loop re-renders every frame with that loop's shifts:
- * times move by the loop's span (anchored to the simulator's start, so stored rows carry
- * current times), update ids and trade ids by a per-symbol span, so ids keep rising from loop
- * to loop and natural keys never repeat. Whether a book's update chain continues across the
- * boundary is the venue replay's choice (Binance bridges it with a synthetic diff: binance-replay.ts).
+ * times move by the loop's span, update ids and trade ids by a per-symbol span, so ids keep
+ * rising from loop to loop and natural keys never repeat. Whether a book's update chain
+ * continues across the boundary is the venue replay's choice (Binance bridges it with a
+ * synthetic diff: binance-replay.ts).
+ *
+ * Loops are numbered on one wall-clock grid: loop n of the grid starts at
+ * ID_EPOCH_MS + n × loop span and shifts ids by n × span, and a simulator starts at the grid loop
+ * the wall clock is in. Ids and times therefore move forward like a live venue's, and what is
+ * served under an id is a function of the recording and the id alone: a simulator restarted a
+ * moment or a day later, or in another process, serves an id it or another one served before
+ * only with the same content (same time, same levels), which storage dedups as one record.
  */
 export interface FeedFrame {
   /** Subscription key it is delivered to: a lowercase Binance stream, `channel:instId` on OKX, a Deribit channel. */
@@ -30,6 +37,13 @@ export interface ReplayFeed {
 /** Span of recorded time one loop takes, ms: the recording's span plus a second of quiet. */
 export const LOOP_PAD_MS = 1000;
 
+/**
+ * Origin of the loop grid (2026-01-01 UTC). Grid loops count from here rather than from 1970
+ * so that ids stay far below 2^53: a 31 s loop shifting a 2·10^7 id span is ~10^15 only after
+ * some 45 years.
+ */
+export const ID_EPOCH_MS = Date.UTC(2026, 0, 1);
+
 /** A parsed JSON value as an object, or undefined when it is not one. */
 export function record(v: unknown): Record<string, unknown> | undefined {
   return isObject(v) ? v : undefined;
@@ -45,11 +59,16 @@ export class RecordedTimes {
     this.last = Math.max(this.last, recv_ts_s * 1000);
   }
 
-  /** Shifts that anchor loop 0 at `start_ms` and make each loop the recording's span plus LOOP_PAD_MS. */
+  /**
+   * Shifts for loops of the recording's span plus LOOP_PAD_MS, the process's loop 0 being the
+   * grid loop that `start_ms` falls in (it began at most one loop span earlier).
+   */
   shifts(start_ms: number, updateSpan: ReadonlyMap<string, number>, tradeSpan: ReadonlyMap<string, number>): SpanShifts {
     const seen = Number.isFinite(this.first);
     const loop_ms = seen ? Math.ceil(this.last - this.first) + LOOP_PAD_MS : LOOP_PAD_MS;
-    return new SpanShifts(seen ? start_ms - Math.floor(this.first) : 0, loop_ms, updateSpan, tradeSpan);
+    const grid = Math.floor((start_ms - ID_EPOCH_MS) / loop_ms);
+    const base_ms = seen ? ID_EPOCH_MS + grid * loop_ms - Math.floor(this.first) : 0;
+    return new SpanShifts(base_ms, loop_ms, grid, updateSpan, tradeSpan);
   }
 }
 
@@ -58,9 +77,11 @@ export class SpanShifts {
   private cachedLoop = -1;
 
   constructor(
-    /** Added to every recorded time in loop 0 (simulator start minus first recorded time). */
+    /** Added to every recorded time in loop 0 (start of its grid loop minus first recorded time). */
     private readonly base_ms: number,
     private readonly loop_ms: number,
+    /** Grid number of loop 0 (loops since ID_EPOCH_MS): ids shift by (grid + loop) spans. */
+    private readonly grid: number,
     private readonly updateSpan: ReadonlyMap<string, number>,
     private readonly tradeSpan: ReadonlyMap<string, number>,
   ) {}
@@ -74,8 +95,8 @@ export class SpanShifts {
     if (!s) {
       s = {
         time: this.base_ms + loop * this.loop_ms,
-        update: loop * (this.updateSpan.get(symbol) ?? 0),
-        trade: loop * (this.tradeSpan.get(symbol) ?? 0),
+        update: (this.grid + loop) * (this.updateSpan.get(symbol) ?? 0),
+        trade: (this.grid + loop) * (this.tradeSpan.get(symbol) ?? 0),
       };
       this.cache.set(symbol, s);
     }

@@ -7,11 +7,13 @@ import type { RecordedLine } from "./recording.ts";
  * client asks for). Books: every loop replays the recorded `action:"snapshot"` push before the
  * updates that follow it, so the CRC32 checksums stay valid loop after loop; a client that
  * subscribes mid-loop receives nothing for that book until the next snapshot push (at most one
- * loop later). `ts` moves with the loop's time shift and `tradeId` by a per-instrument span.
+ * loop later). `ts` moves with the loop's time shift, `tradeId` and the books' `seqId` and
+ * `prevSeqId` (where present: OKX sends them today, the 2022 recordings lack them) by
+ * per-instrument spans; a snapshot's `prevSeqId` of -1 stays as it is.
  */
 
-const PATTERN = /"(ts|tradeId)":"(\d+)"/g;
-const KIND: Record<string, ShiftKind> = { ts: "time", tradeId: "trade" };
+const PATTERN = /"(ts|tradeId|seqId|prevSeqId)":"?(\d+)/g;
+const KIND: Record<string, ShiftKind> = { ts: "time", tradeId: "trade", seqId: "update", prevSeqId: "update" };
 
 export class OkxReplay implements ReplayFeed {
   readonly frames: FeedFrame[] = [];
@@ -22,6 +24,7 @@ export class OkxReplay implements ReplayFeed {
 
   constructor(lines: readonly RecordedLine[], start_ms: number) {
     const trades = new SpanTracker();
+    const updates = new SpanTracker();
     const instruments = new Set<string>();
     const times = new RecordedTimes();
     for (const line of lines) {
@@ -38,6 +41,7 @@ export class OkxReplay implements ReplayFeed {
       for (const row of rows) {
         const r = record(row);
         if (typeof r?.tradeId === "string") trades.see(instId, Number(r.tradeId));
+        if (typeof r?.seqId === "number") updates.see(instId, r.seqId);
         if (typeof r?.px === "string") this.prices.set(instId, Number(r.px));
         if (typeof r?.last === "string") this.prices.set(instId, Number(r.last));
       }
@@ -49,7 +53,7 @@ export class OkxReplay implements ReplayFeed {
       });
     }
     this.instruments.push(...instruments);
-    this.spans = times.shifts(start_ms, new Map(), trades.spans());
+    this.spans = times.shifts(start_ms, updates.spans(), trades.spans());
   }
 
   shifts(symbol: string, loop: number) {

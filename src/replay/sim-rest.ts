@@ -1,18 +1,16 @@
-import { join } from "node:path";
 import type { VenueKey } from "../config/schema.ts";
 import type { BinanceReplay } from "./binance-replay.ts";
 import type { OkxReplay } from "./okx-replay.ts";
-import { readRecording } from "./recording.ts";
+import type { RecordingSource } from "./source.ts";
 import * as synth from "./synthetic.ts";
 
 /**
  * The simulator's REST side, one function per venue family. Instrument metadata is served from
- * the recorded reference bodies (fixtures `reference/`), depth snapshots from the replay's live
+ * the source's reference bodies (fixtures `reference/`, or generated ones), depth snapshots from the replay's live
  * books, everything without a recording in its documented shape (synthetic.ts).
  */
 
 export interface RestContext {
-  readonly dir: string;
   readonly now: () => number;
   readonly binance: ReadonlyMap<VenueKey, BinanceReplay>;
   readonly okx: OkxReplay;
@@ -28,12 +26,12 @@ const PERIODS: Record<string, number> = { "5m": 300_000, "15m": 900_000, "30m": 
 /** Reference bodies, read once on first use (the spot exchangeInfo is 2 MB). */
 export class ReferenceBodies {
   private readonly cache = new Map<string, { url: string; raw: string }[]>();
-  constructor(private readonly dir: string) {}
+  constructor(private readonly source: RecordingSource) {}
 
   lines(file: string): { url: string; raw: string }[] {
     let lines = this.cache.get(file);
     if (!lines) {
-      lines = readRecording(join(this.dir, "reference"), file).map((l) => ({ url: l.url, raw: l.raw }));
+      lines = this.source.read(`reference/${file}`).map((l) => ({ url: l.url, raw: l.raw }));
       this.cache.set(file, lines);
     }
     return lines;

@@ -4,7 +4,7 @@ import { BinanceReplay } from "./binance-replay.ts";
 import { DeribitReplay } from "./deribit-replay.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
 import { OkxReplay } from "./okx-replay.ts";
-import { defaultRecordingsDir, readRecording } from "./recording.ts";
+import { replaySource, recordingsSource, type RecordingSource } from "./source.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
@@ -24,7 +24,9 @@ import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./
  */
 
 export interface SimulatorOptions {
-  /** Recordings folder; default `../shared/fixtures/exchanges` beside the checkout. */
+  /** What to replay; wins over `dir`. */
+  readonly source?: RecordingSource;
+  /** Recordings folder; without it and `source`: `../shared/fixtures/exchanges` beside the checkout, else the generator. */
   readonly dir?: string;
   readonly host?: string;
   readonly port?: number;
@@ -50,6 +52,8 @@ type Socket = ServerWebSocket<SimConnection>;
 export interface Simulator {
   /** `http://host:port` */
   readonly url: string;
+  /** What it replays (RecordingSource.description). */
+  readonly source: string;
   /** Data frames sent per venue key (recorded and synthetic, acks and pongs excluded). */
   readonly sent: Record<VenueKey, number>;
   /** REST requests answered per venue key. */
@@ -115,21 +119,21 @@ function counters(): Record<VenueKey, number> {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const dir = options.dir ?? defaultRecordingsDir();
+  const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
   const rate = options.rate ?? 0;
   const start_ms = Date.now();
-  const spot = new BinanceReplay(readRecording(dir, "binance_spot.jsonl"), false, start_ms);
-  const futures = new BinanceReplay(readRecording(dir, "binance_derivatives.jsonl"), true, start_ms);
-  const okx = new OkxReplay(readRecording(dir, "okx.jsonl"), start_ms);
-  const deribit = new DeribitReplay(readRecording(dir, "deribit.jsonl"), start_ms);
+  const spot = new BinanceReplay(source.read("binance_spot.jsonl"), false, start_ms);
+  const futures = new BinanceReplay(source.read("binance_derivatives.jsonl"), true, start_ms);
+  const okx = new OkxReplay(source.read("okx.jsonl"), start_ms);
+  const deribit = new DeribitReplay(source.read("deribit.jsonl"), start_ms);
   const cursors = new Map<string, FeedCursor>([
     ["binance_spot", new FeedCursor(spot)],
     ["binance_derivatives", new FeedCursor(futures)],
     ["okx", new FeedCursor(okx)],
     ["deribit", new FeedCursor(deribit)],
   ]);
-  const refs = new ReferenceBodies(dir);
-  const ctx: RestContext = { dir, now: Date.now, binance: new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx };
+  const refs = new ReferenceBodies(source);
+  const ctx: RestContext = { now: Date.now, binance: new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx };
   const sent = counters();
   const rest = counters();
   const skips = counters();
@@ -294,6 +298,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   return {
     url: `http://${server.hostname}:${server.port}`,
+    source: source.description,
     sent,
     rest,
     pongs,

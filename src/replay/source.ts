@@ -1,0 +1,47 @@
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import { DEFAULT_GENERATED_SYMBOLS, generatedFiles } from "./generator.ts";
+import { defaultRecordingsDir, readRecording, RecordingsMissingError, type RecordedLine } from "./recording.ts";
+
+/**
+ * Where the simulator's data comes from: a recordings folder in the fixture layout
+ * (`binance_spot.jsonl`, …, `reference/…`) or the built-in generator, which stands in for the
+ * same files. `--replay` takes ../shared/fixtures/exchanges when it exists and the generator
+ * otherwise; `--replay DIR` takes DIR; `--generate` forces the generator.
+ */
+export interface RecordingSource {
+  /** `recordings <dir>` or `generator (<n> symbols per venue)`, for logs and `bun run simulate`. */
+  readonly description: string;
+  /** The lines of one fixture file (`okx.jsonl`, `reference/okx_instruments.jsonl`); [] when absent. */
+  read(file: string): RecordedLine[];
+}
+
+export function recordingsSource(dir: string): RecordingSource {
+  const path = resolve(dir);
+  if (!existsSync(path)) throw new RecordingsMissingError(path);
+  return { description: `recordings ${path}`, read: (file) => readRecording(path, file) };
+}
+
+export function generatorSource(symbols = DEFAULT_GENERATED_SYMBOLS): RecordingSource {
+  if (!Number.isInteger(symbols) || symbols < 1) throw new RangeError(`generated symbols per venue must be a positive integer, got ${symbols}`);
+  const files = generatedFiles(symbols);
+  const cache = new Map<string, RecordedLine[]>();
+  return {
+    description: `generator (${symbols} symbols per venue)`,
+    read(file) {
+      let lines = cache.get(file);
+      if (lines === undefined) {
+        lines = files.get(file)?.() ?? [];
+        cache.set(file, lines);
+      }
+      return lines;
+    },
+  };
+}
+
+/** What `--replay [DIR] [--generate]` replays: DIR, else the generator when asked or when the shared recordings are absent. */
+export function replaySource(dir: string | null, generate: boolean, symbols?: number): RecordingSource {
+  if (generate) return generatorSource(symbols);
+  if (dir !== null) return recordingsSource(dir);
+  return existsSync(defaultRecordingsDir()) ? recordingsSource(defaultRecordingsDir()) : generatorSource(symbols);
+}

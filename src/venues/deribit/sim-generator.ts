@@ -1,0 +1,39 @@
+import { GENERATED_T0_MS, type SimAsset } from "../../replay/generated-book.ts";
+import type { RecordedLine } from "../../replay/recording.ts";
+
+/**
+ * Generated Deribit data for the simulator. Spectra takes only the DVOL volatility indices from
+ * Deribit, and Deribit publishes DVOL for BTC and ETH, so whatever the asset count these two
+ * currencies are listed: `public/get_instruments` answers with each one's perpetual
+ * (https://docs.deribit.com/#public-get_instruments), and the index values themselves are the
+ * simulator's documented-shape `deribit_volatility_index` pushes and
+ * `public/get_volatility_index_data` candles (src/replay/synthetic.ts). The WebSocket recording
+ * is empty: nothing else on Deribit is collected.
+ */
+
+export const DVOL_CURRENCIES = ["BTC", "ETH"] as const;
+
+function instrumentsBody(currency: string): RecordedLine {
+  const perpetual = {
+    tick_size: 0.5, taker_commission: 0.0005, settlement_period: "perpetual", settlement_currency: currency, rfq: false,
+    quote_currency: "USD", price_index: `${currency.toLowerCase()}_usd`, min_trade_amount: 10, maker_commission: 0,
+    kind: "future", is_active: true, instrument_name: `${currency}-PERPETUAL`, instrument_id: currency === "BTC" ? 124972 : 124807,
+    expiration_timestamp: 32503708800000, creation_timestamp: 1534242287000, counter_currency: "USD", contract_size: 10,
+    block_trade_commission: 0.00025, base_currency: currency, instrument_type: "reversed", future_type: "reversed",
+  };
+  const us = GENERATED_T0_MS * 1000;
+  return {
+    source: "http",
+    url: `https://www.deribit.com/api/v2/public/get_instruments?currency=${currency}&expired=false`,
+    recv_ts: GENERATED_T0_MS / 1000,
+    raw: JSON.stringify({ jsonrpc: "2.0", result: [perpetual], usIn: us, usOut: us + 120, usDiff: 120, testnet: false }),
+  };
+}
+
+/** The fixture files this venue's recording and reference bodies would be (`_assets`: see above). */
+export function deribitGeneratedFiles(_assets: readonly SimAsset[]): Map<string, () => RecordedLine[]> {
+  return new Map([
+    ["deribit.jsonl", () => []],
+    ["reference/deribit_instruments.jsonl", () => DVOL_CURRENCIES.map(instrumentsBody)],
+  ]);
+}
