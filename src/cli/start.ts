@@ -5,13 +5,16 @@ import { Engine } from "../supervisor/supervisor.ts";
 import { startReplay, type Replay } from "../replay/replay-mode.ts";
 
 /**
- * `bun run start [--config FILE] [--data-dir DIR] [--replay [DIR]] [--record DIR]`
+ * `bun run start [--config FILE] [--data-dir DIR] [--replay [DIR] [--generate]] [--record DIR]`
+ *
+ * `--replay` serves ../shared/fixtures/exchanges when it exists and the built-in generator
+ * otherwise; `--replay DIR` serves DIR; `--replay --generate` the generator whatever exists.
  *
  * Exit codes: 0 after a graceful stop, 2 for a configuration or start-up error (nothing is
  * left running), 1 when a second signal cut the shutdown short.
  */
 
-const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--replay [DIR]] [--record DIR]";
+const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--replay [DIR] [--generate]] [--record DIR]";
 
 function usageError(message: string): never {
   process.stderr.write(`spectra: ${message}\n${USAGE}\n`);
@@ -35,11 +38,14 @@ function parse(argv: string[]) {
         config: { type: "string" },
         "data-dir": { type: "string" },
         record: { type: "string" },
+        generate: { type: "boolean" },
         help: { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
     });
+    if (values.generate === true && replay === null) return usageError("--generate needs --replay");
+    if (values.generate === true && replay !== "") return usageError("--replay DIR and --generate exclude each other");
     return { ...values, replay };
   } catch (error) {
     return usageError((error as Error).message);
@@ -65,7 +71,7 @@ async function main(): Promise<void> {
   let replay: Replay | null = null;
   if (args.replay !== null) {
     try {
-      replay = await startReplay(config, args.replay === "" ? null : args.replay, log);
+      replay = await startReplay(config, args.replay === "" ? null : args.replay, log, args.generate === true);
     } catch (error) {
       usageError((error as Error).message);
     }

@@ -36,6 +36,8 @@ export interface SimulatorOptions {
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
   readonly binance_ping_interval_ms?: number;
+  /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts); default now. Tests pin it. */
+  readonly start_ms?: number;
 }
 
 export interface SimConnection {
@@ -121,7 +123,7 @@ function counters(): Record<VenueKey, number> {
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
   const rate = options.rate ?? 0;
-  const start_ms = Date.now();
+  const start_ms = options.start_ms ?? Date.now();
   const spot = new BinanceReplay(source.read("binance_spot.jsonl"), false, start_ms);
   const futures = new BinanceReplay(source.read("binance_derivatives.jsonl"), true, start_ms);
   const okx = new OkxReplay(source.read("okx.jsonl"), start_ms);

@@ -1,7 +1,8 @@
-import { describe, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import type { OrderbookRecord } from "../../src/records/types.ts";
 import { NO_REQUESTS, type RawFrame } from "../../src/venues/types.ts";
 import { harness, ofType, recording } from "../venues/capture.ts";
+import { recordingDescribe } from "../support/recordings.ts";
 
 /**
  * Chain violations on Binance books: one dropped or two swapped diffs must cause exactly one
@@ -54,7 +55,7 @@ function bookRecords(venue: Case["venue"], frames: readonly RawFrame[], symbol: 
   return ofType(h.records, "orderbook").filter((r) => r.symbol === symbol);
 }
 
-describe("Binance resync after a broken diff chain", () => {
+recordingDescribe("Binance resync after a broken diff chain", () => {
   for (const c of CASES) {
     for (const fault of ["drop", "swap"] as const) {
       test(`${c.venue}: ${fault === "drop" ? "one dropped diff" : "two swapped diffs"} -> one gap, one snapshot request, then the fresh book`, () => {

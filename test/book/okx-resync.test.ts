@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import type { OrderbookRecord } from "../../src/records/types.ts";
 import type { RawFrame } from "../../src/venues/types.ts";
-import { harness, ofType, recording } from "../venues/capture.ts";
+import { docInstruments, harness, ofType, recording } from "../venues/capture.ts";
+import { recordingDescribe } from "../support/recordings.ts";
 
 /**
  * OKX book violations: a corrupted checksum or a dropped update (detected by the next
@@ -38,7 +39,7 @@ function snapshotFrame(book: OrderbookRecord, recv: number): RawFrame {
   return { source: "ws", url: WS, recv_ts_ms: recv, raw };
 }
 
-describe("OKX resync after a checksum or sequence break", () => {
+recordingDescribe("OKX resync after a checksum or sequence break", () => {
   for (const fault of ["corrupt checksum", "drop update"] as const) {
     test(`${fault} -> one checksum_mismatch gap, one resubscribe, silence until the next snapshot, then the fresh book`, () => {
       const frames = recording("okx");
@@ -104,7 +105,7 @@ describe("OKX seqId chain (current OKX format, checksum 0)", () => {
   });
 
   test("follows prevSeqId, accepts heartbeats, breaks on a missing seqId with one sequence_gap", () => {
-    const h = harness("okx_spot", { depth: 5 });
+    const h = harness("okx_spot", { depth: 5, instruments: docInstruments("okx_spot") });
     h.normalizer.push(frame("snapshot", 10, -1, [["100", "1", "0", "1"]], [["101", "2", "0", "1"]], 1000));
     h.normalizer.push(frame("update", 11, 10, [["100.5", "3", "0", "1"]], [], 1100));
     h.normalizer.push(frame("update", 11, 11, [], [], 1200));

@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FIXTURES_DIR } from "../venues/capture.ts";
+import { recordingTest } from "../support/recordings.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 const BUN = process.execPath;
@@ -24,7 +25,7 @@ function normalize(args: string[]): Run {
 }
 
 describe("bun run normalize", () => {
-  test("binance_derivatives recording: one record per line, summary counts on stderr, exit 0", () => {
+  recordingTest("binance_derivatives recording: one record per line, summary counts on stderr, exit 0", () => {
     const r = normalize(["--venue", "binance_derivatives", "--input", join(FIXTURES_DIR, "binance_derivatives.jsonl")]);
     expect(r.code).toBe(0);
     expect(r.lines.length).toBe(843);
@@ -53,7 +54,7 @@ describe("bun run normalize", () => {
     });
   });
 
-  test("okx_spot and okx_derivatives split one mixed recording by instrument", () => {
+  recordingTest("okx_spot and okx_derivatives split one mixed recording by instrument", () => {
     const spot = normalize(["--venue", "okx_spot", "--input", join(FIXTURES_DIR, "okx.jsonl"), "--depth", "1"]);
     const swap = normalize(["--venue", "okx_derivatives", "--input", join(FIXTURES_DIR, "okx.jsonl")]);
     expect([spot.code, swap.code]).toEqual([0, 0]);
@@ -70,7 +71,7 @@ describe("bun run normalize", () => {
       "--input",
       join(import.meta.dir, "../venues/fixtures/deribit_doc.jsonl"),
       "--instruments",
-      join(FIXTURES_DIR, "reference/deribit_instruments.jsonl"),
+      join(import.meta.dir, "../venues/fixtures/instruments/deribit.jsonl"),
     ]);
     expect(r.code).toBe(0);
     expect(r.lines.map((l) => [l.symbol, l.index_value])).toEqual([
@@ -87,7 +88,7 @@ describe("bun run normalize", () => {
     const file = join(dir, "mixed.jsonl");
     const good = '{"source":"ws","url":"wss://x","recv_ts":1.5,"raw":"{\\"stream\\":\\"btcusdt@trade\\",\\"data\\":{\\"e\\":\\"trade\\",\\"E\\":7,\\"s\\":\\"BTCUSDT\\",\\"t\\":9,\\"p\\":\\"1.5\\",\\"q\\":\\"2\\",\\"T\\":7,\\"m\\":false}}"}';
     writeFileSync(file, `not json\n${good}\n`);
-    const r = normalize(["--venue", "binance_spot", "--input", file]);
+    const r = normalize(["--venue", "binance_spot", "--input", file, "--instruments", join(import.meta.dir, "../venues/fixtures/instruments/binance_spot.jsonl")]);
     expect(r.code).toBe(0);
     expect(r.lines.map((l) => [l.trade_id, l.recv_ts_ms])).toEqual([["9", 1500]]);
     expect(r.summary).toMatchObject({ frames: 1, errors: 1, bad_lines: 1, records: { trade: 1 } });

@@ -1,13 +1,13 @@
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord, OrderbookRecord } from "../../src/records/types.ts";
 import { BinanceReplay } from "../../src/replay/binance-replay.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
-import { readRecording } from "../../src/replay/recording.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
+import { generatorSource, recordingsSource, type RecordingSource } from "../../src/replay/source.ts";
 import { IngestRunner } from "../../src/venues/ingest.ts";
+import { RECORDINGS_DIR, recordingTest } from "../support/recordings.ts";
+import { waitFor } from "../support/wait.ts";
 
 /**
  * Regression: replay loops used to continue the update-id chain from the recording's last diff
@@ -15,10 +15,10 @@ import { IngestRunner } from "../../src/venues/ingest.ts";
  * top: stale levels stayed and Binance books crossed from the second loop on. Each loop now
  * ends with a bridge diff back to the recorded snapshot (src/replay/binance-replay.ts). Here the
  * real IngestRunner runs against the simulator for several loops and every stored book is
- * checked against the book rebuilt from the recording itself, with no resync anywhere.
+ * checked against the book rebuilt from the recording itself, with no resync anywhere. The same
+ * holds for the built-in generator's recordings.
  */
 
-const DIR = join(import.meta.dir, "../../../shared/fixtures/exchanges");
 const DEPTH = 10;
 const LOOPS = 3;
 
@@ -30,10 +30,6 @@ interface Expected {
   readonly asks: Level[];
   /** Recorded event time of the diff; undefined for the book a loop's bridge diff leaves. */
   readonly E: number | undefined;
-}
-
-function requireRecordings(): void {
-  if (!existsSync(DIR)) throw new Error(`exchange recordings folder missing: ${DIR}`);
 }
 
 function top(side: Map<string, string>, descending: boolean): Level[] {
@@ -51,10 +47,10 @@ function applyLevels(side: Map<string, string>, levels: readonly Level[]): void 
  * u < lastUpdateId and bridges U <= lastUpdateId <= u), plus the snapshot's own top levels under
  * the id a loop's closing bridge diff ends on (spot: the first applied diff's U - 1, USDⓈ-M: its pu).
  */
-function recordedBooks(file: string, futures: boolean): Map<string, Map<number, Expected>> {
+function recordedBooks(source: RecordingSource, file: string, futures: boolean): Map<string, Map<number, Expected>> {
   const snapshots = new Map<string, { id: number; bids: Level[]; asks: Level[] }>();
   const diffs = new Map<string, { U: number; u: number; pu: number; E: number; b: Level[]; a: Level[] }[]>();
-  for (const line of readRecording(DIR, file)) {
+  for (const line of source.read(file)) {
     const msg = JSON.parse(line.raw);
     if (line.source === "http") {
       const symbol = new URL(line.url).searchParams.get("symbol") ?? "";
@@ -99,11 +95,11 @@ function loopOf(replay: BinanceReplay, native: string, books: Map<number, Expect
 }
 
 /** Runs the real IngestRunner against the simulator until every symbol's books span LOOPS loop boundaries. */
-async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRecord[]; natives: Map<string, string> }> {
+async function runLoops(source: RecordingSource, venue: Venue, rate: number, start_ms: number): Promise<{ records: MarketRecord[]; natives: Map<string, string> }> {
   const futures = venue === "binance_derivatives";
-  const replay = new BinanceReplay(readRecording(DIR, `${venue}.jsonl`), futures, 0);
-  const expected = recordedBooks(`${venue}.jsonl`, futures);
-  const sim = await startSimulator({ dir: DIR, rate, synthetic_interval_ms: 60_000, binance_ping_interval_ms: 0 });
+  const replay = new BinanceReplay(source.read(`${venue}.jsonl`), futures, start_ms);
+  const expected = recordedBooks(source, `${venue}.jsonl`, futures);
+  const sim = await startSimulator({ source, rate, synthetic_interval_ms: 60_000, binance_ping_interval_ms: 0, start_ms });
   const config = configWith(replayVenueOverrides(sim));
   const records: MarketRecord[] = [];
   const runner = new IngestRunner({
@@ -133,8 +129,7 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
       if (latest.size < natives.size) return false;
       return [...latest].every(([symbol, r]) => loopOfRecord(r) >= (first.get(symbol) ?? 0) + LOOPS);
     };
-    const until = performance.now() + 12_000;
-    while (!reached() && performance.now() < until) await Bun.sleep(5);
+    await waitFor(`books of every symbol across ${LOOPS} loops`, reached, 12_000);
   } finally {
     await runner.stop();
     await sim.stop();
@@ -143,11 +138,11 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
 }
 
 /** Checks every record against the recording and returns, per symbol, the loop of each book in emission order. */
-function checkBooks(venue: Venue, records: MarketRecord[], natives: Map<string, string>): Map<string, number[]> {
+function checkBooks(source: RecordingSource, venue: Venue, records: MarketRecord[], natives: Map<string, string>, start_ms: number): Map<string, number[]> {
   const futures = venue === "binance_derivatives";
   const file = `${venue}.jsonl`;
-  const replay = new BinanceReplay(readRecording(DIR, file), futures, 0);
-  const expected = recordedBooks(file, futures);
+  const replay = new BinanceReplay(source.read(file), futures, start_ms);
+  const expected = recordedBooks(source, file, futures);
   const timeline = new Map<string, number[]>();
   const timeOffset = new Map<string, number>();
   // No resync anywhere: a loop boundary continues the chain.
@@ -179,16 +174,20 @@ function checkBooks(venue: Venue, records: MarketRecord[], natives: Map<string, 
   return timeline;
 }
 
-for (const [venue, rate] of [
-  ["binance_spot", 1000],
-  ["binance_derivatives", 5000],
-  ["binance_spot", 0],
-  ["binance_derivatives", 0],
+for (const [kind, venue, rate] of [
+  ["recorded", "binance_spot", 1000],
+  ["recorded", "binance_derivatives", 5000],
+  ["recorded", "binance_spot", 0],
+  ["recorded", "binance_derivatives", 0],
+  ["generated", "binance_spot", 0],
+  ["generated", "binance_derivatives", 0],
 ] as const) {
-  test(`${venue} at ${rate === 0 ? "the maximum rate" : `${rate} frames/s`}: every book over ${LOOPS} replay loops equals the recording's, with no resync`, async () => {
-    requireRecordings();
-    const { records, natives } = await runLoops(venue, rate);
-    const timeline = checkBooks(venue, records, natives);
+  const testOf = kind === "recorded" ? recordingTest : test;
+  testOf(`${venue} at ${rate === 0 ? "the maximum rate" : `${rate} frames/s`}: every book over ${LOOPS} loops of the ${kind} data equals the data's own, with no resync`, async () => {
+    const source = kind === "recorded" ? recordingsSource(RECORDINGS_DIR) : generatorSource(2);
+    const start_ms = Date.now();
+    const { records, natives } = await runLoops(source, venue, rate, start_ms);
+    const timeline = checkBooks(source, venue, records, natives, start_ms);
     expect(timeline.size).toBe(natives.size);
     for (const [symbol, line] of timeline) {
       // Books from every loop after the first sync (loop 0 when paced; at the maximum rate the

@@ -4,8 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CaptureWriter } from "../../src/replay/capture.ts";
 import { BinanceReplay } from "../../src/replay/binance-replay.ts";
-import { defaultRecordingsDir, readRecording } from "../../src/replay/recording.ts";
+import { readRecording } from "../../src/replay/recording.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
+import { generatorSource, recordingsSource } from "../../src/replay/source.ts";
+import { RECORDINGS_DIR, recordingTest } from "../support/recordings.ts";
+import { waitFor } from "../support/wait.ts";
 
 test("a missing recordings folder is an error naming its path", async () => {
   const dir = join(tmpdir(), "spectra-no-such-recordings");
@@ -14,21 +17,24 @@ test("a missing recordings folder is an error naming its path", async () => {
 
 const LOOPS = 4;
 
-for (const [venue, stream, symbol] of [
-  ["binance_derivatives", "sushiusdt@depth@100ms", "SUSHIUSDT"],
-  ["binance_spot", "nknusdt@depth@100ms", "NKNUSDT"],
+for (const [kind, venue, stream, symbol] of [
+  ["recorded", "binance_derivatives", "sushiusdt@depth@100ms", "SUSHIUSDT"],
+  ["recorded", "binance_spot", "nknusdt@depth@100ms", "NKNUSDT"],
+  ["generated", "binance_derivatives", "ethusdt@depth@100ms", "ETHUSDT"],
+  ["generated", "binance_spot", "ethusdt@depth@100ms", "ETHUSDT"],
 ] as const) {
-  test(`${venue} diffs chain across ${LOOPS} loop boundaries (one bridge diff closes each loop)`, async () => {
-    const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
-    const replay = new BinanceReplay(readRecording(defaultRecordingsDir(), `${venue}.jsonl`), venue === "binance_derivatives", 0);
+  const testOf = kind === "recorded" ? recordingTest : test;
+  testOf(`${venue} ${kind} diffs chain across ${LOOPS} loop boundaries (one bridge diff closes each loop)`, async () => {
+    const source = kind === "recorded" ? recordingsSource(RECORDINGS_DIR) : generatorSource(2);
+    const start_ms = Date.now();
+    const sim = await startSimulator({ source, rate: 0, synthetic_interval_ms: 1000, start_ms });
+    const replay = new BinanceReplay(source.read(`${venue}.jsonl`), venue === "binance_derivatives", start_ms);
     const loopStart = replay.shifts(symbol, LOOPS).update;
     const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}/stream?streams=${stream}`);
     const diffs: { U: number; u: number; pu?: number }[] = [];
     ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
     try {
-      const until = performance.now() + 10_000;
-      while ((diffs[diffs.length - 1]?.u ?? 0) < loopStart && performance.now() < until) await Bun.sleep(5);
-      expect(diffs[diffs.length - 1]?.u ?? 0).toBeGreaterThanOrEqual(loopStart);
+      await waitFor(`diffs of loop ${LOOPS}`, () => (diffs[diffs.length - 1]?.u ?? 0) >= loopStart, 10_000);
       const breaks: number[] = [];
       for (let i = 1; i < diffs.length; i++) {
         const prev = diffs[i - 1];

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { RawFrame } from "../../src/venues/types.ts";
-import { harness } from "./capture.ts";
+import { docInstruments, harness } from "./capture.ts";
 
 /** Bad input is counted per channel: never a throw, never a record with made-up values. */
 
@@ -137,7 +137,7 @@ const CASES: Case[] = [
 describe("bad input is counted per channel, never thrown, never a record", () => {
   for (const c of CASES) {
     test(`${c.venue}: ${c.name}`, () => {
-      const h = harness(c.venue, { symbols: [] });
+      const h = harness(c.venue, { symbols: [], instruments: docInstruments(c.venue) });
       expect(() => h.normalizer.push(c.frame)).not.toThrow();
       expect(h.records).toEqual([]);
       expect(h.normalizer.stats[c.kind]).toBe(1);
@@ -146,7 +146,7 @@ describe("bad input is counted per channel, never thrown, never a record", () =>
   }
 
   test("a negative quantity in a live Binance diff forces a resync: one error, one gap, no book record from it", () => {
-    const h = harness("binance_spot", { depth: 5 });
+    const h = harness("binance_spot", { depth: 5, instruments: docInstruments("binance_spot") });
     h.normalizer.push(http("https://api.binance.com/api/v3/depth?symbol=BTCUSDT", '{"lastUpdateId":10,"bids":[["100.00","1.0"]],"asks":[["101.00","1.0"]]}'));
     h.normalizer.push(ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":11,"u":12,"b":[["99.00","2.0"]],"a":[]}}'));
     h.normalizer.takeSnapshotRequests();
@@ -157,7 +157,7 @@ describe("bad input is counted per channel, never thrown, never a record", () =>
   });
 
   test("a zero quantity in a Binance diff deletes the level instead of storing it", () => {
-    const h = harness("binance_spot", { depth: 5 });
+    const h = harness("binance_spot", { depth: 5, instruments: docInstruments("binance_spot") });
     h.normalizer.push(http("https://api.binance.com/api/v3/depth?symbol=BTCUSDT", '{"lastUpdateId":10,"bids":[["100.00","1.0"],["99.00","2.0"]],"asks":[["101.00","1.0"]]}'));
     h.normalizer.push(ws('{"stream":"btcusdt@depth@100ms","data":{"e":"depthUpdate","E":5,"s":"BTCUSDT","U":11,"u":12,"b":[["100.00","0.00000000"]],"a":[]}}'));
     expect(h.records.map((r) => (r.data_type === "orderbook" ? [r.bids, r.asks, r.best_bid_price] : r.data_type))).toEqual([
@@ -166,7 +166,7 @@ describe("bad input is counted per channel, never thrown, never a record", () =>
   });
 
   test("a bad element among good ones costs only that element", () => {
-    const h = harness("okx_spot");
+    const h = harness("okx_spot", { instruments: docInstruments("okx_spot") });
     h.normalizer.push(
       ws('{"arg":{"channel":"trades","instId":"BTC-USDT"},"data":[{"instId":"BTC-USDT","tradeId":"1","px":"1","sz":"-1","side":"buy","ts":"1"},{"instId":"BTC-USDT","tradeId":"2","px":"1","sz":"2","side":"sell","ts":"1"}]}'),
     );

@@ -1,13 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import type { OrderbookRecord } from "../../src/records/types.ts";
-import { channelOf, docFixture, instruments, ofType, recording, run } from "./capture.ts";
+import { channelOf, docFixture, docInstruments, instruments, ofType, recording, run } from "./capture.ts";
+import { recordingDescribe } from "../support/recordings.ts";
 
 const VENUES = [
   ["binance_spot", "binance_spot"],
   ["binance_derivatives", "binance_derivatives"],
 ] as const;
 
-describe("Binance mappers over the recordings", () => {
+recordingDescribe("Binance mappers over the recordings", () => {
   for (const [venue, file] of VENUES) {
     test(`${venue}: every frame is recognized and nothing is counted bad`, () => {
       const frames = recording(file);
@@ -153,7 +154,7 @@ describe("Binance mappers over the recordings", () => {
 });
 
 describe("Binance documented shapes (test/venues/fixtures/binance_derivatives_doc.jsonl)", () => {
-  const { records, normalizer } = run("binance_derivatives", docFixture("binance_derivatives_doc.jsonl"));
+  const { records, normalizer } = run("binance_derivatives", docFixture("binance_derivatives_doc.jsonl"), { instruments: docInstruments("binance_derivatives") });
 
   test("markPriceUpdate and premiumIndex become funding records with mark and index prices", () => {
     expect(ofType(records, "funding_rate")).toEqual([

@@ -1,10 +1,10 @@
 import { expect, test } from "bun:test";
-import { existsSync } from "node:fs";
-import { defaultRecordingsDir, readRecording } from "../../src/replay/recording.ts";
+import { readRecording } from "../../src/replay/recording.ts";
+import { generatorSource } from "../../src/replay/source.ts";
 import { LEVEL_VALUES, levelValue, PriceBook, type RawLevels } from "../../src/book/price-book.ts";
 import { parseBookFrame } from "../../src/venues/book-frame-parser.ts";
+import { RECORDINGS_DIR, recordingTest } from "../support/recordings.ts";
 
-const DIR = defaultRecordingsDir();
 const FILES = ["binance_spot.jsonl", "binance_derivatives.jsonl", "okx.jsonl", "deribit.jsonl"];
 const LEVEL_KEYS = new Set(["bids", "asks", "b", "a"]);
 
@@ -41,26 +41,38 @@ function withoutValues(parsed: unknown): unknown {
 }
 
 function recordedFrames(): string[] {
-  if (!existsSync(DIR)) throw new Error(`exchange recordings folder missing: ${DIR}`);
-  return FILES.flatMap((f) => readRecording(DIR, f).map((l) => l.raw));
+  return FILES.flatMap((f) => readRecording(RECORDINGS_DIR, f).map((l) => l.raw));
 }
 
-test("every recorded frame parses to JSON.parse's value (level lists as pairs), and every book frame takes the fast path", () => {
-  let books = 0;
-  leftToBook = 0;
-  for (const raw of recordedFrames()) {
-    const fast = parseBookFrame(raw);
-    const isBook = raw.includes('"depthUpdate"') || raw.startsWith('{"lastUpdateId"') || raw.startsWith('{"arg":{"channel":"books"');
-    if (isBook) {
-      books++;
-      expect({ raw: raw.slice(0, 80), fast: fast !== undefined }).toEqual({ raw: raw.slice(0, 80), fast: true });
+/** The built-in generator's frames and REST bodies (src/venues/<venue>/sim-generator.ts). */
+function generatedFrames(): string[] {
+  const source = generatorSource(2);
+  return FILES.flatMap((f) => source.read(f).map((l) => l.raw));
+}
+
+const SOURCES = [
+  ["recorded", recordedFrames, recordingTest],
+  ["generated", generatedFrames, test],
+] as const;
+
+for (const [kind, framesOf, testOf] of SOURCES) {
+  testOf(`every ${kind} frame parses to JSON.parse's value (level lists as pairs), and every book frame takes the fast path`, () => {
+    let books = 0;
+    leftToBook = 0;
+    for (const raw of framesOf()) {
+      const fast = parseBookFrame(raw);
+      const isBook = raw.includes('"depthUpdate"') || raw.startsWith('{"lastUpdateId"') || raw.startsWith('{"arg":{"channel":"books"');
+      if (isBook) {
+        books++;
+        expect({ raw: raw.slice(0, 80), fast: fast !== undefined }).toEqual({ raw: raw.slice(0, 80), fast: true });
+      }
+      if (fast !== undefined) expect(withoutValues(fast)).toEqual(expected(JSON.parse(raw)));
     }
-    if (fast !== undefined) expect(withoutValues(fast)).toEqual(expected(JSON.parse(raw)));
-  }
-  expect(books).toBeGreaterThan(400);
-  // Every recorded level is plain decimal text the parser reads itself.
-  expect(leftToBook).toBe(0);
-});
+    expect(books).toBeGreaterThan(400);
+    // Every level is plain decimal text the parser reads itself.
+    expect(leftToBook).toBe(0);
+  });
+}
 
 test("an OKX level keeps price and size and drops the deprecated field and order count", () => {
   const raw = '{"arg":{"channel":"books","instId":"BTC-USDT"},"action":"update","data":[{"asks":[["30000.1","0.5","0","3"]],"bids":[],"ts":"1652459225561","checksum":-1497329017}]}';
@@ -113,23 +125,25 @@ test("anything outside compact JSON is left to JSON.parse: whitespace, escapes, 
     expect({ raw, parsed: parseBookFrame(raw) }).toEqual({ raw, parsed: undefined });
 });
 
-test("every truncation of a recorded book frame is refused exactly when JSON.parse refuses it", () => {
-  const frames = recordedFrames().filter((r) => r.includes('"depthUpdate"') || r.startsWith('{"arg":{"channel":"books"')).slice(0, 40);
-  for (const raw of frames) {
-    for (let n = 0; n < raw.length; n += 7) {
-      const cut = raw.slice(0, n);
-      let valid = true;
-      try {
-        JSON.parse(cut);
-      } catch {
-        valid = false;
+for (const [kind, framesOf, testOf] of SOURCES) {
+  testOf(`every truncation of a ${kind} book frame is refused exactly when JSON.parse refuses it`, () => {
+    const frames = framesOf().filter((r) => r.includes('"depthUpdate"') || r.startsWith('{"arg":{"channel":"books"')).slice(0, 40);
+    for (const raw of frames) {
+      for (let n = 0; n < raw.length; n += 7) {
+        const cut = raw.slice(0, n);
+        let valid = true;
+        try {
+          JSON.parse(cut);
+        } catch {
+          valid = false;
+        }
+        const fast = parseBookFrame(cut);
+        if (!valid) expect({ cut, fast }).toEqual({ cut, fast: undefined });
+        else if (fast !== undefined) expect(withoutValues(fast)).toEqual(expected(JSON.parse(cut)));
       }
-      const fast = parseBookFrame(cut);
-      if (!valid) expect({ cut, fast }).toEqual({ cut, fast: undefined });
-      else if (fast !== undefined) expect(withoutValues(fast)).toEqual(expected(JSON.parse(cut)));
     }
-  }
-});
+  });
+}
 
 test("level values: the price's exact value, negated for a zero quantity; NaN where the text is the book's to read", () => {
   const cases: [string, string, number][] = [

@@ -1,29 +1,32 @@
-import { existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { DataType, MarketRecord } from "../../src/records/types.ts";
 import { readRecording, recordedFrame } from "../../src/replay/recording.ts";
-import { loadReferenceInstruments } from "../../src/venues/instruments.ts";
+import { loadInstrumentFile, loadReferenceInstruments } from "../../src/venues/instruments.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import type { InstrumentMap, Normalizer, RawFrame } from "../../src/venues/types.ts";
+import { HAVE_RECORDINGS, RECORDINGS_DIR } from "../support/recordings.ts";
 
-/** Test support: the shared recordings, read as frames, and normalizers over them. */
+/**
+ * Test support: the shared recordings and the documented-shape fixtures under `fixtures/`,
+ * read as frames, and normalizers over them. Tests that read the recordings go through
+ * test/support/recordings.ts, which skips them when the folder is absent.
+ */
 
-export const FIXTURES_DIR = join(import.meta.dir, "../../../shared/fixtures/exchanges");
+export const FIXTURES_DIR = RECORDINGS_DIR;
 export const DOC_FIXTURES_DIR = join(import.meta.dir, "fixtures");
 
 function requireFixtures(): void {
-  if (!existsSync(FIXTURES_DIR))
-    throw new Error(`exchange recordings not found at ${FIXTURES_DIR} (expected ../shared/fixtures/exchanges beside the checkout)`);
+  if (!HAVE_RECORDINGS) throw new Error(`exchange recordings not found at ${FIXTURES_DIR} (expected ../shared/fixtures/exchanges beside the checkout)`);
 }
 
 /** Frames of a capture file (`{source,url,recv_ts,raw}` per line). */
 export function readFrames(file: string): RawFrame[] {
-  requireFixtures();
   return readRecording(dirname(file), basename(file)).map(recordedFrame);
 }
 
 export function recording(name: "binance_spot" | "binance_derivatives" | "okx" | "deribit"): RawFrame[] {
+  requireFixtures();
   return readFrames(join(FIXTURES_DIR, `${name}.jsonl`));
 }
 
@@ -31,8 +34,26 @@ export function docFixture(name: string): RawFrame[] {
   return readFrames(join(DOC_FIXTURES_DIR, name));
 }
 
+/**
+ * Metadata for the instruments the documented-shape fixtures and the bad-input cases name
+ * (BTCUSDT, BTC-USDT, BTC-USDT-SWAP, IOST-USDT-SWAP, Deribit BTC and ETH), from small REST
+ * bodies under `fixtures/instruments/`, so those tests need no recordings.
+ */
+export function docInstruments(venue: VenueKey): InstrumentMap {
+  return loadInstrumentFile(venue, join(DOC_FIXTURES_DIR, "instruments", DOC_INSTRUMENT_FILES[venue]));
+}
+
+const DOC_INSTRUMENT_FILES: Record<VenueKey, string> = {
+  binance_spot: "binance_spot.jsonl",
+  binance_derivatives: "binance_derivatives.jsonl",
+  okx_spot: "okx.jsonl",
+  okx_derivatives: "okx.jsonl",
+  deribit_derivatives: "deribit.jsonl",
+};
+
 const instrumentCache = new Map<VenueKey, InstrumentMap>();
 
+/** The recorded reference metadata (recording tests only). */
 export function instruments(venue: VenueKey): InstrumentMap {
   requireFixtures();
   let m = instrumentCache.get(venue);
@@ -51,7 +72,7 @@ export interface Harness {
 
 export function harness(
   venue: VenueKey,
-  opts: { symbols?: string[]; data_types?: DataType[]; depth?: number; snapshot_interval_ms?: number } = {},
+  opts: { symbols?: string[]; data_types?: DataType[]; depth?: number; snapshot_interval_ms?: number; instruments?: InstrumentMap } = {},
 ): Harness {
   const records: MarketRecord[] = [];
   const def = getVenue(venue);
@@ -60,7 +81,7 @@ export function harness(
     data_types: opts.data_types ?? def.data_types,
     depth: opts.depth ?? 100,
     snapshot_interval_ms: opts.snapshot_interval_ms ?? 0,
-    instruments: instruments(venue),
+    instruments: opts.instruments ?? instruments(venue),
     emit: (r) => records.push(r),
   });
   return { normalizer, records };

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { docFixture, ofType, recording, run } from "./capture.ts";
+import { docFixture, docInstruments, ofType, recording, run } from "./capture.ts";
+import { recordingTest } from "../support/recordings.ts";
 
 describe("Deribit", () => {
-  test("option books, tickers and the subscribe result in the recording are ignored, none is bad", () => {
+  recordingTest("option books, tickers and the subscribe result in the recording are ignored, none is bad", () => {
     const frames = recording("deribit");
     const { records, normalizer } = run("deribit_derivatives", frames);
     expect(records).toEqual([]);
@@ -10,7 +11,7 @@ describe("Deribit", () => {
   });
 
   test("DVOL pushes and REST candles become volatility_index records with plain decimal text", () => {
-    const { records, normalizer } = run("deribit_derivatives", docFixture("deribit_doc.jsonl"));
+    const { records, normalizer } = run("deribit_derivatives", docFixture("deribit_doc.jsonl"), { instruments: docInstruments("deribit_derivatives") });
     expect(ofType(records, "volatility_index")).toEqual([
       {
         data_type: "volatility_index",
@@ -63,7 +64,7 @@ describe("Deribit", () => {
   });
 
   test("only configured currencies are kept", () => {
-    const { records } = run("deribit_derivatives", docFixture("deribit_doc.jsonl"), { symbols: ["ETH"] });
+    const { records } = run("deribit_derivatives", docFixture("deribit_doc.jsonl"), { symbols: ["ETH"], instruments: docInstruments("deribit_derivatives") });
     expect(records.map((r) => r.symbol)).toEqual(["ETH"]);
   });
 });

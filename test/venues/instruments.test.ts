@@ -5,9 +5,10 @@ import { InstrumentError, parseInstrumentBodies } from "../../src/venues/instrum
 import { binanceDepthPath, binancePolls, binanceStreams } from "../../src/venues/binance/channels.ts";
 import { deribitChannels } from "../../src/venues/deribit/channels.ts";
 import { okxPolls, okxSubscribeArgs } from "../../src/venues/okx/channels.ts";
-import { FIXTURES_DIR, instruments } from "./capture.ts";
+import { docInstruments, FIXTURES_DIR, instruments } from "./capture.ts";
+import { recordingTest } from "../support/recordings.ts";
 
-test("symbols come from base/quote metadata, not from suffixes", () => {
+recordingTest("symbols come from base/quote metadata, not from suffixes", () => {
   expect(instruments("binance_spot").get("RUNEEUR")?.symbol).toBe("RUNE-EUR");
   expect(instruments("binance_spot").get("BLZETH")?.symbol).toBe("BLZ-ETH");
   expect(instruments("binance_derivatives").get("SUSHIUSDT")).toEqual({
@@ -24,7 +25,7 @@ test("symbols come from base/quote metadata, not from suffixes", () => {
   expect(instruments("deribit_derivatives").get("BTC")).toEqual({ native: "BTC", base: "BTC", quote: "USD", market_type: "options", symbol: "BTC" });
 });
 
-test("a live REST body parses like the recorded one; a non-metadata body is an InstrumentError", () => {
+recordingTest("a live REST body parses like the recorded one; a non-metadata body is an InstrumentError", () => {
   const line = readFileSync(join(FIXTURES_DIR, "reference/binance_derivatives_exchangeInfo.jsonl"), "utf8").split("\n")[0]!;
   const body = (JSON.parse(line) as { raw: string }).raw;
   expect(parseInstrumentBodies("binance_derivatives", [body]).size).toBe(instruments("binance_derivatives").size);
@@ -44,7 +45,7 @@ test("subscriptions are built from config symbols per data type", () => {
     "/fapi/v1/openInterest?symbol=BTCUSDT",
     "/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT&period=5m&limit=1",
   ]);
-  const okx = instruments("okx_derivatives");
+  const okx = docInstruments("okx_derivatives");
   expect(okxSubscribeArgs(["BTC-USDT-SWAP", "BTC-USDT"], ["orderbook", "funding_rate", "liquidation"], okx)).toEqual([
     { channel: "books", instId: "BTC-USDT-SWAP" },
     { channel: "funding-rate", instId: "BTC-USDT-SWAP" },

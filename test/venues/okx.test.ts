@@ -1,7 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { channelOf, docFixture, ofType, recording, run } from "./capture.ts";
+import { channelOf, docFixture, docInstruments, ofType, recording, run } from "./capture.ts";
+import { recordingDescribe } from "../support/recordings.ts";
 
-describe("OKX mappers over the recording (spot, swap and a dated future mixed on one connection)", () => {
+recordingDescribe("OKX mappers over the recording (spot, swap and a dated future mixed on one connection)", () => {
   test("okx_spot keeps BTC-USDT only: 69 trades, 1 + 97 book records, every checksum matches", () => {
     const { records, normalizer } = run("okx_spot", recording("okx"));
     expect(normalizer.stats.records).toEqual({ trade: 69, orderbook: 98 });
@@ -86,7 +87,7 @@ describe("OKX mappers over the recording (spot, swap and a dated future mixed on
 });
 
 describe("OKX documented shapes (test/venues/fixtures/okx_doc.jsonl)", () => {
-  const { records, normalizer } = run("okx_derivatives", docFixture("okx_doc.jsonl"));
+  const { records, normalizer } = run("okx_derivatives", docFixture("okx_doc.jsonl"), { instruments: docInstruments("okx_derivatives") });
 
   test("a funding push waits for mark and index price, then is emitted once with both", () => {
     expect(ofType(records, "funding_rate")).toEqual([

@@ -1,0 +1,101 @@
+import { parseArgs } from "node:util";
+import { VENUE_KEYS } from "../config/schema.ts";
+import { replayVenueOverrides } from "../replay/overrides.ts";
+import { startSimulator, type Simulator } from "../replay/simulator.ts";
+import { generatorSource, recordingsSource, replaySource, type RecordingSource } from "../replay/source.ts";
+
+/**
+ * `bun run simulate`: the venue simulator alone, on loopback, for any engine or tool to point
+ * its venues' `ws_url`/`rest_url` at. When it is ready it prints one JSON line:
+ * `{"url","source","venues":{"<venue>":{"ws_url","rest_url"}},"symbols":{"<venue>":[…]}}`.
+ */
+
+const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R]
+
+  --port P          listen on 127.0.0.1:P (default 0: a free port, printed in the ready line)
+  --recordings DIR  replay DIR (fixture layout: binance_spot.jsonl, okx.jsonl, ..., reference/)
+  --generate        serve the built-in generator (the default when ../shared/fixtures/exchanges is absent)
+  --symbols N       generated symbols per venue (default 4; implies --generate)
+  --rate R          frames per second per feed, 0 = as fast as the sockets drain (default 1000)
+
+Prints one JSON line with "url" and each venue's "ws_url"/"rest_url" when ready, then serves
+until SIGINT or SIGTERM.
+Exit codes: 0 after SIGINT/SIGTERM, 2 on bad arguments or when the simulator cannot start.`;
+
+function usageError(message: string): never {
+  process.stderr.write(`simulate: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+
+function nonNegativeInt(flag: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) usageError(`${flag} wants a non-negative integer, got "${text}"`);
+  return n;
+}
+
+interface SimulateArgs {
+  readonly port: number;
+  readonly rate: number;
+  readonly source: () => RecordingSource;
+}
+
+function parse(argv: string[]): SimulateArgs | "help" {
+  let values;
+  try {
+    values = parseArgs({
+      args: argv,
+      options: {
+        port: { type: "string" },
+        recordings: { type: "string" },
+        generate: { type: "boolean" },
+        symbols: { type: "string" },
+        rate: { type: "string" },
+        help: { type: "boolean" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  if (values.help === true) return "help";
+  const port = nonNegativeInt("--port", values.port, 0);
+  if (port > 65535) usageError(`--port must be at most 65535, got ${port}`);
+  const rate = nonNegativeInt("--rate", values.rate, 1000);
+  const recordings = values.recordings;
+  const generate = values.generate === true || values.symbols !== undefined;
+  if (recordings !== undefined && generate) usageError("--recordings excludes --generate and --symbols");
+  const symbols = values.symbols === undefined ? undefined : nonNegativeInt("--symbols", values.symbols, 0);
+  if (symbols === 0) usageError("--symbols must be at least 1");
+  const source = (): RecordingSource =>
+    recordings !== undefined ? recordingsSource(recordings) : generate ? generatorSource(symbols) : replaySource(null, false);
+  return { port, rate, source };
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  if (args === "help") {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  let sim: Simulator;
+  try {
+    sim = await startSimulator({ source: args.source(), host: "127.0.0.1", port: args.port, rate: args.rate });
+  } catch (error) {
+    return usageError((error as Error).message);
+  }
+  const { venues } = replayVenueOverrides(sim);
+  const urls = Object.fromEntries(VENUE_KEYS.map((v) => [v, { ws_url: venues[v].ws_url, rest_url: venues[v].rest_url }]));
+  process.stdout.write(`${JSON.stringify({ url: sim.url, source: sim.source, venues: urls, symbols: sim.symbols })}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void sim.stop().then(() => process.exit(0));
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+}
+
+await main();
