@@ -15,8 +15,7 @@ import type { RecordedLine } from "./recording.ts";
  * "bridge") that sets every level that differs between the two: levels the snapshot lacks go to
  * quantity 0, the snapshot's own levels to their snapshot quantities. After it the book is the
  * recorded REST snapshot again, and the next loop carries on with the first recorded diff that
- * snapshot does not already contain (the diffs before it are sent in loop 0 only, where a client
- * drops them while bridging to its snapshot). Ids move by the symbol's id span plus
+ * snapshot does not already contain (the diffs before it are never served: see dropContained). Ids move by the symbol's id span plus
  * LOOP_UPDATE_GAP per loop (natural keys never repeat) and the bridge's own range covers the
  * jump: spot U = previous u + 1, futures pu = previous u, at every boundary. A client therefore
  * keeps its book across loops without a resync, and the books it holds equal the recording's in
@@ -83,7 +82,7 @@ export class BinanceReplay implements ReplayFeed {
   readonly symbols: string[] = [];
   private readonly books = new Map<string, SymbolBook>();
   /** Frame index -> the book and recorded diff of a depth frame. */
-  private readonly diffAt = new Map<number, { book: SymbolBook; diff: Diff }>();
+  private diffAt = new Map<number, { book: SymbolBook; diff: Diff }>();
   /** Frame index -> the book a loop-closing bridge diff belongs to. */
   private readonly bridgeAt = new Map<number, SymbolBook>();
   private readonly spans: SpanShifts;
@@ -139,12 +138,9 @@ export class BinanceReplay implements ReplayFeed {
     for (const [symbol, span] of updates.spans()) updateSpan.set(symbol, span + LOOP_UPDATE_GAP);
     this.spans = times.shifts(start_ms, updateSpan, trades.spans());
 
-    for (const [index, { book, diff }] of this.diffAt) {
-      const frame = this.frames[index];
-      if (frame !== undefined && !this.isApplicable(book, diff)) this.frames[index] = { ...frame, first_loop_only: true };
-    }
+    for (const book of this.books.values()) book.applicable = book.diffs.filter((d) => this.isApplicable(book, d));
+    this.dropContained();
     for (const book of this.books.values()) {
-      book.applicable = book.diffs.filter((d) => this.isApplicable(book, d));
       const depth = depthStream.get(book.symbol);
       if (depth === undefined) continue;
       this.bridgeAt.set(this.frames.length, book);
@@ -195,6 +191,34 @@ export class BinanceReplay implements ReplayFeed {
     return `${head}"bids":${JSON.stringify(bids)},"asks":${JSON.stringify(asks)}}`;
   }
 
+  /**
+   * Leaves out the diffs the recorded snapshot already contains, so every loop, the first one
+   * included, serves the same frames from the first applicable diff on. Served in the first
+   * loop only, the last of them would carry the id the bridge diff resumes from: on the loop
+   * grid (feed.ts) that id, shifted into this loop, is the previous loop's bridge `u`, which a
+   * simulator that started a loop earlier has served with the bridge's levels.
+   */
+  private dropContained(): void {
+    const diffAt = new Map<number, { book: SymbolBook; diff: Diff }>();
+    const frames: FeedFrame[] = [];
+    this.frames.forEach((frame, index) => {
+      const at = this.diffAt.get(index);
+      if (at !== undefined && !this.isApplicable(at.book, at.diff)) return;
+      if (at !== undefined) diffAt.set(frames.length, at);
+      frames.push(frame);
+    });
+    this.frames.length = 0;
+    this.frames.push(...frames);
+    this.diffAt = diffAt;
+  }
+
+  /** The unshifted id the bridge diff's `u` stands for: spot the first applicable diff's U - 1, futures its pu. */
+  private resumeId(book: SymbolBook): number {
+    const next = book.applicable[0];
+    if (next === undefined) return this.lastId(book);
+    return this.futures ? (next.pu ?? next.U - 1) : next.U - 1;
+  }
+
   /** Whether a client bridged to the recorded snapshot applies `diff` (spot u > id, futures u >= id). */
   private isApplicable(book: SymbolBook, diff: Diff): boolean {
     const id = book.snapshot.lastUpdateId;
@@ -222,8 +246,7 @@ export class BinanceReplay implements ReplayFeed {
       applyLevels(endAsks, diff.a);
     }
     const last = this.lastId(book);
-    const next = book.applicable[0];
-    const resume = next === undefined ? last : this.futures ? (next.pu ?? next.U - 1) : next.U - 1;
+    const resume = this.resumeId(book);
     const data: Record<string, unknown> = { e: "depthUpdate", E: depth.E };
     if (this.futures) data.T = depth.T;
     Object.assign(data, { s: book.symbol, U: last + 1, u: resume + span });

@@ -23,8 +23,6 @@ export interface FeedFrame {
   readonly template: FrameTemplate;
   /** An OKX books snapshot: a subscriber waiting for `key`'s snapshot starts receiving here. */
   readonly snapshot: boolean;
-  /** Sent in the first loop only (Binance diffs the recorded snapshot already contains). */
-  readonly first_loop_only?: boolean;
 }
 
 export interface ReplayFeed {

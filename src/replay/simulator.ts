@@ -248,11 +248,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   function sendBurst(cursor: FeedCursor, budget: number): void {
     const frames = cursor.feed.frames;
-    // `steps` bounds a pass over frames that are all first-loop-only.
-    for (let n = 0, steps = 0; n < budget && steps < budget + frames.length; steps++) {
+    for (let n = 0; n < budget; ) {
       const index = cursor.index;
       const frame = frames[index];
-      if (frame !== undefined && !(frame.first_loop_only === true && cursor.loop > 0)) {
+      if (frame !== undefined) {
         let skipped: VenueKey | undefined;
         for (const ws of cursor.conns) {
           const c = ws.data;
