@@ -1,42 +1,51 @@
-import { afterAll, expect, test } from "bun:test";
+import { afterEach, expect, test } from "bun:test";
 import { configWith, mergeConfig } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { DATA_TYPES } from "../../src/records/types.ts";
+import { generatedAssets } from "../../src/replay/generator.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/supervisor.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { recordingTest } from "../support/recordings.ts";
+import { waitFor } from "../support/wait.ts";
 
 const log = createLogger("silent");
 let engine: Engine | null = null;
 let replay: Replay | null = null;
-afterAll(async () => {
+afterEach(async () => {
   await engine?.stop();
   await replay?.stop();
+  engine = null;
+  replay = null;
 });
 
-test("--replay: every data type flows from the simulator through rings, JetStream and into ClickHouse", async () => {
+async function rows(sql: string): Promise<Record<string, unknown>[]> {
+  const rs = await testClickHouse().query({ query: sql, format: "JSONEachRow" });
+  return (await rs.json()) as Record<string, unknown>[];
+}
+
+/** Runs `--replay` (recordings, or the generator) until every data type is stored, stops the engine, returns the hot database. */
+async function replayUntilStored(generate: boolean, rate: number): Promise<{ config: Config; db: string }> {
   const base = {
     engine: { data_dir: testDataDir() },
     http: { enabled: false },
     tiering: { enabled: false },
     nats: { embedded: { port: 0 } },
-    replay: { rate: 2000 },
+    replay: { rate },
     clickhouse: { hot_database: uniqueDatabase("replay_hot"), cold_database: uniqueDatabase("replay_cold") },
     batching: Object.fromEntries(DATA_TYPES.map((t) => [t, { linger_ms: 200 }])),
   };
   freshNatsStore();
-  replay = await startReplay(configWith(base), null, log);
+  replay = await startReplay(configWith(base), null, log, generate);
+  if (generate) expect(replay.simulator.source).toBe("generator (4 symbols per venue)");
   const config = configWith(mergeConfig(base, replay.overrides));
   engine = new Engine(config, { log });
   await engine.start();
   const e = engine;
   const stored = (t: (typeof DATA_TYPES)[number]) => e.counters.read(typeCounter(t, "stored"));
-  const deadline = Date.now() + 30000;
-  while (DATA_TYPES.some((t) => stored(t) === 0)) {
-    if (Date.now() > deadline) throw new Error(`types not stored within 30 s: ${DATA_TYPES.filter((t) => stored(t) === 0).join(", ")}`);
-    await Bun.sleep(100);
-  }
+  await waitFor("every data type stored", () => DATA_TYPES.every((t) => stored(t) > 0), 30_000);
   const stats = e.stats();
   for (const t of DATA_TYPES) {
     expect(stats.data_types[t]?.ingested).toBeGreaterThan(0);
@@ -49,26 +58,59 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
   }
   expect(e.health().ok).toBe(true);
   await e.stop();
+  // stopping drained everything that was ingested into storage
+  for (const t of DATA_TYPES) expect(e.counters.read(typeCounter(t, "stored"))).toBe(e.counters.read(typeCounter(t, "ingested")));
   const db = config.clickhouse.hot_database;
-  const rs = await testClickHouse().query({
-    query: `SELECT exchange, market_type, count() AS n FROM ${db}.funding_rates GROUP BY exchange, market_type ORDER BY exchange`,
-    format: "JSONEachRow",
-  });
-  const rows = (await rs.json()) as { exchange: string; market_type: string; n: string }[];
-  expect(rows.map((r) => [r.exchange, r.market_type])).toEqual([["binance", "perpetual"], ["okx", "perpetual"]]);
-  const books = await testClickHouse().query({
-    query: `SELECT count() AS n, countIf(best_bid_price >= best_ask_price) AS crossed, countIf(bids_count = 0 AND asks_count = 0) AS empty,
+  const funding = await rows(`SELECT exchange, market_type, count() AS n FROM ${db}.funding_rates GROUP BY exchange, market_type ORDER BY exchange`);
+  expect(funding.map((r) => [r.exchange, r.market_type])).toEqual([["binance", "perpetual"], ["okx", "perpetual"]]);
+  const [b] = await rows(`SELECT count() AS n, countIf(best_bid_price >= best_ask_price) AS crossed, countIf(bids_count = 0 AND asks_count = 0) AS empty,
       countIf(JSONLength(bids) != bids_count OR JSONLength(asks) != asks_count) AS miscounted,
       countIf(bids_count > 0 AND toDecimal128(JSONExtractString(bids, 1, 1), 18) != best_bid_price) AS wrong_best_bid,
       countIf(asks_count > 0 AND toDecimal128(JSONExtractString(asks, 1, 2), 18) != best_ask_quantity) AS wrong_best_ask
-      FROM ${db}.orderbooks`,
-    format: "JSONEachRow",
-  });
-  const [b] = (await books.json()) as Record<string, string>[];
+      FROM ${db}.orderbooks`);
   expect(Number(b?.n)).toBeGreaterThan(0);
   expect(Number(b?.crossed)).toBe(0);
   // The stored level text is JSON whose levels match the counts and the best prices beside it.
   expect([b?.miscounted, b?.wrong_best_bid, b?.wrong_best_ask].map(Number)).toEqual([0, 0, 0]);
-  // stopping drained everything that was ingested into storage
-  for (const t of DATA_TYPES) expect(e.counters.read(typeCounter(t, "stored"))).toBe(e.counters.read(typeCounter(t, "ingested")));
-});
+  // No trade id stored with two timestamps: ids never repeat with other content (FINAL would keep both).
+  const [dup] = await rows(`SELECT count() AS n FROM (SELECT exchange, market_type, symbol, trade_id FROM ${db}.trades GROUP BY exchange, market_type, symbol, trade_id HAVING uniqExact(timestamp, price, quantity) > 1)`);
+  expect(Number(dup?.n)).toBe(0);
+  return { config, db };
+}
+
+recordingTest("--replay on the recordings: every data type flows from the simulator through rings, JetStream and into ClickHouse", async () => {
+  await replayUntilStored(false, 2000);
+}, 90_000);
+
+test("--replay --generate: the generator fills all eight tables with its symbols and values in their documented ranges", async () => {
+  // 400 frames/s per feed: the generator's books are deeper and its symbols busier than the recordings'.
+  const { db } = await replayUntilStored(true, 400);
+  const assets = generatedAssets(4);
+  const symbols = assets.map((a) => `${a.base}-USDT`).sort();
+  const ref = `transform(splitByChar('-', symbol)[1], [${assets.map((a) => `'${a.base}'`).join(",")}], [${assets.map((a) => a.price).join(",")}], 0)`;
+  const bySource = await rows(`SELECT exchange, market_type, arraySort(groupUniqArray(symbol)) AS symbols FROM ${db}.orderbooks GROUP BY exchange, market_type ORDER BY exchange, market_type`);
+  expect(bySource.map((r) => [r.exchange, r.market_type, r.symbols])).toEqual([
+    ["binance", "perpetual", symbols],
+    ["binance", "spot", symbols],
+    ["okx", "perpetual", symbols],
+    ["okx", "spot", symbols],
+  ]);
+  const checks: [string, string][] = [
+    // Trades at the generated books' best prices, within 20 ticks of each asset's reference price.
+    ["trades", `abs(toFloat64(price) / ${ref} - 1) > 0.001 OR quantity <= 0 OR side NOT IN ('buy', 'sell')`],
+    ["orderbooks", `abs(toFloat64(best_bid_price) / ${ref} - 1) > 0.001 OR abs(toFloat64(best_ask_price) / ${ref} - 1) > 0.001`],
+    // Funding rates 0.0001 × (1 ± 1) (src/replay/synthetic.ts), mark prices within 0.2 % of the books'.
+    ["funding_rates", `funding_rate < 0 OR funding_rate > 0.0002 OR abs(toFloat64(mark_price) / ${ref} - 1) > 0.003 OR next_funding_time <= timestamp`],
+    ["open_interests", `NOT ((exchange = 'binance' AND open_interest BETWEEN 95000 AND 105000) OR (exchange = 'okx' AND open_interest BETWEEN 48000 AND 52000))`],
+    ["liquidations", `abs(toFloat64(price) / ${ref} - 1) > 0.011 OR quantity <= 0 OR side NOT IN ('buy', 'sell')`],
+    // Long and short shares sum to 1 (Binance's four-decimal strings within 0.0002) and give the ratio.
+    ["lsr_top_positions", `abs(long_position_ratio + short_position_ratio - 1) > 0.0002 OR abs(toFloat64(long_short_ratio) - toFloat64(long_position_ratio) / toFloat64(short_position_ratio)) > 0.01`],
+    ["lsr_all_accounts", `abs(long_account_ratio + short_account_ratio - 1) > 0.0002 OR abs(toFloat64(long_short_ratio) - toFloat64(long_account_ratio) / toFloat64(short_account_ratio)) > 0.01`],
+    // DVOL 60 ± 8 for BTC and ETH.
+    ["volatility_indices", `index_value < 52 OR index_value > 68 OR symbol NOT IN ('BTC', 'ETH')`],
+  ];
+  for (const [table, bad] of checks) {
+    const [r] = await rows(`SELECT count() AS n, countIf(${bad}) AS bad FROM ${db}.${table}`);
+    expect({ table, stored: Number(r?.n) > 0, bad: Number(r?.bad) }).toEqual({ table, stored: true, bad: 0 });
+  }
+}, 90_000);
