@@ -42,6 +42,17 @@ describe("bun run start", () => {
     expect(await new Response(proc.stderr).text()).toContain("usage: bun run start");
   });
 
+  test("--generate without --replay, or beside --replay DIR, exits 2 saying why", async () => {
+    for (const [args, why] of [
+      [["--generate"], "--generate needs --replay"],
+      [["--replay", "/tmp/recordings", "--generate"], "--replay DIR and --generate exclude each other"],
+    ] as const) {
+      const proc = start([...args]);
+      expect(await proc.exited).toBe(2);
+      expect(await new Response(proc.stderr).text()).toContain(why);
+    }
+  });
+
   test("a missing nats-server exits 2 naming the install command, with nothing left running", async () => {
     const { dir, file } = quietConfig("");
     writeFileSync(file, `${await Bun.file(file).text()}`.replace("  embedded:\n    port: 0\n", "  embedded:\n    port: 0\n    binary: /nonexistent/nats-server\n"));
