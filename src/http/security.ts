@@ -10,6 +10,10 @@ import { createHash, timingSafeEqual } from "node:crypto";
  * libraries) send no `Origin` and are unaffected. Same origin is the server's own
  * `http://host:port` as the request's `Host` header names it (a page served by the engine).
  *
+ * DNS rebinding: a page can make its own host name resolve to 127.0.0.1, and its requests are
+ * then same-origin by the check above. A server bound to loopback therefore answers only
+ * requests whose `Host` names loopback (localhost, 127.x.x.x, [::1]).
+ *
  * Bearer token: optional (`http.auth_token`, env SPECTRA_HTTP_TOKEN), compared in constant time.
  */
 
@@ -17,6 +21,13 @@ import { createHash, timingSafeEqual } from "node:crypto";
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase().replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/** Why a loopback-bound server refuses `req` (its Host names another machine), or null. */
+export function foreignHostReason(req: Request): string | null {
+  const host = req.headers.get("host") ?? new URL(req.url).host;
+  const name = host.replace(/:\d+$/, "");
+  return isLoopbackHost(name) ? null : `Host ${JSON.stringify(host)} is not a loopback name, and this server listens on loopback only`;
 }
 
 /** The start-up warning for a server reachable from other machines without a token, else null. */

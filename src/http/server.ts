@@ -1,14 +1,15 @@
 import type { Server } from "bun";
 import { redactSecrets } from "../log/redact.ts";
 import { MetricsExporter } from "./metrics.ts";
-import { bearerMatches, crossSiteReason } from "./security.ts";
+import { bearerMatches, crossSiteReason, foreignHostReason } from "./security.ts";
 import type { HealthReport, StatsSnapshot } from "./stats-types.ts";
 
 /**
  * HTTP endpoints (SPEC sections 8 and 14) on Bun.serve. The handler is a plain function of a
  * `Request`, so tests call it directly; counters it reports are read from shared memory.
  *
- * Before routing: a cross-site request (src/http/security.ts) gets 403 on every endpoint but
+ * Before routing: a cross-site request, or on a loopback-bound server a request whose Host
+ * names another machine (DNS rebinding; src/http/security.ts), gets 403 on every endpoint but
  * `GET /health` and `GET /metrics`, and with a token set `/query` and `/stats` answer 401
  * without `Authorization: Bearer <token>`. Every body passes `redactSecrets`, so no password,
  * token or URL credential reaches a response.
@@ -24,6 +25,8 @@ export interface HttpDeps {
 export interface HttpOptions {
   /** Bearer token /query and /stats require; empty: none. */
   readonly auth_token: string;
+  /** The server listens on loopback: requests whose Host names another machine get 403. */
+  readonly loopback_only: boolean;
 }
 
 /** Endpoints a monitor reads from anywhere: health checks and Prometheus, with no data behind them. */
@@ -41,7 +44,7 @@ function textError(status: number, message: string, headers: Record<string, stri
   return new Response(`${redactSecrets(message)}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }
 
-export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_token: "" }): (req: Request) => Promise<Response> {
+export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_token: "", loopback_only: false }): (req: Request) => Promise<Response> {
   const metrics = new MetricsExporter();
   /** Refused requests by status code (404, 405, 400, 413, ...), for /stats and /metrics. */
   const refused = new Map<number, number>();
@@ -76,7 +79,7 @@ export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_tok
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname;
     const open = OPEN_PATHS.has(path) && (req.method === "GET" || req.method === "HEAD");
-    const crossSite = open ? null : crossSiteReason(req);
+    const crossSite = open ? null : (opts.loopback_only ? foreignHostReason(req) : null) ?? crossSiteReason(req);
     if (crossSite !== null) return textError(403, `cross-site request refused: ${crossSite}`);
     if (TOKEN_PATHS.has(path) && opts.auth_token !== "" && !bearerMatches(req.headers.get("authorization"), opts.auth_token)) {
       return textError(401, `${path} needs the header Authorization: Bearer <http.auth_token>`, { "www-authenticate": 'Bearer realm="spectra"' });

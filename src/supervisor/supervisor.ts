@@ -11,7 +11,7 @@ import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
-import { exposureWarning } from "../http/security.ts";
+import { exposureWarning, isLoopbackHost } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
@@ -170,7 +170,10 @@ export class Engine {
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
       const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
       if (exposed !== null) this.log.warn(exposed);
-      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, { auth_token: cfg.http.auth_token });
+      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, {
+        auth_token: cfg.http.auth_token,
+        loopback_only: isLoopbackHost(cfg.http.host),
+      });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
     }
   }

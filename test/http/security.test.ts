@@ -12,7 +12,7 @@ import { Engine } from "../../src/supervisor/supervisor.ts";
 import { testDataDir } from "../support/chdb.ts";
 
 /** Answers of the endpoints behind the gate; a request that reaches one is counted. */
-function fixture(auth_token = "") {
+function fixture(auth_token = "", loopback_only = false) {
   const reached: string[] = [];
   const config = configWith();
   const counters = new Counters(counterNames());
@@ -46,7 +46,7 @@ function fixture(auth_token = "") {
     reached.push(`query:${await req.text()}`);
     return new Response("1\n");
   };
-  const handler = createHttpHandler({ stats, health, query }, { auth_token });
+  const handler = createHttpHandler({ stats, health, query }, { auth_token, loopback_only });
   return { handler, reached };
 }
 
@@ -86,6 +86,20 @@ describe("cross-site requests", () => {
     const curl = await handler(new Request("http://127.0.0.1:8086/query", { method: "POST", body: "SELECT 1" }));
     expect(curl.status).toBe(200);
     expect(reached).toEqual(["stats", "query:SELECT 1"]);
+  });
+
+  test("a loopback-bound server refuses a Host that names another machine (DNS rebinding), except on /health and /metrics", async () => {
+    const { handler, reached } = fixture("", true);
+    const rebound = { host: "evil.example:8086", origin: "http://evil.example:8086" };
+    const res = await handler(new Request("http://evil.example:8086/stats", { headers: rebound }));
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('Host "evil.example:8086" is not a loopback name');
+    expect((await handler(new Request("http://evil.example:8086/query", { method: "POST", body: "SELECT 1", headers: { host: "evil.example:8086" } }))).status).toBe(403);
+    expect(reached).toEqual([]);
+    expect((await handler(new Request("http://evil.example:8086/health", { headers: rebound }))).status).toBe(200);
+    for (const host of ["127.0.0.1:8086", "localhost:8086", "[::1]:8086", "localhost"]) {
+      expect([host, (await handler(new Request(`http://${host}/stats`, { headers: { host } }))).status]).toEqual([host, 200]);
+    }
   });
 
   test("on a real socket the Host header decides what the same origin is", async () => {
