@@ -74,7 +74,7 @@ describe("secrets stay secret", () => {
     const out = collect(proc.stdout);
     const err = collect(proc.stderr);
     try {
-      await waitFor("engine started", () => /"msg":"engine started"/.test(out.text()), 30_000);
+      await waitFor("engine started", () => /"msg":"engine started"/.test(out.text()), 60_000);
       const line = out.text().split("\n").find((l) => l.includes('"msg":"engine started"')) ?? "";
       const { http, nats: loggedNats } = JSON.parse(line) as { http: string; nats: string };
       // The URL is logged, with its credentials masked.
@@ -102,7 +102,7 @@ describe("secrets stay secret", () => {
     expect(proc.exitCode).toBe(0);
     expectNoSecret("log", out.text());
     expectNoSecret("stderr", err.text());
-  }, 60_000);
+  }, 120_000);
 
   test("a start-up error naming a URL with credentials shows it masked, in the log and on stderr", async () => {
     const coldUrl = `http://cold:${PLANTED.cold_url_password}@127.0.0.1:9`;
