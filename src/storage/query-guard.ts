@@ -140,7 +140,7 @@ export async function guardReadQuery(client: ClickHouseClient, sql: string): Pro
   if (tree === null) return refused("the statement", "ClickHouse's parse tree of it could not be read");
 
   const treeVerdict = checkTree(tree);
-  if (typeof treeVerdict !== "object" || !("refs" in treeVerdict)) return treeVerdict;
+  if (!("refs" in treeVerdict)) return treeVerdict;
   const refVerdict = await checkTableRefs(client, treeVerdict.refs, cteNames(tokens, tree), tokens);
   if (refVerdict !== null) return refVerdict;
   const tableFunctionVerdict = await checkTableFunctionNames(client, tree);

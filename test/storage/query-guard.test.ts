@@ -230,6 +230,20 @@ describe("reads still work", () => {
       const res = await read(sql);
       expect({ sql, status: res.status, body: await res.text() }).toEqual({ sql, status: 200, body: want });
     }
+    const shows = [
+      `SHOW TABLES FROM ${db} LIKE 'i%' LIMIT 3`,
+      "SHOW DATABASES LIKE 'syst%'",
+      `SHOW COLUMNS FROM t FROM ${db} LIKE 'n%'`,
+      "SHOW PROCESSLIST",
+      `SHOW CREATE TABLE ${db}.ids`,
+      "SHOW SETTINGS LIKE 'max_threads'",
+      `SELECT id FROM ${db}.t ORDER BY id LIMIT 1 OFFSET 1`,
+    ];
+    for (const sql of shows) {
+      const res = await read(sql);
+      expect({ sql, status: res.status }).toEqual({ sql, status: 200 });
+      expect((await res.text()).length).toBeGreaterThan(0);
+    }
     const desc = await read(`DESCRIBE TABLE ${db}.t`);
     expect((await desc.text()).split("\n")[0]).toStartWith("id\tUInt32");
     const plan = await read(`EXPLAIN header = 1 SELECT id FROM ${db}.t`);
