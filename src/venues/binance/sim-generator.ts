@@ -71,7 +71,8 @@ function symbolLines(m: Market): RecordedLine[] {
   let lastId = start;
   const stream: { E: number; raw: object }[] = [];
   let aggId = 10_000_000 + rng.int(0, 1_000_000);
-  let tradeId = aggId * 2;
+  // Trade ids run a few million ahead of aggregate ids, as on the venue (NKNUSDT: a 15683430, f 19862790).
+  let tradeId = aggId + 4_000_000;
   for (let k = 1; k <= GENERATED_STEPS; k++) {
     const E = GENERATED_T0_MS + k * GENERATED_STEP_MS;
     const trade = maybeTrade(rng, book, MAX_TRADE_LOTS);
