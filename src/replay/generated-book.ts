@@ -116,26 +116,35 @@ export class GeneratedBook {
     return { bids, asks };
   }
 
+  // Levels live on the grid centre ± 1..BOOK_LEVELS, so the top of a side is a walk outward
+  // from the centre rather than a sort.
+
   bestBid(): number {
-    let best = -Infinity;
-    for (const t of this.bids.keys()) if (t > best) best = t;
-    return best;
+    return this.topBids(1)[0]?.[0] ?? -Infinity;
   }
 
   bestAsk(): number {
-    let best = Infinity;
-    for (const t of this.asks.keys()) if (t < best) best = t;
-    return best;
+    return this.topAsks(1)[0]?.[0] ?? Infinity;
   }
 
   /** Bids best first (descending), at most `limit`. */
   topBids(limit: number): TickLevel[] {
-    return [...this.bids].sort((x, y) => y[0] - x[0]).slice(0, limit);
+    return this.walk(this.bids, -1, limit);
   }
 
   /** Asks best first (ascending), at most `limit`. */
   topAsks(limit: number): TickLevel[] {
-    return [...this.asks].sort((x, y) => x[0] - y[0]).slice(0, limit);
+    return this.walk(this.asks, 1, limit);
+  }
+
+  private walk(side: ReadonlyMap<number, number>, direction: 1 | -1, limit: number): TickLevel[] {
+    const out: TickLevel[] = [];
+    for (let i = 1; i <= BOOK_LEVELS && out.length < limit; i++) {
+      const tick = this.centre + direction * i;
+      const lots = side.get(tick);
+      if (lots !== undefined) out.push([tick, lots]);
+    }
+    return out;
   }
 }
 
