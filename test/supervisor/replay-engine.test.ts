@@ -49,6 +49,8 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
   }
   expect(e.health().ok).toBe(true);
   await e.stop();
+  // Every venue rule held: routes, message rates, stream caps, connection attempts, lifetimes.
+  expect(replay.simulator.violations.rules()).toEqual({});
   const db = config.clickhouse.hot_database;
   const rs = await testClickHouse().query({
     query: `SELECT exchange, market_type, count() AS n FROM ${db}.funding_rates GROUP BY exchange, market_type ORDER BY exchange`,
