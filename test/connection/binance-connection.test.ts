@@ -4,6 +4,7 @@ import { naturalKey } from "../../src/records/natural-key.ts";
 import type { DataType } from "../../src/records/types.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
 import { BinanceConnection } from "../../src/venues/binance/connection.ts";
+import { BinanceSubscriber, SUBSCRIBE_BATCH } from "../../src/venues/binance/subscriber.ts";
 import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning } from "../../src/venues/connection/venue-connection.ts";
 import type { WsGap } from "../../src/venues/connection/ws-client.ts";
 import type { IngestStats } from "../../src/venues/ingest.ts";
@@ -147,5 +148,34 @@ test("1008 closes are counted once each and reconnects stay paced by the attempt
   // The fifth attempt waited for the first to leave the 1.1 s window.
   expect(performance.now() - t0).toBeGreaterThanOrEqual(1100);
   expect(into.incidents.every((i) => i.kind === "rate_limited" && i.detail === "closed 1008 Too many requests")).toBe(true);
+  // Spot's 3 requests a second halve to 1 after the first 1008 (and stay at the floor of 1).
+  expect(into.incidents.map((i) => i.next.endsWith("subscribing at 1 requests/s"))).toEqual(into.incidents.map(() => true));
   expect(into.incidents.length).toBeLessThanOrEqual(connects());
+});
+
+test("SUBSCRIBE requests go in batches at the venue's limit less the pongs' headroom, halved after a 1008", async () => {
+  const streams = Array.from({ length: 4 * SUBSCRIBE_BATCH }, (_, i) => `s${i}usdt@trade`);
+  const sent: { at: number; params: string[]; id: number }[] = [];
+  let up = 0;
+  const t0 = performance.now();
+  const sub = new BinanceSubscriber(streams, 5, (text) => sent.push({ at: performance.now() - t0, ...(JSON.parse(text) as { params: string[]; id: number }) }), () => up++);
+  cleanups.push(() => sub.stop());
+  sub.start();
+  // Spot allows 5 incoming messages a second: 3 requests now, the 4th a second later.
+  expect(sent.map((s) => s.params.length)).toEqual([SUBSCRIBE_BATCH, SUBSCRIBE_BATCH, SUBSCRIBE_BATCH]);
+  await waitFor("the fourth request", () => sent.length === 4, 3000);
+  expect(sent[3]?.at).toBeGreaterThanOrEqual(1000);
+  expect(sent.flatMap((s) => s.params)).toEqual(streams);
+  for (const s of sent.slice(0, 3)) sub.reply(s.id);
+  expect([up, sub.subscribed]).toEqual([0, false]);
+  sub.reply(sent[3]?.id ?? 0);
+  expect([up, sub.subscribed, sub.peak_per_s]).toEqual([1, true, 3]);
+  // A new connection after a 1008: one request a second.
+  sub.slowDown();
+  const t1 = performance.now();
+  sent.length = 0;
+  sub.start();
+  expect(sent.length).toBe(1);
+  await waitFor("the second request", () => sent.length === 2, 3000);
+  expect((sent[1]?.at ?? 0) + t0 - t1).toBeGreaterThanOrEqual(1000);
 });

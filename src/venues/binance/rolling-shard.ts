@@ -180,7 +180,14 @@ export class RollingShard {
 
   private disconnected(from: Socket, recv: number, code: number, reason: string): void {
     from.subscriber.stop();
-    if (code === 1008) this.incident("rate_limited", `closed 1008 ${reason}`, "reconnects after backoff, connection attempts paced by the venue's limit");
+    if (code === 1008) {
+      from.subscriber.slowDown();
+      this.incident(
+        "rate_limited",
+        `closed 1008 ${reason}`,
+        `reconnects after backoff within the connection-attempt limit, subscribing at ${from.subscriber.rate_per_s} requests/s`,
+      );
+    }
     if (from === this.old) {
       // The server retired the old connection before its successor took every stream over.
       if (!this.current.subscriber.subscribed) {

@@ -60,6 +60,8 @@ export class BinanceSubscriber {
   /** True once every request of the current connection has its reply. */
   subscribed = false;
   private readonly batches: string[][] = [];
+  /** Requests a second this subscriber sends; halved by each 1008 close. */
+  rate_per_s: number;
   private limiter: WindowLimiter;
   private next = 0;
   private seq = 0;
@@ -72,11 +74,12 @@ export class BinanceSubscriber {
    */
   constructor(
     streams: readonly string[],
-    private readonly per_s: number,
+    per_s: number,
     private readonly send: (text: string) => void,
     private readonly onSubscribed: () => void,
   ) {
     for (let i = 0; i < streams.length; i += SUBSCRIBE_BATCH) this.batches.push(streams.slice(i, i + SUBSCRIBE_BATCH));
+    this.rate_per_s = Math.max(1, per_s - PONG_HEADROOM_PER_S);
     this.limiter = this.newLimiter();
   }
 
@@ -104,8 +107,16 @@ export class BinanceSubscriber {
     }
   }
 
+  /**
+   * After a 1008 close the venue counted more than our pace allows for (pongs bunched, or a lower
+   * limit than documented): the next connections send at half the rate, at least one a second.
+   */
+  slowDown(): void {
+    this.rate_per_s = Math.max(1, Math.floor(this.rate_per_s / 2));
+  }
+
   private newLimiter(): WindowLimiter {
-    return new WindowLimiter(Math.max(1, this.per_s - PONG_HEADROOM_PER_S), 1000);
+    return new WindowLimiter(this.rate_per_s, 1000);
   }
 
   private sendDue(): void {
