@@ -81,6 +81,26 @@ for (const venue of ["binance_spot", "binance_derivatives"] as const) {
   }, 30_000);
 }
 
+test("a successor that cannot connect before the server closes the old connection leaves one reconnect gap per symbol and type", async () => {
+  // serverShutdown 300 ms after open, the close at 600 ms; the engine may connect once per 2.2 s.
+  const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000, binance_lifetime_ms: 600 });
+  cleanups.push(() => sim.stop());
+  const { runner, records } = runnerFor(sim, "binance_spot", { tuning: { backoff: { initial_ms: 10, max_ms: 50 }, binance_connect_limit: { max: 1, window_ms: 2000 } } });
+  await runner.start();
+  cleanups.push(() => runner.stop());
+  const gaps = () => records.flatMap((r) => (r.data_type === "gap" ? [r] : []));
+  await waitFor("the hole's gaps", () => gaps().length >= 2 * sim.symbols.binance_spot.length, 10_000);
+  const first = gaps().slice(0, 2 * sim.symbols.binance_spot.length);
+  expect(new Set(first.map((g) => `${g.symbol}|${g.data_type_affected}`)).size).toBe(first.length);
+  for (const g of first) {
+    expect(g.cause).toBe("reconnect");
+    // From the old connection's last message to the successor's first: about the 1.6 s it waited.
+    expect(g.end_ts_ms - g.start_ts_ms).toBeGreaterThanOrEqual(1000);
+  }
+  expect(sim.violations.venues().binance_spot?.binance_lifetime).toBeGreaterThanOrEqual(1);
+  expect(sim.violations.venues().binance_spot?.binance_connect_rate).toBeUndefined();
+}, 30_000);
+
 test("a reconnect storm never passes the connection-attempt limit", async () => {
   const limit = { max: 6, window_ms: 2000 };
   const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000, binance_connect_limit: limit });
