@@ -130,6 +130,7 @@ async function runLoops(source: RecordingSource, venue: Venue, rate: number, sta
       return [...latest].every(([symbol, r]) => loopOfRecord(r) >= (first.get(symbol) ?? 0) + LOOPS);
     };
     await waitFor(`books of every symbol across ${LOOPS} loops`, reached, 12_000);
+    expect(sim.violations.rules()).toEqual({});
   } finally {
     await runner.stop();
     await sim.stop();

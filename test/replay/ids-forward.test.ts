@@ -15,7 +15,8 @@ const DAY_MS = 86_400_000;
 
 interface Streams {
   readonly spot: string;
-  readonly usdm: string;
+  readonly usdmBooks: string;
+  readonly usdmTrades: string;
   readonly okx: readonly string[];
 }
 
@@ -25,6 +26,7 @@ type Served = Map<string, string>;
 /** The feeds watched: each socket's venue, its data file and the event times it delivered. */
 const FEEDS = [
   ["binance_spot", "binance_spot.jsonl"],
+  ["binance_derivatives", "binance_derivatives.jsonl"],
   ["binance_derivatives", "binance_derivatives.jsonl"],
   ["okx_spot", "okx.jsonl"],
 ] as const;
@@ -61,10 +63,12 @@ async function serve(source: RecordingSource, streams: Streams, loops: number, s
   const ws = sim.url.replace("http", "ws");
   const sockets = [
     new WebSocket(`${ws}/binance_spot/stream?streams=${streams.spot}`),
-    new WebSocket(`${ws}/binance_derivatives/stream?streams=${streams.usdm}`),
+    // USDⓈ-M books ride the /public route, trades the /market route.
+    new WebSocket(`${ws}/binance_derivatives/public/stream?streams=${streams.usdmBooks}`),
+    new WebSocket(`${ws}/binance_derivatives/market/stream?streams=${streams.usdmTrades}`),
     new WebSocket(`${ws}/okx_spot/ws/v5/public`),
   ];
-  const [, , okx] = sockets;
+  const [, , , okx] = sockets;
   okx?.addEventListener("open", () =>
     okx.send(JSON.stringify({ op: "subscribe", args: streams.okx.flatMap((instId) => [{ channel: "trades", instId }, { channel: "books", instId }]) })),
   );
@@ -90,8 +94,8 @@ function loopMs(source: RecordingSource, file: string): number {
 }
 
 for (const [kind, streams] of [
-  ["generated", { spot: "btcusdt@trade/btcusdt@depth@100ms", usdm: "btcusdt@aggTrade/btcusdt@depth@100ms", okx: ["BTC-USDT", "BTC-USDT-SWAP"] }],
-  ["recorded", { spot: "nknusdt@trade/nknusdt@depth@100ms", usdm: "sushiusdt@aggTrade/sushiusdt@depth@100ms", okx: ["BTC-USDT", "UNI-USD-SWAP"] }],
+  ["generated", { spot: "btcusdt@trade/btcusdt@depth@100ms", usdmBooks: "btcusdt@depth@100ms", usdmTrades: "btcusdt@aggTrade", okx: ["BTC-USDT", "BTC-USDT-SWAP"] }],
+  ["recorded", { spot: "nknusdt@trade/nknusdt@depth@100ms", usdmBooks: "sushiusdt@depth@100ms", usdmTrades: "sushiusdt@aggTrade", okx: ["BTC-USDT", "UNI-USD-SWAP"] }],
 ] as const) {
   const testOf = kind === "recorded" ? recordingTest : test;
   testOf(`${kind}: loops, a restart some ms later and a start a day later never serve a trade or update id again with other content`, async () => {

@@ -30,7 +30,7 @@ for (const [kind, venue, stream, symbol] of [
     const sim = await startSimulator({ source, rate: 0, synthetic_interval_ms: 1000, start_ms });
     const replay = new BinanceReplay(source.read(`${venue}.jsonl`), venue === "binance_derivatives", start_ms);
     const loopStart = replay.shifts(symbol, LOOPS).update;
-    const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}/stream?streams=${stream}`);
+    const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}${venue === "binance_derivatives" ? "/public" : ""}/stream?streams=${stream}`);
     const diffs: { U: number; u: number; pu?: number }[] = [];
     ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
     try {
