@@ -10,13 +10,14 @@ import { generatorSource, recordingsSource, replaySource, type RecordingSource }
  * `{"url","source","venues":{"<venue>":{"ws_url","rest_url"}},"symbols":{"<venue>":[…]}}`.
  */
 
-const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R]
+const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R] [--lifetime-s S]
 
   --port P          listen on 127.0.0.1:P (default 0: a free port, printed in the ready line)
   --recordings DIR  replay DIR (fixture layout: binance_spot.jsonl, okx.jsonl, ..., reference/)
   --generate        serve the built-in generator (the default when ../shared/fixtures/exchanges is absent)
   --symbols N       generated symbols per venue (default 4; implies --generate)
   --rate R          frames per second per feed, 0 = as fast as the sockets drain (default 1000)
+  --lifetime-s S    lifetime of a Binance connection, ending with serverShutdown (default 86400, the venue's 24 h)
 
 Prints one JSON line with "url" and each venue's "ws_url"/"rest_url" when ready, then serves
 until SIGINT or SIGTERM.
@@ -37,6 +38,8 @@ function nonNegativeInt(flag: string, text: string | undefined, fallback: number
 interface SimulateArgs {
   readonly port: number;
   readonly rate: number;
+  /** Binance connection lifetime, ms; undefined = the simulator's default (24 h). */
+  readonly lifetime_ms: number | undefined;
   readonly source: () => RecordingSource;
 }
 
@@ -51,6 +54,7 @@ function parse(argv: string[]): SimulateArgs | "help" {
         generate: { type: "boolean" },
         symbols: { type: "string" },
         rate: { type: "string" },
+        "lifetime-s": { type: "string" },
         help: { type: "boolean" },
       },
       strict: true,
@@ -63,6 +67,8 @@ function parse(argv: string[]): SimulateArgs | "help" {
   const port = nonNegativeInt("--port", values.port, 0);
   if (port > 65535) usageError(`--port must be at most 65535, got ${port}`);
   const rate = nonNegativeInt("--rate", values.rate, 1000);
+  const lifetime_s = values["lifetime-s"] === undefined ? undefined : nonNegativeInt("--lifetime-s", values["lifetime-s"], 0);
+  if (lifetime_s === 0) usageError("--lifetime-s must be at least 1");
   const recordings = values.recordings;
   const generate = values.generate === true || values.symbols !== undefined;
   if (recordings !== undefined && generate) usageError("--recordings excludes --generate and --symbols");
@@ -70,7 +76,7 @@ function parse(argv: string[]): SimulateArgs | "help" {
   if (symbols === 0) usageError("--symbols must be at least 1");
   const source = (): RecordingSource =>
     recordings !== undefined ? recordingsSource(recordings) : generate ? generatorSource(symbols) : replaySource(null, false);
-  return { port, rate, source };
+  return { port, rate, lifetime_ms: lifetime_s === undefined ? undefined : lifetime_s * 1000, source };
 }
 
 async function main(): Promise<void> {
@@ -81,7 +87,13 @@ async function main(): Promise<void> {
   }
   let sim: Simulator;
   try {
-    sim = await startSimulator({ source: args.source(), host: "127.0.0.1", port: args.port, rate: args.rate });
+    sim = await startSimulator({
+      source: args.source(),
+      host: "127.0.0.1",
+      port: args.port,
+      rate: args.rate,
+      ...(args.lifetime_ms === undefined ? {} : { binance_lifetime_ms: args.lifetime_ms }),
+    });
   } catch (error) {
     return usageError((error as Error).message);
   }

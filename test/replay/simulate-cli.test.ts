@@ -80,6 +80,27 @@ test("bun run simulate --generate --symbols 2 prints its URLs when ready and ser
   }
 }, 40_000);
 
+test("bun run simulate --lifetime-s 2: a Binance connection gets serverShutdown, then is closed", async () => {
+  const proc = Bun.spawn([...CLI, "--generate", "--symbols", "1", "--lifetime-s", "2"], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+  try {
+    const ready = JSON.parse(await firstLine(proc, 15_000)) as Ready;
+    const ws = new WebSocket(`${ready.venues.binance_spot.ws_url}/stream?streams=btcusdt@depth@100ms`);
+    let shutdown = false;
+    let closed = false;
+    ws.addEventListener("message", (e) => {
+      if (String(e.data).includes('"serverShutdown"')) shutdown = true;
+    });
+    ws.addEventListener("close", () => {
+      closed = shutdown;
+    });
+    await waitFor("serverShutdown, then the close", () => closed, 10_000);
+    proc.kill("SIGTERM");
+    expect(await proc.exited).toBe(0);
+  } finally {
+    proc.kill();
+  }
+}, 30_000);
+
 test("bun run simulate: --help exits 0 naming the exit codes; bad arguments and a missing folder exit 2", () => {
   const run = (args: string[]) => Bun.spawnSync([...CLI, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const help = run(["--help"]);
@@ -89,6 +110,7 @@ test("bun run simulate: --help exits 0 naming the exit codes; bad arguments and 
     [["--symbols", "0"], "--symbols must be at least 1"],
     [["--recordings", "/nonexistent/recordings", "--generate"], "--recordings excludes --generate"],
     [["--rate", "fast"], '--rate wants a non-negative integer, got "fast"'],
+    [["--lifetime-s", "0"], "--lifetime-s must be at least 1"],
     [["--recordings", "/nonexistent/recordings"], "/nonexistent/recordings"],
     [["--bogus"], "bogus"],
   ] as const) {
