@@ -39,22 +39,24 @@ function connect(url: string): Client {
 }
 
 test("SUBSCRIBE, LIST_SUBSCRIPTIONS and UNSUBSCRIBE on /ws: raw payloads, replies by id", async () => {
+  // The first symbol the simulator serves: NKNUSDT on the recordings, BTCUSDT on the generator.
+  const first = (sim.symbols.binance_spot[0] ?? "").toLowerCase();
   const c = connect(ws(sim, "/binance_spot/ws"));
   try {
     expect(await c.opened).toBe(true);
-    c.socket.send(JSON.stringify({ method: "SUBSCRIBE", params: ["nknusdt@depth@100ms"], id: 7 }));
+    c.socket.send(JSON.stringify({ method: "SUBSCRIBE", params: [`${first}@depth@100ms`], id: 7 }));
     await waitFor("a depth event", () => c.frames.some((f) => f.startsWith('{"e":"depthUpdate"')), 5000);
     expect(c.frames[0]).toBe('{"result":null,"id":7}');
     c.socket.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 8 }));
-    await waitFor("the list", () => c.frames.includes('{"result":["nknusdt@depth@100ms"],"id":8}'), 5000);
-    c.socket.send(JSON.stringify({ method: "UNSUBSCRIBE", params: ["nknusdt@depth@100ms"], id: 9 }));
+    await waitFor("the list", () => c.frames.includes(`{"result":["${first}@depth@100ms"],"id":8}`), 5000);
+    c.socket.send(JSON.stringify({ method: "UNSUBSCRIBE", params: [`${first}@depth@100ms`], id: 9 }));
     await waitFor("the unsubscribe reply", () => c.frames.includes('{"result":null,"id":9}'), 5000);
     const at = c.frames.indexOf('{"result":null,"id":9}');
     // Another symbol's book from the same feed: once ten of its events came, any left of the first would have too.
-    const other = (sim.symbols.binance_spot.find((s) => s !== "NKNUSDT") ?? "").toLowerCase();
+    const other = (sim.symbols.binance_spot.find((s) => s.toLowerCase() !== first) ?? "").toLowerCase();
     c.socket.send(JSON.stringify({ method: "SUBSCRIBE", params: [`${other}@depth@100ms`], id: 10 }));
     await waitFor("ten events of the other book", () => c.frames.filter((f) => f.includes(`"s":"${other.toUpperCase()}"`)).length >= 10, 5000);
-    expect(c.frames.slice(at + 1).filter((f) => f.includes('"s":"NKNUSDT"'))).toEqual([]);
+    expect(c.frames.slice(at + 1).filter((f) => f.includes(`"s":"${first.toUpperCase()}"`))).toEqual([]);
     expect(sim.violations.rules()).toEqual({});
   } finally {
     c.socket.close();
@@ -72,12 +74,13 @@ test("more incoming messages a second than spot allows (5) closes the connection
 });
 
 test("USDⓈ-M delivers nothing on the legacy path or the wrong route, and everything on the right one", async () => {
-  const legacy = connect(ws(sim, "/binance_derivatives/stream?streams=sushiusdt@aggtrade/sushiusdt@depth@100ms"));
-  const wrong = connect(ws(sim, "/binance_derivatives/public/stream?streams=sushiusdt@aggTrade"));
-  const right = connect(ws(sim, "/binance_derivatives/market/stream?streams=sushiusdt@aggTrade"));
+  const sym = (sim.symbols.binance_derivatives[0] ?? "").toLowerCase();
+  const legacy = connect(ws(sim, `/binance_derivatives/stream?streams=${sym}@aggtrade/${sym}@depth@100ms`));
+  const wrong = connect(ws(sim, `/binance_derivatives/public/stream?streams=${sym}@aggTrade`));
+  const right = connect(ws(sim, `/binance_derivatives/market/stream?streams=${sym}@aggTrade`));
   try {
     await waitFor("ten trades on /market", () => right.frames.length >= 10, 10_000);
-    expect(right.frames.every((f) => f.startsWith('{"stream":"sushiusdt@aggTrade","data":{"e":"aggTrade"'))).toBe(true);
+    expect(right.frames.every((f) => f.startsWith(`{"stream":"${sym}@aggTrade","data":{"e":"aggTrade"`))).toBe(true);
     expect(legacy.frames).toEqual([]);
     expect(wrong.frames).toEqual([]);
     expect(violations(sim, "binance_derivatives", "binance_legacy_path")).toBe(2);
