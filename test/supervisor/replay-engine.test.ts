@@ -27,7 +27,7 @@ async function rows(sql: string): Promise<Record<string, unknown>[]> {
 }
 
 /** Runs `--replay` (recordings, or the generator) until every data type is stored, stops the engine, returns the hot database. */
-async function replayUntilStored(generate: boolean, rate: number): Promise<{ config: Config; db: string }> {
+async function replayUntilStored(generate: boolean, rate: number, books_of = 0): Promise<{ config: Config; db: string }> {
   const base = {
     engine: { data_dir: testDataDir() },
     http: { enabled: false },
@@ -46,6 +46,10 @@ async function replayUntilStored(generate: boolean, rate: number): Promise<{ con
   const e = engine;
   const stored = (t: (typeof DATA_TYPES)[number]) => e.counters.read(typeCounter(t, "stored"));
   await waitFor("every data type stored", () => DATA_TYPES.every((t) => stored(t) > 0), 30_000);
+  // An OKX book starts with the next snapshot push, so a symbol's first book can come after every type's first row.
+  const db = config.clickhouse.hot_database;
+  const booked = async (): Promise<boolean> => Number((await rows(`SELECT uniqExact(exchange, market_type, symbol) AS n FROM ${db}.orderbooks`))[0]?.n) >= books_of;
+  await waitFor(`books of ${books_of} symbols stored`, booked, 30_000);
   const stats = e.stats();
   for (const t of DATA_TYPES) {
     expect(stats.data_types[t]?.ingested).toBeGreaterThan(0);
@@ -69,7 +73,6 @@ async function replayUntilStored(generate: boolean, rate: number): Promise<{ con
   for (const t of DATA_TYPES) expect(e.counters.read(typeCounter(t, "stored"))).toBe(e.counters.read(typeCounter(t, "ingested")));
   // Every venue rule held: routes, message rates, stream caps, connection attempts, lifetimes.
   expect(replay?.simulator.violations.rules()).toEqual({});
-  const db = config.clickhouse.hot_database;
   const funding = await rows(`SELECT exchange, market_type, count() AS n FROM ${db}.funding_rates GROUP BY exchange, market_type ORDER BY exchange`);
   expect(funding.map((r) => [r.exchange, r.market_type])).toEqual([["binance", "perpetual"], ["okx", "perpetual"]]);
   const [b] = await rows(`SELECT count() AS n, countIf(best_bid_price >= best_ask_price) AS crossed, countIf(bids_count = 0 AND asks_count = 0) AS empty,
@@ -93,7 +96,7 @@ recordingTest("--replay on the recordings: every data type flows from the simula
 
 test("--replay --generate: the generator fills all eight tables with its symbols and values in their documented ranges", async () => {
   // 400 frames/s per feed: the generator's books are deeper and its symbols busier than the recordings'.
-  const { db } = await replayUntilStored(true, 400);
+  const { db } = await replayUntilStored(true, 400, 16);
   const assets = generatedAssets(4);
   const symbols = assets.map((a) => `${a.base}-USDT`).sort();
   const ref = `transform(splitByChar('-', symbol)[1], [${assets.map((a) => `'${a.base}'`).join(",")}], [${assets.map((a) => a.price).join(",")}], 0)`;
