@@ -56,6 +56,7 @@ export class MetricsExporter {
   private readonly bookGaps = this.counter("spectra_book_sequence_gaps_total", "Order-book sequence gaps per symbol.", ["venue", "symbol"]);
   private readonly bookLive = this.gauge("spectra_book_live", "1 while the book is in sync.", ["venue", "symbol"]);
   private readonly componentUp = this.gauge("spectra_component_up", "1 while the component is up (NATS, ClickHouse).", ["component"]);
+  private readonly natsRestarts = this.counter("spectra_nats_restarts_total", "Times the embedded nats-server was started again after it exited on its own.", []);
   private readonly componentLatency = this.gauge("spectra_component_latency_seconds", "Last round trip to the component.", ["component"]);
   private readonly tierWatermark = this.gauge("spectra_tiering_watermark_seconds", "Hot->cold watermark (unix seconds).", ["table"]);
   private readonly tierLag = this.gauge("spectra_tiering_lag_seconds", "How far cold lags behind hot.", ["table"]);
@@ -115,6 +116,7 @@ export class MetricsExporter {
       this.componentUp.set({ component }, c.state === "up" ? 1 : 0);
       if (c.latency_ms !== null) this.componentLatency.set({ component }, c.latency_ms / 1000);
     }
+    this.natsRestarts.inc(s.nats.restarts);
     for (const [table, t] of Object.entries(s.tiering)) {
       if (t.watermark_ms !== null) this.tierWatermark.set({ table }, t.watermark_ms / 1000);
       if (t.lag_ms !== null) this.tierLag.set({ table }, t.lag_ms / 1000);

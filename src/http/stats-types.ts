@@ -9,7 +9,7 @@ export interface StatsSnapshot {
   readonly data_types: Record<string, TypeStats>;
   readonly workers: readonly WorkerStats[];
   readonly books: Record<string, readonly BookHealth[]>;
-  readonly nats: ComponentStats;
+  readonly nats: NatsStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
 }
@@ -89,6 +89,11 @@ export interface ComponentStats {
   /** Last measured round trip (NATS) or ping (ClickHouse), ms; null if never measured. */
   readonly latency_ms: number | null;
   readonly last_error: string | null;
+}
+
+export interface NatsStats extends ComponentStats {
+  /** Times the supervisor started the embedded nats-server again after it exited on its own (0 with an external server). */
+  readonly restarts: number;
 }
 
 export interface TieringTableStats {

@@ -96,6 +96,7 @@ export class BatchWorker {
           sink: this.sink,
           counters: this.counters,
           log: this.log,
+          acked_seqs: this.init.acked_seqs,
         });
         await this.consumer.start();
       }

@@ -60,6 +60,11 @@ export interface BatchInit extends InitCommon {
   readonly store: boolean;
   /** Whether this worker publishes its rings to JetStream. */
   readonly publish: boolean;
+  /**
+   * Stream sequences acknowledged by the storage consumers of `type`, shared by its batch
+   * workers and kept across their restarts (src/bus/delivered-seqs.ts); null when not storing from NATS.
+   */
+  readonly acked_seqs: SharedArrayBuffer | null;
 }
 
 export type WorkerInit = IngestInit | BatchInit;

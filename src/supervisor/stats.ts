@@ -1,5 +1,5 @@
 import { VENUE_KEYS, type Config } from "../config/schema.ts";
-import type { ComponentStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
@@ -48,7 +48,7 @@ export interface StatsInputs {
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
-  readonly nats: ComponentStats;
+  readonly nats: NatsStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */

@@ -5,18 +5,19 @@ import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { isRecordType, RECORD_TYPES } from "../records/types.ts";
+import { isRecordType, RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { sharedAckedSeqs } from "../bus/delivered-seqs.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { handleQuery } from "../http/query.ts";
-import type { HealthReport, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
+import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
-import { startEmbeddedNats, type EmbeddedNats } from "../bus/embedded-nats.ts";
+import { ManagedNats } from "./nats-process.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
@@ -58,12 +59,14 @@ export class Engine {
   readonly workers: ManagedWorker[] = [];
   private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
   private readonly books = new Map<string, readonly BookHealth[]>();
+  /** Per record type: the stream sequences its storage consumers acknowledged (delivered-seqs.ts). */
+  private readonly ackedSeqs = new Map<RecordType, SharedArrayBuffer>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
-  private embeddedNats: EmbeddedNats | null = null;
+  private embeddedNats: ManagedNats | null = null;
   private natsUrl: string | null = null;
   private nats: NatsMonitor | null = null;
   private clickhouse: ClickHouseClient | null = null;
@@ -95,6 +98,11 @@ export class Engine {
 
   get natsServerUrl(): string | null {
     return this.natsUrl;
+  }
+
+  /** pid of the embedded nats-server now running; null with an external server or none. */
+  get natsServerPid(): number | null {
+    return this.embeddedNats?.pid ?? null;
   }
 
   get clickhouseClient(): ClickHouseClient | null {
@@ -137,12 +145,11 @@ export class Engine {
     const cfg = this.config;
     if (this.natsNeeded) {
       if (cfg.nats.url === "") {
-        this.embeddedNats = await startEmbeddedNats({
-          binary: cfg.nats.embedded.binary,
-          host: cfg.nats.embedded.host,
-          port: cfg.nats.embedded.port,
-          store_dir: join(this.dataDir, "nats"),
-        });
+        this.embeddedNats = await ManagedNats.start(
+          { binary: cfg.nats.embedded.binary, host: cfg.nats.embedded.host, port: cfg.nats.embedded.port, store_dir: join(this.dataDir, "nats") },
+          { initial_ms: cfg.engine.restart_initial_ms, max_ms: cfg.engine.restart_max_ms },
+          this.log.child({ component: "nats-server" }),
+        );
         this.natsUrl = this.embeddedNats.url;
       } else {
         this.natsUrl = cfg.nats.url;
@@ -219,6 +226,12 @@ export class Engine {
   private batchInit(id: string, type: (typeof RECORD_TYPES)[number], index: number): BatchInit {
     const role = this.config.engine.role;
     const publish = this.natsUrl !== null && role !== "store";
+    const consumes = this.natsUrl !== null && this.clickhouseNeeded;
+    let acked = this.ackedSeqs.get(type) ?? null;
+    if (consumes && acked === null) {
+      acked = sharedAckedSeqs();
+      this.ackedSeqs.set(type, acked);
+    }
     return {
       kind: "batch",
       id,
@@ -230,6 +243,7 @@ export class Engine {
       nats_url: this.natsUrl,
       publish,
       store: this.clickhouseNeeded,
+      acked_seqs: consumes ? acked : null,
     };
   }
 
@@ -326,8 +340,10 @@ export class Engine {
     return { ok, components };
   }
 
-  private natsComponent() {
-    return this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
+  private natsComponent(): NatsStats {
+    const restarts = this.embeddedNats?.restarts ?? 0;
+    const monitor = this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
+    return { ...monitor, restarts };
   }
 
   private processStats(): ProcessStats {

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { DeliveredSeqs } from "../../src/bus/delivered-seqs.ts";
+import { DeliveredSeqs, sharedAckedSeqs } from "../../src/bus/delivered-seqs.ts";
 
 test("held sequences are held until acknowledged or released", () => {
   const seqs = new DeliveredSeqs(10);
@@ -19,4 +19,20 @@ test("the oldest acknowledged sequences are forgotten first, and a repeated ack 
   seqs.acked(5);
   seqs.acked(6);
   expect([2, 3, 4, 5, 6].map((s) => seqs.wasAcked(s))).toEqual([false, false, true, true, true]);
+});
+
+test("a shared table tells every consumer of a type what any of them acknowledged, one sequence per slot", () => {
+  const table = sharedAckedSeqs(8);
+  const a = new DeliveredSeqs(10, table);
+  const b = new DeliveredSeqs(10, table);
+  a.acked(3);
+  b.acked(12);
+  expect([a.wasAcked(3), b.wasAcked(3), a.wasAcked(12), b.wasAcked(12)]).toEqual([true, true, true, true]);
+  // 11 lands on 3's slot (11 % 8): 3 is forgotten, and a held sequence stays with its holder.
+  b.acked(11);
+  expect([a.wasAcked(3), a.wasAcked(11)]).toEqual([false, true]);
+  a.hold(20);
+  expect([a.isHeld(20), b.isHeld(20), b.wasAcked(20)]).toEqual([true, false, false]);
+  // The table outlives its readers, as it outlives a restarted batch worker.
+  expect(new DeliveredSeqs(10, table).wasAcked(12)).toBe(true);
 });

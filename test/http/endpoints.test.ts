@@ -39,7 +39,7 @@ function fixture() {
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
       books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
-      nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
+      nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null, restarts: 1 },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
       tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
       synthetic: false,
@@ -69,6 +69,7 @@ describe("HTTP endpoints", () => {
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     expect(body.tiering.trades.windows_verified).toBe(3);
+    expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
   });
 
   test("/metrics is Prometheus text with HELP and TYPE that a parser reads back", async () => {
@@ -86,6 +87,7 @@ describe("HTTP endpoints", () => {
     const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
     expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
     expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
+    expect(byName.get("spectra_nats_restarts_total")?.metrics).toEqual([{ value: "1" }]);
     expect(byName.get("spectra_process_resident_memory_bytes")?.metrics).toEqual([{ value: "734003200" }]);
     // A worker that has not reported its heap yet has no heap figure rather than a 0.
     expect(byName.get("spectra_heap_bytes")?.metrics).toEqual([
