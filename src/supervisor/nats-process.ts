@@ -27,17 +27,27 @@ export class ManagedNats {
     private readonly options: EmbeddedNatsOptions,
     restart: { initial_ms: number; max_ms: number },
     private readonly log: Logger,
+    private readonly onStart: (server: EmbeddedNats) => void,
   ) {
     this.current = first;
+    onStart(first);
     this.backoff = new Backoff({ initial_ms: restart.initial_ms, max_ms: restart.max_ms, random: () => 1 });
     this.watch(first);
   }
 
-  /** Starts nats-server; a failure here is the engine's start failure (nothing is retried). */
-  static async start(options: EmbeddedNatsOptions, restart: { initial_ms: number; max_ms: number }, log: Logger): Promise<ManagedNats> {
+  /**
+   * Starts nats-server; a failure here is the engine's start failure (nothing is retried).
+   * `onStart` sees this server and each one started after it.
+   */
+  static async start(
+    options: EmbeddedNatsOptions,
+    restart: { initial_ms: number; max_ms: number },
+    log: Logger,
+    onStart: (server: EmbeddedNats) => void = () => {},
+  ): Promise<ManagedNats> {
     const first = await startEmbeddedNats(options);
     // Later starts reuse the bound port, so clients' URL stays valid.
-    return new ManagedNats(first, { ...options, port: first.port }, restart, log);
+    return new ManagedNats(first, { ...options, port: first.port }, restart, log, onStart);
   }
 
   get url(): string {
@@ -55,7 +65,7 @@ export class ManagedNats {
       if (this.stopping || server !== this.current) return;
       if (this.healthyTimer !== null) clearTimeout(this.healthyTimer);
       const how = server.signal === null ? `exit code ${code}` : `signal ${server.signal}`;
-      this.schedule({ pid: server.pid, exit: how }, "embedded nats-server exited unexpectedly; starting it again on the same port and store");
+      this.schedule({ nats_pid: server.pid, exit: how }, "embedded nats-server exited unexpectedly; starting it again on the same port and store");
     });
   }
 
@@ -76,8 +86,9 @@ export class ManagedNats {
       }
       this.current = server;
       this.restarts += 1;
+      this.onStart(server);
       this.watch(server);
-      this.log.info({ pid: server.pid, url: server.url, restarts: this.restarts }, "embedded nats-server running again; clients reconnect and publishes retried from the rings");
+      this.log.info({ nats_pid: server.pid, url: server.url, restarts: this.restarts }, "embedded nats-server running again; clients reconnect and publishes retried from the rings");
     } catch (err) {
       this.schedule({ err }, "embedded nats-server did not start again; trying again");
     }

@@ -18,6 +18,8 @@ import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
 import { ManagedNats } from "./nats-process.ts";
+import { RunMarker } from "./run-marker.ts";
+import { EngineDownRecorder } from "./engine-down.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
@@ -79,6 +81,10 @@ export class Engine {
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
   private heapGuard: HeapGuard | null = null;
+  /** This run's claim on the data directory (run-marker.ts); removed by a clean stop. */
+  private marker: RunMarker | null = null;
+  /** After an unclean stop: the engine_down gaps the ingest workers write. */
+  private engineDown: EngineDownRecorder | null = null;
 
   constructor(
     readonly config: Config,
@@ -126,7 +132,16 @@ export class Engine {
     for (const warning of this.plan.warnings) this.log.warn(warning);
     mkdirSync(this.dataDir, { recursive: true });
     try {
+      this.marker = RunMarker.open(this.dataDir, this.config.engine.role);
+    } catch (cause) {
+      throw new EngineStartError((cause as Error).message, { cause });
+    }
+    try {
+      await this.marker.endOrphanNats(this.log);
       await this.startServices();
+      this.engineDown = new EngineDownRecorder(this.marker);
+      const publishes = this.config.engine.role !== "store";
+      await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       this.createRings();
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
@@ -149,6 +164,7 @@ export class Engine {
           { binary: cfg.nats.embedded.binary, host: cfg.nats.embedded.host, port: cfg.nats.embedded.port, store_dir: join(this.dataDir, "nats") },
           { initial_ms: cfg.engine.restart_initial_ms, max_ms: cfg.engine.restart_max_ms },
           this.log.child({ component: "nats-server" }),
+          (server) => this.marker?.setNats(server.pid, server.store_dir),
         );
         this.natsUrl = this.embeddedNats.url;
       } else {
@@ -220,6 +236,7 @@ export class Engine {
       rings: this.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
+      engine_down: this.engineDown?.plan ?? null,
     };
   }
 
@@ -320,6 +337,9 @@ export class Engine {
       await this.tieringClients?.close();
       await this.clickhouse?.close();
     }
+    // Clean unless gaps of an unclean stop are still unwritten (an ingest worker never ran):
+    // the marker then stays and the next start writes them.
+    this.marker?.close(this.engineDown?.finished ?? this.marker.previous === null);
     this.log.info("engine stopped");
   }
 
