@@ -4,14 +4,15 @@ import type { Config } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 
 /**
- * `<data_dir>/run-<role>.json`: written when an engine starts on a data directory and removed
+ * `<data_dir>/run.json`: written when an engine starts on a data directory and removed
  * by its clean stop, so a marker found at start means the run before ended without one (crash,
  * `kill -9`, power loss) and the engine writes `engine_down` gaps (engine-down.ts).
  *
- * One marker per role, so a `collect` and a `store` engine may share a directory (with an
- * external NATS). A marker whose process still runs means another engine uses the directory:
- * the start is refused. A process is the one that wrote the marker only if its pid and its
- * start time (Linux `/proc/<pid>/stat`) both match, so a reused pid is not mistaken for it.
+ * One marker per directory, whatever the role: two engines on one directory would share its
+ * chDB data or its JetStream store, which neither survives. A marker whose process still runs
+ * means another engine uses the directory: the start is refused. A process is the one that
+ * wrote the marker only if its pid and its start time (Linux `/proc/<pid>/stat`) both match,
+ * so a reused pid is not mistaken for it.
  * The marker also names the embedded nats-server the run had started: it runs in its own
  * session and outlives a killed engine, holding the JetStream store, so the next start ends it.
  */
@@ -32,7 +33,7 @@ export interface RunInfo {
   readonly nats_store: string | null;
 }
 
-/** Another engine process runs on this data directory with this role. */
+/** Another engine process runs on this data directory. */
 export class DataDirInUseError extends Error {
   override readonly name = "DataDirInUseError";
 }
@@ -101,8 +102,8 @@ export class RunMarker {
    * stop left, and writes this run's marker.
    */
   static open(data_dir: string, role: Config["engine"]["role"], started_ms = Date.now()): RunMarker {
-    const path = join(data_dir, `run-${role}.json`);
-    if (openHere.has(path)) throw new DataDirInUseError(`an engine in this process already runs on ${data_dir} with role ${role}`);
+    const path = join(data_dir, "run.json");
+    if (openHere.has(path)) throw new DataDirInUseError(`an engine in this process already runs on ${data_dir}`);
     let previous: RunInfo | null = null;
     if (existsSync(path)) {
       let parsed: unknown = null;
@@ -114,7 +115,7 @@ export class RunMarker {
       previous = isRunInfo(parsed) ? parsed : { pid: -1, proc_start: null, role, started_ms: 0, since_ms: 0, nats_pid: null, nats_store: null };
       if (previous.pid !== process.pid && previous.pid > 0 && stillRuns(previous.pid, previous.proc_start)) {
         throw new DataDirInUseError(
-          `${data_dir} is in use by engine pid ${previous.pid} (role ${role}, started ${new Date(previous.started_ms).toISOString()}); stop it first or choose another --data-dir`,
+          `${data_dir} is in use by engine pid ${previous.pid} (role ${previous.role}, started ${new Date(previous.started_ms).toISOString()}); stop it first or choose another --data-dir`,
         );
       }
     }

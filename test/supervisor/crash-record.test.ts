@@ -111,7 +111,7 @@ async function idsInStream(url: string): Promise<Set<string>> {
 describe("an engine killed with SIGKILL", () => {
   test("leaves a record: the restart writes an engine_down gap per kind from the last kept record to the first after it, and stores what JetStream held once", async () => {
     const config = writeConfig();
-    const marker = join(dir, "data", "run-all.json");
+    const marker = join(dir, "data", "run.json");
     const first = await started(spawnEngine(config, 1_000_000, 5000, 0));
     await waitFor("some trades stored by the first run", async () => {
       const [row] = await query<{ n: string }>(first.http, "SELECT toString(count()) AS n FROM marketprism_hot.trades");

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createLogger } from "../../src/log/logger.ts";
 import { DataDirInUseError, processStartTicks, RunMarker } from "../../src/supervisor/run-marker.ts";
+import { waitFor } from "../support/wait.ts";
 
 const dirs: string[] = [];
 function dataDir(): string {
@@ -16,7 +17,7 @@ afterAll(() => {
 });
 
 function marker(dir: string, fields: Record<string, unknown>): void {
-  writeFileSync(join(dir, "run-all.json"), JSON.stringify({ role: "all", started_ms: 1000, since_ms: 900, nats_pid: null, nats_store: null, ...fields }));
+  writeFileSync(join(dir, "run.json"), JSON.stringify({ role: "all", started_ms: 1000, since_ms: 900, nats_pid: null, nats_store: null, ...fields }));
 }
 
 describe("the run marker", () => {
@@ -24,9 +25,9 @@ describe("the run marker", () => {
     const dir = dataDir();
     const first = RunMarker.open(dir, "all", 5000);
     expect(first.previous).toBeNull();
-    expect(JSON.parse(readFileSync(join(dir, "run-all.json"), "utf8"))).toMatchObject({ pid: process.pid, role: "all", started_ms: 5000, since_ms: 5000 });
+    expect(JSON.parse(readFileSync(join(dir, "run.json"), "utf8"))).toMatchObject({ pid: process.pid, role: "all", started_ms: 5000, since_ms: 5000 });
     first.close(true);
-    expect(existsSync(join(dir, "run-all.json"))).toBe(false);
+    expect(existsSync(join(dir, "run.json"))).toBe(false);
     const second = RunMarker.open(dir, "all", 6000);
     expect(second.previous).toBeNull();
     second.close(true);
@@ -51,7 +52,7 @@ describe("the run marker", () => {
     try {
       marker(dir, { pid: other.pid, proc_start: processStartTicks(other.pid) });
       expect(() => RunMarker.open(dir, "all")).toThrow(DataDirInUseError);
-      expect(() => RunMarker.open(dir, "all")).toThrow(`in use by engine pid ${other.pid} (role all`);
+      expect(() => RunMarker.open(dir, "store")).toThrow(`in use by engine pid ${other.pid} (role all`);
       // Same pid, another start time: the pid was reused by an unrelated process.
       marker(dir, { pid: other.pid, proc_start: (processStartTicks(other.pid) ?? 0) + 1 });
       const reused = RunMarker.open(dir, "all");
@@ -61,20 +62,19 @@ describe("the run marker", () => {
       other.kill();
       await other.exited;
     }
-    writeFileSync(join(dir, "run-all.json"), '{"pid": 12');
+    writeFileSync(join(dir, "run.json"), '{"pid": 12');
     const cut = RunMarker.open(dir, "all", 7000);
     expect(cut.previous).toMatchObject({ pid: -1 });
     cut.close(true);
   });
 
-  test("a second engine of this process on the same directory and role is refused; another role is not", () => {
+  test("a second engine of this process on the same directory is refused, whatever its role", () => {
     const dir = dataDir();
-    const first = RunMarker.open(dir, "all");
-    expect(() => RunMarker.open(dir, "all")).toThrow(DataDirInUseError);
-    const store = RunMarker.open(dir, "store");
-    expect(existsSync(join(dir, "run-store.json"))).toBe(true);
-    store.close(true);
+    const first = RunMarker.open(dir, "collect");
+    expect(() => RunMarker.open(dir, "collect")).toThrow(DataDirInUseError);
+    expect(() => RunMarker.open(dir, "store")).toThrow(DataDirInUseError);
     first.close(true);
+    RunMarker.open(dir, "store").close(true);
   });
 
   test("an orphaned nats-server of the crashed run is found by pid and store, and stopped", async () => {
@@ -83,6 +83,8 @@ describe("the run marker", () => {
     // A stand-in whose command line names nats-server and the store, as `nats-server … -sd <store>` does.
     const orphan = Bun.spawn([process.execPath, "-e", "setTimeout(() => {}, 30000)", "nats-server", "-sd", store]);
     try {
+      // Between fork and exec its command line is still this process's.
+      await waitFor("the stand-in's command line", () => readFileSync(`/proc/${orphan.pid}/cmdline`, "utf8").includes(store), 5000);
       marker(dir, { pid: 999_999_999, proc_start: null, nats_pid: orphan.pid, nats_store: store });
       const next = RunMarker.open(dir, "all");
       expect(next.orphanNatsPid()).toBe(orphan.pid);
