@@ -12,8 +12,8 @@
  * Acknowledged sequences can live in a SharedArrayBuffer (`sharedAckedSeqs`) that every batch
  * worker of a type reads and writes, and that outlives a worker's restart: the acks a
  * nats-server killed mid-stream had not yet written to its store are lost with it, and it
- * delivers those messages again after its restart, to whichever worker pulls (two trade
- * workers stored 5,040 trades twice across two kills, test/supervisor/nats-heal.test.ts).
+ * delivers those messages again after its restart to whichever worker pulls, which would
+ * otherwise store them a second time (test/supervisor/nats-heal.test.ts).
  * The shared table keeps one sequence per slot (`seq % slots`): a sequence is forgotten once
  * a later one lands on its slot, so it remembers at least the last `slots` acks.
  */
