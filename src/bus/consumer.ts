@@ -61,8 +61,8 @@ export interface StoreConsumerOptions {
   readonly counters?: Counters;
   /** Where each dead letter, and each one the dead-letter stream could not keep, is logged. */
   readonly log?: Logger;
-  /** Acknowledged sequences shared by every consumer of this type (delivered-seqs.ts); default a table of its own. */
-  readonly acked_seqs?: SharedArrayBuffer | null;
+  /** The table of held and acknowledged sequences every consumer of this type shares, and this one's worker index (delivered-seqs.ts); default a table of its own. */
+  readonly delivered_seqs?: { readonly buffer: SharedArrayBuffer; readonly worker: number } | null;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
 }
@@ -151,7 +151,7 @@ export class StoreConsumer {
       );
     }
     this.batch = new PendingBatch(options.batching);
-    this.delivered = new DeliveredSeqs(Math.max(10_000, DELIVERED_MEMORY_BATCHES * options.settings.fetch_batch), options.acked_seqs ?? null);
+    this.delivered = new DeliveredSeqs(Math.max(10_000, DELIVERED_MEMORY_BATCHES * options.settings.fetch_batch), options.delivered_seqs ?? null);
     this.durable = durableName(options.settings.durable_prefix, options.type);
     const c = options.counters;
     const slot = (name: Parameters<typeof typeCounter>[1]): number => (c === undefined ? -1 : c.slot(typeCounter(options.type, name)));
@@ -309,6 +309,12 @@ export class StoreConsumer {
     if (this.delivered.isHeld(m.seq)) {
       this.countDuplicate();
       this.batch.add(m, [], 0, Date.now());
+      return undefined;
+    }
+    // Another worker of the type holds it and acknowledges it once stored; if that worker dies
+    // first, JetStream delivers it again after ack_wait.
+    if (this.delivered.heldElsewhere(m.seq)) {
+      this.countDuplicate();
       return undefined;
     }
     // Other redeliveries come from crashes or stops between fetch and ack (insert failures are

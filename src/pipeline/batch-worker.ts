@@ -96,7 +96,7 @@ export class BatchWorker {
           sink: this.sink,
           counters: this.counters,
           log: this.log,
-          acked_seqs: this.init.acked_seqs,
+          delivered_seqs: this.init.delivered_seqs === null ? null : { buffer: this.init.delivered_seqs, worker: this.init.index },
         });
         await this.consumer.start();
       }

@@ -88,10 +88,10 @@ export interface BatchInit extends InitCommon {
   /** Whether this worker publishes its rings to JetStream. */
   readonly publish: boolean;
   /**
-   * Stream sequences acknowledged by the storage consumers of `type`, shared by its batch
+   * Stream sequences the storage consumers of `type` hold and acknowledged, shared by its batch
    * workers and kept across their restarts (src/bus/delivered-seqs.ts); null when not storing from NATS.
    */
-  readonly acked_seqs: SharedArrayBuffer | null;
+  readonly delivered_seqs: SharedArrayBuffer | null;
 }
 
 export type WorkerInit = IngestInit | BatchInit;

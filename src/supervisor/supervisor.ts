@@ -6,7 +6,7 @@ import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { isRecordType, RECORD_TYPES, type RecordType } from "../records/types.ts";
-import { sharedAckedSeqs } from "../bus/delivered-seqs.ts";
+import { sharedDeliveredSeqs } from "../bus/delivered-seqs.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
@@ -61,8 +61,8 @@ export class Engine {
   readonly workers: ManagedWorker[] = [];
   private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
   private readonly books = new Map<string, readonly BookHealth[]>();
-  /** Per record type: the stream sequences its storage consumers acknowledged (delivered-seqs.ts). */
-  private readonly ackedSeqs = new Map<RecordType, SharedArrayBuffer>();
+  /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
+  private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
@@ -244,10 +244,10 @@ export class Engine {
     const role = this.config.engine.role;
     const publish = this.natsUrl !== null && role !== "store";
     const consumes = this.natsUrl !== null && this.clickhouseNeeded;
-    let acked = this.ackedSeqs.get(type) ?? null;
-    if (consumes && acked === null) {
-      acked = sharedAckedSeqs();
-      this.ackedSeqs.set(type, acked);
+    let delivered = this.deliveredSeqs.get(type) ?? null;
+    if (consumes && delivered === null) {
+      delivered = sharedDeliveredSeqs(this.config.batch_workers[type]);
+      this.deliveredSeqs.set(type, delivered);
     }
     return {
       kind: "batch",
@@ -260,7 +260,7 @@ export class Engine {
       nats_url: this.natsUrl,
       publish,
       store: this.clickhouseNeeded,
-      acked_seqs: consumes ? acked : null,
+      delivered_seqs: consumes ? delivered : null,
     };
   }
 
