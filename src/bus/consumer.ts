@@ -312,8 +312,9 @@ export class StoreConsumer {
       return undefined;
     }
     // Another worker of the type holds it and acknowledges it once stored; if that worker dies
-    // first, JetStream delivers it again after ack_wait.
-    if (this.delivered.heldElsewhere(m.seq)) {
+    // first, JetStream delivers it again after ack_wait. Not on the last allowed delivery:
+    // JetStream delivers it no more, so it takes the usual way (below) rather than wait on a holder.
+    if (m.info.deliveryCount < this.options.settings.max_deliver && this.delivered.heldElsewhere(m.seq)) {
       this.countDuplicate();
       return undefined;
     }
