@@ -27,6 +27,21 @@ export interface VenueStats {
   readonly resyncs: number;
   /** Unrecognized + malformed frames per channel (e.g. `depth`, `books`, `unknown`). */
   readonly bad_by_channel: Readonly<Record<string, number>>;
+  /** REST answers 429 and 418 together. */
+  readonly rate_limited: number;
+  readonly rest: VenueRestStats;
+}
+
+/** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */
+export interface VenueRestStats {
+  /** Weight drawn since start, in the venue's units (Binance request weight, OKX requests, Deribit credits). */
+  readonly weight_used: number;
+  /** Weight drawn over the last rate interval, per minute. */
+  readonly weight_per_min: number;
+  /** Requests waiting in the ingest workers' queues. */
+  readonly queue: number;
+  readonly responses_429: number;
+  readonly responses_418: number;
 }
 
 export interface TypeStats {

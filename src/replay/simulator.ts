@@ -8,6 +8,7 @@ import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
+import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
 import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./sim-protocols.ts";
 
 /**
@@ -34,6 +35,8 @@ export interface SimulatorOptions {
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
   readonly binance_ping_interval_ms?: number;
+  /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
+  readonly rest?: SimRestOptions;
 }
 
 export interface SimConnection {
@@ -60,6 +63,8 @@ export interface Simulator {
   readonly symbols: Record<VenueKey, string[]>;
   /** Venue rules clients broke, by rule (also `GET /simulator/stats`). */
   readonly violations: SimViolations;
+  /** REST weight per venue as the venues count it. */
+  readonly rest_limits: SimRestLimits;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -133,9 +138,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const sent = counters();
   const rest = counters();
   const skips = counters();
-  const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
+  const restLimits = new SimRestLimits(violations, options.rest);
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
     ws.send(text);
@@ -159,18 +164,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const data: SimConnection = { venue, subs, pending: new Set(), heartbeat: undefined, awaitingTest: false };
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
-      const limit = limited.get(venue);
-      if (limit && limit.count > 0) {
-        limit.count--;
-        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated)." }), {
-          status: 429,
-          headers: { "retry-after": String(limit.retry_after_s), "content-type": "application/json" },
-        });
-      }
+      const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
+      if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      if (venue.startsWith("binance")) return binanceRest(venue, path, url.searchParams, ctx, refs);
-      if (venue.startsWith("okx")) return okxRest(path, url.searchParams, ctx, refs);
-      return deribitRest(path, url.searchParams, ctx, refs);
+      const answer = venue.startsWith("binance")
+        ? binanceRest(venue, path, url.searchParams, ctx, refs)
+        : venue.startsWith("okx")
+          ? okxRest(path, url.searchParams, ctx, refs)
+          : deribitRest(path, url.searchParams, ctx, refs);
+      for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
+      return answer;
     },
     websocket: {
       open(ws) {
@@ -281,7 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
     for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
-    return { violations: violations.rules(), violations_by_venue: violations.venues(), connections: conns, rest: { ...rest }, sent: { ...sent } };
+    return { violations: violations.rules(), violations_by_venue: violations.venues(), connections: conns, rest: { ...rest }, rest_weight_peaks: restLimits.peaks(), sent: { ...sent } };
   }
 
   const symbols = {
@@ -299,6 +302,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pongs,
     symbols,
     violations,
+    rest_limits: restLimits,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -313,7 +317,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       skips[venue] += n;
     },
     rateLimit(venue, count, retry_after_s) {
-      limited.set(venue, { count, retry_after_s });
+      restLimits.inject(venue, count, retry_after_s);
     },
     async stop() {
       stopped = true;

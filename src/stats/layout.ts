@@ -21,6 +21,12 @@ export const VENUE_COUNTERS = [
   "errors",
   /** Book resyncs and sequence/checksum gaps. */
   "resyncs",
+  /** REST weight drawn from the venue's budget (requests sent, by their documented weight). */
+  "rest_weight",
+  /** REST answers 429 (too many requests). */
+  "rest_429",
+  /** REST answers 418 (IP banned). */
+  "rest_418",
 ] as const;
 
 export const TYPE_COUNTERS = [

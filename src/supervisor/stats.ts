@@ -46,6 +46,8 @@ export interface StatsInputs {
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** REST requests queued, per ingest worker id (last report). */
+  readonly rest_queues: ReadonlyMap<string, number>;
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: ComponentStats;
@@ -71,6 +73,11 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     for (const [channel, n] of Object.entries(channels)) into[channel] = (into[channel] ?? 0) + n;
     badByVenue.set(venue, into);
   }
+  const restQueue = new Map<string, number>();
+  for (const [workerId, n] of s.rest_queues) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
+  }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
@@ -87,6 +94,14 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       errors: c.read(venueCounter(venue, "errors")),
       resyncs: c.read(venueCounter(venue, "resyncs")),
       bad_by_channel: badByVenue.get(venue) ?? {},
+      rate_limited: c.read(venueCounter(venue, "rest_429")) + c.read(venueCounter(venue, "rest_418")),
+      rest: {
+        weight_used: c.read(venueCounter(venue, "rest_weight")),
+        weight_per_min: s.rates(venueCounter(venue, "rest_weight")) * 60,
+        queue: restQueue.get(venue) ?? 0,
+        responses_429: c.read(venueCounter(venue, "rest_429")),
+        responses_418: c.read(venueCounter(venue, "rest_418")),
+      },
     };
   }
   const data_types: Record<string, TypeStats> = {};

@@ -128,3 +128,8 @@ test("an unreadable depth snapshot is asked for again, at most once a second per
     proxy.stop(true);
   }
 }, 30_000);
+
+test("no test of this file broke a venue REST rule (weight, Retry-After, ban)", () => {
+  const rest = Object.entries(sim.violations.rules()).filter(([rule]) => rule.startsWith("rest_"));
+  expect(rest).toEqual([]);
+});

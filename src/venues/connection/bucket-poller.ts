@@ -3,7 +3,9 @@ import type { RestClient } from "./rest-client.ts";
 /**
  * Polls REST data that has no push channel (open interest, long/short ratios) on the cadence
  * of the data itself: one request per task per bucket, sent `delay_ms` after the bucket
- * closes (MarketPrism polled every 20 s and stored each 5-minute bucket ~13 times).
+ * closes (MarketPrism polled every 20 s and stored each 5-minute bucket ~13 times). A bucket's
+ * requests are queued at once with the `poll` priority: the REST client sends them as the
+ * venue's weight budget allows, after any book snapshot that is waiting.
  */
 
 export interface PollTask {
@@ -56,15 +58,17 @@ export class BucketPoller {
   async poll(now_ms: number): Promise<void> {
     const { period_ms, delay_ms } = this.options;
     const boundary = Math.floor((now_ms - delay_ms) / period_ms) * period_ms;
-    if (boundary <= this.last_boundary_ms) return;
+    if (boundary <= this.last_boundary_ms || this.stopped) return;
     this.last_boundary_ms = boundary;
     this.polls++;
-    for (const task of this.options.tasks) {
-      if (this.stopped) return;
-      const result = await this.options.rest.get(task.url);
-      if (result.ok) this.options.onBody(task, result.body, result.recv_ts_ms);
-      else if (!this.stopped) this.options.onError(task, `${result.status} ${result.error}`);
-    }
+    await Promise.all(
+      this.options.tasks.map(async (task) => {
+        const result = await this.options.rest.get(task.url, "poll");
+        if (this.stopped) return;
+        if (result.ok) this.options.onBody(task, result.body, result.recv_ts_ms);
+        else this.options.onError(task, `${result.status} ${result.error}`);
+      }),
+    );
   }
 
   async stop(): Promise<void> {
