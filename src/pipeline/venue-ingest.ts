@@ -73,9 +73,9 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
         counters.set(connected, 0);
         local.connected = false;
       },
-      error(channel) {
+      error(channel, detail) {
         counters.add(errors, 1);
-        log.warn({ channel }, "venue channel error");
+        log.warn({ channel, ...(detail === undefined ? {} : { detail }) }, "venue channel error");
       },
     },
   });

@@ -30,7 +30,7 @@ export interface IngestStats {
   messagesIn(n: number, last_message_ms: number): void;
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
-  error(channel: string): void;
+  error(channel: string, detail?: string): void;
 }
 
 export interface IngestOptions {
@@ -138,7 +138,7 @@ export class IngestRunner {
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
-        onError: (task) => this.options.stats?.error(task.key),
+        onError: (task, error) => this.options.stats?.error(task.key, error),
       });
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
@@ -190,7 +190,7 @@ export class IngestRunner {
     this.snapshotsInFlight.delete(native);
     if (this.stopped || !this.normalizer) return;
     if (!result.ok) {
-      this.options.stats?.error("depth");
+      this.options.stats?.error("depth", `${result.status} ${result.error}`);
       // Ask again on the next frame: the normalizer still needs the snapshot.
       setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
       return;
@@ -224,7 +224,7 @@ export class IngestRunner {
     const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel);
+      this.options.stats?.error(channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);

@@ -119,3 +119,72 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     expect(sim.violations.rules()).toEqual({ rest_after_429: 1, rest_during_ban: 1 });
   });
 });
+
+describe("the budget's arithmetic (shared memory, fake clock)", () => {
+  const SPOT = getVenue("binance_spot").rest_limits.buckets;
+  const depth1000 = { bucket: 0, weight: 50 };
+
+  test("a window limit spends at most 90 % of it in any window: a fifth at once, the rest evenly", () => {
+    let now = 1_000_000;
+    const budget = new RestBudget(SPOT, undefined, () => now);
+    let sent = 0;
+    // 6,000 a minute: usable 5,400, of which 1,080 at once (21 snapshots of 50).
+    while (budget.take(depth1000, "snapshot") === 0) sent++;
+    expect(sent).toBe(21);
+    // The 30 left need 20 more, refilled at 4,320 a minute: 278 ms.
+    expect(budget.take(depth1000, "snapshot")).toBe(278);
+    let weight = sent * 50;
+    for (const end = now + 60_000; now < end; now += 10) if (budget.take(depth1000, "snapshot") === 0) weight += 50;
+    expect(weight).toBeLessThanOrEqual(5400);
+    expect(weight).toBeGreaterThanOrEqual(5300);
+  });
+
+  test("polls leave a quarter of the bucket to snapshots, anything else half", () => {
+    const now = 1_000_000;
+    const budget = new RestBudget(SPOT, undefined, () => now);
+    let polls = 0;
+    while (budget.take({ bucket: 0, weight: 10 }, "poll") === 0) polls++;
+    expect(polls).toBe(81); // 810 of 1,080
+    expect(budget.take({ bucket: 0, weight: 10 }, "other")).toBeGreaterThan(0);
+    let snapshots = 0;
+    while (budget.take({ bucket: 0, weight: 10 }, "snapshot") === 0) snapshots++;
+    expect(snapshots).toBe(27);
+  });
+
+  test("two budgets on one buffer are one budget (the venue's ingest threads)", () => {
+    const now = 1_000_000;
+    const a = new RestBudget(SPOT, undefined, () => now);
+    const b = new RestBudget(SPOT, a.buffer, () => now);
+    for (let i = 0; i < 11; i++) expect(a.take(depth1000, "snapshot")).toBe(0);
+    for (let i = 0; i < 10; i++) expect(b.take(depth1000, "snapshot")).toBe(0);
+    expect(a.take(depth1000, "snapshot")).toBeGreaterThan(0);
+    expect(b.take(depth1000, "snapshot")).toBeGreaterThan(0);
+  });
+
+  test("the venue's used-weight header only ever tightens the bucket", () => {
+    const now = 1_000_000;
+    const budget = new RestBudget(SPOT, undefined, () => now);
+    budget.observeUsed(0, 100);
+    expect(budget.take(depth1000, "snapshot")).toBe(0);
+    // Another client of the IP spent 5,900 of 6,000: this minute has 100 left, two snapshots.
+    budget.observeUsed(0, 5900);
+    expect(budget.take(depth1000, "snapshot")).toBe(0);
+    expect(budget.take(depth1000, "snapshot")).toBe(0);
+    expect(budget.take(depth1000, "snapshot")).toBeGreaterThan(0);
+  });
+
+  test("a block is one incident across threads; a 418 during a 429 block is a second one", () => {
+    let now = 1_000_000;
+    const a = new RestBudget(SPOT, undefined, () => now);
+    const b = new RestBudget(SPOT, a.buffer, () => now);
+    expect(a.block(now + 5000, 429)).toBe(true);
+    expect(b.block(now + 5000, 429)).toBe(false);
+    expect(b.blockedMs()).toBe(5000);
+    expect(b.block(now + 120_000, 418)).toBe(true);
+    expect(a.block(now + 120_000, 418)).toBe(false);
+    expect([a.blockedMs(), a.blockStatus]).toEqual([120_000, 418]);
+    now += 120_000;
+    expect(a.blockedMs()).toBe(0);
+    expect(b.block(now + 1000, 429)).toBe(true);
+  });
+});

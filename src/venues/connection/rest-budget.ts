@@ -141,7 +141,8 @@ export class RestBudget {
     const weight = Math.min(cost.weight, bucket.capacity);
     const allowed = Math.max(bucket.capacity * (1 - RESERVE[priority]), weight);
     const now = BigInt(Math.round(this.now_ms() * 1000));
-    const draw = BigInt(Math.round(weight * bucket.us_per_weight));
+    // Rounded down: a draw that lands exactly on the allowance fits (under by < 1 µs of refill).
+    const draw = BigInt(Math.floor(weight * bucket.us_per_weight));
     const tolerance = BigInt(Math.round(allowed * bucket.us_per_weight));
     for (;;) {
       const tat = Atomics.load(this.slots, slot);
