@@ -96,7 +96,7 @@ export class RestClient {
       same.waiters.push(resolve);
       return promise;
     }
-    const path = url.startsWith(this.options.base_url) ? url.slice(this.options.base_url.length) : new URL(url).pathname;
+    const path = url.startsWith(this.options.base_url) ? url.slice(this.options.base_url.length) : pathAndQuery(url);
     const pending: Pending = { url, cost: this.options.limits.cost(path), priority, waiters: [resolve] };
     this.byUrl.set(url, pending);
     this.queues[priority].push(pending);
@@ -187,6 +187,11 @@ export class RestClient {
     this.byUrl.delete(pending.url);
     for (const resolve of pending.waiters) resolve(result);
   }
+}
+
+function pathAndQuery(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
 }
 
 function stopped(): RestResult {

@@ -13,7 +13,8 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   still lets 2.5 polls a second through: a 5-minute bucket of 300 swaps takes two minutes.
  * - other public market data: 20 requests per 2 s.
  * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
- * one window.
+ * one window. okx_spot and okx_derivatives keep a budget each: only okx_derivatives polls
+ * rubik, and each sends one instruments request (of its own instrument type) at start.
  */
 
 const BUCKETS: readonly RestLimitSpec[] = [
