@@ -18,6 +18,12 @@ import type { InstrumentMap, Normalizer } from "./types.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/**
+ * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
+ * fails naming the block, and its restarts find the block in the venue's shared budget and
+ * send nothing until it ends.
+ */
+const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -283,7 +289,7 @@ export class IngestRunner {
     const bodies: string[] = [];
     for (const path of INSTRUMENT_PATHS[venue]) {
       const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url, "other");
+      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
       if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
       this.options.record?.write("http", url, result.recv_ts_ms, result.body);
       bodies.push(result.body);

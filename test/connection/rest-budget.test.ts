@@ -188,3 +188,14 @@ describe("the budget's arithmetic (shared memory, fake clock)", () => {
     expect(b.block(now + 1000, 429)).toBe(true);
   });
 });
+
+test("a request that will not wait out a ban is answered with it at once, and nothing is sent", async () => {
+  const limits = getVenue("binance_spot").rest_limits;
+  const rest = new RestClient({ base_url: "http://127.0.0.1:9/binance_spot", limits, timeout_ms: 1000 });
+  rest.budget.block(Date.now() + 120_000, 418);
+  const result = await rest.get("http://127.0.0.1:9/binance_spot/api/v3/exchangeInfo", "other", 60_000);
+  expect(result).toEqual({ ok: false, status: 418, error: "REST to this venue is stopped for another 120 s (HTTP 418)" });
+  expect(rest.requests).toBe(0);
+  expect(rest.queued).toBe(0);
+  rest.stop();
+});

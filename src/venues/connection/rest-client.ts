@@ -61,6 +61,8 @@ interface Pending {
   readonly url: string;
   readonly cost: RestCost;
   readonly priority: RestPriority;
+  /** Answer with an error instead of waiting out a block longer than this, ms. */
+  readonly max_block_ms: number;
   readonly waiters: ((result: RestResult) => void)[];
 }
 
@@ -87,8 +89,11 @@ export class RestClient {
     return this.byUrl.size - this.inFlight;
   }
 
-  /** GETs `url` (below `base_url`) in its turn; resolves with the answer, never with a 429/418. */
-  get(url: string, priority: RestPriority = "other"): Promise<RestResult> {
+  /**
+   * GETs `url` (below `base_url`) in its turn; resolves with the answer, never with a 429/418.
+   * A block (429, 418) longer than `max_block_ms` answers with an error at once instead.
+   */
+  get(url: string, priority: RestPriority = "other", max_block_ms = Number.POSITIVE_INFINITY): Promise<RestResult> {
     if (this.abort.signal.aborted) return Promise.resolve(stopped());
     const { promise, resolve } = Promise.withResolvers<RestResult>();
     const same = this.byUrl.get(url);
@@ -97,7 +102,7 @@ export class RestClient {
       return promise;
     }
     const path = url.startsWith(this.options.base_url) ? url.slice(this.options.base_url.length) : pathAndQuery(url);
-    const pending: Pending = { url, cost: this.options.limits.cost(path), priority, waiters: [resolve] };
+    const pending: Pending = { url, cost: this.options.limits.cost(path), priority, max_block_ms, waiters: [resolve] };
     this.byUrl.set(url, pending);
     this.queues[priority].push(pending);
     this.pump();
@@ -120,7 +125,10 @@ export class RestClient {
       if (priority === undefined) return;
       if (this.inFlight >= (priority === "snapshot" ? MAX_IN_FLIGHT : MAX_IN_FLIGHT - 1)) return;
       const blocked = this.budget.blockedMs();
-      if (blocked > 0) return this.sleep(blocked);
+      if (blocked > 0) {
+        this.refuseImpatient(blocked);
+        return this.sleep(blocked);
+      }
       const head = this.queues[priority][0] as Pending;
       const wait = this.budget.take(head.cost, priority);
       // A lower class never overtakes a waiting higher one: the head waits, everything with it.
@@ -128,6 +136,20 @@ export class RestClient {
       this.queues[priority].shift();
       this.options.stats?.weight(head.cost.weight);
       void this.send(head);
+    }
+  }
+
+  /** Answers the requests that will not wait `blocked_ms` with the block as their error. */
+  private refuseImpatient(blocked_ms: number): void {
+    const error = `REST to this venue is stopped for another ${Math.ceil(blocked_ms / 1000)} s (HTTP ${this.budget.blockStatus})`;
+    for (const p of REST_PRIORITIES) {
+      const queue = this.queues[p];
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const pending = queue[i] as Pending;
+        if (pending.max_block_ms >= blocked_ms) continue;
+        queue.splice(i, 1);
+        this.finish(pending, { ok: false, status: this.budget.blockStatus, error });
+      }
     }
   }
 
