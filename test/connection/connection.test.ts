@@ -38,6 +38,43 @@ test("the bucket poller fetches each closed bucket once, however often it is wok
   expect(bodies.every((b) => b.startsWith('[{"symbol":"SUSHIUSDT"'))).toBe(true);
 });
 
+test("a failed poll is tried again within its bucket; a refused one (4xx) is not", async () => {
+  const answers = new Map<string, number[]>([["/flaky", [503, 200]], ["/wrong", [400, 200]]]);
+  const seen: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      seen.push(path);
+      const status = answers.get(path)?.shift() ?? 500;
+      return new Response(status === 200 ? "[]" : "no", { status });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const rest = new RestClient({ base_url: base, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
+  const bodies: string[] = [];
+  const errors: string[] = [];
+  const poller = new BucketPoller({
+    period_ms: 300_000,
+    delay_ms: 0,
+    retry_ms: 20,
+    tasks: [{ key: "flaky", url: `${base}/flaky` }, { key: "wrong", url: `${base}/wrong` }],
+    rest,
+    onBody: (t, body) => bodies.push(`${t.key} ${body}`),
+    onError: (t, e) => errors.push(`${t.key} ${e}`),
+  });
+  try {
+    await poller.poll(1_700_000_100_000);
+    expect(bodies).toEqual(["flaky []"]);
+    expect(errors.sort()).toEqual(["flaky 503 no", "wrong 400 no"]);
+    expect(seen.sort()).toEqual(["/flaky", "/flaky", "/wrong"]);
+  } finally {
+    await poller.stop();
+    server.stop(true);
+  }
+});
+
 test("Binance streams are sharded over connections by the per-connection limit", () => {
   const config = { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types: ["trade", "orderbook"] as const, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m" as const };
   const conn = new BinanceConnection({
