@@ -12,14 +12,14 @@
  *
  * Each bucket is a token bucket kept in GCRA form: one slot holds its theoretical arrival
  * time (TAT, µs since the epoch, wall clock so every thread reads the same time). A bucket of
- * `capacity` weight refilled at `refill_per_ms` is empty-after-draw when TAT - now equals
- * capacity / refill_per_ms.
+ * `capacity` weight refilled at r weight/µs is empty when TAT - now equals capacity / r; a
+ * draw of w moves TAT on by w / r and fits while TAT - now stays within capacity / r.
  *
  * Venues state "window" limits (at most L weight per window W: Binance's minute, OKX's 2 s)
  * and "pool" limits (Deribit's credit pool of L, refilled over W). A pool is a token bucket
  * as documented. A window limit is counted in fixed windows (Binance: "a 1 MINUTE interval
  * starts every minute"), where a bucket of capacity L refilled at L/W could spend 2L inside
- * one window (a full bucket at its end, the refill through the next). So a window becomes a
+ * one window (the full bucket at the window's start, then its refill). So a window becomes a
  * bucket of capacity B = U·WINDOW_BURST refilled at (U - B)/W, with U = L·WINDOW_USABLE: any
  * span of W, fixed or sliding, then sees at most U. The margin up to L absorbs requests that
  * reach the venue later than they were drawn (a draw at the end of one window that arrives in
