@@ -42,6 +42,8 @@ export interface VenueRestStats {
   readonly queue: number;
   readonly responses_429: number;
   readonly responses_418: number;
+  /** Ms until REST to the venue may go on after a 429's Retry-After or a 418 ban; 0 = not blocked. */
+  readonly blocked_ms: number;
 }
 
 export interface TypeStats {

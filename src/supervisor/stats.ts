@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type Config } from "../config/schema.ts";
+import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
 import type { ComponentStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
@@ -48,6 +48,8 @@ export interface StatsInputs {
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** REST requests queued, per ingest worker id (last report). */
   readonly rest_queues: ReadonlyMap<string, number>;
+  /** Ms until the venue's REST block (429 Retry-After, 418 ban) ends; 0 = none. */
+  readonly rest_blocked_ms: (venue: VenueKey) => number;
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: ComponentStats;
@@ -101,6 +103,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         queue: restQueue.get(venue) ?? 0,
         responses_429: c.read(venueCounter(venue, "rest_429")),
         responses_418: c.read(venueCounter(venue, "rest_418")),
+        blocked_ms: s.rest_blocked_ms(venue),
       },
     };
   }

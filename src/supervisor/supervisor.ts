@@ -64,7 +64,7 @@ export class Engine {
   /** REST requests queued per ingest worker (last report). */
   private readonly restQueues = new Map<string, number>();
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
-  private readonly restBudgets = new Map<VenueKey, SharedArrayBuffer>();
+  private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
@@ -208,12 +208,12 @@ export class Engine {
   }
 
   private restBudget(venue: VenueKey): SharedArrayBuffer {
-    let buffer = this.restBudgets.get(venue);
-    if (buffer === undefined) {
-      buffer = new SharedArrayBuffer(RestBudget.bytes(getVenue(venue).rest_limits.buckets.length));
-      this.restBudgets.set(venue, buffer);
+    let budget = this.restBudgets.get(venue);
+    if (budget === undefined) {
+      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      this.restBudgets.set(venue, budget);
     }
-    return buffer;
+    return budget.buffer;
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
@@ -364,6 +364,7 @@ export class Engine {
       books: this.books,
       bad_frames: this.badFrames,
       rest_queues: this.restQueues,
+      rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },

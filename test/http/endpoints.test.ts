@@ -41,6 +41,7 @@ function fixture() {
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
+      rest_blocked_ms: (venue) => (venue === "binance_spot" ? 90_000 : 0),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
       books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
@@ -67,8 +68,8 @@ describe("HTTP endpoints", () => {
     expect(body.venues.binance_spot.state).toBe("disconnected");
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.venues.binance_spot.rate_limited).toBe(3);
-    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1 });
-    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0 });
+    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000 });
+    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
@@ -111,6 +112,7 @@ describe("HTTP endpoints", () => {
     const binance = (name: string) => byName.get(name)?.metrics.filter((m) => m.labels?.venue === "binance_spot");
     expect(binance("spectra_venue_rest_weight_total")).toEqual([{ value: "2525", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_queue")).toEqual([{ value: "7", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_rest_blocked_seconds")).toEqual([{ value: "90", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_rate_limited_total")).toEqual([
       { value: "2", labels: { venue: "binance_spot", status: "429" } },
       { value: "1", labels: { venue: "binance_spot", status: "418" } },
