@@ -17,8 +17,9 @@ import type { SimViolations } from "./sim-violations.ts";
  *   reach it within `in_flight_grace_ms` of the 429 were on the wire before the client could
  *   see it: they get 429 again, uncounted.
  * - A request during a ban is `rest_during_ban` and gets 418 again.
- * - `inject` makes the next requests 429 regardless (fault injection); what follows them is
- *   judged as after any 429.
+ * - Fault injection: `faultFor` answers 429 to every request for a while, `inject` to the next
+ *   few (with the given Retry-After on the venues that send one, else the venue's documented
+ *   wait); what follows is judged as after any 429.
  * Binance answers carry `X-MBX-USED-WEIGHT-1M`, the weight of the current minute.
  */
 
@@ -47,6 +48,8 @@ interface VenueState {
   last_429_ms: number;
   banned_until_ms: number;
   injected: { count: number; retry_after_s: number };
+  /** Until then every request gets 429 (a `rate_limit` fault). */
+  fault_until_ms: number;
 }
 
 /** A refusal to send instead of the answer, or the headers to add to the answer. */
@@ -66,13 +69,22 @@ export class SimRestLimits {
     for (const venue of VENUE_KEYS) {
       const limits = getVenue(venue).rest_limits;
       const buckets = scaleLimits(limits.buckets, options.scale?.[venue]).map((spec) => ({ spec, start_ms: 0, used: 0, peak: 0 }));
-      this.venues.set(venue, { limits, buckets, backoff_until_ms: 0, last_429_ms: 0, banned_until_ms: 0, injected: { count: 0, retry_after_s: 0 } });
+      this.venues.set(venue, { limits, buckets, backoff_until_ms: 0, last_429_ms: 0, banned_until_ms: 0, injected: { count: 0, retry_after_s: 0 }, fault_until_ms: 0 });
     }
   }
 
   /** The next `count` requests to `venue` get 429 with `Retry-After: retry_after_s`. */
   inject(venue: VenueKey, count: number, retry_after_s: number): void {
     this.state(venue).injected = { count, retry_after_s };
+  }
+
+  /**
+   * A `rate_limit` fault: for `seconds` from `now_ms` the venue answers 429, with `Retry-After`
+   * up to the fault's end on the venues that send one. A client that waits that long sees no
+   * 418; the fault lapses unused if nothing asks.
+   */
+  faultFor(venue: VenueKey, seconds: number, now_ms: number): void {
+    this.state(venue).fault_until_ms = now_ms + seconds * 1000;
   }
 
   /** Judges one request of `path` (below the venue prefix, query included) at `now_ms`. */
@@ -87,6 +99,10 @@ export class SimRestLimits {
       this.violations.count(venue, "rest_after_429");
       v.banned_until_ms = now_ms + this.ban_ms;
       return { refuse: this.refusal(v, 418, v.banned_until_ms, now_ms) };
+    }
+    if (v.fault_until_ms > now_ms) {
+      const until = v.limits.sends_retry_after ? v.fault_until_ms : now_ms + v.limits.default_retry_after_ms;
+      return { refuse: this.tooMany(v, until, now_ms) };
     }
     if (v.injected.count > 0) {
       v.injected.count--;

@@ -62,6 +62,19 @@ describe("the simulator counts REST weight as each venue does", () => {
     expect(violations.total).toBe(1);
   });
 
+  test("a rate_limit fault answers 429 until it ends; a client that waits it out breaks no rule", () => {
+    const violations = new SimViolations();
+    const limits = new SimRestLimits(violations);
+    limits.faultFor("binance_derivatives", 10, T0);
+    const first = limits.admit("binance_derivatives", "/fapi/v1/openInterest?symbol=X", T0 + 2000);
+    expect([status(first), header(first, "retry-after")]).toEqual([429, "8"]);
+    expect(status(limits.admit("binance_derivatives", "/fapi/v1/openInterest?symbol=X", T0 + 10_000))).toBe(200);
+    // Unused, it lapses.
+    limits.faultFor("okx_derivatives", 2, T0);
+    expect(status(limits.admit("okx_derivatives", "/api/v5/public/instruments?instType=SWAP", T0 + 2000))).toBe(200);
+    expect(violations.total).toBe(0);
+  });
+
   test("rest_during_ban: every request during a ban gets 418 until the ban ends", () => {
     const violations = new SimViolations();
     const limits = new SimRestLimits(violations, { in_flight_grace_ms: 0, ban_s: 2 });
