@@ -63,6 +63,8 @@ export const configSchema = z.strictObject({
     enabled: z.boolean(),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
+    /** Bearer token that /query and /stats require; empty: none. SPECTRA_HTTP_TOKEN wins. */
+    auth_token: z.string(),
   }),
   ring: z.strictObject({
     /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */
@@ -83,6 +85,12 @@ export const configSchema = z.strictObject({
     depth: z.number().int().min(1).max(5000),
     /** 0 emits a snapshot on every update. */
     snapshot_interval_ms: count,
+    /**
+     * Levels per side of a Binance REST depth snapshot: a value both /api/v3/depth and
+     * /fapi/v1/depth accept (USDⓈ-M takes only these). Weight per request: spot 5/25/50,
+     * USDⓈ-M 2/5/10/20 (src/venues/binance/rest-weights.ts).
+     */
+    snapshot_limit: z.literal([5, 10, 20, 50, 100, 500, 1000]),
   }),
   nats: z.strictObject({
     enabled: z.boolean(),

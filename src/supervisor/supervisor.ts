@@ -11,7 +11,12 @@ import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
+import { RestBudget } from "../venues/connection/rest-budget.ts";
+import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
+import { exposureWarning, isLoopbackHost } from "../http/security.ts";
+import { registerSecrets } from "../log/redact.ts";
+import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
 import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
@@ -64,6 +69,10 @@ export class Engine {
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
+  /** REST requests queued per ingest worker (last report). */
+  private readonly restQueues = new Map<string, number>();
+  /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
+  private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
@@ -90,6 +99,7 @@ export class Engine {
     readonly config: Config,
     private readonly options: EngineOptions = {},
   ) {
+    registerSecrets(secretValues(config));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
   }
@@ -187,7 +197,13 @@ export class Engine {
         queryClient === null
           ? null
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
-      this.server = startHttpServer(cfg.http.host, cfg.http.port, createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }));
+      const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
+      if (exposed !== null) this.log.warn(exposed);
+      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, {
+        auth_token: cfg.http.auth_token,
+        loopback_only: isLoopbackHost(cfg.http.host),
+      });
+      this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
     }
   }
 
@@ -224,6 +240,15 @@ export class Engine {
     return entry.ring.sab;
   }
 
+  private restBudget(venue: VenueKey): SharedArrayBuffer {
+    let budget = this.restBudgets.get(venue);
+    if (budget === undefined) {
+      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      this.restBudgets.set(venue, budget);
+    }
+    return budget.buffer;
+  }
+
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
     return {
       kind: "ingest",
@@ -233,6 +258,7 @@ export class Engine {
       symbols,
       config: this.config,
       counters: this.counters.buffer,
+      rest_budget: this.restBudget(venue),
       rings: this.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
@@ -283,6 +309,7 @@ export class Engine {
     if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
       this.badFrames.set(worker.id, message.bad_by_channel);
+      this.restQueues.set(worker.id, message.rest_queue);
     } else if (message.type === "overflow") {
       this.overflow.set(worker.id, message.by_type);
     } else if (message.type === "ready") {
@@ -382,6 +409,8 @@ export class Engine {
       rings: [...this.ringBuffers.values()],
       books: this.books,
       bad_frames: this.badFrames,
+      rest_queues: this.restQueues,
+      rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },

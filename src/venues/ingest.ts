@@ -5,8 +5,9 @@ import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
-import { RestClient } from "./connection/rest-client.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
+import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
+import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -17,6 +18,12 @@ import type { InstrumentMap, Normalizer } from "./types.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/**
+ * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
+ * fails naming the block, and its restarts find the block in the venue's shared budget and
+ * send nothing until it ends.
+ */
+const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -29,7 +36,9 @@ export interface IngestStats {
   messagesIn(n: number, last_message_ms: number): void;
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
-  error(channel: string): void;
+  error(channel: string, detail?: string): void;
+  /** The venue closed, retired or starved a connection (logged once by the caller). */
+  incident?(incident: ConnectionIncident): void;
 }
 
 export interface IngestOptions {
@@ -37,7 +46,7 @@ export interface IngestOptions {
   readonly config: VenueConfig;
   /** Native symbols of this worker's shard. */
   readonly symbols: readonly string[];
-  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number };
+  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number; readonly snapshot_limit: number };
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
@@ -49,6 +58,17 @@ export interface IngestOptions {
    * mark price from the socket, so the socket gets a head start.
    */
   readonly first_poll_delay_ms?: number;
+  readonly rest?: IngestRestOptions;
+}
+
+/** How this runner's REST joins the venue's: the shared budget, stats, and incident reports. */
+export interface IngestRestOptions {
+  /** The venue's budget memory (supervisor-owned, shared by its ingest threads); private when absent. */
+  readonly budget?: SharedArrayBuffer;
+  readonly stats?: RestClientStats;
+  readonly onIncident?: (incident: RestLimitIncident) => void;
+  /** Shrinks the venue's documented limits (tests; the simulator takes the same scale). */
+  readonly scale?: RestLimitScale;
 }
 
 export class InstrumentFetchError extends Error {}
@@ -70,7 +90,16 @@ export class IngestRunner {
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.rest = new RestClient({ timeout_ms: this.tuning.rest_timeout_ms, default_retry_after_ms: 60_000 });
+    const limits = getVenue(options.venue).rest_limits;
+    const rest = options.rest ?? {};
+    this.rest = new RestClient({
+      base_url: options.config.rest_url,
+      limits,
+      budget: new RestBudget(scaleLimits(limits.buckets, rest.scale), rest.budget),
+      timeout_ms: this.tuning.rest_timeout_ms,
+      ...(rest.stats === undefined ? {} : { stats: rest.stats }),
+      ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
+    });
   }
 
   async start(): Promise<void> {
@@ -93,14 +122,16 @@ export class IngestRunner {
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
-      onGap: (gap, symbols) => {
-        this.gap(gap, symbols, instruments);
-        this.recover(gap, symbols);
+      onGap: (gap, symbols, data_types) => {
+        this.gap(gap, symbols, instruments, data_types);
+        this.recover(gap, symbols, data_types);
       },
-      onDisconnect: (recv) => {
+      onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
-        this.normalizer?.connectionLost(recv);
+        // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
+        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
       },
+      onIncident: (incident) => this.options.stats?.incident?.(incident),
       onStale: (channel) => {
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
@@ -117,7 +148,7 @@ export class IngestRunner {
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
-        onError: (task) => this.options.stats?.error(task.key),
+        onError: (task, error) => this.options.stats?.error(task.key, error),
       });
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
@@ -164,14 +195,14 @@ export class IngestRunner {
     if (wait_ms > 0) await Bun.sleep(wait_ms);
     if (this.stopped) return;
     this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native)}`;
-    const result = await this.rest.get(url);
+    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
+    const result = await this.rest.get(url, "snapshot");
     this.snapshotsInFlight.delete(native);
     if (this.stopped || !this.normalizer) return;
     if (!result.ok) {
-      this.options.stats?.error("depth");
+      this.options.stats?.error("depth", `${result.status} ${result.error}`);
       // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), Math.max(1000, result.retry_after_ms));
+      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -182,14 +213,14 @@ export class IngestRunner {
    * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
    * funding (premiumIndex) so funding records resume at once instead of at the next push.
    */
-  private recover(gap: WsGap, natives: readonly string[]): void {
+  private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
         void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
       }
     }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate")) {
+    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
       for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
     }
   }
@@ -200,10 +231,10 @@ export class IngestRunner {
 
   /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
   private async fetchInto(url: string, channel: string): Promise<void> {
-    const result = await this.rest.get(url);
+    const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel);
+      this.options.stats?.error(channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -233,9 +264,9 @@ export class IngestRunner {
     return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap): void {
+  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
     const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue));
+    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
     for (const native of natives) {
       const inst = instruments.get(native);
       const symbol = inst?.symbol ?? native;
@@ -262,7 +293,7 @@ export class IngestRunner {
     const bodies: string[] = [];
     for (const path of INSTRUMENT_PATHS[venue]) {
       const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url);
+      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
       if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
       this.options.record?.write("http", url, result.recv_ts_ms, result.body);
       bodies.push(result.body);
