@@ -26,9 +26,10 @@ import { ManagedNats } from "./nats-process.ts";
 import { RunMarker } from "./run-marker.ts";
 import { EngineDownRecorder } from "./engine-down.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
+import { RingSet } from "./ring-set.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
-import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
+import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
@@ -64,7 +65,7 @@ export class Engine {
   readonly plan: TopologyPlan;
   readonly counters = new Counters(counterNames());
   readonly workers: ManagedWorker[] = [];
-  private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
+  private readonly rings: RingSet;
   private readonly books = new Map<string, readonly BookHealth[]>();
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
@@ -102,6 +103,7 @@ export class Engine {
     registerSecrets(secretValues(config));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
+    this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
   }
 
   get dataDir(): string {
@@ -152,7 +154,6 @@ export class Engine {
       this.engineDown = new EngineDownRecorder(this.marker);
       const publishes = this.config.engine.role !== "store";
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
-      this.createRings();
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
@@ -215,31 +216,6 @@ export class Engine {
     this.tiering.start();
   }
 
-  private createRings(): void {
-    for (const r of this.plan.rings) {
-      const to = `batch:${r.type}:${r.batch_index}`;
-      this.ringBuffers.set(`${r.from}->${to}`, { from: r.from, to, ring: SpscRing.create(this.config.ring.capacity_bytes) });
-    }
-  }
-
-  private linksFrom(id: string): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.from === id)
-      .map((r) => ({ type: r.type, batch_index: r.batch_index, buffer: this.ringFor(r.from, `batch:${r.type}:${r.batch_index}`) }));
-  }
-
-  private linksTo(id: string, type: (typeof RECORD_TYPES)[number], index: number): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.type === type && r.batch_index === index)
-      .map((r) => ({ type, batch_index: index, buffer: this.ringFor(r.from, id) }));
-  }
-
-  private ringFor(from: string, to: string): SharedArrayBuffer {
-    const entry = this.ringBuffers.get(`${from}->${to}`);
-    if (entry === undefined) throw new Error(`no ring ${from}->${to}`);
-    return entry.ring.sab;
-  }
-
   private restBudget(venue: VenueKey): SharedArrayBuffer {
     let budget = this.restBudgets.get(venue);
     if (budget === undefined) {
@@ -259,7 +235,7 @@ export class Engine {
       config: this.config,
       counters: this.counters.buffer,
       rest_budget: this.restBudget(venue),
-      rings: this.linksFrom(id),
+      rings: this.rings.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
       engine_down: this.engineDown?.plan ?? null,
@@ -282,7 +258,7 @@ export class Engine {
       type,
       config: this.config,
       counters: this.counters.buffer,
-      rings: this.linksTo(id, type, index),
+      rings: this.rings.linksTo(id, type, index),
       nats_url: this.natsUrl,
       publish,
       store: this.clickhouseNeeded,
@@ -345,7 +321,7 @@ export class Engine {
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
     // An ingest worker that was down (restarting) never ended its rings; its producer is gone
     // now, so end them here (a fresh attach reads the true write index) and batch workers finish.
-    for (const { ring } of this.ringBuffers.values()) {
+    for (const { ring } of this.rings.all()) {
       if (ring.state === RING_OPEN) SpscRing.attach(ring.sab).close();
     }
     await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
@@ -406,7 +382,7 @@ export class Engine {
       uptime_s: (Date.now() - this.started_ms) / 1000,
       process: this.processStats(),
       workers: this.workers,
-      rings: [...this.ringBuffers.values()],
+      rings: this.rings.all(),
       books: this.books,
       bad_frames: this.badFrames,
       rest_queues: this.restQueues,
