@@ -69,7 +69,6 @@ describe("the embedded nats-server killed mid-stream", () => {
     if (http === null || url === null) throw new Error("engine without HTTP or NATS");
     const health = async () => (await fetch(`${http}/health`)).status;
     expect(await health()).toBe(200);
-    const published = engine.counters.slot(typeCounter("trade", "published"));
     const ingested = engine.counters.slot(typeCounter("trade", "ingested"));
 
     const ingestedAtKill: number[] = [];
@@ -83,14 +82,13 @@ describe("the embedded nats-server killed mid-stream", () => {
       // The records on their way meanwhile wait in rings and publish windows.
       await waitFor(`nats-server restart ${kill}`, () => engine.stats().nats.restarts === kill && engine.natsServerPid !== pid, 30000);
       expect(engine.natsServerUrl).toBe(url);
-      await waitFor("/health to be 200 again", async () => (await health()) === 200, 30000);
+      await waitFor("/health to be 200 again", async () => (await health()) === 200, 30000, 50);
     }
     // Both kills came mid-stream.
     for (const n of ingestedAtKill) expect(n).toBeLessThan(2 * per_worker);
-    expect(engine.counters.get(published)).toBeGreaterThan(0);
 
     const db = config.clickhouse.hot_database;
-    await waitFor("every trade stored", async () => (await storedTrades(db)).unique === 2 * per_worker, 90000);
+    await waitFor("every trade stored", async () => (await storedTrades(db)).unique === 2 * per_worker, 90000, 100);
     const stats = engine.stats();
     expect(stats.nats.restarts).toBe(2);
     expect(stats.data_types.trade?.dropped).toBe(0);
