@@ -29,6 +29,7 @@ export class MetricsExporter {
   private readonly venueUnrecognized = this.counter("spectra_venue_unrecognized_total", "Frames not recognized per venue.", ["venue"]);
   private readonly venueErrors = this.counter("spectra_venue_errors_total", "Malformed frames per venue.", ["venue"]);
   private readonly venueResyncs = this.counter("spectra_venue_resyncs_total", "Order-book resyncs per venue.", ["venue"]);
+  private readonly venueErrorEvents = this.counter("spectra_venue_error_events_total", "Error events the venue sent and venue limits the engine ran into.", ["venue"]);
   private readonly venueBad = this.counter("spectra_venue_bad_frames_total", "Unrecognized or malformed frames per venue and channel.", ["venue", "channel"]);
   private readonly venueConnected = this.gauge("spectra_venue_connected", "1 while the venue has an open connection.", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
@@ -80,6 +81,7 @@ export class MetricsExporter {
       this.venueUnrecognized.inc({ venue }, v.unrecognized);
       this.venueErrors.inc({ venue }, v.errors);
       this.venueResyncs.inc({ venue }, v.resyncs);
+      this.venueErrorEvents.inc({ venue }, v.error_events);
       for (const [channel, n] of Object.entries(v.bad_by_channel)) this.venueBad.inc({ venue, channel }, n);
       this.venueConnected.set({ venue }, v.state === "connected" ? 1 : 0);
       this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);

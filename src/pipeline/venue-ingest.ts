@@ -4,6 +4,7 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
+import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth } from "../venues/types.ts";
 
@@ -32,9 +33,11 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const unrecognized = slot("unrecognized");
   const errors = slot("errors");
   const resyncs = slot("resyncs");
+  const errorEvents = slot("error_events");
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
   const local = { frames: 0, last_ms: 0, connected: false };
+  const limiter = connectLimiterFor(cfg, init.venue);
   const runner = new IngestRunner({
     venue: init.venue,
     config: cfg.venues[init.venue],
@@ -42,6 +45,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     orderbook: { depth: cfg.orderbook.depth, snapshot_interval_ms: cfg.orderbook.snapshot_interval_ms },
     emit,
     ...(record === undefined ? {} : { record }),
+    ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     stats: {
       // Per frame only local arithmetic; the shared counters are written on the stats timer.
       messagesIn(n, last_message_ms) {
@@ -56,6 +60,10 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       error(channel) {
         counters.add(errors, 1);
         log.warn({ channel }, "venue channel error");
+      },
+      venueError(event) {
+        counters.add(errorEvents, 1);
+        if (event.first) log.warn({ code: event.code, msg: event.msg, next: event.next }, "venue error event");
       },
     },
   });

@@ -1,4 +1,4 @@
-import type { Server, ServerWebSocket } from "bun";
+import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { BinanceReplay } from "./binance-replay.ts";
 import { DeribitReplay } from "./deribit-replay.ts";
@@ -8,7 +8,13 @@ import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
-import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./sim-protocols.ts";
+import { handleBinanceMessage } from "./sim-protocols.ts";
+import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
+import { corruptChecksum, handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultRequest } from "./sim-faults.ts";
+import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
+import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
+
+export type { SimConnection } from "./sim-connection.ts";
 
 /**
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
@@ -34,18 +40,11 @@ export interface SimulatorOptions {
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
   readonly binance_ping_interval_ms?: number;
+  /** Ms of client silence after which OKX closes a connection (30 s; tests shorten it). */
+  readonly okx_idle_ms?: number;
 }
 
-export interface SimConnection {
-  readonly venue: VenueKey;
-  readonly subs: Set<string>;
-  /** OKX books keys waiting for their next snapshot push. */
-  readonly pending: Set<string>;
-  heartbeat: ReturnType<typeof setInterval> | undefined;
-  awaitingTest: boolean;
-}
-
-type Socket = ServerWebSocket<SimConnection>;
+type Socket = SimSocket;
 
 export interface Simulator {
   /** `http://host:port` */
@@ -67,6 +66,13 @@ export interface Simulator {
   skip(venue: VenueKey, n: number): void;
   /** The next `count` REST requests to `venue` get 429 with `Retry-After: retry_after_s`. */
   rateLimit(venue: VenueKey, count: number, retry_after_s: number): void;
+  /**
+   * Makes `venue` misbehave for `seconds` (sim-faults.ts), as `POST /simulator/faults` does.
+   * Throws on a kind the venue cannot show (checksum on Binance, book faults on Deribit).
+   */
+  fault(request: FaultRequest): void;
+  /** Faults in force now. */
+  faults(): ActiveFault[];
   stop(): Promise<void>;
 }
 
@@ -136,10 +142,24 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
+  const faults = new SimFaults();
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
+    if (faults.any && faults.active(ws.data.venue, "silence")) return;
     ws.send(text);
     sent[ws.data.venue]++;
+  };
+  const reply = (ws: Socket, text: string): boolean => {
+    if (faults.any && faults.active(ws.data.venue, "silence")) return false;
+    ws.send(text);
+    return true;
+  };
+  const okxProtocol = new OkxSimProtocol({ violations, reply }, { ...(options.okx_idle_ms === undefined ? {} : { idle_ms: options.okx_idle_ms }) });
+  const deribitProtocol = new DeribitSimProtocol({ violations, reply }, refs);
+  const injectFault = (f: FaultRequest): void => {
+    faults.inject(f);
+    if (f.kind !== "disconnect") return;
+    for (const ws of [...all]) if (ws.data.venue === f.venue) ws.terminate();
   };
   const synthetic = new SyntheticPushes({ all, futures, okx, send });
 
@@ -149,15 +169,31 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname === "/simulator/stats") return Response.json(simulatorStats());
+      if (url.pathname === "/simulator/faults") return handleFaultRequest(req, injectFault);
       const slash = url.pathname.indexOf("/", 1);
       const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        if (faults.any && faults.active(venue, "disconnect")) return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
+        const refused =
+          venue === "okx_spot" || venue === "okx_derivatives"
+            ? okxProtocol.admit(venue)
+            : venue === "deribit_derivatives"
+              ? deribitProtocol.admit([...all].filter((ws) => ws.data.venue === venue).length)
+              : undefined;
+        if (refused !== undefined) return refused;
         const subs = new Set<string>();
         if (venue.startsWith("binance")) for (const s of url.searchParams.get("streams")?.split("/") ?? []) if (s) subs.add(s.toLowerCase());
-        const data: SimConnection = { venue, subs, pending: new Set(), heartbeat: undefined, awaitingTest: false };
+        const data: SimConnection = newSimConnection(venue, subs, Date.now());
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
+      }
+      const fault_ms = faults.any ? faults.remainingMs(venue, "rate_limit") : 0;
+      if (fault_ms > 0) {
+        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
+          status: 429,
+          headers: { "retry-after": String(Math.ceil(fault_ms / 1000)), "content-type": "application/json" },
+        });
       }
       const limit = limited.get(venue);
       if (limit && limit.count > 0) {
@@ -191,8 +227,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const text = typeof message === "string" ? message : new TextDecoder().decode(message);
         const venue = ws.data.venue;
         if (venue.startsWith("binance")) handleBinanceMessage(ws, text);
-        else if (venue.startsWith("okx")) handleOkxMessage(ws, text);
-        else handleDeribitMessage(ws, text, refs);
+        else if (venue.startsWith("okx")) okxProtocol.message(ws, text);
+        else deribitProtocol.message(ws, text);
       },
       pong() {
         pongs.count++;
@@ -248,6 +284,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const frame = frames[index];
       if (frame !== undefined && !(frame.first_loop_only === true && cursor.loop > 0)) {
         let skipped: VenueKey | undefined;
+        const bookFault = faults.any && isBookUpdate(frame);
         for (const ws of cursor.conns) {
           const c = ws.data;
           if (!c.subs.has(frame.key)) continue;
@@ -258,7 +295,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             skipped = c.venue;
             continue;
           }
-          send(ws, cursor.text(index, frame));
+          if (bookFault && faults.dropsUpdate(c.venue, frame)) continue;
+          const text = cursor.text(index, frame);
+          send(ws, bookFault && faults.active(c.venue, "checksum") ? corruptChecksum(text) : text);
         }
         cursor.feed.advance(index);
         cursor.emitted++;
@@ -275,13 +314,25 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
   const pingEvery = options.binance_ping_interval_ms ?? 20_000;
   const pingTimer =
-    pingEvery > 0 ? setInterval(() => { for (const ws of all) if (ws.data.venue.startsWith("binance")) ws.ping(); }, pingEvery) : undefined;
+    pingEvery > 0
+      ? setInterval(() => {
+          for (const ws of all) if (ws.data.venue.startsWith("binance") && !faults.active(ws.data.venue, "silence")) ws.ping();
+        }, pingEvery)
+      : undefined;
+  const idleTimer = setInterval(() => okxProtocol.closeIdle(all, Date.now()), Math.min(1000, Math.max(10, okxProtocol.idle_ms / 4)));
   pump();
 
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
     for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
-    return { violations: violations.rules(), violations_by_venue: violations.venues(), connections: conns, rest: { ...rest }, sent: { ...sent } };
+    return {
+      violations: violations.rules(),
+      violations_by_venue: violations.venues(),
+      connections: conns,
+      rest: { ...rest },
+      sent: { ...sent },
+      faults: faults.list(),
+    };
   }
 
   const symbols = {
@@ -315,11 +366,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     rateLimit(venue, count, retry_after_s) {
       limited.set(venue, { count, retry_after_s });
     },
+    fault(request) {
+      const checked = parseFaultRequest(request);
+      if (typeof checked === "string") throw new RangeError(`simulator fault: ${checked}`);
+      injectFault(checked);
+    },
+    faults: () => faults.list(),
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearInterval(syntheticTimer);
       clearInterval(pingTimer);
+      clearInterval(idleTimer);
       for (const ws of all) clearInterval(ws.data.heartbeat);
       await server.stop(true);
     },

@@ -21,6 +21,8 @@ export const VENUE_COUNTERS = [
   "errors",
   /** Book resyncs and sequence/checksum gaps. */
   "resyncs",
+  /** Error events the venue sent (OKX `"event":"error"`) and venue limits the engine ran into. */
+  "error_events",
 ] as const;
 
 export const TYPE_COUNTERS = [

@@ -4,9 +4,19 @@ import type { CaptureWriter } from "../replay/capture.ts";
 import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
+import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
+import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestClient } from "./connection/rest-client.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import { splitConnectLimit } from "./connection/connect-share.ts";
+import {
+  DEFAULT_TUNING,
+  type ConnectionContext,
+  type ConnectionTuning,
+  type VenueConnection,
+  type VenueErrorEvent,
+} from "./connection/venue-connection.ts";
+import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -30,6 +40,8 @@ export interface IngestStats {
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string): void;
+  /** An error event from the venue or a venue limit reached: count it, log the first of an incident. */
+  venueError(event: VenueErrorEvent): void;
 }
 
 export interface IngestOptions {
@@ -49,6 +61,11 @@ export interface IngestOptions {
    * mark price from the socket, so the socket gets a head start.
    */
   readonly first_poll_delay_ms?: number;
+  /**
+   * This thread's share of the venue's connection-attempt limit (connect-share.ts); without
+   * one the runner takes the whole limit, as the only thread of its venue family.
+   */
+  readonly connect_limiter?: WindowLimiter;
 }
 
 export class InstrumentFetchError extends Error {}
@@ -67,6 +84,8 @@ export class IngestRunner {
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
+  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
+  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -101,6 +120,8 @@ export class IngestRunner {
         this.options.stats?.reconnect();
         this.normalizer?.connectionLost(recv);
       },
+      onVenueError: (event) => this.options.stats?.venueError(event),
+      ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
@@ -124,11 +145,18 @@ export class IngestRunner {
     }
   }
 
+  private connectLimiter(): { connect_limiter?: WindowLimiter } {
+    if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
+    const limit = getVenue(this.options.venue).connect_limit;
+    return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
+  }
+
   /** Closes the sockets and stops polling; resolves once everything is closed. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
+    this.backfills.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
@@ -186,7 +214,8 @@ export class IngestRunner {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
-        void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
+        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
+        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
       }
     }
     if (venue === "binance_derivatives" && config.data_types.includes("funding_rate")) {

@@ -1,8 +1,11 @@
 import type { VenueKey } from "../config/schema.ts";
 import { BinanceNormalizer } from "./binance/normalizer.ts";
 import { DeribitNormalizer } from "./deribit/normalizer.ts";
+import { OKX_CONNECTS_PER_S } from "./okx/limits.ts";
 import { OkxNormalizer } from "./okx/normalizer.ts";
-import type { VenueDefinition } from "./types.ts";
+import type { ConnectLimit, VenueDefinition } from "./types.ts";
+
+const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S, window_ms: 1000 };
 
 /**
  * Every venue, one line each (SPEC section 1 table). The connection layer builds its
@@ -15,30 +18,37 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     key: "binance_spot",
     exchange: "binance",
     data_types: ["trade", "orderbook"],
+    book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
   },
   binance_derivatives: {
     key: "binance_derivatives",
     exchange: "binance",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   },
   okx_spot: {
     key: "okx_spot",
     exchange: "okx",
     data_types: ["trade", "orderbook"],
+    connect_limit: OKX_CONNECT_LIMIT,
+    book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(true, options),
   },
   okx_derivatives: {
     key: "okx_derivatives",
     exchange: "okx",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    connect_limit: OKX_CONNECT_LIMIT,
+    book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(false, options),
   },
   deribit_derivatives: {
     key: "deribit_derivatives",
     exchange: "deribit",
     data_types: ["volatility_index"],
+    book_checks: [],
     createNormalizer: (options) => new DeribitNormalizer(options),
   },
 };

@@ -95,12 +95,26 @@ export interface Normalizer {
   bookHealth(): BookHealth[];
 }
 
+export interface ConnectLimit {
+  readonly family: string;
+  /** Connection attempts per `window_ms` per IP. */
+  readonly max: number;
+  readonly window_ms: number;
+}
+
 /** A venue: one folder under src/venues, one line in the registry. */
 export interface VenueDefinition {
   readonly key: VenueKey;
   readonly exchange: Exchange;
   /** Data types this venue can collect. */
   readonly data_types: readonly DataType[];
+  /**
+   * The venue's limit on connection attempts per IP, shared by every venue key of one `family`
+   * (okx_spot and okx_derivatives are one OKX): src/venues/connection/connect-share.ts.
+   */
+  readonly connect_limit?: ConnectLimit;
+  /** How the venue's book updates can be checked: an update id chain, a checksum, both or none. */
+  readonly book_checks: readonly ("sequence" | "checksum")[];
   createNormalizer(options: NormalizerOptions): Normalizer;
 }
 

@@ -1,7 +1,20 @@
 import type { VenueConfig, VenueKey } from "../../config/schema.ts";
 import type { InstrumentMap } from "../types.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import type { WindowLimiter } from "./window-limiter.ts";
 import type { WsGap } from "./ws-client.ts";
+
+/**
+ * An error the venue sent (OKX `"event":"error"`) or a venue limit the connection ran into. Every
+ * one is counted; `first` marks the first of an incident (same code, same connection), which is
+ * logged with `next`: what the engine does about it.
+ */
+export interface VenueErrorEvent {
+  readonly code: string;
+  readonly msg: string;
+  readonly next: string;
+  readonly first: boolean;
+}
 
 /** What a venue's connection module needs from the ingest runner, and gives back. */
 export interface ConnectionContext {
@@ -18,6 +31,9 @@ export interface ConnectionContext {
   readonly onDisconnect: (recv_ts_ms: number) => void;
   /** A channel fell silent past its cadence limit. */
   readonly onStale: (channel: string) => void;
+  readonly onVenueError?: (event: VenueErrorEvent) => void;
+  /** This thread's share of the venue's connection-attempt limit (connect-share.ts). */
+  readonly connect_limiter?: WindowLimiter;
 }
 
 export interface VenueConnection {
@@ -42,10 +58,12 @@ export interface ConnectionTuning {
   readonly binance_max_lifetime_ms: number;
   /** How long the old and new Binance connections may overlap at most, ms. */
   readonly binance_overlap_ms: number;
-  /** OKX: send "ping" after this much silence, ms (OKX drops sockets silent for 30 s). */
+  /** OKX: send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
   readonly okx_ping_idle_ms: number;
   /** Ms to wait for any message after a ping/heartbeat before reconnecting. */
   readonly heartbeat_timeout_ms: number;
+  /** OKX: shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
+  readonly okx_resubscribe_interval_ms: number;
   /** Deribit `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
   readonly deribit_heartbeat_s: number;
   /** Multiplies every channel's staleness limit (tests shrink it). */
@@ -60,6 +78,7 @@ export const DEFAULT_TUNING: ConnectionTuning = {
   binance_overlap_ms: 10_000,
   okx_ping_idle_ms: 25_000,
   heartbeat_timeout_ms: 10_000,
+  okx_resubscribe_interval_ms: 1000,
   deribit_heartbeat_s: 30,
   stale_factor: 1,
   rest_timeout_ms: 10_000,

@@ -17,7 +17,10 @@ export interface WsGap {
 }
 
 export interface WsHeartbeat {
-  /** Silence, ms, after which `message` is sent. */
+  /**
+   * Ms after which `message` is sent when nothing arrived, or nothing was sent, for that long
+   * (OKX closes a connection idle for 30 s, and the simulator reads that as client silence).
+   */
   readonly idle_ms: number;
   readonly message: string;
   /** Ms to wait for any message after the heartbeat before reconnecting. */
@@ -61,6 +64,7 @@ export class WsClient {
   private gapStartMs = 0;
   private lastActivityMs = 0;
   private heartbeatSentMs = 0;
+  private lastSentMs = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private closed: (() => void) | undefined;
@@ -81,7 +85,10 @@ export class WsClient {
   }
 
   send(text: string): void {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(text);
+      this.lastSentMs = this.now();
+    }
   }
 
   /** Drops the connection and reconnects at once; the hole is reported with `cause`. */
@@ -128,6 +135,7 @@ export class WsClient {
       if (this.socket !== socket) return;
       this.state = "open";
       this.lastActivityMs = this.now();
+      this.lastSentMs = this.lastActivityMs;
       this.heartbeatSentMs = 0;
       this.options.onOpen(this);
     };
@@ -176,7 +184,7 @@ export class WsClient {
     const silentFor = now - this.lastActivityMs;
     const hb = this.options.heartbeat;
     if (hb) {
-      if (this.heartbeatSentMs === 0 && silentFor >= hb.idle_ms) {
+      if (this.heartbeatSentMs === 0 && (silentFor >= hb.idle_ms || now - this.lastSentMs >= hb.idle_ms)) {
         this.heartbeatSentMs = now;
         this.send(hb.message);
       } else if (this.heartbeatSentMs !== 0 && now - this.heartbeatSentMs >= hb.timeout_ms) {
