@@ -87,6 +87,12 @@ export interface ActiveFault {
 export class SimFaults {
   /** End time per `venue|kind`, ms (Date.now()). */
   private readonly until = new Map<string, number>();
+  /**
+   * What the faults did, per venue and kind: connections closed or refused (disconnect), 429s
+   * answered (rate_limit), book updates dropped (sequence_gap) or corrupted (checksum), messages
+   * held back (silence).
+   */
+  private readonly effects = new Map<VenueKey, Map<FaultKind, number>>();
   /** `venue|symbol` -> the second in which one of its book updates was dropped, and which. */
   private readonly dropped = new Map<string, { second: number; frame: FeedFrame }>();
 
@@ -122,12 +128,44 @@ export class SimFaults {
     const last = this.dropped.get(key);
     if (last !== undefined && last.second === second) return last.frame === frame;
     this.dropped.set(key, { second, frame });
+    this.note(venue, "sequence_gap");
     return true;
+  }
+
+  /**
+   * A book update's text as a venue under faults sends it: undefined when `sequence_gap` drops
+   * it, with a wrong checksum under `checksum`.
+   */
+  bookUpdate(venue: VenueKey, frame: FeedFrame, text: string): string | undefined {
+    if (this.dropsUpdate(venue, frame)) return undefined;
+    if (!this.active(venue, "checksum")) return text;
+    this.note(venue, "checksum");
+    return corruptChecksum(text);
   }
 
   /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
   get any(): boolean {
     return this.until.size > 0;
+  }
+
+  /** Counts one effect of a `kind` fault on `venue`. */
+  note(venue: VenueKey, kind: FaultKind, n = 1): void {
+    let own = this.effects.get(venue);
+    if (own === undefined) {
+      own = new Map();
+      this.effects.set(venue, own);
+    }
+    own.set(kind, (own.get(kind) ?? 0) + n);
+  }
+
+  /** Effects of `kind` on `venue` since start. */
+  effect(venue: VenueKey, kind: FaultKind): number {
+    return this.effects.get(venue)?.get(kind) ?? 0;
+  }
+
+  /** `{ venue: { kind: effects } }`. */
+  effectCounts(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.effects].map(([venue, kinds]) => [venue, Object.fromEntries(kinds)]));
   }
 
   list(): ActiveFault[] {

@@ -10,7 +10,7 @@ import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
 import { handleBinanceMessage } from "./sim-protocols.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
-import { corruptChecksum, handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultRequest } from "./sim-faults.ts";
+import { handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
 import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
 import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
 
@@ -73,6 +73,8 @@ export interface Simulator {
   fault(request: FaultRequest): void;
   /** Faults in force now. */
   faults(): ActiveFault[];
+  /** What `kind` faults did to `venue` since start (sim-faults.ts `note`). */
+  faultEffects(venue: VenueKey, kind: FaultKind): number;
   stop(): Promise<void>;
 }
 
@@ -145,12 +147,18 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new SimFaults();
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
-    if (faults.any && faults.active(ws.data.venue, "silence")) return;
+    if (faults.any && faults.active(ws.data.venue, "silence")) {
+      faults.note(ws.data.venue, "silence");
+      return;
+    }
     ws.send(text);
     sent[ws.data.venue]++;
   };
   const reply = (ws: Socket, text: string): boolean => {
-    if (faults.any && faults.active(ws.data.venue, "silence")) return false;
+    if (faults.any && faults.active(ws.data.venue, "silence")) {
+      faults.note(ws.data.venue, "silence");
+      return false;
+    }
     ws.send(text);
     return true;
   };
@@ -159,7 +167,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const injectFault = (f: FaultRequest): void => {
     faults.inject(f);
     if (f.kind !== "disconnect") return;
-    for (const ws of [...all]) if (ws.data.venue === f.venue) ws.terminate();
+    for (const ws of [...all]) {
+      if (ws.data.venue !== f.venue) continue;
+      ws.terminate();
+      faults.note(f.venue, "disconnect");
+    }
   };
   const synthetic = new SyntheticPushes({ all, futures, okx, send });
 
@@ -175,7 +187,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        if (faults.any && faults.active(venue, "disconnect")) return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
+        if (faults.any && faults.active(venue, "disconnect")) {
+          faults.note(venue, "disconnect");
+          return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
+        }
         const refused =
           venue === "okx_spot" || venue === "okx_derivatives"
             ? okxProtocol.admit(venue)
@@ -190,6 +205,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       const fault_ms = faults.any ? faults.remainingMs(venue, "rate_limit") : 0;
       if (fault_ms > 0) {
+        faults.note(venue, "rate_limit");
         return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
           status: 429,
           headers: { "retry-after": String(Math.ceil(fault_ms / 1000)), "content-type": "application/json" },
@@ -295,9 +311,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             skipped = c.venue;
             continue;
           }
-          if (bookFault && faults.dropsUpdate(c.venue, frame)) continue;
-          const text = cursor.text(index, frame);
-          send(ws, bookFault && faults.active(c.venue, "checksum") ? corruptChecksum(text) : text);
+          const text = bookFault ? faults.bookUpdate(c.venue, frame, cursor.text(index, frame)) : cursor.text(index, frame);
+          if (text !== undefined) send(ws, text);
         }
         cursor.feed.advance(index);
         cursor.emitted++;
@@ -332,6 +347,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       rest: { ...rest },
       sent: { ...sent },
       faults: faults.list(),
+      fault_effects: faults.effectCounts(),
     };
   }
 
@@ -372,6 +388,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       injectFault(checked);
     },
     faults: () => faults.list(),
+    faultEffects: (venue, kind) => faults.effect(venue, kind),
     async stop() {
       stopped = true;
       clearTimeout(timer);

@@ -128,3 +128,7 @@ test("an unreadable depth snapshot is asked for again, at most once a second per
     proxy.stop(true);
   }
 }, 30_000);
+
+test("the engine broke none of the simulator's venue rules in any test above", () => {
+  expect(sim.violations.rules()).toEqual({});
+});
