@@ -2,13 +2,16 @@ import type { VenueConfig } from "../../config/schema.ts";
 
 /**
  * Deribit limits, as the venue documents them (checked 2026-12):
+ * https://docs.deribit.com/articles/connection-management-best-practices
+ *   at most 32 simultaneous connections per IP, authenticated or not: every open WebSocket, and
+ *   every HTTP request for its duration; a 33rd is refused with HTTP 429.
  * https://docs.deribit.com/articles/rate-limits
- *   at most 32 simultaneous connections per IP, HTTP requests and WebSocket connections
- *   together; requests draw credits from a pool that refills continuously (a leaky bucket);
+ *   requests draw credits from a pool that refills continuously (a leaky bucket);
  *   for public requests about 20 a second sustained (500 credits a request, 10,000 credits a
  *   second refill, 50,000 pool: a burst of 100). A request that finds no credits gets
  *   `too_many_requests` (10028) and the session is closed.
- * The simulator enforces the connection cap (sim-protocol.ts).
+ * The simulator enforces the connection cap (sim-protocol.ts); the engine stays under both with
+ * a cap on workers and one paced REST request at a time per worker.
  */
 
 /** Simultaneous connections per IP, HTTP and WebSocket together. */
@@ -22,10 +25,10 @@ export const DERIBIT_REQUESTS_PER_S = 20;
  */
 export const DERIBIT_CONNECTIONS_PER_WORKER = 2;
 /**
- * REST requests one Deribit ingest worker starts per second at most: 1, so even the most
- * workers the connection cap allows (16) stay under the ~20 a second of public credits.
+ * REST requests one Deribit ingest worker starts per second at most: the credit pool's rate
+ * shared by the most workers the connection cap allows (20 / 16, so 1).
  */
-export const DERIBIT_WORKER_REQUESTS_PER_S = 1;
+export const DERIBIT_WORKER_REQUESTS_PER_S = Math.floor(DERIBIT_REQUESTS_PER_S / Math.floor(DERIBIT_MAX_CONNECTIONS / DERIBIT_CONNECTIONS_PER_WORKER));
 
 /** A config error when the Deribit ingest workers could open more than 32 connections at once. */
 export function deribitConnectionConfigErrors(config: VenueConfig): string[] {

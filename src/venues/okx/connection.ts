@@ -1,7 +1,8 @@
 import { okxBookChannel, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
-import { OkxErrorIncidents, parseOkxError } from "./error-events.ts";
+import { okxErrorReconnects, okxNextAction, parseOkxError } from "./error-events.ts";
 import { needsLogin } from "./limits.ts";
 import { okxCredentials, okxLoginFrame, okxRequestFrames, OkxRequestBudget, type OkxCredentials } from "./requests.ts";
+import { ErrorIncidents } from "../connection/error-incidents.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
@@ -22,7 +23,7 @@ import { WsClient } from "../connection/ws-client.ts";
  *   closes a connection idle for 30 s) and expects "pong", which is not passed on; nothing within
  *   `heartbeat_timeout_ms` after it reconnects with a `stale` gap;
  * - `"event":"error"` replies are counted and the first of each incident is logged with what
- *   the engine does next (error-events.ts).
+ *   the engine does next (error-events.ts, connection/error-incidents.ts).
  */
 
 const channelKey = (text: string): string => {
@@ -46,7 +47,7 @@ export class OkxConnection extends WatchedConnection {
   private readonly loginArgs: OkxSubscribeArg[];
   private readonly credentials: OkxCredentials | undefined;
   private readonly budget = new OkxRequestBudget();
-  private readonly incidents = new OkxErrorIncidents();
+  private readonly incidents = new ErrorIncidents();
   /** Native ids whose books wait for the next resubscription round. */
   private readonly resync = new Set<string>();
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -148,8 +149,8 @@ export class OkxConnection extends WatchedConnection {
   }
 
   private venueError(code: string, msg: string): void {
-    const event = this.incidents.event(code, msg);
+    const event = this.incidents.event(code, msg, okxNextAction(code));
     this.ctx.onVenueError?.(event);
-    if (event.first && OkxErrorIncidents.reconnects(code)) this.client.reconnect("reconnect");
+    if (event.first && okxErrorReconnects(code)) this.client.reconnect("reconnect");
   }
 }

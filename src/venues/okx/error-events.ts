@@ -1,11 +1,9 @@
-import type { VenueErrorEvent } from "../connection/venue-connection.ts";
 import { OKX_ERRORS } from "./limits.ts";
 
 /**
  * OKX `{"event":"error","code":"…","msg":"…"}` replies
  * (https://www.okx.com/docs-v5/en/#error-code-websocket-public), and what the engine does next
- * for each. An incident is a run of one code on one connection: its first event is logged, every
- * one is counted; a new connection starts new incidents.
+ * for each (incidents: connection/error-incidents.ts).
  */
 
 /** What the engine does after each error code (OKX codes as strings, plus the engine's own). */
@@ -30,23 +28,12 @@ export function parseOkxError(text: string): { code: string; msg: string } | und
   }
 }
 
-export class OkxErrorIncidents {
-  private readonly open = new Set<string>();
+/** What the engine does after an error event with `code`. */
+export function okxNextAction(code: string): string {
+  return NEXT[code] ?? OTHERWISE;
+}
 
-  /** The event for `code`, first of its incident unless one is already open. */
-  event(code: string, msg: string): VenueErrorEvent {
-    const first = !this.open.has(code);
-    this.open.add(code);
-    return { code, msg, next: NEXT[code] ?? OTHERWISE, first };
-  }
-
-  /** Whether `code` calls for a new connection. */
-  static reconnects(code: string): boolean {
-    return code === OKX_ERRORS.too_frequent.code || code === "request_budget";
-  }
-
-  /** A new connection: every incident is over. */
-  reset(): void {
-    this.open.clear();
-  }
+/** Whether `code` calls for a new connection (a fresh hourly request budget). */
+export function okxErrorReconnects(code: string): boolean {
+  return code === OKX_ERRORS.too_frequent.code || code === "request_budget";
 }

@@ -1,5 +1,6 @@
 /**
  * OKX v5 WebSocket limits, as the venue documents them (checked 2026-12):
+ * https://www.okx.com/docs-v5/en/#overview-rate-limit and
  * https://www.okx.com/docs-v5/en/#overview-websocket-connect
  *   "Connection limit: 3 requests per second (based on IP)"; "The total number of
  *   'subscribe'/'unsubscribe'/'login' requests per connection is limited to 480 times per hour";
