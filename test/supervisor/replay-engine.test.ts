@@ -46,7 +46,10 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
     expect(stats.venues[venue]?.state).toBe("connected");
     expect(stats.venues[venue]?.messages_in).toBeGreaterThan(0);
     expect(stats.venues[venue]?.unrecognized).toBe(0);
+    expect(stats.venues[venue]?.error_events).toBe(0);
   }
+  // The engine kept every venue rule the simulator enforces.
+  expect(replay.simulator.violations.rules()).toEqual({});
   expect(e.health().ok).toBe(true);
   await e.stop();
   const db = config.clickhouse.hot_database;
