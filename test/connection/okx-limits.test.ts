@@ -95,7 +95,7 @@ test("books-l2-tbt without credentials: OKX's 60011 for each book is counted, th
   expect(sim.violations.rules().okx_login_required).toBe(before + sim.symbols.okx_spot.length);
 });
 
-test("books-l2-tbt with credentials: the engine logs in first, then subscribes, and OKX refuses nothing", async () => {
+test("books-l2-tbt with credentials: the engine logs in first, then subscribes, OKX refuses nothing and books flow", async () => {
   const saved = OKX_CREDENTIAL_ENV.map((k) => process.env[k]);
   OKX_CREDENTIAL_ENV.forEach((k, i) => (process.env[k] = `test-${i}`));
   const before = sim.violations.total;
@@ -103,7 +103,7 @@ test("books-l2-tbt with credentials: the engine logs in first, then subscribes, 
   const { runner, records } = runnerFor(sim, "okx_spot", { config: { ...okxSpot(), book_channel: "books-l2-tbt" }, stats });
   try {
     await runner.start();
-    await waitFor("trades", () => records.some((r) => r.data_type === "trade"), 10_000);
+    await waitFor("trades and books", () => records.some((r) => r.data_type === "trade") && records.some((r) => r.data_type === "orderbook"), 10_000);
     const conn = runner.connection as OkxConnection;
     // subscribe (public channels), login, subscribe (books-l2-tbt)
     await waitFor("three requests", () => conn.requestsLeft === 477, 5000);

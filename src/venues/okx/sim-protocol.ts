@@ -17,6 +17,8 @@ import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS,
  *   (`idle_ms`) is closed with 4004. The venue's own wording is "data has not been pushed for more
  *   than 30 seconds"; the simulator holds the client to the stricter reading, so a client that
  *   keeps it happy keeps OKX happy.
+ * The recordings hold one book channel, `books`; a logged-in client subscribed to `books-l2-tbt`
+ * or `books50-l2-tbt` is served those pushes, under their recorded channel name.
  */
 
 export interface OkxSimOptions {
@@ -74,7 +76,8 @@ export class OkxSimProtocol {
       const a = arg as Record<string, unknown>;
       const channel = typeof a.channel === "string" ? a.channel : "";
       const id = typeof a.instId === "string" ? a.instId : typeof a.instType === "string" ? a.instType : "";
-      const key = `${channel}:${id}`;
+      // Every book channel is served from the recorded `books` feed.
+      const key = `${channel.startsWith("books") ? "books" : channel}:${id}`;
       if (op === "subscribe") {
         if (needsLogin(channel) && !c.logged_in) {
           this.ctx.violations.count(c.venue, "okx_login_required");
