@@ -41,7 +41,7 @@ export interface IngestStats {
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string): void;
   /** An error event from the venue or a venue limit reached: count it, log the first of an incident. */
-  venueError(event: VenueErrorEvent): void;
+  venueError?(event: VenueErrorEvent): void;
 }
 
 export interface IngestOptions {
@@ -120,7 +120,7 @@ export class IngestRunner {
         this.options.stats?.reconnect();
         this.normalizer?.connectionLost(recv);
       },
-      onVenueError: (event) => this.options.stats?.venueError(event),
+      onVenueError: (event) => this.options.stats?.venueError?.(event),
       ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);

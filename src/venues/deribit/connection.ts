@@ -64,7 +64,7 @@ export class DeribitConnection extends WatchedConnection {
           if (text.includes("test_request")) this.client.send(this.rpc("public/test", {}));
           return;
         }
-        const error = text.startsWith('{"jsonrpc":"2.0","id"') ? rpcError(text) : undefined;
+        const error = rpcError(text);
         if (error !== undefined) {
           ctx.onVenueError?.(this.incidents.event(error.code, error.msg, error.code === "10028" ? NEXT_TOO_MANY : NEXT_OTHER));
           return;

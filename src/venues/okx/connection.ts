@@ -132,7 +132,7 @@ export class OkxConnection extends WatchedConnection {
   private resubscribeRound(): void {
     this.resyncTimer = undefined;
     this.lastRoundMs = performance.now();
-    const subscribed = this.loggedIn || this.credentials === undefined ? [...this.args, ...this.loginArgs] : this.args;
+    const subscribed = this.loggedIn ? [...this.args, ...this.loginArgs] : this.args;
     const args = subscribed.filter((a) => a.channel.startsWith("books") && a.instId !== undefined && this.resync.has(a.instId));
     this.resync.clear();
     if (args.length === 0) return;
