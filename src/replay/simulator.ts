@@ -27,6 +27,8 @@ export type { SimConnection } from "./sim-connection.ts";
  * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
  * feed), paced at `rate` frames/s or as fast as the sockets drain; a frame goes to every
  * connection subscribed to its key. A feed advances only while it has connections.
+ * `GET /simulator/stats` counts the venue rules clients broke; `POST /simulator/faults` makes a
+ * venue misbehave for a while (sim-faults.ts).
  */
 
 export interface SimulatorOptions {
