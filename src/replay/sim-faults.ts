@@ -143,7 +143,25 @@ export class SimFaults {
     return corruptChecksum(text);
   }
 
-  /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
+  /** Under `disconnect`: the refusal of a new connection (503). */
+  refuseUpgrade(venue: VenueKey): Response | undefined {
+    if (!this.active(venue, "disconnect")) return undefined;
+    this.note(venue, "disconnect");
+    return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
+  }
+
+  /** Under `rate_limit`: the 429 a REST request gets, with the seconds left as `Retry-After`. */
+  refuseRest(venue: VenueKey): Response | undefined {
+    const left_ms = this.remainingMs(venue, "rate_limit");
+    if (left_ms <= 0) return undefined;
+    this.note(venue, "rate_limit");
+    return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
+      status: 429,
+      headers: { "retry-after": String(Math.ceil(left_ms / 1000)), "content-type": "application/json" },
+    });
+  }
+
+    /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
   get any(): boolean {
     return this.until.size > 0;
   }

@@ -189,30 +189,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        if (faults.any && faults.active(venue, "disconnect")) {
-          faults.note(venue, "disconnect");
-          return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
-        }
         const refused =
-          venue === "okx_spot" || venue === "okx_derivatives"
+          (faults.any ? faults.refuseUpgrade(venue) : undefined) ??
+          (venue === "okx_spot" || venue === "okx_derivatives"
             ? okxProtocol.admit(venue)
             : venue === "deribit_derivatives"
               ? deribitProtocol.admit([...all].filter((ws) => ws.data.venue === venue).length)
-              : undefined;
+              : undefined);
         if (refused !== undefined) return refused;
         const subs = new Set<string>();
         if (venue.startsWith("binance")) for (const s of url.searchParams.get("streams")?.split("/") ?? []) if (s) subs.add(s.toLowerCase());
         const data: SimConnection = newSimConnection(venue, subs, Date.now());
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
-      const fault_ms = faults.any ? faults.remainingMs(venue, "rate_limit") : 0;
-      if (fault_ms > 0) {
-        faults.note(venue, "rate_limit");
-        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
-          status: 429,
-          headers: { "retry-after": String(Math.ceil(fault_ms / 1000)), "content-type": "application/json" },
-        });
-      }
+      const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
+      if (limitedByFault !== undefined) return limitedByFault;
       const limit = limited.get(venue);
       if (limit && limit.count > 0) {
         limit.count--;

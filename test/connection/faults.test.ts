@@ -85,9 +85,12 @@ test("rate_limit: REST answers 429 with Retry-After; the engine waits it out ins
     await waitFor("first book", () => records.some((r) => r.data_type === "orderbook"), 10_000);
     sim.fault({ venue: "binance_derivatives", kind: "rate_limit", seconds: 2 });
     const t0 = performance.now();
-    // A reconnect leaves every book needing a REST snapshot.
+    // A reconnect leaves every book needing a REST snapshot (frames already on the wire when the
+    // connection dropped still count as before it: books are measured from the reconnect gap on).
     expect(sim.dropConnections("binance_derivatives")).toBeGreaterThan(0);
+    await waitFor("reconnect gap", () => gaps(records).some((g) => g.cause === "reconnect"), 10_000);
     const from = records.length;
+    expect((runner.normalizer?.bookHealth() ?? []).some((b) => b.state !== "live")).toBe(true);
     await booksResume(runner, records, from, sim.symbols.binance_derivatives.length);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(1900);
     // At most one 429 per request that was in flight when the first came back: the rest waited.
