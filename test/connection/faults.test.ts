@@ -119,7 +119,7 @@ test("sequence_gap: dropped Binance diffs break the chain; the engine records se
 test("checksum: OKX pushes with wrong checksums; the engine records checksum_mismatch gaps, resubscribes at a paced rate and its books go live again", async () => {
   await withRunner("okx_spot", async (runner, records) => {
     await waitFor("first book", () => records.some((r) => r.data_type === "orderbook"), 10_000);
-    sim.fault({ venue: "okx_spot", kind: "checksum", seconds: 2 });
+    sim.fault({ venue: "okx_spot", kind: "checksum", seconds: 1.5 });
     await waitFor("the fault ends", () => sim.faults().length === 0, 5000);
     const from = records.length;
     await booksResume(runner, records, from, sim.symbols.okx_spot.length);
