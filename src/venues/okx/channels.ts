@@ -21,9 +21,9 @@ export function okxBookChannel(config: VenueConfig): OkxBookChannel {
 }
 
 /**
- * Subscribe args for `symbols` (native ids); books on `book_channel`. Funding records need the mark and index price,
- * which the funding-rate channel lacks, so `funding_rate` also subscribes `mark-price` and
- * `index-tickers` (index id = the instrument's BASE-QUOTE, from metadata). Liquidations are
+ * Subscribe args for `symbols` (native ids); books on `book_channel`. Funding records need the
+ * mark and index price, which the funding-rate channel lacks, so `funding_rate` also subscribes
+ * `mark-price` and `index-tickers` (index id = the instrument's BASE-QUOTE, from metadata). Liquidations are
  * per instrument type, one arg for all swaps.
  */
 export function okxSubscribeArgs(

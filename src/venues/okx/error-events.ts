@@ -6,14 +6,16 @@ import { OKX_ERRORS } from "./limits.ts";
  * for each (incidents: connection/error-incidents.ts).
  */
 
+const RECONNECT =
+  "reconnecting (paced by the connect limit): a new connection brings a fresh hourly request budget and a fresh snapshot for every book";
+
 /** What the engine does after each error code (OKX codes as strings, plus the engine's own). */
 const NEXT: Readonly<Record<string, string>> = {
   [OKX_ERRORS.please_log_in.code]:
     "the channel that needs a login stays unsubscribed on this connection; set OKX_API_KEY, OKX_API_SECRET and OKX_API_PASSPHRASE or use book_channel books",
-  [OKX_ERRORS.too_frequent.code]:
-    "reconnecting (paced by the connect limit): a new connection brings a fresh hourly request budget and a fresh snapshot for every book",
-  request_budget:
-    "reconnecting (paced by the connect limit): a new connection brings a fresh hourly request budget and a fresh snapshot for every book",
+  [OKX_ERRORS.too_frequent.code]: RECONNECT,
+  // The engine's own: a resubscription round the connection's hourly budget cannot pay for.
+  request_budget: RECONNECT,
 };
 const OTHERWISE = "the refused request is not sent again; the connection and its other subscriptions go on";
 
