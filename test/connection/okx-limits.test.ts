@@ -30,6 +30,8 @@ function statsSink(): { stats: IngestStats; events: VenueErrorEvent[] } {
 }
 
 const okxSpot = () => configWith(replayVenueOverrides(sim)).venues.okx_spot;
+/** Pings well inside the simulator's 500 ms idle limit. */
+const TUNING = { backoff: { initial_ms: 10, max_ms: 50 }, okx_ping_idle_ms: 200 };
 
 test("subscribe requests are cut at 64 KB, as few as fit, args in order", () => {
   const args = Array.from({ length: 4000 }, (_, i) => ({ channel: "books", instId: `COIN${i}-USDT` }));
@@ -61,7 +63,7 @@ test("threads of one venue family share its connect limit: together never more t
 
 test("a connection whose data flows but which sends nothing pings before OKX's idle limit, and is not closed", async () => {
   const before = sim.violations.total;
-  const { runner, records } = runnerFor(sim, "okx_spot", { tuning: { backoff: { initial_ms: 10, max_ms: 50 }, okx_ping_idle_ms: 200 } });
+  const { runner, records } = runnerFor(sim, "okx_spot", { tuning: TUNING });
   await runner.start();
   try {
     // Trades spanning three of the simulator's 500 ms idle limits, on the first connection.
@@ -81,7 +83,7 @@ test("a connection whose data flows but which sends nothing pings before OKX's i
 test("books-l2-tbt without credentials: OKX's 60011 for each book is counted, the first of the incident marked for the log with what happens next", async () => {
   const before = sim.violations.rules().okx_login_required ?? 0;
   const { stats, events } = statsSink();
-  const { runner, records } = runnerFor(sim, "okx_spot", { config: { ...okxSpot(), book_channel: "books-l2-tbt" }, stats });
+  const { runner, records } = runnerFor(sim, "okx_spot", { config: { ...okxSpot(), book_channel: "books-l2-tbt" }, stats, tuning: TUNING });
   await runner.start();
   try {
     await waitFor("an error event per book", () => events.length === sim.symbols.okx_spot.length, 10_000);
@@ -100,7 +102,7 @@ test("books-l2-tbt with credentials: the engine logs in first, then subscribes, 
   OKX_CREDENTIAL_ENV.forEach((k, i) => (process.env[k] = `test-${i}`));
   const before = sim.violations.total;
   const { stats, events } = statsSink();
-  const { runner, records } = runnerFor(sim, "okx_spot", { config: { ...okxSpot(), book_channel: "books-l2-tbt" }, stats });
+  const { runner, records } = runnerFor(sim, "okx_spot", { config: { ...okxSpot(), book_channel: "books-l2-tbt" }, stats, tuning: TUNING });
   try {
     await runner.start();
     await waitFor("trades and books", () => records.some((r) => r.data_type === "trade") && records.some((r) => r.data_type === "orderbook"), 10_000);
@@ -122,7 +124,7 @@ test("books-l2-tbt with credentials: the engine logs in first, then subscribes, 
 test("book resubscriptions that would pass 480 requests an hour reconnect instead: logged once, the new connection has a fresh budget", async () => {
   const before = sim.violations.total;
   const { stats, events } = statsSink();
-  const tuning = { backoff: { initial_ms: 10, max_ms: 50 }, okx_resubscribe_interval_ms: 0 };
+  const tuning = { ...TUNING, okx_resubscribe_interval_ms: 0 };
   const { runner, records } = runnerFor(sim, "okx_spot", { tuning, stats });
   await runner.start();
   try {
