@@ -9,8 +9,14 @@ import { OKX_ERRORS } from "./limits.ts";
 const RECONNECT =
   "reconnecting (paced by the connect limit): a new connection brings a fresh hourly request budget and a fresh snapshot for every book";
 
+const LOGIN_FAILED =
+  "no login on this connection: books of the login channel are not collected until a reconnect logs in; check OKX_API_KEY, OKX_API_SECRET, OKX_API_PASSPHRASE and the clock";
+/** Login refusals: invalid timestamp, apiKey, expired timestamp, sign, login failed, passphrase, unknown key. */
+const LOGIN_CODES = ["60004", "60005", "60006", "60007", "60009", "60024", "60032"];
+
 /** What the engine does after each error code (OKX codes as strings, plus the engine's own). */
 const NEXT: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(LOGIN_CODES.map((c) => [c, LOGIN_FAILED])),
   [OKX_ERRORS.please_log_in.code]:
     "the channel that needs a login stays unsubscribed on this connection; set OKX_API_KEY, OKX_API_SECRET and OKX_API_PASSPHRASE or use book_channel books",
   [OKX_ERRORS.too_frequent.code]: RECONNECT,
