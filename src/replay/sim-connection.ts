@@ -1,5 +1,6 @@
 import type { ServerWebSocket } from "bun";
 import type { VenueKey } from "../config/schema.ts";
+import type { BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
 import type { SimViolations } from "./sim-violations.ts";
 
 /**
@@ -21,6 +22,8 @@ export interface SimConnection {
   readonly requests: number[];
   /** The client logged in (OKX `op: login`). */
   logged_in: boolean;
+  /** Binance sockets: route, payload form, rate and lifetime (venues/binance/sim-protocol.ts). */
+  readonly binance: BinanceSimSocket | undefined;
 }
 
 export type SimSocket = ServerWebSocket<SimConnection>;
@@ -41,8 +44,8 @@ export function parseClientMessage(text: string): Record<string, unknown> | unde
   }
 }
 
-export function newSimConnection(venue: VenueKey, subs: Set<string>, now_ms: number): SimConnection {
-  return { venue, subs, pending: new Set(), heartbeat: undefined, awaitingTest: false, last_client_ms: now_ms, requests: [], logged_in: false };
+export function newSimConnection(venue: VenueKey, binance: BinanceSimSocket | undefined, now_ms: number): SimConnection {
+  return { venue, subs: new Set(), pending: new Set(), heartbeat: undefined, awaitingTest: false, last_client_ms: now_ms, requests: [], logged_in: false, binance };
 }
 
 /** A refused WebSocket handshake, as the venues answer one: 429 and a JSON body. */

@@ -8,9 +8,9 @@ import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
-import { handleBinanceMessage } from "./sim-protocols.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
 import { handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
+import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
 import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
 import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
 
@@ -20,8 +20,8 @@ export type { SimConnection } from "./sim-connection.ts";
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
  * protocol subset under a path prefix per venue key, so the engine's `ws_url`/`rest_url` for
  * venue V are `ws://host:port/V` and `http://host:port/V`:
- *   /binance_spot/stream?streams=a/b        /binance_spot/api/v3/{depth,exchangeInfo}
- *   /binance_derivatives/stream?streams=…   /binance_derivatives/fapi/v1/…, /futures/data/…
+ *   /binance_spot/{ws,stream}               /binance_spot/api/v3/{depth,exchangeInfo}
+ *   /binance_derivatives/{public,market}/{ws,stream}   /binance_derivatives/fapi/v1/…, /futures/data/…
  *   /okx_spot|okx_derivatives/ws/v5/public  …/api/v5/public/…, …/api/v5/rubik/…
  *   /deribit_derivatives/ws/api/v2          …/api/v2/public/…
  * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
@@ -42,6 +42,10 @@ export interface SimulatorOptions {
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
   readonly binance_ping_interval_ms?: number;
+  /** Lifetime of a Binance connection, ms (default 24 h; `serverShutdown` comes before the close). */
+  readonly binance_lifetime_ms?: number;
+  /** Binance connection attempts allowed per venue in a window (default 300 per 5 min). */
+  readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
   /** Ms of client silence after which OKX closes a connection (30 s; tests shorten it). */
   readonly okx_idle_ms?: number;
 }
@@ -61,6 +65,8 @@ export interface Simulator {
   readonly symbols: Record<VenueKey, string[]>;
   /** Venue rules clients broke, by rule (also `GET /simulator/stats`). */
   readonly violations: SimViolations;
+  /** Binance connection attempts accepted, per venue. */
+  readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -146,6 +152,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
+  const binance = new BinanceSimProtocol(violations, {
+    ...(options.binance_lifetime_ms === undefined ? {} : { lifetime_ms: options.binance_lifetime_ms }),
+    ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
+  });
   const faults = new SimFaults();
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
@@ -153,7 +163,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.note(ws.data.venue, "silence");
       return;
     }
-    ws.send(text);
+    ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
     sent[ws.data.venue]++;
   };
   const reply = (ws: Socket, text: string): boolean => {
@@ -197,9 +207,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
               ? deribitProtocol.admit([...all].filter((ws) => ws.data.venue === venue).length)
               : undefined);
         if (refused !== undefined) return refused;
-        const subs = new Set<string>();
-        if (venue.startsWith("binance")) for (const s of url.searchParams.get("streams")?.split("/") ?? []) if (s) subs.add(s.toLowerCase());
-        const data: SimConnection = newSimConnection(venue, subs, Date.now());
+        let b: BinanceSimSocket | undefined;
+        if (venue === "binance_spot" || venue === "binance_derivatives") {
+          const up = binance.upgrade(venue, path, url.searchParams);
+          if (up instanceof Response) return up;
+          b = up;
+        }
+        const data: SimConnection = newSimConnection(venue, b, Date.now());
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
       const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
@@ -231,18 +245,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           cursor.emitted = 0;
         }
         cursor?.conns.add(ws);
+        if (ws.data.binance) binance.open(ws, ws.data.binance);
       },
       message(ws, message) {
         const text = typeof message === "string" ? message : new TextDecoder().decode(message);
         const venue = ws.data.venue;
-        if (venue.startsWith("binance")) handleBinanceMessage(ws, text);
+        if (ws.data.binance) binance.message(ws, ws.data.binance, text);
         else if (venue.startsWith("okx")) okxProtocol.message(ws, text);
         else deribitProtocol.message(ws, text);
       },
-      pong() {
+      pong(ws) {
         pongs.count++;
+        if (ws.data.binance) binance.pong(ws, ws.data.binance);
       },
       close(ws) {
+        if (ws.data.binance) binance.close(ws.data.binance);
         all.delete(ws);
         clearInterval(ws.data.heartbeat);
         cursors.get(FEED_OF[ws.data.venue])?.conns.delete(ws);
@@ -339,6 +356,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       connections: conns,
       rest: { ...rest },
       sent: { ...sent },
+      binance_connects: { ...binance.connects },
+      peak_incoming_per_s: { ...binance.peak_incoming_per_s },
       faults: faults.list(),
       fault_effects: faults.effectCounts(),
     };
@@ -359,6 +378,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pongs,
     symbols,
     violations,
+    binanceConnects: binance.connects,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -388,7 +408,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       clearInterval(syntheticTimer);
       clearInterval(pingTimer);
       clearInterval(idleTimer);
-      for (const ws of all) clearInterval(ws.data.heartbeat);
+      for (const ws of all) {
+        clearInterval(ws.data.heartbeat);
+        if (ws.data.binance) binance.close(ws.data.binance);
+      }
       await server.stop(true);
     },
   };

@@ -12,6 +12,7 @@ import { splitConnectLimit } from "./connection/connect-share.ts";
 import {
   DEFAULT_TUNING,
   type ConnectionContext,
+  type ConnectionIncident,
   type ConnectionTuning,
   type VenueConnection,
   type VenueErrorEvent,
@@ -40,7 +41,9 @@ export interface IngestStats {
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string): void;
-  /** An error event from the venue or a venue limit reached: count it, log the first of an incident. */
+  /** The venue closed, retired or starved a connection (logged once by the caller). */
+  incident?(incident: ConnectionIncident): void;
+  /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
   venueError?(event: VenueErrorEvent): void;
 }
 
@@ -112,15 +115,20 @@ export class IngestRunner {
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
-      onGap: (gap, symbols) => {
-        this.gap(gap, symbols, instruments);
-        this.recover(gap, symbols);
+      onGap: (gap, symbols, data_types) => {
+        this.gap(gap, symbols, instruments, data_types);
+        this.recover(gap, symbols, data_types);
       },
-      onDisconnect: (recv) => {
+      onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
-        this.normalizer?.connectionLost(recv);
+        // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
+        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
       },
-      onVenueError: (event) => this.options.stats?.venueError?.(event),
+      onIncident: (incident) => this.options.stats?.incident?.(incident),
+      onVenueError: (event) => {
+        this.options.stats?.venueError?.(event);
+        if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
+      },
       ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);
@@ -210,7 +218,7 @@ export class IngestRunner {
    * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
    * funding (premiumIndex) so funding records resume at once instead of at the next push.
    */
-  private recover(gap: WsGap, natives: readonly string[]): void {
+  private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
@@ -218,7 +226,7 @@ export class IngestRunner {
         this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
       }
     }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate")) {
+    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
       for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
     }
   }
@@ -262,9 +270,9 @@ export class IngestRunner {
     return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap): void {
+  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
     const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue));
+    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
     for (const native of natives) {
       const inst = instruments.get(native);
       const symbol = inst?.symbol ?? native;

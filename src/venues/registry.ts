@@ -10,7 +10,7 @@ const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S
 /**
  * Every venue, one line each (SPEC section 1 table). The connection layer builds its
  * subscriptions with the `channels.ts` of each venue folder:
- * binanceStreams / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
+ * binanceStreams (binance/routes.ts) / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
  * deribitChannels / deribitVolatilityIndexPath.
  */
 export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {

@@ -8,10 +8,12 @@ import type { VenueErrorEvent } from "./venue-connection.ts";
 export class ErrorIncidents {
   private readonly open = new Set<string>();
 
+  constructor(private readonly url: string) {}
+
   event(code: string, msg: string, next: string): VenueErrorEvent {
     const first = !this.open.has(code);
     this.open.add(code);
-    return { code, msg, next, first };
+    return { url: this.url, code, msg, next, first };
   }
 
   reset(): void {

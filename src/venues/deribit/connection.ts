@@ -39,12 +39,13 @@ export class DeribitConnection extends WatchedConnection {
   protected readonly client: WsClient;
   private readonly channels: string[];
   private nextId = 1;
-  private readonly incidents = new ErrorIncidents();
+  private readonly incidents: ErrorIncidents;
   readonly url: string;
 
   constructor(ctx: ConnectionContext) {
     super(ctx);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
+    this.incidents = new ErrorIncidents(this.url);
     this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);
     const interval_s = ctx.tuning.deribit_heartbeat_s;
     this.client = new WsClient({

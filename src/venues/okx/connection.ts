@@ -47,7 +47,7 @@ export class OkxConnection extends WatchedConnection {
   private readonly loginArgs: OkxSubscribeArg[];
   private readonly credentials: OkxCredentials | undefined;
   private readonly budget = new OkxRequestBudget();
-  private readonly incidents = new ErrorIncidents();
+  private readonly incidents: ErrorIncidents;
   /** Native ids whose books wait for the next resubscription round. */
   private readonly resync = new Set<string>();
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
@@ -58,6 +58,7 @@ export class OkxConnection extends WatchedConnection {
   constructor(ctx: ConnectionContext) {
     super(ctx);
     this.url = `${ctx.config.ws_url}/ws/v5/public`;
+    this.incidents = new ErrorIncidents(this.url);
     const all = okxSubscribeArgs(ctx.symbols, ctx.config.data_types, ctx.instruments, okxBookChannel(ctx.config));
     this.args = all.filter((a) => !needsLogin(a.channel));
     this.loginArgs = all.filter((a) => needsLogin(a.channel));
