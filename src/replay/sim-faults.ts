@@ -143,6 +143,13 @@ export class SimFaults {
     return corruptChecksum(text);
   }
 
+  /** Under `silence`: true (and counted) when a message to `venue` is held back. */
+  holds(venue: VenueKey): boolean {
+    if (!this.active(venue, "silence")) return false;
+    this.note(venue, "silence");
+    return true;
+  }
+
   /** Under `disconnect`: the refusal of a new connection (503). */
   refuseUpgrade(venue: VenueKey): Response | undefined {
     if (!this.active(venue, "disconnect")) return undefined;

@@ -159,18 +159,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const faults = new SimFaults();
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
-    if (faults.any && faults.active(ws.data.venue, "silence")) {
-      faults.note(ws.data.venue, "silence");
-      return;
-    }
+    if (faults.any && faults.holds(ws.data.venue)) return;
     ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
     sent[ws.data.venue]++;
   };
   const reply = (ws: Socket, text: string): boolean => {
-    if (faults.any && faults.active(ws.data.venue, "silence")) {
-      faults.note(ws.data.venue, "silence");
-      return false;
-    }
+    if (faults.any && faults.holds(ws.data.venue)) return false;
     ws.send(text);
     return true;
   };
