@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { GapRecord, MarketRecord } from "../../src/records/types.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
+import type { ConnectionIncident } from "../../src/venues/connection/venue-connection.ts";
 import type { IngestRunner } from "../../src/venues/ingest.ts";
 import { runnerFor } from "./support.ts";
 import { waitFor } from "../support/wait.ts";
@@ -23,9 +24,14 @@ const TUNING = { backoff: { initial_ms: 10, max_ms: 50 }, okx_ping_idle_ms: 300,
 
 const gaps = (records: readonly MarketRecord[]): GapRecord[] => records.filter((r): r is GapRecord => r.data_type === "gap");
 
+/** Connection incidents the runner reported (logged once each by the ingest worker). */
+let incidents: ConnectionIncident[] = [];
+
 async function withRunner(venue: VenueKey, body: (runner: IngestRunner, records: MarketRecord[]) => Promise<void>): Promise<void> {
   const violations = sim.violations.total;
-  const { runner, records } = runnerFor(sim, venue, { tuning: TUNING });
+  incidents = [];
+  const stats = { messagesIn() {}, reconnect() {}, error() {}, incident: (i: ConnectionIncident) => incidents.push(i) };
+  const { runner, records } = runnerFor(sim, venue, { tuning: TUNING, stats });
   await runner.start();
   try {
     await body(runner, records);
@@ -67,7 +73,8 @@ for (const venue of ["okx_spot", "deribit_derivatives"] as const) {
     await withRunner(venue, async (_runner, records) => {
       const kind = venue === "okx_spot" ? "trade" : "volatility_index";
       await waitFor("first record", () => records.some((r) => r.data_type === kind), 10_000);
-      sim.fault({ venue, kind: "silence", seconds: venue === "okx_spot" ? 1.5 : 3 });
+      const seconds = venue === "okx_spot" ? 1.5 : 3;
+      sim.fault({ venue, kind: "silence", seconds });
       await waitFor("the fault ends", () => sim.faults().length === 0, 5000);
       const from = records.length;
       await waitFor("stale gap", () => gaps(records).some((g) => g.cause === "stale"), 10_000);
@@ -76,6 +83,13 @@ for (const venue of ["okx_spot", "deribit_derivatives"] as const) {
       expect(stale.every((g) => g.end_ts_ms - g.start_ts_ms >= 500)).toBe(true);
       expect(gaps(records).filter((g) => g.cause === "reconnect")).toEqual([]);
       expect(sim.faultEffects(venue, "silence")).toBeGreaterThan(0);
+      // Each silent connection is one incident, reported with what the engine does next: at most
+      // one per silence timeout (OKX: ping after 300 ms, 300 ms for the pong; Deribit: 2 × 1 s + 300 ms).
+      const silent = incidents.filter((i) => i.kind === "silent");
+      const timeout_ms = venue === "okx_spot" ? 600 : 2300;
+      expect(silent.length).toBeGreaterThan(0);
+      expect(silent.length).toBeLessThanOrEqual(Math.ceil((seconds * 1000) / timeout_ms) + 1);
+      expect(silent[0]?.next).toContain("stale gap");
     });
   }, 30_000);
 }

@@ -40,7 +40,10 @@ export interface WsClientOptions {
    * message-rate limit); a client stopped here does not reconnect.
    */
   readonly onDisconnect?: (recv_ts_ms: number, code: number, reason: string) => void;
-  /** Called when `silence_ms` passed without a message, before the `stale` reconnect. */
+  /**
+   * Called when `silence_ms` passed without a message, or a heartbeat went unanswered, before
+   * the `stale` reconnect.
+   */
   readonly onSilence?: (silent_ms: number) => void;
   readonly heartbeat?: WsHeartbeat;
   /** Reconnect when nothing at all arrived for this long, ms (0 = never). */
@@ -194,6 +197,7 @@ export class WsClient {
         this.heartbeatSentMs = now;
         this.send(hb.message);
       } else if (this.heartbeatSentMs !== 0 && now - this.heartbeatSentMs >= hb.timeout_ms) {
+        this.options.onSilence?.(silentFor);
         this.reconnect("stale");
         return;
       }

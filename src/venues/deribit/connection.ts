@@ -53,6 +53,8 @@ export class DeribitConnection extends WatchedConnection {
       backoff: ctx.tuning.backoff,
       // Deribit's own test_request arrives every interval; silence past two of them is a dead socket.
       silence_ms: interval_s * 2000 + ctx.tuning.heartbeat_timeout_ms,
+      onSilence: (silent_ms) =>
+        ctx.onIncident?.({ kind: "silent", url: this.url, detail: `nothing received for ${silent_ms} ms`, next: "reconnects now and records a stale gap for the hole" }),
       onOpen: (client) => {
         const now = Date.now();
         this.incidents.reset();

@@ -68,6 +68,8 @@ export class OkxConnection extends WatchedConnection {
       backoff: ctx.tuning.backoff,
       heartbeat: { idle_ms: ctx.tuning.okx_ping_idle_ms, message: "ping", timeout_ms: ctx.tuning.heartbeat_timeout_ms },
       ...(ctx.connect_limiter === undefined ? {} : { connect_limiter: ctx.connect_limiter }),
+      onSilence: (silent_ms) =>
+        ctx.onIncident?.({ kind: "silent", url: this.url, detail: `nothing received for ${silent_ms} ms`, next: "reconnects now and records a stale gap for the hole" }),
       onOpen: () => this.opened(),
       onMessage: (text, recv) => {
         if (text === "pong") return;
