@@ -13,6 +13,7 @@ import { handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type Ac
 import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
 import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
 import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
+import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
 
 export type { SimConnection } from "./sim-connection.ts";
 
@@ -48,6 +49,8 @@ export interface SimulatorOptions {
   readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
   /** Ms of client silence after which OKX closes a connection (30 s; tests shorten it). */
   readonly okx_idle_ms?: number;
+  /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
+  readonly rest?: SimRestOptions;
 }
 
 type Socket = SimSocket;
@@ -67,6 +70,8 @@ export interface Simulator {
   readonly violations: SimViolations;
   /** Binance connection attempts accepted, per venue. */
   readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
+  /** REST weight per venue as the venues count it. */
+  readonly rest_limits: SimRestLimits;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -149,7 +154,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const sent = counters();
   const rest = counters();
   const skips = counters();
-  const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
   const binance = new BinanceSimProtocol(violations, {
@@ -157,6 +161,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
   });
   const faults = new SimFaults();
+  const restLimits = new SimRestLimits(violations, options.rest);
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
     if (faults.any && faults.holds(ws.data.venue)) return;
@@ -212,18 +217,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
       if (limitedByFault !== undefined) return limitedByFault;
-      const limit = limited.get(venue);
-      if (limit && limit.count > 0) {
-        limit.count--;
-        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated)." }), {
-          status: 429,
-          headers: { "retry-after": String(limit.retry_after_s), "content-type": "application/json" },
-        });
-      }
+      const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
+      if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      if (venue.startsWith("binance")) return binanceRest(venue, path, url.searchParams, ctx, refs);
-      if (venue.startsWith("okx")) return okxRest(path, url.searchParams, ctx, refs);
-      return deribitRest(path, url.searchParams, ctx, refs);
+      const answer = venue.startsWith("binance")
+        ? binanceRest(venue, path, url.searchParams, ctx, refs)
+        : venue.startsWith("okx")
+          ? okxRest(path, url.searchParams, ctx, refs)
+          : deribitRest(path, url.searchParams, ctx, refs);
+      for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
+      return answer;
     },
     websocket: {
       open(ws) {
@@ -349,6 +352,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       violations_by_venue: violations.venues(),
       connections: conns,
       rest: { ...rest },
+      rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
       binance_connects: { ...binance.connects },
       peak_incoming_per_s: { ...binance.peak_incoming_per_s },
@@ -373,6 +377,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     symbols,
     violations,
     binanceConnects: binance.connects,
+    rest_limits: restLimits,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -387,7 +392,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       skips[venue] += n;
     },
     rateLimit(venue, count, retry_after_s) {
-      limited.set(venue, { count, retry_after_s });
+      restLimits.inject(venue, count, retry_after_s);
     },
     fault(request) {
       const checked = parseFaultRequest(request);

@@ -1,5 +1,8 @@
 import type { VenueKey } from "../config/schema.ts";
 import { BinanceNormalizer } from "./binance/normalizer.ts";
+import { binanceRestLimits } from "./binance/rest-weights.ts";
+import { DERIBIT_REST_LIMITS } from "./deribit/rest-weights.ts";
+import { OKX_REST_LIMITS } from "./okx/rest-weights.ts";
 import { DeribitNormalizer } from "./deribit/normalizer.ts";
 import { OKX_CONNECTS_PER_S } from "./okx/limits.ts";
 import { OkxNormalizer } from "./okx/normalizer.ts";
@@ -16,6 +19,7 @@ const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S
 export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   binance_spot: {
     key: "binance_spot",
+    rest_limits: binanceRestLimits("binance_spot"),
     exchange: "binance",
     data_types: ["trade", "orderbook"],
     book_checks: ["sequence"],
@@ -23,6 +27,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   },
   binance_derivatives: {
     key: "binance_derivatives",
+    rest_limits: binanceRestLimits("binance_derivatives"),
     exchange: "binance",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
     book_checks: ["sequence"],
@@ -30,6 +35,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   },
   okx_spot: {
     key: "okx_spot",
+    rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook"],
     connect_limit: OKX_CONNECT_LIMIT,
@@ -38,6 +44,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   },
   okx_derivatives: {
     key: "okx_derivatives",
+    rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
     connect_limit: OKX_CONNECT_LIMIT,
@@ -46,6 +53,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   },
   deribit_derivatives: {
     key: "deribit_derivatives",
+    rest_limits: DERIBIT_REST_LIMITS,
     exchange: "deribit",
     data_types: ["volatility_index"],
     book_checks: [],

@@ -1,5 +1,6 @@
 import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
 import type { VenueKey } from "../config/schema.ts";
+import type { VenueRestLimits } from "./connection/rest-budget.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -115,6 +116,8 @@ export interface VenueDefinition {
   readonly connect_limit?: ConnectLimit;
   /** How the venue's book updates can be checked: an update id chain, a checksum, both or none. */
   readonly book_checks: readonly ("sequence" | "checksum")[];
+  /** REST limits and request weights (the venue folder's rest-weights.ts). */
+  readonly rest_limits: VenueRestLimits;
   createNormalizer(options: NormalizerOptions): Normalizer;
 }
 
