@@ -6,16 +6,18 @@ import {
   countUnrecognized,
   countingEmit,
   emptyStats,
+  isDecimal,
   isLevelList,
   isObject,
+  isUint,
   parseBookJson,
   parseJson,
   queryParam,
-  toInt,
+  toUint,
   urlPath,
 } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import { NO_REQUESTS, type BookHealth, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, ratioRow } from "./wire.ts";
 
@@ -102,7 +104,8 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (Array.isArray(data)) {
-      // `!markPrice@arr`-style streams: one event per element.
+      // `!markPrice@arr`-style streams: one event per element; an empty list carries nothing.
+      if (data.length === 0) this.stats.ignored++;
       for (const d of data) this.event(d, frame.recv_ts_ms);
       return;
     }
@@ -145,6 +148,10 @@ export class BinanceNormalizer implements Normalizer {
 
   bookHealth(): BookHealth[] {
     return [...this.books.values()].map((b) => b.health());
+  }
+
+  verifyBooks(): BookVerdict[] {
+    return [...this.books.values()].map((b) => b.verdict());
   }
 
   private event(d: unknown, recv: number): void {
@@ -197,30 +204,40 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (!isDepthUpdate(d) || (this.futures && d.pu === undefined)) return countError(this.stats, "depth");
-    this.applyDiff(book, {
-      first_id: d.U,
-      final_id: d.u,
-      prev_final_id: d.pu ?? -1,
-      ts_ms: d.E,
-      recv_ts_ms: recv,
-      bids: d.b,
-      asks: d.a,
-    });
+    this.applyDiff(
+      book,
+      {
+        first_id: d.U,
+        final_id: d.u,
+        prev_final_id: d.pu ?? -1,
+        ts_ms: d.E,
+        recv_ts_ms: recv,
+        bids: d.b,
+        asks: d.a,
+      },
+      false,
+    );
   }
 
-  private applyDiff(book: BinanceBookSync, diff: DepthDiff): void {
+  /**
+   * `replayed`: a diff buffered before the snapshot, whose frame was counted (absorbed) when it
+   * arrived; what it does now counts only when it is a record or bad.
+   */
+  private applyDiff(book: BinanceBookSync, diff: DepthDiff, replayed: boolean): void {
     const outcome = book.diff(diff);
     this.queueWants(book);
     if (outcome === "applied") {
       if (book.live && book.due(diff.ts_ms, this.options.snapshot_interval_ms))
         this.emit(book.record(diff.ts_ms, diff.recv_ts_ms, diff.final_id, this.options.depth));
+      else if (!replayed) this.stats.absorbed++;
     } else if (outcome === "gap") {
       this.emit(book.violation("sequence_gap", diff.ts_ms, diff.recv_ts_ms));
     } else if (outcome === "bad") {
       countError(this.stats, "depth");
       this.emit(book.violation("resync", diff.ts_ms, diff.recv_ts_ms));
-    } else if (outcome === "dropped") {
-      this.stats.ignored++;
+    } else if (!replayed) {
+      if (outcome === "dropped") this.stats.ignored++;
+      else this.stats.absorbed++;
     }
   }
 
@@ -231,18 +248,24 @@ export class BinanceNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
-    if (!isObject(body) || typeof body.lastUpdateId !== "number" || !isLevelList(body.bids) || !isLevelList(body.asks)) {
+    if (!isObject(body) || !isUint(body.lastUpdateId) || !isLevelList(body.bids) || !isLevelList(body.asks)) {
       // Without a snapshot the book never syncs: ask again (the runner paces the requests).
       book.snapshotUnreadable();
       this.queueWants(book);
       return countError(this.stats, "depth_snapshot");
     }
     // Spot snapshots carry no time; USDⓈ-M ones carry E.
-    const ts = toInt(body.E) ?? 0;
+    const ts = toUint(body.E) ?? 0;
+    const wasLive = book.state === "live";
     const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
     this.queueWants(book);
-    if (pending === undefined) return countError(this.stats, "depth_snapshot");
-    for (const diff of pending) this.applyDiff(book, diff);
+    if (pending === undefined) {
+      countError(this.stats, "depth_snapshot");
+      if (wasLive) this.emit(book.violation("resync", ts > 0 ? ts : frame.recv_ts_ms, frame.recv_ts_ms));
+      return;
+    }
+    this.stats.absorbed++;
+    for (const diff of pending) this.applyDiff(book, diff, true);
   }
 
   private trade(d: Record<string, unknown>, e: "aggTrade" | "trade", recv: number): void {
@@ -308,7 +331,7 @@ export class BinanceNormalizer implements Normalizer {
    */
   private liquidation(d: Record<string, unknown>, recv: number): void {
     const o = forceOrderOf(d);
-    const E = toInt(d.E);
+    const E = toUint(d.E);
     if (o === undefined || E === undefined) return countError(this.stats, "forceOrder");
     const inst = this.instrument(o.s, "liquidation");
     if (inst === undefined) {
@@ -333,7 +356,8 @@ export class BinanceNormalizer implements Normalizer {
     const path = urlPath(frame.url);
     if (path.endsWith("/depth")) return this.snapshot(frame, body);
     if (path.endsWith("/premiumIndex")) {
-      if (Array.isArray(body)) for (const item of body) this.markPrice(markPriceFromRest(item), frame.recv_ts_ms, "premiumIndex");
+      if (Array.isArray(body) && body.length === 0) this.stats.ignored++;
+      else if (Array.isArray(body)) for (const item of body) this.markPrice(markPriceFromRest(item), frame.recv_ts_ms, "premiumIndex");
       else this.markPrice(markPriceFromRest(body), frame.recv_ts_ms, "premiumIndex");
       return;
     }
@@ -354,9 +378,9 @@ export class BinanceNormalizer implements Normalizer {
    * subscribes `@markPrice@1s` with open_interest, so this only affects the first second.
    */
   private openInterest(body: unknown, recv: number): void {
-    if (!isObject(body) || typeof body.symbol !== "string" || typeof body.openInterest !== "string")
+    if (!isObject(body) || typeof body.symbol !== "string" || !isDecimal(body.openInterest))
       return countError(this.stats, "openInterest");
-    const time = toInt(body.time);
+    const time = toUint(body.time);
     const inst = this.instrument(body.symbol, "open_interest");
     if (time === undefined) return countError(this.stats, "openInterest");
     if (inst === undefined) {
@@ -368,8 +392,9 @@ export class BinanceNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
+    // A product past Decimal(38,18) (e.g. 10 + 10 fraction digits) is no value storage can take.
     const value = multiplyDecimals(body.openInterest, mark);
-    if (value === undefined) return countError(this.stats, "openInterest");
+    if (value === undefined || !isDecimal(value)) return countError(this.stats, "openInterest");
     this.emit({
       data_type: "open_interest",
       exchange: EXCHANGE,
@@ -391,6 +416,7 @@ export class BinanceNormalizer implements Normalizer {
   private ratios(frame: RawFrame, body: unknown, type: "lsr_top_position" | "lsr_all_account"): void {
     const period = queryParam(frame.url, "period");
     if (!Array.isArray(body) || period === undefined) return countError(this.stats, type);
+    if (body.length === 0) this.stats.ignored++;
     for (const item of body) {
       const row = ratioRow(item);
       if (row === undefined) {
