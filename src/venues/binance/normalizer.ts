@@ -1,12 +1,10 @@
 import { BinanceBookSync, type DepthDiff } from "../../book/binance-book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
-import { multiplyDecimals } from "../decimal-text.ts";
 import {
   countError,
   countUnrecognized,
   countingEmit,
   emptyStats,
-  isDecimal,
   isLevelList,
   isObject,
   isUint,
@@ -19,7 +17,8 @@ import {
 import { SymbolScope } from "../symbol-scope.ts";
 import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
-import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, ratioRow } from "./wire.ts";
+import { BinancePolls } from "./polls.ts";
+import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs } from "./wire.ts";
 
 /**
  * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
@@ -72,6 +71,7 @@ export class BinanceNormalizer implements Normalizer {
   private readonly wants: Readonly<Record<DataType, boolean>>;
   /** Latest mark price per native symbol, for open_interest_value. */
   private readonly markPrices = new Map<string, string>();
+  private readonly polls: BinancePolls;
 
   constructor(
     venue: BinanceVenue,
@@ -80,6 +80,7 @@ export class BinanceNormalizer implements Normalizer {
     this.futures = venue === "binance_derivatives";
     this.scope = new SymbolScope(options, this.futures ? "perpetual" : "spot");
     this.emit = countingEmit(this.stats, options.emit);
+    this.polls = new BinancePolls((native, type) => this.instrument(native, type), this.markPrices, this.stats, this.emit);
     const wants = {} as Record<DataType, boolean>;
     for (const t of options.data_types) wants[t] = true;
     this.wants = wants;
@@ -361,85 +362,13 @@ export class BinanceNormalizer implements Normalizer {
       else this.markPrice(markPriceFromRest(body), frame.recv_ts_ms, "premiumIndex");
       return;
     }
-    if (path.endsWith("/openInterest")) return this.openInterest(body, frame.recv_ts_ms);
-    if (path.endsWith("/topLongShortPositionRatio")) return this.ratios(frame, body, "lsr_top_position");
-    if (path.endsWith("/globalLongShortAccountRatio")) return this.ratios(frame, body, "lsr_all_account");
+    if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
+    if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
+    if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
     if (path.endsWith("/exchangeInfo")) {
       this.stats.ignored++;
       return;
     }
     countUnrecognized(this.stats, "http");
-  }
-
-  /**
-   * `/fapi/v1/openInterest` is in base-asset units; its quote value is oi × the latest mark
-   * price (exact decimal product). Without a mark price yet there is no honest value, so the
-   * poll is counted as ignored rather than stored with a made-up one; the connection layer
-   * subscribes `@markPrice@1s` with open_interest, so this only affects the first second.
-   */
-  private openInterest(body: unknown, recv: number): void {
-    if (!isObject(body) || typeof body.symbol !== "string" || !isDecimal(body.openInterest))
-      return countError(this.stats, "openInterest");
-    const time = toUint(body.time);
-    const inst = this.instrument(body.symbol, "open_interest");
-    if (time === undefined) return countError(this.stats, "openInterest");
-    if (inst === undefined) {
-      this.stats.ignored++;
-      return;
-    }
-    const mark = this.markPrices.get(body.symbol);
-    if (mark === undefined) {
-      this.stats.ignored++;
-      return;
-    }
-    // A product past Decimal(38,18) (e.g. 10 + 10 fraction digits) is no value storage can take.
-    const value = multiplyDecimals(body.openInterest, mark);
-    if (value === undefined || !isDecimal(value)) return countError(this.stats, "openInterest");
-    this.emit({
-      data_type: "open_interest",
-      exchange: EXCHANGE,
-      market_type: inst.market_type,
-      symbol: inst.symbol,
-      ts_ms: time,
-      recv_ts_ms: recv,
-      open_interest: body.openInterest,
-      open_interest_value: value,
-      // One instrument per record: Spectra never sums open interest across instruments.
-      count: 1,
-    });
-  }
-
-  /**
-   * USDⓈ-M ratio rows name both shares `longAccount`/`shortAccount`, also on the position
-   * endpoint (where they are position shares). The period is the request's `period` parameter.
-   */
-  private ratios(frame: RawFrame, body: unknown, type: "lsr_top_position" | "lsr_all_account"): void {
-    const period = queryParam(frame.url, "period");
-    if (!Array.isArray(body) || period === undefined) return countError(this.stats, type);
-    if (body.length === 0) this.stats.ignored++;
-    for (const item of body) {
-      const row = ratioRow(item);
-      if (row === undefined) {
-        countError(this.stats, type);
-        continue;
-      }
-      const inst = this.instrument(row.symbol, type);
-      if (inst === undefined) {
-        this.stats.ignored++;
-        continue;
-      }
-      const common = {
-        exchange: EXCHANGE,
-        market_type: inst.market_type,
-        symbol: inst.symbol,
-        ts_ms: row.timestamp,
-        recv_ts_ms: frame.recv_ts_ms,
-        long_short_ratio: row.longShortRatio,
-        period,
-      };
-      if (type === "lsr_top_position")
-        this.emit({ data_type: type, ...common, long_position_ratio: row.longAccount, short_position_ratio: row.shortAccount });
-      else this.emit({ data_type: type, ...common, long_account_ratio: row.longAccount, short_account_ratio: row.shortAccount });
-    }
   }
 }
