@@ -66,7 +66,7 @@ export class BinancePolls {
    */
   ratios(frame: RawFrame, body: unknown, type: "lsr_top_position" | "lsr_all_account"): void {
     const period = queryParam(frame.url, "period");
-    if (!Array.isArray(body) || period === undefined) return countError(this.stats, type);
+    if (!Array.isArray(body) || period === undefined || period === "") return countError(this.stats, type);
     if (body.length === 0) this.stats.ignored++;
     for (const item of body) {
       const row = ratioRow(item);

@@ -141,6 +141,8 @@ export class OkxRecords {
       return;
     }
     const period = (queryParam(url, "period") ?? "5m").toLowerCase();
+    // `period=` names no bucket: the rows cannot be stored under one.
+    if (period === "") return countError(this.stats, type);
     for (const row of data) {
       const ts = Array.isArray(row) ? toUint(row[0]) : undefined;
       const ratio: unknown = Array.isArray(row) ? row[1] : undefined;

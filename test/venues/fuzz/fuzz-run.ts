@@ -3,7 +3,7 @@ import type { MarketRecord } from "../../../src/records/types.ts";
 import { getVenue } from "../../../src/venues/registry.ts";
 import type { Normalizer, NormalizerStats, RawFrame } from "../../../src/venues/types.ts";
 import { parserProblem, recordProblem } from "./checks.ts";
-import { type Giant, MUTATIONS, type Mutation, type SeedFrameText } from "./mutations.ts";
+import { type Giant, MUTATIONS, type Mutation, mutateUrl, type SeedFrameText } from "./mutations.ts";
 import { Prng } from "./prng.ts";
 import type { FuzzSeed } from "./seeds.ts";
 
@@ -22,7 +22,7 @@ export interface FuzzFailure {
   readonly mutation: string;
   readonly kind: "exception" | "uncounted" | "bad_record" | "book" | "parser";
   readonly message: string;
-  /** The frame, cut to 300 characters. */
+  /** The frame, cut to 300 characters, after its URL. */
   readonly frame: string;
   /** The whole frame when it is short enough to be a regression test's input. */
   readonly full?: RawFrame;
@@ -107,7 +107,7 @@ function runSeed(seed: FuzzSeed, budget: number, options: FuzzOptions, rng: Prng
       mutation: current.mutation,
       kind,
       message,
-      frame: raw.length > 300 ? `${raw.slice(0, 300)}… (${raw.length} chars)` : raw,
+      frame: `${current.frame.source} ${current.frame.url} ${raw.length > 300 ? `${raw.slice(0, 300)}… (${raw.length} chars)` : raw}`,
       full: raw.length <= 4096 ? current.frame : undefined,
     });
   };
@@ -189,6 +189,10 @@ function runSeed(seed: FuzzSeed, budget: number, options: FuzzOptions, rng: Prng
       // The connection layer writes the reconnect gap for every book.
       for (const key of gapped.keys()) gapped.set(key, true);
       feed(base, "after_reconnect", i);
+    } else if (base.source === "http" && roll < 0.56) {
+      // A REST reply routed by a request URL that is not the usual one.
+      mutated.url = (mutated.url ?? 0) + 1;
+      feed({ ...base, url: mutateUrl(base.url, rng) }, "url", i);
     } else {
       const [name, m] = pickMutation(rng);
       mutated[name] = (mutated[name] ?? 0) + 1;

@@ -235,6 +235,23 @@ const splice: Mutation = (seed, rng, other) => {
   return seed.raw.slice(0, at) + other.raw.slice(from, from + 1 + rng.int(200)) + seed.raw.slice(at + rng.int(20));
 };
 
+/** A request URL with a parameter dropped, emptied, doubled or garbled, or its path changed. */
+export function mutateUrl(url: string, rng: Prng): string {
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const params = q < 0 ? [] : url.slice(q + 1).split("&");
+  const mode = rng.int(6);
+  const i = rng.int(Math.max(params.length, 1));
+  const [k = "symbol"] = (params[i] ?? "symbol=").split("=");
+  if (mode === 0) params.splice(i, 1);
+  else if (mode === 1) params[i] = `${k}=`;
+  else if (mode === 2) params.push(`${k}=${rng.pick(["x", "%ZZ", "BTCUSDT", "btcusdt", "BTC-USDT-SWAP", "1m", "5M", "é"])}`);
+  else if (mode === 3) params[i] = `${k}=${rng.pick(["%00", "%E2%82", "+", "a&b", "\u0000"])}`;
+  else if (mode === 4) return `${path}/${rng.pick(["", "x", "depth"])}${q < 0 ? "" : url.slice(q)}`;
+  else return path.slice(0, rng.int(path.length + 1)) + (q < 0 ? "" : url.slice(q));
+  return params.length === 0 ? path : `${path}?${params.join("&")}`;
+}
+
 const LITERAL_FRAMES = ["", " ", "null", "true", "0", "-0", "1e400", '""', "[]", "{}", "[{}]", '{"data":null}', '{"stream":1}', "pong", "ping", "\u0000", "{".repeat(50)];
 const literal: Mutation = (_seed, rng) => rng.pick(LITERAL_FRAMES);
 

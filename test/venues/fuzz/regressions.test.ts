@@ -133,6 +133,16 @@ describe("fuzz regressions", () => {
     expect(pushOne(deribit.normalizer, deribit.records, vol("55.5", "-1"))).toEqual(ONE_ERROR);
   });
 
+  test("a ratio poll whose request named an empty period is an error, not records without a period", () => {
+    const binance = harness("binance_derivatives");
+    const row = '[{"symbol":"BTCUSDT","longShortRatio":"1.4342","longAccount":"0.5891","shortAccount":"0.4109","timestamp":"1699999800000"}]';
+    const url = "https://fapi.binance.com/futures/data/topLongShortPositionRatio?symbol=BTCUSDT&period=&limit=1";
+    expect(pushOne(binance.normalizer, binance.records, http(url, row))).toEqual(ONE_ERROR);
+    const okx = harness("okx_derivatives");
+    const okxUrl = "https://www.okx.com/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader?instId=BTC-USDT-SWAP&period=";
+    expect(pushOne(okx.normalizer, okx.records, http(okxUrl, '{"code":"0","data":[["1700000300000","1.25"]],"msg":""}'))).toEqual(ONE_ERROR);
+  });
+
   test("a negative, fractional or unsafe Binance time or id is an error, not a record", () => {
     const spot = harness("binance_spot");
     const agg = (a: string, T: string) => ws(`{"stream":"ethusdt@aggTrade","data":{"e":"aggTrade","E":1,"s":"ETHUSDT","a":${a},"p":"2000.01","q":"1.5","T":${T},"m":false}}`);
