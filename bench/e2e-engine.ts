@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import pino from "pino";
 import { validateConfig } from "../src/config/load.ts";
 import { Engine } from "../src/supervisor/supervisor.ts";
@@ -12,6 +13,8 @@ import { Engine } from "../src/supervisor/supervisor.ts";
  *
  * Writes READY.json (`{http, pid}`) once started; on SIGTERM stops gracefully (intake, rings,
  * publishes, storage) and writes FINAL.json with the counters read after the stop, then exits 0.
+ * On SIGUSR2 it kills the worker named in KILL-WORKER (beside READY.json) without a graceful
+ * stop, as a crash would, and the supervisor restarts it: the soak bench's worker fault.
  */
 
 const [configPath, readyPath, finalPath] = process.argv.slice(2);
@@ -26,6 +29,18 @@ const log = pino({ level: config.log.level, base: { pid: process.pid, component:
 const engine = new Engine(config, { log });
 await engine.start();
 writeFileSync(readyPath, JSON.stringify({ http: engine.httpUrl, pid: process.pid }));
+
+process.on("SIGUSR2", () => {
+  const order = join(dirname(readyPath), "KILL-WORKER");
+  const id = existsSync(order) ? readFileSync(order, "utf8").trim() : "";
+  const victim = engine.workers.find((w) => w.id === id);
+  if (victim === undefined) {
+    log.error({ worker: id }, "bench: SIGUSR2 names no worker of this engine");
+    return;
+  }
+  log.warn({ worker: id }, "bench: killing a worker (crash drill)");
+  void victim.kill();
+});
 
 let stopping = false;
 process.on("SIGTERM", () => {

@@ -4,10 +4,11 @@ import { join } from "node:path";
 import { aggregate, type Json, type Spread } from "./aggregate.ts";
 import { appendHistory, compareWithHistory, readHistory, REGRESSION_PCT, type HistoryLine } from "./history.ts";
 import { formatSuite } from "./report.ts";
-import { isSuite, SUITES, type SuiteName } from "./suite-child.ts";
+import { BY_NAME_ONLY, isSuite, SUITES, type SuiteName } from "./suite-child.ts";
 
 /**
- * `bun run bench [--quick] [SUITE...]` (suites: normalize, book, ring, nats, clickhouse, e2e).
+ * `bun run bench [--quick] [--duration S] [SUITE...]` (suites: normalize, book, ring, nats,
+ * clickhouse, e2e; soak only when named). `--duration` sets the measured seconds of e2e and soak.
  *
  * Every round of every suite runs in a child process (bench/suite-child.ts): libchdb binds one
  * data path per process, so the clickhouse and e2e suites cannot share this one, and a fresh
@@ -25,20 +26,38 @@ const HISTORY = join(RESULTS, "history.jsonl");
 
 /** Rounds of a default run. normalize and book already keep the best of 3 interleaved rounds
  *  inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
-const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, nats: 3, clickhouse: 3, e2e: 1 };
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, nats: 3, clickhouse: 3, e2e: 1, soak: 1 };
 /** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
 const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse"]);
 /** A round that takes longer than this is killed and the suite reported as failed. */
 const ROUND_TIMEOUT_MS = { quick: 150_000, default: 900_000 };
+/** The soak runs 30 minutes by default, plus its drain and stop. */
+const SOAK_TIMEOUT_MS = { quick: 600_000, default: 3_000_000 };
 
-const USAGE = `usage: bun run bench [--quick] [${SUITES.join("|")} ...]`;
+const USAGE = `usage: bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...]
+  no suite names: every suite but ${[...BY_NAME_ONLY].join(", ")}
+  exit codes: 0 every suite ran and passed its checks, 1 a suite failed, 2 bad arguments`;
 
-function parseArgs(argv: readonly string[]): { quick: boolean; suites: SuiteName[] } {
+interface BenchArgs {
+  readonly quick: boolean;
+  readonly suites: SuiteName[];
+  readonly duration_s: number | undefined;
+}
+
+function parseArgs(argv: readonly string[]): BenchArgs {
   const names: SuiteName[] = [];
   let quick = false;
-  for (const arg of argv) {
+  let duration_s: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? "";
     if (arg === "--quick") quick = true;
-    else if (arg === "--help" || arg === "-h") {
+    else if (arg === "--duration") {
+      duration_s = Number(argv[++i]);
+      if (!Number.isFinite(duration_s) || duration_s <= 0) {
+        process.stderr.write(`bench: --duration needs a positive number of seconds\n${USAGE}\n`);
+        process.exit(2);
+      }
+    } else if (arg === "--help" || arg === "-h") {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
     } else if (isSuite(arg)) names.push(arg);
@@ -47,7 +66,7 @@ function parseArgs(argv: readonly string[]): { quick: boolean; suites: SuiteName
       process.exit(2);
     }
   }
-  return { quick, suites: names.length === 0 ? [...SUITES] : SUITES.filter((s) => names.includes(s)) };
+  return { quick, duration_s, suites: names.length === 0 ? SUITES.filter((s) => !BY_NAME_ONLY.has(s)) : SUITES.filter((s) => names.includes(s)) };
 }
 
 function machine(): { [key: string]: Json } {
@@ -69,13 +88,18 @@ function gitCommit(): string {
   return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
 }
 
-async function runRound(suite: SuiteName, quick: boolean, dir: string, round: number): Promise<{ seconds: number; result: Json }> {
+async function runRound(suite: SuiteName, bench: BenchArgs, dir: string, round: number): Promise<{ seconds: number; result: Json }> {
+  const { quick, duration_s } = bench;
   const out = join(dir, `${suite}-${round}.json`);
   const args = [process.execPath, join(import.meta.dir, "suite-child.ts"), suite, out];
   if (quick) args.push("--quick");
   else if (NEEDS_WARMUP.has(suite)) args.push("--warmup");
+  if (duration_s !== undefined) args.push("--duration", String(duration_s));
   const child = Bun.spawn(args, { stdout: "inherit", stderr: "inherit" });
-  const limit_ms = quick ? ROUND_TIMEOUT_MS.quick : ROUND_TIMEOUT_MS.default;
+  const timeouts = suite === "soak" ? SOAK_TIMEOUT_MS : ROUND_TIMEOUT_MS;
+  const base_ms = quick ? timeouts.quick : timeouts.default;
+  // A longer measured window than the suite's default gets its extra seconds on top.
+  const limit_ms = base_ms + (duration_s === undefined ? 0 : duration_s * 1000);
   const timer = setTimeout(() => child.kill("SIGKILL"), limit_ms);
   const code = await child.exited;
   clearTimeout(timer);
@@ -93,7 +117,8 @@ function figuresOnly(value: Json): Json {
 }
 
 async function main(): Promise<void> {
-  const { quick, suites } = parseArgs(process.argv.slice(2));
+  const args = parseArgs(process.argv.slice(2));
+  const { quick, suites } = args;
   const started = performance.now();
   const timestamp = new Date().toISOString();
   const commit = gitCommit();
@@ -113,7 +138,7 @@ async function main(): Promise<void> {
         const results: Json[] = [];
         for (let i = 0; i < rounds; i++) {
           process.stderr.write(`bench: ${suite} round ${i + 1}/${rounds}\n`);
-          results.push((await runRound(suite, quick, dir, i)).result);
+          results.push((await runRound(suite, args, dir, i)).result);
         }
         const folded = aggregate(results);
         figures[suite] = folded.figures;

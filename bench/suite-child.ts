@@ -5,22 +5,25 @@ import { runE2eBench } from "./e2e.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
 import { runNormalizeBench } from "./normalize.bench.ts";
 import { runRingBench } from "./ring.bench.ts";
+import { runSoakBench } from "./soak.bench.ts";
 
 /**
- * One round of one suite in a fresh process: `bun bench/suite-child.ts SUITE OUT.json [--quick] [--warmup]`.
+ * One round of one suite in a fresh process: `bun bench/suite-child.ts SUITE OUT.json [--quick] [--warmup] [--duration S]`.
  * run.ts starts one of these per round so that every chDB-using suite (clickhouse, e2e) gets a
  * process of its own (libchdb binds one data path per process) and no suite inherits another's
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "e2e"] as const;
+export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "e2e", "soak"] as const;
 export type SuiteName = (typeof SUITES)[number];
+/** Suites a run without suite names leaves out: the soak takes 30 minutes and is run by name. */
+export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["soak"]);
 
 export function isSuite(name: string): name is SuiteName {
   return (SUITES as readonly string[]).includes(name);
 }
 
-async function runSuite(suite: SuiteName, quick: boolean): Promise<unknown> {
+async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | undefined): Promise<unknown> {
   switch (suite) {
     case "normalize":
       return runNormalizeBench({ quick });
@@ -33,20 +36,24 @@ async function runSuite(suite: SuiteName, quick: boolean): Promise<unknown> {
     case "clickhouse":
       return runClickHouseBench({ quick });
     case "e2e":
-      return runE2eBench({ quick });
+      return runE2eBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
+    case "soak":
+      return runSoakBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
   }
 }
 
 if (import.meta.main) {
   const [suite, out] = process.argv.slice(2);
   if (suite === undefined || out === undefined || !isSuite(suite)) {
-    process.stderr.write(`usage: bun bench/suite-child.ts (${SUITES.join("|")}) OUT.json [--quick] [--warmup]\n`);
+    process.stderr.write(`usage: bun bench/suite-child.ts (${SUITES.join("|")}) OUT.json [--quick] [--warmup] [--duration S]\n`);
     process.exit(2);
   }
   const quick = process.argv.includes("--quick");
-  if (process.argv.includes("--warmup")) await runSuite(suite, quick);
+  const at = process.argv.indexOf("--duration");
+  const duration_s = at >= 0 ? Number(process.argv[at + 1]) : undefined;
+  if (process.argv.includes("--warmup")) await runSuite(suite, quick, duration_s);
   const started = performance.now();
-  const result = await runSuite(suite, quick);
+  const result = await runSuite(suite, quick, duration_s);
   writeFileSync(out, JSON.stringify({ seconds: (performance.now() - started) / 1000, result }));
   // Suites leave no handles open on purpose, but a stray timer in a dependency must not hold the round.
   process.exit(0);

@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import type { ClickHouseClient } from "@clickhouse/client";
 import { drainPending } from "chdb";
 import { createChdbClient, embeddedPath } from "../storage/client.ts";
 import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts";
@@ -7,7 +8,8 @@ import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts"
  * `bun run query --data-dir DIR [--format FMT] "SQL"`: read-only SQL against the embedded
  * ClickHouse under DIR/clickhouse while the engine is stopped (libchdb locks its data
  * directory to one process). Prints the result text; on error prints ClickHouse's message to
- * stderr and exits 1.
+ * stderr and exits 1; a statement the query guard refuses (anything but one read statement,
+ * src/storage/query-guard.ts) is not run, and the command exits 2 saying what and why.
  */
 
 const USAGE = 'usage: bun run query --data-dir DIR [--format FORMAT] "SQL"';
@@ -39,30 +41,53 @@ function parseArgs(argv: readonly string[]): QueryArgs | string {
   return { data_dir, format, sql: rest[0] };
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+/** What the command touches outside itself; tests give an open client and capture the output. */
+export interface QueryCommandIo {
+  /** A client on the embedded ClickHouse at `path`, and how to let it go. */
+  open(path: string): { readonly client: ClickHouseClient; close(): Promise<void> };
+  stdout(bytes: Uint8Array): void;
+  stderr(text: string): void;
+}
+
+/** The command: its exit code (0 rows printed, 1 query error, 2 usage or refused statement). */
+export async function runQueryCommand(argv: readonly string[], io: QueryCommandIo): Promise<number> {
   const args = parseArgs(argv);
   if (typeof args === "string") {
-    process.stderr.write(`${args}\n${USAGE}\n`);
+    io.stderr(`${args}\n${USAGE}\n`);
     return 2;
   }
   const path = embeddedPath(args.data_dir);
   if (!existsSync(path)) {
-    process.stderr.write(`no embedded ClickHouse data at ${path}\n`);
+    io.stderr(`no embedded ClickHouse data at ${path}\n`);
     return 1;
   }
-  const client = createChdbClient(path);
+  const { client, close } = io.open(path);
   try {
     const outcome = await runReadOnlyQuery(client, args.sql, { default_format: args.format, timeout_ms: 600_000 });
     if (!outcome.ok) {
-      process.stderr.write(`${outcome.message}\n`);
-      return 1;
+      io.stderr(`${outcome.message}\n`);
+      return outcome.refused ? 2 : 1;
     }
-    process.stdout.write(outcome.body);
+    io.stdout(outcome.body);
     return 0;
   } finally {
-    await client.close();
-    await drainPending();
+    await close();
   }
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
+const PROCESS_IO: QueryCommandIo = {
+  open(path) {
+    const client = createChdbClient(path);
+    return {
+      client,
+      async close() {
+        await client.close();
+        await drainPending();
+      },
+    };
+  },
+  stdout: (bytes) => process.stdout.write(bytes),
+  stderr: (text) => process.stderr.write(text),
+};
+
+if (import.meta.main) process.exitCode = await runQueryCommand(process.argv.slice(2), PROCESS_IO);

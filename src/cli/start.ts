@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, mergeConfig } from "../config/load.ts";
 import { createLogger } from "../log/logger.ts";
+import { redactSecrets } from "../log/redact.ts";
 import { Engine } from "../supervisor/supervisor.ts";
 import { startReplay, type Replay } from "../replay/replay-mode.ts";
 
@@ -109,7 +110,7 @@ async function main(): Promise<void> {
   } catch (error) {
     await replay?.stop();
     log.fatal({ err: error }, (error as Error).message);
-    process.stderr.write(`spectra: ${(error as Error).message}\n`);
+    process.stderr.write(`spectra: ${redactSecrets((error as Error).message)}\n`);
     process.exit(2);
   }
 }

@@ -3,7 +3,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { redactUrlCredentials } from "../log/redact.ts";
 import { configSchema, type Config } from "./schema.ts";
+import { SECRET_CONFIG_KEYS } from "./secrets.ts";
 
 export const DEFAULT_CONFIG_PATH = join(dirname(fileURLToPath(import.meta.url)), "../../config/default.yaml");
 
@@ -48,7 +50,10 @@ function describeIssue(issue: z.core.$ZodIssue, root: unknown): string {
   }
   let value: unknown = root;
   for (const key of issue.path) value = isPlain(value) || Array.isArray(value) ? (value as Plain)[key as string] : undefined;
-  return `'${path}' = ${JSON.stringify(value) ?? "(missing)"}: ${issue.message}`;
+  // A secret key's value is never repeated, and a URL's credentials are masked.
+  const secret = SECRET_CONFIG_KEYS.some(([section, key]) => path === `${section}.${key}`);
+  const shown = secret ? (typeof value === "string" ? "(a string, not shown)" : `(a ${typeof value})`) : redactUrlCredentials(JSON.stringify(value) ?? "(missing)");
+  return `'${path}' = ${shown}: ${issue.message}`;
 }
 
 /** Validates an already-merged config object. */
@@ -65,6 +70,8 @@ export interface ConfigEnv {
   CLICKHOUSE_URL?: string;
   CLICKHOUSE_USER?: string;
   CLICKHOUSE_PASSWORD?: string;
+  SPECTRA_TIERING_COLD_PASSWORD?: string;
+  SPECTRA_HTTP_TOKEN?: string;
   SPECTRA_LOG_LEVEL?: string;
   SPECTRA_HTTP_PORT?: string;
   SPECTRA_DATA_DIR?: string;
@@ -83,6 +90,8 @@ function envOverrides(env: ConfigEnv): Plain {
   if (env.CLICKHOUSE_URL !== undefined) section("clickhouse").url = env.CLICKHOUSE_URL;
   if (env.CLICKHOUSE_USER !== undefined) section("clickhouse").user = env.CLICKHOUSE_USER;
   if (env.CLICKHOUSE_PASSWORD !== undefined) section("clickhouse").password = env.CLICKHOUSE_PASSWORD;
+  if (env.SPECTRA_TIERING_COLD_PASSWORD !== undefined) section("tiering").cold_password = env.SPECTRA_TIERING_COLD_PASSWORD;
+  if (env.SPECTRA_HTTP_TOKEN !== undefined) section("http").auth_token = env.SPECTRA_HTTP_TOKEN;
   if (env.SPECTRA_LOG_LEVEL !== undefined) section("log").level = env.SPECTRA_LOG_LEVEL;
   if (env.SPECTRA_DATA_DIR !== undefined) section("engine").data_dir = env.SPECTRA_DATA_DIR;
   if (env.SPECTRA_HTTP_PORT !== undefined) {

@@ -63,6 +63,8 @@ export const configSchema = z.strictObject({
     enabled: z.boolean(),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
+    /** Bearer token that /query and /stats require; empty: none. SPECTRA_HTTP_TOKEN wins. */
+    auth_token: z.string(),
   }),
   ring: z.strictObject({
     /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */

@@ -31,6 +31,10 @@ export class MetricsExporter {
   private readonly venueResyncs = this.counter("spectra_venue_resyncs_total", "Order-book resyncs per venue.", ["venue"]);
   private readonly venueBad = this.counter("spectra_venue_bad_frames_total", "Unrecognized or malformed frames per venue and channel.", ["venue", "channel"]);
   private readonly venueConnected = this.gauge("spectra_venue_connected", "1 while the venue has an open connection.", ["venue"]);
+  private readonly venueOpen = this.gauge("spectra_venue_open_connections", "WebSocket connections open per venue.", ["venue"]);
+  private readonly venueRequests = this.counter("spectra_venue_ws_requests_total", "Requests sent over WebSocket connections per venue (Binance SUBSCRIBE).", ["venue"]);
+  private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
+  private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices and silences on the venue's connections.", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -82,6 +86,10 @@ export class MetricsExporter {
       this.venueResyncs.inc({ venue }, v.resyncs);
       for (const [channel, n] of Object.entries(v.bad_by_channel)) this.venueBad.inc({ venue, channel }, n);
       this.venueConnected.set({ venue }, v.state === "connected" ? 1 : 0);
+      this.venueOpen.set({ venue }, v.open_connections);
+      this.venueRequests.inc({ venue }, v.ws_requests);
+      this.venueRequestPeak.set({ venue }, v.ws_requests_peak_per_s);
+      this.venueIncidents.inc({ venue }, v.ws_incidents);
       this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {

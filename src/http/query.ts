@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import { redactSecrets } from "../log/redact.ts";
 import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts";
 
 /**
@@ -31,7 +32,7 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
 ]);
 
 function errorResponse(status: number, code: number, message: string): Response {
-  return new Response(`${message}\n`, {
+  return new Response(`${redactSecrets(message)}\n`, {
     status,
     headers: { "content-type": "text/plain; charset=UTF-8", "x-clickhouse-exception-code": String(code) },
   });

@@ -1,10 +1,18 @@
 import type { Server } from "bun";
+import { redactSecrets } from "../log/redact.ts";
 import { MetricsExporter } from "./metrics.ts";
+import { bearerMatches, crossSiteReason, foreignHostReason } from "./security.ts";
 import type { HealthReport, StatsSnapshot } from "./stats-types.ts";
 
 /**
- * HTTP endpoints (SPEC section 8) on Bun.serve. The handler is a plain function of a
+ * HTTP endpoints (SPEC sections 8 and 14) on Bun.serve. The handler is a plain function of a
  * `Request`, so tests call it directly; counters it reports are read from shared memory.
+ *
+ * Before routing: a cross-site request, or on a loopback-bound server a request whose Host
+ * names another machine (DNS rebinding; src/http/security.ts), gets 403 on every endpoint but
+ * `GET /health` and `GET /metrics`, and with a token set `/query` and `/stats` answer 401
+ * without `Authorization: Bearer <token>`. Every body passes `redactSecrets`, so no password,
+ * token or URL credential reaches a response.
  */
 
 export interface HttpDeps {
@@ -14,17 +22,29 @@ export interface HttpDeps {
   query: ((req: Request) => Promise<Response>) | null;
 }
 
+export interface HttpOptions {
+  /** Bearer token /query and /stats require; empty: none. */
+  readonly auth_token: string;
+  /** The server listens on loopback: requests whose Host names another machine get 403. */
+  readonly loopback_only: boolean;
+}
+
+/** Endpoints a monitor reads from anywhere: health checks and Prometheus, with no data behind them. */
+const OPEN_PATHS: ReadonlySet<string> = new Set(["/health", "/metrics"]);
+/** Endpoints the token guards. */
+const TOKEN_PATHS: ReadonlySet<string> = new Set(["/query", "/stats"]);
+
 type Route = { readonly method: string; readonly handle: (req: Request) => Promise<Response> | Response };
 
 function json(body: unknown, status = 200): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  return new Response(redactSecrets(JSON.stringify(body)), { status, headers: { "content-type": "application/json" } });
 }
 
 function textError(status: number, message: string, headers: Record<string, string> = {}): Response {
-  return new Response(`${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
+  return new Response(`${redactSecrets(message)}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", ...headers } });
 }
 
-export function createHttpHandler(deps: HttpDeps): (req: Request) => Promise<Response> {
+export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_token: "", loopback_only: false }): (req: Request) => Promise<Response> {
   const metrics = new MetricsExporter();
   /** Refused requests by status code (404, 405, 400, 413, ...), for /stats and /metrics. */
   const refused = new Map<number, number>();
@@ -35,7 +55,7 @@ export function createHttpHandler(deps: HttpDeps): (req: Request) => Promise<Res
       "/metrics",
       {
         method: "GET",
-        handle: async () => new Response(await metrics.render(deps.stats(), refused), { headers: { "content-type": metrics.contentType } }),
+        handle: async () => new Response(redactSecrets(await metrics.render(deps.stats(), refused)), { headers: { "content-type": metrics.contentType } }),
       },
     ],
     [
@@ -58,6 +78,12 @@ export function createHttpHandler(deps: HttpDeps): (req: Request) => Promise<Res
 
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname;
+    const open = OPEN_PATHS.has(path) && (req.method === "GET" || req.method === "HEAD");
+    const crossSite = open ? null : (opts.loopback_only ? foreignHostReason(req) : null) ?? crossSiteReason(req);
+    if (crossSite !== null) return textError(403, `cross-site request refused: ${crossSite}`);
+    if (TOKEN_PATHS.has(path) && opts.auth_token !== "" && !bearerMatches(req.headers.get("authorization"), opts.auth_token)) {
+      return textError(401, `${path} needs the header Authorization: Bearer <http.auth_token>`, { "www-authenticate": 'Bearer realm="spectra"' });
+    }
     const match = routes.get(path);
     if (match === undefined) return textError(404, `no such endpoint: ${path} (have: ${[...routes.keys()].join(", ")})`);
     if (req.method !== match.method && !(req.method === "HEAD" && match.method === "GET")) {

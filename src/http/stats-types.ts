@@ -27,6 +27,18 @@ export interface VenueStats {
   readonly resyncs: number;
   /** Unrecognized + malformed frames per channel (e.g. `depth`, `books`, `unknown`). */
   readonly bad_by_channel: Readonly<Record<string, number>>;
+  /** WebSocket connections open now (two for one Binance connection while its rollover overlaps). */
+  readonly open_connections: number;
+  /** Requests sent to the venue over WebSocket connections (Binance SUBSCRIBE), and per second. */
+  readonly ws_requests: number;
+  readonly ws_requests_per_s: number;
+  /**
+   * The most messages the engine sent on one connection within one second, against the venue's
+   * incoming-message limit (Binance spot 5, USDⓈ-M 10; the pongs Bun sends are not seen here).
+   */
+  readonly ws_requests_peak_per_s: number;
+  /** 1008 closes, shutdown notices and silences on the venue's connections (each logged once). */
+  readonly ws_incidents: number;
 }
 
 export interface TypeStats {

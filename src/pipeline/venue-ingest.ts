@@ -32,6 +32,10 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const unrecognized = slot("unrecognized");
   const errors = slot("errors");
   const resyncs = slot("resyncs");
+  const openConnections = slot("open_connections");
+  const wsRequests = slot("ws_requests");
+  const wsPeak = slot("ws_requests_peak_per_s");
+  const wsIncidents = slot("ws_incidents");
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
   const local = { frames: 0, last_ms: 0, connected: false };
@@ -57,6 +61,10 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
         counters.add(errors, 1);
         log.warn({ channel }, "venue channel error");
       },
+      incident(incident) {
+        counters.add(wsIncidents, 1);
+        log.warn({ venue: init.venue, kind: incident.kind, url: incident.url, detail: incident.detail, next: incident.next }, "venue connection incident");
+      },
     },
   });
   await runner.start();
@@ -71,9 +79,21 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       local.connected = true;
     }
   };
-  const seen = { unrecognized: 0, errors: 0, resyncs: 0 };
+  const seen = { unrecognized: 0, errors: 0, resyncs: 0, open: 0, requests: 0 };
+  // Several workers share the venue's slots: each adds the change of its own figures.
+  const flushConnections = (): void => {
+    const conn = runner.connection;
+    const open = conn?.openConnections ?? 0;
+    const requests = conn?.requests ?? 0;
+    counters.add(openConnections, open - seen.open);
+    counters.add(wsRequests, requests - seen.requests);
+    counters.max(wsPeak, conn?.requestsPeakPerS ?? 0);
+    seen.open = open;
+    seen.requests = requests;
+  };
   const timer = setInterval(() => {
     flushFrames();
+    flushConnections();
     const stats = runner.normalizer?.stats;
     if (stats === undefined) return;
     const resyncTotal = (runner.normalizer?.bookHealth() ?? []).reduce((n, b) => n + b.resyncs, 0);
@@ -93,6 +113,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       clearInterval(timer);
       await runner.stop();
       flushFrames();
+      flushConnections();
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],

@@ -3,8 +3,8 @@ import { deribitResult, type ReferenceBodies } from "./sim-rest.ts";
 import type { SimConnection } from "./simulator.ts";
 
 /**
- * Client -> simulator messages of each venue's WebSocket protocol: subscriptions, pings and
- * heartbeats. Acks and pongs are control traffic and are not counted as sent data.
+ * Client -> simulator messages of the OKX and Deribit WebSocket protocols (Binance's is
+ * venues/binance/sim-protocol.ts): subscriptions, pings and heartbeats. Acks and pongs are control traffic and are not counted as sent data.
  */
 
 type Socket = ServerWebSocket<SimConnection>;
@@ -16,18 +16,6 @@ function parse(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Binance: `{"method":"SUBSCRIBE"|"UNSUBSCRIBE","params":[streams],"id":n}` beside URL streams. */
-export function handleBinanceMessage(ws: Socket, text: string): void {
-  const msg = parse(text);
-  if (!msg || !Array.isArray(msg.params)) return;
-  for (const p of msg.params) {
-    if (typeof p !== "string") continue;
-    if (msg.method === "SUBSCRIBE") ws.data.subs.add(p.toLowerCase());
-    else if (msg.method === "UNSUBSCRIBE") ws.data.subs.delete(p.toLowerCase());
-  }
-  ws.send(JSON.stringify({ result: null, id: msg.id ?? null }));
 }
 
 /** OKX v5: text "ping" -> "pong"; `{"op":"subscribe"|"unsubscribe","args":[…]}` acked per arg. */

@@ -8,14 +8,15 @@ import { defaultRecordingsDir, readRecording } from "./recording.ts";
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
-import { handleDeribitMessage, handleOkxMessage, handleBinanceMessage } from "./sim-protocols.ts";
+import { handleDeribitMessage, handleOkxMessage } from "./sim-protocols.ts";
+import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
 
 /**
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
  * protocol subset under a path prefix per venue key, so the engine's `ws_url`/`rest_url` for
  * venue V are `ws://host:port/V` and `http://host:port/V`:
- *   /binance_spot/stream?streams=a/b        /binance_spot/api/v3/{depth,exchangeInfo}
- *   /binance_derivatives/stream?streams=…   /binance_derivatives/fapi/v1/…, /futures/data/…
+ *   /binance_spot/{ws,stream}               /binance_spot/api/v3/{depth,exchangeInfo}
+ *   /binance_derivatives/{public,market}/{ws,stream}   /binance_derivatives/fapi/v1/…, /futures/data/…
  *   /okx_spot|okx_derivatives/ws/v5/public  …/api/v5/public/…, …/api/v5/rubik/…
  *   /deribit_derivatives/ws/api/v2          …/api/v2/public/…
  * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
@@ -34,6 +35,10 @@ export interface SimulatorOptions {
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
   readonly binance_ping_interval_ms?: number;
+  /** Lifetime of a Binance connection, ms (default 24 h; `serverShutdown` comes before the close). */
+  readonly binance_lifetime_ms?: number;
+  /** Binance connection attempts allowed per venue in a window (default 300 per 5 min). */
+  readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
 }
 
 export interface SimConnection {
@@ -43,6 +48,8 @@ export interface SimConnection {
   readonly pending: Set<string>;
   heartbeat: ReturnType<typeof setInterval> | undefined;
   awaitingTest: boolean;
+  /** Binance sockets: route, payload form, rate and lifetime (venues/binance/sim-protocol.ts). */
+  readonly binance: BinanceSimSocket | undefined;
 }
 
 type Socket = ServerWebSocket<SimConnection>;
@@ -60,6 +67,8 @@ export interface Simulator {
   readonly symbols: Record<VenueKey, string[]>;
   /** Venue rules clients broke, by rule (also `GET /simulator/stats`). */
   readonly violations: SimViolations;
+  /** Binance connection attempts accepted, per venue. */
+  readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -136,9 +145,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
+  const binance = new BinanceSimProtocol(violations, {
+    ...(options.binance_lifetime_ms === undefined ? {} : { lifetime_ms: options.binance_lifetime_ms }),
+    ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
+  });
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
-    ws.send(text);
+    ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
     sent[ws.data.venue]++;
   };
   const synthetic = new SyntheticPushes({ all, futures, okx, send });
@@ -154,9 +167,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        const subs = new Set<string>();
-        if (venue.startsWith("binance")) for (const s of url.searchParams.get("streams")?.split("/") ?? []) if (s) subs.add(s.toLowerCase());
-        const data: SimConnection = { venue, subs, pending: new Set(), heartbeat: undefined, awaitingTest: false };
+        let b: BinanceSimSocket | undefined;
+        if (venue === "binance_spot" || venue === "binance_derivatives") {
+          const up = binance.upgrade(venue, path, url.searchParams);
+          if (up instanceof Response) return up;
+          b = up;
+        }
+        const data: SimConnection = { venue, subs: new Set(), pending: new Set(), heartbeat: undefined, awaitingTest: false, binance: b };
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
       const limit = limited.get(venue);
@@ -186,18 +203,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
           cursor.emitted = 0;
         }
         cursor?.conns.add(ws);
+        if (ws.data.binance) binance.open(ws, ws.data.binance);
       },
       message(ws, message) {
         const text = typeof message === "string" ? message : new TextDecoder().decode(message);
         const venue = ws.data.venue;
-        if (venue.startsWith("binance")) handleBinanceMessage(ws, text);
+        if (ws.data.binance) binance.message(ws, ws.data.binance, text);
         else if (venue.startsWith("okx")) handleOkxMessage(ws, text);
         else handleDeribitMessage(ws, text, refs);
       },
-      pong() {
+      pong(ws) {
         pongs.count++;
+        if (ws.data.binance) binance.pong(ws, ws.data.binance);
       },
       close(ws) {
+        if (ws.data.binance) binance.close(ws.data.binance);
         all.delete(ws);
         clearInterval(ws.data.heartbeat);
         cursors.get(FEED_OF[ws.data.venue])?.conns.delete(ws);
@@ -281,7 +301,15 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
     for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
-    return { violations: violations.rules(), violations_by_venue: violations.venues(), connections: conns, rest: { ...rest }, sent: { ...sent } };
+    return {
+      violations: violations.rules(),
+      violations_by_venue: violations.venues(),
+      connections: conns,
+      rest: { ...rest },
+      sent: { ...sent },
+      binance_connects: { ...binance.connects },
+      peak_incoming_per_s: { ...binance.peak_incoming_per_s },
+    };
   }
 
   const symbols = {
@@ -299,6 +327,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     pongs,
     symbols,
     violations,
+    binanceConnects: binance.connects,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -320,7 +349,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       clearTimeout(timer);
       clearInterval(syntheticTimer);
       clearInterval(pingTimer);
-      for (const ws of all) clearInterval(ws.data.heartbeat);
+      for (const ws of all) {
+        clearInterval(ws.data.heartbeat);
+        if (ws.data.binance) binance.close(ws.data.binance);
+      }
       await server.stop(true);
     },
   };

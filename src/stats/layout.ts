@@ -21,6 +21,14 @@ export const VENUE_COUNTERS = [
   "errors",
   /** Book resyncs and sequence/checksum gaps. */
   "resyncs",
+  /** WebSocket connections open now (every worker of the venue adds its own). */
+  "open_connections",
+  /** Requests the engine sent over its WebSocket connections (Binance SUBSCRIBE). */
+  "ws_requests",
+  /** The most requests one connection sent within one second (the venue's incoming-message limit). */
+  "ws_requests_peak_per_s",
+  /** Connections the venue closed for rate (1008), announced as shutting down, or that fell silent. */
+  "ws_incidents",
 ] as const;
 
 export const TYPE_COUNTERS = [

@@ -1,11 +1,17 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { clickHouseErrorOf } from "./insert-errors.ts";
+import { type GuardVerdict, guardReadQuery } from "./query-guard.ts";
 
 /**
  * Read-only SQL with the conventions of ClickHouse's own HTTP interface, shared by
  * `POST /query` and `bun run query`: the output format comes from the statement's FORMAT
  * clause, else `default_format`, else TabSeparated; errors carry ClickHouse's code and message
  * and the HTTP status ClickHouse would answer with.
+ *
+ * Every statement passes the query guard first (src/storage/query-guard.ts): anything but one
+ * read statement is refused with 403 before it runs (`refused: true`), and what runs is the
+ * canonical text the guard checked. `readonly = 1` stays on as a second wall; it does not stop
+ * INTO OUTFILE, `file()` or file paths read as table names in embedded ClickHouse.
  *
  * `readonly = 1` is passed as a client setting. On embedded chDB that is a `SET` which stays
  * on the client's connection for good, so the client given here must be used for nothing but
@@ -16,7 +22,14 @@ export const DEFAULT_FORMAT = "TabSeparated";
 
 export type QueryOutcome =
   | { readonly ok: true; readonly body: Uint8Array; readonly format: string }
-  | { readonly ok: false; readonly status: number; readonly code: number; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly status: number;
+      readonly code: number;
+      readonly message: string;
+      /** The guard refused the statement before it ran. */
+      readonly refused: boolean;
+    };
 
 /**
  * HTTP status per ClickHouse error code, as ClickHouse's own HTTP interface answers
@@ -75,31 +88,51 @@ export async function runReadOnlyQuery(
   sql: string,
   opts: ReadOnlyQueryOptions,
 ): Promise<QueryOutcome> {
-  if (sql.trim() === "") return { ok: false, status: 400, code: 0, message: "Empty query" };
+  if (sql.trim() === "") return { ok: false, status: 400, code: 0, message: "Empty query", refused: false };
   if (!FORMAT_NAME.test(opts.default_format)) {
-    return { ok: false, status: 400, code: 36, message: `Code: 36. DB::Exception: Bad default_format: ${JSON.stringify(opts.default_format)} (BAD_ARGUMENTS)` };
+    const message = `Code: 36. DB::Exception: Bad default_format: ${JSON.stringify(opts.default_format)} (BAD_ARGUMENTS)`;
+    return { ok: false, status: 400, code: 36, message, refused: false };
   }
+  let guarded: GuardVerdict;
+  try {
+    guarded = await guardReadQuery(client, sql);
+  } catch (err) {
+    return failure(err, opts.timeout_ms);
+  }
+  if (guarded.verdict === "refused") {
+    const message = `Code: 164. DB::Exception: Refused before it ran: ${guarded.what}: ${guarded.why}. (READONLY)`;
+    return { ok: false, status: 403, code: 164, message, refused: true };
+  }
+  if (guarded.verdict === "failed") return failure(guarded.error, opts.timeout_ms);
   // Any format name ClickHouse knows is allowed (Pretty, Vertical, …), not only the client's
   // DataFormat union; an unknown one comes back as ClickHouse's UNKNOWN_FORMAT error.
   const settings: Record<string, string> = { readonly: "1", default_format: opts.default_format };
   try {
     const result = await client.exec({
-      query: sql,
+      query: guarded.sql,
       clickhouse_settings: settings,
       abort_signal: AbortSignal.timeout(opts.timeout_ms),
     });
     const chunks: Uint8Array[] = [];
     for await (const chunk of result.stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return { ok: true, body: Buffer.concat(chunks), format: formatClause(sql) ?? opts.default_format };
+    return { ok: true, body: Buffer.concat(chunks), format: formatClause(guarded.sql) ?? opts.default_format };
   } catch (err) {
-    const ch = clickHouseErrorOf(err);
-    if (ch !== undefined) {
-      const message = `Code: ${ch.code}. DB::Exception: ${ch.message.trim()} (${ch.type})`;
-      return { ok: false, status: statusForErrorCode(ch.code), code: ch.code, message };
-    }
-    if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-      return { ok: false, status: 408, code: 159, message: `Code: 159. Timeout exceeded: query ran longer than ${opts.timeout_ms} ms (TIMEOUT_EXCEEDED)` };
-    }
-    return { ok: false, status: 500, code: 0, message: err instanceof Error ? err.message : String(err) };
+    return failure(err, opts.timeout_ms);
   }
+}
+
+/** ClickHouse's text after `: In scope` quotes the guard's own query around the SQL sent. */
+const GUARD_SCOPE = /: In scope SELECT formatQuerySingleLine\(.*$/s;
+
+function failure(err: unknown, timeout_ms: number): QueryOutcome {
+  const ch = clickHouseErrorOf(err);
+  if (ch !== undefined) {
+    const message = `Code: ${ch.code}. DB::Exception: ${ch.message.replace(GUARD_SCOPE, "").trim()} (${ch.type})`;
+    return { ok: false, status: statusForErrorCode(ch.code), code: ch.code, message, refused: false };
+  }
+  if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
+    const message = `Code: 159. Timeout exceeded: query ran longer than ${timeout_ms} ms (TIMEOUT_EXCEEDED)`;
+    return { ok: false, status: 408, code: 159, message, refused: false };
+  }
+  return { ok: false, status: 500, code: 0, message: err instanceof Error ? err.message : String(err), refused: false };
 }

@@ -180,6 +180,11 @@ export function insertedColumns(type: RecordType): readonly ColumnSpec[] {
   return INSERTED_COLUMNS[type];
 }
 
+/** The columns that identify a record of `type` within its symbol beyond its time (natural key). */
+export function naturalIdColumns(type: RecordType): readonly string[] {
+  return NATURAL_ID[type];
+}
+
 /** Sort key of `type`'s table. */
 export function sortKey(type: RecordType): readonly string[] {
   return ["exchange", "market_type", "symbol", "timestamp", ...NATURAL_ID[type]];

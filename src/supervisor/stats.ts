@@ -87,6 +87,11 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       errors: c.read(venueCounter(venue, "errors")),
       resyncs: c.read(venueCounter(venue, "resyncs")),
       bad_by_channel: badByVenue.get(venue) ?? {},
+      open_connections: c.read(venueCounter(venue, "open_connections")),
+      ws_requests: c.read(venueCounter(venue, "ws_requests")),
+      ws_requests_per_s: s.rates(venueCounter(venue, "ws_requests")),
+      ws_requests_peak_per_s: c.read(venueCounter(venue, "ws_requests_peak_per_s")),
+      ws_incidents: c.read(venueCounter(venue, "ws_incidents")),
     };
   }
   const data_types: Record<string, TypeStats> = {};

@@ -11,6 +11,9 @@ import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
+import { exposureWarning, isLoopbackHost } from "../http/security.ts";
+import { registerSecrets } from "../log/redact.ts";
+import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
 import type { HealthReport, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
@@ -81,6 +84,7 @@ export class Engine {
     readonly config: Config,
     private readonly options: EngineOptions = {},
   ) {
+    registerSecrets(secretValues(config));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
   }
@@ -164,7 +168,13 @@ export class Engine {
         queryClient === null
           ? null
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
-      this.server = startHttpServer(cfg.http.host, cfg.http.port, createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }));
+      const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
+      if (exposed !== null) this.log.warn(exposed);
+      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, {
+        auth_token: cfg.http.auth_token,
+        loopback_only: isLoopbackHost(cfg.http.host),
+      });
+      this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
     }
   }
 

@@ -6,7 +6,7 @@ import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVe
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestClient } from "./connection/rest-client.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -30,6 +30,8 @@ export interface IngestStats {
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string): void;
+  /** The venue closed, retired or starved a connection (logged once by the caller). */
+  incident?(incident: ConnectionIncident): void;
 }
 
 export interface IngestOptions {
@@ -93,14 +95,16 @@ export class IngestRunner {
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
-      onGap: (gap, symbols) => {
-        this.gap(gap, symbols, instruments);
-        this.recover(gap, symbols);
+      onGap: (gap, symbols, data_types) => {
+        this.gap(gap, symbols, instruments, data_types);
+        this.recover(gap, symbols, data_types);
       },
-      onDisconnect: (recv) => {
+      onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
-        this.normalizer?.connectionLost(recv);
+        // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
+        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
       },
+      onIncident: (incident) => this.options.stats?.incident?.(incident),
       onStale: (channel) => {
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
@@ -182,14 +186,14 @@ export class IngestRunner {
    * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
    * funding (premiumIndex) so funding records resume at once instead of at the next push.
    */
-  private recover(gap: WsGap, natives: readonly string[]): void {
+  private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
         void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
       }
     }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate")) {
+    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
       for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
     }
   }
@@ -233,9 +237,9 @@ export class IngestRunner {
     return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap): void {
+  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
     const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue));
+    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
     for (const native of natives) {
       const inst = instruments.get(native);
       const symbol = inst?.symbol ?? native;

@@ -7,7 +7,7 @@ import type { VenueDefinition } from "./types.ts";
 /**
  * Every venue, one line each (SPEC section 1 table). The connection layer builds its
  * subscriptions with the `channels.ts` of each venue folder:
- * binanceStreams / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
+ * binanceStreams (binance/routes.ts) / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
  * deribitChannels / deribitVolatilityIndexPath.
  */
 export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {

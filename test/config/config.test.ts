@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, configWith, loadConfig } from "../../src/config/load.ts";
+import { SECRET_CONFIG_KEYS, secretValues } from "../../src/config/secrets.ts";
 
 function file(text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), "spectra-config-")), "c.yaml");
@@ -23,7 +24,7 @@ function errorOf(fn: () => unknown): string {
 describe("configuration", () => {
   test("the defaults file validates and every venue is present", () => {
     const c = configWith();
-    expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8086 });
+    expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8086, auth_token: "" });
     expect(Object.keys(c.venues).sort()).toEqual(["binance_derivatives", "binance_spot", "deribit_derivatives", "okx_derivatives", "okx_spot"]);
     expect(c.nats.stream.name).toBe("MARKET_DATA");
     expect(c.clickhouse.hot_database).toBe("marketprism_hot");
@@ -45,6 +46,34 @@ describe("configuration", () => {
     expect(c.clickhouse).toMatchObject({ url: "http://127.0.0.1:8123", user: "u", password: "p" });
     expect(c.log.level).toBe("debug");
     expect(c.http.port).toBe(9100);
+  });
+
+  test("every secret key can come from the environment, which wins over the file", () => {
+    const c = loadConfig({
+      file: file("clickhouse:\n  password: from-file\ntiering:\n  cold_password: from-file\nhttp:\n  auth_token: from-file\n"),
+      env: { CLICKHOUSE_PASSWORD: "ch-env", SPECTRA_TIERING_COLD_PASSWORD: "cold-env", SPECTRA_HTTP_TOKEN: "token-env" },
+    });
+    expect([c.clickhouse.password, c.tiering.cold_password, c.http.auth_token]).toEqual(["ch-env", "cold-env", "token-env"]);
+    for (const [section, key] of SECRET_CONFIG_KEYS) expect(typeof (c as unknown as Record<string, Record<string, unknown>>)[section]?.[key]).toBe("string");
+  });
+
+  test("the secret values of a config are its passwords, its token and the passwords inside its URLs", () => {
+    const c = configWith({
+      clickhouse: { url: "http://u:ch%40pw@ch.example:8123", password: "chpass" },
+      tiering: { cold_password: "coldpass" },
+      http: { auth_token: "tok-123" },
+      nats: { url: "nats://natsuser:natspw@10.0.0.1:4222" },
+    });
+    expect(secretValues(c).sort()).toEqual(["ch%40pw", "ch@pw", "chpass", "coldpass", "natspw", "tok-123"]);
+  });
+
+  test("an error about a secret key or a URL does not repeat the secret", () => {
+    const token = errorOf(() => configWith({ http: { auth_token: 12345678 } }));
+    expect(token).toContain("'http.auth_token' = (a number)");
+    expect(token).not.toContain("12345678");
+    const url = errorOf(() => configWith({ tiering: { cold_url: "ftp://admin:hunter22@cold:21" } }));
+    expect(url).toContain("'tiering.cold_url' = \"ftp://***@cold:21\"");
+    expect(url).not.toContain("hunter22");
   });
 
   test("an unknown key is named with its path", () => {

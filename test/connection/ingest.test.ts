@@ -12,7 +12,11 @@ beforeAll(async () => {
   // 500 frames/s: a paced stream, so each test sees a few seconds of the recordings.
   sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50 });
 });
-afterAll(() => sim.stop());
+afterAll(async () => {
+  // The strict simulator saw no venue rule broken by any runner here.
+  expect(sim.violations.rules()).toEqual({});
+  await sim.stop();
+});
 
 const typesOf = (records: { data_type: string }[]): Set<string> => new Set(records.map((r) => r.data_type));
 

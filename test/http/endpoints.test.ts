@@ -23,6 +23,10 @@ function fixture() {
   counters.add(counters.slot(venueCounter("okx_spot", "messages_in")), 77);
   counters.set(counters.slot(venueCounter("okx_spot", "connected")), 1);
   counters.set(counters.slot(venueCounter("okx_spot", "last_message_ms")), Date.now() - 1500);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "open_connections")), 2);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "ws_requests")), 4);
+  counters.max(counters.slot(venueCounter("binance_derivatives", "ws_requests_peak_per_s")), 3);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "ws_incidents")), 1);
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
   const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
@@ -62,6 +66,7 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot.last_message_age_ms).toBeGreaterThanOrEqual(1500);
     expect(body.venues.binance_spot.state).toBe("disconnected");
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
+    expect(body.venues.binance_derivatives).toMatchObject({ open_connections: 2, ws_requests: 4, ws_requests_peak_per_s: 3, ws_incidents: 1 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
@@ -102,6 +107,10 @@ describe("HTTP endpoints", () => {
       { value: "1", labels: { venue: "okx_spot", channel: "unknown" } },
     ]);
     expect(byName.get("spectra_tiering_watermark_seconds")?.metrics[0]?.value).toBe("1700000000");
+    const binance = (name: string) => byName.get(name)?.metrics.find((m) => m.labels?.venue === "binance_derivatives")?.value;
+    expect(
+      ["spectra_venue_open_connections", "spectra_venue_ws_requests_total", "spectra_venue_ws_requests_peak_per_second", "spectra_venue_ws_incidents_total"].map(binance),
+    ).toEqual(["2", "4", "3", "1"]);
     // one label-name set per metric name
     for (const f of families) {
       const sets = new Set(f.metrics.map((m) => Object.keys(m.labels ?? {}).sort().join(",")));

@@ -135,6 +135,7 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
     };
     const until = performance.now() + 12_000;
     while (!reached() && performance.now() < until) await Bun.sleep(5);
+    expect(sim.violations.rules()).toEqual({});
   } finally {
     await runner.stop();
     await sim.stop();

@@ -22,7 +22,7 @@ for (const [venue, stream, symbol] of [
     const sim = await startSimulator({ rate: 0, synthetic_interval_ms: 1000 });
     const replay = new BinanceReplay(readRecording(defaultRecordingsDir(), `${venue}.jsonl`), venue === "binance_derivatives", 0);
     const loopStart = replay.shifts(symbol, LOOPS).update;
-    const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}/stream?streams=${stream}`);
+    const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}${venue === "binance_derivatives" ? "/public" : ""}/stream?streams=${stream}`);
     const diffs: { U: number; u: number; pu?: number }[] = [];
     ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
     try {

@@ -1,5 +1,5 @@
 import { beforeAll, expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { handleQuery } from "../../src/http/query.ts";
@@ -45,12 +45,12 @@ test("the default_format parameter picks the format when there is no FORMAT clau
   expect(await res.text()).toBe('{"id":1}\n{"id":2}\n');
 });
 
-test("write statements are refused with 403 and ClickHouse's READONLY message, and nothing changes", async () => {
+test("write statements are refused with 403 and a READONLY message naming the statement, and nothing changes", async () => {
   for (const sql of [`INSERT INTO ${db}.t VALUES (3, 'x', '1')`, `DROP TABLE ${db}.t`, "SET readonly = 0"]) {
     const res = await handleQuery(post(sql), queryClient, OPTS);
     expect([sql, res.status]).toEqual([sql, 403]);
     expect(res.headers.get("x-clickhouse-exception-code")).toBe("164");
-    expect(await res.text()).toMatch(/^Code: 164\. DB::Exception: .*readonly.*\(READONLY\)\n$/i);
+    expect(await res.text()).toMatch(/^Code: 164\. DB::Exception: Refused before it ran: (INSERT|DROP|SET) statement: only one read statement .* runs here\. \(READONLY\)\n$/);
   }
   const res = await handleQuery(post(`SELECT count() FROM ${db}.t`), queryClient, OPTS);
   expect(await res.text()).toBe("2\n");
@@ -94,6 +94,11 @@ test("bun run query reads data an earlier process wrote, after that process exit
   expect(bad.exitCode).toBe(1);
   expect(bad.stderr.toString()).toStartWith("Code: 62. DB::Exception: Syntax error");
   const write = Bun.spawnSync([BUN, join(ROOT, "src/cli/query.ts"), "--data-dir", dir, "DROP DATABASE marketprism_hot"], { cwd: ROOT });
-  expect(write.exitCode).toBe(1);
-  expect(write.stderr.toString()).toContain("(READONLY)");
+  expect(write.exitCode).toBe(2);
+  expect(write.stderr.toString()).toContain("Refused before it ran: DROP statement");
+  const evil = join(dir, "evil.txt");
+  const outfile = Bun.spawnSync([BUN, join(ROOT, "src/cli/query.ts"), "--data-dir", dir, `SELECT 'x' INTO OUTFILE '${evil}'`], { cwd: ROOT });
+  expect(outfile.exitCode).toBe(2);
+  expect(outfile.stderr.toString()).toContain("Refused before it ran: INTO OUTFILE: it writes a file on the engine's host.");
+  expect(existsSync(evil)).toBe(false);
 }, 60_000);

@@ -47,8 +47,17 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
     expect(stats.venues[venue]?.messages_in).toBeGreaterThan(0);
     expect(stats.venues[venue]?.unrecognized).toBe(0);
   }
+  // Spot streams ride one connection; USDⓈ-M books ride /public and the rest /market. Each
+  // subscribed with requests paced under the venue's incoming-message limit (5 and 10 a second).
+  expect([stats.venues.binance_spot?.open_connections, stats.venues.binance_derivatives?.open_connections]).toEqual([1, 2]);
+  expect(stats.venues.binance_spot?.ws_requests).toBeGreaterThanOrEqual(1);
+  expect(stats.venues.binance_spot?.ws_requests_peak_per_s).toBeLessThanOrEqual(3);
+  expect(stats.venues.binance_derivatives?.ws_requests).toBeGreaterThanOrEqual(2);
+  expect(stats.venues.binance_derivatives?.ws_requests_peak_per_s).toBeLessThanOrEqual(8);
   expect(e.health().ok).toBe(true);
   await e.stop();
+  // Every venue rule held: routes, message rates, stream caps, connection attempts, lifetimes.
+  expect(replay.simulator.violations.rules()).toEqual({});
   const db = config.clickhouse.hot_database;
   const rs = await testClickHouse().query({
     query: `SELECT exchange, market_type, count() AS n FROM ${db}.funding_rates GROUP BY exchange, market_type ORDER BY exchange`,

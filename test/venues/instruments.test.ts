@@ -2,7 +2,8 @@ import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { InstrumentError, parseInstrumentBodies } from "../../src/venues/instruments.ts";
-import { binanceDepthPath, binancePolls, binanceStreams } from "../../src/venues/binance/channels.ts";
+import { binanceDepthPath, binancePolls } from "../../src/venues/binance/channels.ts";
+import { binanceStreams } from "../../src/venues/binance/routes.ts";
 import { deribitChannels } from "../../src/venues/deribit/channels.ts";
 import { okxPolls, okxSubscribeArgs } from "../../src/venues/okx/channels.ts";
 import { FIXTURES_DIR, instruments } from "./capture.ts";
@@ -32,12 +33,14 @@ test("a live REST body parses like the recorded one; a non-metadata body is an I
 });
 
 test("subscriptions are built from config symbols per data type", () => {
-  expect(binanceStreams("binance_spot", ["BTCUSDT"], ["trade", "orderbook"])).toEqual(["btcusdt@depth@100ms", "btcusdt@trade"]);
-  expect(binanceStreams("binance_derivatives", ["BTCUSDT"], ["trade", "orderbook", "funding_rate", "liquidation", "open_interest"])).toEqual([
-    "btcusdt@depth@100ms",
-    "btcusdt@aggTrade",
-    "btcusdt@markPrice@1s",
-    "btcusdt@forceOrder",
+  const routed = (s: { stream: string; route: string }): string => `${s.route} ${s.stream}`;
+  expect(binanceStreams("binance_spot", ["BTCUSDT"], ["trade", "orderbook"]).map(routed)).toEqual([" btcusdt@depth@100ms", " btcusdt@trade"]);
+  // USDⓈ-M: book streams on /public, the rest on /market (the legacy unrouted paths deliver nothing).
+  expect(binanceStreams("binance_derivatives", ["BTCUSDT"], ["trade", "orderbook", "funding_rate", "liquidation", "open_interest"]).map(routed)).toEqual([
+    "/public btcusdt@depth@100ms",
+    "/market btcusdt@aggTrade",
+    "/market btcusdt@markPrice@1s",
+    "/market btcusdt@forceOrder",
   ]);
   expect(binanceDepthPath("binance_derivatives", "BTCUSDT")).toBe("/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
   expect(binancePolls("binance_derivatives", ["BTCUSDT"], ["open_interest", "lsr_all_account"], "5m").map((p) => p.path)).toEqual([

@@ -8,26 +8,6 @@ import type { DataType } from "../../records/types.ts";
 
 export type BinanceVenue = "binance_spot" | "binance_derivatives";
 
-/**
- * Combined-stream names (`btcusdt@depth@100ms`) for `/stream?streams=a/b/c`. USDⓈ-M open
- * interest is polled over REST, but its quote value needs the mark price, so `open_interest`
- * also subscribes `@markPrice@1s`.
- */
-export function binanceStreams(venue: BinanceVenue, symbols: readonly string[], data_types: readonly DataType[]): string[] {
-  const futures = venue === "binance_derivatives";
-  const wants = (t: DataType): boolean => data_types.includes(t);
-  const out: string[] = [];
-  for (const native of symbols) {
-    const s = native.toLowerCase();
-    if (wants("orderbook")) out.push(`${s}@depth@100ms`);
-    if (wants("trade")) out.push(futures ? `${s}@aggTrade` : `${s}@trade`);
-    if (!futures) continue;
-    if (wants("funding_rate") || wants("open_interest")) out.push(`${s}@markPrice@1s`);
-    if (wants("liquidation")) out.push(`${s}@forceOrder`);
-  }
-  return out;
-}
-
 /** REST depth snapshot path for one symbol (the body goes back to the normalizer as an `http` frame). */
 export function binanceDepthPath(venue: BinanceVenue, native: string, limit = 1000): string {
   const base = venue === "binance_spot" ? "/api/v3/depth" : "/fapi/v1/depth";

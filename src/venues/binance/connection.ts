@@ -1,147 +1,81 @@
-import { binanceStreams, type BinanceVenue } from "./channels.ts";
-import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
-import { WsClient } from "../connection/ws-client.ts";
-import { staleLimitMs, type ConnectionContext, type VenueConnection } from "../connection/venue-connection.ts";
+import type { BinanceVenue } from "./channels.ts";
+import { BINANCE_LIMITS, binanceRoutes, binanceStreams, type BinanceStream } from "./routes.ts";
+import { RollingShard } from "./rolling-shard.ts";
+import { WindowLimiter } from "../connection/window-limiter.ts";
+import type { ConnectionContext, VenueConnection } from "../connection/venue-connection.ts";
 
 /**
- * Binance combined streams (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams,
+ * Binance market-stream connections (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams,
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams).
- * - Streams go in the URL (`/stream?streams=a/b/c`); symbols are packed into shards of at most
- *   `binance_max_streams` streams, one connection each (venue limit 1024).
- * - The server pings; Bun's WebSocket client answers pings itself (test/connection covers it).
- * - A connection lives at most 24 h: after `binance_max_lifetime_ms` a successor connects
- *   while the old one keeps delivering; per stream, the successor takes over with its first
- *   message the old one did not already deliver (duplicates are recognized by identical text),
- *   then the old one is closed. No data is lost and no gap is recorded for a rollover.
+ * - Each route (spot: one; USDⓈ-M: `/public` for books, `/market` for the rest, binance/routes.ts)
+ *   gets its own connections at `ws_url + route + "/stream"`; a symbol's streams of one route
+ *   stay on one connection, packed up to `binance_max_streams` (venue limit 1024).
+ * - Streams are subscribed with paced SUBSCRIBE requests (binance/subscriber.ts); the server
+ *   pings and Bun's WebSocket client answers pings itself (test/connection covers it).
+ * - Connection attempts of every connection of the venue in this worker, reconnects and
+ *   rollover successors included, go through one WindowLimiter. The venue's limit is per IP
+ *   while ingest workers are threads, so each worker takes an equal share of it
+ *   (`floor(limit / workers)`), over a window 10 % longer than the venue's, so that the server,
+ *   which sees each attempt a little later than the engine does, never counts one too many.
+ * - Each connection rolls over make-before-break and has a silence timeout (binance/rolling-shard.ts).
  */
 
-const streamOf = (text: string): string => {
-  // `{"stream":"btcusdt@depth@100ms","data":…}`: the name sits at a fixed offset.
-  const end = text.indexOf('"', 11);
-  return text.startsWith('{"stream":"') && end > 0 ? text.slice(11, end) : "";
-};
-
-class RollingShard {
-  reconnects = 0;
-  private current: WsClient;
-  private old: WsClient | undefined;
-  private readonly switched = new Set<string>();
-  private readonly recent = new Set<string>();
-  private lifeTimer: ReturnType<typeof setTimeout> | undefined;
-  private overlapTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly watchdog: ChannelWatchdog;
-  private watchTimer: ReturnType<typeof setInterval> | undefined;
-  private stopped = false;
-  readonly url: string;
-
-  constructor(private readonly ctx: ConnectionContext, readonly symbols: readonly string[], readonly streams: readonly string[]) {
-    this.url = `${ctx.config.ws_url}/stream?streams=${streams.join("/")}`;
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
-    this.current = this.client();
-  }
-
-  start(): void {
-    this.current.start();
-    this.armLifetime();
-    const now = Date.now();
-    for (const s of this.streams) this.watchdog.arm(s.toLowerCase(), now);
-    this.watchTimer = watchStaleChannels(this.watchdog, this.ctx.onStale, () => this.current.reconnect("stale"));
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.lifeTimer);
-    clearTimeout(this.overlapTimer);
-    clearInterval(this.watchTimer);
-    await Promise.all([this.current.stop(), this.old?.stop()]);
-  }
-
-  private client(): WsClient {
-    const client: WsClient = new WsClient({
-      url: () => this.url,
-      backoff: this.ctx.tuning.backoff,
-      onOpen: () => {},
-      onMessage: (text, recv) => this.message(client, text, recv),
-      onGap: (gap) => this.ctx.onGap(gap, this.symbols),
-      onDisconnect: (recv) => this.ctx.onDisconnect(recv),
-    });
-    return client;
-  }
-
-  private message(from: WsClient, text: string, recv: number): void {
-    const stream = streamOf(text);
-    this.watchdog.seen(stream.toLowerCase(), recv);
-    if (this.old !== undefined) {
-      if (from === this.old) {
-        if (this.switched.has(stream)) return;
-        this.recent.add(text);
-      } else if (!this.switched.has(stream)) {
-        if (this.recent.has(text)) return;
-        this.switched.add(stream);
-        if (this.switched.size >= this.streams.length) this.finishRollover();
-      }
-    }
-    this.ctx.onFrame(text, recv, this.url);
-  }
-
-  private armLifetime(): void {
-    this.lifeTimer = setTimeout(() => this.rollover(), this.ctx.tuning.binance_max_lifetime_ms);
-  }
-
-  private rollover(): void {
-    if (this.stopped) return;
-    if (this.old) this.finishRollover();
-    this.reconnects += this.current.reconnects;
-    this.old = this.current;
-    this.current = this.client();
-    this.current.start();
-    this.overlapTimer = setTimeout(() => this.finishRollover(), this.ctx.tuning.binance_overlap_ms);
-    this.armLifetime();
-  }
-
-  private finishRollover(): void {
-    clearTimeout(this.overlapTimer);
-    const old = this.old;
-    this.old = undefined;
-    this.switched.clear();
-    this.recent.clear();
-    void old?.stop();
-  }
-
-  get totalReconnects(): number {
-    return this.reconnects + this.current.reconnects;
-  }
-}
+/** The engine's connect window is this much longer than the venue's (clock skew between the socket's ends). */
+const CONNECT_WINDOW_MARGIN = 1.1;
 
 export class BinanceConnection implements VenueConnection {
   private readonly shards: RollingShard[] = [];
+  readonly connect_limiter: WindowLimiter;
 
   constructor(ctx: ConnectionContext) {
     const venue = ctx.venue as BinanceVenue;
-    const limit = Math.max(1, ctx.tuning.binance_max_streams);
-    let symbols: string[] = [];
-    let streams: string[] = [];
-    for (const native of ctx.symbols) {
-      const own = binanceStreams(venue, [native], ctx.config.data_types);
-      if (own.length === 0) continue;
-      if (streams.length + own.length > limit && streams.length > 0) {
-        this.shards.push(new RollingShard(ctx, symbols, streams));
-        symbols = [];
-        streams = [];
+    const limits = BINANCE_LIMITS[venue];
+    const connect = ctx.tuning.binance_connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
+    const share = Math.max(1, Math.floor(connect.max / Math.max(1, ctx.config.workers)));
+    this.connect_limiter = new WindowLimiter(share, Math.ceil(connect.window_ms * CONNECT_WINDOW_MARGIN));
+    const cap = Math.max(1, Math.min(limits.max_streams, ctx.tuning.binance_max_streams));
+    const bySymbol = new Map<string, BinanceStream[]>();
+    for (const s of binanceStreams(venue, ctx.symbols, ctx.config.data_types)) bySymbol.set(s.native, [...(bySymbol.get(s.native) ?? []), s]);
+    for (const route of binanceRoutes(venue)) {
+      const url = `${ctx.config.ws_url}${route}/stream`;
+      const add = (streams: BinanceStream[]): void => {
+        this.shards.push(new RollingShard(ctx, { url, streams, connect_limiter: this.connect_limiter, incoming_per_s: limits.incoming_per_s }));
+      };
+      let streams: BinanceStream[] = [];
+      for (const native of ctx.symbols) {
+        const own = (bySymbol.get(native) ?? []).filter((s) => s.route === route);
+        if (own.length === 0) continue;
+        if (streams.length + own.length > cap && streams.length > 0) {
+          add(streams);
+          streams = [];
+        }
+        streams.push(...own);
       }
-      symbols.push(native);
-      streams.push(...own);
+      if (streams.length > 0) add(streams);
     }
-    if (streams.length > 0) this.shards.push(new RollingShard(ctx, symbols, streams));
   }
 
-  /** One URL per connection (shard). */
-  get urls(): string[] {
-    return this.shards.map((s) => s.url);
+  /** Each connection (shard): its URL (shards of one route share it) and its streams. */
+  get layout(): { readonly url: string; readonly streams: readonly string[] }[] {
+    return this.shards.map((s) => ({ url: s.url, streams: s.names }));
   }
 
   get reconnects(): number {
-    return this.shards.reduce((n, s) => n + s.totalReconnects, 0);
+    return this.shards.reduce((n, s) => n + s.reconnects, 0);
+  }
+
+  /** Open sockets (two for a shard while its rollover overlaps). */
+  get openConnections(): number {
+    return this.shards.reduce((n, s) => n + s.open, 0);
+  }
+
+  /** SUBSCRIBE requests sent, every connection together. */
+  get requests(): number {
+    return this.shards.reduce((n, s) => n + s.requests, 0);
+  }
+
+  get requestsPeakPerS(): number {
+    return this.shards.reduce((n, s) => Math.max(n, s.requestsPeakPerS), 0);
   }
 
   start(): void {

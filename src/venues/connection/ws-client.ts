@@ -32,8 +32,13 @@ export interface WsClientOptions {
   readonly onOpen: (client: WsClient) => void;
   readonly onMessage: (text: string, recv_ts_ms: number) => void;
   readonly onGap?: (gap: WsGap) => void;
-  /** Called when an established connection is lost (before the reconnect). */
-  readonly onDisconnect?: (recv_ts_ms: number) => void;
+  /**
+   * Called when a connection is lost, with the close code and reason (1008 = the venue's
+   * message-rate limit); a client stopped here does not reconnect.
+   */
+  readonly onDisconnect?: (recv_ts_ms: number, code: number, reason: string) => void;
+  /** Called when `silence_ms` passed without a message, before the `stale` reconnect. */
+  readonly onSilence?: (silent_ms: number) => void;
   readonly heartbeat?: WsHeartbeat;
   /** Reconnect when nothing at all arrived for this long, ms (0 = never). */
   readonly silence_ms?: number;
@@ -150,7 +155,7 @@ export class WsClient {
       this.last_message_ms = recv;
       this.options.onMessage(text, recv);
     };
-    socket.onclose = () => {
+    socket.onclose = (event: CloseEvent) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
       if (this.state === "stopped") {
@@ -162,7 +167,8 @@ export class WsClient {
       this.pendingGap ??= "reconnect";
       this.reconnects++;
       this.state = "waiting";
-      this.options.onDisconnect?.(now);
+      this.options.onDisconnect?.(now, event.code, event.reason);
+      if (this.stopped()) return;
       // A reconnect we asked for goes at once; one the network forced backs off with jitter.
       const delay = this.forced ? 0 : this.backoff.next();
       this.forced = false;
@@ -185,6 +191,14 @@ export class WsClient {
       }
     }
     const silence = this.options.silence_ms ?? 0;
-    if (silence > 0 && silentFor >= silence) this.reconnect("stale");
+    if (silence > 0 && silentFor >= silence) {
+      this.options.onSilence?.(silentFor);
+      this.reconnect("stale");
+    }
+  }
+
+  /** `state` read through a call, so the compiler does not narrow it across callbacks that stop the client. */
+  private stopped(): boolean {
+    return this.state === "stopped";
   }
 }

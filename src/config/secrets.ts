@@ -1,0 +1,53 @@
+import type { Config } from "./schema.ts";
+
+/**
+ * Config keys that hold secrets. Each can come from the environment (src/config/load.ts) and
+ * is masked in logs, `/stats`, `/health` and error messages (src/log/redact.ts); a new secret
+ * key only needs a line here (and its env variable in load.ts).
+ */
+export const SECRET_CONFIG_KEYS: readonly (readonly [section: string, key: string])[] = [
+  ["clickhouse", "password"],
+  ["tiering", "cold_password"],
+  ["http", "auth_token"],
+];
+
+/** Config keys holding URLs that may carry credentials (`scheme://user:pass@host`). */
+const URL_CONFIG_KEYS: readonly (readonly [section: string, key: string])[] = [
+  ["clickhouse", "url"],
+  ["nats", "url"],
+  ["tiering", "cold_url"],
+];
+
+function valueAt(config: Config, [section, key]: readonly [string, string]): unknown {
+  const block = (config as unknown as Record<string, Record<string, unknown> | undefined>)[section];
+  return block?.[key];
+}
+
+/** The secret values in `config`: passwords and tokens, and the user and password inside URLs. */
+export function secretValues(config: Config): string[] {
+  const values: string[] = [];
+  for (const path of SECRET_CONFIG_KEYS) {
+    const v = valueAt(config, path);
+    if (typeof v === "string" && v !== "") values.push(v);
+  }
+  for (const path of URL_CONFIG_KEYS) {
+    const v = valueAt(config, path);
+    if (typeof v !== "string" || v === "") continue;
+    try {
+      const u = new URL(v);
+      if (u.password !== "") values.push(...new Set([decodeURIComponent(u.password), u.password]));
+    } catch {
+      // Not a URL: nothing inside it to find; the schema has refused it already.
+    }
+  }
+  return values;
+}
+
+/** pino `redact` paths for the secret keys: the key at the top of a log object, one level down, and under `config`. */
+export function secretLogPaths(): string[] {
+  return SECRET_CONFIG_KEYS.flatMap(([section, key]) => [key, `*.${key}`, `${section}.${key}`, `config.${section}.${key}`]).concat([
+    "authorization",
+    "headers.authorization",
+    "*.headers.authorization",
+  ]);
+}

@@ -1,0 +1,215 @@
+import type { ServerWebSocket } from "bun";
+import type { SimConnection } from "../../replay/simulator.ts";
+import type { SimViolations } from "../../replay/sim-violations.ts";
+import { WindowLimiter } from "../connection/window-limiter.ts";
+import type { BinanceVenue } from "./channels.ts";
+import { BINANCE_LIMITS, binanceRoute, type BinanceRoute } from "./routes.ts";
+
+/**
+ * The simulator's Binance market-stream server, as strict as the venue
+ * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams,
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams,
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Important-WebSocket-Change-Notice).
+ *
+ * Paths under the venue prefix: `/ws` and `/ws/<s1>/<s2>` (raw payloads), `/stream` and
+ * `/stream?streams=<s1>/<s2>` (wrapped `{"stream","data"}`), for USDⓈ-M also under `/public` and
+ * `/market`. Streams come from the URL and from `SUBSCRIBE`/`UNSUBSCRIBE` requests;
+ * `LIST_SUBSCRIPTIONS` lists them. Each rule broken is counted in SimViolations:
+ * - `binance_ws_message_rate`: more incoming messages (requests and pongs) in a second than the
+ *   venue allows (spot 5, USDⓈ-M 10): closed with 1008 "Too many requests".
+ * - `binance_legacy_path`, `binance_wrong_route`: a USDⓈ-M stream subscribed on the unrouted
+ *   `/ws`/`/stream` or on the other route: accepted and never delivered, as the venue does.
+ * - `binance_stream_cap`: more than 1024 streams on a connection: refused (URL) or closed (request).
+ * - `binance_connect_rate`: more connection attempts per venue than 300 in 5 min: refused with 429.
+ * - `binance_lifetime`: a connection still open at the end of its lifetime (24 h unless
+ *   shortened): it gets `serverShutdown` a notice ahead (half the lifetime, at most 10 min), then
+ *   the close (1001); only one the client kept past the notice counts.
+ */
+
+export type BinanceSimRule =
+  | "binance_ws_message_rate"
+  | "binance_legacy_path"
+  | "binance_wrong_route"
+  | "binance_stream_cap"
+  | "binance_connect_rate"
+  | "binance_lifetime";
+
+export interface BinanceSimOptions {
+  /** Lifetime of a connection, ms (default 24 h). */
+  readonly lifetime_ms?: number;
+  /** Connection attempts per venue in a window (default 300 per 5 min). */
+  readonly connect_limit?: { readonly max: number; readonly window_ms: number };
+}
+
+/** One Binance socket's state in the simulator. */
+export interface BinanceSimSocket {
+  readonly venue: BinanceVenue;
+  /** `legacy`: a USDⓈ-M path without a route. */
+  readonly route: BinanceRoute | "legacy";
+  /** `/ws` paths get raw payloads, `/stream` paths wrapped ones. */
+  readonly raw: boolean;
+  /** Streams from the URL, subscribed at open. */
+  readonly initial: readonly string[];
+  /** Every stream subscribed (delivered or not), for LIST_SUBSCRIPTIONS. */
+  readonly listed: Set<string>;
+  readonly incoming: WindowLimiter;
+  timers: ReturnType<typeof setTimeout>[];
+}
+
+type Socket = ServerWebSocket<SimConnection>;
+
+/** Ten minutes: the longest notice `serverShutdown` gives before the close. */
+const MAX_NOTICE_MS = 600_000;
+
+/** `{"stream":"…","data":<payload>}` -> `<payload>` (what a raw `/ws` connection receives). */
+export function rawPayload(text: string): string {
+  if (!text.startsWith('{"stream":"')) return text;
+  const at = text.indexOf(',"data":');
+  return at < 0 ? text : text.slice(at + 8, -1);
+}
+
+function parse(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export class BinanceSimProtocol {
+  private readonly attempts = new Map<BinanceVenue, WindowLimiter>();
+  private readonly lifetime_ms: number;
+  /** Connection attempts accepted, per venue. */
+  readonly connects: Record<BinanceVenue, number> = { binance_spot: 0, binance_derivatives: 0 };
+  /** Most incoming messages one connection sent within a second, per venue. */
+  readonly peak_incoming_per_s: Record<BinanceVenue, number> = { binance_spot: 0, binance_derivatives: 0 };
+
+  constructor(
+    private readonly violations: SimViolations,
+    private readonly options: BinanceSimOptions = {},
+  ) {
+    this.lifetime_ms = options.lifetime_ms ?? BINANCE_LIMITS.binance_spot.lifetime_ms;
+  }
+
+  /** The socket state for an upgrade of `path` (after the venue prefix), or the refusal. */
+  upgrade(venue: BinanceVenue, path: string, query: URLSearchParams): BinanceSimSocket | Response {
+    const limits = BINANCE_LIMITS[venue];
+    let route: BinanceRoute | "legacy" = venue === "binance_spot" ? "" : "legacy";
+    let rest = path;
+    for (const r of ["/public", "/market"] as const) {
+      if (venue === "binance_derivatives" && (path === r || path.startsWith(`${r}/`))) {
+        route = r;
+        rest = path.slice(r.length);
+      }
+    }
+    let raw: boolean;
+    let streams: string[];
+    if (rest === "/stream") {
+      raw = false;
+      streams = (query.get("streams") ?? "").split("/");
+    } else if (rest === "/ws" || rest.startsWith("/ws/")) {
+      raw = true;
+      streams = rest.slice(4).split("/");
+    } else return new Response(`simulator: no Binance stream endpoint at ${path}`, { status: 404 });
+    streams = streams.filter((s) => s.length > 0).map((s) => s.toLowerCase());
+    const limit = this.options.connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
+    let attempts = this.attempts.get(venue);
+    if (attempts === undefined) {
+      attempts = new WindowLimiter(limit.max, limit.window_ms);
+      this.attempts.set(venue, attempts);
+    }
+    const now = performance.now();
+    if (attempts.delayMs(now) > 0) {
+      this.violations.count(venue, "binance_connect_rate");
+      return Response.json({ code: -1003, msg: "Too many connection attempts." }, { status: 429 });
+    }
+    attempts.take(now);
+    this.connects[venue]++;
+    if (streams.length > limits.max_streams) {
+      this.violations.count(venue, "binance_stream_cap");
+      return Response.json({ code: -1, msg: `At most ${limits.max_streams} streams per connection.` }, { status: 400 });
+    }
+    return { venue, route, raw, initial: streams, listed: new Set(), incoming: new WindowLimiter(limits.incoming_per_s, 1000), timers: [] };
+  }
+
+  open(ws: Socket, b: BinanceSimSocket): void {
+    this.subscribe(ws, b, b.initial);
+    const notice = Math.min(MAX_NOTICE_MS, this.lifetime_ms / 2);
+    b.timers.push(
+      setTimeout(() => ws.send(JSON.stringify({ e: "serverShutdown", E: Date.now() })), this.lifetime_ms - notice),
+      setTimeout(() => {
+        this.violations.count(b.venue, "binance_lifetime");
+        ws.close(1001, "Connection lifetime reached");
+      }, this.lifetime_ms),
+    );
+  }
+
+  close(b: BinanceSimSocket): void {
+    for (const t of b.timers) clearTimeout(t);
+    b.timers = [];
+  }
+
+  /** A pong counts against the incoming-message limit like a request. */
+  pong(ws: Socket, b: BinanceSimSocket): void {
+    this.incoming(ws, b);
+  }
+
+  message(ws: Socket, b: BinanceSimSocket, text: string): void {
+    if (!this.incoming(ws, b)) return;
+    const msg = parse(text);
+    const id = typeof msg?.id === "number" || typeof msg?.id === "string" ? msg.id : null;
+    const params = Array.isArray(msg?.params) ? msg.params.filter((p): p is string => typeof p === "string").map((p) => p.toLowerCase()) : [];
+    const reply = (result: unknown): void => {
+      ws.send(JSON.stringify({ result, id }));
+    };
+    switch (msg?.method) {
+      case "SUBSCRIBE":
+        if (this.subscribe(ws, b, params)) reply(null);
+        return;
+      case "UNSUBSCRIBE":
+        for (const p of params) {
+          b.listed.delete(p);
+          ws.data.subs.delete(p);
+        }
+        reply(null);
+        return;
+      case "LIST_SUBSCRIPTIONS":
+        reply([...b.listed]);
+        return;
+      default:
+        ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: ${text.slice(0, 100)}` }, id }));
+    }
+  }
+
+  /** Counts one incoming message; false (and the 1008 close) past the venue's rate. */
+  private incoming(ws: Socket, b: BinanceSimSocket): boolean {
+    const now = performance.now();
+    if (b.incoming.delayMs(now) > 0) {
+      this.violations.count(b.venue, "binance_ws_message_rate");
+      ws.close(1008, "Too many requests");
+      return false;
+    }
+    b.incoming.take(now);
+    const n = b.incoming.inWindow(now);
+    if (n > this.peak_incoming_per_s[b.venue]) this.peak_incoming_per_s[b.venue] = n;
+    return true;
+  }
+
+  /** Adds `streams`; false when they pass the cap (the connection is closed). */
+  private subscribe(ws: Socket, b: BinanceSimSocket, streams: readonly string[]): boolean {
+    const fresh = streams.filter((s) => !b.listed.has(s));
+    if (b.listed.size + fresh.length > BINANCE_LIMITS[b.venue].max_streams) {
+      this.violations.count(b.venue, "binance_stream_cap");
+      ws.close(1008, "Too many streams");
+      return false;
+    }
+    for (const s of fresh) {
+      b.listed.add(s);
+      if (b.route === "legacy") this.violations.count(b.venue, "binance_legacy_path");
+      else if (b.route !== binanceRoute(b.venue, s)) this.violations.count(b.venue, "binance_wrong_route");
+      else ws.data.subs.add(s);
+    }
+    return true;
+  }
+}

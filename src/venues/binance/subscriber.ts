@@ -1,0 +1,140 @@
+import { WindowLimiter } from "../connection/window-limiter.ts";
+
+/**
+ * Binance SUBSCRIBE requests for one connection, paced under the venue's incoming-message limit
+ * (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams, "Live
+ * Subscribing/Unsubscribing to streams";
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams).
+ *
+ * Streams are subscribed with requests, not put in the URL: a URL with 1024 streams is ~25 KB,
+ * past the 8 KB request line many proxies accept, and the requests' replies tell when the
+ * connection is up (every stream subscribed), which the rollover waits for. A request carries at
+ * most SUBSCRIBE_BATCH streams, so 1024 streams take 6 requests: 2 s at spot's pace.
+ */
+
+/** Streams per SUBSCRIBE request: Binance states no bound; 200 keeps a request near 6 KB. */
+export const SUBSCRIBE_BATCH = 200;
+
+/**
+ * Incoming messages per second left unused by SUBSCRIBE requests: the venue counts the pongs
+ * Bun sends for its pings (every 20 s on spot, 3 min on USDⓈ-M) in the same limit, and our
+ * one-second window and the server's are measured at different ends of the socket.
+ */
+export const PONG_HEADROOM_PER_S = 2;
+
+/** What a non-stream frame says: a request's reply, the server's shutdown notice, or nothing known. */
+export type BinanceControl =
+  | { readonly kind: "reply"; readonly id: number; readonly error: string | undefined }
+  | { readonly kind: "shutdown" }
+  | { readonly kind: "other" };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Reads a frame that is not a combined-stream event: `{"result":…,"id":n}`,
+ * `{"error":{"code":…,"msg":…},"id":n}`, or `serverShutdown` (`{"e":"serverShutdown",…}`, or
+ * wrapped in `"event"` as the WebSocket API sends it).
+ */
+export function parseControl(text: string): BinanceControl {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return { kind: "other" };
+  }
+  if (!isRecord(msg)) return { kind: "other" };
+  const event = isRecord(msg.event) ? msg.event : msg;
+  if (event.e === "serverShutdown") return { kind: "shutdown" };
+  if (typeof msg.id === "number" && ("result" in msg || "error" in msg)) {
+    const error = isRecord(msg.error) ? `${String(msg.error.code)} ${String(msg.error.msg)}` : undefined;
+    return { kind: "reply", id: msg.id, error };
+  }
+  return { kind: "other" };
+}
+
+export class BinanceSubscriber {
+  /** SUBSCRIBE requests sent since the subscriber was made (every connection of it). */
+  requests = 0;
+  /** The most requests one connection of this subscriber sent within one second. */
+  peak_per_s = 0;
+  /** True once every request of the current connection has its reply. */
+  subscribed = false;
+  private readonly batches: string[][] = [];
+  /** Requests a second this subscriber sends; halved by each 1008 close. */
+  rate_per_s: number;
+  private limiter: WindowLimiter;
+  private next = 0;
+  private seq = 0;
+  private readonly pending = new Set<number>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  /**
+   * `per_s` is the venue's incoming-message limit; requests go at `per_s - PONG_HEADROOM_PER_S`
+   * a second (at least one).
+   */
+  constructor(
+    streams: readonly string[],
+    per_s: number,
+    private readonly send: (text: string) => void,
+    private readonly onSubscribed: () => void,
+  ) {
+    for (let i = 0; i < streams.length; i += SUBSCRIBE_BATCH) this.batches.push(streams.slice(i, i + SUBSCRIBE_BATCH));
+    this.rate_per_s = Math.max(1, per_s - PONG_HEADROOM_PER_S);
+    this.limiter = this.newLimiter();
+  }
+
+  /** On every open: the server starts each connection with no subscriptions and a fresh count. */
+  start(): void {
+    this.stop();
+    this.limiter = this.newLimiter();
+    this.next = 0;
+    this.subscribed = false;
+    this.pending.clear();
+    this.sendDue();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** A reply to request `id` (an error reply ends the request too: its streams stay away). */
+  reply(id: number): void {
+    if (!this.pending.delete(id)) return;
+    if (this.next >= this.batches.length && this.pending.size === 0 && !this.subscribed) {
+      this.subscribed = true;
+      this.onSubscribed();
+    }
+  }
+
+  /**
+   * After a 1008 close the venue counted more than our pace allows for (pongs bunched, or a lower
+   * limit than documented): the next connections send at half the rate, at least one a second.
+   */
+  slowDown(): void {
+    this.rate_per_s = Math.max(1, Math.floor(this.rate_per_s / 2));
+  }
+
+  private newLimiter(): WindowLimiter {
+    return new WindowLimiter(this.rate_per_s, 1000);
+  }
+
+  private sendDue(): void {
+    this.timer = undefined;
+    while (this.next < this.batches.length) {
+      const wait_ms = this.limiter.delayMs(performance.now());
+      if (wait_ms > 0) {
+        this.timer = setTimeout(() => this.sendDue(), wait_ms);
+        return;
+      }
+      const now = performance.now();
+      this.limiter.take(now);
+      this.peak_per_s = Math.max(this.peak_per_s, this.limiter.inWindow(now));
+      const id = ++this.seq;
+      this.pending.add(id);
+      this.requests++;
+      this.send(JSON.stringify({ method: "SUBSCRIBE", params: this.batches[this.next], id }));
+      this.next++;
+    }
+  }
+}
