@@ -85,6 +85,12 @@ export const configSchema = z.strictObject({
     depth: z.number().int().min(1).max(5000),
     /** 0 emits a snapshot on every update. */
     snapshot_interval_ms: count,
+    /**
+     * Levels per side of a Binance REST depth snapshot: a value both /api/v3/depth and
+     * /fapi/v1/depth accept (USDⓈ-M takes only these). Weight per request: spot 5/25/50,
+     * USDⓈ-M 2/5/10/20 (src/venues/binance/rest-weights.ts).
+     */
+    snapshot_limit: z.literal([5, 10, 20, 50, 100, 500, 1000]),
   }),
   nats: z.strictObject({
     enabled: z.boolean(),

@@ -35,6 +35,10 @@ export class MetricsExporter {
   private readonly venueRequests = this.counter("spectra_venue_ws_requests_total", "Requests sent over WebSocket connections per venue (Binance SUBSCRIBE).", ["venue"]);
   private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
   private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices and silences on the venue's connections.", ["venue"]);
+  private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
+  private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
+  private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
+  private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -91,6 +95,11 @@ export class MetricsExporter {
       this.venueRequestPeak.set({ venue }, v.ws_requests_peak_per_s);
       this.venueIncidents.inc({ venue }, v.ws_incidents);
       this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);
+      this.venueRestWeight.inc({ venue }, v.rest.weight_used);
+      this.venueRestQueue.set({ venue }, v.rest.queue);
+      this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
+      this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
+      this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);

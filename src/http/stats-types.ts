@@ -39,6 +39,23 @@ export interface VenueStats {
   readonly ws_requests_peak_per_s: number;
   /** 1008 closes, shutdown notices and silences on the venue's connections (each logged once). */
   readonly ws_incidents: number;
+  /** REST answers 429 and 418 together. */
+  readonly rate_limited: number;
+  readonly rest: VenueRestStats;
+}
+
+/** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */
+export interface VenueRestStats {
+  /** Weight drawn since start, in the venue's units (Binance request weight, OKX requests, Deribit credits). */
+  readonly weight_used: number;
+  /** Weight drawn over the last rate interval, per minute. */
+  readonly weight_per_min: number;
+  /** Requests waiting in the ingest workers' queues. */
+  readonly queue: number;
+  readonly responses_429: number;
+  readonly responses_418: number;
+  /** Ms until REST to the venue may go on after a 429's Retry-After or a 418 ban; 0 = not blocked. */
+  readonly blocked_ms: number;
 }
 
 export interface TypeStats {

@@ -74,7 +74,12 @@ export class IngestWorker {
     this.timers.push(
       setInterval(() => {
         if (this.venue === null) return;
-        this.port.postMessage({ type: "venue_health", books: this.venue.bookHealth(), bad_by_channel: this.venue.badByChannel() } satisfies FromWorker);
+        this.port.postMessage({
+          type: "venue_health",
+          books: this.venue.bookHealth(),
+          bad_by_channel: this.venue.badByChannel(),
+          rest_queue: this.venue.restQueue(),
+        } satisfies FromWorker);
       }, 1000),
     );
   }

@@ -10,6 +10,7 @@ import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
 import { handleDeribitMessage, handleOkxMessage } from "./sim-protocols.ts";
 import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
+import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
 
 /**
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
@@ -39,6 +40,8 @@ export interface SimulatorOptions {
   readonly binance_lifetime_ms?: number;
   /** Binance connection attempts allowed per venue in a window (default 300 per 5 min). */
   readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
+  /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
+  readonly rest?: SimRestOptions;
 }
 
 export interface SimConnection {
@@ -69,6 +72,8 @@ export interface Simulator {
   readonly violations: SimViolations;
   /** Binance connection attempts accepted, per venue. */
   readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
+  /** REST weight per venue as the venues count it. */
+  readonly rest_limits: SimRestLimits;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -142,13 +147,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const sent = counters();
   const rest = counters();
   const skips = counters();
-  const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
   const binance = new BinanceSimProtocol(violations, {
     ...(options.binance_lifetime_ms === undefined ? {} : { lifetime_ms: options.binance_lifetime_ms }),
     ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
   });
+  const restLimits = new SimRestLimits(violations, options.rest);
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
     ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
@@ -176,18 +181,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const data: SimConnection = { venue, subs: new Set(), pending: new Set(), heartbeat: undefined, awaitingTest: false, binance: b };
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
-      const limit = limited.get(venue);
-      if (limit && limit.count > 0) {
-        limit.count--;
-        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated)." }), {
-          status: 429,
-          headers: { "retry-after": String(limit.retry_after_s), "content-type": "application/json" },
-        });
-      }
+      const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
+      if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      if (venue.startsWith("binance")) return binanceRest(venue, path, url.searchParams, ctx, refs);
-      if (venue.startsWith("okx")) return okxRest(path, url.searchParams, ctx, refs);
-      return deribitRest(path, url.searchParams, ctx, refs);
+      const answer = venue.startsWith("binance")
+        ? binanceRest(venue, path, url.searchParams, ctx, refs)
+        : venue.startsWith("okx")
+          ? okxRest(path, url.searchParams, ctx, refs)
+          : deribitRest(path, url.searchParams, ctx, refs);
+      for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
+      return answer;
     },
     websocket: {
       open(ws) {
@@ -306,6 +309,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       violations_by_venue: violations.venues(),
       connections: conns,
       rest: { ...rest },
+      rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
       binance_connects: { ...binance.connects },
       peak_incoming_per_s: { ...binance.peak_incoming_per_s },
@@ -328,6 +332,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     symbols,
     violations,
     binanceConnects: binance.connects,
+    rest_limits: restLimits,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -342,7 +347,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       skips[venue] += n;
     },
     rateLimit(venue, count, retry_after_s) {
-      limited.set(venue, { count, retry_after_s });
+      restLimits.inject(venue, count, retry_after_s);
     },
     async stop() {
       stopped = true;

@@ -39,6 +39,8 @@ export interface IngestInit extends InitCommon {
   readonly rings: readonly RingLink[];
   /** Directory to record raw frames into (--record), or null. */
   readonly record_dir: string | null;
+  /** The venue's REST weight budget (src/venues/connection/rest-budget.ts), shared by its ingest workers. */
+  readonly rest_budget: SharedArrayBuffer;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
 }
@@ -73,8 +75,14 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  /** Once a second from ingest workers: book health and bad frames per channel (totals). */
-  | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
+  /** Once a second from ingest workers: book health, bad frames per channel (totals), REST queue. */
+  | {
+      readonly type: "venue_health";
+      readonly books: readonly BookHealth[];
+      readonly bad_by_channel: Readonly<Record<string, number>>;
+      /** REST requests waiting in this worker's queue for the venue's budget. */
+      readonly rest_queue: number;
+    }
   /** From ingest workers whenever it changes (checked every 250 ms): records held outside full rings, per type. */
   | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
   /** From every worker at `ready` and then every HEAP_REPORT_MS: its thread's heap. */

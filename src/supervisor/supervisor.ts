@@ -10,6 +10,8 @@ import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
+import { RestBudget } from "../venues/connection/rest-budget.ts";
+import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { exposureWarning, isLoopbackHost } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
@@ -62,6 +64,10 @@ export class Engine {
   private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
   private readonly books = new Map<string, readonly BookHealth[]>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
+  /** REST requests queued per ingest worker (last report). */
+  private readonly restQueues = new Map<string, number>();
+  /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
+  private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
@@ -211,6 +217,15 @@ export class Engine {
     return entry.ring.sab;
   }
 
+  private restBudget(venue: VenueKey): SharedArrayBuffer {
+    let budget = this.restBudgets.get(venue);
+    if (budget === undefined) {
+      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      this.restBudgets.set(venue, budget);
+    }
+    return budget.buffer;
+  }
+
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
     return {
       kind: "ingest",
@@ -220,6 +235,7 @@ export class Engine {
       symbols,
       config: this.config,
       counters: this.counters.buffer,
+      rest_budget: this.restBudget(venue),
       rings: this.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
@@ -262,6 +278,7 @@ export class Engine {
     if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
       this.badFrames.set(worker.id, message.bad_by_channel);
+      this.restQueues.set(worker.id, message.rest_queue);
     } else if (message.type === "overflow") {
       this.overflow.set(worker.id, message.by_type);
     } else if (message.type === "ready") {
@@ -356,6 +373,8 @@ export class Engine {
       rings: [...this.ringBuffers.values()],
       books: this.books,
       bad_frames: this.badFrames,
+      rest_queues: this.restQueues,
+      rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },

@@ -5,7 +5,8 @@ import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
-import { RestClient } from "./connection/rest-client.ts";
+import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
+import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
@@ -17,6 +18,12 @@ import type { InstrumentMap, Normalizer } from "./types.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/**
+ * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
+ * fails naming the block, and its restarts find the block in the venue's shared budget and
+ * send nothing until it ends.
+ */
+const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -29,7 +36,7 @@ export interface IngestStats {
   messagesIn(n: number, last_message_ms: number): void;
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
-  error(channel: string): void;
+  error(channel: string, detail?: string): void;
   /** The venue closed, retired or starved a connection (logged once by the caller). */
   incident?(incident: ConnectionIncident): void;
 }
@@ -39,7 +46,7 @@ export interface IngestOptions {
   readonly config: VenueConfig;
   /** Native symbols of this worker's shard. */
   readonly symbols: readonly string[];
-  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number };
+  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number; readonly snapshot_limit: number };
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
@@ -51,6 +58,17 @@ export interface IngestOptions {
    * mark price from the socket, so the socket gets a head start.
    */
   readonly first_poll_delay_ms?: number;
+  readonly rest?: IngestRestOptions;
+}
+
+/** How this runner's REST joins the venue's: the shared budget, stats, and incident reports. */
+export interface IngestRestOptions {
+  /** The venue's budget memory (supervisor-owned, shared by its ingest threads); private when absent. */
+  readonly budget?: SharedArrayBuffer;
+  readonly stats?: RestClientStats;
+  readonly onIncident?: (incident: RestLimitIncident) => void;
+  /** Shrinks the venue's documented limits (tests; the simulator takes the same scale). */
+  readonly scale?: RestLimitScale;
 }
 
 export class InstrumentFetchError extends Error {}
@@ -72,7 +90,16 @@ export class IngestRunner {
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.rest = new RestClient({ timeout_ms: this.tuning.rest_timeout_ms, default_retry_after_ms: 60_000 });
+    const limits = getVenue(options.venue).rest_limits;
+    const rest = options.rest ?? {};
+    this.rest = new RestClient({
+      base_url: options.config.rest_url,
+      limits,
+      budget: new RestBudget(scaleLimits(limits.buckets, rest.scale), rest.budget),
+      timeout_ms: this.tuning.rest_timeout_ms,
+      ...(rest.stats === undefined ? {} : { stats: rest.stats }),
+      ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
+    });
   }
 
   async start(): Promise<void> {
@@ -121,7 +148,7 @@ export class IngestRunner {
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
-        onError: (task) => this.options.stats?.error(task.key),
+        onError: (task, error) => this.options.stats?.error(task.key, error),
       });
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
@@ -168,14 +195,14 @@ export class IngestRunner {
     if (wait_ms > 0) await Bun.sleep(wait_ms);
     if (this.stopped) return;
     this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native)}`;
-    const result = await this.rest.get(url);
+    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
+    const result = await this.rest.get(url, "snapshot");
     this.snapshotsInFlight.delete(native);
     if (this.stopped || !this.normalizer) return;
     if (!result.ok) {
-      this.options.stats?.error("depth");
+      this.options.stats?.error("depth", `${result.status} ${result.error}`);
       // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), Math.max(1000, result.retry_after_ms));
+      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -204,10 +231,10 @@ export class IngestRunner {
 
   /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
   private async fetchInto(url: string, channel: string): Promise<void> {
-    const result = await this.rest.get(url);
+    const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel);
+      this.options.stats?.error(channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -266,7 +293,7 @@ export class IngestRunner {
     const bodies: string[] = [];
     for (const path of INSTRUMENT_PATHS[venue]) {
       const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url);
+      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
       if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
       this.options.record?.write("http", url, result.recv_ts_ms, result.body);
       bodies.push(result.body);

@@ -1,5 +1,8 @@
 import type { VenueKey } from "../config/schema.ts";
 import { BinanceNormalizer } from "./binance/normalizer.ts";
+import { binanceRestLimits } from "./binance/rest-weights.ts";
+import { DERIBIT_REST_LIMITS } from "./deribit/rest-weights.ts";
+import { OKX_REST_LIMITS } from "./okx/rest-weights.ts";
 import { DeribitNormalizer } from "./deribit/normalizer.ts";
 import { OkxNormalizer } from "./okx/normalizer.ts";
 import type { VenueDefinition } from "./types.ts";
@@ -13,30 +16,35 @@ import type { VenueDefinition } from "./types.ts";
 export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
   binance_spot: {
     key: "binance_spot",
+    rest_limits: binanceRestLimits("binance_spot"),
     exchange: "binance",
     data_types: ["trade", "orderbook"],
     createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
   },
   binance_derivatives: {
     key: "binance_derivatives",
+    rest_limits: binanceRestLimits("binance_derivatives"),
     exchange: "binance",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
     createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   },
   okx_spot: {
     key: "okx_spot",
+    rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook"],
     createNormalizer: (options) => new OkxNormalizer(true, options),
   },
   okx_derivatives: {
     key: "okx_derivatives",
+    rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
     createNormalizer: (options) => new OkxNormalizer(false, options),
   },
   deribit_derivatives: {
     key: "deribit_derivatives",
+    rest_limits: DERIBIT_REST_LIMITS,
     exchange: "deribit",
     data_types: ["volatility_index"],
     createNormalizer: (options) => new DeribitNormalizer(options),

@@ -1,5 +1,6 @@
 import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
 import type { VenueKey } from "../config/schema.ts";
+import type { VenueRestLimits } from "./connection/rest-budget.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -119,6 +120,8 @@ export interface VenueDefinition {
   readonly exchange: Exchange;
   /** Data types this venue can collect. */
   readonly data_types: readonly DataType[];
+  /** REST limits and request weights (the venue folder's rest-weights.ts). */
+  readonly rest_limits: VenueRestLimits;
   createNormalizer(options: NormalizerOptions): Normalizer;
 }
 

@@ -27,6 +27,8 @@ function fixture(auth_token = "", loopback_only = false) {
       workers: [],
       rings: [],
       bad_frames: new Map(),
+      rest_queues: new Map(),
+      rest_blocked_ms: () => 0,
       overflow: new Map(),
       books: new Map(),
       nats: none,

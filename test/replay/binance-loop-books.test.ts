@@ -110,7 +110,7 @@ async function runLoops(venue: Venue, rate: number): Promise<{ records: MarketRe
     venue,
     config: { ...config.venues[venue], data_types: ["orderbook"] },
     symbols: config.venues[venue].symbols,
-    orderbook: { depth: DEPTH, snapshot_interval_ms: 0 },
+    orderbook: { depth: DEPTH, snapshot_interval_ms: 0, snapshot_limit: 1000 },
     emit: (r) => records.push(r),
     tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
   });
