@@ -32,11 +32,20 @@ export interface Instrument {
 /** Instruments by venue-native id. */
 export type InstrumentMap = ReadonlyMap<string, Instrument>;
 
-/** Per-venue normalization counts (SPEC: bad input is counted, never thrown). */
+/**
+ * Per-venue normalization counts (SPEC: bad input is counted, never thrown). Every frame moves
+ * at least one of `records`, `ignored`, `absorbed`, `unrecognized` and `errors`; a frame that
+ * carries several elements (trades, rows, a `!markPrice@arr` list) counts each element.
+ */
 export interface NormalizerStats {
   frames: number;
   /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
   ignored: number;
+  /**
+   * Recognized book frames that went into a book without a record of their own: diffs buffered
+   * for a snapshot or applied between cadence records, installed snapshots.
+   */
+  absorbed: number;
   /** Frames whose shape or channel is not recognized. */
   unrecognized: number;
   /** Frames that were recognized but malformed (missing fields, wrong types). */
@@ -57,6 +66,13 @@ export interface BookHealth {
   readonly sequence_gaps: number;
   /** Exchange time of the last applied update, ms (0 before the first). */
   readonly last_update_ts_ms: number;
+}
+
+/** A book's check of itself (`TrackedBook.verify`): `problem` is undefined when it holds. */
+export interface BookVerdict {
+  readonly native: string;
+  readonly state: BookHealth["state"];
+  readonly problem: string | undefined;
 }
 
 export interface NormalizerOptions {
@@ -94,6 +110,8 @@ export interface Normalizer {
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;
   bookHealth(): BookHealth[];
+  /** Every book's `verify` (levels, chain, checksum); walks whole books, so not per frame. */
+  verifyBooks(): BookVerdict[];
 }
 
 export interface ConnectLimit {
