@@ -29,12 +29,13 @@ export class MetricsExporter {
   private readonly venueUnrecognized = this.counter("spectra_venue_unrecognized_total", "Frames not recognized per venue.", ["venue"]);
   private readonly venueErrors = this.counter("spectra_venue_errors_total", "Malformed frames per venue.", ["venue"]);
   private readonly venueResyncs = this.counter("spectra_venue_resyncs_total", "Order-book resyncs per venue.", ["venue"]);
+  private readonly venueErrorEvents = this.counter("spectra_venue_error_events_total", "Error events the venue sent and venue limits the engine ran into.", ["venue"]);
   private readonly venueBad = this.counter("spectra_venue_bad_frames_total", "Unrecognized or malformed frames per venue and channel.", ["venue", "channel"]);
   private readonly venueConnected = this.gauge("spectra_venue_connected", "1 while the venue has an open connection.", ["venue"]);
   private readonly venueOpen = this.gauge("spectra_venue_open_connections", "WebSocket connections open per venue.", ["venue"]);
   private readonly venueRequests = this.counter("spectra_venue_ws_requests_total", "Requests sent over WebSocket connections per venue (Binance SUBSCRIBE).", ["venue"]);
   private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
-  private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices and silences on the venue's connections.", ["venue"]);
+  private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices, silences and refused requests (the first error reply of an incident) on the venue's connections.", ["venue"]);
   private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
@@ -89,6 +90,7 @@ export class MetricsExporter {
       this.venueUnrecognized.inc({ venue }, v.unrecognized);
       this.venueErrors.inc({ venue }, v.errors);
       this.venueResyncs.inc({ venue }, v.resyncs);
+      this.venueErrorEvents.inc({ venue }, v.error_events);
       for (const [channel, n] of Object.entries(v.bad_by_channel)) this.venueBad.inc({ venue, channel }, n);
       this.venueConnected.set({ venue }, v.state === "connected" ? 1 : 0);
       this.venueOpen.set({ venue }, v.open_connections);

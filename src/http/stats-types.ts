@@ -25,6 +25,8 @@ export interface VenueStats {
   readonly unrecognized: number;
   readonly errors: number;
   readonly resyncs: number;
+  /** Error events the venue sent (OKX `"event":"error"`) and venue limits the engine ran into. */
+  readonly error_events: number;
   /** Unrecognized + malformed frames per channel (e.g. `depth`, `books`, `unknown`). */
   readonly bad_by_channel: Readonly<Record<string, number>>;
   /** WebSocket connections open now (two for one Binance connection while its rollover overlaps). */

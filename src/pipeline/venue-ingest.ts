@@ -4,6 +4,7 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
+import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth } from "../venues/types.ts";
 
@@ -34,6 +35,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const unrecognized = slot("unrecognized");
   const errors = slot("errors");
   const resyncs = slot("resyncs");
+  const errorEvents = slot("error_events");
   const openConnections = slot("open_connections");
   const wsRequests = slot("ws_requests");
   const wsPeak = slot("ws_requests_peak_per_s");
@@ -44,6 +46,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
   const local = { frames: 0, last_ms: 0, connected: false };
+  const limiter = connectLimiterFor(cfg, init.venue);
   const runner = new IngestRunner({
     venue: init.venue,
     config: cfg.venues[init.venue],
@@ -51,6 +54,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     orderbook: cfg.orderbook,
     emit,
     ...(record === undefined ? {} : { record }),
+    ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     rest: {
       budget: init.rest_budget,
       stats: {
@@ -84,6 +88,10 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       incident(incident) {
         counters.add(wsIncidents, 1);
         log.warn({ venue: init.venue, kind: incident.kind, url: incident.url, detail: incident.detail, next: incident.next }, "venue connection incident");
+      },
+      // Every error reply; the first of each incident also comes as `incident` (logged there).
+      venueError() {
+        counters.add(errorEvents, 1);
       },
     },
   });

@@ -21,6 +21,8 @@ export const VENUE_COUNTERS = [
   "errors",
   /** Book resyncs and sequence/checksum gaps. */
   "resyncs",
+  /** Error replies the venue sent (OKX `"event":"error"`, Deribit JSON-RPC errors) and request budgets the engine ran out of. */
+  "error_events",
   /** WebSocket connections open now (every worker of the venue adds its own). */
   "open_connections",
   /** Requests the engine sent over its WebSocket connections (Binance SUBSCRIBE). */

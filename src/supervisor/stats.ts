@@ -95,6 +95,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       unrecognized: c.read(venueCounter(venue, "unrecognized")),
       errors: c.read(venueCounter(venue, "errors")),
       resyncs: c.read(venueCounter(venue, "resyncs")),
+      error_events: c.read(venueCounter(venue, "error_events")),
       bad_by_channel: badByVenue.get(venue) ?? {},
       open_connections: c.read(venueCounter(venue, "open_connections")),
       ws_requests: c.read(venueCounter(venue, "ws_requests")),

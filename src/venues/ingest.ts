@@ -4,10 +4,21 @@ import type { CaptureWriter } from "../replay/capture.ts";
 import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
+import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
+import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import { splitConnectLimit } from "./connection/connect-share.ts";
+import {
+  DEFAULT_TUNING,
+  type ConnectionContext,
+  type ConnectionIncident,
+  type ConnectionTuning,
+  type VenueConnection,
+  type VenueErrorEvent,
+} from "./connection/venue-connection.ts";
+import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -39,6 +50,8 @@ export interface IngestStats {
   error(channel: string, detail?: string): void;
   /** The venue closed, retired or starved a connection (logged once by the caller). */
   incident?(incident: ConnectionIncident): void;
+  /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
+  venueError?(event: VenueErrorEvent): void;
 }
 
 export interface IngestOptions {
@@ -58,6 +71,11 @@ export interface IngestOptions {
    * mark price from the socket, so the socket gets a head start.
    */
   readonly first_poll_delay_ms?: number;
+  /**
+   * This thread's share of the venue's connection-attempt limit (connect-share.ts); without
+   * one the runner takes the whole limit, as the only thread of its venue family.
+   */
+  readonly connect_limiter?: WindowLimiter;
   readonly rest?: IngestRestOptions;
 }
 
@@ -87,6 +105,8 @@ export class IngestRunner {
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
+  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
+  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -132,6 +152,11 @@ export class IngestRunner {
         if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
       },
       onIncident: (incident) => this.options.stats?.incident?.(incident),
+      onVenueError: (event) => {
+        this.options.stats?.venueError?.(event);
+        if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
+      },
+      ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
@@ -155,11 +180,18 @@ export class IngestRunner {
     }
   }
 
+  private connectLimiter(): { connect_limiter?: WindowLimiter } {
+    if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
+    const limit = getVenue(this.options.venue).connect_limit;
+    return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
+  }
+
   /** Closes the sockets and stops polling; resolves once everything is closed. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
+    this.backfills.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
@@ -217,7 +249,8 @@ export class IngestRunner {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
-        void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
+        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
+        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
       }
     }
     if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {

@@ -4,8 +4,11 @@ import { binanceRestLimits } from "./binance/rest-weights.ts";
 import { DERIBIT_REST_LIMITS } from "./deribit/rest-weights.ts";
 import { OKX_REST_LIMITS } from "./okx/rest-weights.ts";
 import { DeribitNormalizer } from "./deribit/normalizer.ts";
+import { OKX_CONNECTS_PER_S } from "./okx/limits.ts";
 import { OkxNormalizer } from "./okx/normalizer.ts";
-import type { VenueDefinition } from "./types.ts";
+import type { ConnectLimit, VenueDefinition } from "./types.ts";
+
+const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S, window_ms: 1000 };
 
 /**
  * Every venue, one line each (SPEC section 1 table). The connection layer builds its
@@ -19,6 +22,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     rest_limits: binanceRestLimits("binance_spot"),
     exchange: "binance",
     data_types: ["trade", "orderbook"],
+    book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
   },
   binance_derivatives: {
@@ -26,6 +30,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     rest_limits: binanceRestLimits("binance_derivatives"),
     exchange: "binance",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   },
   okx_spot: {
@@ -33,6 +38,8 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook"],
+    connect_limit: OKX_CONNECT_LIMIT,
+    book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(true, options),
   },
   okx_derivatives: {
@@ -40,6 +47,8 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     rest_limits: OKX_REST_LIMITS,
     exchange: "okx",
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
+    connect_limit: OKX_CONNECT_LIMIT,
+    book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(false, options),
   },
   deribit_derivatives: {
@@ -47,6 +56,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     rest_limits: DERIBIT_REST_LIMITS,
     exchange: "deribit",
     data_types: ["volatility_index"],
+    book_checks: [],
     createNormalizer: (options) => new DeribitNormalizer(options),
   },
 };

@@ -151,3 +151,7 @@ test("no test of this file broke a venue REST rule (weight, Retry-After, ban)", 
   const rest = Object.entries(sim.violations.rules()).filter(([rule]) => rule.startsWith("rest_"));
   expect(rest).toEqual([]);
 });
+
+test("the engine broke none of the simulator's venue rules in any test above", () => {
+  expect(sim.violations.rules()).toEqual({});
+});

@@ -46,6 +46,7 @@ test("--replay: every data type flows from the simulator through rings, JetStrea
     expect(stats.venues[venue]?.state).toBe("connected");
     expect(stats.venues[venue]?.messages_in).toBeGreaterThan(0);
     expect(stats.venues[venue]?.unrecognized).toBe(0);
+    expect(stats.venues[venue]?.error_events).toBe(0);
     // REST went through the venue's budget: weight was drawn, nothing refused.
     expect(stats.venues[venue]?.rest.weight_used).toBeGreaterThan(0);
     expect(stats.venues[venue]?.rate_limited).toBe(0);
