@@ -59,15 +59,17 @@ export class BinanceBookSync extends TrackedBook {
    * Installs a REST snapshot and returns the diffs buffered meanwhile; the caller feeds them
    * back through `diff` in order (dropping the stale ones, bridging, or breaking the chain
    * exactly as live diffs would), so every applied diff can produce its own record.
-   * Undefined when a level does not parse (the book is empty and another snapshot is wanted).
+   * Undefined when a level does not parse: the book is empty, its chain forgotten (a live book
+   * turns stale; the caller records the gap) and another snapshot is wanted.
    */
   snapshot(lastUpdateId: number, bids: readonly RawLevel[], asks: readonly RawLevel[], ts_ms: number): DepthDiff[] | undefined {
     const book = this.book;
     book.clear();
     if (!book.bids.apply(bids) || !book.asks.apply(asks)) {
-      // A snapshot with an unparsable level is no snapshot: ask for another.
+      // A snapshot with an unparsable level is no snapshot, and the book it replaced is gone:
+      // diffs must not go on chaining onto the emptied book. Ask for another.
       book.clear();
-      this.snapshotWanted = true;
+      this.restart();
       return undefined;
     }
     this.hasSnapshot = true;
@@ -92,6 +94,18 @@ export class BinanceBookSync extends TrackedBook {
     return this.bridged && this.state === "live";
   }
 
+  /**
+   * A live book also holds the chain: bridged from a snapshot, nothing buffered, its last
+   * applied `u` at or past the snapshot's lastUpdateId.
+   */
+  override verify(): string | undefined {
+    if (this.state !== "live") return undefined;
+    if (!this.hasSnapshot) return "live without a snapshot";
+    if (this.bridged && this.buffer.length > 0) return `${this.buffer.length} diffs buffered on a bridged chain`;
+    if (this.bridged && this.lastFinalId < this.snapshotId) return `last u ${this.lastFinalId} before the snapshot's ${this.snapshotId}`;
+    return super.verify();
+  }
+
   /** Forgets the chain (connection lost or violation): buffer diffs until a new snapshot. */
   restart(): void {
     this.hasSnapshot = false;
@@ -108,9 +122,12 @@ export class BinanceBookSync extends TrackedBook {
       const bridges = this.futures ? d.first_id <= id && id <= d.final_id : d.first_id <= id + 1 && id + 1 <= d.final_id;
       if (!bridges) {
         // The snapshot is older than the stream: not a stream gap, just fetch a newer snapshot
-        // (later diffs are buffered by `diff` since the chain has no snapshot any more).
+        // (later diffs are buffered by `diff` since the chain has no snapshot any more). A book
+        // that was live (a snapshot came in over it) stops publishing here: that is a gap.
+        const wasLive = this.state === "live";
         this.restart();
         this.buffer.push(d);
+        if (wasLive) return "gap";
         this.resyncs++;
         return "buffered";
       }

@@ -28,6 +28,8 @@ export class OkxBookSync extends TrackedBook {
   /** Last seqId, or -1 when the venue sends none. */
   seq_id = -1;
   resubscribeWanted = false;
+  /** The checksum of the last push applied, 0 when it carried none. */
+  private last_checksum = 0;
 
   snapshot(bids: readonly OkxLevel[], asks: readonly OkxLevel[], seq_id: number, checksum: number, ts_ms: number): OkxOutcome {
     const book = this.book;
@@ -43,6 +45,7 @@ export class OkxBookSync extends TrackedBook {
     this.resetCadence();
     this.last_update_ts_ms = ts_ms;
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();
+    this.last_checksum = checksum;
     this.state = "live";
     return "applied";
   }
@@ -68,8 +71,19 @@ export class OkxBookSync extends TrackedBook {
     this.seq_id = seq_id;
     // A failed update is not a good one: the gap starts at the last update that checked out.
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();
+    this.last_checksum = checksum;
     this.last_update_ts_ms = ts_ms;
     return "applied";
+  }
+
+  /** A live book also matches the CRC32 of the last push it applied (when that carried one). */
+  override verify(): string | undefined {
+    if (this.state !== "live") return undefined;
+    if (!this.hasSnapshot) return "live without a snapshot";
+    const levels = super.verify();
+    if (levels !== undefined) return levels;
+    const crc = this.last_checksum === 0 ? 0 : this.checksum();
+    return crc === this.last_checksum ? undefined : `checksum ${crc}, last push said ${this.last_checksum}`;
   }
 
   /** Forgets the chain (connection lost): wait for the snapshot of a new subscription. */

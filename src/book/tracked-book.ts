@@ -1,5 +1,5 @@
 import type { Exchange, GapCause, GapRecord, MarketType, OrderbookRecord } from "../records/types.ts";
-import type { BookHealth } from "../venues/types.ts";
+import type { BookHealth, BookVerdict } from "../venues/types.ts";
 import { PriceBook } from "./price-book.ts";
 
 /**
@@ -81,6 +81,19 @@ export class TrackedBook {
       end_ts_ms,
       cause,
     };
+  }
+
+  /**
+   * What is wrong with a live book, or undefined: its levels (`PriceBook.problem`) plus what each
+   * venue's chain promises (the subclasses). A book that is not live publishes nothing and
+   * passes; it resyncs before it does.
+   */
+  verify(): string | undefined {
+    return this.state === "live" ? this.book.problem() : undefined;
+  }
+
+  verdict(): BookVerdict {
+    return { native: this.native, state: this.state, problem: this.verify() };
   }
 
   health(): BookHealth {

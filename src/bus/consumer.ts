@@ -61,6 +61,8 @@ export interface StoreConsumerOptions {
   readonly counters?: Counters;
   /** Where each dead letter, and each one the dead-letter stream could not keep, is logged. */
   readonly log?: Logger;
+  /** The table of held and acknowledged sequences every consumer of this type shares, and this one's worker index (delivered-seqs.ts); default a table of its own. */
+  readonly delivered_seqs?: { readonly buffer: SharedArrayBuffer; readonly worker: number } | null;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
 }
@@ -149,7 +151,7 @@ export class StoreConsumer {
       );
     }
     this.batch = new PendingBatch(options.batching);
-    this.delivered = new DeliveredSeqs(Math.max(10_000, DELIVERED_MEMORY_BATCHES * options.settings.fetch_batch));
+    this.delivered = new DeliveredSeqs(Math.max(10_000, DELIVERED_MEMORY_BATCHES * options.settings.fetch_batch), options.delivered_seqs ?? null);
     this.durable = durableName(options.settings.durable_prefix, options.type);
     const c = options.counters;
     const slot = (name: Parameters<typeof typeCounter>[1]): number => (c === undefined ? -1 : c.slot(typeCounter(options.type, name)));
@@ -309,6 +311,13 @@ export class StoreConsumer {
       this.batch.add(m, [], 0, Date.now());
       return undefined;
     }
+    // Another worker of the type holds it and acknowledges it once stored; if that worker dies
+    // first, JetStream delivers it again after ack_wait. Not on the last allowed delivery:
+    // JetStream delivers it no more, so it takes the usual way (below) rather than wait on a holder.
+    if (m.info.deliveryCount < this.options.settings.max_deliver && this.delivered.heldElsewhere(m.seq)) {
+      this.countDuplicate();
+      return undefined;
+    }
     // Other redeliveries come from crashes or stops between fetch and ack (insert failures are
     // retried in place), so a message on its last allowed delivery is the likely crash cause:
     // it goes to the dead-letter subject instead of being tried once more.
@@ -416,7 +425,21 @@ export class StoreConsumer {
       m.ack();
       this.delivered.acked(m.seq);
     }
-    await this.options.nc.flush();
+    await this.flushAcks(sources.length);
+  }
+
+  /**
+   * Acks are fire-and-forget: the connection can drop with some unsent, or nats-server die
+   * before it stored them. JetStream then delivers those messages again after ack_wait, and
+   * they are recognised as stored (`delivered`) and acknowledged without a second insert.
+   */
+  private async flushAcks(messages: number): Promise<void> {
+    try {
+      await this.options.nc.flush();
+    } catch (err) {
+      this.lastError = `ack flush: ${(err as Error).message}`;
+      this.options.log?.warn({ err, messages }, "acks of stored messages may not have reached NATS; the messages come back after ack_wait and are acknowledged without being stored again");
+    }
   }
 
   /** true once inserted; false on a permanent failure. Retries retryable failures until stopped by abort. */
@@ -475,7 +498,7 @@ export class StoreConsumer {
       m.ack();
       this.delivered.acked(m.seq);
     }
-    await this.options.nc.flush();
+    await this.flushAcks(msgs.length);
   }
 
   private recordInsert(rows: number, latency_ms: number): void {

@@ -33,8 +33,10 @@ export interface EmbeddedNats {
   readonly pid: number;
   /** Sends SIGTERM and resolves once the process has exited (SIGKILL after `deadline_ms`). */
   stop(deadline_ms?: number): Promise<void>;
-  /** Resolves with the exit code when the process exits for any reason. */
+  /** Resolves with the exit code when the process exits for any reason (null when a signal ended it). */
   readonly exited: Promise<number | null>;
+  /** The signal that ended the process (`SIGKILL`, …), null while it runs or after a normal exit. */
+  readonly signal: string | null;
 }
 
 const INSTALL_HINT =
@@ -181,6 +183,9 @@ export async function startEmbeddedNats(options: EmbeddedNatsOptions): Promise<E
     store_dir: options.store_dir,
     pid: proc.pid,
     exited,
+    get signal(): string | null {
+      return proc.signalCode === null ? null : String(proc.signalCode);
+    },
     async stop(deadline_ms = DEFAULT_STOP_DEADLINE_MS): Promise<void> {
       if (exitCode !== undefined) return;
       proc.kill("SIGTERM");

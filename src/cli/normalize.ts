@@ -112,6 +112,7 @@ function main(argv: string[]): void {
       frames: s.frames,
       records: s.records,
       ignored: s.ignored,
+      absorbed: s.absorbed,
       unrecognized: s.unrecognized,
       errors: s.errors + badLines,
       bad_lines: badLines,

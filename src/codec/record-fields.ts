@@ -119,6 +119,7 @@ const GAP_CAUSES: ReadonlySet<unknown> = new Set<GapCause>([
   "stale",
   "resubscribe",
   "resync",
+  "engine_down",
 ]);
 
 function isLevels(value: unknown): boolean {

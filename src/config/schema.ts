@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
+import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
 
 /**
  * The configuration schema. Every key is required here: `config/default.yaml` holds the
@@ -34,6 +35,11 @@ const venue = z.strictObject({
   rest_url: url,
   /** REST poll bucket period for open interest and long/short ratios, e.g. "5m". */
   poll_period: z.enum(["5m", "15m", "30m", "1h"]),
+});
+
+/** OKX venues also choose their book channel (`books-l2-tbt` and `books50-l2-tbt` need a login). */
+const okxVenue = venue.extend({
+  book_channel: z.enum(OKX_BOOK_CHANNELS),
 });
 
 const batching = z.strictObject({
@@ -77,7 +83,13 @@ export const configSchema = z.strictObject({
     /** Records an ingest worker holds back when a ring is full before it drops and emits a gap. */
     overflow_records: count,
   }),
-  venues: z.strictObject(Object.fromEntries(VENUE_KEYS.map((k) => [k, venue])) as Record<VenueKey, typeof venue>),
+  venues: z.strictObject({
+    binance_spot: venue,
+    binance_derivatives: venue,
+    okx_spot: okxVenue,
+    okx_derivatives: okxVenue,
+    deribit_derivatives: venue,
+  } satisfies Record<VenueKey, typeof venue | typeof okxVenue>),
   /** Batch workers per record type; records are routed by hash(symbol) % N. */
   batch_workers: perRecordType(count),
   batching: perRecordType(batching),
@@ -85,6 +97,12 @@ export const configSchema = z.strictObject({
     depth: z.number().int().min(1).max(5000),
     /** 0 emits a snapshot on every update. */
     snapshot_interval_ms: count,
+    /**
+     * Levels per side of a Binance REST depth snapshot: a value both /api/v3/depth and
+     * /fapi/v1/depth accept (USDⓈ-M takes only these). Weight per request: spot 5/25/50,
+     * USDⓈ-M 2/5/10/20 (src/venues/binance/rest-weights.ts).
+     */
+    snapshot_limit: z.literal([5, 10, 20, 50, 100, 500, 1000]),
   }),
   nats: z.strictObject({
     enabled: z.boolean(),
@@ -156,4 +174,5 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type VenueConfig = Config["venues"][VenueKey];
+export type OkxVenueConfig = Config["venues"]["okx_spot"];
 export type BatchingConfig = Config["batching"]["trade"];

@@ -29,12 +29,17 @@ export class MetricsExporter {
   private readonly venueUnrecognized = this.counter("spectra_venue_unrecognized_total", "Frames not recognized per venue.", ["venue"]);
   private readonly venueErrors = this.counter("spectra_venue_errors_total", "Malformed frames per venue.", ["venue"]);
   private readonly venueResyncs = this.counter("spectra_venue_resyncs_total", "Order-book resyncs per venue.", ["venue"]);
+  private readonly venueErrorEvents = this.counter("spectra_venue_error_events_total", "Error events the venue sent and venue limits the engine ran into.", ["venue"]);
   private readonly venueBad = this.counter("spectra_venue_bad_frames_total", "Unrecognized or malformed frames per venue and channel.", ["venue", "channel"]);
   private readonly venueConnected = this.gauge("spectra_venue_connected", "1 while the venue has an open connection.", ["venue"]);
   private readonly venueOpen = this.gauge("spectra_venue_open_connections", "WebSocket connections open per venue.", ["venue"]);
   private readonly venueRequests = this.counter("spectra_venue_ws_requests_total", "Requests sent over WebSocket connections per venue (Binance SUBSCRIBE).", ["venue"]);
   private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
-  private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices and silences on the venue's connections.", ["venue"]);
+  private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices, silences and refused requests (the first error reply of an incident) on the venue's connections.", ["venue"]);
+  private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
+  private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
+  private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
+  private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -60,6 +65,7 @@ export class MetricsExporter {
   private readonly bookGaps = this.counter("spectra_book_sequence_gaps_total", "Order-book sequence gaps per symbol.", ["venue", "symbol"]);
   private readonly bookLive = this.gauge("spectra_book_live", "1 while the book is in sync.", ["venue", "symbol"]);
   private readonly componentUp = this.gauge("spectra_component_up", "1 while the component is up (NATS, ClickHouse).", ["component"]);
+  private readonly natsRestarts = this.counter("spectra_nats_restarts_total", "Times the embedded nats-server was started again after it exited on its own.", []);
   private readonly componentLatency = this.gauge("spectra_component_latency_seconds", "Last round trip to the component.", ["component"]);
   private readonly tierWatermark = this.gauge("spectra_tiering_watermark_seconds", "Hot->cold watermark (unix seconds).", ["table"]);
   private readonly tierLag = this.gauge("spectra_tiering_lag_seconds", "How far cold lags behind hot.", ["table"]);
@@ -84,6 +90,7 @@ export class MetricsExporter {
       this.venueUnrecognized.inc({ venue }, v.unrecognized);
       this.venueErrors.inc({ venue }, v.errors);
       this.venueResyncs.inc({ venue }, v.resyncs);
+      this.venueErrorEvents.inc({ venue }, v.error_events);
       for (const [channel, n] of Object.entries(v.bad_by_channel)) this.venueBad.inc({ venue, channel }, n);
       this.venueConnected.set({ venue }, v.state === "connected" ? 1 : 0);
       this.venueOpen.set({ venue }, v.open_connections);
@@ -91,6 +98,11 @@ export class MetricsExporter {
       this.venueRequestPeak.set({ venue }, v.ws_requests_peak_per_s);
       this.venueIncidents.inc({ venue }, v.ws_incidents);
       this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);
+      this.venueRestWeight.inc({ venue }, v.rest.weight_used);
+      this.venueRestQueue.set({ venue }, v.rest.queue);
+      this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
+      this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
+      this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);
@@ -123,6 +135,7 @@ export class MetricsExporter {
       this.componentUp.set({ component }, c.state === "up" ? 1 : 0);
       if (c.latency_ms !== null) this.componentLatency.set({ component }, c.latency_ms / 1000);
     }
+    this.natsRestarts.inc(s.nats.restarts);
     for (const [table, t] of Object.entries(s.tiering)) {
       if (t.watermark_ms !== null) this.tierWatermark.set({ table }, t.watermark_ms / 1000);
       if (t.lag_ms !== null) this.tierLag.set({ table }, t.lag_ms / 1000);

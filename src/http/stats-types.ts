@@ -9,7 +9,7 @@ export interface StatsSnapshot {
   readonly data_types: Record<string, TypeStats>;
   readonly workers: readonly WorkerStats[];
   readonly books: Record<string, readonly BookHealth[]>;
-  readonly nats: ComponentStats;
+  readonly nats: NatsStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
 }
@@ -25,6 +25,8 @@ export interface VenueStats {
   readonly unrecognized: number;
   readonly errors: number;
   readonly resyncs: number;
+  /** Error events the venue sent (OKX `"event":"error"`) and venue limits the engine ran into. */
+  readonly error_events: number;
   /** Unrecognized + malformed frames per channel (e.g. `depth`, `books`, `unknown`). */
   readonly bad_by_channel: Readonly<Record<string, number>>;
   /** WebSocket connections open now (two for one Binance connection while its rollover overlaps). */
@@ -39,6 +41,23 @@ export interface VenueStats {
   readonly ws_requests_peak_per_s: number;
   /** 1008 closes, shutdown notices and silences on the venue's connections (each logged once). */
   readonly ws_incidents: number;
+  /** REST answers 429 and 418 together. */
+  readonly rate_limited: number;
+  readonly rest: VenueRestStats;
+}
+
+/** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */
+export interface VenueRestStats {
+  /** Weight drawn since start, in the venue's units (Binance request weight, OKX requests, Deribit credits). */
+  readonly weight_used: number;
+  /** Weight drawn over the last rate interval, per minute. */
+  readonly weight_per_min: number;
+  /** Requests waiting in the ingest workers' queues. */
+  readonly queue: number;
+  readonly responses_429: number;
+  readonly responses_418: number;
+  /** Ms until REST to the venue may go on after a 429's Retry-After or a 418 ban; 0 = not blocked. */
+  readonly blocked_ms: number;
 }
 
 export interface TypeStats {
@@ -101,6 +120,11 @@ export interface ComponentStats {
   /** Last measured round trip (NATS) or ping (ClickHouse), ms; null if never measured. */
   readonly latency_ms: number | null;
   readonly last_error: string | null;
+}
+
+export interface NatsStats extends ComponentStats {
+  /** Times the supervisor started the embedded nats-server again after it exited on its own (0 with an external server). */
+  readonly restarts: number;
 }
 
 export interface TieringTableStats {

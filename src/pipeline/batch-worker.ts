@@ -96,6 +96,7 @@ export class BatchWorker {
           sink: this.sink,
           counters: this.counters,
           log: this.log,
+          delivered_seqs: this.init.delivered_seqs === null ? null : { buffer: this.init.delivered_seqs, worker: this.init.index },
         });
         await this.consumer.start();
       }

@@ -8,6 +8,7 @@ import type { FromWorker, IngestInit } from "../supervisor/messages.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
+import { EngineDownGaps } from "./engine-down-gaps.ts";
 
 /** How often an ingest worker checks whether what it holds outside full rings changed, ms. */
 const OVERFLOW_REPORT_MS = 250;
@@ -27,6 +28,8 @@ export class IngestWorker {
   private synthetic: SyntheticSource | null = null;
   private venue: VenueIngest | null = null;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
+  /** After an unclean stop: the engine_down gaps waiting for their kinds' first records. */
+  private readonly down: EngineDownGaps | null;
 
   constructor(
     private readonly init: IngestInit,
@@ -35,9 +38,11 @@ export class IngestWorker {
   ) {
     this.counters = new Counters(counterNames(), init.counters);
     this.router = new RingRouter(init.rings, this.counters, init.config.ring.overflow_records, (r) => this.codec.encodeRecord(r));
+    this.down = init.engine_down === null ? null : new EngineDownGaps(init.engine_down, (gap) => this.emit(gap));
   }
 
   private readonly emit = (record: MarketRecord): void => {
+    if (this.down?.watching === true) this.down.seen(record);
     this.router.emit(record);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -64,8 +69,9 @@ export class IngestWorker {
     // Overflow waits for room even when no new frame arrives to trigger a flush.
     this.timers.push(setInterval(() => this.router.backlog > 0 && this.flush(), 5));
     this.timers.push(setInterval(this.reportOverflow, OVERFLOW_REPORT_MS));
+    this.down?.start();
     if (this.init.synthetic !== null) {
-      const first = this.init.index * this.init.synthetic.records;
+      const first = (this.init.synthetic.offset ?? 0) + this.init.index * this.init.synthetic.records;
       this.synthetic = new SyntheticSource(this.init.synthetic, first, this.emit, this.flush);
       this.synthetic.start();
       return;
@@ -74,7 +80,12 @@ export class IngestWorker {
     this.timers.push(
       setInterval(() => {
         if (this.venue === null) return;
-        this.port.postMessage({ type: "venue_health", books: this.venue.bookHealth(), bad_by_channel: this.venue.badByChannel() } satisfies FromWorker);
+        this.port.postMessage({
+          type: "venue_health",
+          books: this.venue.bookHealth(),
+          bad_by_channel: this.venue.badByChannel(),
+          rest_queue: this.venue.restQueue(),
+        } satisfies FromWorker);
       }, 1000),
     );
   }
@@ -84,6 +95,7 @@ export class IngestWorker {
     this.synthetic?.stop();
     await this.venue?.stop();
     for (const t of this.timers) clearInterval(t);
+    this.down?.closeAll(Date.now());
     const until = performance.now() + deadline_ms;
     while (this.flush() > 0 && performance.now() < until) await Bun.sleep(2);
     const lost = this.router.backlog;

@@ -4,6 +4,7 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
+import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth } from "../venues/types.ts";
 
@@ -15,13 +16,15 @@ export interface VenueIngest {
   bookHealth(): BookHealth[];
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
+  /** REST requests waiting for the venue's budget. */
+  restQueue(): number;
 }
 
 /**
  * Runs one venue's IngestRunner inside an ingest worker and reports it through the shared
- * counters: frames in, last frame time, connection state, reconnects, and the normalizer's
+ * counters: frames in, last frame time, connection state, reconnects, the normalizer's
  * unrecognized/malformed counts and book resyncs (added as deltas, since several workers of
- * one venue share the venue's slots).
+ * one venue share the venue's slots), and REST weight drawn and 429/418 answers.
  */
 export async function startVenueIngest(init: IngestInit, emit: (record: MarketRecord) => void, counters: Counters, log: Logger): Promise<VenueIngest> {
   const slot = (name: Parameters<typeof venueCounter>[1]) => counters.slot(venueCounter(init.venue, name));
@@ -32,20 +35,41 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const unrecognized = slot("unrecognized");
   const errors = slot("errors");
   const resyncs = slot("resyncs");
+  const errorEvents = slot("error_events");
   const openConnections = slot("open_connections");
   const wsRequests = slot("ws_requests");
   const wsPeak = slot("ws_requests_peak_per_s");
   const wsIncidents = slot("ws_incidents");
+  const restWeight = slot("rest_weight");
+  const rest429 = slot("rest_429");
+  const rest418 = slot("rest_418");
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
   const local = { frames: 0, last_ms: 0, connected: false };
+  const limiter = connectLimiterFor(cfg, init.venue);
   const runner = new IngestRunner({
     venue: init.venue,
     config: cfg.venues[init.venue],
     symbols: init.symbols,
-    orderbook: { depth: cfg.orderbook.depth, snapshot_interval_ms: cfg.orderbook.snapshot_interval_ms },
+    orderbook: cfg.orderbook,
     emit,
     ...(record === undefined ? {} : { record }),
+    ...(limiter === undefined ? {} : { connect_limiter: limiter }),
+    rest: {
+      budget: init.rest_budget,
+      stats: {
+        weight: (n) => counters.add(restWeight, n),
+        limited: (status) => counters.add(status === 418 ? rest418 : rest429, 1),
+      },
+      // One line per incident over all of the venue's workers (the shared budget decides).
+      onIncident: ({ status, wait_ms, url }) =>
+        log.warn(
+          { venue: init.venue, status, wait_s: Math.ceil(wait_ms / 1000), url },
+          status === 418
+            ? "venue banned this IP (418): all REST to the venue stops until the ban ends, then the queue resumes, book snapshots first"
+            : "venue REST rate limited (429): all REST to the venue waits out Retry-After, then the queue resumes, book snapshots first",
+        ),
+    },
     stats: {
       // Per frame only local arithmetic; the shared counters are written on the stats timer.
       messagesIn(n, last_message_ms) {
@@ -57,13 +81,17 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
         counters.set(connected, 0);
         local.connected = false;
       },
-      error(channel) {
+      error(channel, detail) {
         counters.add(errors, 1);
-        log.warn({ channel }, "venue channel error");
+        log.warn({ channel, ...(detail === undefined ? {} : { detail }) }, "venue channel error");
       },
       incident(incident) {
         counters.add(wsIncidents, 1);
         log.warn({ venue: init.venue, kind: incident.kind, url: incident.url, detail: incident.detail, next: incident.next }, "venue connection incident");
+      },
+      // Every error reply; the first of each incident also comes as `incident` (logged there).
+      venueError() {
+        counters.add(errorEvents, 1);
       },
     },
   });
@@ -118,5 +146,6 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
+    restQueue: () => runner.rest.queued,
   };
 }

@@ -129,7 +129,9 @@ export type GapCause =
   | "ring_overflow"
   | "stale"
   | "resubscribe"
-  | "resync";
+  | "resync"
+  /** The engine stopped without a clean stop (crash, kill -9, power loss): from the last record kept before it to the first after the restart. */
+  | "engine_down";
 
 /** Data is missing between `start_ts_ms` and `end_ts_ms` for `data_type_affected`. */
 export interface GapRecord extends Common {

@@ -1,4 +1,4 @@
-import type { Server, ServerWebSocket } from "bun";
+import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { BinanceReplay } from "./binance-replay.ts";
 import { DeribitReplay } from "./deribit-replay.ts";
@@ -8,8 +8,14 @@ import { replaySource, recordingsSource, type RecordingSource } from "./source.t
 import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
-import { handleDeribitMessage, handleOkxMessage } from "./sim-protocols.ts";
+import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
+import { handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
 import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
+import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
+import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
+import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
+
+export type { SimConnection } from "./sim-connection.ts";
 
 /**
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
@@ -22,6 +28,8 @@ import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues
  * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
  * feed), paced at `rate` frames/s or as fast as the sockets drain; a frame goes to every
  * connection subscribed to its key. A feed advances only while it has connections.
+ * `GET /simulator/stats` counts the venue rules clients broke; `POST /simulator/faults` makes a
+ * venue misbehave for a while (sim-faults.ts).
  */
 
 export interface SimulatorOptions {
@@ -41,22 +49,15 @@ export interface SimulatorOptions {
   readonly binance_lifetime_ms?: number;
   /** Binance connection attempts allowed per venue in a window (default 300 per 5 min). */
   readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
+  /** Ms of client silence after which OKX closes a connection (30 s; tests shorten it). */
+  readonly okx_idle_ms?: number;
+  /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
+  readonly rest?: SimRestOptions;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts); default now. Tests pin it. */
   readonly start_ms?: number;
 }
 
-export interface SimConnection {
-  readonly venue: VenueKey;
-  readonly subs: Set<string>;
-  /** OKX books keys waiting for their next snapshot push. */
-  readonly pending: Set<string>;
-  heartbeat: ReturnType<typeof setInterval> | undefined;
-  awaitingTest: boolean;
-  /** Binance sockets: route, payload form, rate and lifetime (venues/binance/sim-protocol.ts). */
-  readonly binance: BinanceSimSocket | undefined;
-}
-
-type Socket = ServerWebSocket<SimConnection>;
+type Socket = SimSocket;
 
 export interface Simulator {
   /** `http://host:port` */
@@ -75,6 +76,8 @@ export interface Simulator {
   readonly violations: SimViolations;
   /** Binance connection attempts accepted, per venue. */
   readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
+  /** REST weight per venue as the venues count it. */
+  readonly rest_limits: SimRestLimits;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -82,6 +85,15 @@ export interface Simulator {
   skip(venue: VenueKey, n: number): void;
   /** The next `count` REST requests to `venue` get 429 with `Retry-After: retry_after_s`. */
   rateLimit(venue: VenueKey, count: number, retry_after_s: number): void;
+  /**
+   * Makes `venue` misbehave for `seconds` (sim-faults.ts), as `POST /simulator/faults` does.
+   * Throws on a kind the venue cannot show (checksum on Binance, book faults on Deribit).
+   */
+  fault(request: FaultRequest): void;
+  /** Faults in force now. */
+  faults(): ActiveFault[];
+  /** What `kind` faults did to `venue` since start (sim-faults.ts `note`). */
+  faultEffects(venue: VenueKey, kind: FaultKind): number;
   stop(): Promise<void>;
 }
 
@@ -148,17 +160,35 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const sent = counters();
   const rest = counters();
   const skips = counters();
-  const limited = new Map<VenueKey, { count: number; retry_after_s: number }>();
   const pongs = { count: 0 };
   const violations = new SimViolations();
   const binance = new BinanceSimProtocol(violations, {
     ...(options.binance_lifetime_ms === undefined ? {} : { lifetime_ms: options.binance_lifetime_ms }),
     ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
   });
+  const faults = new SimFaults();
+  const restLimits = new SimRestLimits(violations, options.rest);
   const all = new Set<Socket>();
   const send = (ws: Socket, text: string): void => {
+    if (faults.any && faults.holds(ws.data.venue)) return;
     ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
     sent[ws.data.venue]++;
+  };
+  const reply = (ws: Socket, text: string): boolean => {
+    if (faults.any && faults.holds(ws.data.venue)) return false;
+    ws.send(text);
+    return true;
+  };
+  const okxProtocol = new OkxSimProtocol({ violations, reply }, { ...(options.okx_idle_ms === undefined ? {} : { idle_ms: options.okx_idle_ms }) });
+  const deribitProtocol = new DeribitSimProtocol({ violations, reply }, refs);
+  const injectFault = (f: FaultRequest): void => {
+    faults.inject(f);
+    if (f.kind !== "disconnect") return;
+    for (const ws of [...all]) {
+      if (ws.data.venue !== f.venue) continue;
+      ws.terminate();
+      faults.note(f.venue, "disconnect");
+    }
   };
   const synthetic = new SyntheticPushes({ all, futures, okx, send });
 
@@ -168,32 +198,41 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     fetch(req, srv) {
       const url = new URL(req.url);
       if (url.pathname === "/simulator/stats") return Response.json(simulatorStats());
+      if (url.pathname === "/simulator/faults") return handleFaultRequest(req, injectFault);
       const slash = url.pathname.indexOf("/", 1);
       const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
+        const refused =
+          (faults.any ? faults.refuseUpgrade(venue) : undefined) ??
+          (venue === "okx_spot" || venue === "okx_derivatives"
+            ? okxProtocol.admit(venue)
+            : venue === "deribit_derivatives"
+              ? deribitProtocol.admit([...all].filter((ws) => ws.data.venue === venue).length)
+              : undefined);
+        if (refused !== undefined) return refused;
         let b: BinanceSimSocket | undefined;
         if (venue === "binance_spot" || venue === "binance_derivatives") {
           const up = binance.upgrade(venue, path, url.searchParams);
           if (up instanceof Response) return up;
           b = up;
         }
-        const data: SimConnection = { venue, subs: new Set(), pending: new Set(), heartbeat: undefined, awaitingTest: false, binance: b };
+        const data: SimConnection = newSimConnection(venue, b, Date.now());
         return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
-      const limit = limited.get(venue);
-      if (limit && limit.count > 0) {
-        limit.count--;
-        return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated)." }), {
-          status: 429,
-          headers: { "retry-after": String(limit.retry_after_s), "content-type": "application/json" },
-        });
-      }
+      const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
+      if (limitedByFault !== undefined) return limitedByFault;
+      const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
+      if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      if (venue.startsWith("binance")) return binanceRest(venue, path, url.searchParams, ctx, refs);
-      if (venue.startsWith("okx")) return okxRest(path, url.searchParams, ctx, refs);
-      return deribitRest(path, url.searchParams, ctx, refs);
+      const answer = venue.startsWith("binance")
+        ? binanceRest(venue, path, url.searchParams, ctx, refs)
+        : venue.startsWith("okx")
+          ? okxRest(path, url.searchParams, ctx, refs)
+          : deribitRest(path, url.searchParams, ctx, refs);
+      for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
+      return answer;
     },
     websocket: {
       open(ws) {
@@ -215,8 +254,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         const text = typeof message === "string" ? message : new TextDecoder().decode(message);
         const venue = ws.data.venue;
         if (ws.data.binance) binance.message(ws, ws.data.binance, text);
-        else if (venue.startsWith("okx")) handleOkxMessage(ws, text);
-        else handleDeribitMessage(ws, text, refs);
+        else if (venue.startsWith("okx")) okxProtocol.message(ws, text);
+        else deribitProtocol.message(ws, text);
       },
       pong(ws) {
         pongs.count++;
@@ -273,6 +312,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const frame = frames[index];
       if (frame !== undefined) {
         let skipped: VenueKey | undefined;
+        const bookFault = faults.any && isBookUpdate(frame);
         for (const ws of cursor.conns) {
           const c = ws.data;
           if (!c.subs.has(frame.key)) continue;
@@ -283,7 +323,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
             skipped = c.venue;
             continue;
           }
-          send(ws, cursor.text(index, frame));
+          const text = bookFault ? faults.bookUpdate(c.venue, frame, cursor.text(index, frame)) : cursor.text(index, frame);
+          if (text !== undefined) send(ws, text);
         }
         cursor.feed.advance(index);
         cursor.emitted++;
@@ -300,7 +341,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
   const pingEvery = options.binance_ping_interval_ms ?? 20_000;
   const pingTimer =
-    pingEvery > 0 ? setInterval(() => { for (const ws of all) if (ws.data.venue.startsWith("binance")) ws.ping(); }, pingEvery) : undefined;
+    pingEvery > 0
+      ? setInterval(() => {
+          for (const ws of all) if (ws.data.venue.startsWith("binance") && !faults.active(ws.data.venue, "silence")) ws.ping();
+        }, pingEvery)
+      : undefined;
+  const idleTimer = setInterval(() => okxProtocol.closeIdle(all, Date.now()), Math.min(1000, Math.max(10, okxProtocol.idle_ms / 4)));
   pump();
 
   function simulatorStats(): Record<string, unknown> {
@@ -311,9 +357,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       violations_by_venue: violations.venues(),
       connections: conns,
       rest: { ...rest },
+      rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
       binance_connects: { ...binance.connects },
       peak_incoming_per_s: { ...binance.peak_incoming_per_s },
+      faults: faults.list(),
+      fault_effects: faults.effectCounts(),
     };
   }
 
@@ -334,6 +383,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     symbols,
     violations,
     binanceConnects: binance.connects,
+    rest_limits: restLimits,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -348,13 +398,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       skips[venue] += n;
     },
     rateLimit(venue, count, retry_after_s) {
-      limited.set(venue, { count, retry_after_s });
+      restLimits.inject(venue, count, retry_after_s);
     },
+    fault(request) {
+      const checked = parseFaultRequest(request);
+      if (typeof checked === "string") throw new RangeError(`simulator fault: ${checked}`);
+      injectFault(checked);
+    },
+    faults: () => faults.list(),
+    faultEffects: (venue, kind) => faults.effect(venue, kind),
     async stop() {
       stopped = true;
       clearTimeout(timer);
       clearInterval(syntheticTimer);
       clearInterval(pingTimer);
+      clearInterval(idleTimer);
       for (const ws of all) {
         clearInterval(ws.data.heartbeat);
         if (ws.data.binance) binance.close(ws.data.binance);

@@ -1,7 +1,6 @@
-import type { ServerWebSocket } from "bun";
 import type { BinanceReplay } from "./binance-replay.ts";
 import type { OkxReplay } from "./okx-replay.ts";
-import type { SimConnection } from "./simulator.ts";
+import type { SimSocket } from "./sim-connection.ts";
 import * as synth from "./synthetic.ts";
 
 /**
@@ -11,7 +10,7 @@ import * as synth from "./synthetic.ts";
  * Deribit `deribit_volatility_index.*`. Each text is built once per key per tick.
  */
 
-type Socket = ServerWebSocket<SimConnection>;
+type Socket = SimSocket;
 
 export interface SyntheticSources {
   readonly all: ReadonlySet<Socket>;

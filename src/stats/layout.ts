@@ -21,6 +21,8 @@ export const VENUE_COUNTERS = [
   "errors",
   /** Book resyncs and sequence/checksum gaps. */
   "resyncs",
+  /** Error replies the venue sent (OKX `"event":"error"`, Deribit JSON-RPC errors) and request budgets the engine ran out of. */
+  "error_events",
   /** WebSocket connections open now (every worker of the venue adds its own). */
   "open_connections",
   /** Requests the engine sent over its WebSocket connections (Binance SUBSCRIBE). */
@@ -29,6 +31,12 @@ export const VENUE_COUNTERS = [
   "ws_requests_peak_per_s",
   /** Connections the venue closed for rate (1008), announced as shutting down, or that fell silent. */
   "ws_incidents",
+  /** REST weight drawn from the venue's budget (requests sent, by their documented weight). */
+  "rest_weight",
+  /** REST answers 429 (too many requests). */
+  "rest_429",
+  /** REST answers 418 (IP banned). */
+  "rest_418",
 ] as const;
 
 export const TYPE_COUNTERS = [

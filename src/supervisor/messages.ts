@@ -1,5 +1,5 @@
 import type { Config, VenueKey } from "../config/schema.ts";
-import type { RecordType } from "../records/types.ts";
+import type { DataType, Exchange, MarketType, RecordType } from "../records/types.ts";
 import type { BookHealth } from "../venues/types.ts";
 import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
 import type { HeapReport } from "../setup/heap-guard.ts";
@@ -39,14 +39,43 @@ export interface IngestInit extends InitCommon {
   readonly rings: readonly RingLink[];
   /** Directory to record raw frames into (--record), or null. */
   readonly record_dir: string | null;
+  /** The venue's REST weight budget (src/venues/connection/rest-budget.ts), shared by its ingest workers. */
+  readonly rest_budget: SharedArrayBuffer;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
+  /** The `engine_down` gaps to write after an unclean stop (src/supervisor/engine-down.ts), or null. */
+  readonly engine_down: EngineDownPlan | null;
 }
 
 export interface SyntheticSpec {
   readonly records: number;
   /** Records per second; 0 = as fast as the rings take them. */
   readonly rate: number;
+  /** First sequence number (default 0); worker i emits offset + i * records onwards. */
+  readonly offset?: number;
+}
+
+/** One kind's engine-down gap, waiting for its end: the first record of the kind after the restart. */
+export interface EngineDownGap {
+  readonly data_type: DataType;
+  readonly exchange: Exchange;
+  readonly market_type: MarketType;
+  readonly symbol: string;
+  /** Exchange time of the newest record of the kind kept before the unclean stop. */
+  readonly start_ts_ms: number;
+}
+
+/**
+ * Every ingest worker gets the same plan and claim slots: whichever sees a kind's first record
+ * (or reaches the deadline, or stops) claims its slot with a compare-and-swap and writes the gap,
+ * so each is written once, also across worker restarts.
+ */
+export interface EngineDownPlan {
+  readonly gaps: readonly EngineDownGap[];
+  /** Int32 per gap: 0 open, 1 written. */
+  readonly claims: SharedArrayBuffer;
+  /** Wall-clock ms after which the open gaps end at the wall clock. */
+  readonly deadline_at_ms: number;
 }
 
 export interface BatchInit extends InitCommon {
@@ -60,6 +89,11 @@ export interface BatchInit extends InitCommon {
   readonly store: boolean;
   /** Whether this worker publishes its rings to JetStream. */
   readonly publish: boolean;
+  /**
+   * Stream sequences the storage consumers of `type` hold and acknowledged, shared by its batch
+   * workers and kept across their restarts (src/bus/delivered-seqs.ts); null when not storing from NATS.
+   */
+  readonly delivered_seqs: SharedArrayBuffer | null;
 }
 
 export type WorkerInit = IngestInit | BatchInit;
@@ -73,8 +107,14 @@ export type ToWorker =
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  /** Once a second from ingest workers: book health and bad frames per channel (totals). */
-  | { readonly type: "venue_health"; readonly books: readonly BookHealth[]; readonly bad_by_channel: Readonly<Record<string, number>> }
+  /** Once a second from ingest workers: book health, bad frames per channel (totals), REST queue. */
+  | {
+      readonly type: "venue_health";
+      readonly books: readonly BookHealth[];
+      readonly bad_by_channel: Readonly<Record<string, number>>;
+      /** REST requests waiting in this worker's queue for the venue's budget. */
+      readonly rest_queue: number;
+    }
   /** From ingest workers whenever it changes (checked every 250 ms): records held outside full rings, per type. */
   | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
   /** From every worker at `ready` and then every HEAP_REPORT_MS: its thread's heap. */

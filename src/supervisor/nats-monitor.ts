@@ -74,6 +74,11 @@ export class NatsMonitor {
     }
   }
 
+  /** The JetStream manager on this connection (stream lookups at start). */
+  get manager(): JetStreamManager {
+    return this.jsm;
+  }
+
   snapshot(): ComponentStats {
     return { state: this.state, mode: this.cfg.url === "" ? "embedded" : "external", url: this.url, latency_ms: this.latency_ms, last_error: this.last_error };
   }

@@ -1,5 +1,5 @@
-import { VENUE_KEYS, type Config } from "../config/schema.ts";
-import type { ComponentStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
@@ -46,9 +46,13 @@ export interface StatsInputs {
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
+  /** REST requests queued, per ingest worker id (last report). */
+  readonly rest_queues: ReadonlyMap<string, number>;
+  /** Ms until the venue's REST block (429 Retry-After, 418 ban) ends; 0 = none. */
+  readonly rest_blocked_ms: (venue: VenueKey) => number;
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
-  readonly nats: ComponentStats;
+  readonly nats: NatsStats;
   readonly clickhouse: ComponentStats;
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
@@ -71,6 +75,11 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     for (const [channel, n] of Object.entries(channels)) into[channel] = (into[channel] ?? 0) + n;
     badByVenue.set(venue, into);
   }
+  const restQueue = new Map<string, number>();
+  for (const [workerId, n] of s.rest_queues) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
+  }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
@@ -86,12 +95,22 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       unrecognized: c.read(venueCounter(venue, "unrecognized")),
       errors: c.read(venueCounter(venue, "errors")),
       resyncs: c.read(venueCounter(venue, "resyncs")),
+      error_events: c.read(venueCounter(venue, "error_events")),
       bad_by_channel: badByVenue.get(venue) ?? {},
       open_connections: c.read(venueCounter(venue, "open_connections")),
       ws_requests: c.read(venueCounter(venue, "ws_requests")),
       ws_requests_per_s: s.rates(venueCounter(venue, "ws_requests")),
       ws_requests_peak_per_s: c.read(venueCounter(venue, "ws_requests_peak_per_s")),
       ws_incidents: c.read(venueCounter(venue, "ws_incidents")),
+      rate_limited: c.read(venueCounter(venue, "rest_429")) + c.read(venueCounter(venue, "rest_418")),
+      rest: {
+        weight_used: c.read(venueCounter(venue, "rest_weight")),
+        weight_per_min: s.rates(venueCounter(venue, "rest_weight")) * 60,
+        queue: restQueue.get(venue) ?? 0,
+        responses_429: c.read(venueCounter(venue, "rest_429")),
+        responses_418: c.read(venueCounter(venue, "rest_418")),
+        blocked_ms: s.rest_blocked_ms(venue),
+      },
     };
   }
   const data_types: Record<string, TypeStats> = {};

@@ -5,25 +5,31 @@ import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { isRecordType, RECORD_TYPES } from "../records/types.ts";
+import { isRecordType, RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { sharedDeliveredSeqs } from "../bus/delivered-seqs.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
+import { RestBudget } from "../venues/connection/rest-budget.ts";
+import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { exposureWarning, isLoopbackHost } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
-import type { HealthReport, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
+import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
-import { startEmbeddedNats, type EmbeddedNats } from "../bus/embedded-nats.ts";
+import { ManagedNats } from "./nats-process.ts";
+import { RunMarker } from "./run-marker.ts";
+import { EngineDownRecorder } from "./engine-down.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
+import { RingSet } from "./ring-set.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
-import type { BatchInit, FromWorker, IngestInit, RingLink, SyntheticSpec } from "./messages.ts";
+import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
@@ -59,14 +65,20 @@ export class Engine {
   readonly plan: TopologyPlan;
   readonly counters = new Counters(counterNames());
   readonly workers: ManagedWorker[] = [];
-  private readonly ringBuffers = new Map<string, { from: string; to: string; ring: SpscRing }>();
+  private readonly rings: RingSet;
   private readonly books = new Map<string, readonly BookHealth[]>();
+  /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
+  private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
+  /** REST requests queued per ingest worker (last report). */
+  private readonly restQueues = new Map<string, number>();
+  /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
+  private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
-  private embeddedNats: EmbeddedNats | null = null;
+  private embeddedNats: ManagedNats | null = null;
   private natsUrl: string | null = null;
   private nats: NatsMonitor | null = null;
   private clickhouse: ClickHouseClient | null = null;
@@ -79,6 +91,10 @@ export class Engine {
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
   private heapGuard: HeapGuard | null = null;
+  /** This run's claim on the data directory (run-marker.ts); removed by a clean stop. */
+  private marker: RunMarker | null = null;
+  /** After an unclean stop: the engine_down gaps the ingest workers write. */
+  private engineDown: EngineDownRecorder | null = null;
 
   constructor(
     readonly config: Config,
@@ -87,6 +103,7 @@ export class Engine {
     registerSecrets(secretValues(config));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
+    this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
   }
 
   get dataDir(): string {
@@ -99,6 +116,11 @@ export class Engine {
 
   get natsServerUrl(): string | null {
     return this.natsUrl;
+  }
+
+  /** pid of the embedded nats-server now running; null with an external server or none. */
+  get natsServerPid(): number | null {
+    return this.embeddedNats?.pid ?? null;
   }
 
   get clickhouseClient(): ClickHouseClient | null {
@@ -122,8 +144,16 @@ export class Engine {
     for (const warning of this.plan.warnings) this.log.warn(warning);
     mkdirSync(this.dataDir, { recursive: true });
     try {
+      this.marker = RunMarker.open(this.dataDir, this.config.engine.role);
+    } catch (cause) {
+      throw new EngineStartError((cause as Error).message, { cause });
+    }
+    try {
+      await this.marker.endOrphanNats(this.log);
       await this.startServices();
-      this.createRings();
+      this.engineDown = new EngineDownRecorder(this.marker);
+      const publishes = this.config.engine.role !== "store";
+      await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
@@ -141,12 +171,12 @@ export class Engine {
     const cfg = this.config;
     if (this.natsNeeded) {
       if (cfg.nats.url === "") {
-        this.embeddedNats = await startEmbeddedNats({
-          binary: cfg.nats.embedded.binary,
-          host: cfg.nats.embedded.host,
-          port: cfg.nats.embedded.port,
-          store_dir: join(this.dataDir, "nats"),
-        });
+        this.embeddedNats = await ManagedNats.start(
+          { binary: cfg.nats.embedded.binary, host: cfg.nats.embedded.host, port: cfg.nats.embedded.port, store_dir: join(this.dataDir, "nats") },
+          { initial_ms: cfg.engine.restart_initial_ms, max_ms: cfg.engine.restart_max_ms },
+          this.log.child({ component: "nats-server" }),
+          (server) => this.marker?.setNats(server.pid, server.store_dir),
+        );
         this.natsUrl = this.embeddedNats.url;
       } else {
         this.natsUrl = cfg.nats.url;
@@ -186,29 +216,13 @@ export class Engine {
     this.tiering.start();
   }
 
-  private createRings(): void {
-    for (const r of this.plan.rings) {
-      const to = `batch:${r.type}:${r.batch_index}`;
-      this.ringBuffers.set(`${r.from}->${to}`, { from: r.from, to, ring: SpscRing.create(this.config.ring.capacity_bytes) });
+  private restBudget(venue: VenueKey): SharedArrayBuffer {
+    let budget = this.restBudgets.get(venue);
+    if (budget === undefined) {
+      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      this.restBudgets.set(venue, budget);
     }
-  }
-
-  private linksFrom(id: string): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.from === id)
-      .map((r) => ({ type: r.type, batch_index: r.batch_index, buffer: this.ringFor(r.from, `batch:${r.type}:${r.batch_index}`) }));
-  }
-
-  private linksTo(id: string, type: (typeof RECORD_TYPES)[number], index: number): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.type === type && r.batch_index === index)
-      .map((r) => ({ type, batch_index: index, buffer: this.ringFor(r.from, id) }));
-  }
-
-  private ringFor(from: string, to: string): SharedArrayBuffer {
-    const entry = this.ringBuffers.get(`${from}->${to}`);
-    if (entry === undefined) throw new Error(`no ring ${from}->${to}`);
-    return entry.ring.sab;
+    return budget.buffer;
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
@@ -220,15 +234,23 @@ export class Engine {
       symbols,
       config: this.config,
       counters: this.counters.buffer,
-      rings: this.linksFrom(id),
+      rest_budget: this.restBudget(venue),
+      rings: this.rings.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
+      engine_down: this.engineDown?.plan ?? null,
     };
   }
 
   private batchInit(id: string, type: (typeof RECORD_TYPES)[number], index: number): BatchInit {
     const role = this.config.engine.role;
     const publish = this.natsUrl !== null && role !== "store";
+    const consumes = this.natsUrl !== null && this.clickhouseNeeded;
+    let delivered = this.deliveredSeqs.get(type) ?? null;
+    if (consumes && delivered === null) {
+      delivered = sharedDeliveredSeqs(this.config.batch_workers[type]);
+      this.deliveredSeqs.set(type, delivered);
+    }
     return {
       kind: "batch",
       id,
@@ -236,10 +258,11 @@ export class Engine {
       type,
       config: this.config,
       counters: this.counters.buffer,
-      rings: this.linksTo(id, type, index),
+      rings: this.rings.linksTo(id, type, index),
       nats_url: this.natsUrl,
       publish,
       store: this.clickhouseNeeded,
+      delivered_seqs: consumes ? delivered : null,
     };
   }
 
@@ -262,6 +285,7 @@ export class Engine {
     if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
       this.badFrames.set(worker.id, message.bad_by_channel);
+      this.restQueues.set(worker.id, message.rest_queue);
     } else if (message.type === "overflow") {
       this.overflow.set(worker.id, message.by_type);
     } else if (message.type === "ready") {
@@ -297,7 +321,7 @@ export class Engine {
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
     // An ingest worker that was down (restarting) never ended its rings; its producer is gone
     // now, so end them here (a fresh attach reads the true write index) and batch workers finish.
-    for (const { ring } of this.ringBuffers.values()) {
+    for (const { ring } of this.rings.all()) {
       if (ring.state === RING_OPEN) SpscRing.attach(ring.sab).close();
     }
     await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
@@ -316,6 +340,9 @@ export class Engine {
       await this.tieringClients?.close();
       await this.clickhouse?.close();
     }
+    // Clean unless gaps of an unclean stop are still unwritten (an ingest worker never ran):
+    // the marker then stays and the next start writes them.
+    this.marker?.close(this.engineDown?.finished ?? this.marker.previous === null);
     this.log.info("engine stopped");
   }
 
@@ -336,8 +363,10 @@ export class Engine {
     return { ok, components };
   }
 
-  private natsComponent() {
-    return this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
+  private natsComponent(): NatsStats {
+    const restarts = this.embeddedNats?.restarts ?? 0;
+    const monitor = this.nats?.snapshot() ?? { state: this.natsNeeded ? ("down" as const) : ("disabled" as const), mode: "", url: "", latency_ms: null, last_error: null };
+    return { ...monitor, restarts };
   }
 
   private processStats(): ProcessStats {
@@ -353,9 +382,11 @@ export class Engine {
       uptime_s: (Date.now() - this.started_ms) / 1000,
       process: this.processStats(),
       workers: this.workers,
-      rings: [...this.ringBuffers.values()],
+      rings: this.rings.all(),
       books: this.books,
       bad_frames: this.badFrames,
+      rest_queues: this.restQueues,
+      rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },

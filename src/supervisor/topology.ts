@@ -1,7 +1,9 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
 import type { RecordType } from "../records/types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
+import { deribitConnectionConfigErrors } from "../venues/deribit/limits.ts";
 import { okxRubikPeriod } from "../venues/okx/channels.ts";
+import { okxLoginConfigErrors } from "../venues/okx/requests.ts";
 import { getVenue } from "../venues/registry.ts";
 
 /**
@@ -88,11 +90,13 @@ export function planTopology(config: Config): TopologyPlan {
 }
 
 /**
- * What a config asks of a venue that the venue cannot give: a data type it does not offer, or
- * an OKX ratio bucket rubik does not have. Each message names the key, the value and what is
- * allowed; the engine refuses to start on any (exit code 2), rather than collect nothing.
+ * What a config asks of a venue that the venue cannot give: a data type it does not offer, an
+ * OKX ratio bucket rubik does not have, an OKX book channel that needs a login without OKX
+ * credentials in `env`, more Deribit workers than its 32 connections per IP hold. Each message
+ * names the key, the value and what is allowed; the engine refuses to start on any (exit code
+ * 2), rather than collect nothing.
  */
-export function venueConfigErrors(config: Config): string[] {
+export function venueConfigErrors(config: Config, env: Readonly<Record<string, string | undefined>> = process.env): string[] {
   const errors: string[] = [];
   for (const venue of VENUE_KEYS) {
     const cfg = config.venues[venue];
@@ -106,6 +110,8 @@ export function venueConfigErrors(config: Config): string[] {
     if (venue.startsWith("okx") && polled && okxRubikPeriod(cfg.poll_period) === undefined) {
       errors.push(`'venues.${venue}.poll_period' = "${cfg.poll_period}": OKX long/short ratios come in 5m or 1h buckets`);
     }
+    if (venue.startsWith("okx")) errors.push(...okxLoginConfigErrors(venue, cfg, env));
+    if (venue === "deribit_derivatives" && cfg.workers > 0) errors.push(...deribitConnectionConfigErrors(cfg));
   }
   return errors;
 }

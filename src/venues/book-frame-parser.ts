@@ -6,8 +6,8 @@
  * pairs of the level's first two strings (OKX's deprecated "0" and order count are dropped),
  * carrying each level's value for the book under LEVEL_VALUES (see `parseLevels`).
  * Anything outside that subset — whitespace, a backslash anywhere, a level that is not all
- * strings, a `__proto__` key, trailing text, malformed JSON (a raw control character in a
- * string included) — returns `undefined`, and the caller parses the frame with `JSON.parse` as
+ * strings, a `__proto__` key, trailing text, nesting deeper than MAX_NESTING, malformed JSON (a
+ * raw control character in a string included) — returns `undefined`, and the caller parses the frame with `JSON.parse` as
  * before, so odd or broken input takes the existing path and is counted there.
  *
  * Why: JavaScriptCore's `JSON.parse` builds every level as a fresh array of freshly copied
@@ -28,12 +28,22 @@ const LEVEL_KEYS: ReadonlySet<string> = new Set(["bids", "asks", "b", "a"]);
 
 let text = "";
 let at = 0;
+/** Arrays and objects open around `at`. */
+let nesting = 0;
+
+/**
+ * Book frames nest four deep (OKX: object, data list, book object, level list). The parser
+ * recurses per level of nesting, so deeper text goes to `JSON.parse`, which does not: a frame
+ * nested 1,000,000 deep overflowed the stack here (test/venues/fuzz).
+ */
+const MAX_NESTING = 64;
 
 /** The frame parsed as described above, or `undefined` when the fast subset does not cover it. */
 export function parseBookFrame(frame: string): unknown {
   if (frame.indexOf("\\") >= 0) return undefined;
   text = frame;
   at = 0;
+  nesting = 0;
   const value = parseValue(false);
   const ok = value !== FAIL && at === frame.length;
   text = "";
@@ -112,10 +122,12 @@ function digits(from: number): number {
 }
 
 function parseObject(): Record<string, unknown> | typeof FAIL {
+  if (++nesting > MAX_NESTING) return FAIL;
   at++;
   const out: Record<string, unknown> = {};
   if (text.charCodeAt(at) === 0x7d) {
     at++;
+    nesting--;
     return out;
   }
   for (;;) {
@@ -123,11 +135,16 @@ function parseObject(): Record<string, unknown> | typeof FAIL {
     const slot = parseKey();
     if (slot < 0 || text.charCodeAt(at) !== 0x3a) return FAIL;
     at++;
+    // The key is read before its value: a key inside the value may take over the same slot.
+    const key = KEYS[slot] as string;
     const value = parseValue(KEY_IS_LEVELS[slot] as boolean);
     if (value === FAIL) return FAIL;
-    out[KEYS[slot] as string] = value;
+    out[key] = value;
     const c = text.charCodeAt(at++);
-    if (c === 0x7d) return out;
+    if (c === 0x7d) {
+      nesting--;
+      return out;
+    }
     if (c !== 0x2c) return FAIL;
   }
 }
@@ -163,10 +180,12 @@ function parseKey(): number {
 }
 
 function parseArray(): unknown[] | typeof FAIL {
+  if (++nesting > MAX_NESTING) return FAIL;
   at++;
   const out: unknown[] = [];
   if (text.charCodeAt(at) === 0x5d) {
     at++;
+    nesting--;
     return out;
   }
   for (;;) {
@@ -174,7 +193,10 @@ function parseArray(): unknown[] | typeof FAIL {
     if (value === FAIL) return FAIL;
     out.push(value);
     const c = text.charCodeAt(at++);
-    if (c === 0x5d) return out;
+    if (c === 0x5d) {
+      nesting--;
+      return out;
+    }
     if (c !== 0x2c) return FAIL;
   }
 }
@@ -254,7 +276,8 @@ function scanPrice(from: number): number {
     else break;
   }
   if (text.charCodeAt(i) === 0x22) {
-    scanned = digits <= MAX_PRICE_DIGITS && mantissa > 0 ? mantissa / (POW10[fraction < 0 ? 0 : fraction] as number) : NaN;
+    // A point last ("5.") is no Decimal text: NaN leaves the level to the book, which refuses it.
+    scanned = digits <= MAX_PRICE_DIGITS && mantissa > 0 && fraction !== 0 ? mantissa / (POW10[fraction < 0 ? 0 : fraction] as number) : NaN;
     return i;
   }
   scanned = NaN;
@@ -263,20 +286,22 @@ function scanPrice(from: number): number {
 
 /**
  * `scanPrice` for a quantity: `scanned` is 1 when the text is plain decimal zero, 0 when plain
- * decimal non-zero (digits with at most one point, not first), NaN otherwise.
+ * decimal non-zero (digits with at most one point, neither first nor last, at most 20 digits
+ * before it and 18 after: Decimal(38,18)), NaN otherwise.
  */
 function scanQuantity(from: number): number {
   let nonzero = 0;
-  let points = 0;
+  let point = -1;
   let i = from;
   for (;; i++) {
     const d = text.charCodeAt(i) - 48;
     if (d >= 0 && d <= 9) nonzero |= d;
-    else if (d === -2 && i !== from) points++;
+    else if (d === -2 && point < 0 && i !== from) point = i;
     else break;
   }
   if (text.charCodeAt(i) === 0x22) {
-    scanned = i === from || points > 1 ? NaN : nonzero === 0 ? 1 : 0;
+    const fits = point < 0 ? i - from <= 20 : point - from <= 20 && i - point - 1 <= 18 && i - point > 1;
+    scanned = i === from || !fits ? NaN : nonzero === 0 ? 1 : 0;
     return i;
   }
   scanned = NaN;

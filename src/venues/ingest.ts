@@ -4,9 +4,21 @@ import type { CaptureWriter } from "../replay/capture.ts";
 import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
+import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
+import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
-import { RestClient } from "./connection/rest-client.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning, type VenueConnection } from "./connection/venue-connection.ts";
+import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
+import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
+import { splitConnectLimit } from "./connection/connect-share.ts";
+import {
+  DEFAULT_TUNING,
+  type ConnectionContext,
+  type ConnectionIncident,
+  type ConnectionTuning,
+  type VenueConnection,
+  type VenueErrorEvent,
+} from "./connection/venue-connection.ts";
+import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { DeribitConnection } from "./deribit/connection.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -17,6 +29,12 @@ import type { InstrumentMap, Normalizer } from "./types.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
+/**
+ * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
+ * fails naming the block, and its restarts find the block in the venue's shared budget and
+ * send nothing until it ends.
+ */
+const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -29,9 +47,11 @@ export interface IngestStats {
   messagesIn(n: number, last_message_ms: number): void;
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
-  error(channel: string): void;
+  error(channel: string, detail?: string): void;
   /** The venue closed, retired or starved a connection (logged once by the caller). */
   incident?(incident: ConnectionIncident): void;
+  /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
+  venueError?(event: VenueErrorEvent): void;
 }
 
 export interface IngestOptions {
@@ -39,7 +59,7 @@ export interface IngestOptions {
   readonly config: VenueConfig;
   /** Native symbols of this worker's shard. */
   readonly symbols: readonly string[];
-  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number };
+  readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number; readonly snapshot_limit: number };
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
@@ -51,6 +71,22 @@ export interface IngestOptions {
    * mark price from the socket, so the socket gets a head start.
    */
   readonly first_poll_delay_ms?: number;
+  /**
+   * This thread's share of the venue's connection-attempt limit (connect-share.ts); without
+   * one the runner takes the whole limit, as the only thread of its venue family.
+   */
+  readonly connect_limiter?: WindowLimiter;
+  readonly rest?: IngestRestOptions;
+}
+
+/** How this runner's REST joins the venue's: the shared budget, stats, and incident reports. */
+export interface IngestRestOptions {
+  /** The venue's budget memory (supervisor-owned, shared by its ingest threads); private when absent. */
+  readonly budget?: SharedArrayBuffer;
+  readonly stats?: RestClientStats;
+  readonly onIncident?: (incident: RestLimitIncident) => void;
+  /** Shrinks the venue's documented limits (tests; the simulator takes the same scale). */
+  readonly scale?: RestLimitScale;
 }
 
 export class InstrumentFetchError extends Error {}
@@ -69,10 +105,21 @@ export class IngestRunner {
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
+  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
+  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    this.rest = new RestClient({ timeout_ms: this.tuning.rest_timeout_ms, default_retry_after_ms: 60_000 });
+    const limits = getVenue(options.venue).rest_limits;
+    const rest = options.rest ?? {};
+    this.rest = new RestClient({
+      base_url: options.config.rest_url,
+      limits,
+      budget: new RestBudget(scaleLimits(limits.buckets, rest.scale), rest.budget),
+      timeout_ms: this.tuning.rest_timeout_ms,
+      ...(rest.stats === undefined ? {} : { stats: rest.stats }),
+      ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
+    });
   }
 
   async start(): Promise<void> {
@@ -105,6 +152,11 @@ export class IngestRunner {
         if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
       },
       onIncident: (incident) => this.options.stats?.incident?.(incident),
+      onVenueError: (event) => {
+        this.options.stats?.venueError?.(event);
+        if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
+      },
+      ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
@@ -121,11 +173,17 @@ export class IngestRunner {
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
-        onError: (task) => this.options.stats?.error(task.key),
+        onError: (task, error) => this.options.stats?.error(task.key, error),
       });
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
     }
+  }
+
+  private connectLimiter(): { connect_limiter?: WindowLimiter } {
+    if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
+    const limit = getVenue(this.options.venue).connect_limit;
+    return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
   }
 
   /** Closes the sockets and stops polling; resolves once everything is closed. */
@@ -133,6 +191,7 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
+    this.backfills.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
@@ -168,14 +227,14 @@ export class IngestRunner {
     if (wait_ms > 0) await Bun.sleep(wait_ms);
     if (this.stopped) return;
     this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native)}`;
-    const result = await this.rest.get(url);
+    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
+    const result = await this.rest.get(url, "snapshot");
     this.snapshotsInFlight.delete(native);
     if (this.stopped || !this.normalizer) return;
     if (!result.ok) {
-      this.options.stats?.error("depth");
+      this.options.stats?.error("depth", `${result.status} ${result.error}`);
       // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), Math.max(1000, result.retry_after_ms));
+      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -190,7 +249,8 @@ export class IngestRunner {
     const { venue, config } = this.options;
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
-        void this.fetchInto(`${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`, "get_volatility_index_data");
+        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
+        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
       }
     }
     if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
@@ -204,10 +264,10 @@ export class IngestRunner {
 
   /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
   private async fetchInto(url: string, channel: string): Promise<void> {
-    const result = await this.rest.get(url);
+    const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel);
+      this.options.stats?.error(channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -266,7 +326,7 @@ export class IngestRunner {
     const bodies: string[] = [];
     for (const path of INSTRUMENT_PATHS[venue]) {
       const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url);
+      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
       if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
       this.options.record?.write("http", url, result.recv_ts_ms, result.body);
       bodies.push(result.body);

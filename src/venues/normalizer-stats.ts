@@ -8,7 +8,7 @@ import type { NormalizerStats } from "./types.ts";
  * `stats` can be read at any time without copying.
  */
 export function emptyStats(): NormalizerStats {
-  return { frames: 0, ignored: 0, unrecognized: 0, errors: 0, records: {}, bad_by_channel: {} };
+  return { frames: 0, ignored: 0, absorbed: 0, unrecognized: 0, errors: 0, records: {}, bad_by_channel: {} };
 }
 
 export function countUnrecognized(stats: NormalizerStats, channel: string): void {
@@ -50,8 +50,13 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** A decimal string as the exchanges send them: digits, optional sign, point and exponent. */
-const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+/**
+ * A decimal string as the exchanges send them and as the Decimal(38,18) columns take it (the
+ * pattern of src/storage/validate-record.ts): optional minus, up to 20 integer and 18 fraction
+ * digits, no exponent. A value outside it is bad input counted here, not a record that storage
+ * would dead-letter later.
+ */
+const DECIMAL = /^-?\d{1,20}(\.\d{1,18})?$/;
 
 export function isDecimal(v: unknown): v is string {
   return typeof v === "string" && DECIMAL.test(v);
@@ -62,10 +67,18 @@ export function isPositiveDecimal(v: unknown): v is string {
   return isDecimal(v) && Number(v) > 0;
 }
 
-/** An integer that arrives as a JSON number or as a string of digits (OKX sends times as text). */
-export function toInt(v: unknown): number | undefined {
-  if (typeof v === "number") return Number.isSafeInteger(v) ? v : undefined;
-  if (typeof v === "string" && /^-?\d{1,16}$/.test(v)) {
+/** A JSON number that is an integer >= 0 a double holds exactly (Binance ids and times). */
+export function isUint(v: unknown): v is number {
+  return typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+}
+
+/**
+ * An integer >= 0 (times, ids) that arrives as a JSON number or as a string of digits (OKX
+ * sends times as text); negative or fractional values are not times.
+ */
+export function toUint(v: unknown): number | undefined {
+  if (typeof v === "number") return isUint(v) ? v : undefined;
+  if (typeof v === "string" && /^\d{1,16}$/.test(v)) {
     const n = Number(v);
     return Number.isSafeInteger(n) ? n : undefined;
   }

@@ -22,7 +22,9 @@ export class SymbolScope {
     let hit = this.cache.get(native);
     if (hit === undefined) {
       const inst = this.options.instruments.get(native);
-      const kept = inst !== undefined && inst.market_type === this.market_type && (this.wanted?.has(native) ?? true);
+      // Ids the metadata does not know are not cached, so junk ids in bad frames cannot grow it.
+      if (inst === undefined) return undefined;
+      const kept = inst.market_type === this.market_type && (this.wanted?.has(native) ?? true);
       hit = kept ? inst : null;
       this.cache.set(native, hit);
     }

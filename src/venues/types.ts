@@ -1,5 +1,6 @@
 import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
 import type { VenueKey } from "../config/schema.ts";
+import type { VenueRestLimits } from "./connection/rest-budget.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -31,11 +32,20 @@ export interface Instrument {
 /** Instruments by venue-native id. */
 export type InstrumentMap = ReadonlyMap<string, Instrument>;
 
-/** Per-venue normalization counts (SPEC: bad input is counted, never thrown). */
+/**
+ * Per-venue normalization counts (SPEC: bad input is counted, never thrown). Every frame moves
+ * at least one of `records`, `ignored`, `absorbed`, `unrecognized` and `errors`; a frame that
+ * carries several elements (trades, rows, a `!markPrice@arr` list) counts each element.
+ */
 export interface NormalizerStats {
   frames: number;
   /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
   ignored: number;
+  /**
+   * Recognized book frames that went into a book without a record of their own: diffs buffered
+   * for a snapshot or applied between cadence records, installed snapshots.
+   */
+  absorbed: number;
   /** Frames whose shape or channel is not recognized. */
   unrecognized: number;
   /** Frames that were recognized but malformed (missing fields, wrong types). */
@@ -56,6 +66,13 @@ export interface BookHealth {
   readonly sequence_gaps: number;
   /** Exchange time of the last applied update, ms (0 before the first). */
   readonly last_update_ts_ms: number;
+}
+
+/** A book's check of itself (`TrackedBook.verify`): `problem` is undefined when it holds. */
+export interface BookVerdict {
+  readonly native: string;
+  readonly state: BookHealth["state"];
+  readonly problem: string | undefined;
 }
 
 export interface NormalizerOptions {
@@ -93,6 +110,15 @@ export interface Normalizer {
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;
   bookHealth(): BookHealth[];
+  /** Every book's `verify` (levels, chain, checksum); walks whole books, so not per frame. */
+  verifyBooks(): BookVerdict[];
+}
+
+export interface ConnectLimit {
+  readonly family: string;
+  /** Connection attempts per `window_ms` per IP. */
+  readonly max: number;
+  readonly window_ms: number;
 }
 
 /** A venue: one folder under src/venues, one line in the registry. */
@@ -101,6 +127,15 @@ export interface VenueDefinition {
   readonly exchange: Exchange;
   /** Data types this venue can collect. */
   readonly data_types: readonly DataType[];
+  /**
+   * The venue's limit on connection attempts per IP, shared by every venue key of one `family`
+   * (okx_spot and okx_derivatives are one OKX): src/venues/connection/connect-share.ts.
+   */
+  readonly connect_limit?: ConnectLimit;
+  /** How the venue's book updates can be checked: an update id chain, a checksum, both or none. */
+  readonly book_checks: readonly ("sequence" | "checksum")[];
+  /** REST limits and request weights (the venue folder's rest-weights.ts). */
+  readonly rest_limits: VenueRestLimits;
   createNormalizer(options: NormalizerOptions): Normalizer;
 }
 

@@ -34,7 +34,8 @@ describe("bun run normalize", () => {
       venue: "binance_derivatives",
       frames: 1539,
       records: { orderbook: 752, trade: 91 },
-      ignored: 692,
+      ignored: 688,
+      absorbed: 8,
       unrecognized: 0,
       errors: 0,
     });

@@ -98,6 +98,14 @@ describe("configuration", () => {
     expect(nice).toContain("<=19");
   });
 
+  test("orderbook.snapshot_limit takes only depths both Binance venues accept", () => {
+    expect(configWith().orderbook.snapshot_limit).toBe(1000);
+    expect(configWith({ orderbook: { snapshot_limit: 500 } }).orderbook.snapshot_limit).toBe(500);
+    const odd = errorOf(() => configWith({ orderbook: { snapshot_limit: 5000 } }));
+    expect(odd).toContain("'orderbook.snapshot_limit' = 5000");
+    expect(odd).toContain("1000");
+  });
+
   test("an unreadable or non-YAML file is refused with its path", () => {
     expect(errorOf(() => loadConfig({ file: "/nonexistent/spectra.yaml", env: {} }))).toContain("/nonexistent/spectra.yaml cannot be read");
     expect(errorOf(() => loadConfig({ file: file("engine: [unclosed\n"), env: {} }))).toContain("is not valid YAML");

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { BucketPoller } from "../../src/venues/connection/bucket-poller.ts";
 import { RestClient } from "../../src/venues/connection/rest-client.ts";
+import { getVenue } from "../../src/venues/registry.ts";
 import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
@@ -15,7 +16,7 @@ afterAll(async () => {
 });
 
 test("the bucket poller fetches each closed bucket once, however often it is woken", async () => {
-  const rest = new RestClient({ timeout_ms: 5000, default_retry_after_ms: 1000 });
+  const rest = new RestClient({ base_url: `${sim.url}/binance_derivatives`, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
   const bodies: string[] = [];
   const poller = new BucketPoller({
     period_ms: 300_000,
@@ -37,19 +38,41 @@ test("the bucket poller fetches each closed bucket once, however often it is wok
   expect(bodies.every((b) => b.startsWith('[{"symbol":"SUSHIUSDT"'))).toBe(true);
 });
 
-test("a 429 with Retry-After blocks every request until the deadline", async () => {
-  let now = 1_000_000;
-  const rest = new RestClient({ timeout_ms: 5000, default_retry_after_ms: 60_000, now: () => now });
-  sim.rateLimit("binance_derivatives", 1, 7);
-  const url = `${sim.url}/binance_derivatives/fapi/v1/openInterest?symbol=SUSHIUSDT`;
-  const first = await rest.get(url);
-  expect(first.ok).toBe(false);
-  expect(first.status).toBe(429);
-  expect(rest.blocked_until_ms).toBe(1_000_000 + 7_000);
-  now += 7_000;
-  const second = await rest.get(url);
-  expect(second.ok).toBe(true);
-  expect(rest.requests).toBe(2);
+test("a failed poll is tried again within its bucket; a refused one (4xx) is not", async () => {
+  const answers = new Map<string, number[]>([["/flaky", [503, 200]], ["/wrong", [400, 200]]]);
+  const seen: string[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      seen.push(path);
+      const status = answers.get(path)?.shift() ?? 500;
+      return new Response(status === 200 ? "[]" : "no", { status });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const rest = new RestClient({ base_url: base, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
+  const bodies: string[] = [];
+  const errors: string[] = [];
+  const poller = new BucketPoller({
+    period_ms: 300_000,
+    delay_ms: 0,
+    retry_ms: 20,
+    tasks: [{ key: "flaky", url: `${base}/flaky` }, { key: "wrong", url: `${base}/wrong` }],
+    rest,
+    onBody: (t, body) => bodies.push(`${t.key} ${body}`),
+    onError: (t, e) => errors.push(`${t.key} ${e}`),
+  });
+  try {
+    await poller.poll(1_700_000_100_000);
+    expect(bodies).toEqual(["flaky []"]);
+    expect(errors.sort()).toEqual(["flaky 503 no", "wrong 400 no"]);
+    expect(seen.sort()).toEqual(["/flaky", "/flaky", "/wrong"]);
+  } finally {
+    await poller.stop();
+    server.stop(true);
+  }
 });
 
 test("Bun's WebSocket client answers the Binance server's pings by itself", async () => {
@@ -60,4 +83,9 @@ test("Bun's WebSocket client answers the Binance server's pings by itself", asyn
   } finally {
     ws.close();
   }
+});
+
+test("no test of this file broke a venue REST rule (weight, Retry-After, ban)", () => {
+  const rest = Object.entries(sim.violations.rules()).filter(([rule]) => rule.startsWith("rest_"));
+  expect(rest).toEqual([]);
 });

@@ -132,3 +132,26 @@ test("an unreadable depth snapshot is asked for again, at most once a second per
     proxy.stop(true);
   }
 }, 30_000);
+
+test("a 429 on the instrument metadata is waited out: the runner starts after its Retry-After and data flows", async () => {
+  const { runner, records } = runnerFor(sim, "binance_spot");
+  sim.rateLimit("binance_spot", 1, 1);
+  const t0 = Date.now();
+  await runner.start();
+  try {
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+    expect(runner.rest.rate_limited).toBe(1);
+    await waitFor("books after the wait", () => records.some((r) => r.data_type === "orderbook"), 10_000);
+  } finally {
+    await runner.stop();
+  }
+}, 30_000);
+
+test("no test of this file broke a venue REST rule (weight, Retry-After, ban)", () => {
+  const rest = Object.entries(sim.violations.rules()).filter(([rule]) => rule.startsWith("rest_"));
+  expect(rest).toEqual([]);
+});
+
+test("the engine broke none of the simulator's venue rules in any test above", () => {
+  expect(sim.violations.rules()).toEqual({});
+});

@@ -12,7 +12,7 @@ export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<Ingest
     venue,
     config: config.venues[venue],
     symbols: config.venues[venue].symbols,
-    orderbook: { depth: 10, snapshot_interval_ms: 0 },
+    orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },
     emit: (r) => records.push(r),
     tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
     first_poll_delay_ms: 200,

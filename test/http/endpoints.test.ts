@@ -27,6 +27,9 @@ function fixture() {
   counters.add(counters.slot(venueCounter("binance_derivatives", "ws_requests")), 4);
   counters.max(counters.slot(venueCounter("binance_derivatives", "ws_requests_peak_per_s")), 3);
   counters.add(counters.slot(venueCounter("binance_derivatives", "ws_incidents")), 1);
+  counters.add(counters.slot(venueCounter("binance_spot", "rest_weight")), 2525);
+  counters.add(counters.slot(venueCounter("binance_spot", "rest_429")), 2);
+  counters.add(counters.slot(venueCounter("binance_spot", "rest_418")), 1);
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
   const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
@@ -35,15 +38,17 @@ function fixture() {
     buildStats({
       config,
       counters,
-      rates: () => 0,
+      rates: (name) => (name === venueCounter("binance_spot", "rest_weight") ? 10 : 0),
       uptime_s: 12.5,
       process: { rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 },
       workers: [worker as never, starting as never],
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
+      rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
+      rest_blocked_ms: (venue) => (venue === "binance_spot" ? 90_000 : 0),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
       books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
-      nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null },
+      nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null, restarts: 1 },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
       tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
       synthetic: false,
@@ -67,6 +72,9 @@ describe("HTTP endpoints", () => {
     expect(body.venues.binance_spot.state).toBe("disconnected");
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.venues.binance_derivatives).toMatchObject({ open_connections: 2, ws_requests: 4, ws_requests_peak_per_s: 3, ws_incidents: 1 });
+    expect(body.venues.binance_spot.rate_limited).toBe(3);
+    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000 });
+    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
@@ -74,6 +82,7 @@ describe("HTTP endpoints", () => {
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     expect(body.tiering.trades.windows_verified).toBe(3);
+    expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
   });
 
   test("/metrics is Prometheus text with HELP and TYPE that a parser reads back", async () => {
@@ -91,6 +100,7 @@ describe("HTTP endpoints", () => {
     const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
     expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
     expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
+    expect(byName.get("spectra_nats_restarts_total")?.metrics).toEqual([{ value: "1" }]);
     expect(byName.get("spectra_process_resident_memory_bytes")?.metrics).toEqual([{ value: "734003200" }]);
     // A worker that has not reported its heap yet has no heap figure rather than a 0.
     expect(byName.get("spectra_heap_bytes")?.metrics).toEqual([
@@ -106,10 +116,18 @@ describe("HTTP endpoints", () => {
       { value: "5", labels: { venue: "okx_spot", channel: "books" } },
       { value: "1", labels: { venue: "okx_spot", channel: "unknown" } },
     ]);
+    const binance = (name: string) => byName.get(name)?.metrics.filter((m) => m.labels?.venue === "binance_spot");
+    expect(binance("spectra_venue_rest_weight_total")).toEqual([{ value: "2525", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_rest_queue")).toEqual([{ value: "7", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_rest_blocked_seconds")).toEqual([{ value: "90", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_rest_rate_limited_total")).toEqual([
+      { value: "2", labels: { venue: "binance_spot", status: "429" } },
+      { value: "1", labels: { venue: "binance_spot", status: "418" } },
+    ]);
     expect(byName.get("spectra_tiering_watermark_seconds")?.metrics[0]?.value).toBe("1700000000");
-    const binance = (name: string) => byName.get(name)?.metrics.find((m) => m.labels?.venue === "binance_derivatives")?.value;
+    const futures = (name: string) => byName.get(name)?.metrics.find((m) => m.labels?.venue === "binance_derivatives")?.value;
     expect(
-      ["spectra_venue_open_connections", "spectra_venue_ws_requests_total", "spectra_venue_ws_requests_peak_per_second", "spectra_venue_ws_incidents_total"].map(binance),
+      ["spectra_venue_open_connections", "spectra_venue_ws_requests_total", "spectra_venue_ws_requests_peak_per_second", "spectra_venue_ws_incidents_total"].map(futures),
     ).toEqual(["2", "4", "3", "1"]);
     // one label-name set per metric name
     for (const f of families) {

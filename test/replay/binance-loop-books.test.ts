@@ -106,7 +106,7 @@ async function runLoops(source: RecordingSource, venue: Venue, rate: number, sta
     venue,
     config: { ...config.venues[venue], data_types: ["orderbook"] },
     symbols: config.venues[venue].symbols,
-    orderbook: { depth: DEPTH, snapshot_interval_ms: 0 },
+    orderbook: { depth: DEPTH, snapshot_interval_ms: 0, snapshot_limit: 1000 },
     emit: (r) => records.push(r),
     tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
   });

@@ -57,7 +57,7 @@ test("bun run simulate --generate --symbols 2 prints its URLs when ready and ser
       venue,
       config: config.venues[venue],
       symbols: config.venues[venue].symbols,
-      orderbook: { depth: 10, snapshot_interval_ms: 0 },
+      orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },
       emit: (r) => records.push(r),
       tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
       // Open interest is priced with the mark price, which the simulator pushes once a second:

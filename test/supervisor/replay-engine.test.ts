@@ -59,6 +59,10 @@ async function replayUntilStored(generate: boolean, rate: number, books_of = 0):
     expect(stats.venues[venue]?.state).toBe("connected");
     expect(stats.venues[venue]?.messages_in).toBeGreaterThan(0);
     expect(stats.venues[venue]?.unrecognized).toBe(0);
+    expect(stats.venues[venue]?.error_events).toBe(0);
+    // REST went through the venue's budget: weight was drawn, nothing refused.
+    expect(stats.venues[venue]?.rest.weight_used).toBeGreaterThan(0);
+    expect(stats.venues[venue]?.rate_limited).toBe(0);
   }
   // Spot streams ride one connection; USDⓈ-M books ride /public and the rest /market. Each
   // subscribed with requests paced under the venue's incoming-message limit (5 and 10 a second).
@@ -67,6 +71,7 @@ async function replayUntilStored(generate: boolean, rate: number, books_of = 0):
   expect(stats.venues.binance_spot?.ws_requests_peak_per_s).toBeLessThanOrEqual(3);
   expect(stats.venues.binance_derivatives?.ws_requests).toBeGreaterThanOrEqual(2);
   expect(stats.venues.binance_derivatives?.ws_requests_peak_per_s).toBeLessThanOrEqual(8);
+  expect(Object.keys(replay.simulator.violations.rules()).filter((rule) => rule.startsWith("rest_"))).toEqual([]);
   expect(e.health().ok).toBe(true);
   await e.stop();
   // stopping drained everything that was ingested into storage

@@ -36,6 +36,16 @@ describe("bun run start", () => {
     expect(err).toContain(">=0");
   });
 
+  test("an OKX book channel that needs a login, without credentials, exits 2 naming the key", async () => {
+    const { dir, file } = quietConfig("");
+    writeFileSync(file, (await Bun.file(file).text()).replace("  okx_spot:\n    enabled: false\n", "  okx_spot:\n    enabled: true\n    book_channel: books-l2-tbt\n"));
+    const env = { ...process.env, SPECTRA_HTTP_PORT: undefined, OKX_API_KEY: undefined, OKX_API_SECRET: undefined, OKX_API_PASSPHRASE: undefined };
+    const proc = Bun.spawn([BUN, join(ROOT, "src/cli/start.ts"), "--config", file, "--data-dir", dir], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env });
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toContain(`'venues.okx_spot.book_channel' = "books-l2-tbt" needs an OKX login`);
+    expect(await leftovers(dir)).toBe("");
+  });
+
   test("an unknown flag exits 2 with the usage line", async () => {
     const proc = start(["--replya"]);
     expect(await proc.exited).toBe(2);

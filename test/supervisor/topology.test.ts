@@ -74,3 +74,21 @@ test("a data type a venue does not offer, or an OKX ratio bucket rubik lacks, is
     `'venues.okx_derivatives.poll_period' = "15m": OKX long/short ratios come in 5m or 1h buckets`,
   ]);
 });
+
+test("an OKX book channel that needs a login is refused without credentials, naming the key; Deribit workers are capped by its 32 connections", () => {
+  const l2 = configWith({ venues: { okx_spot: { book_channel: "books-l2-tbt" }, okx_derivatives: { book_channel: "books50-l2-tbt" } } });
+  expect(venueConfigErrors(l2, {})).toEqual([
+    `'venues.okx_spot.book_channel' = "books-l2-tbt" needs an OKX login: set OKX_API_KEY, OKX_API_SECRET, OKX_API_PASSPHRASE in the environment, or use "books" (public)`,
+    `'venues.okx_derivatives.book_channel' = "books50-l2-tbt" needs an OKX login: set OKX_API_KEY, OKX_API_SECRET, OKX_API_PASSPHRASE in the environment, or use "books" (public)`,
+  ]);
+  expect(venueConfigErrors(l2, { OKX_API_KEY: "k", OKX_API_SECRET: "s", OKX_API_PASSPHRASE: "p" })).toEqual([]);
+  // One credential missing is no login.
+  expect(venueConfigErrors(l2, { OKX_API_KEY: "k", OKX_API_SECRET: "s" })).toHaveLength(2);
+  // Without orderbook the channel is never subscribed.
+  expect(venueConfigErrors(configWith({ venues: { okx_spot: { book_channel: "books-l2-tbt", data_types: ["trade"] }, okx_derivatives: { enabled: false } } }), {})).toEqual([]);
+  const currencies = Array.from({ length: 20 }, (_, i) => `C${i}`);
+  expect(venueConfigErrors(configWith({ venues: { deribit_derivatives: { symbols: currencies, workers: 16 } } }), {})).toEqual([]);
+  expect(venueConfigErrors(configWith({ venues: { deribit_derivatives: { symbols: currencies, workers: 17 } } }), {})).toEqual([
+    "'venues.deribit_derivatives.workers' = 17: each worker holds up to 2 connections and Deribit allows 32 per IP, so at most 16",
+  ]);
+});

@@ -152,12 +152,15 @@ test("level values: the price's exact value, negated for a zero quantity; NaN wh
     ["0.00001234", "12", 0.00001234],
     ["0.1", "0.00000000", -0.1],
     ["0.3", "0", -0.3],
-    ["12.", "1.", 12],
     ["007", "007.50", 7],
     ["123456789012345", "1", 123456789012345],
     ["12345678.9012345", "1", 12345678.9012345],
-    // Left to the book: more digits than one division rounds exactly, or not plain decimal text.
+    // Left to the book: more digits than one division rounds exactly, or not plain decimal text
+    // fitting Decimal(38,18) (a point last, more than 18 fraction digits), which the book refuses.
     ["1234567890123456", "1", NaN],
+    ["12.", "1", NaN],
+    ["12", "1.", NaN],
+    ["1", `0.${"1".repeat(19)}`, NaN],
     [".5", "1", NaN],
     ["1e5", "1", NaN],
     ["0", "1", NaN],
@@ -192,7 +195,8 @@ test("a book fed the parser's level lists ends as one fed JSON.parse's, invalid 
     const r = next();
     if (r < 0.05) return Number.isInteger(n) ? `${n}.0` : `${n}0`;
     if (r < 0.08) return `0${n}`;
-    if (r < 0.1) return `${n}e0`;
+    // More digits than the parser reads: left to the book, which reads the text.
+    if (r < 0.1) return n.toFixed(16);
     return String(n);
   };
   const quantity = (): string => {

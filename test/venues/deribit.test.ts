@@ -7,7 +7,7 @@ describe("Deribit", () => {
     const frames = recording("deribit");
     const { records, normalizer } = run("deribit_derivatives", frames);
     expect(records).toEqual([]);
-    expect(normalizer.stats).toEqual({ frames: 136, ignored: 136, unrecognized: 0, errors: 0, records: {}, bad_by_channel: {} });
+    expect(normalizer.stats).toEqual({ frames: 136, ignored: 136, absorbed: 0, unrecognized: 0, errors: 0, records: {}, bad_by_channel: {} });
   });
 
   test("DVOL pushes and REST candles become volatility_index records with plain decimal text", () => {

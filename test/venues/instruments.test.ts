@@ -43,7 +43,7 @@ test("subscriptions are built from config symbols per data type", () => {
     "/market btcusdt@markPrice@1s",
     "/market btcusdt@forceOrder",
   ]);
-  expect(binanceDepthPath("binance_derivatives", "BTCUSDT")).toBe("/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
+  expect(binanceDepthPath("binance_derivatives", "BTCUSDT", 1000)).toBe("/fapi/v1/depth?symbol=BTCUSDT&limit=1000");
   expect(binancePolls("binance_derivatives", ["BTCUSDT"], ["open_interest", "lsr_all_account"], "5m").map((p) => p.path)).toEqual([
     "/fapi/v1/openInterest?symbol=BTCUSDT",
     "/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT&period=5m&limit=1",

@@ -9,7 +9,7 @@ import type { DataType } from "../../records/types.ts";
 export type BinanceVenue = "binance_spot" | "binance_derivatives";
 
 /** REST depth snapshot path for one symbol (the body goes back to the normalizer as an `http` frame). */
-export function binanceDepthPath(venue: BinanceVenue, native: string, limit = 1000): string {
+export function binanceDepthPath(venue: BinanceVenue, native: string, limit: number): string {
   const base = venue === "binance_spot" ? "/api/v3/depth" : "/fapi/v1/depth";
   return `${base}?symbol=${native}&limit=${limit}`;
 }

@@ -1,6 +1,5 @@
 import { BinanceBookSync, type DepthDiff } from "../../book/binance-book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
-import { multiplyDecimals } from "../decimal-text.ts";
 import {
   countError,
   countUnrecognized,
@@ -8,16 +7,18 @@ import {
   emptyStats,
   isLevelList,
   isObject,
+  isUint,
   parseBookJson,
   parseJson,
   queryParam,
-  toInt,
+  toUint,
   urlPath,
 } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import { NO_REQUESTS, type BookHealth, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
-import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, ratioRow } from "./wire.ts";
+import { BinancePolls } from "./polls.ts";
+import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs } from "./wire.ts";
 
 /**
  * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
@@ -70,6 +71,7 @@ export class BinanceNormalizer implements Normalizer {
   private readonly wants: Readonly<Record<DataType, boolean>>;
   /** Latest mark price per native symbol, for open_interest_value. */
   private readonly markPrices = new Map<string, string>();
+  private readonly polls: BinancePolls;
 
   constructor(
     venue: BinanceVenue,
@@ -78,6 +80,7 @@ export class BinanceNormalizer implements Normalizer {
     this.futures = venue === "binance_derivatives";
     this.scope = new SymbolScope(options, this.futures ? "perpetual" : "spot");
     this.emit = countingEmit(this.stats, options.emit);
+    this.polls = new BinancePolls((native, type) => this.instrument(native, type), this.markPrices, this.stats, this.emit);
     const wants = {} as Record<DataType, boolean>;
     for (const t of options.data_types) wants[t] = true;
     this.wants = wants;
@@ -102,7 +105,8 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (Array.isArray(data)) {
-      // `!markPrice@arr`-style streams: one event per element.
+      // `!markPrice@arr`-style streams: one event per element; an empty list carries nothing.
+      if (data.length === 0) this.stats.ignored++;
       for (const d of data) this.event(d, frame.recv_ts_ms);
       return;
     }
@@ -145,6 +149,10 @@ export class BinanceNormalizer implements Normalizer {
 
   bookHealth(): BookHealth[] {
     return [...this.books.values()].map((b) => b.health());
+  }
+
+  verifyBooks(): BookVerdict[] {
+    return [...this.books.values()].map((b) => b.verdict());
   }
 
   private event(d: unknown, recv: number): void {
@@ -197,30 +205,40 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (!isDepthUpdate(d) || (this.futures && d.pu === undefined)) return countError(this.stats, "depth");
-    this.applyDiff(book, {
-      first_id: d.U,
-      final_id: d.u,
-      prev_final_id: d.pu ?? -1,
-      ts_ms: d.E,
-      recv_ts_ms: recv,
-      bids: d.b,
-      asks: d.a,
-    });
+    this.applyDiff(
+      book,
+      {
+        first_id: d.U,
+        final_id: d.u,
+        prev_final_id: d.pu ?? -1,
+        ts_ms: d.E,
+        recv_ts_ms: recv,
+        bids: d.b,
+        asks: d.a,
+      },
+      false,
+    );
   }
 
-  private applyDiff(book: BinanceBookSync, diff: DepthDiff): void {
+  /**
+   * `replayed`: a diff buffered before the snapshot, whose frame was counted (absorbed) when it
+   * arrived; what it does now counts only when it is a record or bad.
+   */
+  private applyDiff(book: BinanceBookSync, diff: DepthDiff, replayed: boolean): void {
     const outcome = book.diff(diff);
     this.queueWants(book);
     if (outcome === "applied") {
       if (book.live && book.due(diff.ts_ms, this.options.snapshot_interval_ms))
         this.emit(book.record(diff.ts_ms, diff.recv_ts_ms, diff.final_id, this.options.depth));
+      else if (!replayed) this.stats.absorbed++;
     } else if (outcome === "gap") {
       this.emit(book.violation("sequence_gap", diff.ts_ms, diff.recv_ts_ms));
     } else if (outcome === "bad") {
       countError(this.stats, "depth");
       this.emit(book.violation("resync", diff.ts_ms, diff.recv_ts_ms));
-    } else if (outcome === "dropped") {
-      this.stats.ignored++;
+    } else if (!replayed) {
+      if (outcome === "dropped") this.stats.ignored++;
+      else this.stats.absorbed++;
     }
   }
 
@@ -231,18 +249,24 @@ export class BinanceNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
-    if (!isObject(body) || typeof body.lastUpdateId !== "number" || !isLevelList(body.bids) || !isLevelList(body.asks)) {
+    if (!isObject(body) || !isUint(body.lastUpdateId) || !isLevelList(body.bids) || !isLevelList(body.asks)) {
       // Without a snapshot the book never syncs: ask again (the runner paces the requests).
       book.snapshotUnreadable();
       this.queueWants(book);
       return countError(this.stats, "depth_snapshot");
     }
     // Spot snapshots carry no time; USDⓈ-M ones carry E.
-    const ts = toInt(body.E) ?? 0;
+    const ts = toUint(body.E) ?? 0;
+    const wasLive = book.state === "live";
     const pending = book.snapshot(body.lastUpdateId, body.bids, body.asks, ts);
     this.queueWants(book);
-    if (pending === undefined) return countError(this.stats, "depth_snapshot");
-    for (const diff of pending) this.applyDiff(book, diff);
+    if (pending === undefined) {
+      countError(this.stats, "depth_snapshot");
+      if (wasLive) this.emit(book.violation("resync", ts > 0 ? ts : frame.recv_ts_ms, frame.recv_ts_ms));
+      return;
+    }
+    this.stats.absorbed++;
+    for (const diff of pending) this.applyDiff(book, diff, true);
   }
 
   private trade(d: Record<string, unknown>, e: "aggTrade" | "trade", recv: number): void {
@@ -308,7 +332,7 @@ export class BinanceNormalizer implements Normalizer {
    */
   private liquidation(d: Record<string, unknown>, recv: number): void {
     const o = forceOrderOf(d);
-    const E = toInt(d.E);
+    const E = toUint(d.E);
     if (o === undefined || E === undefined) return countError(this.stats, "forceOrder");
     const inst = this.instrument(o.s, "liquidation");
     if (inst === undefined) {
@@ -333,87 +357,18 @@ export class BinanceNormalizer implements Normalizer {
     const path = urlPath(frame.url);
     if (path.endsWith("/depth")) return this.snapshot(frame, body);
     if (path.endsWith("/premiumIndex")) {
-      if (Array.isArray(body)) for (const item of body) this.markPrice(markPriceFromRest(item), frame.recv_ts_ms, "premiumIndex");
+      if (Array.isArray(body) && body.length === 0) this.stats.ignored++;
+      else if (Array.isArray(body)) for (const item of body) this.markPrice(markPriceFromRest(item), frame.recv_ts_ms, "premiumIndex");
       else this.markPrice(markPriceFromRest(body), frame.recv_ts_ms, "premiumIndex");
       return;
     }
-    if (path.endsWith("/openInterest")) return this.openInterest(body, frame.recv_ts_ms);
-    if (path.endsWith("/topLongShortPositionRatio")) return this.ratios(frame, body, "lsr_top_position");
-    if (path.endsWith("/globalLongShortAccountRatio")) return this.ratios(frame, body, "lsr_all_account");
+    if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
+    if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
+    if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
     if (path.endsWith("/exchangeInfo")) {
       this.stats.ignored++;
       return;
     }
     countUnrecognized(this.stats, "http");
-  }
-
-  /**
-   * `/fapi/v1/openInterest` is in base-asset units; its quote value is oi × the latest mark
-   * price (exact decimal product). Without a mark price yet there is no honest value, so the
-   * poll is counted as ignored rather than stored with a made-up one; the connection layer
-   * subscribes `@markPrice@1s` with open_interest, so this only affects the first second.
-   */
-  private openInterest(body: unknown, recv: number): void {
-    if (!isObject(body) || typeof body.symbol !== "string" || typeof body.openInterest !== "string")
-      return countError(this.stats, "openInterest");
-    const time = toInt(body.time);
-    const inst = this.instrument(body.symbol, "open_interest");
-    if (time === undefined) return countError(this.stats, "openInterest");
-    if (inst === undefined) {
-      this.stats.ignored++;
-      return;
-    }
-    const mark = this.markPrices.get(body.symbol);
-    if (mark === undefined) {
-      this.stats.ignored++;
-      return;
-    }
-    const value = multiplyDecimals(body.openInterest, mark);
-    if (value === undefined) return countError(this.stats, "openInterest");
-    this.emit({
-      data_type: "open_interest",
-      exchange: EXCHANGE,
-      market_type: inst.market_type,
-      symbol: inst.symbol,
-      ts_ms: time,
-      recv_ts_ms: recv,
-      open_interest: body.openInterest,
-      open_interest_value: value,
-      // One instrument per record: Spectra never sums open interest across instruments.
-      count: 1,
-    });
-  }
-
-  /**
-   * USDⓈ-M ratio rows name both shares `longAccount`/`shortAccount`, also on the position
-   * endpoint (where they are position shares). The period is the request's `period` parameter.
-   */
-  private ratios(frame: RawFrame, body: unknown, type: "lsr_top_position" | "lsr_all_account"): void {
-    const period = queryParam(frame.url, "period");
-    if (!Array.isArray(body) || period === undefined) return countError(this.stats, type);
-    for (const item of body) {
-      const row = ratioRow(item);
-      if (row === undefined) {
-        countError(this.stats, type);
-        continue;
-      }
-      const inst = this.instrument(row.symbol, type);
-      if (inst === undefined) {
-        this.stats.ignored++;
-        continue;
-      }
-      const common = {
-        exchange: EXCHANGE,
-        market_type: inst.market_type,
-        symbol: inst.symbol,
-        ts_ms: row.timestamp,
-        recv_ts_ms: frame.recv_ts_ms,
-        long_short_ratio: row.longShortRatio,
-        period,
-      };
-      if (type === "lsr_top_position")
-        this.emit({ data_type: type, ...common, long_position_ratio: row.longAccount, short_position_ratio: row.shortAccount });
-      else this.emit({ data_type: type, ...common, long_account_ratio: row.longAccount, short_account_ratio: row.shortAccount });
-    }
   }
 }

@@ -1,5 +1,5 @@
 import type { RawLevel } from "../../book/price-book.ts";
-import { isDecimal, isLevelList, isObject, isPositiveDecimal, toInt } from "../normalizer-stats.ts";
+import { isDecimal, isLevelList, isObject, isPositiveDecimal, isUint, toUint } from "../normalizer-stats.ts";
 
 /**
  * Binance raw wire shapes (fixtures README sections 4, 5 and 9) and the cheap guards that
@@ -18,15 +18,20 @@ export interface WireDepthUpdate {
 
 export function isDepthUpdate(d: Record<string, unknown>): d is Record<string, unknown> & WireDepthUpdate {
   return (
-    typeof d.E === "number" &&
+    isUint(d.E) &&
     typeof d.s === "string" &&
-    typeof d.U === "number" &&
-    typeof d.u === "number" &&
-    (d.pu === undefined || typeof d.pu === "number") &&
+    isUint(d.U) &&
+    isUint(d.u) &&
+    (d.pu === undefined || isUint(d.pu)) &&
     isLevelList(d.b) &&
     isLevelList(d.a)
   );
 }
+
+/**
+ * Ids and times are integers >= 0 that a double holds exactly: they become `trade_id` text,
+ * `last_update_id` (UInt64) and DateTime64 columns, where 1.5, -1 or 1e21 have no meaning.
+ */
 
 /** `aggTrade` (id `a`) or `trade` (id `t`). */
 export interface WireTrade {
@@ -40,12 +45,12 @@ export interface WireTrade {
 
 export function isTrade(d: Record<string, unknown>, idKey: "a" | "t"): d is Record<string, unknown> & WireTrade {
   return (
-    typeof d.E === "number" &&
+    isUint(d.E) &&
     typeof d.s === "string" &&
-    typeof d[idKey] === "number" &&
+    isUint(d[idKey]) &&
     isPositiveDecimal(d.p) &&
     isPositiveDecimal(d.q) &&
-    typeof d.T === "number" &&
+    isUint(d.T) &&
     typeof d.m === "boolean"
   );
 }
@@ -61,8 +66,8 @@ export interface MarkPrice {
 }
 
 export function markPriceFromWs(d: Record<string, unknown>): MarkPrice | undefined {
-  const T = toInt(d.T);
-  const E = toInt(d.E);
+  const T = toUint(d.T);
+  const E = toUint(d.E);
   if (typeof d.s !== "string" || !isPositiveDecimal(d.p) || !isPositiveDecimal(d.i) || !isDecimal(d.r)) return undefined;
   if (T === undefined || E === undefined) return undefined;
   return { symbol: d.s, mark_price: d.p, index_price: d.i, funding_rate: d.r, next_funding_time: T, ts_ms: E };
@@ -70,8 +75,8 @@ export function markPriceFromWs(d: Record<string, unknown>): MarkPrice | undefin
 
 export function markPriceFromRest(d: unknown): MarkPrice | undefined {
   if (!isObject(d)) return undefined;
-  const T = toInt(d.nextFundingTime);
-  const time = toInt(d.time);
+  const T = toUint(d.nextFundingTime);
+  const time = toUint(d.time);
   if (typeof d.symbol !== "string" || !isPositiveDecimal(d.markPrice) || !isPositiveDecimal(d.indexPrice)) return undefined;
   if (!isDecimal(d.lastFundingRate) || T === undefined || time === undefined) return undefined;
   return {
@@ -96,7 +101,7 @@ export interface WireForceOrder {
 export function forceOrderOf(d: Record<string, unknown>): WireForceOrder | undefined {
   const o = d.o;
   if (!isObject(o)) return undefined;
-  if (typeof o.s !== "string" || (o.S !== "BUY" && o.S !== "SELL") || typeof o.T !== "number") return undefined;
+  if (typeof o.s !== "string" || (o.S !== "BUY" && o.S !== "SELL") || !isUint(o.T)) return undefined;
   if (!isPositiveDecimal(o.ap) || !isPositiveDecimal(o.z)) return undefined;
   return { s: o.s, S: o.S, ap: o.ap, z: o.z, T: o.T };
 }
@@ -113,7 +118,7 @@ export interface WireRatioRow {
 export function ratioRow(d: unknown): WireRatioRow | undefined {
   if (!isObject(d)) return undefined;
   // `timestamp` is a string in the USDⓈ-M docs and an int on coin-M: accept both.
-  const ts = toInt(d.timestamp);
+  const ts = toUint(d.timestamp);
   if (typeof d.symbol !== "string" || ts === undefined) return undefined;
   if (!isDecimal(d.longShortRatio) || !isDecimal(d.longAccount) || !isDecimal(d.shortAccount)) return undefined;
   return {

@@ -3,8 +3,15 @@ import type { RestClient } from "./rest-client.ts";
 /**
  * Polls REST data that has no push channel (open interest, long/short ratios) on the cadence
  * of the data itself: one request per task per bucket, sent `delay_ms` after the bucket
- * closes (MarketPrism polled every 20 s and stored each 5-minute bucket ~13 times).
+ * closes (MarketPrism polled every 20 s and stored each 5-minute bucket ~13 times). A bucket's
+ * requests are queued at once with the `poll` priority: the REST client sends them as the
+ * venue's weight budget allows, after any book snapshot that is waiting. A request that fails
+ * (timeout, network, 5xx; rate limits are waited out by the client) is tried again
+ * `retry_ms` later, at most RETRIES times, so one slow answer does not cost the whole bucket.
  */
+
+/** Further attempts per task and bucket after a failed one. */
+const RETRIES = 2;
 
 export interface PollTask {
   /** `symbol/type`: identifies the task in stats. */
@@ -20,6 +27,8 @@ export interface BucketPollerOptions {
   readonly rest: RestClient;
   readonly onBody: (task: PollTask, body: string, recv_ts_ms: number) => void;
   readonly onError: (task: PollTask, error: string) => void;
+  /** Ms between a failed attempt and the next (default 5000). */
+  readonly retry_ms?: number;
   readonly now?: () => number;
 }
 
@@ -37,6 +46,7 @@ export class BucketPoller {
   polls = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
+  private readonly stopping = new AbortController();
   private running: Promise<void> = Promise.resolve();
   private readonly now: () => number;
 
@@ -56,19 +66,41 @@ export class BucketPoller {
   async poll(now_ms: number): Promise<void> {
     const { period_ms, delay_ms } = this.options;
     const boundary = Math.floor((now_ms - delay_ms) / period_ms) * period_ms;
-    if (boundary <= this.last_boundary_ms) return;
+    if (boundary <= this.last_boundary_ms || this.stopped) return;
     this.last_boundary_ms = boundary;
     this.polls++;
-    for (const task of this.options.tasks) {
+    await Promise.all(this.options.tasks.map((task) => this.fetch(task)));
+  }
+
+  private async fetch(task: PollTask): Promise<void> {
+    for (let attempt = 0; attempt <= RETRIES; attempt++) {
+      const result = await this.options.rest.get(task.url, "poll");
       if (this.stopped) return;
-      const result = await this.options.rest.get(task.url);
-      if (result.ok) this.options.onBody(task, result.body, result.recv_ts_ms);
-      else if (!this.stopped) this.options.onError(task, `${result.status} ${result.error}`);
+      if (result.ok) return this.options.onBody(task, result.body, result.recv_ts_ms);
+      this.options.onError(task, `${result.status} ${result.error}`);
+      // A 4xx other than a rate limit says the request itself is wrong: asking again cannot help.
+      if (result.status >= 400 && result.status < 500) return;
+      if (attempt < RETRIES) await this.pause(this.options.retry_ms ?? 5000);
     }
+  }
+
+  /** Resolves after `ms`, or at once when the poller stops. */
+  private pause(ms: number): Promise<void> {
+    const signal = this.stopping.signal;
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done);
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
     await this.running;
   }

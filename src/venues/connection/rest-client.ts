@@ -1,19 +1,52 @@
+import { REST_PRIORITIES, RestBudget, type RestCost, type RestPriority, type VenueRestLimits } from "./rest-budget.ts";
+
 /**
- * REST GETs that obey the venue's rate limiter: a 429 (too many requests) or 418 (IP banned
- * after ignoring 429s, Binance) blocks every later request of this client until the
- * `Retry-After` deadline has passed, instead of hammering the venue into a longer ban.
+ * A venue's REST GETs for one ingest thread, sent through the venue's shared weight budget
+ * (rest-budget.ts) from a priority queue: book snapshots first, then bucket polls, then
+ * anything else (metadata, recovery fetches). At most MAX_IN_FLIGHT requests of this thread
+ * are on the wire, and only snapshots may take the last slot, so a resync of a few books
+ * waits behind one request at most, never behind a queue of polls.
+ *
+ * A 429 stops every request to the venue (all threads, through the budget) until its
+ * `Retry-After` has passed; a 418 (Binance: an IP ban for going on after 429s) stops them
+ * until the ban ends. The refused request goes back to the head of its queue and is sent
+ * again then, so a caller sees the answer or an error that is not a rate limit. Requests
+ * for a URL already queued share its answer, so nothing piles up while REST is stopped.
  */
 
 export type RestResult =
   | { readonly ok: true; readonly status: number; readonly body: string; readonly recv_ts_ms: number }
-  | { readonly ok: false; readonly status: number; readonly error: string; readonly retry_after_ms: number };
+  | { readonly ok: false; readonly status: number; readonly error: string };
+
+/** One incident: the venue answered 429 or 418 and REST to it stops for `wait_ms`. */
+export interface RestLimitIncident {
+  readonly status: number;
+  readonly wait_ms: number;
+  readonly url: string;
+}
+
+/** What the client reports as it goes (shared counters in the engine). */
+export interface RestClientStats {
+  /** Weight drawn from the budget by a request about to be sent. */
+  weight(n: number): void;
+  /** A 429 or 418 answer. */
+  limited(status: number): void;
+}
 
 export interface RestClientOptions {
+  /** The venue's rest_url; paths below it are priced by `limits`. */
+  readonly base_url: string;
+  readonly limits: VenueRestLimits;
+  /** The venue's shared budget; a private one when absent (tests, the normalize CLI). */
+  readonly budget?: RestBudget;
   readonly timeout_ms: number;
-  /** Block used when a 429/418 carries no usable Retry-After, ms. */
-  readonly default_retry_after_ms: number;
-  readonly now?: () => number;
+  readonly stats?: RestClientStats;
+  /** Called once per incident across the venue's threads, to log what happens next. */
+  readonly onIncident?: (incident: RestLimitIncident) => void;
 }
+
+/** Requests of one thread on the wire at once; the last slot is kept for snapshots. */
+const MAX_IN_FLIGHT = 2;
 
 /** Parses `Retry-After`: delta seconds or an HTTP date. Undefined when absent or malformed. */
 export function parseRetryAfter(value: string | null, now_ms: number): number | undefined {
@@ -24,61 +57,165 @@ export function parseRetryAfter(value: string | null, now_ms: number): number | 
   return Number.isNaN(date) ? undefined : Math.max(0, date - now_ms);
 }
 
+interface Pending {
+  readonly url: string;
+  readonly cost: RestCost;
+  readonly priority: RestPriority;
+  /** Answer with an error instead of waiting out a block longer than this, ms. */
+  readonly max_block_ms: number;
+  readonly waiters: ((result: RestResult) => void)[];
+}
+
 export class RestClient {
+  /** Requests sent (refused ones included). */
   requests = 0;
+  /** 429 and 418 answers. */
   rate_limited = 0;
   errors = 0;
-  /** Until this time (ms) no request is sent. */
-  blocked_until_ms = 0;
-  private readonly now: () => number;
+  readonly budget: RestBudget;
+  private readonly queues: Record<RestPriority, Pending[]> = { snapshot: [], poll: [], other: [] };
+  private readonly byUrl = new Map<string, Pending>();
+  private inFlight = 0;
+  private wake: ReturnType<typeof setTimeout> | undefined;
+  private wakeAt = Number.POSITIVE_INFINITY;
   private readonly abort = new AbortController();
 
   constructor(private readonly options: RestClientOptions) {
-    this.now = options.now ?? Date.now;
+    this.budget = options.budget ?? new RestBudget(options.limits.buckets);
   }
 
-  async get(url: string): Promise<RestResult> {
-    const wait = this.blocked_until_ms - this.now();
-    if (wait > 0) await this.pause(wait);
-    if (this.abort.signal.aborted) return { ok: false, status: 0, error: "stopped", retry_after_ms: 0 };
+  /** Requests waiting for the budget or a slot. */
+  get queued(): number {
+    return this.byUrl.size - this.inFlight;
+  }
+
+  /**
+   * GETs `url` (below `base_url`) in its turn; resolves with the answer, never with a 429/418.
+   * A block (429, 418) longer than `max_block_ms` answers with an error at once instead.
+   */
+  get(url: string, priority: RestPriority = "other", max_block_ms = Number.POSITIVE_INFINITY): Promise<RestResult> {
+    if (this.abort.signal.aborted) return Promise.resolve(stopped());
+    const { promise, resolve } = Promise.withResolvers<RestResult>();
+    const same = this.byUrl.get(url);
+    if (same !== undefined) {
+      same.waiters.push(resolve);
+      return promise;
+    }
+    const path = url.startsWith(this.options.base_url) ? url.slice(this.options.base_url.length) : pathAndQuery(url);
+    const pending: Pending = { url, cost: this.options.limits.cost(path), priority, max_block_ms, waiters: [resolve] };
+    this.byUrl.set(url, pending);
+    this.queues[priority].push(pending);
+    this.pump();
+    return promise;
+  }
+
+  /** Aborts requests in flight and answers every queued one with `stopped`. */
+  stop(): void {
+    this.abort.abort();
+    clearTimeout(this.wake);
+    for (const p of REST_PRIORITIES) {
+      for (const pending of this.queues[p].splice(0)) this.finish(pending, stopped());
+    }
+  }
+
+  /** Sends what the block, the budget and the slots allow now; sleeps until the next chance. */
+  private pump(): void {
+    while (!this.abort.signal.aborted) {
+      const priority = REST_PRIORITIES.find((p) => this.queues[p].length > 0);
+      if (priority === undefined) return;
+      if (this.inFlight >= (priority === "snapshot" ? MAX_IN_FLIGHT : MAX_IN_FLIGHT - 1)) return;
+      const blocked = this.budget.blockedMs();
+      if (blocked > 0) {
+        this.refuseImpatient(blocked);
+        return this.sleep(blocked);
+      }
+      const head = this.queues[priority][0] as Pending;
+      const wait = this.budget.take(head.cost, priority);
+      // A lower class never overtakes a waiting higher one: the head waits, everything with it.
+      if (wait > 0) return this.sleep(wait);
+      this.queues[priority].shift();
+      this.options.stats?.weight(head.cost.weight);
+      void this.send(head);
+    }
+  }
+
+  /** Answers the requests that will not wait `blocked_ms` with the block as their error. */
+  private refuseImpatient(blocked_ms: number): void {
+    const error = `REST to this venue is stopped for another ${Math.ceil(blocked_ms / 1000)} s (HTTP ${this.budget.blockStatus})`;
+    for (const p of REST_PRIORITIES) {
+      const queue = this.queues[p];
+      for (let i = queue.length - 1; i >= 0; i--) {
+        const pending = queue[i] as Pending;
+        if (pending.max_block_ms >= blocked_ms) continue;
+        queue.splice(i, 1);
+        this.finish(pending, { ok: false, status: this.budget.blockStatus, error });
+      }
+    }
+  }
+
+  private sleep(ms: number): void {
+    const at = Date.now() + ms;
+    if (this.wake !== undefined && this.wakeAt <= at) return;
+    clearTimeout(this.wake);
+    this.wakeAt = at;
+    this.wake = setTimeout(() => {
+      this.wake = undefined;
+      this.wakeAt = Number.POSITIVE_INFINITY;
+      this.pump();
+    }, ms);
+  }
+
+  private async send(pending: Pending): Promise<void> {
+    this.inFlight++;
     this.requests++;
+    const result = await this.fetch(pending);
+    this.inFlight--;
+    if (result !== undefined) this.finish(pending, result);
+    else if (this.abort.signal.aborted) this.finish(pending, stopped());
+    else this.queues[pending.priority].unshift(pending);
+    this.pump();
+  }
+
+  /** The answer, or undefined when the venue refused it for its limits (sent again later). */
+  private async fetch(pending: Pending): Promise<RestResult | undefined> {
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeout_ms)]) });
+      response = await fetch(pending.url, { signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.options.timeout_ms)]) });
     } catch (error) {
+      if (this.abort.signal.aborted) return stopped();
       this.errors++;
-      return { ok: false, status: 0, error: error instanceof Error ? error.message : String(error), retry_after_ms: 0 };
+      return { ok: false, status: 0, error: error instanceof Error ? error.message : String(error) };
     }
     const body = await response.text().catch(() => "");
-    const recv = this.now();
+    const recv = Date.now();
+    const header = this.options.limits.used_weight_header;
+    const used = header === undefined ? null : response.headers.get(header.name);
+    if (header !== undefined && used !== null) this.budget.observeUsed(header.bucket, Number(used));
     if (response.status === 429 || response.status === 418) {
       this.rate_limited++;
-      const after = parseRetryAfter(response.headers.get("retry-after"), recv) ?? this.options.default_retry_after_ms;
-      this.blocked_until_ms = Math.max(this.blocked_until_ms, recv + after);
-      return { ok: false, status: response.status, error: `rate limited: ${body.slice(0, 200)}`, retry_after_ms: after };
+      this.options.stats?.limited(response.status);
+      const wait_ms = parseRetryAfter(response.headers.get("retry-after"), recv) ?? this.options.limits.default_retry_after_ms;
+      if (this.budget.block(recv + wait_ms, response.status)) this.options.onIncident?.({ status: response.status, wait_ms, url: pending.url });
+      return undefined;
     }
     if (!response.ok) {
       this.errors++;
-      return { ok: false, status: response.status, error: body.slice(0, 200), retry_after_ms: 0 };
+      return { ok: false, status: response.status, error: body.slice(0, 200) };
     }
     return { ok: true, status: response.status, body, recv_ts_ms: recv };
   }
 
-  /** Aborts requests in flight and any Retry-After wait. */
-  stop(): void {
-    this.abort.abort();
+  private finish(pending: Pending, result: RestResult): void {
+    this.byUrl.delete(pending.url);
+    for (const resolve of pending.waiters) resolve(result);
   }
+}
 
-  private pause(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const signal = this.abort.signal;
-      function done(): void {
-        clearTimeout(timer);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done);
-    });
-  }
+function pathAndQuery(url: string): string {
+  const u = new URL(url);
+  return `${u.pathname}${u.search}`;
+}
+
+function stopped(): RestResult {
+  return { ok: false, status: 0, error: "stopped" };
 }

@@ -2,7 +2,22 @@ import type { VenueConfig, VenueKey } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { InstrumentMap } from "../types.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import type { WindowLimiter } from "./window-limiter.ts";
 import type { WsGap } from "./ws-client.ts";
+
+/**
+ * An error the venue sent (OKX `"event":"error"`, a Deribit JSON-RPC error) or a venue limit the
+ * connection ran into. Every one is counted; `first` marks the first of an incident (same code,
+ * same connection), which is reported as a `refused` ConnectionIncident with `next`: what the
+ * engine does about it.
+ */
+export interface VenueErrorEvent {
+  readonly url: string;
+  readonly code: string;
+  readonly msg: string;
+  readonly next: string;
+  readonly first: boolean;
+}
 
 /** What a venue's connection module needs from the ingest runner, and gives back. */
 export interface ConnectionContext {
@@ -25,6 +40,10 @@ export interface ConnectionContext {
   readonly onStale: (channel: string) => void;
   /** Something the venue did to a connection that the engine answers (counted and logged once). */
   readonly onIncident?: (incident: ConnectionIncident) => void;
+  /** An error reply from the venue (counted; the first of an incident also goes to `onIncident`). */
+  readonly onVenueError?: (event: VenueErrorEvent) => void;
+  /** This thread's share of the venue's connection-attempt limit (connect-share.ts). */
+  readonly connect_limiter?: WindowLimiter;
 }
 
 /**
@@ -82,10 +101,12 @@ export interface ConnectionTuning {
    * (binance/routes.ts BINANCE_LIMITS); tests shrink it to show a reconnect storm is paced.
    */
   readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
-  /** OKX: send "ping" after this much silence, ms (OKX drops sockets silent for 30 s). */
+  /** OKX: send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
   readonly okx_ping_idle_ms: number;
   /** Ms to wait for any message after a ping/heartbeat before reconnecting. */
   readonly heartbeat_timeout_ms: number;
+  /** OKX: shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
+  readonly okx_resubscribe_interval_ms: number;
   /** Deribit `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
   readonly deribit_heartbeat_s: number;
   /** Multiplies every channel's staleness limit (tests shrink it). */
@@ -101,6 +122,7 @@ export const DEFAULT_TUNING: ConnectionTuning = {
   binance_silence_ms: BINANCE_SILENCE_MS,
   okx_ping_idle_ms: 25_000,
   heartbeat_timeout_ms: 10_000,
+  okx_resubscribe_interval_ms: 1000,
   deribit_heartbeat_s: 30,
   stale_factor: 1,
   rest_timeout_ms: 10_000,

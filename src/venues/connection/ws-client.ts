@@ -17,7 +17,10 @@ export interface WsGap {
 }
 
 export interface WsHeartbeat {
-  /** Silence, ms, after which `message` is sent. */
+  /**
+   * Ms after which `message` is sent when nothing arrived, or nothing was sent, for that long
+   * (OKX closes a connection idle for 30 s, and the simulator reads that as client silence).
+   */
   readonly idle_ms: number;
   readonly message: string;
   /** Ms to wait for any message after the heartbeat before reconnecting. */
@@ -37,7 +40,10 @@ export interface WsClientOptions {
    * message-rate limit); a client stopped here does not reconnect.
    */
   readonly onDisconnect?: (recv_ts_ms: number, code: number, reason: string) => void;
-  /** Called when `silence_ms` passed without a message, before the `stale` reconnect. */
+  /**
+   * Called when `silence_ms` passed without a message, or a heartbeat went unanswered, before
+   * the `stale` reconnect.
+   */
   readonly onSilence?: (silent_ms: number) => void;
   readonly heartbeat?: WsHeartbeat;
   /** Reconnect when nothing at all arrived for this long, ms (0 = never). */
@@ -66,6 +72,7 @@ export class WsClient {
   private gapStartMs = 0;
   private lastActivityMs = 0;
   private heartbeatSentMs = 0;
+  private lastSentMs = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private tickTimer: ReturnType<typeof setInterval> | undefined;
   private closed: (() => void) | undefined;
@@ -86,7 +93,10 @@ export class WsClient {
   }
 
   send(text: string): void {
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(text);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.socket.send(text);
+      this.lastSentMs = this.now();
+    }
   }
 
   /** Drops the connection and reconnects at once; the hole is reported with `cause`. */
@@ -133,6 +143,7 @@ export class WsClient {
       if (this.socket !== socket) return;
       this.state = "open";
       this.lastActivityMs = this.now();
+      this.lastSentMs = this.lastActivityMs;
       this.heartbeatSentMs = 0;
       this.options.onOpen(this);
     };
@@ -182,10 +193,11 @@ export class WsClient {
     const silentFor = now - this.lastActivityMs;
     const hb = this.options.heartbeat;
     if (hb) {
-      if (this.heartbeatSentMs === 0 && silentFor >= hb.idle_ms) {
+      if (this.heartbeatSentMs === 0 && (silentFor >= hb.idle_ms || now - this.lastSentMs >= hb.idle_ms)) {
         this.heartbeatSentMs = now;
         this.send(hb.message);
       } else if (this.heartbeatSentMs !== 0 && now - this.heartbeatSentMs >= hb.timeout_ms) {
+        this.options.onSilence?.(silentFor);
         this.reconnect("stale");
         return;
       }

@@ -1,4 +1,5 @@
 import { deribitChannels } from "./channels.ts";
+import { ErrorIncidents } from "../connection/error-incidents.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
@@ -7,8 +8,26 @@ import { WsClient } from "../connection/ws-client.ts";
  * Deribit JSON-RPC over WebSocket (https://docs.deribit.com/#public-set_heartbeat,
  * https://docs.deribit.com/#public-subscribe). On every open: `public/set_heartbeat`, then
  * `public/subscribe`. Deribit sends `heartbeat` with `type:"test_request"` and closes the socket
- * unless `public/test` answers it; heartbeats are answered here and not passed on.
+ * unless `public/test` answers it; heartbeats are answered here and not passed on. A JSON-RPC
+ * error reply is counted and the first of each incident logged with what happens next: after
+ * `too_many_requests` (10028) Deribit closes the session and the client reconnects with backoff
+ * (https://docs.deribit.com/articles/rate-limits); any other refused request is not repeated.
  */
+
+/** `{"jsonrpc":"2.0","id":7,"error":{"code":10028,"message":"too_many_requests"}}`: code and message. */
+function rpcError(text: string): { code: string; msg: string } | undefined {
+  if (!text.includes('"error":{')) return undefined;
+  try {
+    const v = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    if (typeof v.error !== "object" || v.error === null) return undefined;
+    return { code: String(v.error.code ?? ""), msg: typeof v.error.message === "string" ? v.error.message : "" };
+  } catch {
+    return undefined;
+  }
+}
+
+const NEXT_TOO_MANY = "Deribit closes the session: the client reconnects with backoff and subscribes again";
+const NEXT_OTHER = "the refused request is not sent again; the connection and its subscriptions go on";
 
 const channelOf = (text: string): string => {
   const c = text.indexOf('"channel":"');
@@ -20,11 +39,13 @@ export class DeribitConnection extends WatchedConnection {
   protected readonly client: WsClient;
   private readonly channels: string[];
   private nextId = 1;
+  private readonly incidents: ErrorIncidents;
   readonly url: string;
 
   constructor(ctx: ConnectionContext) {
     super(ctx);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
+    this.incidents = new ErrorIncidents(this.url);
     this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);
     const interval_s = ctx.tuning.deribit_heartbeat_s;
     this.client = new WsClient({
@@ -32,8 +53,11 @@ export class DeribitConnection extends WatchedConnection {
       backoff: ctx.tuning.backoff,
       // Deribit's own test_request arrives every interval; silence past two of them is a dead socket.
       silence_ms: interval_s * 2000 + ctx.tuning.heartbeat_timeout_ms,
+      onSilence: (silent_ms) =>
+        ctx.onIncident?.({ kind: "silent", url: this.url, detail: `nothing received for ${silent_ms} ms`, next: "reconnects now and records a stale gap for the hole" }),
       onOpen: (client) => {
         const now = Date.now();
+        this.incidents.reset();
         for (const c of this.channels) this.watchdog.arm(c, now);
         client.send(this.rpc("public/set_heartbeat", { interval: interval_s }));
         if (this.channels.length > 0) client.send(this.rpc("public/subscribe", { channels: this.channels }));
@@ -41,6 +65,11 @@ export class DeribitConnection extends WatchedConnection {
       onMessage: (text, recv) => {
         if (text.includes('"method":"heartbeat"')) {
           if (text.includes("test_request")) this.client.send(this.rpc("public/test", {}));
+          return;
+        }
+        const error = rpcError(text);
+        if (error !== undefined) {
+          ctx.onVenueError?.(this.incidents.event(error.code, error.msg, error.code === "10028" ? NEXT_TOO_MANY : NEXT_OTHER));
           return;
         }
         this.watchdog.seen(channelOf(text), recv);

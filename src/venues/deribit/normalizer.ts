@@ -1,8 +1,8 @@
 import type { Exchange, MarketRecord } from "../../records/types.ts";
 import { numberText } from "../decimal-text.ts";
-import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseJson, queryParam, urlPath } from "../normalizer-stats.ts";
+import { countError, countUnrecognized, countingEmit, emptyStats, isDecimal, isObject, isUint, parseJson, queryParam, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import { NO_REQUESTS, type BookHealth, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 
 /**
  * Deribit JSON-RPC frames -> volatility_index records (the only Deribit data type in SPEC
@@ -92,6 +92,10 @@ export class DeribitNormalizer implements Normalizer {
     return [];
   }
 
+  verifyBooks(): BookVerdict[] {
+    return [];
+  }
+
   /** `index_name` `btc_usd` -> currency `BTC`, which must be a currency in the metadata. */
   private currency(indexName: string): Instrument | undefined {
     const cut = indexName.indexOf("_");
@@ -100,16 +104,16 @@ export class DeribitNormalizer implements Normalizer {
 
   /** `{"volatility":129.36,"timestamp":1619777946007,"index_name":"btc_usd"}`. */
   private volatility(d: unknown, recv: number): void {
-    if (!isObject(d) || typeof d.index_name !== "string" || typeof d.volatility !== "number" || !Number.isSafeInteger(d.timestamp))
+    if (!isObject(d) || typeof d.index_name !== "string" || typeof d.volatility !== "number" || !isUint(d.timestamp))
       return countError(this.stats, "deribit_volatility_index");
     const value = numberText(d.volatility);
-    if (value === undefined || d.volatility < 0) return countError(this.stats, "deribit_volatility_index");
+    if (value === undefined || d.volatility < 0 || !isDecimal(value)) return countError(this.stats, "deribit_volatility_index");
     const inst = this.wanted ? this.currency(d.index_name) : undefined;
     if (inst === undefined) {
       this.stats.ignored++;
       return;
     }
-    this.emit(this.record(inst, d.timestamp as number, recv, value));
+    this.emit(this.record(inst, d.timestamp, recv, value));
   }
 
   /** `get_volatility_index_data` rows `[ts, open, high, low, close]`: one record per candle, at its close. */
@@ -128,15 +132,16 @@ export class DeribitNormalizer implements Normalizer {
       this.stats.ignored++;
       return;
     }
+    if (result.data.length === 0) this.stats.ignored++;
     for (const row of result.data) {
       const ts: unknown = Array.isArray(row) ? row[0] : undefined;
       const close: unknown = Array.isArray(row) ? row[4] : undefined;
       const value = typeof close === "number" && close >= 0 ? numberText(close) : undefined;
-      if (!Number.isSafeInteger(ts) || value === undefined) {
+      if (!isUint(ts) || value === undefined || !isDecimal(value)) {
         countError(this.stats, "get_volatility_index_data");
         continue;
       }
-      this.emit(this.record(inst, ts as number, frame.recv_ts_ms, value));
+      this.emit(this.record(inst, ts, frame.recv_ts_ms, value));
     }
   }
 

@@ -1,5 +1,7 @@
+import type { VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { InstrumentMap } from "../types.ts";
+import type { OkxBookChannel } from "./limits.ts";
 
 /**
  * What the connection layer subscribes to and polls on OKX v5 (SPEC section 1 table).
@@ -13,16 +15,22 @@ export interface OkxSubscribeArg {
   readonly instType?: string;
 }
 
+/** The configured book channel of an OKX venue's config (`books` for a config without one). */
+export function okxBookChannel(config: VenueConfig): OkxBookChannel {
+  return "book_channel" in config ? config.book_channel : "books";
+}
+
 /**
- * Subscribe args for `symbols` (native ids). Funding records need the mark and index price,
- * which the funding-rate channel lacks, so `funding_rate` also subscribes `mark-price` and
- * `index-tickers` (index id = the instrument's BASE-QUOTE, from metadata). Liquidations are
+ * Subscribe args for `symbols` (native ids); books on `book_channel`. Funding records need the
+ * mark and index price, which the funding-rate channel lacks, so `funding_rate` also subscribes
+ * `mark-price` and `index-tickers` (index id = the instrument's BASE-QUOTE, from metadata). Liquidations are
  * per instrument type, one arg for all swaps.
  */
 export function okxSubscribeArgs(
   symbols: readonly string[],
   data_types: readonly DataType[],
   instruments: InstrumentMap,
+  book_channel: OkxBookChannel = "books",
 ): OkxSubscribeArg[] {
   const out: OkxSubscribeArg[] = [];
   const wants = (t: DataType): boolean => data_types.includes(t);
@@ -31,7 +39,7 @@ export function okxSubscribeArgs(
     const inst = instruments.get(instId);
     const swap = inst?.market_type === "perpetual";
     swaps ||= swap;
-    if (wants("orderbook")) out.push({ channel: "books", instId });
+    if (wants("orderbook")) out.push({ channel: book_channel, instId });
     if (wants("trade")) out.push({ channel: "trades", instId });
     if (!swap || inst === undefined) continue;
     if (wants("funding_rate")) {

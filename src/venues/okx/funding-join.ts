@@ -1,5 +1,5 @@
 import type { MarketRecord } from "../../records/types.ts";
-import { isDecimal, isObject, isPositiveDecimal, toInt } from "../normalizer-stats.ts";
+import { isDecimal, isObject, isPositiveDecimal, toUint } from "../normalizer-stats.ts";
 import type { SymbolScope } from "../symbol-scope.ts";
 
 /**
@@ -37,9 +37,9 @@ export class OkxFundingJoin {
   /** A `funding-rate` push element or a `/public/funding-rate` REST row. */
   rate(d: unknown, recv: number): ElementOutcome {
     if (!isObject(d) || typeof d.instId !== "string" || !isDecimal(d.fundingRate)) return "bad";
-    const fundingTime = toInt(d.fundingTime);
-    const nextTime = toInt(d.nextFundingTime);
-    const ts = toInt(d.ts);
+    const fundingTime = toUint(d.fundingTime);
+    const nextTime = toUint(d.nextFundingTime);
+    const ts = toUint(d.ts);
     if (fundingTime === undefined || nextTime === undefined || ts === undefined) return "bad";
     const inst = this.scope.get(d.instId);
     if (inst === undefined) return "ignored";

@@ -2,7 +2,7 @@ import { OkxBookSync } from "../../book/okx-book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
 import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseBookJson, parseJson, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";
-import { NO_REQUESTS, type BookHealth, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
+import { NO_REQUESTS, type BookHealth, type BookVerdict, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import { OkxFundingJoin } from "./funding-join.ts";
 import { bookMessage, type OkxRest, REST_TYPES, restRoute } from "./wire.ts";
 import { OkxRecords } from "./records.ts";
@@ -96,6 +96,10 @@ export class OkxNormalizer implements Normalizer {
     }
     const recv = frame.recv_ts_ms;
     const data = msg.data;
+    if (data.length === 0 && type !== "orderbook") {
+      this.stats.ignored++;
+      return;
+    }
     switch (channel) {
       case "trades":
         return this.records.trades(data, recv);
@@ -142,6 +146,10 @@ export class OkxNormalizer implements Normalizer {
 
   bookHealth(): BookHealth[] {
     return [...this.books.values()].map((b) => b.health());
+  }
+
+  verifyBooks(): BookVerdict[] {
+    return [...this.books.values()].map((b) => b.verdict());
   }
 
   /**
@@ -210,6 +218,7 @@ export class OkxNormalizer implements Normalizer {
       if (book.due(m.ts_ms, this.options.snapshot_interval_ms))
         // No seqId in older streams (and the 2022 recordings): the book's ts orders them instead.
         this.emit(book.record(m.ts_ms, recv, m.seq_id === -1 ? m.ts_ms : m.seq_id, this.options.depth));
+      else this.stats.absorbed++;
     } else if (outcome === "ignored") {
       this.stats.ignored++;
     } else if (outcome === "bad") {
@@ -230,7 +239,7 @@ export class OkxNormalizer implements Normalizer {
     if (!isObject(body) || body.code !== "0" || !Array.isArray(body.data)) return countError(this.stats, route);
     const recv = frame.recv_ts_ms;
     const data = body.data;
-    if (this.wants[REST_TYPES[route]] !== true) {
+    if (this.wants[REST_TYPES[route]] !== true || data.length === 0) {
       this.stats.ignored++;
       return;
     }

@@ -1,6 +1,6 @@
 import type { MarketRecord } from "../../records/types.ts";
 import { sharesFromRatio } from "../decimal-text.ts";
-import { countError, isDecimal, isObject, isPositiveDecimal, queryParam, toInt } from "../normalizer-stats.ts";
+import { countError, isDecimal, isObject, isPositiveDecimal, queryParam, toUint } from "../normalizer-stats.ts";
 import type { SymbolScope } from "../symbol-scope.ts";
 import type { NormalizerStats } from "../types.ts";
 import type { ElementOutcome } from "./funding-join.ts";
@@ -28,6 +28,7 @@ export class OkxRecords {
         !isObject(d) ||
         typeof d.instId !== "string" ||
         typeof d.tradeId !== "string" ||
+        d.tradeId === "" ||
         !isPositiveDecimal(d.px) ||
         !isPositiveDecimal(d.sz) ||
         (d.side !== "buy" && d.side !== "sell")
@@ -35,7 +36,7 @@ export class OkxRecords {
         countError(this.stats, "trades");
         continue;
       }
-      const ts = toInt(d.ts);
+      const ts = toUint(d.ts);
       if (ts === undefined) {
         countError(this.stats, "trades");
         continue;
@@ -70,7 +71,7 @@ export class OkxRecords {
    */
   openInterest(d: unknown, recv: number): ElementOutcome {
     if (!isObject(d) || typeof d.instId !== "string" || !isDecimal(d.oi) || !isDecimal(d.oiUsd)) return "bad";
-    const ts = toInt(d.ts);
+    const ts = toUint(d.ts);
     if (ts === undefined) return "bad";
     const inst = this.scope.get(d.instId);
     if (inst === undefined) return "ignored";
@@ -101,12 +102,12 @@ export class OkxRecords {
         continue;
       }
       const inst = this.scope.get(d.instId);
-      if (inst === undefined) {
+      if (inst === undefined || d.details.length === 0) {
         this.stats.ignored++;
         continue;
       }
       for (const x of d.details) {
-        const ts = isObject(x) ? toInt(x.ts) : undefined;
+        const ts = isObject(x) ? toUint(x.ts) : undefined;
         if (!isObject(x) || ts === undefined || (x.side !== "buy" && x.side !== "sell") || !isPositiveDecimal(x.bkPx) || !isPositiveDecimal(x.sz)) {
           countError(this.stats, "liquidation-orders");
           continue;
@@ -140,8 +141,10 @@ export class OkxRecords {
       return;
     }
     const period = (queryParam(url, "period") ?? "5m").toLowerCase();
+    // `period=` names no bucket: the rows cannot be stored under one.
+    if (period === "") return countError(this.stats, type);
     for (const row of data) {
-      const ts = Array.isArray(row) ? toInt(row[0]) : undefined;
+      const ts = Array.isArray(row) ? toUint(row[0]) : undefined;
       const ratio: unknown = Array.isArray(row) ? row[1] : undefined;
       const shares = isDecimal(ratio) ? sharesFromRatio(ratio) : undefined;
       if (ts === undefined || !isDecimal(ratio) || shares === undefined) {

@@ -1,6 +1,6 @@
 import type { RawLevel } from "../../book/price-book.ts";
 import type { DataType } from "../../records/types.ts";
-import { isLevelList, isObject, toInt } from "../normalizer-stats.ts";
+import { isLevelList, isObject, toUint } from "../normalizer-stats.ts";
 
 /**
  * OKX raw wire shapes (fixtures README sections 6, 9 and 10) and their guards.
@@ -27,10 +27,11 @@ export function bookMessage(action: unknown, data: unknown[]): OkxBookMessage | 
   if ((action !== "snapshot" && action !== "update") || data.length !== 1) return undefined;
   const d = data[0];
   if (!isObject(d) || !isLevelList(d.bids) || !isLevelList(d.asks)) return undefined;
-  const ts = toInt(d.ts);
+  const ts = toUint(d.ts);
   const checksum = d.checksum === undefined ? 0 : d.checksum;
-  const seq = d.seqId === undefined ? -1 : toInt(d.seqId);
-  const prev = d.prevSeqId === undefined ? -1 : toInt(d.prevSeqId);
+  const seq = d.seqId === undefined ? -1 : toUint(d.seqId);
+  // A snapshot's prevSeqId is -1: nothing before it to check against.
+  const prev = d.prevSeqId === undefined || d.prevSeqId === -1 ? -1 : toUint(d.prevSeqId);
   if (ts === undefined || typeof checksum !== "number" || !Number.isInteger(checksum)) return undefined;
   if (seq === undefined || prev === undefined) return undefined;
   return { action, bids: d.bids, asks: d.asks, ts_ms: ts, checksum, seq_id: seq, prev_seq_id: prev };

@@ -1,0 +1,205 @@
+import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { getVenue } from "../venues/registry.ts";
+import type { FeedFrame } from "./feed.ts";
+
+/**
+ * Faults the simulator injects on request (`POST /simulator/faults`, `Simulator.fault`), each
+ * for one venue key and a number of seconds:
+ * - `disconnect`: the venue's connections close now and new ones are refused until it ends;
+ * - `silence`: sockets stay open and nothing is sent on them (data, acks, pongs, pings,
+ *   heartbeats), so only a client-side silence timeout notices;
+ * - `rate_limit`: every REST request of the venue gets 429 with `Retry-After` (the seconds left);
+ * - `sequence_gap`: one book update per symbol a second is not sent, so update chains break
+ *   (Binance `U`/`u`/`pu`, OKX `seqId`/`prevSeqId`; on recordings without `seqId` the OKX
+ *   checksum catches the hole);
+ * - `checksum`: OKX book pushes carry a wrong checksum.
+ * A kind a venue cannot show is refused with a message (400): `checksum` on venues whose books
+ * carry no checksum (Binance), `sequence_gap` and `checksum` on venues without books (Deribit).
+ */
+
+export const FAULT_KINDS = ["disconnect", "silence", "rate_limit", "sequence_gap", "checksum"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRequest {
+  readonly venue: VenueKey;
+  readonly kind: FaultKind;
+  readonly seconds: number;
+}
+
+/** Longest fault accepted, s (a day: a soak bench's longest outage). */
+const MAX_FAULT_S = 86_400;
+
+/** The request, or a message saying what is wrong with it. */
+export function parseFaultRequest(body: unknown): FaultRequest | string {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return 'expected a JSON object {"venue", "kind", "seconds"}';
+  const b = body as Record<string, unknown>;
+  const venue = b.venue;
+  if (typeof venue !== "string" || !(VENUE_KEYS as readonly string[]).includes(venue)) return `"venue" must be one of ${VENUE_KEYS.join(", ")}; got ${JSON.stringify(venue)}`;
+  const kind = b.kind;
+  if (typeof kind !== "string" || !(FAULT_KINDS as readonly string[]).includes(kind)) return `"kind" must be one of ${FAULT_KINDS.join(", ")}; got ${JSON.stringify(kind)}`;
+  const seconds = b.seconds;
+  if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_FAULT_S) {
+    return `"seconds" must be a number in (0, ${MAX_FAULT_S}]; got ${JSON.stringify(seconds)}`;
+  }
+  const key = venue as VenueKey;
+  const checks = getVenue(key).book_checks;
+  if (kind === "checksum" && !checks.includes("checksum")) return `${key} book updates carry no checksum: use "sequence_gap"${checks.length === 0 ? " on a venue with books" : ""}`;
+  if (kind === "sequence_gap" && !checks.includes("sequence")) return `${key} serves no order book update chain`;
+  return { venue: key, kind: kind as FaultKind, seconds };
+}
+
+/** Whether `frame` is a book update a `sequence_gap` or `checksum` fault acts on. */
+export function isBookUpdate(frame: FeedFrame): boolean {
+  return !frame.snapshot && (frame.key.includes("@depth") || frame.key.startsWith("books"));
+}
+
+const CHECKSUM = /"checksum":-?\d+/;
+
+/** `text` with its OKX checksum replaced by a wrong one (the true value plus one). */
+export function corruptChecksum(text: string): string {
+  return text.replace(CHECKSUM, (m) => `"checksum":${Number(m.slice(11)) + 1}`);
+}
+
+/**
+ * `POST /simulator/faults` with `{"venue", "kind", "seconds"}`: 200 with the fault in force, 400
+ * with a message for a bad request, 405 for another method.
+ */
+export async function handleFaultRequest(req: Request, inject: (f: FaultRequest) => void): Promise<Response> {
+  if (req.method !== "POST") return new Response('POST {"venue", "kind", "seconds"} to /simulator/faults\n', { status: 405, headers: { allow: "POST" } });
+  let body: unknown;
+  try {
+    body = await req.json();
+  } catch (error) {
+    return new Response(`simulator faults: the body is not JSON (${error instanceof Error ? error.message : String(error)})\n`, { status: 400 });
+  }
+  const f = parseFaultRequest(body);
+  if (typeof f === "string") return new Response(`simulator faults: ${f}\n`, { status: 400 });
+  inject(f);
+  return Response.json({ venue: f.venue, kind: f.kind, seconds: f.seconds });
+}
+
+export interface ActiveFault {
+  readonly venue: VenueKey;
+  readonly kind: FaultKind;
+  readonly seconds_left: number;
+}
+
+export class SimFaults {
+  /** End time per `venue|kind`, ms (Date.now()). */
+  private readonly until = new Map<string, number>();
+  /**
+   * What the faults did, per venue and kind: connections closed or refused (disconnect), 429s
+   * answered (rate_limit), book updates dropped (sequence_gap) or corrupted (checksum), messages
+   * held back (silence).
+   */
+  private readonly effects = new Map<VenueKey, Map<FaultKind, number>>();
+  /** `venue|symbol` -> the second in which one of its book updates was dropped, and which. */
+  private readonly dropped = new Map<string, { second: number; frame: FeedFrame }>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  inject(f: FaultRequest): void {
+    const key = `${f.venue}|${f.kind}`;
+    this.until.set(key, Math.max(this.until.get(key) ?? 0, this.now() + f.seconds * 1000));
+  }
+
+  /** Ms the fault has left (0 = not active). */
+  remainingMs(venue: VenueKey, kind: FaultKind): number {
+    const until = this.until.get(`${venue}|${kind}`);
+    if (until === undefined) return 0;
+    const left = until - this.now();
+    if (left > 0) return left;
+    this.until.delete(`${venue}|${kind}`);
+    return 0;
+  }
+
+  active(venue: VenueKey, kind: FaultKind): boolean {
+    return this.until.size > 0 && this.remainingMs(venue, kind) > 0;
+  }
+
+  /**
+   * Under `sequence_gap`: whether book update `frame` is the one of its symbol dropped this
+   * second (asked once per connection: every connection of the venue misses the same update).
+   */
+  dropsUpdate(venue: VenueKey, frame: FeedFrame): boolean {
+    if (!this.active(venue, "sequence_gap")) return false;
+    const second = Math.floor(this.now() / 1000);
+    const key = `${venue}|${frame.symbol}`;
+    const last = this.dropped.get(key);
+    if (last !== undefined && last.second === second) return last.frame === frame;
+    this.dropped.set(key, { second, frame });
+    this.note(venue, "sequence_gap");
+    return true;
+  }
+
+  /**
+   * A book update's text as a venue under faults sends it: undefined when `sequence_gap` drops
+   * it, with a wrong checksum under `checksum`.
+   */
+  bookUpdate(venue: VenueKey, frame: FeedFrame, text: string): string | undefined {
+    if (this.dropsUpdate(venue, frame)) return undefined;
+    if (!this.active(venue, "checksum")) return text;
+    this.note(venue, "checksum");
+    return corruptChecksum(text);
+  }
+
+  /** Under `silence`: true (and counted) when a message to `venue` is held back. */
+  holds(venue: VenueKey): boolean {
+    if (!this.active(venue, "silence")) return false;
+    this.note(venue, "silence");
+    return true;
+  }
+
+  /** Under `disconnect`: the refusal of a new connection (503). */
+  refuseUpgrade(venue: VenueKey): Response | undefined {
+    if (!this.active(venue, "disconnect")) return undefined;
+    this.note(venue, "disconnect");
+    return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
+  }
+
+  /** Under `rate_limit`: the 429 a REST request gets, with the seconds left as `Retry-After`. */
+  refuseRest(venue: VenueKey): Response | undefined {
+    const left_ms = this.remainingMs(venue, "rate_limit");
+    if (left_ms <= 0) return undefined;
+    this.note(venue, "rate_limit");
+    return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
+      status: 429,
+      headers: { "retry-after": String(Math.ceil(left_ms / 1000)), "content-type": "application/json" },
+    });
+  }
+
+    /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
+  get any(): boolean {
+    return this.until.size > 0;
+  }
+
+  /** Counts one effect of a `kind` fault on `venue`. */
+  note(venue: VenueKey, kind: FaultKind, n = 1): void {
+    let own = this.effects.get(venue);
+    if (own === undefined) {
+      own = new Map();
+      this.effects.set(venue, own);
+    }
+    own.set(kind, (own.get(kind) ?? 0) + n);
+  }
+
+  /** Effects of `kind` on `venue` since start. */
+  effect(venue: VenueKey, kind: FaultKind): number {
+    return this.effects.get(venue)?.get(kind) ?? 0;
+  }
+
+  /** `{ venue: { kind: effects } }`. */
+  effectCounts(): Record<string, Record<string, number>> {
+    return Object.fromEntries([...this.effects].map(([venue, kinds]) => [venue, Object.fromEntries(kinds)]));
+  }
+
+  list(): ActiveFault[] {
+    const out: ActiveFault[] = [];
+    for (const key of [...this.until.keys()]) {
+      const [venue, kind] = key.split("|") as [VenueKey, FaultKind];
+      const left = this.remainingMs(venue, kind);
+      if (left > 0) out.push({ venue, kind, seconds_left: Math.ceil(left / 1000) });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,46 @@
+import { expect, test } from "bun:test";
+import { DEFAULT_TUNING, type VenueErrorEvent } from "../../src/venues/connection/venue-connection.ts";
+import { DeribitConnection } from "../../src/venues/deribit/connection.ts";
+import { waitFor } from "../support/wait.ts";
+
+test("Deribit JSON-RPC error replies are counted, the first of an incident marked for the log with what happens next, and never passed on as data", async () => {
+  // Answers every request with an error: set_heartbeat and subscribe both get too_many_requests.
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req, srv) => (srv.upgrade(req) ? undefined : new Response("no", { status: 400 })),
+    websocket: {
+      message(ws, text) {
+        const id = (JSON.parse(String(text)) as { id: number }).id;
+        ws.send(JSON.stringify({ jsonrpc: "2.0", id, error: { code: 10028, message: "too_many_requests" } }));
+      },
+    },
+  });
+  const events: VenueErrorEvent[] = [];
+  const frames: string[] = [];
+  const conn = new DeribitConnection({
+    venue: "deribit_derivatives",
+    config: { enabled: true, symbols: ["BTC"], workers: 1, data_types: ["volatility_index"], ws_url: `ws://127.0.0.1:${server.port}`, rest_url: "http://x", poll_period: "5m" },
+    symbols: ["BTC"],
+    instruments: new Map(),
+    tuning: DEFAULT_TUNING,
+    onFrame: (text) => frames.push(text),
+    onGap: () => {},
+    onDisconnect: () => {},
+    onStale: () => {},
+    onVenueError: (e) => events.push(e),
+  });
+  conn.start();
+  try {
+    await waitFor("two error replies", () => events.length === 2, 5000);
+    expect(events.map((e) => [e.code, e.msg, e.first])).toEqual([
+      ["10028", "too_many_requests", true],
+      ["10028", "too_many_requests", false],
+    ]);
+    expect(events[0]?.next).toContain("reconnects with backoff");
+    expect(frames).toEqual([]);
+  } finally {
+    await conn.stop();
+    server.stop(true);
+  }
+});

@@ -1,0 +1,173 @@
+import { afterEach, expect, test } from "bun:test";
+import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
+import { OKX_REQUESTS_PER_HOUR } from "../../src/venues/okx/limits.ts";
+import { DERIBIT_MAX_CONNECTIONS } from "../../src/venues/deribit/limits.ts";
+import { waitFor } from "../support/wait.ts";
+
+/**
+ * One test per OKX and Deribit rule: the simulator enforces it the way the venue does and
+ * counts the violation under the rule's name (GET /simulator/stats).
+ */
+
+interface Client {
+  readonly ws: WebSocket;
+  readonly messages: string[];
+  state: "connecting" | "open" | "closed";
+  close_code: number;
+}
+
+function connect(sim: Simulator, path: string): Client {
+  const ws = new WebSocket(`${sim.url.replace("http", "ws")}${path}`);
+  const c: Client = { ws, messages: [], state: "connecting", close_code: 0 };
+  ws.onopen = () => (c.state = "open");
+  ws.onmessage = (e) => c.messages.push(String(e.data));
+  ws.onclose = (e) => {
+    c.state = "closed";
+    c.close_code = e.code;
+  };
+  return c;
+}
+
+async function opened(c: Client): Promise<void> {
+  await waitFor("connection open", () => c.state === "open", 5000);
+}
+
+const errorsOf = (c: Client): { code: string; msg: string }[] =>
+  c.messages.filter((m) => m.startsWith('{"event":"error"')).map((m) => JSON.parse(m) as { code: string; msg: string });
+
+let sim: Simulator | undefined;
+const clients: Client[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.ws.close();
+  await sim?.stop();
+  sim = undefined;
+});
+
+async function start(options: Parameters<typeof startSimulator>[0] = {}): Promise<Simulator> {
+  sim = await startSimulator({ rate: 50, ...options });
+  return sim;
+}
+
+function client(s: Simulator, path: string): Client {
+  const c = connect(s, path);
+  clients.push(c);
+  return c;
+}
+
+test("OKX refuses a 4th connection request within a second from one IP (okx_connect_rate)", async () => {
+  const s = await start();
+  const first = [client(s, "/okx_spot/ws/v5/public"), client(s, "/okx_derivatives/ws/v5/public"), client(s, "/okx_spot/ws/v5/public")];
+  for (const c of first) await opened(c);
+  const fourth = client(s, "/okx_spot/ws/v5/public");
+  await waitFor("4th connection refused", () => fourth.state === "closed", 5000);
+  expect(s.violations.rules()).toEqual({ okx_connect_rate: 1 });
+  expect(s.connections("okx_spot") + s.connections("okx_derivatives")).toBe(3);
+});
+
+test("OKX answers the 481st subscribe/unsubscribe/login request of an hour with error 60014 (okx_request_rate)", async () => {
+  const s = await start();
+  const c = client(s, "/okx_spot/ws/v5/public");
+  await opened(c);
+  const sub = (i: number) => JSON.stringify({ op: i % 2 === 0 ? "subscribe" : "unsubscribe", args: [{ channel: "trades", instId: "BTC-USDT" }] });
+  for (let i = 0; i < OKX_REQUESTS_PER_HOUR; i++) c.ws.send(sub(i));
+  await waitFor("480 acks", () => c.messages.filter((m) => m.startsWith('{"event":"subscribe"') || m.startsWith('{"event":"unsubscribe"')).length === OKX_REQUESTS_PER_HOUR, 10_000);
+  expect(errorsOf(c)).toEqual([]);
+  c.ws.send(sub(0));
+  await waitFor("error", () => errorsOf(c).length === 1, 5000);
+  expect(errorsOf(c)[0]?.code).toBe("60014");
+  // Pings are not requests: they still get their pong.
+  c.ws.send("ping");
+  await waitFor("pong", () => c.messages.includes("pong"), 5000);
+  expect(s.violations.rules()).toEqual({ okx_request_rate: 1 });
+});
+
+test("OKX refuses a subscribe request over 64 KB with error 60012 (okx_request_size)", async () => {
+  const s = await start();
+  const c = client(s, "/okx_spot/ws/v5/public");
+  await opened(c);
+  const args = Array.from({ length: 1500 }, (_, i) => ({ channel: "trades", instId: `SYMBOL${i}-USDT` }));
+  const text = JSON.stringify({ op: "subscribe", args });
+  expect(Buffer.byteLength(text)).toBeGreaterThan(64 * 1024);
+  c.ws.send(text);
+  await waitFor("error", () => errorsOf(c).length === 1, 5000);
+  expect(errorsOf(c)[0]?.code).toBe("60012");
+  // Nothing of the refused request was subscribed.
+  expect(c.messages.filter((m) => m.startsWith('{"event":"subscribe"'))).toEqual([]);
+  expect(s.violations.rules()).toEqual({ okx_request_size: 1 });
+});
+
+test("OKX closes a connection whose client sent nothing for the idle limit, and keeps one that pings (okx_idle)", async () => {
+  const s = await start({ okx_idle_ms: 400 });
+  const quiet = client(s, "/okx_spot/ws/v5/public");
+  const pinging = client(s, "/okx_derivatives/ws/v5/public");
+  await opened(quiet);
+  await opened(pinging);
+  quiet.ws.send(JSON.stringify({ op: "subscribe", args: [{ channel: "trades", instId: "BTC-USDT" }] }));
+  const timer = setInterval(() => pinging.ws.send("ping"), 100);
+  try {
+    await waitFor("quiet connection closed", () => quiet.state === "closed", 5000);
+    expect(quiet.close_code).toBe(4004);
+    expect(pinging.state).toBe("open");
+    expect(s.violations.venues()).toEqual({ okx_spot: { okx_idle: 1 } });
+  } finally {
+    clearInterval(timer);
+  }
+});
+
+test("OKX answers an unauthenticated books-l2-tbt or books50-l2-tbt subscribe with 60011 'Please log in', and acks it after login (okx_login_required)", async () => {
+  const s = await start();
+  const c = client(s, "/okx_spot/ws/v5/public");
+  await opened(c);
+  c.ws.send(JSON.stringify({ op: "subscribe", args: [{ channel: "books-l2-tbt", instId: "BTC-USDT" }, { channel: "books50-l2-tbt", instId: "BTC-USDT" }, { channel: "books", instId: "BTC-USDT" }] }));
+  await waitFor("two errors and one ack", () => errorsOf(c).length === 2 && c.messages.some((m) => m.startsWith('{"event":"subscribe"')), 5000);
+  expect(errorsOf(c).map((e) => [e.code, e.msg])).toEqual([
+    ["60011", "Please log in"],
+    ["60011", "Please log in"],
+  ]);
+  c.ws.send(JSON.stringify({ op: "login", args: [{ apiKey: "k", passphrase: "p", timestamp: "1", sign: "s" }] }));
+  c.ws.send(JSON.stringify({ op: "subscribe", args: [{ channel: "books-l2-tbt", instId: "BTC-USDT" }] }));
+  await waitFor("l2-tbt ack", () => c.messages.some((m) => m.startsWith('{"event":"subscribe"') && m.includes("books-l2-tbt")), 5000);
+  expect(c.messages.some((m) => m.startsWith('{"event":"login","code":"0"'))).toBe(true);
+  expect(s.violations.rules()).toEqual({ okx_login_required: 2 });
+});
+
+test(`Deribit refuses a connection beyond ${DERIBIT_MAX_CONNECTIONS} open at once (deribit_connection_cap)`, async () => {
+  const s = await start();
+  const open = Array.from({ length: DERIBIT_MAX_CONNECTIONS }, () => client(s, "/deribit_derivatives/ws/api/v2"));
+  for (const c of open) await opened(c);
+  const extra = client(s, "/deribit_derivatives/ws/api/v2");
+  await waitFor("33rd refused", () => extra.state === "closed", 5000);
+  expect(s.connections("deribit_derivatives")).toBe(DERIBIT_MAX_CONNECTIONS);
+  expect(s.violations.rules()).toEqual({ deribit_connection_cap: 1 });
+  // Once one closes, a new one is admitted.
+  open[0]?.ws.close();
+  await waitFor("one closed", () => s.connections("deribit_derivatives") === DERIBIT_MAX_CONNECTIONS - 1, 5000);
+  const again = client(s, "/deribit_derivatives/ws/api/v2");
+  await opened(again);
+  expect(s.violations.rules()).toEqual({ deribit_connection_cap: 1 });
+});
+
+test("POST /simulator/faults sets a fault that GET /simulator/stats lists; bad requests get 400 with a message", async () => {
+  const s = await start();
+  const post = (body: string) => fetch(`${s.url}/simulator/faults`, { method: "POST", body, headers: { "content-type": "application/json" } });
+  const ok = await post(JSON.stringify({ venue: "okx_spot", kind: "checksum", seconds: 30 }));
+  expect(ok.status).toBe(200);
+  const stats = (await (await fetch(`${s.url}/simulator/stats`)).json()) as { faults: unknown[] };
+  expect(stats.faults).toEqual([{ venue: "okx_spot", kind: "checksum", seconds_left: 30 }]);
+  const bad: [string, string][] = [
+    ["not json", "not JSON"],
+    [JSON.stringify({ venue: "kraken", kind: "silence", seconds: 1 }), '"venue" must be one of'],
+    [JSON.stringify({ venue: "okx_spot", kind: "explode", seconds: 1 }), '"kind" must be one of'],
+    [JSON.stringify({ venue: "okx_spot", kind: "silence", seconds: -1 }), '"seconds" must be a number'],
+    [JSON.stringify({ venue: "binance_spot", kind: "checksum", seconds: 1 }), "binance_spot book updates carry no checksum"],
+    [JSON.stringify({ venue: "deribit_derivatives", kind: "sequence_gap", seconds: 1 }), "deribit_derivatives serves no order book"],
+  ];
+  for (const [body, message] of bad) {
+    const r = await post(body);
+    expect(r.status).toBe(400);
+    expect(await r.text()).toContain(message);
+  }
+  expect((await fetch(`${s.url}/simulator/faults`)).status).toBe(405);
+  expect(() => s.fault({ venue: "deribit_derivatives", kind: "checksum", seconds: 1 })).toThrow("no checksum");
+  expect(s.faults()).toEqual([{ venue: "okx_spot", kind: "checksum", seconds_left: 30 }]);
+});
