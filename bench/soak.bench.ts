@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configWith, mergeConfig } from "../src/config/load.ts";
@@ -6,7 +6,7 @@ import { VENUE_KEYS, type VenueKey } from "../src/config/schema.ts";
 import type { StatsSnapshot } from "../src/http/stats-types.ts";
 import { RECORD_TYPES, type RecordType } from "../src/records/types.ts";
 import { replayVenueOverrides } from "../src/replay/overrides.ts";
-import { defaultRecordingsDir } from "../src/replay/recording.ts";
+import { replaySource } from "../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../src/replay/simulator.ts";
 import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
 import { naturalIdColumns } from "../src/storage/schema.ts";
@@ -61,6 +61,8 @@ export interface SoakFault {
 }
 
 export interface SoakBenchResult {
+  /** What the simulator replayed: `recordings <dir>` or `generator (<n> symbols per venue)`. */
+  source: string;
   duration_s: number;
   target_msgs_per_s: number;
   msgs_per_s: number;
@@ -208,11 +210,11 @@ export async function runSoakBench(opts: SoakOptions): Promise<SoakBenchResult> 
   const schedule = opts.quick ? SCHEDULES.quick : SCHEDULES.default;
   const duration_s = opts.duration_s ?? schedule.duration_s;
   const target = opts.rate_per_feed === undefined ? defaultTotalRate() : opts.rate_per_feed * FEEDS;
-  const recordings = defaultRecordingsDir();
-  if (!existsSync(recordings)) throw new Error(`soak: exchange recordings not found at ${recordings}`);
   const work = mkdtempSync(join(tmpdir(), "spectra-soak-bench-"));
   const data_dir = join(work, "data");
-  const simulator = await startSimulator({ dir: recordings, rate: Math.max(1, Math.round(target / FEEDS)), host: "127.0.0.1", port: 0 });
+  // The recordings beside the checkout when present, the built-in generator otherwise.
+  const source = replaySource(null, false);
+  const simulator = await startSimulator({ source, rate: Math.max(1, Math.round(target / FEEDS)), host: "127.0.0.1", port: 0 });
   let engine: EngineChild | null = null;
   try {
     const config = configWith(
@@ -302,6 +304,7 @@ export async function runSoakBench(opts: SoakOptions): Promise<SoakBenchResult> 
     const trend = rssTrend(window);
     const rss = child.samples.map((s) => s.rss_mb).filter((v): v is number => v !== null);
     return {
+      source: source.description,
       duration_s: Math.round(last.t_s - first.t_s),
       target_msgs_per_s: target,
       msgs_per_s,
