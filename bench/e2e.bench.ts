@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { configWith, mergeConfig } from "../src/config/load.ts";
 import { VENUE_KEYS } from "../src/config/schema.ts";
 import { RECORD_TYPES } from "../src/records/types.ts";
 import { replayVenueOverrides } from "../src/replay/overrides.ts";
-import { defaultRecordingsDir } from "../src/replay/recording.ts";
+import { replaySource } from "../src/replay/source.ts";
 import { startSimulator } from "../src/replay/simulator.ts";
 import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
 import { TABLES } from "../src/storage/types.ts";
@@ -42,6 +42,8 @@ export interface E2eStage {
 }
 
 export interface E2eBenchResult {
+  /** What the simulator replayed: `recordings <dir>` or `generator (<n> symbols per venue)`. */
+  source: string;
   msgs_per_s: number;
   records_per_s: number;
   stored_per_s: number;
@@ -181,11 +183,11 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
   // then a band of 1.11-1.24 GB in 60 s runs at 60ad866); a window that began at 5 s read that
   // climb as growth.
   const warmup_s = opts.quick ? 3 : 15;
-  const recordings = defaultRecordingsDir();
-  if (!existsSync(recordings)) throw new Error(`e2e: exchange recordings not found at ${recordings}`);
   const work = mkdtempSync(join(tmpdir(), "spectra-e2e-bench-"));
   const data_dir = join(work, "data");
-  const simulator = await startSimulator({ dir: recordings, rate: 0, host: "127.0.0.1", port: 0 });
+  // The recordings beside the checkout when present, the built-in generator otherwise.
+  const source = replaySource(null, false);
+  const simulator = await startSimulator({ source, rate: 0, host: "127.0.0.1", port: 0 });
   let engine: EngineChild | null = null;
   try {
     const config = configWith(
@@ -281,6 +283,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
     const round1 = (x: number) => Math.round(x * 10) / 10;
 
     return {
+      source: source.description,
       msgs_per_s: Math.round((messagesIn(last.stats) - messagesIn(first.stats)) / window_s),
       records_per_s: Math.round((typeTotal(last.stats, "ingested") - typeTotal(first.stats, "ingested")) / window_s),
       stored_per_s: Math.round((typeTotal(last.stats, "stored") - typeTotal(first.stats, "stored")) / window_s),
