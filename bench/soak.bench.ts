@@ -334,11 +334,3 @@ export async function runSoakBench(opts: SoakOptions): Promise<SoakBenchResult> 
     rmSync(work, { recursive: true, force: true });
   }
 }
-
-if (import.meta.main) {
-  const args = process.argv.slice(2);
-  const at = args.indexOf("--duration");
-  const duration_s = at >= 0 ? Number(args[at + 1]) : undefined;
-  const result = await runSoakBench({ quick: args.includes("--quick"), ...(duration_s === undefined ? {} : { duration_s }) });
-  console.log(JSON.stringify(result, null, 2));
-}
