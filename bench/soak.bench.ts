@@ -237,11 +237,15 @@ export async function runSoakBench(opts: SoakOptions): Promise<SoakBenchResult> 
     let venueTurn = 0;
     let workerTurn = 0;
     let last = first;
+    // Faults stop a recovery deadline before the end: the simulator stops sending then, and a
+    // fault injected later could not be seen recovering.
+    const last_fault_s = duration_s - RECOVERY_DEADLINE_S;
     while (last.t_s - first.t_s < duration_s) {
       await Bun.sleep(1000);
       last = await child.sample();
       child.assertRunning("during the soak");
       const at = last.t_s - first.t_s;
+      if (at >= last_fault_s) next.venue = next.worker = next.nats = Number.POSITIVE_INFINITY;
       if (at >= next.venue) {
         next.venue += schedule.venue_period_s;
         const venue = VENUE_KEYS[venueTurn++ % VENUE_KEYS.length] ?? "binance_spot";
