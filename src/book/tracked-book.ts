@@ -5,7 +5,7 @@ import { PriceBook } from "./price-book.ts";
 /**
  * One symbol's local book plus what the engine reports about it: sync state, health counters
  * and the exchange-time cadence of its top-N records. The venue-specific chain rules live in
- * binance-book-sync.ts and okx-book-sync.ts; this file is what they share.
+ * src/venues/binance/book-sync.ts and src/venues/okx/book-sync.ts; this file is what they share.
  */
 export class TrackedBook {
   readonly book = new PriceBook();

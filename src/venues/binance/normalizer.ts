@@ -1,4 +1,4 @@
-import { BinanceBookSync, type DepthDiff } from "../../book/binance-book-sync.ts";
+import { BinanceBookSync, type DepthDiff } from "./book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
 import {
   countError,

@@ -1,4 +1,4 @@
-import { OkxBookSync } from "../../book/okx-book-sync.ts";
+import { OkxBookSync } from "./book-sync.ts";
 import type { DataType, Exchange, MarketRecord } from "../../records/types.ts";
 import { countError, countUnrecognized, countingEmit, emptyStats, isObject, parseBookJson, parseJson, urlPath } from "../normalizer-stats.ts";
 import { SymbolScope } from "../symbol-scope.ts";

@@ -1,5 +1,5 @@
-import type { RawLevel } from "./price-book.ts";
-import { TrackedBook } from "./tracked-book.ts";
+import type { RawLevel } from "../../book/price-book.ts";
+import { TrackedBook } from "../../book/tracked-book.ts";
 
 /**
  * Binance snapshot + diff bridging (SPEC section 5, fixtures README 8.1 and 8.2).

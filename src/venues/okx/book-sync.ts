@@ -1,6 +1,6 @@
 import { crc32 } from "node:zlib";
-import type { RawLevel } from "./price-book.ts";
-import { TrackedBook } from "./tracked-book.ts";
+import type { RawLevel } from "../../book/price-book.ts";
+import { TrackedBook } from "../../book/tracked-book.ts";
 
 /**
  * OKX `books` chain (SPEC section 5, fixtures README 8.4 and section 10).
