@@ -21,10 +21,17 @@ export const GENERATED_STEP_MS = 100;
 /** Book updates per instrument in one generated loop: 10 s of market time. */
 export const GENERATED_STEPS = 100;
 
-/** mulberry32: a small, fast, seedable generator (values in [0, 1)). */
+/**
+ * mulberry32: a small, fast, seedable generator (values in [0, 1)). A string seed is hashed
+ * (FNV-1a) into the 32-bit state; a number is the state itself.
+ */
 export class SeededRandom {
   private state: number;
-  constructor(seed: string) {
+  constructor(seed: string | number) {
+    if (typeof seed === "number") {
+      this.state = seed >>> 0;
+      return;
+    }
     let h = 2166136261;
     for (let i = 0; i < seed.length; i++) h = Math.imul(h ^ seed.charCodeAt(i), 16777619);
     this.state = h >>> 0;

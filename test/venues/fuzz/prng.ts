@@ -1,21 +1,19 @@
+import { SeededRandom } from "../../../src/replay/generated-book.ts";
+
 /**
- * A seeded pseudo-random source for the fuzz run (mulberry32): the same seed gives the same
+ * A seeded pseudo-random source for the fuzz run (the generator's mulberry32): the same seed gives the same
  * frames on every machine, so a failure is reproduced by its seed and frame index.
  */
 export class Prng {
-  private state: number;
+  private readonly random: SeededRandom;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
+    this.random = new SeededRandom(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return this.random.next();
   }
 
   /** Integer in [0, n). */
