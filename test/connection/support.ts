@@ -1,17 +1,17 @@
 import { configWith } from "../../src/config/load.ts";
-import type { VenueKey } from "../../src/config/schema.ts";
+import type { VenueConfig, VenueKey } from "../../src/config/schema.ts";
 import type { MarketRecord } from "../../src/records/types.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import type { Simulator } from "../../src/replay/simulator.ts";
 import { IngestRunner, type IngestOptions } from "../../src/venues/ingest.ts";
 
-export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
-  const config = configWith(replayVenueOverrides(sim));
+/** An IngestRunner for `venue` with fast test backoff, collecting what it emits. */
+export function ingestRunner(venue: VenueKey, config: VenueConfig, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
   const records: MarketRecord[] = [];
   const runner = new IngestRunner({
     venue,
-    config: config.venues[venue],
-    symbols: config.venues[venue].symbols,
+    config,
+    symbols: config.symbols,
     orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },
     emit: (r) => records.push(r),
     tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
@@ -19,4 +19,9 @@ export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<Ingest
     ...extra,
   });
   return { runner, records };
+}
+
+/** `ingestRunner` for `venue` pointed at the simulator. */
+export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
+  return ingestRunner(venue, configWith(replayVenueOverrides(sim)).venues[venue], extra);
 }

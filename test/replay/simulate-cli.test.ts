@@ -2,8 +2,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { configWith } from "../../src/config/load.ts";
 import { VENUE_KEYS, type VenueKey } from "../../src/config/schema.ts";
-import type { MarketRecord } from "../../src/records/types.ts";
-import { IngestRunner } from "../../src/venues/ingest.ts";
+import { ingestRunner } from "../connection/support.ts";
 import { waitFor } from "../support/wait.ts";
 
 /** `bun run simulate`: the simulator alone as a child process, and a real IngestRunner pointed at it. */
@@ -52,18 +51,9 @@ test("bun run simulate --generate --symbols 2 prints its URLs when ready and ser
     // Any config can point at it: the venue's urls and symbols from the ready line.
     const venue = "binance_derivatives";
     const config = configWith({ venues: { [venue]: { ...ready.venues[venue], symbols: ready.symbols[venue] } } });
-    const records: MarketRecord[] = [];
-    const runner = new IngestRunner({
-      venue,
-      config: config.venues[venue],
-      symbols: config.venues[venue].symbols,
-      orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },
-      emit: (r) => records.push(r),
-      tuning: { backoff: { initial_ms: 10, max_ms: 50 } },
-      // Open interest is priced with the mark price, which the simulator pushes once a second:
-      // the first poll waits for one (a poll before it is not stored, and the next is 5 min later).
-      first_poll_delay_ms: 2500,
-    });
+    // Open interest is priced with the mark price, which the simulator pushes once a second:
+    // the first poll waits for one (a poll before it is not stored, and the next is 5 min later).
+    const { runner, records } = ingestRunner(venue, config.venues[venue], { first_poll_delay_ms: 2500 });
     await runner.start();
     const types = ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"];
     try {
