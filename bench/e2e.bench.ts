@@ -1,17 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configWith, mergeConfig } from "../src/config/load.ts";
 import { VENUE_KEYS } from "../src/config/schema.ts";
 import { RECORD_TYPES } from "../src/records/types.ts";
-import { replayVenueOverrides } from "../src/replay/overrides.ts";
 import { replaySource } from "../src/replay/source.ts";
 import { startSimulator } from "../src/replay/simulator.ts";
 import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
 import { TABLES } from "../src/storage/types.ts";
-import { drainEngine, engineWarnings, waitUntil, messagesIn, rssTrend, startEngineChild, sum, typeTotal, type EngineChild, type Sample } from "./engine-child.ts";
+import { benchEngineConfig, drainEngine, engineWarnings, waitUntil, messagesIn, rssTrend, startEngineChild, sum, typeTotal, type EngineChild, type Sample } from "./engine-child.ts";
 import { childProcesses, cpuBetween, threadCpu, type ThreadCpu, type ThreadUse } from "./proc-sample.ts";
-import { E2E_TUNING } from "./e2e-tuning.ts";
 
 /**
  * Question: how many venue frames per second does the whole engine sustain, simulator at its
@@ -190,15 +187,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
   const simulator = await startSimulator({ source, rate: 0, host: "127.0.0.1", port: 0 });
   let engine: EngineChild | null = null;
   try {
-    const config = configWith(
-      mergeConfig(mergeConfig(E2E_TUNING, opts.overrides ?? {}), {
-        ...replayVenueOverrides(simulator),
-        engine: { data_dir },
-        http: { port: 0 },
-        nats: { embedded: { port: 0 } },
-        log: { level: "warn" },
-      }),
-    );
+    const config = benchEngineConfig(simulator, data_dir, opts.overrides ?? {});
     engine = await startEngineChild(config, work);
     const child = engine;
     const samples = child.samples;

@@ -1,8 +1,12 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { configWith, mergeConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/schema.ts";
+import { replayVenueOverrides } from "../src/replay/overrides.ts";
+import type { Simulator } from "../src/replay/simulator.ts";
 import type { StatsSnapshot } from "../src/http/stats-types.ts";
 import { withAllocatorEnv } from "../src/setup/allocator.ts";
+import { E2E_TUNING } from "./e2e-tuning.ts";
 import { rssMb } from "./proc-sample.ts";
 
 /**
@@ -115,6 +119,22 @@ export function engineWarnings(log: string, limit = 5): string[] {
     if (out.size >= limit) break;
   }
   return [...out];
+}
+
+/**
+ * The config a bench engine runs with: E2E_TUNING and `overrides` over the defaults, every venue
+ * pointed at `simulator`, data under `data_dir`, free ports, warnings only.
+ */
+export function benchEngineConfig(simulator: Simulator, data_dir: string, overrides: unknown = {}): Config {
+  return configWith(
+    mergeConfig(mergeConfig(E2E_TUNING, overrides), {
+      ...replayVenueOverrides(simulator),
+      engine: { data_dir },
+      http: { port: 0 },
+      nats: { embedded: { port: 0 } },
+      log: { level: "warn" },
+    }),
+  );
 }
 
 /** Starts bench/e2e-engine.ts on `config` in `work` and waits until it serves /stats. */

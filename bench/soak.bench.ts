@@ -1,18 +1,15 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { configWith, mergeConfig } from "../src/config/load.ts";
 import { VENUE_KEYS, type VenueKey } from "../src/config/schema.ts";
 import type { StatsSnapshot } from "../src/http/stats-types.ts";
 import { RECORD_TYPES, type RecordType } from "../src/records/types.ts";
-import { replayVenueOverrides } from "../src/replay/overrides.ts";
 import { replaySource } from "../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../src/replay/simulator.ts";
 import { createChdbClient, embeddedPath } from "../src/storage/client.ts";
 import { naturalIdColumns } from "../src/storage/schema.ts";
 import { TABLES } from "../src/storage/types.ts";
-import { E2E_TUNING } from "./e2e-tuning.ts";
-import { drainEngine, engineWarnings, messagesIn, rssTrend, startEngineChild, typeTotal, waitUntil, type EngineChild, type Sample } from "./engine-child.ts";
+import { benchEngineConfig, drainEngine, engineWarnings, messagesIn, rssTrend, startEngineChild, typeTotal, waitUntil, type EngineChild, type Sample } from "./engine-child.ts";
 import { readHistory } from "./history.ts";
 import { childProcesses } from "./proc-sample.ts";
 
@@ -217,15 +214,7 @@ export async function runSoakBench(opts: SoakOptions): Promise<SoakBenchResult> 
   const simulator = await startSimulator({ source, rate: Math.max(1, Math.round(target / FEEDS)), host: "127.0.0.1", port: 0 });
   let engine: EngineChild | null = null;
   try {
-    const config = configWith(
-      mergeConfig(E2E_TUNING, {
-        ...replayVenueOverrides(simulator),
-        engine: { data_dir },
-        http: { port: 0 },
-        nats: { embedded: { port: 0 } },
-        log: { level: "warn" },
-      }),
-    );
+    const config = benchEngineConfig(simulator, data_dir);
     engine = await startEngineChild(config, work);
     const child = engine;
     await waitUntil("the first venue frames", 30_000, async () => messagesIn((await child.sample()).stats) > 0, 250);
