@@ -11,7 +11,7 @@
  *   book records/s) the orderbook storage path could not keep up on 2 cores (each chDB insert of
  *   ~1,500 book rows took 0.6-1.4 s under the load; rings at 100 %, p99 13-105 s, 15 s runs).
  *   Loops used to end in a REST resync that restarted the cadence, which kept books to ~1 per
- *   loop; since loops continue the chain (src/replay/binance-replay.ts), the interval does it.
+ *   loop; since loops continue the chain (src/venues/binance/sim-replay.ts), the interval does it.
  * - engine.shutdown_deadline_ms 60000: with the 10 s default, a quick run's graceful stop hit
  *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.

@@ -1,38 +1,30 @@
 import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
-import { BinanceReplay } from "./binance-replay.ts";
-import { DeribitReplay } from "./deribit-replay.ts";
-import type { FeedFrame, ReplayFeed } from "./feed.ts";
-import { OkxReplay } from "./okx-replay.ts";
-import { replaySource, recordingsSource, type RecordingSource } from "./source.ts";
-import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
-import { SyntheticPushes } from "./synthetic-pushes.ts";
-import { SimViolations } from "./sim-violations.ts";
+import { getVenue } from "../venues/registry.ts";
+import { FeedPump, type PumpFeed } from "./feed-pump.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
-import { handleFaultRequest, isBookUpdate, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
-import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
-import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
-import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
+import { handleFaultRequest, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
+import { ReferenceBodies } from "./sim-rest.ts";
+import type { SimEnvironment, SimProtocolOptions, SimVenue, StartSimVenue } from "./sim-venue.ts";
+import { SimViolations } from "./sim-violations.ts";
 import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
+import { recordingsSource, replaySource, type RecordingSource } from "./source.ts";
+import { SyntheticPushes } from "./synthetic-pushes.ts";
 
 export type { SimConnection } from "./sim-connection.ts";
 
 /**
  * The venue simulator (SPEC section 10): one Bun.serve on loopback speaking each venue's
  * protocol subset under a path prefix per venue key, so the engine's `ws_url`/`rest_url` for
- * venue V are `ws://host:port/V` and `http://host:port/V`:
- *   /binance_spot/{ws,stream}               /binance_spot/api/v3/{depth,exchangeInfo}
- *   /binance_derivatives/{public,market}/{ws,stream}   /binance_derivatives/fapi/v1/…, /futures/data/…
- *   /okx_spot|okx_derivatives/ws/v5/public  …/api/v5/public/…, …/api/v5/rubik/…
- *   /deribit_derivatives/ws/api/v2          …/api/v2/public/…
- * Each recording loops through one cursor per feed (okx_spot and okx_derivatives share the OKX
- * feed), paced at `rate` frames/s or as fast as the sockets drain; a frame goes to every
- * connection subscribed to its key. A feed advances only while it has connections.
- * `GET /simulator/stats` counts the venue rules clients broke; `POST /simulator/faults` makes a
- * venue misbehave for a while (sim-faults.ts).
+ * venue V are `ws://host:port/V` and `http://host:port/V`. Each venue's definition carries its
+ * simulated server (src/venues/<venue>/sim-venue.ts: recordings, subscribe protocol, rules, the
+ * paths it serves); this file routes connections and requests to them by prefix and owns what
+ * every venue shares: the feeds' pacing (feed-pump.ts), REST weight limits (sim-weight.ts),
+ * violations, `GET /simulator/stats`, and `POST /simulator/faults`, which makes a venue
+ * misbehave for a while (sim-faults.ts).
  */
 
-export interface SimulatorOptions {
+export interface SimulatorOptions extends SimProtocolOptions {
   /** What to replay; wins over `dir`. */
   readonly source?: RecordingSource;
   /** Recordings folder; without it and `source`: `../shared/fixtures/exchanges` beside the checkout, else the generator. */
@@ -43,21 +35,11 @@ export interface SimulatorOptions {
   readonly rate?: number;
   /** Ms between pushes of data without a recording (mark price, DVOL, ...). */
   readonly synthetic_interval_ms?: number;
-  /** Ms between the WebSocket pings Binance's server sends (0 = none). */
-  readonly binance_ping_interval_ms?: number;
-  /** Lifetime of a Binance connection, ms (default 24 h; `serverShutdown` comes before the close). */
-  readonly binance_lifetime_ms?: number;
-  /** Binance connection attempts allowed per venue in a window (default 300 per 5 min). */
-  readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
-  /** Ms of client silence after which OKX closes a connection (30 s; tests shorten it). */
-  readonly okx_idle_ms?: number;
   /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
   readonly rest?: SimRestOptions;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts); default now. Tests pin it. */
   readonly start_ms?: number;
 }
-
-type Socket = SimSocket;
 
 export interface Simulator {
   /** `http://host:port` */
@@ -68,14 +50,14 @@ export interface Simulator {
   readonly sent: Record<VenueKey, number>;
   /** REST requests answered per venue key. */
   readonly rest: Record<VenueKey, number>;
-  /** Pongs received in answer to the Binance pings. */
+  /** WebSocket connections accepted per venue key since start. */
+  readonly connects: Readonly<Record<VenueKey, number>>;
+  /** Pongs received in answer to the servers' pings. */
   readonly pongs: { count: number };
   /** Native symbols each venue's recording carries. */
   readonly symbols: Record<VenueKey, string[]>;
   /** Venue rules clients broke, by rule (also `GET /simulator/stats`). */
   readonly violations: SimViolations;
-  /** Binance connection attempts accepted, per venue. */
-  readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
   /** REST weight per venue as the venues count it. */
   readonly rest_limits: SimRestLimits;
   connections(venue?: VenueKey): number;
@@ -97,90 +79,53 @@ export interface Simulator {
   stop(): Promise<void>;
 }
 
-const FEED_OF: Record<VenueKey, string> = {
-  binance_spot: "binance_spot",
-  binance_derivatives: "binance_derivatives",
-  okx_spot: "okx",
-  okx_derivatives: "okx",
-  deribit_derivatives: "deribit",
-};
-/** A socket holding more than this many unsent bytes pauses its feed (backpressure, not loss). */
-const MAX_BUFFERED_BYTES = 4 << 20;
-/** Ms between pump passes while no client is connected. */
-const IDLE_PUMP_MS = 50;
-/** Frames per feed per tick at the maximum rate, so one tick never starves the event loop. */
-const MAX_BURST = 2000;
-
-class FeedCursor {
-  loop = 0;
-  index = 0;
-  /** This loop's text per frame, rendered on first send (frames nobody subscribes to never are). */
-  private readonly texts: (string | undefined)[];
-  readonly conns = new Set<Socket>();
-  /** Pacing origin for a fixed rate, reset when the feed resumes. */
-  origin_ms = 0;
-  emitted = 0;
-  constructor(readonly feed: ReplayFeed) {
-    this.texts = new Array<string | undefined>(feed.frames.length).fill(undefined);
-  }
-  text(index: number, frame: FeedFrame): string {
-    let text = this.texts[index];
-    if (text === undefined) {
-      text = frame.template.render(this.feed.shifts(frame.symbol, this.loop));
-      this.texts[index] = text;
-    }
-    return text;
-  }
-  nextLoop(): void {
-    this.loop++;
-    this.texts.fill(undefined);
-  }
-}
-
 function counters(): Record<VenueKey, number> {
   return Object.fromEntries(VENUE_KEYS.map((k) => [k, 0])) as Record<VenueKey, number>;
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
-  const rate = options.rate ?? 0;
-  const start_ms = options.start_ms ?? Date.now();
-  const spot = new BinanceReplay(source.read("binance_spot.jsonl"), false, start_ms);
-  const futures = new BinanceReplay(source.read("binance_derivatives.jsonl"), true, start_ms);
-  const okx = new OkxReplay(source.read("okx.jsonl"), start_ms);
-  const deribit = new DeribitReplay(source.read("deribit.jsonl"), start_ms);
-  const cursors = new Map<string, FeedCursor>([
-    ["binance_spot", new FeedCursor(spot)],
-    ["binance_derivatives", new FeedCursor(futures)],
-    ["okx", new FeedCursor(okx)],
-    ["deribit", new FeedCursor(deribit)],
-  ]);
-  const refs = new ReferenceBodies(source);
-  const ctx: RestContext = { now: Date.now, binance: new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx };
   const sent = counters();
   const rest = counters();
-  const skips = counters();
+  const connects = counters();
   const pongs = { count: 0 };
   const violations = new SimViolations();
-  const binance = new BinanceSimProtocol(violations, {
-    ...(options.binance_lifetime_ms === undefined ? {} : { lifetime_ms: options.binance_lifetime_ms }),
-    ...(options.binance_connect_limit === undefined ? {} : { connect_limit: options.binance_connect_limit }),
-  });
   const faults = new SimFaults();
   const restLimits = new SimRestLimits(violations, options.rest);
-  const all = new Set<Socket>();
-  const send = (ws: Socket, text: string): void => {
+  const all = new Set<SimSocket>();
+  const connections = (venue?: VenueKey): number => {
+    let n = 0;
+    for (const ws of all) if (venue === undefined || ws.data.venue === venue) n++;
+    return n;
+  };
+  const send = (ws: SimSocket, text: string): void => {
     if (faults.any && faults.holds(ws.data.venue)) return;
-    ws.send(ws.data.binance?.raw === true ? rawPayload(text) : text);
+    const shape = ws.data.session.shape;
+    ws.send(shape === undefined ? text : shape(text));
     sent[ws.data.venue]++;
   };
-  const reply = (ws: Socket, text: string): boolean => {
-    if (faults.any && faults.holds(ws.data.venue)) return false;
-    ws.send(text);
-    return true;
+  const env: SimEnvironment = {
+    read: (file) => source.read(file),
+    refs: new ReferenceBodies(source),
+    start_ms: options.start_ms ?? Date.now(),
+    violations,
+    options,
+    reply(ws, text) {
+      if (faults.any && faults.holds(ws.data.venue)) return false;
+      ws.send(text);
+      return true;
+    },
+    silenced: (venue) => faults.active(venue, "silence"),
+    connections,
   };
-  const okxProtocol = new OkxSimProtocol({ violations, reply }, { ...(options.okx_idle_ms === undefined ? {} : { idle_ms: options.okx_idle_ms }) });
-  const deribitProtocol = new DeribitSimProtocol({ violations, reply }, refs);
+  const venues = startVenues(env);
+  const venueOf = (venue: VenueKey): SimVenue => venues[venue];
+  const pump = new FeedPump(
+    new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: venueOf(venue).feed(venue), isBookUpdate: (frame) => venueOf(venue).isBookUpdate(frame) }])),
+    options.rate ?? 0,
+    { all, faults, send },
+  );
+  const synthetic = new SyntheticPushes({ all, venueOf, send });
   const injectFault = (f: FaultRequest): void => {
     faults.inject(f);
     if (f.kind !== "disconnect") return;
@@ -190,7 +135,6 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.note(f.venue, "disconnect");
     }
   };
-  const synthetic = new SyntheticPushes({ all, futures, okx, send });
 
   const server: Server<SimConnection> = Bun.serve<SimConnection>({
     hostname: options.host ?? "127.0.0.1",
@@ -204,187 +148,75 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
       const path = slash < 0 ? "/" : url.pathname.slice(slash);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        const refused =
-          (faults.any ? faults.refuseUpgrade(venue) : undefined) ??
-          (venue === "okx_spot" || venue === "okx_derivatives"
-            ? okxProtocol.admit(venue)
-            : venue === "deribit_derivatives"
-              ? deribitProtocol.admit([...all].filter((ws) => ws.data.venue === venue).length)
-              : undefined);
+        const refused = faults.any ? faults.refuseUpgrade(venue) : undefined;
         if (refused !== undefined) return refused;
-        let b: BinanceSimSocket | undefined;
-        if (venue === "binance_spot" || venue === "binance_derivatives") {
-          const up = binance.upgrade(venue, path, url.searchParams);
-          if (up instanceof Response) return up;
-          b = up;
-        }
-        const data: SimConnection = newSimConnection(venue, b, Date.now());
-        return srv.upgrade(req, { data }) ? undefined : new Response("upgrade failed", { status: 400 });
+        const session = venueOf(venue).admit(venue, path, url.searchParams);
+        if (session instanceof Response) return session;
+        return srv.upgrade(req, { data: newSimConnection(venue, session) }) ? undefined : new Response("upgrade failed", { status: 400 });
       }
       const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
       if (limitedByFault !== undefined) return limitedByFault;
       const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
       if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      const answer = venue.startsWith("binance")
-        ? binanceRest(venue, path, url.searchParams, ctx, refs)
-        : venue.startsWith("okx")
-          ? okxRest(path, url.searchParams, ctx, refs)
-          : deribitRest(path, url.searchParams, ctx, refs);
+      const answer = venueOf(venue).rest(venue, path, url.searchParams);
       for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
       return answer;
     },
     websocket: {
       open(ws) {
         all.add(ws);
-        if (all.size === 1 && !stopped) {
-          // The pump may be in its idle wait: start the stream now.
-          clearTimeout(timer);
-          pump();
-        }
-        const cursor = cursors.get(FEED_OF[ws.data.venue]);
-        if (cursor && cursor.conns.size === 0) {
-          cursor.origin_ms = performance.now();
-          cursor.emitted = 0;
-        }
-        cursor?.conns.add(ws);
-        if (ws.data.binance) binance.open(ws, ws.data.binance);
+        connects[ws.data.venue]++;
+        pump.attach(ws);
+        ws.data.session.open(ws);
       },
       message(ws, message) {
-        const text = typeof message === "string" ? message : new TextDecoder().decode(message);
-        const venue = ws.data.venue;
-        if (ws.data.binance) binance.message(ws, ws.data.binance, text);
-        else if (venue.startsWith("okx")) okxProtocol.message(ws, text);
-        else deribitProtocol.message(ws, text);
+        ws.data.session.message(ws, typeof message === "string" ? message : new TextDecoder().decode(message));
       },
       pong(ws) {
         pongs.count++;
-        if (ws.data.binance) binance.pong(ws, ws.data.binance);
+        ws.data.session.pong(ws);
       },
       close(ws) {
-        if (ws.data.binance) binance.close(ws.data.binance);
+        ws.data.session.close(ws);
         all.delete(ws);
-        clearInterval(ws.data.heartbeat);
-        cursors.get(FEED_OF[ws.data.venue])?.conns.delete(ws);
+        pump.detach(ws);
       },
     },
   });
 
-  let stopped = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const pump = (): void => {
-    if (stopped) return;
-    let sentAny = false;
-    for (const cursor of cursors.values()) if (pumpFeed(cursor)) sentAny = true;
-    // At the maximum rate, go again at once while frames flow; a pass that sent nothing (every
-    // feed paced or held back by a full socket) waits a millisecond instead of spinning. With
-    // no client connected the pass waits IDLE_PUMP_MS (polling every millisecond cost ~1.3 %
-    // of a core per idle simulator); `open` starts it at once when a client connects.
-    const delay = all.size === 0 ? IDLE_PUMP_MS : rate === 0 && sentAny ? 0 : rate === 0 ? 1 : 5;
-    timer = setTimeout(pump, delay);
-  };
-
-  /** Sends the feed's next burst; false when it sent nothing. */
-  function pumpFeed(cursor: FeedCursor): boolean {
-    if (cursor.conns.size === 0 || cursor.feed.frames.length === 0) return false;
-    for (const ws of cursor.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) return false;
-    let budget = MAX_BURST;
-    if (rate > 0) {
-      const due = Math.floor(((performance.now() - cursor.origin_ms) * rate) / 1000) - cursor.emitted;
-      budget = Math.min(budget, due);
-    }
-    if (budget <= 0) return false;
-    // One cork per connection per burst: the burst's frames leave in one write, not one each.
-    const corked = [...cursor.conns];
-    const burst = (i: number): void => {
-      const ws = corked[i];
-      if (ws === undefined) sendBurst(cursor, budget);
-      else ws.cork(() => burst(i + 1));
-    };
-    burst(0);
-    return true;
-  }
-
-  function sendBurst(cursor: FeedCursor, budget: number): void {
-    const frames = cursor.feed.frames;
-    for (let n = 0; n < budget; ) {
-      const index = cursor.index;
-      const frame = frames[index];
-      if (frame !== undefined) {
-        let skipped: VenueKey | undefined;
-        const bookFault = faults.any && isBookUpdate(frame);
-        for (const ws of cursor.conns) {
-          const c = ws.data;
-          if (!c.subs.has(frame.key)) continue;
-          if (frame.snapshot) c.pending.delete(frame.key);
-          else if (c.pending.has(frame.key)) continue;
-          if (skips[c.venue] > 0 || skipped === c.venue) {
-            if (skipped !== c.venue) skips[c.venue]--;
-            skipped = c.venue;
-            continue;
-          }
-          const text = bookFault ? faults.bookUpdate(c.venue, frame, cursor.text(index, frame)) : cursor.text(index, frame);
-          if (text !== undefined) send(ws, text);
-        }
-        cursor.feed.advance(index);
-        cursor.emitted++;
-        n++;
-      }
-      cursor.index++;
-      if (cursor.index >= frames.length) {
-        cursor.index = 0;
-        cursor.nextLoop();
-      }
-    }
-  }
-
   const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
-  const pingEvery = options.binance_ping_interval_ms ?? 20_000;
-  const pingTimer =
-    pingEvery > 0
-      ? setInterval(() => {
-          for (const ws of all) if (ws.data.venue.startsWith("binance") && !faults.active(ws.data.venue, "silence")) ws.ping();
-        }, pingEvery)
-      : undefined;
-  const idleTimer = setInterval(() => okxProtocol.closeIdle(all, Date.now()), Math.min(1000, Math.max(10, okxProtocol.idle_ms / 4)));
-  pump();
+  pump.start();
 
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
     for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
-    return {
+    const stats: Record<string, unknown> = {
       violations: violations.rules(),
       violations_by_venue: violations.venues(),
       connections: conns,
+      connects: { ...connects },
       rest: { ...rest },
       rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
-      binance_connects: { ...binance.connects },
-      peak_incoming_per_s: { ...binance.peak_incoming_per_s },
       faults: faults.list(),
       fault_effects: faults.effectCounts(),
     };
+    for (const sim of new Set(Object.values(venues))) Object.assign(stats, sim.stats());
+    return stats;
   }
-
-  const symbols = {
-    binance_spot: [...spot.symbols],
-    binance_derivatives: [...futures.symbols],
-    okx_spot: okx.instruments.filter((i) => i.split("-").length === 2),
-    okx_derivatives: okx.instruments.filter((i) => i.endsWith("-SWAP")),
-    deribit_derivatives: ["BTC", "ETH"],
-  };
 
   return {
     url: `http://${server.hostname}:${server.port}`,
     source: source.description,
     sent,
     rest,
+    connects,
     pongs,
-    symbols,
+    symbols: Object.fromEntries(VENUE_KEYS.map((venue) => [venue, venueOf(venue).symbols(venue)])) as Record<VenueKey, string[]>,
     violations,
-    binanceConnects: binance.connects,
     rest_limits: restLimits,
-    connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
+    connections,
     dropConnections(venue) {
       let n = 0;
       for (const ws of [...all]) {
@@ -394,9 +226,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       }
       return n;
     },
-    skip(venue, n) {
-      skips[venue] += n;
-    },
+    skip: (venue, n) => pump.skip(venue, n),
     rateLimit(venue, count, retry_after_s) {
       restLimits.inject(venue, count, retry_after_s);
     },
@@ -408,16 +238,26 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     faults: () => faults.list(),
     faultEffects: (venue, kind) => faults.effect(venue, kind),
     async stop() {
-      stopped = true;
-      clearTimeout(timer);
+      pump.stop();
       clearInterval(syntheticTimer);
-      clearInterval(pingTimer);
-      clearInterval(idleTimer);
-      for (const ws of all) {
-        clearInterval(ws.data.heartbeat);
-        if (ws.data.binance) binance.close(ws.data.binance);
-      }
+      for (const sim of new Set(Object.values(venues))) sim.stop();
+      for (const ws of all) ws.data.session.close(ws);
       await server.stop(true);
     },
   };
+}
+
+/**
+ * Starts each venue's simulated server once: venue keys whose definitions carry the same start
+ * function share the SimVenue it returns.
+ */
+function startVenues(env: SimEnvironment): Readonly<Record<VenueKey, SimVenue>> {
+  const started = new Map<StartSimVenue, SimVenue>();
+  const of = (venue: VenueKey): SimVenue => {
+    const start = getVenue(venue).sim;
+    const sim = started.get(start) ?? start(env);
+    started.set(start, sim);
+    return sim;
+  };
+  return Object.fromEntries(VENUE_KEYS.map((venue) => [venue, of(venue)])) as Record<VenueKey, SimVenue>;
 }

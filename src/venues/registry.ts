@@ -6,6 +6,9 @@ import { OKX_REST_LIMITS } from "./okx/rest-weights.ts";
 import { DeribitNormalizer } from "./deribit/normalizer.ts";
 import { OKX_CONNECTS_PER_S } from "./okx/limits.ts";
 import { OkxNormalizer } from "./okx/normalizer.ts";
+import { startBinanceSim } from "./binance/sim-venue.ts";
+import { startDeribitSim } from "./deribit/sim-venue.ts";
+import { startOkxSim } from "./okx/sim-venue.ts";
 import type { ConnectLimit, VenueDefinition } from "./types.ts";
 
 const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S, window_ms: 1000 };
@@ -24,6 +27,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     data_types: ["trade", "orderbook"],
     book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
+    sim: startBinanceSim,
   },
   binance_derivatives: {
     key: "binance_derivatives",
@@ -32,6 +36,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
     book_checks: ["sequence"],
     createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
+    sim: startBinanceSim,
   },
   okx_spot: {
     key: "okx_spot",
@@ -41,6 +46,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     connect_limit: OKX_CONNECT_LIMIT,
     book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(true, options),
+    sim: startOkxSim,
   },
   okx_derivatives: {
     key: "okx_derivatives",
@@ -50,6 +56,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     connect_limit: OKX_CONNECT_LIMIT,
     book_checks: ["sequence", "checksum"],
     createNormalizer: (options) => new OkxNormalizer(false, options),
+    sim: startOkxSim,
   },
   deribit_derivatives: {
     key: "deribit_derivatives",
@@ -58,6 +65,7 @@ export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
     data_types: ["volatility_index"],
     book_checks: [],
     createNormalizer: (options) => new DeribitNormalizer(options),
+    sim: startDeribitSim,
   },
 };
 

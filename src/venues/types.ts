@@ -1,6 +1,8 @@
 import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
 import type { VenueKey } from "../config/schema.ts";
+import type { StartSimVenue } from "../replay/sim-venue.ts";
 import type { VenueRestLimits } from "./connection/rest-budget.ts";
+import type { NormalizerStats } from "./normalizer-stats.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -31,30 +33,6 @@ export interface Instrument {
 
 /** Instruments by venue-native id. */
 export type InstrumentMap = ReadonlyMap<string, Instrument>;
-
-/**
- * Per-venue normalization counts (SPEC: bad input is counted, never thrown). Every frame moves
- * at least one of `records`, `ignored`, `absorbed`, `unrecognized` and `errors`; a frame that
- * carries several elements (trades, rows, a `!markPrice@arr` list) counts each element.
- */
-export interface NormalizerStats {
-  frames: number;
-  /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
-  ignored: number;
-  /**
-   * Recognized book frames that went into a book without a record of their own: diffs buffered
-   * for a snapshot or applied between cadence records, installed snapshots.
-   */
-  absorbed: number;
-  /** Frames whose shape or channel is not recognized. */
-  unrecognized: number;
-  /** Frames that were recognized but malformed (missing fields, wrong types). */
-  errors: number;
-  /** Records emitted per data type (gap included). */
-  records: Record<string, number>;
-  /** Unrecognized + errors per channel, e.g. `depth`, `aggTrade`, `books`, `unknown`. */
-  bad_by_channel: Record<string, number>;
-}
 
 /** Health of one local order book. */
 export interface BookHealth {
@@ -137,6 +115,11 @@ export interface VenueDefinition {
   /** REST limits and request weights (the venue folder's rest-weights.ts). */
   readonly rest_limits: VenueRestLimits;
   createNormalizer(options: NormalizerOptions): Normalizer;
+  /**
+   * Starts the venue's simulated server (the venue folder's sim-venue.ts). Venue keys of one
+   * server carry the same function and share what it starts (okx_spot and okx_derivatives: one OKX).
+   */
+  readonly sim: StartSimVenue;
 }
 
 /** What `takeSnapshotRequests` / `takeResubscribeRequests` return when nothing is wanted. */

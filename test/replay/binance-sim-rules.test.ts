@@ -9,7 +9,7 @@ import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 0 });
+  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 0 });
 });
 afterAll(() => sim.stop());
 
@@ -104,7 +104,7 @@ test("more than 1024 streams on one connection is refused in the URL and closed 
 });
 
 test("connection attempts past the limit per venue are refused", async () => {
-  const own = await startSimulator({ rate: 500, binance_ping_interval_ms: 0, binance_connect_limit: { max: 3, window_ms: 60_000 } });
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, connect_limit: { max: 3, window_ms: 60_000 } });
   const clients: Client[] = [];
   try {
     for (let i = 0; i < 3; i++) clients.push(connect(ws(own, "/binance_spot/ws")));
@@ -117,7 +117,7 @@ test("connection attempts past the limit per venue are refused", async () => {
     clients.push(fourth);
     expect(await fourth.opened).toBe(false);
     expect(own.violations.rules()).toEqual({ binance_connect_rate: 1 });
-    expect(own.binanceConnects).toEqual({ binance_spot: 3, binance_derivatives: 1 });
+    expect(own.connects).toEqual({ binance_spot: 3, binance_derivatives: 1, okx_spot: 0, okx_derivatives: 0, deribit_derivatives: 0 });
   } finally {
     for (const c of clients) c.socket.close();
     await own.stop();
@@ -125,7 +125,7 @@ test("connection attempts past the limit per venue are refused", async () => {
 });
 
 test("a connection's lifetime ends with serverShutdown, then the close; one kept open past the notice counts", async () => {
-  const own = await startSimulator({ rate: 500, binance_ping_interval_ms: 0, binance_lifetime_ms: 600 });
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, lifetime_ms: 600 });
   const c = connect(ws(own, "/binance_spot/ws"));
   try {
     const t0 = performance.now();

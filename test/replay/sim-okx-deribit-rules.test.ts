@@ -97,7 +97,7 @@ test("OKX refuses a subscribe request over 64 KB with error 60012 (okx_request_s
 });
 
 test("OKX closes a connection whose client sent nothing for the idle limit, and keeps one that pings (okx_idle)", async () => {
-  const s = await start({ okx_idle_ms: 400 });
+  const s = await start({ idle_ms: 400 });
   const quiet = client(s, "/okx_spot/ws/v5/public");
   const pinging = client(s, "/okx_derivatives/ws/v5/public");
   await opened(quiet);

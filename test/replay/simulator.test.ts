@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CaptureWriter } from "../../src/replay/capture.ts";
-import { BinanceReplay } from "../../src/replay/binance-replay.ts";
+import { BinanceReplay } from "../../src/venues/binance/sim-replay.ts";
 import { readRecording } from "../../src/replay/recording.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
 import { generatorSource, recordingsSource } from "../../src/replay/source.ts";

@@ -1,0 +1,42 @@
+import { noRoute, PERIOD_MS, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import * as synth from "../../replay/synthetic.ts";
+import type { BinanceReplay } from "./sim-replay.ts";
+
+/**
+ * The simulator's Binance REST routes (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints,
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api):
+ * exchangeInfo from the reference bodies, depth snapshots from the replay's live books (so they
+ * bridge to the stream), USDⓈ-M open interest, premium index and long/short ratios in their
+ * documented shape (synthetic.ts).
+ */
+export function binanceRest(path: string, query: URLSearchParams, replay: BinanceReplay, refs: ReferenceBodies): Response {
+  const futures = replay.futures;
+  const symbol = query.get("symbol") ?? "";
+  const price = replay.prices.get(symbol) ?? 100;
+  const now = Date.now();
+  const unknownSymbol = json(JSON.stringify({ code: -1121, msg: "Invalid symbol." }), 400);
+  if (path === "/api/v3/exchangeInfo" || path === "/fapi/v1/exchangeInfo") {
+    const body = refs.lines(futures ? "binance_derivatives_exchangeInfo.jsonl" : "binance_spot_exchangeInfo.jsonl")[0];
+    return body ? json(body.raw) : noRoute(path);
+  }
+  if (path === "/api/v3/depth" || path === "/fapi/v1/depth") {
+    const body = replay.depthBody(symbol, Math.min(5000, Number(query.get("limit") ?? 100) || 100), now);
+    return body ? json(body) : unknownSymbol;
+  }
+  if (!futures) return noRoute(path);
+  if (path === "/fapi/v1/openInterest") return symbol ? json(synth.binanceOpenInterest(symbol, now)) : unknownSymbol;
+  if (path === "/fapi/v1/premiumIndex") {
+    if (symbol) return json(synth.binancePremiumIndex(symbol, price, now));
+    const all = replay.symbols.map((s) => synth.binancePremiumIndex(s, replay.prices.get(s) ?? 100, now));
+    return json(`[${all.join(",")}]`);
+  }
+  const ratio = /^\/futures\/data\/(topLongShortPositionRatio|topLongShortAccountRatio|globalLongShortAccountRatio)$/.exec(path);
+  if (ratio?.[1]) {
+    const period = PERIOD_MS[query.get("period") ?? ""];
+    if (!symbol || period === undefined) return json(JSON.stringify({ code: -1102, msg: "Mandatory parameter missing or malformed." }), 400);
+    const limit = Math.min(500, Math.max(1, Number(query.get("limit") ?? 30) || 30));
+    return json(synth.binanceRatioRows(symbol, ratio[1], period, limit, now));
+  }
+  return noRoute(path);
+}
+
