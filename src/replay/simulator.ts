@@ -84,167 +84,194 @@ function counters(): Record<VenueKey, number> {
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
-  const sent = counters();
-  const rest = counters();
-  const connects = counters();
-  const pongs = { count: 0 };
-  const violations = new SimViolations();
-  const faults = new SimFaults();
-  const restLimits = new SimRestLimits(violations, options.rest);
-  const all = new Set<SimSocket>();
-  const connections = (venue?: VenueKey): number => {
-    let n = 0;
-    for (const ws of all) if (venue === undefined || ws.data.venue === venue) n++;
-    return n;
-  };
-  const send = (ws: SimSocket, text: string): void => {
-    if (faults.any && faults.holds(ws.data.venue)) return;
-    const shape = ws.data.session.shape;
-    ws.send(shape === undefined ? text : shape(text));
-    sent[ws.data.venue]++;
-  };
-  const env: SimEnvironment = {
-    read: (file) => source.read(file),
-    refs: new ReferenceBodies(source),
-    start_ms: options.start_ms ?? Date.now(),
-    violations,
-    options,
-    reply(ws, text) {
-      if (faults.any && faults.holds(ws.data.venue)) return false;
-      ws.send(text);
-      return true;
-    },
-    silenced: (venue) => faults.active(venue, "silence"),
-    connections,
-  };
-  const venues = startVenues(env);
-  const venueOf = (venue: VenueKey): SimVenue => venues[venue];
-  const pump = new FeedPump(
-    new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: venueOf(venue).feed(venue), isBookUpdate: (frame) => venueOf(venue).isBookUpdate(frame) }])),
-    options.rate ?? 0,
-    { all, faults, send },
-  );
-  const synthetic = new SyntheticPushes({ all, venueOf, send });
-  const injectFault = (f: FaultRequest): void => {
-    faults.inject(f);
-    if (f.kind !== "disconnect") return;
-    for (const ws of [...all]) {
-      if (ws.data.venue !== f.venue) continue;
-      ws.terminate();
-      faults.note(f.venue, "disconnect");
-    }
-  };
+  return new VenueSimulator(options);
+}
 
-  const server: Server<SimConnection> = Bun.serve<SimConnection>({
-    hostname: options.host ?? "127.0.0.1",
-    port: options.port ?? 0,
-    fetch(req, srv) {
-      const url = new URL(req.url);
-      if (url.pathname === "/simulator/stats") return Response.json(simulatorStats());
-      if (url.pathname === "/simulator/faults") return handleFaultRequest(req, injectFault);
-      const slash = url.pathname.indexOf("/", 1);
-      const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
-      if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
-      const path = slash < 0 ? "/" : url.pathname.slice(slash);
-      if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        const refused = faults.any ? faults.refuseUpgrade(venue) : undefined;
-        if (refused !== undefined) return refused;
-        const session = venueOf(venue).admit(venue, path, url.searchParams);
-        if (session instanceof Response) return session;
-        return srv.upgrade(req, { data: newSimConnection(venue, session) }) ? undefined : new Response("upgrade failed", { status: 400 });
-      }
-      const limitedByFault = faults.any ? faults.refuseRest(venue) : undefined;
-      if (limitedByFault !== undefined) return limitedByFault;
-      const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
-      if ("refuse" in verdict) return verdict.refuse;
-      rest[venue]++;
-      const answer = venueOf(venue).rest(venue, path, url.searchParams);
-      for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
-      return answer;
-    },
-    websocket: {
-      open(ws) {
-        all.add(ws);
-        connects[ws.data.venue]++;
-        pump.attach(ws);
-        ws.data.session.open(ws);
-      },
-      message(ws, message) {
-        ws.data.session.message(ws, typeof message === "string" ? message : new TextDecoder().decode(message));
-      },
-      pong(ws) {
-        pongs.count++;
-        ws.data.session.pong(ws);
-      },
-      close(ws) {
-        ws.data.session.close(ws);
-        all.delete(ws);
-        pump.detach(ws);
-      },
-    },
-  });
+class VenueSimulator implements Simulator {
+  readonly url: string;
+  readonly source: string;
+  readonly sent = counters();
+  readonly rest = counters();
+  readonly connects = counters();
+  readonly pongs = { count: 0 };
+  readonly symbols: Record<VenueKey, string[]>;
+  readonly violations = new SimViolations();
+  readonly rest_limits: SimRestLimits;
+  private readonly injected = new SimFaults();
+  private readonly all = new Set<SimSocket>();
+  private readonly venues: Readonly<Record<VenueKey, SimVenue>>;
+  private readonly pump: FeedPump;
+  private readonly syntheticTimer: ReturnType<typeof setInterval>;
+  private readonly server: Server<SimConnection>;
 
-  const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
-  pump.start();
-
-  function simulatorStats(): Record<string, unknown> {
-    const conns: Record<string, number> = {};
-    for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
-    const stats: Record<string, unknown> = {
-      violations: violations.rules(),
-      violations_by_venue: violations.venues(),
-      connections: conns,
-      connects: { ...connects },
-      rest: { ...rest },
-      rest_weight_peaks: restLimits.peaks(),
-      sent: { ...sent },
-      faults: faults.list(),
-      fault_effects: faults.effectCounts(),
-    };
-    for (const sim of new Set(Object.values(venues))) Object.assign(stats, sim.stats());
-    return stats;
+  constructor(options: SimulatorOptions) {
+    const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
+    this.source = source.description;
+    this.rest_limits = new SimRestLimits(this.violations, options.rest);
+    const faults = this.injected;
+    this.venues = startVenues({
+      read: (file) => source.read(file),
+      refs: new ReferenceBodies(source),
+      start_ms: options.start_ms ?? Date.now(),
+      violations: this.violations,
+      options,
+      reply(ws, text) {
+        if (faults.any && faults.holds(ws.data.venue)) return false;
+        ws.send(text);
+        return true;
+      },
+      silenced: (venue) => faults.active(venue, "silence"),
+      connections: (venue) => this.connections(venue),
+    });
+    this.symbols = Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>;
+    const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
+    const send = (ws: SimSocket, text: string): void => this.send(ws, text);
+    this.pump = new FeedPump(feeds, options.rate ?? 0, { all: this.all, faults, send });
+    const synthetic = new SyntheticPushes({ all: this.all, venueOf: (venue) => this.venues[venue], send });
+    this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
+    this.server = this.serve(options.host ?? "127.0.0.1", options.port ?? 0);
+    this.url = `http://${this.server.hostname}:${this.server.port}`;
+    this.pump.start();
   }
 
-  return {
-    url: `http://${server.hostname}:${server.port}`,
-    source: source.description,
-    sent,
-    rest,
-    connects,
-    pongs,
-    symbols: Object.fromEntries(VENUE_KEYS.map((venue) => [venue, venueOf(venue).symbols(venue)])) as Record<VenueKey, string[]>,
-    violations,
-    rest_limits: restLimits,
-    connections,
-    dropConnections(venue) {
-      let n = 0;
-      for (const ws of [...all]) {
-        if (venue !== undefined && ws.data.venue !== venue) continue;
-        ws.terminate();
-        n++;
-      }
-      return n;
-    },
-    skip: (venue, n) => pump.skip(venue, n),
-    rateLimit(venue, count, retry_after_s) {
-      restLimits.inject(venue, count, retry_after_s);
-    },
-    fault(request) {
-      const checked = parseFaultRequest(request);
-      if (typeof checked === "string") throw new RangeError(`simulator fault: ${checked}`);
-      injectFault(checked);
-    },
-    faults: () => faults.list(),
-    faultEffects: (venue, kind) => faults.effect(venue, kind),
-    async stop() {
-      pump.stop();
-      clearInterval(syntheticTimer);
-      for (const sim of new Set(Object.values(venues))) sim.stop();
-      for (const ws of all) ws.data.session.close(ws);
-      await server.stop(true);
-    },
-  };
+  connections(venue?: VenueKey): number {
+    let n = 0;
+    for (const ws of this.all) if (venue === undefined || ws.data.venue === venue) n++;
+    return n;
+  }
+
+  dropConnections(venue?: VenueKey): number {
+    let n = 0;
+    for (const ws of [...this.all]) {
+      if (venue !== undefined && ws.data.venue !== venue) continue;
+      ws.terminate();
+      n++;
+    }
+    return n;
+  }
+
+  skip(venue: VenueKey, n: number): void {
+    this.pump.skip(venue, n);
+  }
+
+  rateLimit(venue: VenueKey, count: number, retry_after_s: number): void {
+    this.rest_limits.inject(venue, count, retry_after_s);
+  }
+
+  fault(request: FaultRequest): void {
+    const checked = parseFaultRequest(request);
+    if (typeof checked === "string") throw new RangeError(`simulator fault: ${checked}`);
+    this.inject(checked);
+  }
+
+  faults(): ActiveFault[] {
+    return this.injected.list();
+  }
+
+  faultEffects(venue: VenueKey, kind: FaultKind): number {
+    return this.injected.effect(venue, kind);
+  }
+
+  async stop(): Promise<void> {
+    this.pump.stop();
+    clearInterval(this.syntheticTimer);
+    for (const sim of new Set(Object.values(this.venues))) sim.stop();
+    for (const ws of this.all) ws.data.session.close(ws);
+    await this.server.stop(true);
+  }
+
+  /** A data frame to `ws`, unless a `silence` fault holds its venue, in the connection's shape. */
+  private send(ws: SimSocket, text: string): void {
+    const venue = ws.data.venue;
+    if (this.injected.any && this.injected.holds(venue)) return;
+    const shape = ws.data.session.shape;
+    ws.send(shape === undefined ? text : shape(text));
+    this.sent[venue]++;
+  }
+
+  private inject(f: FaultRequest): void {
+    this.injected.inject(f);
+    if (f.kind !== "disconnect") return;
+    for (const ws of [...this.all]) {
+      if (ws.data.venue !== f.venue) continue;
+      ws.terminate();
+      this.injected.note(f.venue, "disconnect");
+    }
+  }
+
+  private serve(hostname: string, port: number): Server<SimConnection> {
+    const { all, pump, connects, pongs } = this;
+    return Bun.serve<SimConnection>({
+      hostname,
+      port,
+      fetch: (req, srv) => {
+        const url = new URL(req.url);
+        if (url.pathname === "/simulator/stats") return Response.json(this.stats());
+        if (url.pathname === "/simulator/faults") return handleFaultRequest(req, (f) => this.inject(f));
+        const slash = url.pathname.indexOf("/", 1);
+        const venue = url.pathname.slice(1, slash < 0 ? undefined : slash) as VenueKey;
+        if (!VENUE_KEYS.includes(venue)) return new Response(`simulator: unknown venue in ${url.pathname}`, { status: 404 });
+        const path = slash < 0 ? "/" : url.pathname.slice(slash);
+        if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") return this.answer(venue, path, url);
+        const refused = this.injected.any ? this.injected.refuseUpgrade(venue) : undefined;
+        if (refused !== undefined) return refused;
+        const session = this.venues[venue].admit(venue, path, url.searchParams);
+        if (session instanceof Response) return session;
+        return srv.upgrade(req, { data: newSimConnection(venue, session) }) ? undefined : new Response("upgrade failed", { status: 400 });
+      },
+      websocket: {
+        open(ws) {
+          all.add(ws);
+          connects[ws.data.venue]++;
+          pump.attach(ws);
+          ws.data.session.open(ws);
+        },
+        message(ws, message) {
+          ws.data.session.message(ws, typeof message === "string" ? message : new TextDecoder().decode(message));
+        },
+        pong(ws) {
+          pongs.count++;
+          ws.data.session.pong(ws);
+        },
+        close(ws) {
+          ws.data.session.close(ws);
+          all.delete(ws);
+          pump.detach(ws);
+        },
+      },
+    });
+  }
+
+  /** A REST request to `venue`: past the faults and the weight limits, the venue's answer with its used-weight headers. */
+  private answer(venue: VenueKey, path: string, url: URL): Response {
+    const limitedByFault = this.injected.any ? this.injected.refuseRest(venue) : undefined;
+    if (limitedByFault !== undefined) return limitedByFault;
+    const verdict = this.rest_limits.admit(venue, `${path}${url.search}`, Date.now());
+    if ("refuse" in verdict) return verdict.refuse;
+    this.rest[venue]++;
+    const answer = this.venues[venue].rest(venue, path, url.searchParams);
+    for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
+    return answer;
+  }
+
+  /** `GET /simulator/stats`. */
+  private stats(): Record<string, unknown> {
+    const conns: Record<string, number> = {};
+    for (const ws of this.all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+    const stats: Record<string, unknown> = {
+      violations: this.violations.rules(),
+      violations_by_venue: this.violations.venues(),
+      connections: conns,
+      connects: { ...this.connects },
+      rest: { ...this.rest },
+      rest_weight_peaks: this.rest_limits.peaks(),
+      sent: { ...this.sent },
+      faults: this.injected.list(),
+      fault_effects: this.injected.effectCounts(),
+    };
+    for (const sim of new Set(Object.values(this.venues))) Object.assign(stats, sim.stats());
+    return stats;
+  }
 }
 
 /**
