@@ -56,7 +56,7 @@ export interface SimVenue {
   /** The push, once per synthetic tick, of a subscription key that has no recording; null when `key` is not one. */
   push(venue: VenueKey, key: string, now_ms: number, n: number): string | null;
   /** Whether `frame` is a book update (what `sequence_gap` and `checksum` faults act on). */
-  isBookUpdate(frame: FeedFrame): boolean;
+  isBookUpdate(frame: Pick<FeedFrame, "key" | "snapshot">): boolean;
   /** The venue's own figures for `GET /simulator/stats`, merged into its top level. */
   stats(): Record<string, unknown>;
   /** Ends the venue's timers. */
