@@ -1,4 +1,4 @@
-import type { RecordingSource } from "./source.ts";
+import type { RecordedLine } from "./recording.ts";
 
 /**
  * What every venue's simulated REST routes (src/venues/<venue>/sim-rest.ts) share: instrument
@@ -19,12 +19,13 @@ export const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "15m
 /** Reference bodies, read once on first use (the spot exchangeInfo is 2 MB). */
 export class ReferenceBodies {
   private readonly cache = new Map<string, { url: string; raw: string }[]>();
-  constructor(private readonly source: RecordingSource) {}
+  /** `read`: the lines of one fixture file of the simulator's source (RecordingSource.read). */
+  constructor(private readonly read: (file: string) => RecordedLine[]) {}
 
   lines(file: string): { url: string; raw: string }[] {
     let lines = this.cache.get(file);
     if (!lines) {
-      lines = this.source.read(`reference/${file}`).map((l) => ({ url: l.url, raw: l.raw }));
+      lines = this.read(`reference/${file}`).map((l) => ({ url: l.url, raw: l.raw }));
       this.cache.set(file, lines);
     }
     return lines;

@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { getVenue } from "../venues/registry.ts";
 import { FeedPump, type PumpFeed } from "./feed-pump.ts";
+import type { RecordedLine } from "./recording.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
 import { handleFaultRequest, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
 import { ReferenceBodies } from "./sim-rest.ts";
@@ -109,9 +110,10 @@ class VenueSimulator implements Simulator {
     this.source = source.description;
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
     const faults = this.injected;
+    const read = (file: string): RecordedLine[] => source.read(file);
     this.venues = startVenues({
-      read: (file) => source.read(file),
-      refs: new ReferenceBodies(source),
+      read,
+      refs: new ReferenceBodies(read),
       start_ms: options.start_ms ?? Date.now(),
       violations: this.violations,
       options,
