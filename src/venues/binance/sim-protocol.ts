@@ -35,7 +35,7 @@ export type BinanceSimRule =
   | "binance_lifetime";
 
 /** One Binance connection in the simulator: its route, payload form, incoming rate and lifetime. */
-export class BinanceSimSession implements SimSession {
+class BinanceSimSession implements SimSession {
   /** `/ws` paths get raw payloads, `/stream` paths wrapped ones. */
   readonly shape: ((text: string) => string) | undefined;
   /** Every stream subscribed (delivered or not), for LIST_SUBSCRIPTIONS. */
@@ -77,7 +77,7 @@ export class BinanceSimSession implements SimSession {
 const MAX_NOTICE_MS = 600_000;
 
 /** `{"stream":"…","data":<payload>}` -> `<payload>` (what a raw `/ws` connection receives). */
-export function rawPayload(text: string): string {
+function rawPayload(text: string): string {
   if (!text.startsWith('{"stream":"')) return text;
   const at = text.indexOf(',"data":');
   return at < 0 ? text : text.slice(at + 8, -1);
