@@ -2,7 +2,7 @@ import type { VenueKey } from "../config/schema.ts";
 import { binanceDerivatives, binanceSpot } from "./binance/definition.ts";
 import { deribitDerivatives } from "./deribit/definition.ts";
 import { okxDerivatives, okxSpot } from "./okx/definition.ts";
-import type { VenueDefinition } from "./types.ts";
+import type { VenueDefinition } from "./venue-definition.ts";
 
 /**
  * Every venue, one line each (SPEC section 1 table); each definition lives in its venue folder

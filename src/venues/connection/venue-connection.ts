@@ -129,15 +129,8 @@ export const DEFAULT_TUNING: ConnectionTuning = {
 };
 
 /**
- * Staleness limits by channel, sized to each channel's cadence, ms; 0 = no cadence (trades,
- * liquidations and diff books of quiet symbols may legitimately be silent).
+ * A venue's staleness limit of one channel, sized to the channel's cadence, ms; 0 = no cadence
+ * (trades, liquidations and diff books of quiet symbols may legitimately be silent). Each venue's
+ * channels.ts has one; `tuning.stale_factor` multiplies it.
  */
-export function staleLimitMs(channel: string, factor: number): number {
-  const c = channel.toLowerCase();
-  if (c.includes("@markprice@1s")) return 10_000 * factor;
-  if (c.includes("@markprice")) return 30_000 * factor;
-  if (c.startsWith("funding-rate")) return 180_000 * factor;
-  if (c.startsWith("open-interest") || c.startsWith("mark-price") || c.startsWith("index-tickers")) return 60_000 * factor;
-  if (c.startsWith("deribit_volatility_index")) return 60_000 * factor;
-  return 0;
-}
+export type StaleLimit = (channel: string) => number;

@@ -1,5 +1,5 @@
 import { ChannelWatchdog, watchStaleChannels } from "./channel-watchdog.ts";
-import { staleLimitMs, type ConnectionContext, type VenueConnection } from "./venue-connection.ts";
+import type { ConnectionContext, StaleLimit, VenueConnection } from "./venue-connection.ts";
 import type { WsClient } from "./ws-client.ts";
 
 /**
@@ -12,8 +12,11 @@ export abstract class WatchedConnection implements VenueConnection {
   protected readonly watchdog: ChannelWatchdog;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(protected readonly ctx: ConnectionContext) {
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
+  constructor(
+    protected readonly ctx: ConnectionContext,
+    staleLimitMs: StaleLimit,
+  ) {
+    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c) * ctx.tuning.stale_factor);
   }
 
   get reconnects(): number {

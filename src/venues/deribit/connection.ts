@@ -1,4 +1,4 @@
-import { deribitChannels } from "./channels.ts";
+import { deribitChannels, deribitStaleLimitMs } from "./channels.ts";
 import { ErrorIncidents } from "../connection/error-incidents.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
@@ -43,7 +43,7 @@ export class DeribitConnection extends WatchedConnection {
   readonly url: string;
 
   constructor(ctx: ConnectionContext) {
-    super(ctx);
+    super(ctx, deribitStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
     this.incidents = new ErrorIncidents(this.url);
     this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);

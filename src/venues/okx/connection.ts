@@ -1,4 +1,4 @@
-import { okxBookChannel, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
+import { okxBookChannel, okxStaleLimitMs, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
 import { okxErrorReconnects, okxNextAction, parseOkxError } from "./error-events.ts";
 import { needsLogin } from "./limits.ts";
 import { okxCredentials, okxLoginFrame, okxRequestFrames, OkxRequestBudget, type OkxCredentials } from "./requests.ts";
@@ -56,7 +56,7 @@ export class OkxConnection extends WatchedConnection {
   readonly url: string;
 
   constructor(ctx: ConnectionContext) {
-    super(ctx);
+    super(ctx, okxStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/v5/public`;
     this.incidents = new ErrorIncidents(this.url);
     const all = okxSubscribeArgs(ctx.symbols, ctx.config.data_types, ctx.instruments, okxBookChannel(ctx.config));
