@@ -6,18 +6,11 @@ import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
-import {
-  DEFAULT_TUNING,
-  type ConnectionContext,
-  type ConnectionIncident,
-  type ConnectionTuning,
-  type VenueConnection,
-  type VenueErrorEvent,
-} from "./connection/venue-connection.ts";
+import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { parseInstrumentBodies } from "./instruments.ts";
-import { getVenue } from "./registry.ts";
+import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { InstrumentMap, Normalizer } from "./types.ts";
 import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 
@@ -58,7 +51,7 @@ export interface IngestOptions {
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
-  readonly tuning?: Partial<ConnectionTuning>;
+  readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
   /**
@@ -91,7 +84,7 @@ export class IngestRunner {
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
-  private readonly tuning: ConnectionTuning;
+  private readonly tuning: EngineTuning;
   private readonly snapshotsInFlight = new Set<string>();
   /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
   private readonly lastSnapshotAsk = new Map<string, number>();
@@ -100,7 +93,7 @@ export class IngestRunner {
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
-  private readonly venue: VenueDefinition;
+  private readonly venue: VenueDefinition<EngineTuning>;
   /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
   private readonly recoveries: PacedRequests | undefined;
 
@@ -134,7 +127,7 @@ export class IngestRunner {
       instruments,
       emit: (r) => this.emitRecord(r),
     });
-    const ctx: ConnectionContext = {
+    const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
       symbols: this.options.symbols,

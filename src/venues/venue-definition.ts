@@ -45,10 +45,13 @@ export interface VenuePoll {
   readonly path: string;
 }
 
-/** What the ingest runner (src/venues/ingest.ts) asks of a venue besides its normalizer. */
-export interface VenueIngest {
+/**
+ * What the ingest runner (src/venues/ingest.ts) asks of a venue besides its normalizer. `T` is
+ * the venue's own connection tuning keys.
+ */
+export interface VenueIngest<T extends object = object> {
   /** Opens the venue's connections for one worker's shard and subscribes its channels. */
-  connect(ctx: ConnectionContext): VenueConnection;
+  connect(ctx: ConnectionContext<T>): VenueConnection;
   /** Bucket-aligned REST polls for `symbols` (native) under `config`. */
   polls(config: VenueConfig, symbols: readonly string[], instruments: InstrumentMap): readonly VenuePoll[];
   /** Data types that come from REST polls only: a socket hole leaves no gap in them. */
@@ -68,8 +71,8 @@ export interface VenueIngest {
   readonly gap_market_type: MarketType;
 }
 
-/** A venue: one folder under src/venues, one line in the registry. */
-export interface VenueDefinition {
+/** A venue: one folder under src/venues, one line in the registry. `T`: its connection tuning keys. */
+export interface VenueDefinition<T extends object = object> {
   readonly key: VenueKey;
   readonly exchange: Exchange;
   /** The venue in worker thread names (Linux keeps 15 characters of a thread name), e.g. `bn_spot`. */
@@ -86,7 +89,7 @@ export interface VenueDefinition {
   /** REST limits and request weights (the venue folder's rest-weights.ts). */
   readonly rest_limits: VenueRestLimits;
   readonly instruments: VenueInstruments;
-  readonly ingest: VenueIngest;
+  readonly ingest: VenueIngest<T>;
   /**
    * What an enabled venue's config asks that the venue cannot give, besides data types it does
    * not offer: each message names the key, the value and what is allowed (topology.ts).

@@ -4,6 +4,7 @@ import type { VenueDefinition, VenueInstruments, VenueRequest } from "../venue-d
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./channels.ts";
 import { BinanceConnection } from "./connection.ts";
 import { addBinanceInstruments } from "./instruments.ts";
+import type { BinanceTuning } from "./tuning.ts";
 import { BinanceNormalizer } from "./normalizer.ts";
 import { binanceRestLimits } from "./rest-weights.ts";
 
@@ -30,7 +31,7 @@ function premiumIndexAfterGap(natives: readonly string[], carried: readonly Data
   return natives.map((native) => ({ path: binancePremiumIndexPath(native), channel: "premiumIndex" }));
 }
 
-export const binanceSpot: VenueDefinition = {
+export const binanceSpot: VenueDefinition<BinanceTuning> = {
   key: "binance_spot",
   exchange: "binance",
   short_name: "bn_spot",
@@ -48,7 +49,7 @@ export const binanceSpot: VenueDefinition = {
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
 };
 
-export const binanceDerivatives: VenueDefinition = {
+export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
   key: "binance_derivatives",
   exchange: "binance",
   short_name: "bn_perp",

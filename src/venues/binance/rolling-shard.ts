@@ -5,6 +5,7 @@ import type { WindowLimiter } from "../connection/window-limiter.ts";
 import { WsClient } from "../connection/ws-client.ts";
 import { binanceStaleLimitMs } from "./channels.ts";
 import type { BinanceStream } from "./routes.ts";
+import type { BinanceTuning } from "./tuning.ts";
 import { BinanceSubscriber, parseControl } from "./subscriber.ts";
 
 /**
@@ -71,7 +72,7 @@ export class RollingShard {
   private stopped = false;
 
   constructor(
-    private readonly ctx: ConnectionContext,
+    private readonly ctx: ConnectionContext<BinanceTuning>,
     private readonly options: ShardOptions,
   ) {
     this.url = options.url;

@@ -7,13 +7,13 @@ import type { WsClient } from "./ws-client.ts";
  * connections share (Binance rolls several sockets per shard, binance/connection.ts). A
  * subclass arms the watchdog's channels on open, feeds it every frame and builds `client`.
  */
-export abstract class WatchedConnection implements VenueConnection {
+export abstract class WatchedConnection<T extends object = object> implements VenueConnection {
   protected abstract readonly client: WsClient;
   protected readonly watchdog: ChannelWatchdog;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
 
   constructor(
-    protected readonly ctx: ConnectionContext,
+    protected readonly ctx: ConnectionContext<T>,
     staleLimitMs: StaleLimit,
   ) {
     this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c) * ctx.tuning.stale_factor);

@@ -35,14 +35,22 @@ const channelOf = (text: string): string => {
   return text.slice(c + 11, text.indexOf('"', c + 11));
 };
 
-export class DeribitConnection extends WatchedConnection {
+/** Deribit connection tuning; tests shrink it. */
+export interface DeribitTuning {
+  /** `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
+  readonly deribit_heartbeat_s: number;
+}
+
+export const DERIBIT_TUNING: DeribitTuning = { deribit_heartbeat_s: 30 };
+
+export class DeribitConnection extends WatchedConnection<DeribitTuning> {
   protected readonly client: WsClient;
   private readonly channels: string[];
   private nextId = 1;
   private readonly incidents: ErrorIncidents;
   readonly url: string;
 
-  constructor(ctx: ConnectionContext) {
+  constructor(ctx: ConnectionContext<DeribitTuning>) {
     super(ctx, deribitStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
     this.incidents = new ErrorIncidents(this.url);

@@ -1,6 +1,6 @@
 import type { VenueDefinition } from "../venue-definition.ts";
 import { deribitVolatilityIndexPath } from "./channels.ts";
-import { DeribitConnection } from "./connection.ts";
+import { DeribitConnection, type DeribitTuning } from "./connection.ts";
 import { addDeribitInstruments } from "./instruments.ts";
 import { deribitConnectionConfigErrors, DERIBIT_WORKER_REQUESTS_PER_S } from "./limits.ts";
 import { DeribitNormalizer } from "./normalizer.ts";
@@ -11,7 +11,7 @@ import { DERIBIT_REST_LIMITS } from "./rest-weights.ts";
  * from REST (`public/get_volatility_index_data`, 1 s candles, SPEC section 1 "REST for
  * backfill"), one request at a time, paced under the IP's connection cap and credit pool.
  */
-export const deribitDerivatives: VenueDefinition = {
+export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   key: "deribit_derivatives",
   exchange: "deribit",
   short_name: "drb",

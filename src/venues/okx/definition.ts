@@ -3,7 +3,7 @@ import type { DataType } from "../../records/types.ts";
 import type { ConnectLimit } from "../types.ts";
 import type { VenueDefinition, VenueIngest, VenueInstruments } from "../venue-definition.ts";
 import { okxPolls, okxRubikPeriod } from "./channels.ts";
-import { OkxConnection } from "./connection.ts";
+import { OkxConnection, type OkxTuning } from "./connection.ts";
 import { addOkxInstruments } from "./instruments.ts";
 import { OKX_CONNECTS_PER_S } from "./limits.ts";
 import { OkxNormalizer } from "./normalizer.ts";
@@ -24,7 +24,7 @@ function instruments(instType: "SPOT" | "SWAP"): VenueInstruments {
   return { paths: [`/api/v5/public/instruments?instType=${instType}`], reference_file: "okx_instruments.jsonl", add: addOkxInstruments };
 }
 
-const INGEST: VenueIngest = {
+const INGEST: VenueIngest<OkxTuning> = {
   connect: (ctx) => new OkxConnection(ctx),
   polls: (config, symbols, instruments) => okxPolls(symbols, config.data_types, config.poll_period, instruments),
   polled_types: POLLED,
@@ -41,7 +41,7 @@ function okxConfigErrors(venue: VenueKey, config: VenueConfig, env: Readonly<Rec
   return errors;
 }
 
-export const okxSpot: VenueDefinition = {
+export const okxSpot: VenueDefinition<OkxTuning> = {
   key: "okx_spot",
   exchange: "okx",
   short_name: "okx_spot",
@@ -55,7 +55,7 @@ export const okxSpot: VenueDefinition = {
   createNormalizer: (options) => new OkxNormalizer(true, options),
 };
 
-export const okxDerivatives: VenueDefinition = {
+export const okxDerivatives: VenueDefinition<OkxTuning> = {
   key: "okx_derivatives",
   exchange: "okx",
   short_name: "okx_perp",
