@@ -1,31 +1,18 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
-import { BinanceConnection } from "./binance/connection.ts";
-import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
-import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
-import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
-import {
-  DEFAULT_TUNING,
-  type ConnectionContext,
-  type ConnectionIncident,
-  type ConnectionTuning,
-  type VenueConnection,
-  type VenueErrorEvent,
-} from "./connection/venue-connection.ts";
+import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { DeribitConnection } from "./deribit/connection.ts";
-import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
-import { OkxConnection } from "./okx/connection.ts";
-import { okxPolls } from "./okx/channels.ts";
-import { getVenue } from "./registry.ts";
+import { parseInstrumentBodies } from "./instruments.ts";
+import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { InstrumentMap, Normalizer } from "./types.ts";
+import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
@@ -38,9 +25,10 @@ const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
- * connections, the normalizer fed with every frame, REST depth snapshots and OKX book
+ * connections, the normalizer fed with every frame, REST depth snapshots and book
  * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
- * per (symbol, data type) for every hole a reconnect leaves.
+ * per (symbol, data type) for every hole a reconnect leaves. Everything venue-specific comes
+ * from the venue's definition (venue-definition.ts).
  */
 
 export interface IngestStats {
@@ -63,7 +51,7 @@ export interface IngestOptions {
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
-  readonly tuning?: Partial<ConnectionTuning>;
+  readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
   /**
@@ -96,7 +84,7 @@ export class IngestRunner {
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
-  private readonly tuning: ConnectionTuning;
+  private readonly tuning: EngineTuning;
   private readonly snapshotsInFlight = new Set<string>();
   /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
   private readonly lastSnapshotAsk = new Map<string, number>();
@@ -105,12 +93,16 @@ export class IngestRunner {
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
-  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
-  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
+  private readonly venue: VenueDefinition<EngineTuning>;
+  /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
+  private readonly recoveries: PacedRequests | undefined;
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    const limits = getVenue(options.venue).rest_limits;
+    this.venue = getVenue(options.venue);
+    const per_s = this.venue.ingest.recover_per_s;
+    this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
+    const limits = this.venue.rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
       base_url: options.config.rest_url,
@@ -127,7 +119,7 @@ export class IngestRunner {
     const instruments = await this.fetchInstruments();
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
-    this.normalizer = getVenue(venue).createNormalizer({
+    this.normalizer = this.venue.createNormalizer({
       symbols: this.options.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
@@ -135,7 +127,7 @@ export class IngestRunner {
       instruments,
       emit: (r) => this.emitRecord(r),
     });
-    const ctx: ConnectionContext = {
+    const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
       symbols: this.options.symbols,
@@ -159,11 +151,11 @@ export class IngestRunner {
       ...this.connectLimiter(),
       onStale: (channel) => {
         this.options.stats?.error(channel);
-        // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
-        if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");
+        const fallback = this.venue.ingest.onStale?.(channel);
+        if (fallback !== undefined) void this.fetchInto(fallback);
       },
     };
-    this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
+    this.connection = this.venue.ingest.connect(ctx);
     this.connection.start();
     const tasks = this.pollTasks(instruments);
     if (tasks.length > 0) {
@@ -182,7 +174,7 @@ export class IngestRunner {
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
     if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
-    const limit = getVenue(this.options.venue).connect_limit;
+    const limit = this.venue.connect_limit;
     return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
   }
 
@@ -191,7 +183,7 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
-    this.backfills.stop();
+    this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
@@ -218,7 +210,8 @@ export class IngestRunner {
   }
 
   private async snapshot(native: string): Promise<void> {
-    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
+    const path = this.venue.ingest.snapshotPath;
+    if (this.snapshotsInFlight.has(native) || path === undefined) return;
     this.snapshotsInFlight.add(native);
     // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
     // asks for the next snapshot on the next frame: at most one request per symbol a second,
@@ -227,7 +220,7 @@ export class IngestRunner {
     if (wait_ms > 0) await Bun.sleep(wait_ms);
     if (this.stopped) return;
     this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
+    const url = `${this.options.config.rest_url}${path(native, this.options.orderbook.snapshot_limit)}`;
     const result = await this.rest.get(url, "snapshot");
     this.snapshotsInFlight.delete(native);
     if (this.stopped || !this.normalizer) return;
@@ -241,33 +234,24 @@ export class IngestRunner {
   }
 
   /**
-   * What REST can give back after a socket hole: Deribit's volatility index history for the
-   * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
-   * funding (premiumIndex) so funding records resume at once instead of at the next push.
+   * What REST gives back after a socket hole (the venue's `ingest.recover`: a backfill of the
+   * hole, or current values so records resume at once instead of at the next push).
    */
   private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
-    const { venue, config } = this.options;
-    if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
-      for (const currency of natives) {
-        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
-        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
-      }
-    }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
-      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
+    const requests = this.venue.ingest.recover?.(gap, natives, data_types, this.options.config) ?? [];
+    for (const request of requests) {
+      if (this.recoveries === undefined) void this.fetchInto(request);
+      else this.recoveries.run(() => this.fetchInto(request));
     }
   }
 
-  private premiumIndexUrl(native: string): string {
-    return `${this.options.config.rest_url}${binancePremiumIndexPath(native)}`;
-  }
-
-  /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
-  private async fetchInto(url: string, channel: string): Promise<void> {
+  /** GETs the request's path and feeds the body to the normalizer; a failure is counted on its channel. */
+  private async fetchInto(request: VenueRequest): Promise<void> {
+    const url = `${this.options.config.rest_url}${request.path}`;
     const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel, `${result.status} ${result.error}`);
+      this.options.stats?.error(request.channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -288,26 +272,21 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { venue, config, symbols } = this.options;
-    const polls = venue.startsWith("binance")
-      ? binancePolls(venue as BinanceVenue, symbols, config.data_types, config.poll_period)
-      : venue.startsWith("okx")
-        ? okxPolls(symbols, config.data_types, config.poll_period, instruments)
-        : [];
-    return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    const { config, symbols } = this.options;
+    return this.venue.ingest.polls(config, symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 
   private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
-    const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
+    const { exchange, ingest } = this.venue;
+    const types: DataType[] = this.options.config.data_types.filter((t) => !ingest.polled_types.includes(t) && (carried?.includes(t) ?? true));
     for (const native of natives) {
       const inst = instruments.get(native);
       const symbol = inst?.symbol ?? native;
-      const market_type = inst?.market_type ?? (this.options.venue === "deribit_derivatives" ? "options" : "spot");
+      const market_type = inst?.market_type ?? ingest.gap_market_type;
       for (const t of types) {
         this.options.emit({
           data_type: "gap",
-          exchange: def.exchange,
+          exchange,
           market_type,
           symbol,
           ts_ms: gap.end_ts_ms,
@@ -324,7 +303,7 @@ export class IngestRunner {
   private async fetchInstruments(): Promise<InstrumentMap> {
     const { venue, config } = this.options;
     const bodies: string[] = [];
-    for (const path of INSTRUMENT_PATHS[venue]) {
+    for (const path of this.venue.instruments.paths) {
       const url = `${config.rest_url}${path}`;
       const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
       if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
@@ -333,10 +312,4 @@ export class IngestRunner {
     }
     return parseInstrumentBodies(venue, bodies);
   }
-}
-
-/** REST-polled types see no socket gap: their buckets are fetched regardless of the socket. */
-function isPolled(t: DataType, venue: VenueKey): boolean {
-  if (t === "lsr_top_position" || t === "lsr_all_account") return true;
-  return t === "open_interest" && venue.startsWith("binance");
 }

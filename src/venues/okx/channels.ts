@@ -53,6 +53,14 @@ export function okxSubscribeArgs(
   return out;
 }
 
+/** Staleness limit of a channel, ms (StaleLimit), sized to its push cadence; 0 = none. */
+export function okxStaleLimitMs(channel: string): number {
+  const c = channel.toLowerCase();
+  if (c.startsWith("funding-rate")) return 180_000;
+  if (c.startsWith("open-interest") || c.startsWith("mark-price") || c.startsWith("index-tickers")) return 60_000;
+  return 0;
+}
+
 /** OKX rubik accepts 5m, 1H, 1D; config periods are 5m, 15m, 30m, 1h. */
 export function okxRubikPeriod(period: string): string | undefined {
   if (period === "5m") return "5m";
