@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
-import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
 
 /**
  * The configuration schema. Every key is required here: `config/default.yaml` holds the
@@ -37,7 +36,14 @@ const venue = z.strictObject({
   poll_period: z.enum(["5m", "15m", "30m", "1h"]),
 });
 
-/** OKX venues also choose their book channel (`books-l2-tbt` and `books50-l2-tbt` need a login). */
+/**
+ * OKX book channels the engine keeps as order books (src/venues/okx/limits.ts): `books` is
+ * public, `books50-l2-tbt` and `books-l2-tbt` need a login.
+ */
+export const OKX_BOOK_CHANNELS = ["books", "books50-l2-tbt", "books-l2-tbt"] as const;
+export type OkxBookChannel = (typeof OKX_BOOK_CHANNELS)[number];
+
+/** OKX venues also choose their book channel. */
 const okxVenue = venue.extend({
   book_channel: z.enum(OKX_BOOK_CHANNELS),
 });
