@@ -8,13 +8,19 @@ import type { Instrument, NormalizerOptions } from "./types.ts";
  */
 export class SymbolScope {
   private readonly cache = new Map<string, Instrument | null>();
-  private readonly wanted: ReadonlySet<string> | undefined;
+  private wanted: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly options: NormalizerOptions,
     private readonly market_type: MarketType,
   ) {
     this.wanted = options.symbols.length === 0 ? undefined : new Set(options.symbols);
+  }
+
+  /** Keeps `symbols` from now on (instrument refresh); an empty list keeps every instrument. */
+  setSymbols(symbols: readonly string[]): void {
+    this.wanted = symbols.length === 0 ? undefined : new Set(symbols);
+    this.cache.clear();
   }
 
   /** The instrument for a native id, or undefined when this normalizer does not keep it. */
