@@ -49,7 +49,7 @@ const venueFields = {
    * selector. After validation `symbols` is the explicit list ([] for a selector) and the
    * selector sits in `selector`.
    */
-  symbols: z.union([z.array(z.string().min(1)), symbolSelectorSchema]),
+  symbols: z.union([z.array(z.string().min(1)), symbolSelectorSchema], { error: "a list of the venue's own symbols, or a selector { quote, contract, include, exclude, top }" }),
   /** Ingest workers for this venue; symbols are sharded across them. 0 disables. */
   workers: count,
   /** Data types to collect on this venue (those the venue does not offer are refused). */
