@@ -90,22 +90,15 @@ export class BinanceConnection implements VenueConnection {
   }
 
   /**
-   * Instrument refresh: `remove`'s streams are unsubscribed from the shards that carry them (a
-   * shard left empty is closed), `add`'s go to the first shard of their route with room, or to a
-   * new connection; every other stream stays where it is, on its open connection.
+   * Instrument refresh: `remove`'s streams are unsubscribed from the shards that carry them;
+   * `add`'s go to the first shard of their route with room (one that `remove` emptied included,
+   * so a swap reuses its connection), or to a new connection; a shard left without streams is
+   * closed. Every other stream stays where it is, on its open connection.
    */
   changeSymbols(add: readonly string[], remove: readonly string[]): void {
     const venue = this.ctx.venue as BinanceVenue;
     const gone = new Set(remove);
     for (const s of this.shards) s.remove(gone);
-    const empty = this.shards.filter((s) => s.size === 0);
-    this.shards = this.shards.filter((s) => s.size > 0);
-    for (const s of empty) {
-      this.retired.reconnects += s.reconnects;
-      this.retired.requests += s.requests;
-      this.retired.peak_per_s = Math.max(this.retired.peak_per_s, s.requestsPeakPerS);
-      void s.stop();
-    }
     const streams = binanceStreams(venue, add, this.ctx.config.data_types);
     for (const route of binanceRoutes(venue)) {
       const url = `${this.ctx.config.ws_url}${route}/stream`;
@@ -122,6 +115,13 @@ export class BinanceConnection implements VenueConnection {
         if (this.started) fresh.start();
       }
     }
+    for (const s of this.shards.filter((s) => s.size === 0)) {
+      this.retired.reconnects += s.reconnects;
+      this.retired.requests += s.requests;
+      this.retired.peak_per_s = Math.max(this.retired.peak_per_s, s.requestsPeakPerS);
+      void s.stop();
+    }
+    this.shards = this.shards.filter((s) => s.size > 0);
   }
 
   async stop(): Promise<void> {
