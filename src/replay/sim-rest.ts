@@ -25,7 +25,8 @@ const PERIODS: Record<string, number> = { "5m": 300_000, "15m": 900_000, "30m": 
 
 /**
  * What the simulated venues list: native ids in `unlisted` are left out of the instrument
- * metadata served (Binance exchangeInfo, OKX instruments), as a delisting would, and come back
+ * metadata served (Binance exchangeInfo, OKX instruments, Deribit currencies), as a delisting
+ * would, and come back
  * when removed from it, as a new listing (tests of the engine's instrument refresh).
  */
 export interface SimListing {
@@ -143,6 +144,8 @@ export type DeribitReply = { readonly body: string } | { readonly result: string
 export function deribitResult(method: string, params: Record<string, unknown>, now_ms: number, refs: ReferenceBodies): DeribitReply | undefined {
   if (method === "public/get_instruments") {
     const currency = String(params.currency ?? "BTC");
+    // An unlisted currency lists no instruments, so its DVOL drops out of the engine's metadata.
+    if (refs.listing.unlisted.has(currency)) return { result: "[]" };
     const line = refs.lines("deribit_instruments.jsonl").find((l) => new URL(l.url).searchParams.get("currency") === currency);
     return line ? { body: line.raw } : { result: "[]" };
   }

@@ -86,6 +86,74 @@ describe("instrument refresh", () => {
     }, 60_000);
   }
 
+  test("binance_spot at one symbol per connection: a listing joins a connection a delisting emptied, or opens its own; an emptied connection closes", async () => {
+    sim.listing.unlisted.clear();
+    sim.listing.unlisted.add("SOLUSDT");
+    let runner: IngestRunner | undefined;
+    const { cfg, symbols } = venueSymbols("binance_spot", { quote: ["USDT"] }, (added, removed) => runner?.changeSymbols(added, removed));
+    expect(await symbols.resolve()).toEqual([]);
+    // spot streams per symbol: trade and depth, so a cap of 2 streams puts each symbol on its own connection.
+    const made = ingestRunner("binance_spot", { ...cfg, symbols: symbols.symbols, data_types: ["trade", "orderbook"] }, { tuning: { backoff: { initial_ms: 10, max_ms: 50 }, binance_max_streams: 2 } });
+    runner = made.runner;
+    const live = (native: string) => (runner?.normalizer?.bookHealth() ?? []).some((b) => b.native === native && b.state === "live");
+    await runner.start();
+    try {
+      await waitFor("two connections, two books", () => sim.connections("binance_spot") === 2 && live("BTCUSDT") && live("ETHUSDT"), 20_000);
+      const connects = sim.binanceConnects.binance_spot;
+      sim.listing.unlisted.delete("SOLUSDT");
+      sim.listing.unlisted.add("BTCUSDT");
+      await symbols.refresh();
+      await waitFor("SOLUSDT live on BTCUSDT's connection", () => live("SOLUSDT"), 20_000);
+      expect(sim.binanceConnects.binance_spot).toBe(connects);
+      expect(sim.connections("binance_spot")).toBe(2);
+      sim.listing.unlisted.clear();
+      await symbols.refresh();
+      await waitFor("BTCUSDT live on a third connection", () => live("BTCUSDT") && sim.connections("binance_spot") === 3, 20_000);
+      expect(sim.binanceConnects.binance_spot).toBe(connects + 1);
+      sim.listing.unlisted.add("ETHUSDT");
+      await symbols.refresh();
+      await waitFor("ETHUSDT's connection closed", () => sim.connections("binance_spot") === 2, 20_000);
+      expect(symbols.symbols).toEqual(["SOLUSDT", "BTCUSDT"]);
+      expect(runner.connection?.reconnects).toBe(0);
+      expect(made.records.filter((r) => r.data_type === "gap")).toEqual([]);
+    } finally {
+      await runner.stop();
+      symbols.stop();
+      sim.listing.unlisted.clear();
+    }
+  }, 60_000);
+
+  test("deribit_derivatives: a currency listed again is subscribed and a delisted one unsubscribed on the one connection", async () => {
+    sim.listing.unlisted.clear();
+    sim.listing.unlisted.add("ETH");
+    let runner: IngestRunner | undefined;
+    const { cfg, symbols } = venueSymbols("deribit_derivatives", {}, (added, removed) => runner?.changeSymbols(added, removed));
+    expect(await symbols.resolve()).toEqual([]);
+    expect(symbols.symbols).toEqual(["BTC"]);
+    const made = ingestRunner("deribit_derivatives", { ...cfg, symbols: symbols.symbols });
+    runner = made.runner;
+    const records = made.records;
+    const indexOf = (from: number, symbol: string) => records.slice(from).filter((r) => r.data_type === "volatility_index" && r.symbol === symbol).length;
+    await runner.start();
+    try {
+      await waitFor("BTC index", () => indexOf(0, "BTC") > 0, 20_000);
+      sim.listing.unlisted.clear();
+      sim.listing.unlisted.add("BTC");
+      await symbols.refresh();
+      const changedAt = records.length;
+      expect(symbols.symbols).toEqual(["ETH"]);
+      await waitFor("ETH index", () => indexOf(changedAt, "ETH") > 2, 20_000);
+      expect(indexOf(changedAt, "BTC")).toBe(0);
+      expect(runner.connection?.reconnects).toBe(0);
+      expect(sim.connections("deribit_derivatives")).toBe(1);
+      expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
+    } finally {
+      await runner.stop();
+      symbols.stop();
+      sim.listing.unlisted.clear();
+    }
+  }, 60_000);
+
   test("a failed refresh keeps the current symbols, is counted and names its error", async () => {
     const changes: unknown[] = [];
     const { counters, symbols } = venueSymbols("binance_spot", { quote: ["USDT"] }, (added, removed) => changes.push({ added, removed }));
