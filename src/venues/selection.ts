@@ -1,4 +1,4 @@
-import type { Config, SymbolSelector, VenueConfig, VenueKey } from "../config/schema.ts";
+import type { Config, VenueConfig, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import type { RestClient } from "./connection/rest-client.ts";
 import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
@@ -119,13 +119,9 @@ export function selectionErrors(venue: VenueKey, cfg: Pick<VenueConfig, "symbols
     (s) => `'${key}' has ${s}, which ${venue} does not list (closest listed: ${closestSymbols(s, listing.instruments.keys()).join(", ")})`,
   );
   if (cfg.selector !== undefined && selection.symbols.length === 0) {
-    errors.push(`'${key}' = ${describeSelector(cfg.selector)} matches none of the ${listing.trading.size} instruments ${venue} lists as trading`);
+    errors.push(`'${key}' = ${JSON.stringify(cfg.selector)} matches none of the ${listing.trading.size} instruments ${venue} lists as trading`);
   }
   return errors;
-}
-
-export function describeSelector(selector: SymbolSelector): string {
-  return JSON.stringify(selector);
 }
 
 /** Selector keys a venue cannot honour, checked before anything is fetched (exit code 2). */
