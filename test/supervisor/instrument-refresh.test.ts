@@ -11,6 +11,7 @@ import { assignSymbolChange, VenueSymbols, venueSymbolStats } from "../../src/su
 import { RestClient } from "../../src/venues/connection/rest-client.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import type { IngestRunner } from "../../src/venues/ingest.ts";
+import { OkxConnection } from "../../src/venues/okx/connection.ts";
 import { ingestRunner } from "../connection/support.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -58,6 +59,7 @@ describe("instrument refresh", () => {
         await waitFor("both books", () => booksOf(btc).length > 0 && booksOf(eth).length > 0, 20_000);
         const connections = sim.connections(venue);
         const connects = venue === "binance_spot" ? sim.binanceConnects.binance_spot : 0;
+        const okxLeft = runner.connection instanceof OkxConnection ? runner.connection.requestsLeft : 0;
         sim.listing.unlisted.delete(sol);
         sim.listing.unlisted.add(btc);
         await symbols.refresh();
@@ -78,6 +80,8 @@ describe("instrument refresh", () => {
         expect(sim.connections(venue)).toBe(connections);
         if (venue === "binance_spot") expect(sim.binanceConnects.binance_spot).toBe(connects);
         expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
+        // OKX: one unsubscribe and one subscribe request from the connection's 480 an hour.
+        if (runner.connection instanceof OkxConnection) expect(runner.connection.requestsLeft).toBe(okxLeft - 2);
       } finally {
         await runner.stop();
         symbols.stop();
