@@ -244,7 +244,8 @@ export class IngestRunner {
   }
 
   private async snapshot(native: string): Promise<void> {
-    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
+    // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
+    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance") || !this.symbols.includes(native)) return;
     this.snapshotsInFlight.add(native);
     // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
     // asks for the next snapshot on the next frame: at most one request per symbol a second,

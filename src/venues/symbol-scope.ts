@@ -17,9 +17,12 @@ export class SymbolScope {
     this.wanted = options.symbols.length === 0 ? undefined : new Set(options.symbols);
   }
 
-  /** Keeps `symbols` from now on (instrument refresh); an empty list keeps every instrument. */
+  /**
+   * Keeps exactly `symbols` from now on (instrument refresh): an empty list keeps none, since a
+   * worker whose every symbol was delisted collects nothing until a listing comes to it.
+   */
   setSymbols(symbols: readonly string[]): void {
-    this.wanted = symbols.length === 0 ? undefined : new Set(symbols);
+    this.wanted = new Set(symbols);
     this.cache.clear();
   }
 

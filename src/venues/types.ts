@@ -107,8 +107,9 @@ export interface Normalizer {
    */
   takeResubscribeRequests(): readonly string[];
   /**
-   * Replaces the symbols this normalizer keeps (instrument refresh): books of symbols no longer
-   * kept are forgotten, new symbols' books sync as at start.
+   * Replaces the symbols this normalizer keeps with exactly `symbols` (instrument refresh; an
+   * empty list keeps none): books of symbols no longer kept are forgotten, new symbols' books
+   * sync as at start.
    */
   setSymbols?(symbols: readonly string[]): void;
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */

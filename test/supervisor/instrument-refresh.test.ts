@@ -5,6 +5,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
+import { deribitVolatility } from "../../src/replay/synthetic.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, venueCounter } from "../../src/stats/layout.ts";
 import { assignSymbolChange, VenueSymbols, venueSymbolStats } from "../../src/supervisor/instrument-refresh.ts";
@@ -151,6 +152,16 @@ describe("instrument refresh", () => {
       expect(runner.connection?.reconnects).toBe(0);
       expect(sim.connections("deribit_derivatives")).toBe(1);
       expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
+      // A refresh that leaves nothing selected drops every symbol (no error after start) and keeps none.
+      sim.listing.unlisted.add("ETH");
+      await symbols.refresh();
+      expect(symbols.symbols).toEqual([]);
+      const emptiedAt = records.length;
+      // A frame still in flight for a dropped currency yields nothing.
+      const data = deribitVolatility("eth_usd", Date.now(), 1);
+      const frame = JSON.stringify({ jsonrpc: "2.0", method: "subscription", params: { channel: "deribit_volatility_index.eth_usd", data } });
+      runner.normalizer?.push({ source: "ws", url: "ws://sim/deribit", recv_ts_ms: Date.now(), raw: frame });
+      expect(records.slice(emptiedAt).filter((r) => r.data_type === "volatility_index")).toEqual([]);
     } finally {
       await runner.stop();
       symbols.stop();
