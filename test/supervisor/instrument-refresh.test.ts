@@ -169,6 +169,31 @@ describe("instrument refresh", () => {
     }
   }, 60_000);
 
+  test("a burst of Binance symbol changes goes out as paced SUBSCRIBE/UNSUBSCRIBE requests within the incoming-message limit", async () => {
+    sim.listing.unlisted.clear();
+    const cfg = configWith(replayVenueOverrides(sim)).venues.binance_spot;
+    const { runner } = ingestRunner("binance_spot", { ...cfg, symbols: ["BTCUSDT", "ETHUSDT"], data_types: ["trade", "orderbook"] });
+    const live = (native: string) => (runner.normalizer?.bookHealth() ?? []).some((b) => b.native === native && b.state === "live");
+    await runner.start();
+    try {
+      await waitFor("both books", () => live("BTCUSDT") && live("ETHUSDT"), 20_000);
+      const before = runner.connection?.requests ?? 0;
+      const sol = { native: "SOLUSDT", base: "SOL", quote: "USDT", market_type: "spot" as const, symbol: "SOL-USDT" };
+      for (let i = 0; i < 8; i++) {
+        runner.changeSymbols([sol], []);
+        runner.changeSymbols([], ["SOLUSDT"]);
+      }
+      runner.changeSymbols([sol], []);
+      // 17 requests at 3 a second (spot's 5 less the pong headroom): about 6 s.
+      await waitFor("every request sent", () => (runner.connection?.requests ?? 0) === before + 17, 20_000);
+      await waitFor("SOLUSDT live after the last subscribe", () => live("SOLUSDT"), 20_000);
+      expect(runner.connection?.requestsPeakPerS).toBeLessThanOrEqual(3);
+      expect(runner.connection?.reconnects).toBe(0);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
   test("a failed refresh keeps the current symbols, is counted and names its error", async () => {
     const changes: unknown[] = [];
     const { counters, symbols } = venueSymbols("binance_spot", { quote: ["USDT"] }, (added, removed) => changes.push({ added, removed }));
