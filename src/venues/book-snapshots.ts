@@ -7,6 +7,8 @@ export interface BookSnapshotsOptions {
   readonly rest: RestClient;
   /** The full URL of one symbol's depth snapshot. */
   readonly url: (native: string) => string;
+  /** Whether the symbol's book is still kept; a snapshot of one that is not is never asked for. */
+  readonly wanted: (native: string) => boolean;
   /** A snapshot body, for the normalizer. */
   readonly onBody: (url: string, body: string, recv_ts_ms: number) => void;
   /** A failed request; the snapshot is asked for again a second later. */
@@ -29,7 +31,7 @@ export class BookSnapshots {
   constructor(private readonly options: BookSnapshotsOptions) {}
 
   async request(native: string): Promise<void> {
-    if (this.inFlight.has(native)) return;
+    if (this.inFlight.has(native) || !this.options.wanted(native)) return;
     this.inFlight.add(native);
     const wait_ms = (this.lastAsk.get(native) ?? Number.NEGATIVE_INFINITY) + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
     if (wait_ms > 0) await Bun.sleep(wait_ms);
@@ -46,6 +48,11 @@ export class BookSnapshots {
       return;
     }
     this.options.onBody(url, result.body, result.recv_ts_ms);
+  }
+
+  /** Forgets a symbol no longer kept (its last ask time). */
+  forget(native: string): void {
+    this.lastAsk.delete(native);
   }
 
   /** Requests not answered yet deliver nothing. */

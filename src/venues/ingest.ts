@@ -13,7 +13,7 @@ import { BookSnapshots } from "./book-snapshots.ts";
 import { gapRecords } from "./gap-records.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
-import type { InstrumentMap, Normalizer } from "./types.ts";
+import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
 import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 
 /**
@@ -86,9 +86,16 @@ export class IngestRunner {
   private readonly venue: VenueDefinition<EngineTuning>;
   /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
   private readonly recoveries: PacedRequests | undefined;
+  /** This worker's symbols now: the shard it started with, changed by instrument refreshes. */
+  private readonly symbols: string[];
+  /** Instrument metadata, with the instruments refreshes add. */
+  private readonly instruments = new Map<string, Instrument>();
+  /** The poller's tasks, rebuilt in place when the symbols change. */
+  private readonly tasks: PollTask[] = [];
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.symbols = [...options.symbols];
     this.venue = getVenue(options.venue);
     const per_s = this.venue.ingest.recover_per_s;
     this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
@@ -109,6 +116,8 @@ export class IngestRunner {
         : new BookSnapshots({
             rest: this.rest,
             url: (native) => `${options.config.rest_url}${path(native, options.orderbook.snapshot_limit)}`,
+            // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
+            wanted: (native) => this.symbols.includes(native),
             onBody: (url, body, recv) => this.http(url, body, recv),
             onError: (detail) => options.stats?.error("depth", detail),
           });
@@ -116,11 +125,12 @@ export class IngestRunner {
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    const instruments = await fetchInstruments(venue, this.rest, config.rest_url, this.options.record);
+    for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
+    const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
     this.normalizer = this.venue.createNormalizer({
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
       snapshot_interval_ms: this.options.orderbook.snapshot_interval_ms,
@@ -130,7 +140,7 @@ export class IngestRunner {
     const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
@@ -157,7 +167,8 @@ export class IngestRunner {
     };
     this.connection = this.venue.ingest.connect(ctx);
     this.connection.start();
-    const tasks = this.pollTasks(instruments);
+    this.tasks.push(...this.pollTasks(instruments));
+    const tasks = this.tasks;
     if (tasks.length > 0) {
       this.poller = new BucketPoller({
         period_ms,
@@ -170,6 +181,23 @@ export class IngestRunner {
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
     }
+  }
+
+  /**
+   * Instrument refresh (src/supervisor/instrument-refresh.ts): subscribes `add` on the live
+   * connections (their books sync as at start) and drops `remove`; other symbols' connections
+   * and books are left alone. Called only after `start`.
+   */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void {
+    for (const inst of add) this.instruments.set(inst.native, inst);
+    const dropped = new Set(remove.filter((n) => this.symbols.includes(n)));
+    const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
+    const kept = this.symbols.filter((n) => !dropped.has(n));
+    this.symbols.splice(0, this.symbols.length, ...kept, ...added);
+    for (const n of dropped) this.snapshots?.forget(n);
+    this.normalizer?.setSymbols?.(this.symbols);
+    this.connection?.changeSymbols?.(added, [...dropped]);
+    this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
   }
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
@@ -249,7 +277,7 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { config, symbols } = this.options;
-    return this.venue.ingest.polls(config, symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    const { config } = this.options;
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 }
