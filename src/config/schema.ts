@@ -211,5 +211,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type VenueConfig = Config["venues"][VenueKey];
-export type OkxVenueConfig = Config["venues"]["okx_spot"];
 export type BatchingConfig = Config["batching"]["trade"];
