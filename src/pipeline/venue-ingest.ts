@@ -9,7 +9,7 @@ import { splitConnectLimit } from "../venues/connection/connect-share.ts";
 import type { WindowLimiter } from "../venues/connection/window-limiter.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import { getVenue } from "../venues/registry.ts";
-import type { BookHealth } from "../venues/types.ts";
+import type { BookHealth, Instrument } from "../venues/types.ts";
 
 /** How often frame counts and normalizer counts are copied into the shared counters, ms. */
 const STATS_INTERVAL_MS = 250;
@@ -21,6 +21,8 @@ export interface VenueIngest {
   badByChannel(): Record<string, number>;
   /** REST requests waiting for the venue's budget. */
   restQueue(): number;
+  /** Instrument refresh: subscribe `add`, drop `remove` (native ids), leave the rest connected. */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void;
 }
 
 /**
@@ -150,6 +152,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
+    changeSymbols: (add, remove) => runner.changeSymbols(add, remove),
   };
 }
 

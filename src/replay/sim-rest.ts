@@ -16,11 +16,31 @@ export const noRoute = (path: string): Response => restJson(JSON.stringify({ cod
 /** Period names the venues' statistics endpoints take (Binance `1h`, OKX `1H`), in ms. */
 export const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "1H": 3_600_000, "1D": 86_400_000 };
 
+/**
+ * What the simulated venues list: native ids in `unlisted` are left out of the instrument
+ * metadata served (Binance exchangeInfo, OKX instruments, Deribit currencies), as a delisting
+ * would, and come back when removed from it, as a new listing (tests of the engine's instrument
+ * refresh).
+ */
+export interface SimListing {
+  readonly unlisted: Set<string>;
+}
+
 /** Reference bodies, read once on first use (the spot exchangeInfo is 2 MB). */
 export class ReferenceBodies {
   private readonly cache = new Map<string, { url: string; raw: string }[]>();
+  readonly listing: SimListing = { unlisted: new Set() };
   /** `read`: the lines of one fixture file of the simulator's source (RecordingSource.read). */
   constructor(private readonly read: (file: string) => RecordedLine[]) {}
+
+  /** `raw` with the unlisted ids taken out of its `key` array (items named by their `id` field). */
+  listed(raw: string, key: string, id: string): string {
+    if (this.listing.unlisted.size === 0) return raw;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    const items = body[key];
+    if (Array.isArray(items)) body[key] = items.filter((i: Record<string, unknown>) => !this.listing.unlisted.has(String(i[id])));
+    return JSON.stringify(body);
+  }
 
   lines(file: string): { url: string; raw: string }[] {
     let lines = this.cache.get(file);

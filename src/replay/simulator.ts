@@ -5,7 +5,7 @@ import { FeedPump, type PumpFeed } from "./feed-pump.ts";
 import type { RecordedLine } from "./recording.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
 import { handleFaultRequest, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
-import { ReferenceBodies } from "./sim-rest.ts";
+import { ReferenceBodies, type SimListing } from "./sim-rest.ts";
 import type { SimEnvironment, SimProtocolOptions, SimVenue, StartSimVenue } from "./sim-venue.ts";
 import { SimViolations } from "./sim-violations.ts";
 import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
@@ -61,6 +61,8 @@ export interface Simulator {
   readonly violations: SimViolations;
   /** REST weight per venue as the venues count it. */
   readonly rest_limits: SimRestLimits;
+  /** What the venues list in their instrument metadata (sim-rest.ts): tests delist and list instruments. */
+  readonly listing: SimListing;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -98,6 +100,7 @@ class VenueSimulator implements Simulator {
   readonly symbols: Record<VenueKey, string[]>;
   readonly violations = new SimViolations();
   readonly rest_limits: SimRestLimits;
+  readonly listing: SimListing;
   private readonly injected = new SimFaults();
   private readonly all = new Set<SimSocket>();
   private readonly venues: Readonly<Record<VenueKey, SimVenue>>;
@@ -111,9 +114,11 @@ class VenueSimulator implements Simulator {
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
     const faults = this.injected;
     const read = (file: string): RecordedLine[] => source.read(file);
+    const refs = new ReferenceBodies(read);
+    this.listing = refs.listing;
     this.venues = startVenues({
       read,
-      refs: new ReferenceBodies(read),
+      refs,
       start_ms: options.start_ms ?? Date.now(),
       violations: this.violations,
       options,

@@ -1,5 +1,5 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
-import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
+import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
@@ -9,19 +9,12 @@ import { splitConnectLimit } from "./connection/connect-share.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { parseInstrumentBodies } from "./instruments.ts";
+import { BookSnapshots } from "./book-snapshots.ts";
+import { gapRecords } from "./gap-records.ts";
+import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
-import type { InstrumentMap, Normalizer } from "./types.ts";
+import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
 import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
-
-/** Shortest interval between two depth snapshot requests for one symbol, ms. */
-const SNAPSHOT_MIN_INTERVAL_MS = 1000;
-/**
- * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
- * fails naming the block, and its restarts find the block in the venue's shared budget and
- * send nothing until it ends.
- */
-const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -77,17 +70,14 @@ export interface IngestRestOptions {
   readonly scale?: RestLimitScale;
 }
 
-export class InstrumentFetchError extends Error {}
-
 export class IngestRunner {
   normalizer: Normalizer | undefined;
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
   private readonly tuning: EngineTuning;
-  private readonly snapshotsInFlight = new Set<string>();
-  /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
-  private readonly lastSnapshotAsk = new Map<string, number>();
+  /** Depth snapshots, on venues whose books sync from REST. */
+  private readonly snapshots: BookSnapshots | undefined;
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
@@ -96,9 +86,16 @@ export class IngestRunner {
   private readonly venue: VenueDefinition<EngineTuning>;
   /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
   private readonly recoveries: PacedRequests | undefined;
+  /** This worker's symbols now: the shard it started with, changed by instrument refreshes. */
+  private readonly symbols: string[];
+  /** Instrument metadata, with the instruments refreshes add. */
+  private readonly instruments = new Map<string, Instrument>();
+  /** The poller's tasks, rebuilt in place when the symbols change. */
+  private readonly tasks: PollTask[] = [];
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.symbols = [...options.symbols];
     this.venue = getVenue(options.venue);
     const per_s = this.venue.ingest.recover_per_s;
     this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
@@ -112,15 +109,28 @@ export class IngestRunner {
       ...(rest.stats === undefined ? {} : { stats: rest.stats }),
       ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
     });
+    const path = this.venue.ingest.snapshotPath;
+    this.snapshots =
+      path === undefined
+        ? undefined
+        : new BookSnapshots({
+            rest: this.rest,
+            url: (native) => `${options.config.rest_url}${path(native, options.orderbook.snapshot_limit)}`,
+            // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
+            wanted: (native) => this.symbols.includes(native),
+            onBody: (url, body, recv) => this.http(url, body, recv),
+            onError: (detail) => options.stats?.error("depth", detail),
+          });
   }
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    const instruments = await this.fetchInstruments();
+    for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
+    const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
     this.normalizer = this.venue.createNormalizer({
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
       snapshot_interval_ms: this.options.orderbook.snapshot_interval_ms,
@@ -130,12 +140,12 @@ export class IngestRunner {
     const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
       onGap: (gap, symbols, data_types) => {
-        this.gap(gap, symbols, instruments, data_types);
+        for (const r of gapRecords(this.venue, gap, symbols, instruments, config.data_types, data_types)) this.options.emit(r);
         this.recover(gap, symbols, data_types);
       },
       onDisconnect: (recv, data_types) => {
@@ -157,7 +167,8 @@ export class IngestRunner {
     };
     this.connection = this.venue.ingest.connect(ctx);
     this.connection.start();
-    const tasks = this.pollTasks(instruments);
+    this.tasks.push(...this.pollTasks(instruments));
+    const tasks = this.tasks;
     if (tasks.length > 0) {
       this.poller = new BucketPoller({
         period_ms,
@@ -172,6 +183,23 @@ export class IngestRunner {
     }
   }
 
+  /**
+   * Instrument refresh (src/supervisor/instrument-refresh.ts): subscribes `add` on the live
+   * connections (their books sync as at start) and drops `remove`; other symbols' connections
+   * and books are left alone. Called only after `start`.
+   */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void {
+    for (const inst of add) this.instruments.set(inst.native, inst);
+    const dropped = new Set(remove.filter((n) => this.symbols.includes(n)));
+    const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
+    const kept = this.symbols.filter((n) => !dropped.has(n));
+    this.symbols.splice(0, this.symbols.length, ...kept, ...added);
+    for (const n of dropped) this.snapshots?.forget(n);
+    this.normalizer?.setSymbols?.(this.symbols);
+    this.connection?.changeSymbols?.(added, [...dropped]);
+    this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
+  }
+
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
     if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
     const limit = this.venue.connect_limit;
@@ -183,6 +211,7 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
+    this.snapshots?.stop();
     this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
@@ -204,33 +233,9 @@ export class IngestRunner {
 
   private serviceRequests(normalizer: Normalizer): void {
     const wanted = normalizer.takeSnapshotRequests();
-    for (const native of wanted) void this.snapshot(native);
+    for (const native of wanted) void this.snapshots?.request(native);
     const books = normalizer.takeResubscribeRequests();
     if (books.length > 0) this.connection?.resubscribeBooks?.(books);
-  }
-
-  private async snapshot(native: string): Promise<void> {
-    const path = this.venue.ingest.snapshotPath;
-    if (this.snapshotsInFlight.has(native) || path === undefined) return;
-    this.snapshotsInFlight.add(native);
-    // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
-    // asks for the next snapshot on the next frame: at most one request per symbol a second,
-    // so a bad reply never turns into a request loop against the venue's rate limits.
-    const wait_ms = (this.lastSnapshotAsk.get(native) ?? Number.NEGATIVE_INFINITY) + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
-    if (wait_ms > 0) await Bun.sleep(wait_ms);
-    if (this.stopped) return;
-    this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${path(native, this.options.orderbook.snapshot_limit)}`;
-    const result = await this.rest.get(url, "snapshot");
-    this.snapshotsInFlight.delete(native);
-    if (this.stopped || !this.normalizer) return;
-    if (!result.ok) {
-      this.options.stats?.error("depth", `${result.status} ${result.error}`);
-      // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
-      return;
-    }
-    this.http(url, result.body, result.recv_ts_ms);
   }
 
   /**
@@ -272,44 +277,7 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { config, symbols } = this.options;
-    return this.venue.ingest.polls(config, symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
-  }
-
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
-    const { exchange, ingest } = this.venue;
-    const types: DataType[] = this.options.config.data_types.filter((t) => !ingest.polled_types.includes(t) && (carried?.includes(t) ?? true));
-    for (const native of natives) {
-      const inst = instruments.get(native);
-      const symbol = inst?.symbol ?? native;
-      const market_type = inst?.market_type ?? ingest.gap_market_type;
-      for (const t of types) {
-        this.options.emit({
-          data_type: "gap",
-          exchange,
-          market_type,
-          symbol,
-          ts_ms: gap.end_ts_ms,
-          recv_ts_ms: gap.end_ts_ms,
-          data_type_affected: t,
-          start_ts_ms: gap.start_ts_ms,
-          end_ts_ms: gap.end_ts_ms,
-          cause: gap.cause satisfies GapCause,
-        });
-      }
-    }
-  }
-
-  private async fetchInstruments(): Promise<InstrumentMap> {
-    const { venue, config } = this.options;
-    const bodies: string[] = [];
-    for (const path of this.venue.instruments.paths) {
-      const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
-      if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
-      this.options.record?.write("http", url, result.recv_ts_ms, result.body);
-      bodies.push(result.body);
-    }
-    return parseInstrumentBodies(venue, bodies);
+    const { config } = this.options;
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 }

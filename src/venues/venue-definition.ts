@@ -30,6 +30,16 @@ export interface VenueInstruments {
   add(json: unknown, out: Map<string, Instrument>): void;
 }
 
+/** What a symbol selector reads from a venue besides its instrument map (src/venues/selection.ts). */
+export interface VenueListing {
+  /** Native ids the metadata bodies (`instruments.paths`) list as trading now. */
+  trading(bodies: readonly string[]): Set<string>;
+  /** The venue's 24 h ticker list, relative to rest_url; undefined: the venue has none to rank by. */
+  readonly ticker_path: string | undefined;
+  /** 24 h quote volume per native id in a ticker body; ids without a readable volume are absent. */
+  quoteVolumes(body: string): Map<string, number>;
+}
+
 /** A REST GET whose body goes to the normalizer as an `http` frame. */
 export interface VenueRequest {
   /** Path and query, relative to the venue's rest_url. */
@@ -90,6 +100,7 @@ export interface VenueDefinition<T extends object = object> {
   /** REST limits and request weights (the venue folder's rest-weights.ts). */
   readonly rest_limits: VenueRestLimits;
   readonly instruments: VenueInstruments;
+  readonly listing: VenueListing;
   readonly ingest: VenueIngest<T>;
   /**
    * What an enabled venue's config asks that the venue cannot give, besides data types it does

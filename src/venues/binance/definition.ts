@@ -4,6 +4,7 @@ import type { VenueDefinition, VenueInstruments, VenueRequest } from "../venue-d
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./channels.ts";
 import { BinanceConnection } from "./connection.ts";
 import { addBinanceInstruments } from "./instruments.ts";
+import { BINANCE_DERIVATIVES_LISTING, BINANCE_SPOT_LISTING } from "./listing.ts";
 import type { BinanceTuning } from "./tuning.ts";
 import { BinanceNormalizer } from "./normalizer.ts";
 import { binanceRestLimits } from "./rest-weights.ts";
@@ -40,6 +41,7 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
   data_types: ["trade", "orderbook"],
   book_checks: ["sequence"],
   instruments: instruments("binance_spot", "/api/v3/exchangeInfo"),
+  listing: BINANCE_SPOT_LISTING,
   ingest: {
     connect: (ctx) => new BinanceConnection(ctx),
     polls: (config, symbols) => binancePolls("binance_spot", symbols, config.data_types, config.poll_period),
@@ -59,6 +61,7 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
   data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
   book_checks: ["sequence"],
   instruments: instruments("binance_derivatives", "/fapi/v1/exchangeInfo"),
+  listing: BINANCE_DERIVATIVES_LISTING,
   ingest: {
     connect: (ctx) => new BinanceConnection(ctx),
     polls: (config, symbols) => binancePolls("binance_derivatives", symbols, config.data_types, config.poll_period),

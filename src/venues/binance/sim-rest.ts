@@ -17,7 +17,11 @@ export function binanceRest(path: string, query: URLSearchParams, replay: Binanc
   const unknownSymbol = json(JSON.stringify({ code: -1121, msg: "Invalid symbol." }), 400);
   if (path === "/api/v3/exchangeInfo" || path === "/fapi/v1/exchangeInfo") {
     const body = refs.lines(futures ? "binance_derivatives_exchangeInfo.jsonl" : "binance_spot_exchangeInfo.jsonl")[0];
-    return body ? json(body.raw) : noRoute(path);
+    return body ? json(refs.listed(body.raw, "symbols", "symbol")) : noRoute(path);
+  }
+  if (path === "/api/v3/ticker/24hr" || path === "/fapi/v1/ticker/24hr") {
+    const all = replay.symbols.map((s) => synth.binanceTicker24h(s, replay.prices.get(s) ?? 100, now));
+    return json(`[${all.join(",")}]`);
   }
   if (path === "/api/v3/depth" || path === "/fapi/v1/depth") {
     const body = replay.depthBody(symbol, Math.min(5000, Number(query.get("limit") ?? 100) || 100), now);

@@ -3,6 +3,7 @@ import { deribitVolatilityIndexPath } from "./channels.ts";
 import { DeribitConnection, type DeribitTuning } from "./connection.ts";
 import { addDeribitInstruments } from "./instruments.ts";
 import { deribitConnectionConfigErrors, DERIBIT_WORKER_REQUESTS_PER_S } from "./limits.ts";
+import { DERIBIT_LISTING } from "./listing.ts";
 import { DeribitNormalizer } from "./normalizer.ts";
 import { DERIBIT_REST_LIMITS } from "./rest-weights.ts";
 import { startDeribitSim } from "./sim-venue.ts";
@@ -24,6 +25,7 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
     reference_file: "deribit_instruments.jsonl",
     add: addDeribitInstruments,
   },
+  listing: DERIBIT_LISTING,
   ingest: {
     connect: (ctx) => new DeribitConnection(ctx),
     polls: () => [],

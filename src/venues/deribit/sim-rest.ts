@@ -22,6 +22,8 @@ export type DeribitReply = { readonly body: string } | { readonly result: string
 export function deribitResult(method: string, params: Record<string, unknown>, now_ms: number, refs: ReferenceBodies): DeribitReply | undefined {
   if (method === "public/get_instruments") {
     const currency = String(params.currency ?? "BTC");
+    // An unlisted currency lists no instruments, so its DVOL drops out of the engine's metadata.
+    if (refs.listing.unlisted.has(currency)) return { result: "[]" };
     const line = refs.lines("deribit_instruments.jsonl").find((l) => new URL(l.url).searchParams.get("currency") === currency);
     return line ? { body: line.raw } : { result: "[]" };
   }

@@ -1,7 +1,6 @@
-import type { VenueConfig } from "../../config/schema.ts";
+import type { OkxBookChannel, VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { InstrumentMap } from "../types.ts";
-import type { OkxBookChannel } from "./limits.ts";
 
 /**
  * What the connection layer subscribes to and polls on OKX v5 (SPEC section 1 table).

@@ -6,6 +6,7 @@ import { okxPolls, okxRubikPeriod } from "./channels.ts";
 import { OkxConnection, type OkxTuning } from "./connection.ts";
 import { addOkxInstruments } from "./instruments.ts";
 import { OKX_CONNECTS_PER_S } from "./limits.ts";
+import { OKX_SPOT_LISTING, OKX_SWAP_LISTING } from "./listing.ts";
 import { OkxNormalizer } from "./normalizer.ts";
 import { okxLoginConfigErrors } from "./requests.ts";
 import { OKX_REST_LIMITS } from "./rest-weights.ts";
@@ -51,6 +52,7 @@ export const okxSpot: VenueDefinition<OkxTuning> = {
   connect_limit: OKX_CONNECT_LIMIT,
   book_checks: ["sequence", "checksum"],
   instruments: instruments("SPOT"),
+  listing: OKX_SPOT_LISTING,
   ingest: INGEST,
   configErrors: (config, env) => okxConfigErrors("okx_spot", config, env),
   createNormalizer: (options) => new OkxNormalizer(true, options),
@@ -66,6 +68,7 @@ export const okxDerivatives: VenueDefinition<OkxTuning> = {
   connect_limit: OKX_CONNECT_LIMIT,
   book_checks: ["sequence", "checksum"],
   instruments: instruments("SWAP"),
+  listing: OKX_SWAP_LISTING,
   ingest: INGEST,
   configErrors: (config, env) => okxConfigErrors("okx_derivatives", config, env),
   createNormalizer: (options) => new OkxNormalizer(false, options),

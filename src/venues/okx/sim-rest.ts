@@ -16,7 +16,12 @@ export function okxRest(path: string, query: URLSearchParams, replay: OkxReplay,
   if (path === "/api/v5/public/instruments") {
     const type = query.get("instType");
     const line = refs.lines("okx_instruments.jsonl").find((l) => new URL(l.url).searchParams.get("instType") === type);
-    return line ? json(line.raw) : json(JSON.stringify({ code: "51000", data: [], msg: `Parameter instType error` }), 400);
+    return line ? json(refs.listed(line.raw, "data", "instId")) : json(JSON.stringify({ code: "51000", data: [], msg: `Parameter instType error` }), 400);
+  }
+  if (path === "/api/v5/market/tickers") {
+    const swap = query.get("instType") === "SWAP";
+    const ids = replay.instruments.filter((i) => i.endsWith("-SWAP") === swap && (swap || i.split("-").length === 2));
+    return ok(ids.map((id) => synth.okxTicker(id, replay.prices.get(id) ?? 100, swap, now)));
   }
   const n = Math.floor(now / 1000);
   if (path === "/api/v5/public/open-interest") {
