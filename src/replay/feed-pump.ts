@@ -28,7 +28,7 @@ export interface PumpOutput {
   /** Every connection open now. */
   readonly all: ReadonlySet<SimSocket>;
   readonly faults: SimFaults;
-  send(ws: SimSocket, text: string): void;
+  readonly send: (ws: SimSocket, text: string) => void;
 }
 
 class FeedCursor {
@@ -152,7 +152,7 @@ export class FeedPump {
   }
 
   private sendBurst(cursor: FeedCursor, budget: number): void {
-    const out = this.out;
+    const { faults, send } = this.out;
     const skips = this.skips;
     const frames = cursor.feed.frames;
     for (let n = 0; n < budget; ) {
@@ -160,7 +160,7 @@ export class FeedPump {
       const frame = frames[index];
       if (frame !== undefined) {
         let skipped: VenueKey | undefined;
-        const bookFault = out.faults.any && cursor.source.isBookUpdate(frame);
+        const bookFault = faults.any && cursor.source.isBookUpdate(frame);
         for (const ws of cursor.conns) {
           const c = ws.data;
           if (!c.subs.has(frame.key)) continue;
@@ -171,8 +171,8 @@ export class FeedPump {
             skipped = c.venue;
             continue;
           }
-          const text = bookFault ? out.faults.bookUpdate(c.venue, frame, cursor.text(index, frame)) : cursor.text(index, frame);
-          if (text !== undefined) out.send(ws, text);
+          const text = bookFault ? faults.bookUpdate(c.venue, frame, cursor.text(index, frame)) : cursor.text(index, frame);
+          if (text !== undefined) send(ws, text);
         }
         cursor.feed.advance(index);
         cursor.emitted++;

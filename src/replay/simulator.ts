@@ -132,7 +132,14 @@ class VenueSimulator implements Simulator {
     });
     this.symbols = Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>;
     const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
-    const send = (ws: SimSocket, text: string): void => this.send(ws, text);
+    const sent = this.sent;
+    // A data frame, unless a `silence` fault holds its venue, in the connection's shape.
+    const send = (ws: SimSocket, text: string): void => {
+      if (faults.any && faults.holds(ws.data.venue)) return;
+      const shape = ws.data.session.shape;
+      ws.send(shape === undefined ? text : shape(text));
+      sent[ws.data.venue]++;
+    };
     this.pump = new FeedPump(feeds, options.rate ?? 0, { all: this.all, faults, send });
     const synthetic = new SyntheticPushes({ all: this.all, venueOf: (venue) => this.venues[venue], send });
     this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
@@ -185,15 +192,6 @@ class VenueSimulator implements Simulator {
     for (const sim of new Set(Object.values(this.venues))) sim.stop();
     for (const ws of this.all) ws.data.session.close(ws);
     await this.server.stop(true);
-  }
-
-  /** A data frame to `ws`, unless a `silence` fault holds its venue, in the connection's shape. */
-  private send(ws: SimSocket, text: string): void {
-    const venue = ws.data.venue;
-    if (this.injected.any && this.injected.holds(venue)) return;
-    const shape = ws.data.session.shape;
-    ws.send(shape === undefined ? text : shape(text));
-    this.sent[venue]++;
   }
 
   private inject(f: FaultRequest): void {
