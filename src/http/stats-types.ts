@@ -1,4 +1,5 @@
 import type { BookHealth } from "../venues/types.ts";
+import type { BookSyncFailure } from "../venues/connection/sync-queue.ts";
 
 /** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
@@ -44,6 +45,21 @@ export interface VenueStats {
   /** REST answers 429 and 418 together. */
   readonly rate_limited: number;
   readonly rest: VenueRestStats;
+  readonly book_sync: VenueBookSync;
+}
+
+/** A venue's books over all its ingest workers (src/venues/connection/sync-queue.ts). */
+export interface VenueBookSync {
+  readonly total: number;
+  readonly live: number;
+  /** Neither live nor waiting: a snapshot on the wire, one waiting for an update to bridge it, a resync, a failing symbol. */
+  readonly syncing: number;
+  /** Books whose REST depth snapshot waits for the venue's weight budget. */
+  readonly waiting: number;
+  /** Seconds until the last waiting book's snapshot can be sent (a REST block, then the budget's refill); 0 with none waiting. */
+  readonly eta_s: number;
+  /** Symbols failing on their own (snapshot refused, stream silent), the others unaffected. */
+  readonly failures: readonly BookSyncFailure[];
 }
 
 /** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */

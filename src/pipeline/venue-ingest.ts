@@ -7,6 +7,7 @@ import type { IngestInit } from "../supervisor/messages.ts";
 import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth } from "../venues/types.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 
 /** How often frame counts and normalizer counts are copied into the shared counters, ms. */
 const STATS_INTERVAL_MS = 250;
@@ -14,6 +15,8 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
+  /** Books waiting for the REST budget and symbols failing, given this thread's `bookHealth()`. */
+  bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
   /** REST requests waiting for the venue's budget. */
@@ -57,6 +60,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     rest: {
       budget: init.rest_budget,
+      ...(init.rest_scale === null ? {} : { scale: init.rest_scale }),
       stats: {
         weight: (n) => counters.add(restWeight, n),
         limited: (status) => counters.add(status === 418 ? rest418 : rest429, 1),
@@ -145,6 +149,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
+    bookSync: (books) => runner.bookSync?.report(books) ?? { waiting: 0, failures: [] },
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
   };

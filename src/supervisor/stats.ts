@@ -1,10 +1,11 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
-import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
+import type { BookSyncFailure, BookSyncReport } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
 
 /** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
@@ -44,6 +45,10 @@ export interface StatsInputs {
   readonly workers: readonly ManagedWorker[];
   readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
+  /** Books waiting for the REST budget and failing symbols, per ingest worker id (last report). */
+  readonly book_sync: ReadonlyMap<string, BookSyncReport>;
+  /** Ms until `waiting` snapshots of the venue's books can be sent through its budget. */
+  readonly sync_eta_ms: (venue: VenueKey, waiting: number) => number;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** REST requests queued, per ingest worker id (last report). */
@@ -80,6 +85,19 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     const venue = workerId.split(":")[1] ?? workerId;
     restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
   }
+  const sync = new Map<string, { waiting: number; failures: BookSyncFailure[] }>();
+  for (const [workerId, report] of s.book_sync) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    const into = sync.get(venue) ?? { waiting: 0, failures: [] };
+    into.waiting += report.waiting;
+    into.failures.push(...report.failures);
+    sync.set(venue, into);
+  }
+  const books: Record<string, BookHealth[]> = {};
+  for (const [workerId, list] of s.books) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    (books[venue] ??= []).push(...list);
+  }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
@@ -111,6 +129,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_blocked_ms(venue),
       },
+      book_sync: bookSync(books[venue] ?? [], sync.get(venue), (waiting) => s.sync_eta_ms(venue, waiting)),
     };
   }
   const data_types: Record<string, TypeStats> = {};
@@ -152,11 +171,6 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     heap_bytes: w.heap?.heap_bytes ?? null,
     full_collections: w.heap?.full_collections ?? 0,
   }));
-  const books: Record<string, BookHealth[]> = {};
-  for (const [workerId, list] of s.books) {
-    const venue = workerId.split(":")[1] ?? workerId;
-    (books[venue] ??= []).push(...list);
-  }
   return {
     uptime_s: s.uptime_s,
     role: s.config.engine.role,
@@ -168,5 +182,18 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     nats: s.nats,
     clickhouse: s.clickhouse,
     tiering: s.tiering,
+  };
+}
+
+function bookSync(books: readonly BookHealth[], sync: { waiting: number; failures: BookSyncFailure[] } | undefined, eta_ms: (waiting: number) => number): VenueBookSync {
+  const live = books.filter((b) => b.state === "live").length;
+  const waiting = Math.min(sync?.waiting ?? 0, books.length - live);
+  return {
+    total: books.length,
+    live,
+    syncing: books.length - live - waiting,
+    waiting,
+    eta_s: Math.ceil(eta_ms(waiting) / 1000),
+    failures: [...(sync?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native)),
   };
 }

@@ -31,6 +31,8 @@ function fixture(auth_token = "", loopback_only = false) {
       rest_blocked_ms: () => 0,
       overflow: new Map(),
       books: new Map(),
+      book_sync: new Map(),
+      sync_eta_ms: () => 0,
       nats: { ...none, restarts: 0 },
       clickhouse: none,
       tiering: {},
