@@ -75,6 +75,25 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     expect(sim.violations.rules()).toEqual({});
   });
 
+  test("a resync goes before the storm queued ahead of it on the same thread", async () => {
+    const rest = client("binance_spot", { scale: SPOT_SCALE });
+    const symbol = sim.symbols.binance_spot[0];
+    const order: string[] = [];
+    const ask = (limit: number, priority: RestPriority, tag: string) =>
+      rest.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${symbol}&limit=${limit}`, priority).then((r) => {
+        expect(r.ok).toBe(true);
+        order.push(tag);
+      });
+    // 20 storm snapshots of weight 50: 1,000 weight, more than a shrunken window allows at once.
+    const storm = Array.from({ length: 20 }, (_, i) => ask(501 + i, "sync", `storm${i}`));
+    const resync = ask(1000, "resync", "resync");
+    await Promise.all([...storm, resync]);
+    // Two storm snapshots may be on the wire already; the resync precedes the other eighteen.
+    expect(order.indexOf("resync")).toBeLessThanOrEqual(2);
+    expect(order.length).toBe(21);
+    expect(rest.rate_limited).toBe(0);
+  }, 20_000);
+
   test("a 429 is waited out for its Retry-After, then the request is answered", async () => {
     const incidents: RestLimitIncident[] = [];
     const rest = client("binance_derivatives", { incidents });
