@@ -10,7 +10,7 @@ import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
-import { BookSyncQueue } from "./connection/sync-queue.ts";
+import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
 import {
   DEFAULT_TUNING,
   type ConnectionContext,
@@ -227,6 +227,7 @@ export class IngestRunner {
       url: (native) => `${config.rest_url}${binanceDepthPath(venue, native, orderbook.snapshot_limit)}`,
       deliver: (url, body, recv) => this.http(url, body, recv),
       onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
+      silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
     });
   }
 

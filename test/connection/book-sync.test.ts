@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
+import type { VenueConfig } from "../../src/config/schema.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
@@ -129,3 +130,71 @@ test("a resync of one book on another thread is served before the storm's remain
   expect(stormSim.violations.rules()).toEqual({});
   expect(singleSim.violations.rules()).toEqual({});
 }, 90_000);
+
+test("a symbol whose snapshot is refused and one whose stream is silent are listed on their own; the other book stays live", async () => {
+  const symbols = ["AUSDT", "BUSDT", "CUSDT"];
+  // CUSDT's depth is refused as Binance refuses an unknown symbol; BUSDT's stream sends nothing.
+  const refusedAt: number[] = [];
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req, srv) {
+      if (srv.upgrade(req)) return undefined;
+      const url = new URL(req.url);
+      if (url.pathname === "/api/v3/exchangeInfo") {
+        return Response.json({ symbols: symbols.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
+      }
+      if (url.searchParams.get("symbol") === "CUSDT") {
+        refusedAt.push(performance.now());
+        return Response.json({ code: -1121, msg: "Invalid symbol." }, { status: 400 });
+      }
+      return Response.json({ lastUpdateId: 10, bids: [["1.00", "1"]], asks: [["2.00", "1"]] });
+    },
+    websocket: {
+      open(ws) {
+        const data = { e: "depthUpdate", E: Date.now(), s: "AUSDT", U: 11, u: 11, b: [["1.00", "2"]], a: [] };
+        ws.send(JSON.stringify({ stream: "ausdt@depth@100ms", data }));
+      },
+      message() {},
+    },
+  });
+  const errors: string[] = [];
+  const config: VenueConfig = {
+    enabled: true,
+    symbols,
+    workers: 1,
+    data_types: ["orderbook"],
+    ws_url: `ws://127.0.0.1:${server.port}`,
+    rest_url: `http://127.0.0.1:${server.port}`,
+    poll_period: "5m",
+  };
+  // stale_factor 0.02: a book whose snapshot nothing bridged is silent after 600 ms.
+  const { runner } = ingestRunner("binance_spot", config, {
+    tuning: { backoff: { initial_ms: 10, max_ms: 50 }, stale_factor: 0.02 },
+    stats: { messagesIn() {}, reconnect() {}, error: (channel, detail) => errors.push(`${channel} ${detail}`) },
+  });
+  runners.push(runner);
+  try {
+    await runner.start();
+    const report = () => runner.bookSync?.report(runner.normalizer?.bookHealth() ?? []) ?? { waiting: 0, failures: [] };
+    const refusals = () => report().failures.find((f) => f.native === "CUSDT")?.attempts ?? 0;
+    await waitFor("three refusals of CUSDT and a silent BUSDT", () => refusals() >= 3 && report().failures.length === 2, 15_000);
+    expect(liveBooks(runner)).toEqual(new Set(["AUSDT"]));
+    const failures = report().failures;
+    expect(failures.map((f) => [f.native, f.kind])).toEqual([
+      ["BUSDT", "stream_silent"],
+      ["CUSDT", "snapshot_refused"],
+    ]);
+    expect(failures[1]?.detail).toContain("-1121");
+    expect(failures[1]?.attempts).toBe(refusedAt.length);
+    expect(failures[0]?.detail).toMatch(/^no depth update bridged its snapshot in \d+ s$/);
+    // The refused symbol backs off (1 s, then 2 s), so it never spends the budget of the others.
+    expect((refusedAt[1] ?? 0) - (refusedAt[0] ?? 0)).toBeGreaterThanOrEqual(950);
+    expect((refusedAt[2] ?? 0) - (refusedAt[1] ?? 0)).toBeGreaterThanOrEqual(1950);
+    expect(errors.filter((e) => e.startsWith("depth CUSDT: 400")).length).toBe(refusedAt.length);
+    // Neither failure reconnected anything.
+    expect(runner.connection?.reconnects).toBe(0);
+  } finally {
+    server.stop(true);
+  }
+}, 30_000);

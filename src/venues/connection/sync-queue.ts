@@ -24,8 +24,8 @@ const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const RETRY_INITIAL_MS = 1000;
 /** Longest wait between two attempts of a symbol whose snapshot is refused, ms. */
 const RETRY_MAX_MS = 300_000;
-/** A book whose snapshot no update bridged for this long is reported as silent, ms. */
-const DEFAULT_SILENT_MS = 30_000;
+/** A book whose snapshot no update bridged for this long is reported as silent, ms (times the tuning's stale_factor). */
+export const BOOK_SILENT_MS = 30_000;
 
 /** One symbol failing on its own: its book is not live, the others go on. */
 export interface BookSyncFailure {
@@ -85,7 +85,7 @@ export class BookSyncQueue {
     private readonly options: BookSyncOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.silent_ms = options.silent_ms ?? DEFAULT_SILENT_MS;
+    this.silent_ms = options.silent_ms ?? BOOK_SILENT_MS;
     for (const native of symbols) this.slot(native);
   }
 
