@@ -126,7 +126,8 @@ export class RestBudget {
   }
 
   constructor(
-    specs: readonly RestLimitSpec[],
+    /** The limits this budget keeps (the venue's, or shrunk by a test scale). */
+    readonly specs: readonly RestLimitSpec[],
     buffer?: SharedArrayBuffer,
     private readonly now_ms: () => number = Date.now,
   ) {

@@ -32,7 +32,7 @@ export interface SyncEstimate {
  */
 export function syncEstimate(limits: VenueRestLimits, budget: RestBudget, books: number, snapshot_limit: number, depth: number): SyncEstimate | undefined {
   const cost = limits.snapshotCost?.(snapshot_limit);
-  const spec = cost === undefined ? undefined : limits.buckets[cost.bucket];
+  const spec = cost === undefined ? undefined : budget.specs[cost.bucket];
   if (cost === undefined || spec === undefined || books <= 0) return undefined;
   const ms = budget.backlogMs(cost, books, "sync");
   const smaller = SNAPSHOT_LIMITS.filter((l) => l < snapshot_limit && l >= depth)
