@@ -42,7 +42,7 @@ export class MetricsExporter {
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
   private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
   private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
-  private readonly venueBookFailures = this.gauge("spectra_venue_book_failures", "Symbols whose book fails on its own (snapshot refused, stream silent).", ["venue"]);
+  private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, book or stream silent).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -106,7 +106,7 @@ export class MetricsExporter {
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
       for (const state of ["live", "syncing", "waiting"] as const) this.venueBooks.set({ venue, state }, v.book_sync[state]);
       this.venueSyncEta.set({ venue }, v.book_sync.eta_s);
-      this.venueBookFailures.set({ venue }, v.book_sync.failures.length);
+      this.venueBookFailures.set({ venue }, v.failing_symbols.length);
       this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
       this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
     }

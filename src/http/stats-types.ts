@@ -1,5 +1,5 @@
 import type { BookHealth } from "../venues/types.ts";
-import type { BookSyncFailure } from "../venues/connection/sync-queue.ts";
+import type { SymbolFailure } from "../venues/connection/sync-queue.ts";
 
 /** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
@@ -46,6 +46,11 @@ export interface VenueStats {
   readonly rate_limited: number;
   readonly rest: VenueRestStats;
   readonly book_sync: VenueBookSync;
+  /**
+   * Symbols failing on their own, the others unaffected: a refused book snapshot, a book whose
+   * snapshot no update bridges, a stream silent past its cadence (src/venues/connection/sync-queue.ts).
+   */
+  readonly failing_symbols: readonly SymbolFailure[];
 }
 
 /** A venue's books over all its ingest workers (src/venues/connection/sync-queue.ts). */
@@ -58,8 +63,6 @@ export interface VenueBookSync {
   readonly waiting: number;
   /** Seconds until the last waiting book's snapshot can be sent (a REST block, then the budget's refill); 0 with none waiting. */
   readonly eta_s: number;
-  /** Symbols failing on their own (snapshot refused, stream silent), the others unaffected. */
-  readonly failures: readonly BookSyncFailure[];
 }
 
 /** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */

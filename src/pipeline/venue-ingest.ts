@@ -15,7 +15,7 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
-  /** Books waiting for the REST budget and symbols failing, given this thread's `bookHealth()`. */
+  /** Books waiting for the REST budget, and symbols failing (books that do not sync, silent streams), given this thread's `bookHealth()`. */
   bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
@@ -149,7 +149,11 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
-    bookSync: (books) => runner.bookSync?.report(books) ?? { waiting: 0, failures: [] },
+    bookSync: (books) => {
+      const report = runner.bookSync?.report(books) ?? { waiting: 0, failures: [] };
+      const silent = runner.silentStreams.failures();
+      return silent.length === 0 ? report : { waiting: report.waiting, failures: [...report.failures, ...silent] };
+    },
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
   };

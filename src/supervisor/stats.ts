@@ -5,7 +5,7 @@ import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
-import type { BookSyncFailure, BookSyncReport } from "../venues/connection/sync-queue.ts";
+import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
 
 /** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
@@ -47,6 +47,8 @@ export interface StatsInputs {
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
   /** Books waiting for the REST budget and failing symbols, per ingest worker id (last report). */
   readonly book_sync: ReadonlyMap<string, BookSyncReport>;
+  /** Books each ingest worker keeps (its symbols, when it collects books): counted as syncing until it reports. */
+  readonly planned_books: ReadonlyMap<string, number>;
   /** Ms until `waiting` snapshots of the venue's books can be sent through its budget. */
   readonly sync_eta_ms: (venue: VenueKey, waiting: number) => number;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
@@ -85,7 +87,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     const venue = workerId.split(":")[1] ?? workerId;
     restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
   }
-  const sync = new Map<string, { waiting: number; failures: BookSyncFailure[] }>();
+  const sync = new Map<string, { waiting: number; failures: SymbolFailure[] }>();
   for (const [workerId, report] of s.book_sync) {
     const venue = workerId.split(":")[1] ?? workerId;
     const into = sync.get(venue) ?? { waiting: 0, failures: [] };
@@ -97,6 +99,12 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
   for (const [workerId, list] of s.books) {
     const venue = workerId.split(":")[1] ?? workerId;
     (books[venue] ??= []).push(...list);
+  }
+  const unreported = new Map<string, number>();
+  for (const [workerId, n] of s.planned_books) {
+    if (s.books.has(workerId)) continue;
+    const venue = workerId.split(":")[1] ?? workerId;
+    unreported.set(venue, (unreported.get(venue) ?? 0) + n);
   }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
@@ -129,7 +137,8 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_blocked_ms(venue),
       },
-      book_sync: bookSync(books[venue] ?? [], sync.get(venue), (waiting) => s.sync_eta_ms(venue, waiting)),
+      book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),
+      failing_symbols: [...(sync.get(venue)?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native) || a.kind.localeCompare(b.kind)),
     };
   }
   const data_types: Record<string, TypeStats> = {};
@@ -185,15 +194,10 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
   };
 }
 
-function bookSync(books: readonly BookHealth[], sync: { waiting: number; failures: BookSyncFailure[] } | undefined, eta_ms: (waiting: number) => number): VenueBookSync {
+/** A venue's books: those its workers reported, and those of workers yet to report (syncing). */
+function bookSync(books: readonly BookHealth[], unreported: number, reported_waiting: number, eta_ms: (waiting: number) => number): VenueBookSync {
   const live = books.filter((b) => b.state === "live").length;
-  const waiting = Math.min(sync?.waiting ?? 0, books.length - live);
-  return {
-    total: books.length,
-    live,
-    syncing: books.length - live - waiting,
-    waiting,
-    eta_s: Math.ceil(eta_ms(waiting) / 1000),
-    failures: [...(sync?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native)),
-  };
+  const waiting = Math.min(reported_waiting, books.length - live);
+  const total = books.length + unreported;
+  return { total, live, syncing: total - live - waiting, waiting, eta_s: Math.ceil(eta_ms(waiting) / 1000) };
 }

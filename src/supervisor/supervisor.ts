@@ -78,6 +78,8 @@ export class Engine {
   private readonly restQueues = new Map<string, number>();
   /** Books waiting for the REST budget and failing symbols, per ingest worker (last report). */
   private readonly bookSync = new Map<string, BookSyncReport>();
+  /** Books each ingest worker keeps, from the plan. */
+  private readonly plannedBooks: ReadonlyMap<string, number>;
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
   private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
@@ -110,6 +112,7 @@ export class Engine {
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
     this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
+    this.plannedBooks = new Map(this.plan.ingest.map((i) => [i.id, config.venues[i.venue].data_types.includes("orderbook") ? i.symbols.length : 0]));
   }
 
   get dataDir(): string {
@@ -418,6 +421,7 @@ export class Engine {
       bad_frames: this.badFrames,
       rest_queues: this.restQueues,
       book_sync: this.bookSync,
+      planned_books: this.plannedBooks,
       sync_eta_ms: (venue, waiting) => {
         const cost = getVenue(venue).rest_limits.snapshotCost?.(this.config.orderbook.snapshot_limit);
         const budget = this.restBudgets.get(venue);

@@ -11,6 +11,7 @@ import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
 import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
+import { SilentStreams } from "./connection/channel-watchdog.ts";
 import {
   DEFAULT_TUNING,
   type ConnectionContext,
@@ -97,6 +98,8 @@ export class IngestRunner {
   readonly rest: RestClient;
   /** REST depth snapshots of the books (Binance), storms and resyncs through the budget. */
   bookSync: BookSyncQueue | undefined;
+  /** Streams silent now, listed per symbol in `/stats`. */
+  readonly silentStreams: SilentStreams;
   private readonly tuning: ConnectionTuning;
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
@@ -108,6 +111,7 @@ export class IngestRunner {
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.silentStreams = new SilentStreams(options.symbols);
     const limits = getVenue(options.venue).rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
@@ -159,7 +163,9 @@ export class IngestRunner {
         if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
       },
       ...this.connectLimiter(),
-      onStale: (channel) => {
+      onStale: (channel, silent) => {
+        this.silentStreams.mark(channel, silent);
+        if (!silent) return;
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
         if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");

@@ -60,9 +60,11 @@ function fixture() {
       ]),
       book_sync: new Map<string, BookSyncReport>([
         ["ingest:binance_spot:0", { waiting: 1, failures: [{ native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 }] }],
-        ["ingest:binance_spot:1", { waiting: 2, failures: [] }],
+        ["ingest:binance_spot:1", { waiting: 2, failures: [{ native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 }] }],
         ["ingest:okx_spot:0", { waiting: 0, failures: [] }],
       ]),
+      // ingest:okx_spot:1 has not reported yet: its two books count as syncing.
+      planned_books: new Map([["ingest:okx_spot:0", 1], ["ingest:okx_spot:1", 2], ["ingest:binance_spot:0", 3], ["ingest:binance_spot:1", 3]]),
       sync_eta_ms: (venue, waiting) => (venue === "binance_spot" ? waiting * 1500 : 0),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null, restarts: 1 },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
@@ -98,15 +100,13 @@ describe("HTTP endpoints", () => {
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     // Books of both binance_spot workers: 2 live, 3 waiting for the REST budget (4.5 s), one failing on its own.
-    expect(body.venues.binance_spot.book_sync).toEqual({
-      total: 6,
-      live: 2,
-      syncing: 1,
-      waiting: 3,
-      eta_s: 5,
-      failures: [{ native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 }],
-    });
-    expect(body.venues.okx_spot.book_sync).toEqual({ total: 1, live: 1, syncing: 0, waiting: 0, eta_s: 0, failures: [] });
+    expect(body.venues.binance_spot.book_sync).toEqual({ total: 6, live: 2, syncing: 1, waiting: 3, eta_s: 5 });
+    expect(body.venues.binance_spot.failing_symbols).toEqual([
+      { native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 },
+      { native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 },
+    ]);
+    expect(body.venues.okx_spot.book_sync).toEqual({ total: 3, live: 1, syncing: 2, waiting: 0, eta_s: 0 });
+    expect(body.venues.okx_spot.failing_symbols).toEqual([]);
     expect(body.tiering.trades.windows_verified).toBe(3);
     expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
   });

@@ -32,6 +32,7 @@ function fixture(auth_token = "", loopback_only = false) {
       overflow: new Map(),
       books: new Map(),
       book_sync: new Map(),
+      planned_books: new Map(),
       sync_eta_ms: () => 0,
       nats: { ...none, restarts: 0 },
       clickhouse: none,

@@ -1,11 +1,15 @@
+import type { SymbolFailure } from "./sync-queue.ts";
+
 /**
  * Staleness per channel: each channel has a silence limit sized to its cadence (a 1 s mark
  * price stream is stale after a few seconds; a trade stream of a quiet symbol never is, so it
- * gets no limit). A channel is reported once per silence; seeing it again re-arms it.
+ * gets no limit). A channel is reported once per silence; seeing it again re-arms it and
+ * reports it as resumed.
  */
 export class ChannelWatchdog {
   private readonly lastSeen = new Map<string, number>();
   private readonly reported = new Set<string>();
+  private resumedChannels: string[] = [];
 
   /** `limitFor` gives a channel's silence limit in ms, or 0 for channels without a cadence. */
   constructor(private readonly limitFor: (channel: string) => number) {}
@@ -20,7 +24,21 @@ export class ChannelWatchdog {
   seen(channel: string, now_ms: number): void {
     if (!this.lastSeen.has(channel)) return;
     this.lastSeen.set(channel, now_ms);
-    this.reported.delete(channel);
+    if (this.reported.delete(channel)) this.resumedChannels.push(channel);
+  }
+
+  /** Channels reported stale that were seen again since the last call. */
+  takeResumed(): string[] {
+    const out = this.resumedChannels;
+    if (out.length > 0) this.resumedChannels = [];
+    return out;
+  }
+
+  /** Whether every channel with a limit is silent past it: the connection, not one symbol, is starved. */
+  allSilent(now_ms: number): boolean {
+    if (this.lastSeen.size === 0) return false;
+    for (const [channel, seen] of this.lastSeen) if (now_ms - seen < this.limitFor(channel)) return false;
+    return true;
   }
 
   /** Channels silent past their limit and not reported since they were last seen. */
@@ -39,6 +57,7 @@ export class ChannelWatchdog {
   clear(): void {
     this.lastSeen.clear();
     this.reported.clear();
+    this.resumedChannels = [];
   }
 }
 
@@ -46,18 +65,54 @@ export class ChannelWatchdog {
 const STALE_CHECK_MS = 1000;
 
 /**
- * Checks `watchdog` every second; each stale channel is reported and its connection is
- * reconnected (a `stale` gap). Returns the timer for `clearInterval` on stop.
+ * Checks `watchdog` every second: each channel that fell silent is reported (`silent` true), and
+ * again when it delivers (`silent` false). The connection is reconnected (a `stale` gap) only
+ * once every channel it watches is silent: one symbol's silent stream (a delisted or settled
+ * instrument) is that symbol's failure, and must not cost every other symbol on the connection
+ * a gap and its books a resync, once per silence limit. Returns the timer for `clearInterval`.
  */
 export function watchStaleChannels(
   watchdog: ChannelWatchdog,
-  onStale: (channel: string) => void,
+  onStale: (channel: string, silent: boolean) => void,
   reconnect: () => void,
 ): ReturnType<typeof setInterval> {
   return setInterval(() => {
-    for (const channel of watchdog.stale(Date.now())) {
-      onStale(channel);
-      reconnect();
-    }
+    const now = Date.now();
+    for (const channel of watchdog.takeResumed()) onStale(channel, false);
+    const stale = watchdog.stale(now);
+    for (const channel of stale) onStale(channel, true);
+    if (stale.length > 0 && watchdog.allSilent(now)) reconnect();
   }, STALE_CHECK_MS);
+}
+
+/**
+ * The channels of one ingest thread that are silent now, as per-symbol failures for `/stats`.
+ * A channel names its symbol as the venue spells it (`btcusdt@markPrice@1s`,
+ * `funding-rate:BTC-USDT-SWAP`, `deribit_volatility_index.btc_usd`): the failure goes to the
+ * longest of the thread's native symbols the channel contains, or to the channel itself.
+ */
+export class SilentStreams {
+  private readonly silent = new Map<string, SymbolFailure>();
+  private readonly lowered: readonly (readonly [string, string])[];
+
+  constructor(
+    symbols: readonly string[],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lowered = symbols.map((s) => [s, s.toLowerCase()] as const).sort((a, b) => b[1].length - a[1].length);
+  }
+
+  mark(channel: string, silent: boolean): void {
+    if (!silent) {
+      this.silent.delete(channel);
+      return;
+    }
+    const lower = channel.toLowerCase();
+    const native = this.lowered.find(([, l]) => lower.includes(l))?.[0] ?? channel;
+    this.silent.set(channel, { native, kind: "stream_silent", detail: `${channel} silent past its cadence`, attempts: 0, since_ms: this.now() });
+  }
+
+  failures(): SymbolFailure[] {
+    return [...this.silent.values()];
+  }
 }

@@ -27,11 +27,11 @@ const RETRY_MAX_MS = 300_000;
 /** A book whose snapshot no update bridged for this long is reported as silent, ms (times the tuning's stale_factor). */
 export const BOOK_SILENT_MS = 30_000;
 
-/** One symbol failing on its own: its book is not live, the others go on. */
-export interface BookSyncFailure {
+/** One symbol failing on its own (its book does not sync, or one of its streams is silent); the others go on. */
+export interface SymbolFailure {
   readonly native: string;
   readonly kind: "snapshot_refused" | "stream_silent";
-  /** The venue's answer to the last attempt, or what is missing. */
+  /** The venue's answer to the last attempt, or what is missing (a silent stream names its channel). */
   readonly detail: string;
   /** Refused attempts since the book was last live (0 for a silent stream). */
   readonly attempts: number;
@@ -43,7 +43,7 @@ export interface BookSyncFailure {
 export interface BookSyncReport {
   /** Books whose snapshot request waits in the REST queue for the venue's weight budget. */
   readonly waiting: number;
-  readonly failures: readonly BookSyncFailure[];
+  readonly failures: readonly SymbolFailure[];
 }
 
 export interface BookSyncOptions {
@@ -70,7 +70,7 @@ interface SyncSlot {
   refusals: number;
   /** When the last snapshot was handed to the normalizer (0: none since the last storm). */
   delivered_ms: number;
-  failure: BookSyncFailure | undefined;
+  failure: SymbolFailure | undefined;
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
@@ -126,7 +126,7 @@ export class BookSyncQueue {
       }
     }
     let waiting = 0;
-    const failures: BookSyncFailure[] = [];
+    const failures: SymbolFailure[] = [];
     for (const slot of this.slots.values()) {
       if (slot.phase === "queued") waiting++;
       if (slot.failure !== undefined) failures.push(slot.failure);
