@@ -84,6 +84,36 @@ test("a start-up storm of 60 books goes live in symbol order under a small budge
   expect(report).toEqual({ waiting: 0, failures: [] });
 }, 90_000);
 
+test("a lost connection starts the storm again: every book resyncs through the budget in symbol order, no 429", async () => {
+  const sim = await simulator(30);
+  const symbols = sim.symbols.binance_spot;
+  const runner = bookRunner(sim, budgetBuffer());
+  await runner.start();
+  await waitFor("30 live books", () => liveBooks(runner).size === 30, 30_000);
+  const requests = runner.rest.requests;
+  const order: string[] = [];
+  let peakWaiting = 0;
+  expect(sim.dropConnections("binance_spot")).toBeGreaterThan(0);
+  await waitFor("every book stale", () => liveBooks(runner).size === 0, 5000, 1);
+  await waitFor(
+    "every book live again",
+    () => {
+      const live = liveBooks(runner);
+      for (const native of symbols) if (live.has(native) && !order.includes(native)) order.push(native);
+      peakWaiting = Math.max(peakWaiting, runner.bookSync?.report(runner.normalizer?.bookHealth() ?? []).waiting ?? 0);
+      return order.length === 30;
+    },
+    30_000,
+  );
+  // One snapshot per book, the storm's order kept, most of it waiting its turn (1,500 weight).
+  expect(runner.rest.requests - requests).toBe(30);
+  const ranks = order.map((native) => symbols.indexOf(native));
+  expect(ranks.filter((rank, i) => ranks.slice(i + 1).some((later) => later < rank - 2))).toEqual([]);
+  expect(peakWaiting).toBeGreaterThan(10);
+  expect(runner.rest.rate_limited).toBe(0);
+  expect(sim.violations.rules()).toEqual({});
+}, 90_000);
+
 test("a resync of one book on another thread is served before the storm's remaining books", async () => {
   // Two ingest threads of one venue share the budget: one resyncs a single book while the other
   // works through a start-up storm. Each has its own simulator, so a sequence gap reaches only
