@@ -237,9 +237,11 @@ export class Engine {
 
   /**
    * Logs once per venue whose books sync from REST snapshots how long a full storm takes through
-   * its budget, and the smaller `orderbook.snapshot_limit` that would shorten it.
+   * its budget, and the smaller `orderbook.snapshot_limit` that would shorten it (a synthetic
+   * source syncs no books).
    */
   private logSyncEstimates(): void {
+    if (this.options.synthetic) return;
     const books = new Map<VenueKey, number>();
     for (const i of this.plan.ingest) {
       if (this.config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
