@@ -43,6 +43,10 @@ export class MetricsExporter {
   private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
   private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
   private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, book or stream silent).", ["venue"]);
+  private readonly venueSymbols = this.gauge("spectra_venue_symbols", "Symbols the venue's ingest workers collect (resolved from the config and the venue's metadata).", ["venue"]);
+  private readonly venueSymbolChanges = this.counter("spectra_venue_symbol_changes_total", "Listings subscribed (added) and delistings dropped (removed) by instrument refreshes.", ["venue", "change"]);
+  private readonly venueRefreshes = this.counter("spectra_venue_instrument_refreshes_total", "Instrument metadata reads per venue, by result.", ["venue", "result"]);
+  private readonly venueRefreshAge = this.gauge("spectra_venue_instrument_refresh_age_seconds", "Seconds since the venue's last successful instrument metadata read (-1 before the first).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -109,6 +113,12 @@ export class MetricsExporter {
       this.venueBookFailures.set({ venue }, v.failing_symbols.length);
       this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
       this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
+      this.venueSymbols.set({ venue }, v.symbols.resolved);
+      this.venueSymbolChanges.inc({ venue, change: "added" }, v.symbols.added);
+      this.venueSymbolChanges.inc({ venue, change: "removed" }, v.symbols.removed);
+      this.venueRefreshes.inc({ venue, result: "ok" }, v.symbols.refreshes);
+      this.venueRefreshes.inc({ venue, result: "failed" }, v.symbols.refresh_failures);
+      this.venueRefreshAge.set({ venue }, v.symbols.last_refresh_ms === null ? -1 : Math.max(0, Date.now() - v.symbols.last_refresh_ms) / 1000);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);

@@ -1,5 +1,8 @@
 import type { BookHealth } from "../venues/types.ts";
 import type { SymbolFailure } from "../venues/connection/sync-queue.ts";
+import type { VenueSymbolStats } from "../supervisor/instrument-refresh.ts";
+
+export type { VenueSymbolStats };
 
 /** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
@@ -45,6 +48,8 @@ export interface VenueStats {
   /** REST answers 429 and 418 together. */
   readonly rate_limited: number;
   readonly rest: VenueRestStats;
+  /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
+  readonly symbols: VenueSymbolStats;
   readonly book_sync: VenueBookSync;
   /**
    * Symbols failing on their own, the others unaffected: a refused book snapshot, a book whose

@@ -7,6 +7,7 @@ import { typeCounter, venueCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
+import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 
 /** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
 export class RateSampler {
@@ -64,6 +65,8 @@ export interface StatsInputs {
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
   readonly synthetic: boolean;
+  /** A venue's latest listings and delistings and its last refresh error (instrument-refresh.ts). */
+  readonly symbol_changes?: (venue: VenueKey) => SymbolRecent | undefined;
 }
 
 function sum(values: readonly number[]): number {
@@ -137,6 +140,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_blocked_ms(venue),
       },
+      symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
       book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),
       failing_symbols: [...(sync.get(venue)?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native) || a.kind.localeCompare(b.kind)),
     };

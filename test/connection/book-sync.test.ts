@@ -190,13 +190,12 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
   });
   const errors: string[] = [];
   const config: VenueConfig = {
-    enabled: true,
+    ...configWith().venues.binance_spot,
     symbols,
     workers: 1,
     data_types: ["orderbook"],
     ws_url: `ws://127.0.0.1:${server.port}`,
     rest_url: `http://127.0.0.1:${server.port}`,
-    poll_period: "5m",
   };
   // stale_factor 0.02: a book whose snapshot nothing bridged is silent after 600 ms.
   const { runner } = ingestRunner("binance_spot", config, {
@@ -224,6 +223,9 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
     expect(errors.filter((e) => e.startsWith("depth CUSDT: 400")).length).toBe(refusedAt.length);
     // Neither failure reconnected anything.
     expect(runner.connection?.reconnects).toBe(0);
+    // An instrument refresh that drops the refused symbol ends its retries and its listing.
+    runner.changeSymbols([], ["CUSDT"]);
+    expect(report().failures.map((f) => f.native)).toEqual(["BUSDT"]);
   } finally {
     server.stop(true);
   }

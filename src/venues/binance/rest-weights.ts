@@ -14,6 +14,11 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   `GET /fapi/v1/depth` weighs 2 (limit 5-50), 5 (100), 10 (500), 20 (1000); USDⓈ-M allows
  *   2,400 REQUEST_WEIGHT a minute (exchangeInfo `rateLimits`).
  * - .../rest-api/Exchange-Information, .../Open-Interest, .../Mark-Price: weight 1 each.
+ * - https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics:
+ *   `GET /api/v3/ticker/24hr` weighs 2 for one symbol and 80 without one (every pair);
+ *   .../usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics:
+ *   `GET /fapi/v1/ticker/24hr` weighs 1 for one symbol and 40 without one. A selector's `top`
+ *   reads the list without a symbol at start and at each instrument refresh.
  * - .../rest-api/Long-Short-Ratio, .../Top-Trader-Long-Short-Ratio: `/futures/data/*` weigh 0
  *   and share an "IP rate limit 1000 requests/5min".
  */
@@ -49,6 +54,7 @@ function spotCost(path: string): RestCost {
   const { pathname, query } = splitPath(path);
   if (pathname === "/api/v3/depth") return { bucket: WEIGHT, weight: spotDepthWeight(Number(query.get("limit") ?? 100) || 100) };
   if (pathname === "/api/v3/exchangeInfo") return { bucket: WEIGHT, weight: 20 };
+  if (pathname === "/api/v3/ticker/24hr") return { bucket: WEIGHT, weight: query.has("symbol") ? 2 : 80 };
   return { bucket: WEIGHT, weight: 1 };
 }
 
@@ -56,6 +62,7 @@ function futuresCost(path: string): RestCost {
   const { pathname, query } = splitPath(path);
   if (pathname === "/fapi/v1/depth") return { bucket: WEIGHT, weight: futuresDepthWeight(Number(query.get("limit") ?? 500) || 500) };
   if (pathname.startsWith("/futures/data/")) return { bucket: FUTURES_DATA, weight: 1 };
+  if (pathname === "/fapi/v1/ticker/24hr") return { bucket: WEIGHT, weight: query.has("symbol") ? 1 : 40 };
   return { bucket: WEIGHT, weight: 1 };
 }
 

@@ -21,6 +21,12 @@ export class ChannelWatchdog {
     this.reported.delete(channel);
   }
 
+  /** Stops watching `channel` (unsubscribed). */
+  forget(channel: string): void {
+    this.lastSeen.delete(channel);
+    this.reported.delete(channel);
+  }
+
   seen(channel: string, now_ms: number): void {
     if (!this.lastSeen.has(channel)) return;
     this.lastSeen.set(channel, now_ms);
@@ -93,22 +99,28 @@ export function watchStaleChannels(
  */
 export class SilentStreams {
   private readonly silent = new Map<string, SymbolFailure>();
-  private readonly lowered: readonly (readonly [string, string])[];
 
+  /** `symbols`: the thread's native symbols now (an instrument refresh changes the array in place). */
   constructor(
-    symbols: readonly string[],
+    private readonly symbols: readonly string[],
     private readonly now: () => number = Date.now,
-  ) {
-    this.lowered = symbols.map((s) => [s, s.toLowerCase()] as const).sort((a, b) => b[1].length - a[1].length);
-  }
+  ) {}
 
   mark(channel: string, silent: boolean): void {
     if (!silent) {
       this.silent.delete(channel);
       return;
     }
+    // Rare (once per silence), so the symbols are searched here rather than indexed.
     const lower = channel.toLowerCase();
-    const native = this.lowered.find(([, l]) => lower.includes(l))?.[0] ?? channel;
+    let native = channel;
+    let length = 0;
+    for (const s of this.symbols) {
+      if (s.length > length && lower.includes(s.toLowerCase())) {
+        native = s;
+        length = s.length;
+      }
+    }
     this.silent.set(channel, { native, kind: "stream_silent", detail: `${channel} silent past its cadence`, attempts: 0, since_ms: this.now() });
   }
 

@@ -79,6 +79,7 @@ export class BookSyncQueue {
   private readonly now: () => number;
   private readonly silent_ms: number;
   private stopped = false;
+  private nextRank = 0;
 
   constructor(
     symbols: readonly string[],
@@ -97,9 +98,28 @@ export class BookSyncQueue {
     }
   }
 
-  /** The normalizer wants snapshots of `natives`; a symbol already asked for is not asked twice. */
+  /**
+   * An instrument refresh: `add` are new books (they sync as at start, after the books listed
+   * before them), `remove` books are dropped and never asked for again, even if refused now.
+   */
+  changeSymbols(add: readonly string[], remove: readonly string[]): void {
+    for (const native of remove) {
+      clearTimeout(this.slots.get(native)?.timer);
+      this.slots.delete(native);
+    }
+    for (const native of add) this.slot(native);
+  }
+
+  /**
+   * The normalizer wants snapshots of `natives`; a symbol already asked for is not asked twice,
+   * one this thread does not keep (dropped by a refresh) not at all.
+   */
   want(natives: readonly string[]): void {
-    const slots = natives.map((n) => this.slot(n)).filter((s) => s.phase === "idle");
+    const slots: SyncSlot[] = [];
+    for (const native of natives) {
+      const slot = this.slots.get(native);
+      if (slot?.phase === "idle") slots.push(slot);
+    }
     slots.sort((a, b) => a.rank - b.rank);
     for (const slot of slots) {
       const wait_ms = slot.last_ask_ms + SNAPSHOT_MIN_INTERVAL_MS - this.now();
@@ -142,7 +162,7 @@ export class BookSyncQueue {
   private slot(native: string): SyncSlot {
     let slot = this.slots.get(native);
     if (slot === undefined) {
-      slot = { native, rank: this.slots.size, storm: true, phase: "idle", last_ask_ms: Number.NEGATIVE_INFINITY, refusals: 0, delivered_ms: 0, failure: undefined, timer: undefined };
+      slot = { native, rank: this.nextRank++, storm: true, phase: "idle", last_ask_ms: Number.NEGATIVE_INFINITY, refusals: 0, delivered_ms: 0, failure: undefined, timer: undefined };
       this.slots.set(native, slot);
     }
     return slot;
@@ -166,7 +186,8 @@ export class BookSyncQueue {
       slot.phase = "sent";
     });
     slot.phase = "idle";
-    if (this.stopped) return;
+    // Stopped, or the symbol was dropped by a refresh while its request was out.
+    if (this.stopped || this.slots.get(slot.native) !== slot) return;
     if (!result.ok) {
       slot.refusals++;
       const detail = `${result.status} ${result.error}`;
