@@ -44,3 +44,16 @@ test("a silent channel is listed under the longest native symbol it names, or un
   streams.mark("btcusdt@markPrice@1s", false);
   expect(streams.failures().map((f) => f.native)).toEqual(["BTC-USDT-SWAP", "index-tickers:XRP-USDT"]);
 });
+
+test("a silent channel stops being listed when it is armed afresh or forgotten, and is reported again if it stays silent", () => {
+  const watchdog = new ChannelWatchdog(() => 300);
+  watchdog.arm("btcusdt@markprice@1s", 0);
+  watchdog.arm("ethusdt@markprice@1s", 0);
+  expect(watchdog.stale(300)).toEqual(["btcusdt@markprice@1s", "ethusdt@markprice@1s"]);
+  watchdog.arm("btcusdt@markprice@1s", 400);
+  watchdog.forget("ethusdt@markprice@1s");
+  expect(watchdog.takeResumed()).toEqual(["btcusdt@markprice@1s", "ethusdt@markprice@1s"]);
+  expect(watchdog.takeResumed()).toEqual([]);
+  expect(watchdog.stale(650)).toEqual([]);
+  expect(watchdog.stale(700)).toEqual(["btcusdt@markprice@1s"]);
+});

@@ -3,8 +3,8 @@ import type { SymbolFailure } from "./sync-queue.ts";
 /**
  * Staleness per channel: each channel has a silence limit sized to its cadence (a 1 s mark
  * price stream is stale after a few seconds; a trade stream of a quiet symbol never is, so it
- * gets no limit). A channel is reported once per silence; seeing it again re-arms it and
- * reports it as resumed.
+ * gets no limit). A channel is reported once per silence, and reported again as resumed when
+ * it is seen, armed afresh or forgotten.
  */
 export class ChannelWatchdog {
   private readonly lastSeen = new Map<string, number>();
@@ -18,22 +18,25 @@ export class ChannelWatchdog {
   arm(channel: string, now_ms: number): void {
     if (this.limitFor(channel) <= 0) return;
     this.lastSeen.set(channel, now_ms);
-    this.reported.delete(channel);
+    this.unreport(channel);
   }
 
   /** Stops watching `channel` (unsubscribed). */
   forget(channel: string): void {
     this.lastSeen.delete(channel);
-    this.reported.delete(channel);
+    this.unreport(channel);
   }
 
   seen(channel: string, now_ms: number): void {
     if (!this.lastSeen.has(channel)) return;
     this.lastSeen.set(channel, now_ms);
-    if (this.reported.delete(channel)) this.resumedChannels.push(channel);
+    this.unreport(channel);
   }
 
-  /** Channels reported stale that were seen again since the last call. */
+  /**
+   * Channels reported stale that are no longer known to be silent since the last call: seen
+   * again, armed afresh (a new connection; reported again if it stays silent) or forgotten.
+   */
   takeResumed(): string[] {
     const out = this.resumedChannels;
     if (out.length > 0) this.resumedChannels = [];
@@ -58,6 +61,10 @@ export class ChannelWatchdog {
       }
     }
     return out;
+  }
+
+  private unreport(channel: string): void {
+    if (this.reported.delete(channel)) this.resumedChannels.push(channel);
   }
 
   clear(): void {
