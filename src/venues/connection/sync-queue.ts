@@ -18,7 +18,11 @@ import type { RestClient } from "./rest-client.ts";
  * bridged it within `silent_ms` (its stream is silent).
  */
 
-/** Shortest interval between two snapshot requests for one symbol, ms. */
+/**
+ * Shortest interval between two snapshot requests for one symbol, ms: a reply that does not sync
+ * the book (unreadable, or a chain that breaks again at once) asks again on the next frame, and
+ * this keeps that from turning into a request loop against the venue's limits.
+ */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 /** First wait after a refused snapshot, ms; it doubles with every further refusal. */
 const RETRY_INITIAL_MS = 1000;
