@@ -153,7 +153,6 @@ test("a resync of one book on another thread is served before the storm's remain
   expect(waiting()).toBeGreaterThan(STORM_BOOKS / 4);
   expect(stormSent).toBeLessThanOrEqual(1);
   expect(resync_wait_ms).toBeLessThan(1000);
-  console.log(`resync waited ${resync_wait_ms.toFixed(0)} ms; ${stormSent} storm snapshots sent meanwhile, ${stormLeft} storm books waiting`);
 
   await waitFor("the storm done", () => liveBooks(storm).size === STORM_BOOKS, 60_000);
   expect(storm.rest.rate_limited + single.rest.rate_limited).toBe(0);
