@@ -229,3 +229,69 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
     server.stop(true);
   }
 }, 30_000);
+
+test("a book whose chain breaks after every snapshot backs off and is listed; the other book stays live", async () => {
+  const symbols = ["AUSDT", "BUSDT"];
+  const asked: number[] = [];
+  let tick = 0;
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(req, srv) {
+      if (srv.upgrade(req)) return undefined;
+      const url = new URL(req.url);
+      if (url.pathname === "/api/v3/exchangeInfo") {
+        return Response.json({ symbols: symbols.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
+      }
+      if (url.searchParams.get("symbol") === "AUSDT") {
+        asked.push(performance.now());
+        // The next tick's first diff (U = u = tick + 11) bridges this snapshot.
+        return Response.json({ lastUpdateId: tick + 10, bids: [["1.00", "1"]], asks: [["2.00", "1"]] });
+      }
+      return Response.json({ lastUpdateId: 10, bids: [["1.00", "1"]], asks: [["2.00", "1"]] });
+    },
+    websocket: {
+      open(ws) {
+        const send = (s: string, U: number, u: number) => ws.send(JSON.stringify({ stream: `${s.toLowerCase()}@depth@100ms`, data: { e: "depthUpdate", E: Date.now(), s, U, u, b: [["1.00", "2"]], a: [] } }));
+        send("BUSDT", 11, 11);
+        // AUSDT: every 50 ms a diff that continues the chain, then one that skips an id.
+        const timer = setInterval(() => {
+          if (ws.readyState !== 1) return clearInterval(timer);
+          tick += 10;
+          send("AUSDT", tick + 1, tick + 1);
+          send("AUSDT", tick + 3, tick + 3);
+        }, 50);
+      },
+      message() {},
+    },
+  });
+  const config: VenueConfig = {
+    ...configWith().venues.binance_spot,
+    symbols,
+    workers: 1,
+    data_types: ["orderbook"],
+    ws_url: `ws://127.0.0.1:${server.port}`,
+    rest_url: `http://127.0.0.1:${server.port}`,
+  };
+  const { runner } = ingestRunner("binance_spot", config);
+  runners.push(runner);
+  try {
+    await runner.start();
+    const report = () => runner.bookSync?.report(runner.normalizer?.bookHealth() ?? []) ?? { waiting: 0, failures: [] };
+    await waitFor("AUSDT listed as a resync loop after four snapshots", () => asked.length >= 4 && report().failures.length === 1, 20_000);
+    const [failure] = report().failures;
+    expect(failure).toMatchObject({ native: "AUSDT", kind: "resync_loop" });
+    expect(failure?.detail).toMatch(/^its chain broke within a minute of each of its last \d snapshots; next snapshot in \d+ s$/);
+    expect(liveBooks(runner).has("BUSDT")).toBe(true);
+    // A second apart twice, then 2 s: the loop slows down instead of asking once a second forever.
+    const gaps = asked.slice(1).map((t, i) => t - (asked[i] ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(950);
+    expect(gaps[1]).toBeGreaterThanOrEqual(950);
+    expect(gaps[2]).toBeGreaterThanOrEqual(1950);
+    expect(runner.connection?.reconnects).toBe(0);
+    // It did go live each time: every snapshot bridged, and the next diff broke the chain.
+    expect(runner.normalizer?.bookHealth().find((b) => b.native === "AUSDT")?.sequence_gaps).toBeGreaterThanOrEqual(asked.length - 1);
+  } finally {
+    server.stop(true);
+  }
+}, 30_000);

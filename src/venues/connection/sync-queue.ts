@@ -15,7 +15,9 @@ import type { RestClient } from "./rest-client.ts";
  * backoff, doubling from RETRY_INITIAL_MS to RETRY_MAX_MS in class `sync`, so it never spends
  * more than one snapshot's weight per RETRY_MAX_MS nor goes ahead of a healthy book; it is listed
  * in `report().failures` until its book goes live. So is a book whose snapshot came but no update
- * bridged it within `silent_ms` (its stream is silent).
+ * bridged it within `silent_ms` (its stream is silent), and a book that keeps asking for snapshots
+ * (its chain breaks again within CHURN_WINDOW_MS of each one): from its second such ask it backs
+ * off as a refused one does, in class `sync`, until it stays live for CHURN_WINDOW_MS.
  */
 
 /**
@@ -28,16 +30,18 @@ const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 const RETRY_INITIAL_MS = 1000;
 /** Longest wait between two attempts of a symbol whose snapshot is refused, ms. */
 const RETRY_MAX_MS = 300_000;
+/** A book that asks for a snapshot again within this long of the last one is resyncing in a loop, ms. */
+const CHURN_WINDOW_MS = 60_000;
 /** A book whose snapshot no update bridged for this long is reported as silent, ms (times the tuning's stale_factor). */
 export const BOOK_SILENT_MS = 30_000;
 
 /** One symbol failing on its own (its book does not sync, or one of its streams is silent); the others go on. */
 export interface SymbolFailure {
   readonly native: string;
-  readonly kind: "snapshot_refused" | "stream_silent";
+  readonly kind: "snapshot_refused" | "stream_silent" | "resync_loop";
   /** The venue's answer to the last attempt, or what is missing (a silent stream names its channel). */
   readonly detail: string;
-  /** Refused attempts since the book was last live (0 for a silent stream). */
+  /** Refused attempts since the book was last live, or snapshots asked for in a resync loop (0 for a silent stream). */
   readonly attempts: number;
   /** When the failure began (Date.now() ms). */
   readonly since_ms: number;
@@ -72,6 +76,8 @@ interface SyncSlot {
   phase: "idle" | "paced" | "queued" | "sent";
   last_ask_ms: number;
   refusals: number;
+  /** Snapshots asked for within CHURN_WINDOW_MS of the previous one, since the book last stayed live that long. */
+  churn: number;
   /** When the last snapshot was handed to the normalizer (0: none since the last storm). */
   delivered_ms: number;
   failure: SymbolFailure | undefined;
@@ -125,8 +131,11 @@ export class BookSyncQueue {
       if (slot?.phase === "idle") slots.push(slot);
     }
     slots.sort((a, b) => a.rank - b.rank);
+    const now = this.now();
     for (const slot of slots) {
-      const wait_ms = slot.last_ask_ms + SNAPSHOT_MIN_INTERVAL_MS - this.now();
+      if (slot.delivered_ms > 0 && now - slot.delivered_ms < CHURN_WINDOW_MS) this.churned(slot, now);
+      const backoff_ms = slot.churn > 1 ? retryMs(slot.churn - 1) : SNAPSHOT_MIN_INTERVAL_MS;
+      const wait_ms = slot.last_ask_ms + backoff_ms - now;
       if (wait_ms > 0) this.pace(slot, wait_ms);
       else void this.fetch(slot);
     }
@@ -142,6 +151,9 @@ export class BookSyncQueue {
       const slot = this.slots.get(book.native);
       if (slot === undefined) continue;
       if (book.state === "live") {
+        // A resync loop ends only once the book stays live for a whole window.
+        if (slot.churn > 0 && now - slot.delivered_ms < CHURN_WINDOW_MS) continue;
+        slot.churn = 0;
         slot.failure = undefined;
         slot.refusals = 0;
       } else if (slot.failure === undefined && slot.phase === "idle" && slot.delivered_ms > 0 && now - slot.delivered_ms >= this.silent_ms) {
@@ -166,10 +178,19 @@ export class BookSyncQueue {
   private slot(native: string): SyncSlot {
     let slot = this.slots.get(native);
     if (slot === undefined) {
-      slot = { native, rank: this.nextRank++, storm: true, phase: "idle", last_ask_ms: Number.NEGATIVE_INFINITY, refusals: 0, delivered_ms: 0, failure: undefined, timer: undefined };
+      slot = { native, rank: this.nextRank++, storm: true, phase: "idle", last_ask_ms: Number.NEGATIVE_INFINITY, refusals: 0, churn: 0, delivered_ms: 0, failure: undefined, timer: undefined };
       this.slots.set(native, slot);
     }
     return slot;
+  }
+
+  /** The book asks again soon after its last snapshot: one more turn of a resync loop. */
+  private churned(slot: SyncSlot, now: number): void {
+    slot.churn++;
+    if (slot.churn < 3) return;
+    const next_s = Math.ceil(retryMs(slot.churn - 1) / 1000);
+    const since_ms = slot.failure?.kind === "resync_loop" ? slot.failure.since_ms : now;
+    slot.failure = { native: slot.native, kind: "resync_loop", detail: `its chain broke within a minute of each of its last ${slot.churn} snapshots; next snapshot in ${next_s} s`, attempts: slot.churn, since_ms };
   }
 
   private pace(slot: SyncSlot, wait_ms: number): void {
@@ -185,7 +206,7 @@ export class BookSyncQueue {
     slot.last_ask_ms = this.now();
     const url = this.options.url(slot.native);
     // A symbol that keeps being refused queues behind the storm, never ahead of a healthy book.
-    const priority = slot.storm || slot.refusals > 0 ? "sync" : "resync";
+    const priority = slot.storm || slot.refusals > 0 || slot.churn > 1 ? "sync" : "resync";
     const result = await this.options.rest.get(url, priority, Number.POSITIVE_INFINITY, () => {
       slot.phase = "sent";
     });
@@ -198,11 +219,16 @@ export class BookSyncQueue {
       slot.failure = { native: slot.native, kind: "snapshot_refused", detail, attempts: slot.refusals, since_ms: slot.failure?.since_ms ?? slot.last_ask_ms };
       this.options.onRefused?.(slot.native, detail);
       // The normalizer asked once; the retry is this queue's.
-      this.pace(slot, Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (slot.refusals - 1)));
+      this.pace(slot, retryMs(slot.refusals));
       return;
     }
     slot.storm = false;
     slot.delivered_ms = result.recv_ts_ms;
     this.options.deliver(url, result.body, result.recv_ts_ms);
   }
+}
+
+/** The wait before attempt `n + 1` of a symbol that failed `n` times: doubling from RETRY_INITIAL_MS to RETRY_MAX_MS. */
+function retryMs(n: number): number {
+  return Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (n - 1));
 }
