@@ -6,10 +6,11 @@ import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
+import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
+import { SilentStreams } from "./connection/channel-watchdog.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { BookSnapshots } from "./book-snapshots.ts";
 import { gapRecords } from "./gap-records.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
@@ -75,9 +76,11 @@ export class IngestRunner {
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
+  /** REST depth snapshots of the books (venues whose books sync from REST), storms and resyncs through the budget. */
+  bookSync: BookSyncQueue | undefined;
+  /** Streams silent now, listed per symbol in `/stats`. */
+  readonly silentStreams: SilentStreams;
   private readonly tuning: EngineTuning;
-  /** Depth snapshots, on venues whose books sync from REST. */
-  private readonly snapshots: BookSnapshots | undefined;
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
@@ -96,6 +99,7 @@ export class IngestRunner {
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.symbols = [...options.symbols];
+    this.silentStreams = new SilentStreams(this.symbols);
     this.venue = getVenue(options.venue);
     const per_s = this.venue.ingest.recover_per_s;
     this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
@@ -109,18 +113,6 @@ export class IngestRunner {
       ...(rest.stats === undefined ? {} : { stats: rest.stats }),
       ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
     });
-    const path = this.venue.ingest.snapshotPath;
-    this.snapshots =
-      path === undefined
-        ? undefined
-        : new BookSnapshots({
-            rest: this.rest,
-            url: (native) => `${options.config.rest_url}${path(native, options.orderbook.snapshot_limit)}`,
-            // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
-            wanted: (native) => this.symbols.includes(native),
-            onBody: (url, body, recv) => this.http(url, body, recv),
-            onError: (detail) => options.stats?.error("depth", detail),
-          });
   }
 
   async start(): Promise<void> {
@@ -137,6 +129,8 @@ export class IngestRunner {
       instruments,
       emit: (r) => this.emitRecord(r),
     });
+    const snapshotPath = this.venue.ingest.snapshotPath;
+    if (snapshotPath !== undefined && config.data_types.includes("orderbook")) this.bookSync = this.createBookSync(snapshotPath);
     const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
@@ -151,7 +145,10 @@ export class IngestRunner {
       onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
         // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
-        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
+        if (data_types === undefined || data_types.includes("orderbook")) {
+          this.normalizer?.connectionLost(recv);
+          this.bookSync?.storm();
+        }
       },
       onIncident: (incident) => this.options.stats?.incident?.(incident),
       onVenueError: (event) => {
@@ -159,7 +156,9 @@ export class IngestRunner {
         if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
       },
       ...this.connectLimiter(),
-      onStale: (channel) => {
+      onStale: (channel, silent) => {
+        this.silentStreams.mark(channel, silent);
+        if (!silent) return;
         this.options.stats?.error(channel);
         const fallback = this.venue.ingest.onStale?.(channel);
         if (fallback !== undefined) void this.fetchInto(fallback);
@@ -194,7 +193,7 @@ export class IngestRunner {
     const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
     const kept = this.symbols.filter((n) => !dropped.has(n));
     this.symbols.splice(0, this.symbols.length, ...kept, ...added);
-    for (const n of dropped) this.snapshots?.forget(n);
+    this.bookSync?.changeSymbols(added, [...dropped]);
     this.normalizer?.setSymbols?.(this.symbols);
     this.connection?.changeSymbols?.(added, [...dropped]);
     this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
@@ -211,7 +210,7 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
-    this.snapshots?.stop();
+    this.bookSync?.stop();
     this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
@@ -233,9 +232,20 @@ export class IngestRunner {
 
   private serviceRequests(normalizer: Normalizer): void {
     const wanted = normalizer.takeSnapshotRequests();
-    for (const native of wanted) void this.snapshots?.request(native);
+    if (wanted.length > 0) this.bookSync?.want(wanted);
     const books = normalizer.takeResubscribeRequests();
     if (books.length > 0) this.connection?.resubscribeBooks?.(books);
+  }
+
+  private createBookSync(snapshotPath: (native: string, limit: number) => string): BookSyncQueue {
+    const { config, orderbook } = this.options;
+    return new BookSyncQueue(this.symbols, {
+      rest: this.rest,
+      url: (native) => `${config.rest_url}${snapshotPath(native, orderbook.snapshot_limit)}`,
+      deliver: (url, body, recv) => this.http(url, body, recv),
+      onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
+      silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
+    });
   }
 
   /**
