@@ -1,6 +1,7 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
+import type { GapRecovery } from "./recovered-gaps.ts";
 import { BinanceConnection } from "./binance/connection.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
 import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
@@ -113,6 +114,8 @@ export class IngestRunner {
   private readonly instruments = new Map<string, Instrument>();
   /** The poller's tasks, rebuilt in place when the symbols change. */
   private readonly tasks: PollTask[] = [];
+  /** Records the normalizer has emitted (a recovery counts what one body added). */
+  private emitted = 0;
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -224,6 +227,7 @@ export class IngestRunner {
 
   private emitRecord(record: MarketRecord): void {
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
+    this.emitted++;
     this.options.emit(record);
   }
 
@@ -277,27 +281,37 @@ export class IngestRunner {
     if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
       for (const currency of natives) {
         const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
-        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
+        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data").then((n) => this.recovered(gap, currency, "volatility_index", n)));
       }
     }
     if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
-      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
+      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex").then((n) => this.recovered(gap, native, "funding_rate", n));
     }
+  }
+
+  /** A recovery's count goes into its gap's row: the gap is emitted again with it (recovered-gaps.ts). */
+  private recovered(gap: WsGap, native: string, type: DataType, records: number | null): void {
+    if (records !== null && !this.stopped) this.gap(gap, [native], this.instruments, [type], { records, at_ms: Date.now() });
   }
 
   private premiumIndexUrl(native: string): string {
     return `${this.options.config.rest_url}${binancePremiumIndexPath(native)}`;
   }
 
-  /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
-  private async fetchInto(url: string, channel: string): Promise<void> {
+  /**
+   * GETs `url` and feeds the body to the normalizer; resolves to the records it emitted, or null
+   * when the request failed (counted on `channel`) or the runner stopped.
+   */
+  private async fetchInto(url: string, channel: string): Promise<number | null> {
     const result = await this.rest.get(url, "other");
-    if (this.stopped) return;
+    if (this.stopped) return null;
     if (!result.ok) {
       this.options.stats?.error(channel, `${result.status} ${result.error}`);
-      return;
+      return null;
     }
+    const before = this.emitted;
     this.http(url, result.body, result.recv_ts_ms);
+    return this.emitted - before;
   }
 
   private http(url: string, body: string, recv: number): void {
@@ -325,7 +339,7 @@ export class IngestRunner {
     return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
 
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
+  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined, recovery?: GapRecovery): void {
     const def = getVenue(this.options.venue);
     const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
     for (const native of natives) {
@@ -344,6 +358,8 @@ export class IngestRunner {
           start_ts_ms: gap.start_ts_ms,
           end_ts_ms: gap.end_ts_ms,
           cause: gap.cause satisfies GapCause,
+          recovered_records: recovery?.records ?? 0,
+          recovered_at_ms: recovery?.at_ms ?? 0,
         });
       }
     }
