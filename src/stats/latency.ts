@@ -208,3 +208,25 @@ export function quantileMs(r: HistogramReading, q: number): number | null {
   }
   return LATENCY_BOUNDS_MS[LATENCY_BOUNDS_MS.length - 1] as number;
 }
+
+/** One histogram series for /metrics. */
+export interface LatencySeries {
+  readonly histogram: LatencyHistogram;
+  readonly venue: VenueKey;
+  readonly data_type: DataType;
+  readonly reading: HistogramReading;
+}
+
+/** Every histogram series with observations. */
+export function latencySeries(counters: Counters): LatencySeries[] {
+  const out: LatencySeries[] = [];
+  for (const histogram of LATENCY_HISTOGRAMS) {
+    for (const venue of VENUE_KEYS) {
+      for (const data_type of DATA_TYPES) {
+        const reading = readHistogram(counters, histogram, venue, data_type);
+        if (reading.count > 0) out.push({ histogram, venue, data_type, reading });
+      }
+    }
+  }
+  return out;
+}
