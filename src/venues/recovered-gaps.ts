@@ -8,8 +8,11 @@
  * share the `gaps` sort key (exchange, market_type, symbol, timestamp, data_type_affected,
  * cause, start_ts_ms, end_ts_ms) and ReplacingMergeTree without a version column keeps the row
  * inserted last, so under FINAL (and after merges) the recovered row replaces the first: one
- * ingest thread emits both, in that order, through one ring lane and one stream subject. Their
- * natural keys differ (natural-key.ts), so NATS and insert deduplication keep the second.
+ * ingest thread emits both, in that order, through one ring lane and one stream subject, and
+ * within one insert the later row wins too (test/storage/gaps-recovery.test.ts). With several
+ * storing batch workers for gaps (`batch_workers.gap` > 1, default 1) two messages can be
+ * inserted by different workers out of order, and the first row may then win. Their natural
+ * keys differ (natural-key.ts), so NATS and insert deduplication keep the second.
  *
  * The ingest worker counts each re-emitted gap's records per venue and affected data type
  * (`recovered.<venue>.<type>`, /stats `venues.<v>.recovered`, /metrics
