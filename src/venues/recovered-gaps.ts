@@ -19,7 +19,10 @@
  * `spectra_recovered_records_total`).
  */
 export interface GapRecovery {
-  /** Records the recovery emitted for the gap's symbol and data type. */
+  /**
+   * Records the recovery emitted for the gap's symbol and data type, after the poll dedup; one
+   * the socket also delivered is stored once (natural key) but counted here too.
+   */
   readonly records: number;
   /** When it finished, ms UTC. */
   readonly at_ms: number;
