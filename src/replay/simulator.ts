@@ -368,11 +368,17 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
-    for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+    const subscriptions: Record<string, number[]> = {};
+    for (const ws of all) {
+      conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+      (subscriptions[ws.data.venue] ??= []).push(ws.data.subs.size);
+    }
     return {
       violations: violations.rules(),
       violations_by_venue: violations.venues(),
       connections: conns,
+      /** Per venue, the streams each open connection is subscribed to (delivered ones). */
+      subscriptions,
       rest: { ...rest },
       rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
