@@ -216,6 +216,9 @@ export class LiveDriver implements FrameSink {
   private tick(s: FeedState): void {
     if (this.dirty) this.rebuild();
     if (s.conns.length === 0) {
+      // Live time passes without listeners too: REST snapshots answer the current step, and a
+      // first subscriber starts there rather than with a backlog.
+      if (this.rate === "live") this.skipTo(s.feed, Date.now());
       this.schedule(s, this.rate === "live" ? LIVE_TICK_MS : 50);
       return;
     }
@@ -255,6 +258,10 @@ export class LiveDriver implements FrameSink {
       s.second = second;
       f.second(second * 1000, this);
     }
+  }
+
+  private skipTo(f: GeneratedFeed, now_ms: number): void {
+    for (let i = 0; i < f.size; i++) f.passed[i] = stepAt(now_ms, f.phases[i] ?? 0);
   }
 
   /** One burst at a numeric rate; false when nothing was due. */

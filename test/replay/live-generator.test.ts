@@ -275,3 +275,23 @@ test("spot and USDⓈ-M streams of the same name go only to their own venue's co
     await sim.stop();
   }
 });
+
+test("at the live rate a first subscriber after a quiet spell gets the current step, not a backlog", async () => {
+  const sim = await startSimulator({ source: generatorSource(2), rate: "live", binance_ping_interval_ms: 0 });
+  const diffs: Diff[] = [];
+  try {
+    const before = (await get(sim, "/binance_spot/api/v3/depth?symbol=BTCUSDT&limit=5")).body as Depth;
+    const t0 = performance.now();
+    await waitFor("a second with no connection", () => performance.now() - t0 > 1000, 3000);
+    const later = (await get(sim, "/binance_spot/api/v3/depth?symbol=BTCUSDT&limit=5")).body as Depth;
+    // Ten steps a second move the snapshot on without any subscriber.
+    expect(later.lastUpdateId).toBeGreaterThan(before.lastUpdateId);
+    const socket = new WebSocket(`${sim.url.replace("http", "ws")}/binance_spot/stream?streams=btcusdt@depth@100ms`);
+    socket.onmessage = (e) => diffs.push((JSON.parse(String(e.data)) as { data: Diff }).data);
+    await waitFor("a first diff", () => diffs.length > 0, 3000);
+    socket.close();
+    expect(Math.abs((diffs[0]?.E ?? 0) - Date.now())).toBeLessThan(1000);
+  } finally {
+    await sim.stop();
+  }
+});
