@@ -71,9 +71,9 @@ export function generatedMarkets(count: number, live: boolean): GeneratedMarkets
       deribit_derivatives: [...DVOL_CURRENCIES],
     },
     pushes_side_channels: live,
-    rest(venue, path, query, now_ms) {
-      if (venue === "binance_spot" || venue === "binance_derivatives") return binance.get(venue)?.rest(path, query, now_ms);
-      if (venue === "okx_spot" || venue === "okx_derivatives") return okx.rest(path, query, now_ms);
+    rest(venue, path, query, now_ms, unlisted) {
+      if (venue === "binance_spot" || venue === "binance_derivatives") return binance.get(venue)?.rest(path, query, now_ms, unlisted);
+      if (venue === "okx_spot" || venue === "okx_derivatives") return okx.rest(path, query, now_ms, unlisted);
       return undefined;
     },
   };

@@ -79,8 +79,11 @@ export interface GeneratedMarkets {
   readonly symbols: Record<VenueKey, string[]>;
   /** True at the live rate: the feeds push the once-a-second channels themselves. */
   readonly pushes_side_channels: boolean;
-  /** REST routes the recordings lack (24 h tickers); undefined when `path` is not one of them. */
-  rest(venue: VenueKey, path: string, query: URLSearchParams, now_ms: number): Response | undefined;
+  /**
+   * REST routes answered from the generated markets (24 h tickers), leaving out the `unlisted`
+   * native ids as the metadata does (sim-rest.ts SimListing); undefined when `path` is not one of them.
+   */
+  rest(venue: VenueKey, path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined;
 }
 
 /** The pacing the generated feeds run at. */

@@ -74,6 +74,11 @@ test("2,000 symbols a venue start at once, metadata lists exactly them, and the 
     expect((some.body as { symbol: string }[]).map((r) => r.symbol)).toEqual(["BTCUSDT", "G99USDT"]);
     const unknown = await fetch(`${sim.url}/binance_spot/api/v3/ticker/24hr?symbol=NOPEUSDT`);
     expect([unknown.status, ((await unknown.json()) as { code: number }).code]).toEqual([400, -1121]);
+    // A delisted symbol leaves the ticker list with the metadata.
+    sim.listing.unlisted.add("ETHUSDT");
+    const delisted = (await get(sim, "/binance_spot/api/v3/ticker/24hr")).body as { symbol: string }[];
+    expect([delisted.length, delisted.some((r) => r.symbol === "ETHUSDT")]).toEqual([1999, false]);
+    sim.listing.unlisted.delete("ETHUSDT");
 
     const usdmBefore = (await get(sim, "/binance_derivatives/fapi/v1/exchangeInfo")).weight;
     const usdmAll = await get(sim, "/binance_derivatives/fapi/v1/ticker/24hr");

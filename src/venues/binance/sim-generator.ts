@@ -250,21 +250,21 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
   }
 
   /** `GET /api/v3/ticker/24hr` or `/fapi/v1/ticker/24hr` (`symbol`, spot also `symbols=["A","B"]`), or undefined for other paths. */
-  rest(path: string, query: URLSearchParams, now_ms: number): Response | undefined {
+  rest(path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined {
     if (path !== (this.futures ? "/fapi/v1/ticker/24hr" : "/api/v3/ticker/24hr")) return undefined;
     const json = (body: string, status = 200): Response => new Response(body, { status, headers: { "content-type": "application/json" } });
     const one = query.get("symbol");
     const many = this.futures ? null : query.get("symbols");
     let wanted: string[];
     try {
-      wanted = one !== null ? [one] : many !== null ? (JSON.parse(many) as unknown[]).map(String) : this.symbols;
+      wanted = one !== null ? [one] : many !== null ? (JSON.parse(many) as unknown[]).map(String) : this.symbols.filter((s) => !unlisted.has(s));
     } catch {
       return json(JSON.stringify({ code: -1100, msg: "Illegal characters found in parameter 'symbols'." }), 400);
     }
     const rows: string[] = [];
     for (const s of wanted) {
       const i = this.index.get(s);
-      const m = i === undefined ? undefined : this.instruments[i];
+      const m = i === undefined || unlisted.has(s) ? undefined : this.instruments[i];
       if (m === undefined) return json(JSON.stringify({ code: -1121, msg: "Invalid symbol." }), 400);
       rows.push(this.ticker(m, now_ms));
     }

@@ -244,17 +244,19 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
   }
 
   /** `GET /api/v5/market/tickers?instType=SPOT|SWAP` and `/api/v5/market/ticker?instId=`, or undefined for other paths. */
-  rest(path: string, query: URLSearchParams, now_ms: number): Response | undefined {
+  rest(path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined {
     const json = (body: object, status = 200): Response => Response.json(body, { status });
     if (path === "/api/v5/market/ticker") {
-      const m = this.byId.get(query.get("instId") ?? "");
+      const id = query.get("instId") ?? "";
+      const m = unlisted.has(id) ? undefined : this.byId.get(id);
       if (m === undefined) return json({ code: "51001", data: [], msg: "Instrument ID does not exist." }, 400);
       return json({ code: "0", msg: "", data: [this.ticker(m, now_ms)] });
     }
     if (path !== "/api/v5/market/tickers") return undefined;
     const type = query.get("instType");
     if (type !== "SPOT" && type !== "SWAP") return json({ code: "51000", data: [], msg: "Parameter instType error" }, 400);
-    return json({ code: "0", msg: "", data: this.insts.filter((m) => m.swap === (type === "SWAP")).map((m) => this.ticker(m, now_ms)) });
+    const listed = this.insts.filter((m) => m.swap === (type === "SWAP") && !unlisted.has(m.instId));
+    return json({ code: "0", msg: "", data: listed.map((m) => this.ticker(m, now_ms)) });
   }
 
   private ticker(m: Instrument, now_ms: number): object {
