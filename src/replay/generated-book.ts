@@ -263,6 +263,19 @@ export class LiveBook {
   }
 }
 
+/** Sorts `changes[0..n)` by tick in place (a diff holds a handful: insertion sort, no array per frame). */
+export function sortByTick(changes: LevelChange[], n: number): void {
+  for (let i = 1; i < n; i++) {
+    const c = changes[i] as LevelChange;
+    let j = i - 1;
+    while (j >= 0 && (changes[j] as LevelChange).tick > c.tick) {
+      changes[j + 1] = changes[j] as LevelChange;
+      j--;
+    }
+    changes[j + 1] = c;
+  }
+}
+
 /** Ticks already looked at by one `diff` call (the generator runs on one thread). */
 const CANDIDATES: number[] = [];
 

@@ -10,6 +10,7 @@ import {
   mix,
   priceDecimals,
   quantityDecimals,
+  sortByTick,
   stepAt,
   stepTime,
   TradeTape,
@@ -169,10 +170,10 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     const n = m.book.diff(k, CHANGES);
     let bids = "";
     let asks = "";
-    const sorted = CHANGES.slice(0, n).sort((x, y) => x.tick - y.tick);
+    sortByTick(CHANGES, n);
     for (let j = 0; j < n; j++) {
       // Spot bids descending (prepended), USDⓈ-M both sides ascending, as the venues send them.
-      const c = sorted[j] as LevelChange;
+      const c = CHANGES[j] as LevelChange;
       const level = `["${this.price(m, c.tick)}","${this.qty(m, c.lots)}"]`;
       if (c.side === ASK) asks += asks === "" ? level : `,${level}`;
       else if (this.futures) bids += bids === "" ? level : `,${level}`;

@@ -13,6 +13,7 @@ import {
   mix,
   priceDecimals,
   quantityDecimals,
+  sortByTick,
   stepAt,
   stepTime,
   TradeTape,
@@ -198,10 +199,11 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
 
   private updateText(m: Instrument, k: number, ts: number): string {
     const n = m.book.diff(k, CHANGES);
-    const sorted = CHANGES.slice(0, n).sort((x, y) => x.tick - y.tick);
+    sortByTick(CHANGES, n);
     let asks = "";
     let bids = "";
-    for (const c of sorted) {
+    for (let j = 0; j < n; j++) {
+      const c = CHANGES[j] as LevelChange;
       const level = this.level(m, c);
       // Asks ascending, bids descending (prepended).
       if (c.side === ASK) asks += asks === "" ? level : `,${level}`;
