@@ -92,11 +92,54 @@ export function mix(seed: number, a: number, b: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** `units` of 10^-decimals as a decimal string with exactly `decimals` digits after the point. */
+const POW10 = Array.from({ length: 16 }, (_, i) => 10 ** i);
+const ZEROS = Array.from({ length: 16 }, (_, i) => "0".repeat(i));
+
+/**
+ * `units` (a non-negative integer below 2^53) of 10^-decimals as a decimal string with exactly
+ * `decimals` digits after the point. Integer arithmetic and a table of zero runs, not
+ * `padStart` and slices: it runs for every price and size of every generated frame.
+ */
 export function decimalText(units: number, decimals: number): string {
   if (decimals === 0) return String(units);
-  const s = String(units).padStart(decimals + 1, "0");
-  return `${s.slice(0, -decimals)}.${s.slice(-decimals)}`;
+  const p = POW10[decimals] as number;
+  const whole = Math.floor(units / p);
+  const frac = String(units - whole * p);
+  return `${whole}.${ZEROS[decimals - frac.length] ?? ""}${frac}`;
+}
+
+/**
+ * Size texts by lot count for one (decimals, scale), built on first use and shared: sizes are
+ * a few thousand lots at most, so the table stays small whatever the symbol count.
+ */
+export class LotTexts {
+  private static readonly shared = new Map<string, LotTexts>();
+  private readonly texts: string[] = [];
+
+  private constructor(
+    private readonly decimals: number,
+    private readonly scale: number,
+  ) {}
+
+  /** The table for sizes of `lots` × `scale` units of 10^-decimals. */
+  static of(decimals: number, scale = 1): LotTexts {
+    const key = `${decimals}:${scale}`;
+    let t = LotTexts.shared.get(key);
+    if (t === undefined) {
+      t = new LotTexts(decimals, scale);
+      LotTexts.shared.set(key, t);
+    }
+    return t;
+  }
+
+  text(lots: number): string {
+    let t = this.texts[lots];
+    if (t === undefined) {
+      t = decimalText(lots * this.scale, this.decimals);
+      this.texts[lots] = t;
+    }
+    return t;
+  }
 }
 
 /** Decimal places of an asset's price tick: about a hundred-thousandth of its price (BTC 0.1, ETH 0.01). */

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord, OrderbookRecord } from "../../src/records/types.ts";
-import { GENERATED_STEP_MS, GENERATED_T0_MS, TradeTape, ACTIVITY } from "../../src/replay/generated-book.ts";
+import { ACTIVITY, decimalText, GENERATED_STEP_MS, GENERATED_T0_MS, TradeTape } from "../../src/replay/generated-book.ts";
 import { generatedAssets } from "../../src/replay/generator.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { recordedFrame } from "../../src/replay/recording.ts";
@@ -299,4 +299,10 @@ test("at the live rate a first subscriber after a quiet spell gets the current s
   } finally {
     await sim.stop();
   }
+});
+
+test("generated decimals keep every digit: leading zeros of the fraction, whole parts of any size", () => {
+  expect([decimalText(5, 3), decimalText(1234, 2), decimalText(650001, 1), decimalText(0, 8), decimalText(6_500_000_000_001, 8), decimalText(42, 0)]).toEqual([
+    "0.005", "12.34", "65000.1", "0.00000000", "65000.00000001", "42",
+  ]);
 });

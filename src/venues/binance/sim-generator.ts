@@ -7,6 +7,7 @@ import {
   GENERATED_T0_MS,
   hashText,
   LiveBook,
+  LotTexts,
   mix,
   priceDecimals,
   quantityDecimals,
@@ -63,6 +64,8 @@ interface Instrument {
   readonly seed: number;
   readonly pd: number;
   readonly qd: number;
+  /** Size texts: spot with 8 decimals, USDⓈ-M with the symbol's precision. */
+  readonly sizes: LotTexts;
   readonly book: LiveBook;
   readonly tape: TradeTape;
   readonly id_base: number;
@@ -116,11 +119,12 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     const lower = symbol.toLowerCase();
     const seed = hashText(`binance:${this.futures ? "usdm" : "spot"}:${symbol}`);
     const pd = priceDecimals(asset.price);
+    const qd = quantityDecimals(asset.price);
     const activity = asset.hot ? ACTIVITY.hot : ACTIVITY.normal;
     const stream = (name: string): LiveStream => ({ key: name.toLowerCase(), symbol, snapshot: false });
     this.index.set(symbol, i);
     return {
-      symbol, asset, seed, pd, qd: quantityDecimals(asset.price),
+      symbol, asset, seed, pd, qd, sizes: this.futures ? LotTexts.of(qd) : LotTexts.of(8, 10 ** (8 - qd)),
       book: new LiveBook(seed, Math.round(asset.price * 10 ** pd), MAX_LOTS, activity.top_levels),
       tape: new TradeTape(seed, activity.trades_per_s, activity.burst_p, activity.burst_scale),
       id_base: 1_000_000_000 + (seed % 100_000_000),
@@ -144,7 +148,7 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
   }
 
   private qty(m: Instrument, lots: number): string {
-    return this.futures ? decimalText(lots, m.qd) : decimalText(lots * 10 ** (8 - m.qd), 8);
+    return m.sizes.text(lots);
   }
 
   /** Last update id of step `k`. */

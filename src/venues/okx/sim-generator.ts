@@ -9,6 +9,7 @@ import {
   GENERATED_T0_MS,
   hashText,
   LiveBook,
+  LotTexts,
   MAX_TRADES_PER_STEP,
   mix,
   priceDecimals,
@@ -70,6 +71,7 @@ interface Instrument {
   readonly pd: number;
   /** Spot: base-currency decimals; swap: sizes are whole contracts. */
   readonly qd: number;
+  readonly sizes: LotTexts;
   readonly max_trade_lots: number;
   readonly book: LiveBook;
   readonly tape: TradeTape;
@@ -119,10 +121,11 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
     const instId = swap ? `${spot}-SWAP` : spot;
     const seed = hashText(`okx:${instId}`);
     const pd = priceDecimals(asset.price);
+    const qd = swap ? 0 : quantityDecimals(asset.price);
     const activity = asset.hot ? ACTIVITY.hot : ACTIVITY.normal;
     const stream = (channel: string, id = instId): LiveStream => ({ key: `${channel}:${id}`, symbol: instId, snapshot: false });
     const m: Instrument = {
-      pos, instId, swap, asset, seed, pd, qd: swap ? 0 : quantityDecimals(asset.price), max_trade_lots: swap ? 20 : 50,
+      pos, instId, swap, asset, seed, pd, qd, sizes: LotTexts.of(qd), max_trade_lots: swap ? 20 : 50,
       book: new LiveBook(seed, Math.round(asset.price * 10 ** pd), swap ? 500 : 2000, activity.top_levels),
       tape: new TradeTape(seed, activity.trades_per_s, activity.burst_p, activity.burst_scale),
       seq_base: 10_000_000_000 + (seed % 1_000_000_000),
@@ -145,7 +148,7 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
   }
 
   private sz(m: Instrument, lots: number): string {
-    return decimalText(lots, m.qd);
+    return m.sizes.text(lots);
   }
 
   private seqId(m: Instrument, k: number): number {
