@@ -9,6 +9,9 @@ import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
  * (MarketPrism failure 10).
  */
 
+/** Levels per side a Binance REST depth snapshot may ask for (`orderbook.snapshot_limit`). */
+export const SNAPSHOT_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
+
 export const VENUE_KEYS = [
   "binance_spot",
   "binance_derivatives",
@@ -133,7 +136,7 @@ export const configSchema = z.strictObject({
      * /fapi/v1/depth accept (USDⓈ-M takes only these). Weight per request: spot 5/25/50,
      * USDⓈ-M 2/5/10/20 (src/venues/binance/rest-weights.ts).
      */
-    snapshot_limit: z.literal([5, 10, 20, 50, 100, 500, 1000]),
+    snapshot_limit: z.literal(SNAPSHOT_LIMITS),
   }),
   nats: z.strictObject({
     enabled: z.boolean(),

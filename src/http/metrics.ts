@@ -40,6 +40,9 @@ export class MetricsExporter {
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
+  private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
+  private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
+  private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, book or stream silent).", ["venue"]);
   private readonly venueSymbols = this.gauge("spectra_venue_symbols", "Symbols the venue's ingest workers collect (resolved from the config and the venue's metadata).", ["venue"]);
   private readonly venueSymbolChanges = this.counter("spectra_venue_symbol_changes_total", "Listings subscribed (added) and delistings dropped (removed) by instrument refreshes.", ["venue", "change"]);
   private readonly venueRefreshes = this.counter("spectra_venue_instrument_refreshes_total", "Instrument metadata reads per venue, by result.", ["venue", "result"]);
@@ -105,6 +108,9 @@ export class MetricsExporter {
       this.venueRestWeight.inc({ venue }, v.rest.weight_used);
       this.venueRestQueue.set({ venue }, v.rest.queue);
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
+      for (const state of ["live", "syncing", "waiting"] as const) this.venueBooks.set({ venue, state }, v.book_sync[state]);
+      this.venueSyncEta.set({ venue }, v.book_sync.eta_s);
+      this.venueBookFailures.set({ venue }, v.failing_symbols.length);
       this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
       this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
       this.venueSymbols.set({ venue }, v.symbols.resolved);

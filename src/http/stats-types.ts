@@ -1,4 +1,5 @@
 import type { BookHealth } from "../venues/types.ts";
+import type { SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { VenueSymbolStats } from "../supervisor/instrument-refresh.ts";
 
 export type { VenueSymbolStats };
@@ -49,6 +50,24 @@ export interface VenueStats {
   readonly rest: VenueRestStats;
   /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
   readonly symbols: VenueSymbolStats;
+  readonly book_sync: VenueBookSync;
+  /**
+   * Symbols failing on their own, the others unaffected: a refused book snapshot, a book whose
+   * snapshot no update bridges, a stream silent past its cadence (src/venues/connection/sync-queue.ts).
+   */
+  readonly failing_symbols: readonly SymbolFailure[];
+}
+
+/** A venue's books over all its ingest workers (src/venues/connection/sync-queue.ts). */
+export interface VenueBookSync {
+  readonly total: number;
+  readonly live: number;
+  /** Neither live nor waiting: a snapshot on the wire, one waiting for an update to bridge it, a resync, a failing symbol. */
+  readonly syncing: number;
+  /** Books whose REST depth snapshot waits for the venue's weight budget. */
+  readonly waiting: number;
+  /** Seconds until the last waiting book's snapshot can be sent (a REST block, then the budget's refill); 0 with none waiting. */
+  readonly eta_s: number;
 }
 
 /** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */

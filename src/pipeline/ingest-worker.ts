@@ -83,9 +83,11 @@ export class IngestWorker {
     this.timers.push(
       setInterval(() => {
         if (this.venue === null) return;
+        const books = this.venue.bookHealth();
         this.port.postMessage({
           type: "venue_health",
-          books: this.venue.bookHealth(),
+          books,
+          book_sync: this.venue.bookSync(books),
           bad_by_channel: this.venue.badByChannel(),
           rest_queue: this.venue.restQueue(),
         } satisfies FromWorker);

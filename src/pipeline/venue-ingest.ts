@@ -7,6 +7,7 @@ import type { IngestInit } from "../supervisor/messages.ts";
 import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import type { BookHealth, Instrument } from "../venues/types.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 
 /** How often frame counts and normalizer counts are copied into the shared counters, ms. */
 const STATS_INTERVAL_MS = 250;
@@ -14,6 +15,8 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
+  /** Books waiting for the REST budget, and symbols failing (books that do not sync, silent streams), given this thread's `bookHealth()`. */
+  bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
   /** REST requests waiting for the venue's budget. */
@@ -59,6 +62,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     rest: {
       budget: init.rest_budget,
+      ...(init.rest_scale === null ? {} : { scale: init.rest_scale }),
       stats: {
         weight: (n) => counters.add(restWeight, n),
         limited: (status) => counters.add(status === 418 ? rest418 : rest429, 1),
@@ -147,6 +151,11 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
+    bookSync: (books) => {
+      const report = runner.bookSync?.report(books) ?? { waiting: 0, failures: [] };
+      const silent = runner.silentStreams.failures();
+      return silent.length === 0 ? report : { waiting: report.waiting, failures: [...report.failures, ...silent] };
+    },
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
     changeSymbols: (add, remove) => runner.changeSymbols(add, remove),

@@ -1,6 +1,8 @@
 import type { Config, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType, RecordType } from "../records/types.ts";
 import type { BookHealth, Instrument } from "../venues/types.ts";
+import type { RestLimitScale } from "../venues/connection/rest-budget.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
 import type { HeapReport } from "../setup/heap-guard.ts";
 
@@ -41,6 +43,8 @@ export interface IngestInit extends InitCommon {
   readonly record_dir: string | null;
   /** The venue's REST weight budget (src/venues/connection/rest-budget.ts), shared by its ingest workers. */
   readonly rest_budget: SharedArrayBuffer;
+  /** Shrinks the venue's documented REST limits (tests: a storm on a small budget); null: as documented. */
+  readonly rest_scale: RestLimitScale | null;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
   /** The `engine_down` gaps to write after an unclean stop (src/supervisor/engine-down.ts), or null. */
@@ -115,10 +119,12 @@ export interface SymbolsMessage {
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  /** Once a second from ingest workers: book health, bad frames per channel (totals), REST queue. */
+  /** Once a second from ingest workers: book health and sync, bad frames per channel (totals), REST queue. */
   | {
       readonly type: "venue_health";
       readonly books: readonly BookHealth[];
+      /** Books waiting for the REST budget, symbols failing (src/venues/connection/sync-queue.ts). */
+      readonly book_sync: BookSyncReport;
       readonly bad_by_channel: Readonly<Record<string, number>>;
       /** REST requests waiting in this worker's queue for the venue's budget. */
       readonly rest_queue: number;

@@ -1,10 +1,11 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
-import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
+import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
 import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 
@@ -45,6 +46,12 @@ export interface StatsInputs {
   readonly workers: readonly ManagedWorker[];
   readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
+  /** Books waiting for the REST budget and failing symbols, per ingest worker id (last report). */
+  readonly book_sync: ReadonlyMap<string, BookSyncReport>;
+  /** Books each ingest worker keeps (its symbols, when it collects books): counted as syncing until it reports. */
+  readonly planned_books: ReadonlyMap<string, number>;
+  /** Ms until `waiting` snapshots of the venue's books can be sent through its budget. */
+  readonly sync_eta_ms: (venue: VenueKey, waiting: number) => number;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** REST requests queued, per ingest worker id (last report). */
@@ -83,6 +90,25 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     const venue = workerId.split(":")[1] ?? workerId;
     restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
   }
+  const sync = new Map<string, { waiting: number; failures: SymbolFailure[] }>();
+  for (const [workerId, report] of s.book_sync) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    const into = sync.get(venue) ?? { waiting: 0, failures: [] };
+    into.waiting += report.waiting;
+    into.failures.push(...report.failures);
+    sync.set(venue, into);
+  }
+  const books: Record<string, BookHealth[]> = {};
+  for (const [workerId, list] of s.books) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    (books[venue] ??= []).push(...list);
+  }
+  const unreported = new Map<string, number>();
+  for (const [workerId, n] of s.planned_books) {
+    if (s.books.has(workerId)) continue;
+    const venue = workerId.split(":")[1] ?? workerId;
+    unreported.set(venue, (unreported.get(venue) ?? 0) + n);
+  }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
@@ -115,6 +141,8 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         blocked_ms: s.rest_blocked_ms(venue),
       },
       symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
+      book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),
+      failing_symbols: [...(sync.get(venue)?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native) || a.kind.localeCompare(b.kind)),
     };
   }
   const data_types: Record<string, TypeStats> = {};
@@ -156,11 +184,6 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     heap_bytes: w.heap?.heap_bytes ?? null,
     full_collections: w.heap?.full_collections ?? 0,
   }));
-  const books: Record<string, BookHealth[]> = {};
-  for (const [workerId, list] of s.books) {
-    const venue = workerId.split(":")[1] ?? workerId;
-    (books[venue] ??= []).push(...list);
-  }
   return {
     uptime_s: s.uptime_s,
     role: s.config.engine.role,
@@ -173,4 +196,12 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     clickhouse: s.clickhouse,
     tiering: s.tiering,
   };
+}
+
+/** A venue's books: those its workers reported, and those of workers yet to report (syncing). */
+function bookSync(books: readonly BookHealth[], unreported: number, reported_waiting: number, eta_ms: (waiting: number) => number): VenueBookSync {
+  const live = books.filter((b) => b.state === "live").length;
+  const waiting = Math.min(reported_waiting, books.length - live);
+  const total = books.length + unreported;
+  return { total, live, syncing: total - live - waiting, waiting, eta_s: Math.ceil(eta_ms(waiting) / 1000) };
 }

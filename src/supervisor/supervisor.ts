@@ -11,7 +11,9 @@ import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
-import { RestBudget } from "../venues/connection/rest-budget.ts";
+import { RestBudget, scaleLimits, type RestLimitScale } from "../venues/connection/rest-budget.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
+import { syncEstimate, syncEtaMs, duration } from "../venues/connection/sync-estimate.ts";
 import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { exposureWarning, isLoopbackHost } from "../http/security.ts";
@@ -53,6 +55,8 @@ export interface EngineOptions {
   readonly synthetic?: SyntheticSpec | null;
   /** Logger to use instead of a new root logger. */
   readonly log?: Logger;
+  /** Shrinks venues' documented REST limits (tests: a book storm on a small budget; the simulator takes the same scale). */
+  readonly rest_scale?: Partial<Record<VenueKey, RestLimitScale>>;
 }
 
 /** A failure while starting; everything started before it has been stopped again. */
@@ -79,6 +83,8 @@ export class Engine {
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
   /** REST requests queued per ingest worker (last report). */
   private readonly restQueues = new Map<string, number>();
+  /** Books waiting for the REST budget and failing symbols, per ingest worker (last report). */
+  private readonly bookSync = new Map<string, BookSyncReport>();
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
   private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
@@ -164,6 +170,7 @@ export class Engine {
       const publishes = this.config.engine.role !== "store";
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
+      this.logSyncEstimates();
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
       await this.stop();
@@ -271,10 +278,29 @@ export class Engine {
   private restBudgetOf(venue: VenueKey): RestBudget {
     let budget = this.restBudgets.get(venue);
     if (budget === undefined) {
-      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      budget = new RestBudget(scaleLimits(getVenue(venue).rest_limits.buckets, this.options.rest_scale?.[venue]));
       this.restBudgets.set(venue, budget);
     }
     return budget;
+  }
+
+  /**
+   * Logs once per venue whose books sync from REST snapshots how long a full storm takes through
+   * its budget, and the smaller `orderbook.snapshot_limit` that would shorten it (a synthetic
+   * source syncs no books).
+   */
+  private logSyncEstimates(): void {
+    if (this.options.synthetic) return;
+    const books = new Map<VenueKey, number>();
+    for (const i of this.plan.ingest) {
+      if (this.config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
+    }
+    const { snapshot_limit, depth } = this.config.orderbook;
+    for (const [venue, n] of books) {
+      const estimate = syncEstimate(getVenue(venue).rest_limits, this.restBudgetOf(venue), n, snapshot_limit, depth);
+      if (estimate === undefined) continue;
+      this.log.info({ venue, books: n, weight: estimate.weight, sync_s: Math.ceil(estimate.ms / 1000), suggested_snapshot_limit: estimate.suggestion?.limit ?? null }, `${venue} book sync: ${estimate.text}`);
+    }
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
@@ -287,6 +313,7 @@ export class Engine {
       config: this.config,
       counters: this.counters.buffer,
       rest_budget: this.restBudget(venue),
+      rest_scale: this.options.rest_scale?.[venue] ?? null,
       rings: this.rings.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
@@ -336,6 +363,7 @@ export class Engine {
     if (worker.init.kind !== "ingest") return;
     if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
+      this.bookSync.set(worker.id, message.book_sync);
       this.badFrames.set(worker.id, message.bad_by_channel);
       this.restQueues.set(worker.id, message.rest_queue);
     } else if (message.type === "overflow") {
@@ -410,10 +438,24 @@ export class Engine {
     for (const venue of VENUE_KEYS) {
       const v = venueStats[venue];
       if (v === undefined || !v.enabled || this.options.synthetic) continue;
-      components[`venue:${venue}`] = { state: v.state };
+      const { waiting, total, eta_s } = v.book_sync;
+      // Books waiting for their turn in the REST budget are the venue working as planned, not failing.
+      components[`venue:${venue}`] =
+        v.state === "connected" && waiting > 0
+          ? { state: "syncing", detail: `${waiting} of ${total} books wait for the REST weight budget, about ${duration(eta_s * 1000)} to go` }
+          : { state: v.state };
     }
-    const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected");
+    const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected" || c.state === "syncing");
     return { ok, components };
+  }
+
+  /** Books each ingest worker keeps: its symbols now (refreshes change them), when its venue collects books. */
+  private plannedBooks(): Map<string, number> {
+    const planned = new Map<string, number>();
+    for (const w of this.workers) {
+      if (w.init.kind === "ingest") planned.set(w.id, this.config.venues[w.init.venue].data_types.includes("orderbook") ? w.init.symbols.length : 0);
+    }
+    return planned;
   }
 
   private natsComponent(): NatsStats {
@@ -439,6 +481,13 @@ export class Engine {
       books: this.books,
       bad_frames: this.badFrames,
       rest_queues: this.restQueues,
+      book_sync: this.bookSync,
+      planned_books: this.plannedBooks(),
+      sync_eta_ms: (venue, waiting) => {
+        const cost = getVenue(venue).rest_limits.snapshotCost?.(this.config.orderbook.snapshot_limit);
+        const budget = this.restBudgets.get(venue);
+        return cost === undefined || budget === undefined ? 0 : syncEtaMs(budget, cost, waiting);
+      },
       rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),

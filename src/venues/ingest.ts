@@ -10,6 +10,8 @@ import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
+import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
+import { SilentStreams } from "./connection/channel-watchdog.ts";
 import {
   DEFAULT_TUNING,
   type ConnectionContext,
@@ -27,8 +29,6 @@ import { okxPolls } from "./okx/channels.ts";
 import { getVenue } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
 
-/** Shortest interval between two depth snapshot requests for one symbol, ms. */
-const SNAPSHOT_MIN_INTERVAL_MS = 1000;
 /**
  * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
  * fails naming the block, and its restarts find the block in the venue's shared budget and
@@ -96,10 +96,11 @@ export class IngestRunner {
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
+  /** REST depth snapshots of the books (Binance), storms and resyncs through the budget. */
+  bookSync: BookSyncQueue | undefined;
+  /** Streams silent now, listed per symbol in `/stats`. */
+  readonly silentStreams: SilentStreams;
   private readonly tuning: ConnectionTuning;
-  private readonly snapshotsInFlight = new Set<string>();
-  /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
-  private readonly lastSnapshotAsk = new Map<string, number>();
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
@@ -117,6 +118,7 @@ export class IngestRunner {
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.symbols = [...options.symbols];
+    this.silentStreams = new SilentStreams(this.symbols);
     const limits = getVenue(options.venue).rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
@@ -143,6 +145,7 @@ export class IngestRunner {
       instruments,
       emit: (r) => this.emitRecord(r),
     });
+    if (venue.startsWith("binance") && config.data_types.includes("orderbook")) this.bookSync = this.createBookSync(venue as BinanceVenue);
     const ctx: ConnectionContext = {
       venue,
       config,
@@ -157,7 +160,10 @@ export class IngestRunner {
       onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
         // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
-        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
+        if (data_types === undefined || data_types.includes("orderbook")) {
+          this.normalizer?.connectionLost(recv);
+          this.bookSync?.storm();
+        }
       },
       onIncident: (incident) => this.options.stats?.incident?.(incident),
       onVenueError: (event) => {
@@ -165,7 +171,9 @@ export class IngestRunner {
         if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
       },
       ...this.connectLimiter(),
-      onStale: (channel) => {
+      onStale: (channel, silent) => {
+        this.silentStreams.mark(channel, silent);
+        if (!silent) return;
         this.options.stats?.error(channel);
         // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
         if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");
@@ -200,7 +208,7 @@ export class IngestRunner {
     const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
     const kept = this.symbols.filter((n) => !dropped.has(n));
     this.symbols.splice(0, this.symbols.length, ...kept, ...added);
-    for (const n of dropped) this.lastSnapshotAsk.delete(n);
+    this.bookSync?.changeSymbols(added, [...dropped]);
     this.normalizer?.setSymbols?.(this.symbols);
     this.connection?.changeSymbols?.(added, [...dropped]);
     this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
@@ -216,6 +224,7 @@ export class IngestRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.firstPoll);
+    this.bookSync?.stop();
     this.rest.stop();
     this.backfills.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
@@ -238,33 +247,20 @@ export class IngestRunner {
 
   private serviceRequests(normalizer: Normalizer): void {
     const wanted = normalizer.takeSnapshotRequests();
-    for (const native of wanted) void this.snapshot(native);
+    if (wanted.length > 0) this.bookSync?.want(wanted);
     const books = normalizer.takeResubscribeRequests();
     if (books.length > 0) this.connection?.resubscribeBooks?.(books);
   }
 
-  private async snapshot(native: string): Promise<void> {
-    // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
-    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance") || !this.symbols.includes(native)) return;
-    this.snapshotsInFlight.add(native);
-    // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
-    // asks for the next snapshot on the next frame: at most one request per symbol a second,
-    // so a bad reply never turns into a request loop against the venue's rate limits.
-    const wait_ms = (this.lastSnapshotAsk.get(native) ?? Number.NEGATIVE_INFINITY) + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
-    if (wait_ms > 0) await Bun.sleep(wait_ms);
-    if (this.stopped) return;
-    this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
-    const result = await this.rest.get(url, "snapshot");
-    this.snapshotsInFlight.delete(native);
-    if (this.stopped || !this.normalizer) return;
-    if (!result.ok) {
-      this.options.stats?.error("depth", `${result.status} ${result.error}`);
-      // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
-      return;
-    }
-    this.http(url, result.body, result.recv_ts_ms);
+  private createBookSync(venue: BinanceVenue): BookSyncQueue {
+    const { config, orderbook } = this.options;
+    return new BookSyncQueue(this.symbols, {
+      rest: this.rest,
+      url: (native) => `${config.rest_url}${binanceDepthPath(venue, native, orderbook.snapshot_limit)}`,
+      deliver: (url, body, recv) => this.http(url, body, recv),
+      onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
+      silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
+    });
   }
 
   /**

@@ -7,12 +7,18 @@ import { SpscRing } from "../../src/ring/spsc-ring.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, typeCounter, venueCounter } from "../../src/stats/layout.ts";
 import { buildStats } from "../../src/supervisor/stats.ts";
+import type { BookSyncReport } from "../../src/venues/connection/sync-queue.ts";
+import type { BookHealth } from "../../src/venues/types.ts";
 
 interface PromFamily {
   name: string;
   help: string;
   type: string;
   metrics: { value?: string; labels?: Record<string, string> }[];
+}
+
+function book(native: string, state: BookHealth["state"]): BookHealth {
+  return { symbol: `${native.slice(0, -4)}-USDT`, native, state, resyncs: 0, checksum_failures: 0, sequence_gaps: 0, last_update_ts_ms: 0 };
 }
 
 function fixture() {
@@ -53,7 +59,19 @@ function fixture() {
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
       rest_blocked_ms: (venue) => (venue === "binance_spot" ? 90_000 : 0),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
-      books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
+      books: new Map<string, BookHealth[]>([
+        ["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]],
+        ["ingest:binance_spot:0", ["AUSDT", "BUSDT", "CUSDT"].map((native, i) => book(native, i === 0 ? "live" : "syncing"))],
+        ["ingest:binance_spot:1", ["DUSDT", "EUSDT", "FUSDT"].map((native, i) => book(native, i === 0 ? "live" : "syncing"))],
+      ]),
+      book_sync: new Map<string, BookSyncReport>([
+        ["ingest:binance_spot:0", { waiting: 1, failures: [{ native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 }] }],
+        ["ingest:binance_spot:1", { waiting: 2, failures: [{ native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 }] }],
+        ["ingest:okx_spot:0", { waiting: 0, failures: [] }],
+      ]),
+      // ingest:okx_spot:1 has not reported yet: its two books count as syncing.
+      planned_books: new Map([["ingest:okx_spot:0", 1], ["ingest:okx_spot:1", 2], ["ingest:binance_spot:0", 3], ["ingest:binance_spot:1", 3]]),
+      sync_eta_ms: (venue, waiting) => (venue === "binance_spot" ? waiting * 1500 : 0),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null, restarts: 1 },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
       tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
@@ -91,6 +109,14 @@ describe("HTTP endpoints", () => {
     expect(body.workers[1]).toMatchObject({ id: "ingest:okx_spot:0", heap_bytes: null, full_collections: 0 });
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
+    // Books of both binance_spot workers: 2 live, 3 waiting for the REST budget (4.5 s), one failing on its own.
+    expect(body.venues.binance_spot.book_sync).toEqual({ total: 6, live: 2, syncing: 1, waiting: 3, eta_s: 5 });
+    expect(body.venues.binance_spot.failing_symbols).toEqual([
+      { native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 },
+      { native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 },
+    ]);
+    expect(body.venues.okx_spot.book_sync).toEqual({ total: 3, live: 1, syncing: 2, waiting: 0, eta_s: 0 });
+    expect(body.venues.okx_spot.failing_symbols).toEqual([]);
     expect(body.tiering.trades.windows_verified).toBe(3);
     expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
     expect(body.venues.binance_derivatives.symbols).toMatchObject({

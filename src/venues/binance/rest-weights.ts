@@ -98,6 +98,7 @@ export function binanceRestLimits(venue: BinanceRestVenue): VenueRestLimits {
   return {
     buckets: venue === "binance_spot" ? SPOT_BUCKETS : FUTURES_BUCKETS,
     cost: venue === "binance_spot" ? spotCost : futuresCost,
+    snapshotCost: (limit) => ({ bucket: WEIGHT, weight: venue === "binance_spot" ? spotDepthWeight(limit) : futuresDepthWeight(limit) }),
     used_weight_header: { name: "x-mbx-used-weight-1m", bucket: WEIGHT },
     sends_retry_after: true,
     default_retry_after_ms: 60_000,

@@ -36,8 +36,11 @@ export interface ConnectionContext {
   readonly onGap: (gap: WsGap, symbols: readonly string[], data_types?: readonly DataType[]) => void;
   /** A connection was lost; `data_types` as for `onGap` (books restart only if it carried them). */
   readonly onDisconnect: (recv_ts_ms: number, data_types?: readonly DataType[]) => void;
-  /** A channel fell silent past its cadence limit. */
-  readonly onStale: (channel: string) => void;
+  /**
+   * A channel fell silent past its cadence limit (`silent`), or delivered again after that
+   * (`!silent`); a connection reconnects only once all its watched channels are silent.
+   */
+  readonly onStale: (channel: string, silent: boolean) => void;
   /** Something the venue did to a connection that the engine answers (counted and logged once). */
   readonly onIncident?: (incident: ConnectionIncident) => void;
   /** An error reply from the venue (counted; the first of an incident also goes to `onIncident`). */
