@@ -306,3 +306,27 @@ test("generated decimals keep every digit: leading zeros of the fraction, whole 
     "0.005", "12.34", "65000.1", "0.00000000", "65000.00000001", "42",
   ]);
 });
+
+test("at the live rate DVOL is pushed once a second with the value the REST candles give for that second", async () => {
+  const sim = await startSimulator({ source: generatorSource(1), rate: "live" });
+  const pushes: { volatility: number; timestamp: number }[] = [];
+  const socket = new WebSocket(`${sim.url.replace("http", "ws")}/deribit_derivatives/ws/api/v2`);
+  socket.onmessage = (e) => {
+    const msg = JSON.parse(String(e.data)) as { method?: string; params?: { data: { volatility: number; timestamp: number } } };
+    if (msg.method === "subscription" && msg.params !== undefined) pushes.push(msg.params.data);
+  };
+  try {
+    await new Promise((resolve) => (socket.onopen = resolve));
+    socket.send(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "public/subscribe", params: { channels: ["deribit_volatility_index.btc_usd"] } }));
+    await waitFor("three DVOL pushes", () => pushes.length >= 3, 6000);
+    for (let i = 1; i < pushes.length; i++) expect((pushes[i]?.timestamp ?? 0) - (pushes[i - 1]?.timestamp ?? 0)).toBe(1000);
+    for (const p of pushes) {
+      const q = `currency=BTC&start_timestamp=${p.timestamp}&end_timestamp=${p.timestamp}&resolution=1`;
+      const body = (await get(sim, `/deribit_derivatives/api/v2/public/get_volatility_index_data?${q}`)).body as { result: { data: number[][] } };
+      expect(body.result.data[0]?.[4]).toBe(p.volatility);
+    }
+  } finally {
+    socket.close();
+    await sim.stop();
+  }
+});

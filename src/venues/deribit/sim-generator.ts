@@ -1,7 +1,7 @@
 import { GENERATED_T0_MS, type SimAsset } from "../../replay/generated-book.ts";
 import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
-import { deribitVolatility } from "../../replay/synthetic.ts";
+import { deribitVolatilityAt } from "../../replay/synthetic.ts";
 
 /**
  * Generated Deribit data for the simulator. Spectra takes only the DVOL volatility indices from
@@ -40,18 +40,18 @@ export class DeribitGeneratedFeed implements GeneratedFeed {
   readonly size = 0;
   readonly phases = new Float64Array(0);
   readonly passed = new Float64Array(0);
-  private readonly streams: readonly LiveStream[] = DVOL_CURRENCIES.map((c) => {
-    const key = `deribit_volatility_index.${c.toLowerCase()}_usd`;
-    return { key, symbol: key, snapshot: false };
+  private readonly streams: readonly (LiveStream & { readonly currency: string })[] = DVOL_CURRENCIES.map((currency) => {
+    const key = `deribit_volatility_index.${currency.toLowerCase()}_usd`;
+    return { key, symbol: key, snapshot: false, currency };
   });
 
   step(): void {}
 
   second(second_ms: number, sink: FrameSink): void {
-    const n = Math.floor(second_ms / 1000);
     for (const s of this.streams) {
       if (!sink.wants(s)) continue;
-      const data = deribitVolatility(s.key.slice("deribit_volatility_index.".length), second_ms, n);
+      // The value `public/get_volatility_index_data` gives for this second (synthetic.ts).
+      const data = { volatility: deribitVolatilityAt(s.currency, second_ms), timestamp: second_ms, index_name: s.key.slice("deribit_volatility_index.".length) };
       sink.emit(s, JSON.stringify({ jsonrpc: "2.0", method: "subscription", params: { channel: s.key, data } }), 0);
     }
   }
