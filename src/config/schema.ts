@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
-import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
 
 /**
  * The configuration schema. Every key is required here: `config/default.yaml` holds the
@@ -73,7 +72,14 @@ function splitSelector<T extends { symbols: string[] | SymbolSelector }>(v: T): 
 
 const venue = z.strictObject(venueFields).transform(splitSelector);
 
-/** OKX venues also choose their book channel (`books-l2-tbt` and `books50-l2-tbt` need a login). */
+/**
+ * OKX book channels the engine keeps as order books (src/venues/okx/limits.ts): `books` is
+ * public, `books50-l2-tbt` and `books-l2-tbt` need a login.
+ */
+export const OKX_BOOK_CHANNELS = ["books", "books50-l2-tbt", "books-l2-tbt"] as const;
+export type OkxBookChannel = (typeof OKX_BOOK_CHANNELS)[number];
+
+/** OKX venues also choose their book channel. */
 const okxVenue = z.strictObject({ ...venueFields, book_channel: z.enum(OKX_BOOK_CHANNELS) }).transform(splitSelector);
 
 const batching = z.strictObject({
@@ -208,5 +214,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type VenueConfig = Config["venues"][VenueKey];
-export type OkxVenueConfig = Config["venues"]["okx_spot"];
 export type BatchingConfig = Config["batching"]["trade"];

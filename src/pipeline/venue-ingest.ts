@@ -4,8 +4,11 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
-import { connectLimiterFor } from "../venues/connection/connect-share.ts";
+import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import { splitConnectLimit } from "../venues/connection/connect-share.ts";
+import type { WindowLimiter } from "../venues/connection/window-limiter.ts";
 import { IngestRunner } from "../venues/ingest.ts";
+import { getVenue } from "../venues/registry.ts";
 import type { BookHealth, Instrument } from "../venues/types.ts";
 import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 
@@ -160,4 +163,22 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     restQueue: () => runner.rest.queued,
     changeSymbols: (add, remove) => runner.changeSymbols(add, remove),
   };
+}
+
+/** Ingest threads the config starts for every venue of `family`. */
+export function familyThreads(config: Config, family: string): number {
+  if (config.engine.role === "store") return 0;
+  let n = 0;
+  for (const key of VENUE_KEYS) {
+    if (getVenue(key).connect_limit?.family !== family) continue;
+    const cfg = config.venues[key];
+    if (cfg.enabled) n += Math.min(cfg.workers, cfg.symbols.length);
+  }
+  return n;
+}
+
+/** This thread's connect limiter for `venue` under `config`, or undefined when the venue states no limit. */
+export function connectLimiterFor(config: Config, venue: VenueKey): WindowLimiter | undefined {
+  const limit = getVenue(venue).connect_limit;
+  return limit === undefined ? undefined : splitConnectLimit(limit, familyThreads(config, limit.family));
 }

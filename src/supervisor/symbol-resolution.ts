@@ -5,7 +5,7 @@ import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { RestBudget } from "../venues/connection/rest-budget.ts";
 import { RestClient } from "../venues/connection/rest-client.ts";
-import { DEFAULT_TUNING } from "../venues/connection/venue-connection.ts";
+import { CONNECTION_TUNING } from "../venues/connection/venue-connection.ts";
 import { getVenue } from "../venues/registry.ts";
 import { ListingFetchError } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
@@ -49,7 +49,7 @@ export async function resolveVenueSymbols(inputs: ResolveInputs): Promise<Resolv
       base_url: cfg.rest_url,
       limits,
       budget: inputs.budget(venue),
-      timeout_ms: DEFAULT_TUNING.rest_timeout_ms,
+      timeout_ms: CONNECTION_TUNING.rest_timeout_ms,
       stats: {
         weight: (n) => counters.add(counters.slot(venueCounter(venue, "rest_weight")), n),
         limited: (status) => counters.add(counters.slot(venueCounter(venue, status === 418 ? "rest_418" : "rest_429")), 1),

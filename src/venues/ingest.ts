@@ -1,10 +1,6 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
-import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
+import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
-import { BinanceConnection } from "./binance/connection.ts";
-import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
-import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
-import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
@@ -12,35 +8,21 @@ import { RestClient, type RestClientStats, type RestLimitIncident } from "./conn
 import { splitConnectLimit } from "./connection/connect-share.ts";
 import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
 import { SilentStreams } from "./connection/channel-watchdog.ts";
-import {
-  DEFAULT_TUNING,
-  type ConnectionContext,
-  type ConnectionIncident,
-  type ConnectionTuning,
-  type VenueConnection,
-  type VenueErrorEvent,
-} from "./connection/venue-connection.ts";
+import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { DeribitConnection } from "./deribit/connection.ts";
-import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
-import { OkxConnection } from "./okx/connection.ts";
-import { okxPolls } from "./okx/channels.ts";
-import { getVenue } from "./registry.ts";
+import { gapRecords } from "./gap-records.ts";
+import { fetchInstruments } from "./instruments.ts";
+import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
-
-/**
- * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
- * fails naming the block, and its restarts find the block in the venue's shared budget and
- * send nothing until it ends.
- */
-const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
+import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
- * connections, the normalizer fed with every frame, REST depth snapshots and OKX book
+ * connections, the normalizer fed with every frame, REST depth snapshots and book
  * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
- * per (symbol, data type) for every hole a reconnect leaves.
+ * per (symbol, data type) for every hole a reconnect leaves. Everything venue-specific comes
+ * from the venue's definition (venue-definition.ts).
  */
 
 export interface IngestStats {
@@ -63,7 +45,7 @@ export interface IngestOptions {
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
-  readonly tuning?: Partial<ConnectionTuning>;
+  readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
   /**
@@ -89,25 +71,24 @@ export interface IngestRestOptions {
   readonly scale?: RestLimitScale;
 }
 
-export class InstrumentFetchError extends Error {}
-
 export class IngestRunner {
   normalizer: Normalizer | undefined;
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
-  /** REST depth snapshots of the books (Binance), storms and resyncs through the budget. */
+  /** REST depth snapshots of the books (venues whose books sync from REST), storms and resyncs through the budget. */
   bookSync: BookSyncQueue | undefined;
   /** Streams silent now, listed per symbol in `/stats`. */
   readonly silentStreams: SilentStreams;
-  private readonly tuning: ConnectionTuning;
+  private readonly tuning: EngineTuning;
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
-  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
-  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
+  private readonly venue: VenueDefinition<EngineTuning>;
+  /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
+  private readonly recoveries: PacedRequests | undefined;
   /** This worker's symbols now: the shard it started with, changed by instrument refreshes. */
   private readonly symbols: string[];
   /** Instrument metadata, with the instruments refreshes add. */
@@ -119,7 +100,10 @@ export class IngestRunner {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
     this.symbols = [...options.symbols];
     this.silentStreams = new SilentStreams(this.symbols);
-    const limits = getVenue(options.venue).rest_limits;
+    this.venue = getVenue(options.venue);
+    const per_s = this.venue.ingest.recover_per_s;
+    this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
+    const limits = this.venue.rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
       base_url: options.config.rest_url,
@@ -133,11 +117,11 @@ export class IngestRunner {
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    for (const [native, inst] of await this.fetchInstruments()) this.instruments.set(native, inst);
+    for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
     const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
-    this.normalizer = getVenue(venue).createNormalizer({
+    this.normalizer = this.venue.createNormalizer({
       symbols: this.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
@@ -145,8 +129,9 @@ export class IngestRunner {
       instruments,
       emit: (r) => this.emitRecord(r),
     });
-    if (venue.startsWith("binance") && config.data_types.includes("orderbook")) this.bookSync = this.createBookSync(venue as BinanceVenue);
-    const ctx: ConnectionContext = {
+    const snapshotPath = this.venue.ingest.snapshotPath;
+    if (snapshotPath !== undefined && config.data_types.includes("orderbook")) this.bookSync = this.createBookSync(snapshotPath);
+    const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
       symbols: this.symbols,
@@ -154,7 +139,7 @@ export class IngestRunner {
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
       onGap: (gap, symbols, data_types) => {
-        this.gap(gap, symbols, instruments, data_types);
+        for (const r of gapRecords(this.venue, gap, symbols, instruments, config.data_types, data_types)) this.options.emit(r);
         this.recover(gap, symbols, data_types);
       },
       onDisconnect: (recv, data_types) => {
@@ -175,11 +160,11 @@ export class IngestRunner {
         this.silentStreams.mark(channel, silent);
         if (!silent) return;
         this.options.stats?.error(channel);
-        // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
-        if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");
+        const fallback = this.venue.ingest.onStale?.(channel);
+        if (fallback !== undefined) void this.fetchInto(fallback);
       },
     };
-    this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
+    this.connection = this.venue.ingest.connect(ctx);
     this.connection.start();
     this.tasks.push(...this.pollTasks(instruments));
     const tasks = this.tasks;
@@ -216,7 +201,7 @@ export class IngestRunner {
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
     if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
-    const limit = getVenue(this.options.venue).connect_limit;
+    const limit = this.venue.connect_limit;
     return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
   }
 
@@ -224,9 +209,9 @@ export class IngestRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.firstPoll);
-    this.bookSync?.stop();
     this.rest.stop();
-    this.backfills.stop();
+    this.bookSync?.stop();
+    this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
@@ -252,11 +237,11 @@ export class IngestRunner {
     if (books.length > 0) this.connection?.resubscribeBooks?.(books);
   }
 
-  private createBookSync(venue: BinanceVenue): BookSyncQueue {
+  private createBookSync(snapshotPath: (native: string, limit: number) => string): BookSyncQueue {
     const { config, orderbook } = this.options;
     return new BookSyncQueue(this.symbols, {
       rest: this.rest,
-      url: (native) => `${config.rest_url}${binanceDepthPath(venue, native, orderbook.snapshot_limit)}`,
+      url: (native) => `${config.rest_url}${snapshotPath(native, orderbook.snapshot_limit)}`,
       deliver: (url, body, recv) => this.http(url, body, recv),
       onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
       silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
@@ -264,33 +249,24 @@ export class IngestRunner {
   }
 
   /**
-   * What REST can give back after a socket hole: Deribit's volatility index history for the
-   * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
-   * funding (premiumIndex) so funding records resume at once instead of at the next push.
+   * What REST gives back after a socket hole (the venue's `ingest.recover`: a backfill of the
+   * hole, or current values so records resume at once instead of at the next push).
    */
   private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
-    const { venue, config } = this.options;
-    if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
-      for (const currency of natives) {
-        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
-        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
-      }
-    }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
-      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
+    const requests = this.venue.ingest.recover?.(gap, natives, data_types, this.options.config) ?? [];
+    for (const request of requests) {
+      if (this.recoveries === undefined) void this.fetchInto(request);
+      else this.recoveries.run(() => this.fetchInto(request));
     }
   }
 
-  private premiumIndexUrl(native: string): string {
-    return `${this.options.config.rest_url}${binancePremiumIndexPath(native)}`;
-  }
-
-  /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
-  private async fetchInto(url: string, channel: string): Promise<void> {
+  /** GETs the request's path and feeds the body to the normalizer; a failure is counted on its channel. */
+  private async fetchInto(request: VenueRequest): Promise<void> {
+    const url = `${this.options.config.rest_url}${request.path}`;
     const result = await this.rest.get(url, "other");
     if (this.stopped) return;
     if (!result.ok) {
-      this.options.stats?.error(channel, `${result.status} ${result.error}`);
+      this.options.stats?.error(request.channel, `${result.status} ${result.error}`);
       return;
     }
     this.http(url, result.body, result.recv_ts_ms);
@@ -311,56 +287,7 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { venue, config } = this.options;
-    const symbols = this.symbols;
-    const polls = venue.startsWith("binance")
-      ? binancePolls(venue as BinanceVenue, symbols, config.data_types, config.poll_period)
-      : venue.startsWith("okx")
-        ? okxPolls(symbols, config.data_types, config.poll_period, instruments)
-        : [];
-    return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    const { config } = this.options;
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
-
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
-    const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
-    for (const native of natives) {
-      const inst = instruments.get(native);
-      const symbol = inst?.symbol ?? native;
-      const market_type = inst?.market_type ?? (this.options.venue === "deribit_derivatives" ? "options" : "spot");
-      for (const t of types) {
-        this.options.emit({
-          data_type: "gap",
-          exchange: def.exchange,
-          market_type,
-          symbol,
-          ts_ms: gap.end_ts_ms,
-          recv_ts_ms: gap.end_ts_ms,
-          data_type_affected: t,
-          start_ts_ms: gap.start_ts_ms,
-          end_ts_ms: gap.end_ts_ms,
-          cause: gap.cause satisfies GapCause,
-        });
-      }
-    }
-  }
-
-  private async fetchInstruments(): Promise<InstrumentMap> {
-    const { venue, config } = this.options;
-    const bodies: string[] = [];
-    for (const path of INSTRUMENT_PATHS[venue]) {
-      const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
-      if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
-      this.options.record?.write("http", url, result.recv_ts_ms, result.body);
-      bodies.push(result.body);
-    }
-    return parseInstrumentBodies(venue, bodies);
-  }
-}
-
-/** REST-polled types see no socket gap: their buckets are fetched regardless of the socket. */
-function isPolled(t: DataType, venue: VenueKey): boolean {
-  if (t === "lsr_top_position" || t === "lsr_all_account") return true;
-  return t === "open_interest" && venue.startsWith("binance");
 }

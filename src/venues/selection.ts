@@ -1,8 +1,8 @@
 import type { Config, VenueConfig, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import type { RestClient } from "./connection/rest-client.ts";
-import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
-import { VENUE_LISTINGS } from "./listing.ts";
+import { parseInstrumentBodies } from "./instruments.ts";
+import { getVenue } from "./registry.ts";
 import type { InstrumentMap } from "./types.ts";
 
 /**
@@ -38,14 +38,14 @@ const LISTING_MAX_BLOCK_MS = 60_000;
 /** Reads `venue`'s instrument metadata, and its ticker list when `cfg`'s selector asks for `top`. */
 export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: RestClient): Promise<VenueListingSnapshot> {
   const bodies: string[] = [];
-  for (const path of INSTRUMENT_PATHS[venue]) bodies.push(await fetchBody(`${cfg.rest_url}${path}`, venue, rest));
+  for (const path of getVenue(venue).instruments.paths) bodies.push(await fetchBody(`${cfg.rest_url}${path}`, venue, rest));
   let instruments: InstrumentMap;
   try {
     instruments = parseInstrumentBodies(venue, bodies);
   } catch (cause) {
     throw new ListingFetchError(`${venue}: instrument metadata unreadable: ${(cause as Error).message}`, { cause });
   }
-  const listing = VENUE_LISTINGS[venue];
+  const listing = getVenue(venue).listing;
   const ticker = listing.ticker_path;
   const volumes = cfg.selector?.top !== undefined && ticker !== undefined ? listing.quoteVolumes(await fetchBody(`${cfg.rest_url}${ticker}`, venue, rest)) : new Map<string, number>();
   return { instruments, trading: listing.trading(bodies), volumes };
@@ -129,7 +129,7 @@ export function selectorConfigErrors(config: Config): string[] {
   const errors: string[] = [];
   for (const venue of VENUE_KEYS) {
     const cfg = config.venues[venue];
-    if (!cfg.enabled || cfg.selector?.top === undefined || VENUE_LISTINGS[venue].ticker_path !== undefined) continue;
+    if (!cfg.enabled || cfg.selector?.top === undefined || getVenue(venue).listing.ticker_path !== undefined) continue;
     errors.push(`'venues.${venue}.symbols.top' = ${cfg.selector.top}: ${venue} has no 24 h volume to rank its symbols by; list them or drop 'top'`);
   }
   return errors;

@@ -3,6 +3,7 @@ import { BINANCE_LIMITS, binanceRoutes, binanceStreams, type BinanceStream } fro
 import { RollingShard } from "./rolling-shard.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
 import type { ConnectionContext, VenueConnection } from "../connection/venue-connection.ts";
+import type { BinanceTuning } from "./tuning.ts";
 
 /**
  * Binance market-stream connections (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams,
@@ -32,7 +33,7 @@ export class BinanceConnection implements VenueConnection {
   /** Counts of shards closed because a refresh left them without streams. */
   private readonly retired = { reconnects: 0, requests: 0, peak_per_s: 0 };
 
-  constructor(private readonly ctx: ConnectionContext) {
+  constructor(private readonly ctx: ConnectionContext<BinanceTuning>) {
     const venue = ctx.venue as BinanceVenue;
     const limits = BINANCE_LIMITS[venue];
     const connect = ctx.tuning.binance_connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };

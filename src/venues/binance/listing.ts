@@ -1,5 +1,5 @@
 import { isObject, parseJson } from "../normalizer-stats.ts";
-import type { VenueListing } from "../listing.ts";
+import type { VenueListing } from "../venue-definition.ts";
 
 /**
  * What a symbol selector reads from Binance besides the instrument map:

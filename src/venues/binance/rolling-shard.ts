@@ -1,9 +1,11 @@
 import type { DataType } from "../../records/types.ts";
 import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
-import { staleLimitMs, type ConnectionContext, type ConnectionIncident } from "../connection/venue-connection.ts";
+import type { ConnectionContext, ConnectionIncident } from "../connection/venue-connection.ts";
 import type { WindowLimiter } from "../connection/window-limiter.ts";
 import { WsClient } from "../connection/ws-client.ts";
+import { binanceStaleLimitMs } from "./channels.ts";
 import type { BinanceStream } from "./routes.ts";
+import type { BinanceTuning } from "./tuning.ts";
 import { BinanceSubscriber, parseControl } from "./subscriber.ts";
 
 /**
@@ -73,7 +75,7 @@ export class RollingShard {
   private stopped = false;
 
   constructor(
-    private readonly ctx: ConnectionContext,
+    private readonly ctx: ConnectionContext<BinanceTuning>,
     private readonly options: ShardOptions,
   ) {
     this.url = options.url;
@@ -81,7 +83,7 @@ export class RollingShard {
     this.names = [...new Set(options.streams.map((s) => s.stream))];
     this.symbols = [...new Set(options.streams.map((s) => s.native))];
     this.data_types = [...new Set(options.streams.map((s) => s.data_type))];
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
+    this.watchdog = new ChannelWatchdog((c) => binanceStaleLimitMs(c) * ctx.tuning.stale_factor);
     this.current = this.socket();
   }
 

@@ -1,5 +1,5 @@
 import { isObject, parseJson } from "../normalizer-stats.ts";
-import type { VenueListing } from "../listing.ts";
+import type { VenueListing } from "../venue-definition.ts";
 
 /**
  * What a symbol selector reads from Deribit: the venue's symbols are the currencies of the DVOL

@@ -1,4 +1,4 @@
-import { okxBookChannel, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
+import { okxBookChannel, okxStaleLimitMs, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
 import { okxErrorReconnects, okxNextAction, parseOkxError } from "./error-events.ts";
 import { needsLogin } from "./limits.ts";
 import { okxCredentials, okxLoginFrame, okxRequestFrames, OkxRequestBudget, type OkxCredentials } from "./requests.ts";
@@ -39,7 +39,17 @@ const channelKey = (text: string): string => {
 
 const argKey = (a: OkxSubscribeArg): string => `${a.channel}:${a.instId ?? a.instType ?? ""}`;
 
-export class OkxConnection extends WatchedConnection {
+/** OKX connection tuning; tests shrink these. */
+export interface OkxTuning {
+  /** Send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
+  readonly okx_ping_idle_ms: number;
+  /** Shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
+  readonly okx_resubscribe_interval_ms: number;
+}
+
+export const OKX_TUNING: OkxTuning = { okx_ping_idle_ms: 25_000, okx_resubscribe_interval_ms: 1000 };
+
+export class OkxConnection extends WatchedConnection<OkxTuning> {
   protected readonly client: WsClient;
   /** Public subscriptions, sent on open. */
   private args: OkxSubscribeArg[];
@@ -55,8 +65,8 @@ export class OkxConnection extends WatchedConnection {
   private loggedIn = false;
   readonly url: string;
 
-  constructor(ctx: ConnectionContext) {
-    super(ctx);
+  constructor(ctx: ConnectionContext<OkxTuning>) {
+    super(ctx, okxStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/v5/public`;
     this.incidents = new ErrorIncidents(this.url);
     const all = okxSubscribeArgs(ctx.symbols, ctx.config.data_types, ctx.instruments, okxBookChannel(ctx.config));
