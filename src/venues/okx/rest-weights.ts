@@ -11,8 +11,9 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   https://www.okx.com/docs-v5/en/#trading-statistics-rest-api-get-contract-long-short-ratio).
  *   The budget counts them per endpoint over all instruments, which is stricter than OKX and
  *   still lets 2.5 polls a second through: a 5-minute bucket of 300 swaps takes two minutes.
- * - `GET /api/v5/market/tickers` (a selector's `top`): 20 requests per 2 s, IP
- *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers).
+ * - `GET /api/v5/market/tickers` (a selector's `top`) and `/api/v5/market/ticker`: 20 requests
+ *   per 2 s, IP (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers,
+ *   https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker).
  * - other public market data: 20 requests per 2 s.
  * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
  * one window. okx_spot and okx_derivatives keep a budget each: only okx_derivatives polls
