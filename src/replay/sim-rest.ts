@@ -1,6 +1,5 @@
 import type { VenueKey } from "../config/schema.ts";
-import type { BinanceReplay } from "./binance-replay.ts";
-import type { OkxReplay } from "./okx-replay.ts";
+import type { BinanceBooks, OkxMarkets } from "./live-feed.ts";
 import type { RecordingSource } from "./source.ts";
 import * as synth from "./synthetic.ts";
 
@@ -12,8 +11,8 @@ import * as synth from "./synthetic.ts";
 
 export interface RestContext {
   readonly now: () => number;
-  readonly binance: ReadonlyMap<VenueKey, BinanceReplay>;
-  readonly okx: OkxReplay;
+  readonly binance: ReadonlyMap<VenueKey, BinanceBooks>;
+  readonly okx: OkxMarkets;
 }
 
 const json = (body: string, status = 200): Response =>
