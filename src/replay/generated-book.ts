@@ -195,46 +195,49 @@ export class LiveBook {
   /**
    * The levels step `k` changes, into `out` (reused; returns the count): the top levels of
    * both steps, the deep level turning over, and the window's edges when the centre moves.
+   * Candidates are compared in place (no closure or array per call: it runs per frame).
    */
   diff(k: number, out: LevelChange[]): number {
     const c = this.centre(k);
     const c0 = this.centre(k - 1);
+    CANDIDATES.length = 0;
     let n = 0;
-    const seen = CANDIDATES;
-    seen.length = 0;
-    const consider = (tick: number): void => {
-      if (seen.includes(tick)) return;
-      seen.push(tick);
-      const now = this.lotsAt(tick, k, c);
-      if (now === this.lotsAt(tick, k - 1, c0)) return;
-      const side = now > 0 ? (tick < c ? BID : ASK) : tick < c0 ? BID : ASK;
-      let slot = out[n];
-      if (slot === undefined) {
-        slot = { side, tick, lots: now };
-        out[n] = slot;
-      } else {
-        slot.side = side;
-        slot.tick = tick;
-        slot.lots = now;
-      }
-      n++;
-    };
     for (let d = 1; d <= this.top; d++) {
-      consider(c - d);
-      consider(c + d);
-      consider(c0 - d);
-      consider(c0 + d);
+      n = this.consider(c - d, k, c, c0, out, n);
+      n = this.consider(c + d, k, c, c0, out, n);
+      n = this.consider(c0 - d, k, c, c0, out, n);
+      n = this.consider(c0 + d, k, c, c0, out, n);
     }
-    // The deep turnover: DEEP_STRIDE·tick ≡ -k (mod DEEP_PERIOD).
-    const r = (((-k % DEEP_PERIOD) + DEEP_PERIOD) % DEEP_PERIOD * DEEP_INVERSE) % DEEP_PERIOD;
-    for (const lo of [c - BOOK_LEVELS, c0 - BOOK_LEVELS]) {
+    // The deep turnover: DEEP_STRIDE·tick ≡ -k (mod DEEP_PERIOD), at most one tick in a window.
+    const r = ((((-k % DEEP_PERIOD) + DEEP_PERIOD) % DEEP_PERIOD) * DEEP_INVERSE) % DEEP_PERIOD;
+    for (let lo = c - BOOK_LEVELS; ; lo = c0 - BOOK_LEVELS) {
       const first = lo + ((((r - lo) % DEEP_PERIOD) + DEEP_PERIOD) % DEEP_PERIOD);
-      for (let tick = first; tick <= lo + 2 * BOOK_LEVELS + 2; tick += DEEP_PERIOD) consider(tick);
+      if (first <= lo + 2 * BOOK_LEVELS) n = this.consider(first, k, c, c0, out, n);
+      if (lo === c0 - BOOK_LEVELS) break;
     }
     if (c !== c0) {
-      for (const e of [c, c0, c - BOOK_LEVELS, c0 - BOOK_LEVELS, c + BOOK_LEVELS, c0 + BOOK_LEVELS, c - BOOK_LEVELS - 1, c + BOOK_LEVELS + 1]) consider(e);
+      for (const e of [c, c0, c - BOOK_LEVELS, c0 - BOOK_LEVELS, c + BOOK_LEVELS, c0 + BOOK_LEVELS, c - BOOK_LEVELS - 1, c + BOOK_LEVELS + 1]) {
+        n = this.consider(e, k, c, c0, out, n);
+      }
     }
     return n;
+  }
+
+  /** Adds `tick` to `out[n]` when step `k` (centre `c`, previous centre `c0`) changes it; returns the new count. */
+  private consider(tick: number, k: number, c: number, c0: number, out: LevelChange[], n: number): number {
+    if (CANDIDATES.includes(tick)) return n;
+    CANDIDATES.push(tick);
+    const now = this.lotsAt(tick, k, c);
+    if (now === this.lotsAt(tick, k - 1, c0)) return n;
+    const side = now > 0 ? (tick < c ? BID : ASK) : tick < c0 ? BID : ASK;
+    const slot = out[n];
+    if (slot === undefined) out[n] = { side, tick, lots: now };
+    else {
+      slot.side = side;
+      slot.tick = tick;
+      slot.lots = now;
+    }
+    return n + 1;
   }
 
   /** The best `limit` levels of `side` in step `k`, best first, into `out` (reused; returns the count). */
