@@ -2,8 +2,7 @@ import { VENUE_KEYS, type VenueKey } from "../src/config/schema.ts";
 
 /**
  * The pure part of the scale bench (bench/scale.bench.ts): how a point's symbols are spread
- * over the venues, the simulator rate that stands in for live traffic, and the shape of one
- * point's figures and checks.
+ * over the venues, and the shape of one point's figures and checks.
  */
 
 /** Total symbols of the points of a default run; `--quick` runs the first only. */
@@ -51,29 +50,6 @@ export function venueSymbols(listed: Readonly<Record<VenueKey, readonly string[]
     out[v] = have.slice(0, counts[v]);
   }
   return out;
-}
-
-/**
- * Frames per generated asset per step: one depth diff and a trade in a quarter of the steps
- * (src/replay/generated-book.ts `maybeTrade`), a step being 100 ms of market time.
- */
-const FRAMES_PER_STEP = 1.25;
-const STEPS_PER_S = 10;
-
-/**
- * The simulator's frames/s per feed for `assets` generated assets per venue, standing in for
- * live traffic: about 10 depth diffs and 2.5 trades per symbol per second, one book record per
- * symbol per second at the default 1 s cadence.
- *
- * The rate is one number per feed, and the OKX feed carries spot and swaps (2 instruments per
- * asset) where each Binance feed carries one, so it is set for the average: three feeds that
- * carry data (Deribit's has no recorded frames) share the frames of 4 instruments per asset,
- * 4 × 12.5 = 50 frames/s per asset in all, 16.7 per feed. Binance symbols then run at 1.33 times
- * market time (13 diffs/s) and OKX instruments at 0.67 times (7 diffs/s); frames, trades and
- * book records over all symbols match the live rates.
- */
-export function simulatorRate(assets: number): number {
-  return Math.round((assets * 4 * FRAMES_PER_STEP * STEPS_PER_S) / 3);
 }
 
 /** One point's figures: `suites.scale["<symbols>"]` in bench/results/latest.json. */

@@ -11,7 +11,7 @@ import { generatorSource } from "../src/replay/source.ts";
 import { TABLES } from "../src/storage/types.ts";
 import { drainEngine, engineWarnings, messagesIn, startEngineChild, sum, typeTotal, type EngineChild, type Sample } from "./engine-child.ts";
 import { processCpuS, treeCpuBetween, treeCpuS } from "./proc-sample.ts";
-import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, simulatorRate, spreadSymbols, venueSymbols, type ScalePoint } from "./scale-plan.ts";
+import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, venueSymbols, type ScalePoint } from "./scale-plan.ts";
 
 /**
  * Question: what does a symbol cost? CPU, memory, throughput, latency and time to sync of the
@@ -23,8 +23,9 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, simulatorRate, 
  * indices, BTC and ETH), the rest evenly over Binance spot, Binance USDⓈ-M, OKX spot and OKX
  * swaps (bench/scale-plan.ts `spreadSymbols`: 100 = 25/25/24/24 + 2, 500 = 125/125/124/124 + 2,
  * 2,000 = 500/500/499/499 + 2). The simulator serves its built-in generator with that many
- * symbols per venue at the rate that stands in for live traffic (`simulatorRate`: ~10 depth
- * diffs and ~2.5 trades per symbol per second on average). The engine runs as a child process
+ * symbols per venue at its live rate (`rate: "live"`: every book 10 updates a second, bursty
+ * trades, a few hot symbols much busier, mark price, liquidations and DVOL at their venue
+ * cadence; src/replay/live-feed.ts). The engine runs as a child process
  * (bench/e2e-engine.ts) on config/default.yaml: 100-level books once a second, every trade
  * stored, one ingest worker per venue (the default: the four busy venues already give four
  * ingest threads for the machine's two cores, and more threads add switching, not CPU), with
@@ -111,9 +112,8 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
   const assets = generatedAssets(counts);
   const generating = performance.now();
   const source = generatorSource(assets);
-  // The rate that stands in for live traffic; the generator's own live pacing replaces it here.
-  const simulator = await startSimulator({ source, rate: simulatorRate(assets), host: "127.0.0.1", port: 0 });
-  say(`${symbols}: simulator up in ${((performance.now() - generating) / 1000).toFixed(1)} s (${source.description}, ${simulatorRate(assets)} frames/s per feed)`);
+  const simulator = await startSimulator({ source, rate: "live", host: "127.0.0.1", port: 0 });
+  say(`${symbols}: simulator up in ${((performance.now() - generating) / 1000).toFixed(1)} s (${source.description}, live rate)`);
   const work = mkdtempSync(join(tmpdir(), "spectra-scale-bench-"));
   let engine: EngineChild | null = null;
   try {

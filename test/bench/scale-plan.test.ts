@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { VENUE_KEYS, type VenueKey } from "../../src/config/schema.ts";
 import { formatSuite } from "../../bench/report.ts";
 import { compareWithHistory, type HistoryLine } from "../../bench/history.ts";
-import { generatedAssets, pointChecks, scalePoint, simulatorRate, spreadSymbols, venueSymbols, type ScalePoint } from "../../bench/scale-plan.ts";
+import { generatedAssets, pointChecks, scalePoint, spreadSymbols, venueSymbols, type ScalePoint } from "../../bench/scale-plan.ts";
 
 const total = (counts: Record<VenueKey, number>): number => VENUE_KEYS.reduce((s, v) => s + counts[v], 0);
 
@@ -41,13 +41,6 @@ describe("scale bench: symbols per venue", () => {
       deribit_derivatives: ["BTC", "ETH"],
     });
     expect(() => venueSymbols(listed, spreadSymbols(15))).toThrow("scale: binance_spot needs 4 symbols, the simulator lists 3");
-  });
-
-  test("paces each feed at 50/3 frames a second per generated asset: 12.5 frames/s per symbol over the 4 instruments an asset makes", () => {
-    expect(simulatorRate(25)).toBe(417);
-    expect(simulatorRate(500)).toBe(8333);
-    // Three feeds carry data: their frames over every Binance and OKX symbol.
-    expect((3 * simulatorRate(500)) / (4 * 500)).toBeCloseTo(12.5, 2);
   });
 });
 
