@@ -34,7 +34,7 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, 
  * 60 s stop deadline (the bench measures a complete drain).
  *
  * A point: start the simulator and the engine, wait until every book is live (`sync_s`, at most
- * SYNC_DEADLINE_S; a point whose books do not all get there reports books_live < books_total
+ * `syncDeadlineS`; a point whose books do not all get there reports books_live < books_total
  * and is measured anyway), then measure for 60 s: the CPU of the engine's process tree (engine
  * and its embedded nats-server, % of one core: 200 % is the whole machine), the engine's peak
  * RSS, frames read and records stored per second, and the fewest books live. Then the simulator
@@ -45,7 +45,12 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, 
  * point, not counted in the engine's.
  */
 
-/** Seconds a point may take to get every book live: 120 s plus 0.4 s a symbol (100: 160 s, 2,000: 920 s). */
+/**
+ * Seconds a point may take to get every book live: 120 s plus 0.4 s a symbol (100: 160 s, 2,000:
+ * 920 s). The snapshots' weight sets the floor: at limit 1000 a spot snapshot weighs 50 of
+ * Binance's 6,000 a minute and a USDⓈ-M one 20 of 2,400, so 500 books on either take about
+ * 4.6 minutes at 90 % of the budget; the deadline leaves three times that.
+ */
 const syncDeadlineS = (symbols: number): number => 120 + 0.4 * symbols;
 const MEASURED_S = 60;
 const DRAIN_DEADLINE_MS = 120_000;
@@ -87,6 +92,18 @@ function booksTotal(config: Config): number {
 }
 
 const booksLive = (s: StatsSnapshot): number => sum(Object.values(s.books).map((list) => list.filter((b) => b.state === "live").length));
+
+/** `binance_spot 97 live, 28 syncing; ...`: each venue's books by state, for a point whose books were not all live. */
+function booksByState(s: StatsSnapshot): string {
+  const venues = Object.entries(s.books).filter(([, list]) => list.length > 0);
+  return venues
+    .map(([venue, list]) => {
+      const states = new Map<string, number>();
+      for (const b of list) states.set(b.state, (states.get(b.state) ?? 0) + 1);
+      return `${venue} ${[...states].map(([state, n]) => `${n} ${state}`).join(", ")}`;
+    })
+    .join("; ");
+}
 
 function isRow(value: unknown): value is { rows: number; p99_ms: number } {
   return typeof value === "object" && value !== null && "rows" in value && "p99_ms" in value;
@@ -135,7 +152,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
       if (live >= books_total || elapsed_s >= deadline_s) break;
       if (elapsed_s - reported >= 15) {
         reported = elapsed_s;
-        say(`${symbols}: ${live} of ${books_total} books live after ${Math.round(elapsed_s)} s`);
+        say(`${symbols}: ${live} of ${books_total} books live after ${Math.round(elapsed_s)} s (${booksByState(s.stats)})`);
       }
       await Bun.sleep(SAMPLE_EVERY_MS);
     }
@@ -186,6 +203,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     // What went wrong, with the venue rules and the engine's own warnings beside it.
     const problems = pointChecks(symbols, point);
     if (!drain.drained) problems.push(`${symbols}: the pipeline had not drained ${DRAIN_DEADLINE_MS} ms after the simulator stopped sending (${drain.state})`);
+    if (point.books_live < books_total) problems.push(`${symbols}: books at the end of the window: ${booksByState(last.stats)}`);
     if (simulator.violations.total > 0) problems.push(`${symbols}: venue rules broken: ${JSON.stringify(simulator.violations.venues())}`);
     if (problems.length > 0) problems.push(...engineWarnings(child.logTail()).map((w) => `${symbols}: engine warning: ${w}`));
     say(
