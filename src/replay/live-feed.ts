@@ -109,12 +109,6 @@ const PACED_TICK_MS = 5;
 
 class FeedState {
   conns: SimSocket[] = [];
-  /**
-   * Subscription key -> this feed's connections subscribed to it. Keys repeat across venues
-   * (Binance spot and USDⓈ-M both stream `btcusdt@depth@100ms`), so each feed routes to the
-   * connections of its own venues only.
-   */
-  readonly router = new Map<string, SimSocket[]>();
   timer: ReturnType<typeof setTimeout> | undefined;
   origin_ms = 0;
   emitted = 0;
@@ -125,8 +119,8 @@ class FeedState {
 
 export class LiveDriver implements FrameSink {
   private readonly states: FeedState[];
-  /** The router of the feed being ticked: what `wants` and `emit` see. */
-  private routing: ReadonlyMap<string, SimSocket[]> = new Map();
+  /** Subscription key -> the connections subscribed to it. */
+  private readonly router = new Map<string, SimSocket[]>();
   private dirty = true;
   private stopped = false;
 
@@ -158,11 +152,11 @@ export class LiveDriver implements FrameSink {
   }
 
   wants(stream: LiveStream): boolean {
-    return this.routing.has(stream.key);
+    return this.router.has(stream.key);
   }
 
   emit(stream: LiveStream, text: string, k: number): void {
-    const conns = this.routing.get(stream.key);
+    const conns = this.router.get(stream.key);
     if (conns === undefined) return;
     const { faults, skips } = this.host;
     // A per-frame identity only under faults: sequence_gap drops one update per symbol a second.
@@ -193,20 +187,17 @@ export class LiveDriver implements FrameSink {
 
   private rebuild(): void {
     this.dirty = false;
+    this.router.clear();
     const had = this.states.map((s) => s.conns.length > 0);
-    for (const s of this.states) {
-      s.conns = [];
-      s.router.clear();
-    }
+    for (const s of this.states) s.conns = [];
     for (const ws of this.host.all) {
+      for (const key of ws.data.subs) {
+        const list = this.router.get(key);
+        if (list === undefined) this.router.set(key, [ws]);
+        else list.push(ws);
+      }
       for (const s of this.states) {
-        if (!s.feed.venues.includes(ws.data.venue)) continue;
-        s.conns.push(ws);
-        for (const key of ws.data.subs) {
-          const list = s.router.get(key);
-          if (list === undefined) s.router.set(key, [ws]);
-          else list.push(ws);
-        }
+        if (s.feed.venues.includes(ws.data.venue)) s.conns.push(ws);
       }
     }
     // A paced feed that gets its first connection starts its pacing now.
@@ -227,7 +218,6 @@ export class LiveDriver implements FrameSink {
     for (const ws of s.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) full = true;
     let sent = false;
     if (!full) {
-      this.routing = s.router;
       const run = this.rate === "live" ? () => this.live(s) : () => (sent = this.paced(s));
       this.corked(s.conns, 0, run);
     }
