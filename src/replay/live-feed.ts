@@ -109,6 +109,8 @@ const PACED_TICK_MS = 5;
 
 class FeedState {
   conns: SimSocket[] = [];
+  /** Subscription key -> this feed's connections subscribed to it (spot and USDⓈ-M share key names). */
+  readonly router = new Map<string, SimSocket[]>();
   timer: ReturnType<typeof setTimeout> | undefined;
   origin_ms = 0;
   emitted = 0;
@@ -119,8 +121,8 @@ class FeedState {
 
 export class LiveDriver implements FrameSink {
   private readonly states: FeedState[];
-  /** Subscription key -> the connections subscribed to it. */
-  private readonly router = new Map<string, SimSocket[]>();
+  /** The feed whose tick is running: `wants` and `emit` route through its connections. */
+  private active: FeedState | undefined;
   private dirty = true;
   private stopped = false;
 
@@ -152,11 +154,11 @@ export class LiveDriver implements FrameSink {
   }
 
   wants(stream: LiveStream): boolean {
-    return this.router.has(stream.key);
+    return this.active?.router.has(stream.key) === true;
   }
 
   emit(stream: LiveStream, text: string, k: number): void {
-    const conns = this.router.get(stream.key);
+    const conns = this.active?.router.get(stream.key);
     if (conns === undefined) return;
     const { faults, skips } = this.host;
     // A per-frame identity only under faults: sequence_gap drops one update per symbol a second.
@@ -187,17 +189,20 @@ export class LiveDriver implements FrameSink {
 
   private rebuild(): void {
     this.dirty = false;
-    this.router.clear();
     const had = this.states.map((s) => s.conns.length > 0);
-    for (const s of this.states) s.conns = [];
+    for (const s of this.states) {
+      s.conns = [];
+      s.router.clear();
+    }
     for (const ws of this.host.all) {
-      for (const key of ws.data.subs) {
-        const list = this.router.get(key);
-        if (list === undefined) this.router.set(key, [ws]);
-        else list.push(ws);
-      }
       for (const s of this.states) {
-        if (s.feed.venues.includes(ws.data.venue)) s.conns.push(ws);
+        if (!s.feed.venues.includes(ws.data.venue)) continue;
+        s.conns.push(ws);
+        for (const key of ws.data.subs) {
+          const list = s.router.get(key);
+          if (list === undefined) s.router.set(key, [ws]);
+          else list.push(ws);
+        }
       }
     }
     // A paced feed that gets its first connection starts its pacing now.
@@ -218,8 +223,10 @@ export class LiveDriver implements FrameSink {
     for (const ws of s.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) full = true;
     let sent = false;
     if (!full) {
+      this.active = s;
       const run = this.rate === "live" ? () => this.live(s) : () => (sent = this.paced(s));
       this.corked(s.conns, 0, run);
+      this.active = undefined;
     }
     const delay = this.rate === "live" ? LIVE_TICK_MS : this.rate === 0 ? (sent ? 0 : 1) : PACED_TICK_MS;
     this.schedule(s, delay);

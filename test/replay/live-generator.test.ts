@@ -255,3 +255,23 @@ test("the engine's books over the generated USDⓈ-M stream equal the generator'
     await sim.stop();
   }
 }, 30_000);
+
+test("spot and USDⓈ-M streams of the same name go only to their own venue's connections", async () => {
+  const sim = await startSimulator({ source: generatorSource(2), rate: "live", binance_ping_interval_ms: 0 });
+  const ws = sim.url.replace("http", "ws");
+  const frames = { spot: [] as string[], usdm: [] as string[] };
+  const spot = new WebSocket(`${ws}/binance_spot/stream?streams=btcusdt@depth@100ms`);
+  const usdm = new WebSocket(`${ws}/binance_derivatives/public/stream?streams=btcusdt@depth@100ms`);
+  spot.onmessage = (e) => frames.spot.push(String(e.data));
+  usdm.onmessage = (e) => frames.usdm.push(String(e.data));
+  try {
+    await waitFor("ten diffs on each", () => frames.spot.length >= 10 && frames.usdm.length >= 10, 5000);
+    // USDⓈ-M diffs carry `pu` and the symbol's own precision; spot's neither.
+    expect(frames.spot.filter((f) => f.includes('"pu":'))).toEqual([]);
+    expect(frames.usdm.filter((f) => !f.includes('"pu":'))).toEqual([]);
+  } finally {
+    spot.close();
+    usdm.close();
+    await sim.stop();
+  }
+});
