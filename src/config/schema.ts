@@ -23,10 +23,33 @@ const natsName = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '
 const positiveInt = z.number().int().min(1);
 const url = z.string().regex(/^(wss?|https?|nats|tls):\/\/\S+$/, "a URL such as wss://host:port/path");
 
-const venue = z.strictObject({
+/**
+ * A symbol selector: every instrument the venue lists as trading, narrowed by the filters given
+ * (README "Symbol selection"). Resolved from the venue's instrument metadata at start and again
+ * every `instruments_refresh_s` (src/venues/selection.ts).
+ */
+export const symbolSelectorSchema = z.strictObject({
+  /** Quote assets to keep (USDT, USDC); absent: any. */
+  quote: z.array(z.string().min(1)).min(1).optional(),
+  /** `perpetual`: perpetual contracts only; absent: any market the venue key collects. */
+  contract: z.literal("perpetual").optional(),
+  /** Native ids kept whatever the filters and `top` say, when listed. */
+  include: z.array(z.string().min(1)).optional(),
+  /** Native ids never kept. */
+  exclude: z.array(z.string().min(1)).optional(),
+  /** Keep the N largest by 24 h quote volume (the venue's ticker endpoint); absent: all. */
+  top: positiveInt.optional(),
+});
+export type SymbolSelector = z.infer<typeof symbolSelectorSchema>;
+
+const venueFields = {
   enabled: z.boolean(),
-  /** Venue-native instrument ids (BTCUSDT, BTC-USDT-SWAP, BTC for Deribit indices). */
-  symbols: z.array(z.string().min(1)),
+  /**
+   * Venue-native instrument ids (BTCUSDT, BTC-USDT-SWAP, BTC for Deribit indices), or a
+   * selector. After validation `symbols` is the explicit list ([] for a selector) and the
+   * selector sits in `selector`.
+   */
+  symbols: z.union([z.array(z.string().min(1)), symbolSelectorSchema], { error: "a list of the venue's own symbols, or a selector { quote, contract, include, exclude, top }" }),
   /** Ingest workers for this venue; symbols are sharded across them. 0 disables. */
   workers: count,
   /** Data types to collect on this venue (those the venue does not offer are refused). */
@@ -35,12 +58,20 @@ const venue = z.strictObject({
   rest_url: url,
   /** REST poll bucket period for open interest and long/short ratios, e.g. "5m". */
   poll_period: z.enum(["5m", "15m", "30m", "1h"]),
-});
+  /** Seconds between two reads of the venue's instrument metadata (listings, delistings); 0: never. */
+  instruments_refresh_s: count,
+};
+
+/** Moves a selector out of `symbols` into `selector`, so `symbols` is always a list. */
+function splitSelector<T extends { symbols: string[] | SymbolSelector }>(v: T): Omit<T, "symbols"> & { symbols: string[]; selector?: SymbolSelector } {
+  const { symbols, ...rest } = v;
+  return Array.isArray(symbols) ? { ...rest, symbols } : { ...rest, symbols: [], selector: symbols };
+}
+
+const venue = z.strictObject(venueFields).transform(splitSelector);
 
 /** OKX venues also choose their book channel (`books-l2-tbt` and `books50-l2-tbt` need a login). */
-const okxVenue = venue.extend({
-  book_channel: z.enum(OKX_BOOK_CHANNELS),
-});
+const okxVenue = z.strictObject({ ...venueFields, book_channel: z.enum(OKX_BOOK_CHANNELS) }).transform(splitSelector);
 
 const batching = z.strictObject({
   max_rows: positiveInt,

@@ -40,6 +40,10 @@ export class MetricsExporter {
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
+  private readonly venueSymbols = this.gauge("spectra_venue_symbols", "Symbols the venue's ingest workers collect (resolved from the config and the venue's metadata).", ["venue"]);
+  private readonly venueSymbolChanges = this.counter("spectra_venue_symbol_changes_total", "Listings subscribed (added) and delistings dropped (removed) by instrument refreshes.", ["venue", "change"]);
+  private readonly venueRefreshes = this.counter("spectra_venue_instrument_refreshes_total", "Instrument metadata reads per venue, by result.", ["venue", "result"]);
+  private readonly venueRefreshAge = this.gauge("spectra_venue_instrument_refresh_age_seconds", "Seconds since the venue's last successful instrument metadata read (-1 before the first).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -103,6 +107,12 @@ export class MetricsExporter {
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
       this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
       this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
+      this.venueSymbols.set({ venue }, v.symbols.resolved);
+      this.venueSymbolChanges.inc({ venue, change: "added" }, v.symbols.added);
+      this.venueSymbolChanges.inc({ venue, change: "removed" }, v.symbols.removed);
+      this.venueRefreshes.inc({ venue, result: "ok" }, v.symbols.refreshes);
+      this.venueRefreshes.inc({ venue, result: "failed" }, v.symbols.refresh_failures);
+      this.venueRefreshAge.set({ venue }, v.symbols.last_refresh_ms === null ? -1 : Math.max(0, Date.now() - v.symbols.last_refresh_ms) / 1000);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);

@@ -1,4 +1,7 @@
 import type { BookHealth } from "../venues/types.ts";
+import type { VenueSymbolStats } from "../supervisor/instrument-refresh.ts";
+
+export type { VenueSymbolStats };
 
 /** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
@@ -44,6 +47,8 @@ export interface VenueStats {
   /** REST answers 429 and 418 together. */
   readonly rate_limited: number;
   readonly rest: VenueRestStats;
+  /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
+  readonly symbols: VenueSymbolStats;
 }
 
 /** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */

@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
-import type { FromWorker, IngestInit } from "../supervisor/messages.ts";
+import type { FromWorker, IngestInit, SymbolsMessage } from "../supervisor/messages.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
@@ -27,6 +27,8 @@ export class IngestWorker {
   private lastOverflow = "";
   private synthetic: SyntheticSource | null = null;
   private venue: VenueIngest | null = null;
+  /** Symbol changes that arrived while the venue was still starting, applied once it is up. */
+  private readonly pendingChanges: SymbolsMessage[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** After an unclean stop: the engine_down gaps waiting for their kinds' first records. */
   private readonly down: EngineDownGaps | null;
@@ -77,6 +79,7 @@ export class IngestWorker {
       return;
     }
     this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log);
+    for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
     this.timers.push(
       setInterval(() => {
         if (this.venue === null) return;
@@ -88,6 +91,13 @@ export class IngestWorker {
         } satisfies FromWorker);
       }, 1000),
     );
+  }
+
+  /** Instrument refresh: the supervisor moved symbols onto or off this worker. */
+  changeSymbols(change: SymbolsMessage): void {
+    if (this.init.synthetic !== null) return;
+    if (this.venue === null) this.pendingChanges.push(change);
+    else this.venue.changeSymbols(change.add, change.remove);
   }
 
   /** Stops intake, moves every held record into the rings (until `deadline_ms`), ends the rings. */

@@ -6,7 +6,7 @@ import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
 import { connectLimiterFor } from "../venues/connection/connect-share.ts";
 import { IngestRunner } from "../venues/ingest.ts";
-import type { BookHealth } from "../venues/types.ts";
+import type { BookHealth, Instrument } from "../venues/types.ts";
 
 /** How often frame counts and normalizer counts are copied into the shared counters, ms. */
 const STATS_INTERVAL_MS = 250;
@@ -18,6 +18,8 @@ export interface VenueIngest {
   badByChannel(): Record<string, number>;
   /** REST requests waiting for the venue's budget. */
   restQueue(): number;
+  /** Instrument refresh: subscribe `add`, drop `remove` (native ids), leave the rest connected. */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void;
 }
 
 /**
@@ -147,5 +149,6 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
+    changeSymbols: (add, remove) => runner.changeSymbols(add, remove),
   };
 }

@@ -5,7 +5,7 @@ import { DeribitReplay } from "./deribit-replay.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
 import { OkxReplay } from "./okx-replay.ts";
 import { replaySource, recordingsSource, type RecordingSource } from "./source.ts";
-import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
+import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext, type SimListing } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
@@ -83,6 +83,8 @@ export interface Simulator {
   readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
   /** REST weight per venue as the venues count it. */
   readonly rest_limits: SimRestLimits;
+  /** What the venues list in their instrument metadata (sim-rest.ts): tests delist and list instruments. */
+  readonly listing: SimListing;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -407,6 +409,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     violations,
     binanceConnects: binance.connects,
     rest_limits: restLimits,
+    listing: refs.listing,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;

@@ -37,6 +37,16 @@ export const VENUE_COUNTERS = [
   "rest_429",
   /** REST answers 418 (IP banned). */
   "rest_418",
+  /** Symbols the venue's ingest workers collect now (resolved from the config and the venue's metadata). */
+  "symbols",
+  /** Listings subscribed and delistings dropped by instrument refreshes. */
+  "symbols_added",
+  "symbols_removed",
+  /** Instrument metadata reads that succeeded (start included), and those that failed. */
+  "instrument_refreshes",
+  "instrument_refresh_failures",
+  /** Wall time of the last metadata read that succeeded, ms. */
+  "last_instrument_refresh_ms",
 ] as const;
 
 export const TYPE_COUNTERS = [

@@ -31,7 +31,8 @@ export class ManagedWorker {
   private healthyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    readonly init: WorkerInit,
+    /** What the next thread starts from; the supervisor replaces an ingest worker's symbols on instrument refresh. */
+    public init: WorkerInit,
     private readonly entry: URL,
     private readonly log: Logger,
     private readonly onMessage: (worker: ManagedWorker, message: FromWorker) => void,

@@ -1,6 +1,6 @@
 import type { Config, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType, RecordType } from "../records/types.ts";
-import type { BookHealth } from "../venues/types.ts";
+import type { BookHealth, Instrument } from "../venues/types.ts";
 import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
 import type { HeapReport } from "../setup/heap-guard.ts";
 
@@ -101,7 +101,15 @@ export type WorkerInit = IngestInit | BatchInit;
 export type ToWorker =
   /** Stop intake (ingest) or drain inputs (batch), flush, reply `stopped`, exit. */
   | { readonly type: "stop" }
+  /** To an ingest worker: subscribe `add` (with their metadata) and drop `remove` (native ids), instrument refresh. */
+  | SymbolsMessage
   | InsertReply;
+
+export interface SymbolsMessage {
+  readonly type: "symbols";
+  readonly add: readonly Instrument[];
+  readonly remove: readonly string[];
+}
 
 /** Control messages from a worker; `InsertRequest`s travel the same port (see ManagedWorker). */
 export type FromWorker =
@@ -126,6 +134,10 @@ export const HEAP_REPORT_MS = 5000;
 
 export function isStopMessage(value: unknown): value is Extract<ToWorker, { type: "stop" }> {
   return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "stop";
+}
+
+export function isSymbolsMessage(value: unknown): value is SymbolsMessage {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "symbols";
 }
 
 export function isFromWorker(value: unknown): value is FromWorker {

@@ -6,6 +6,7 @@ import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
+import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 
 /** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
 export class RateSampler {
@@ -57,6 +58,8 @@ export interface StatsInputs {
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
   readonly synthetic: boolean;
+  /** A venue's latest listings and delistings and its last refresh error (instrument-refresh.ts). */
+  readonly symbol_changes?: (venue: VenueKey) => SymbolRecent | undefined;
 }
 
 function sum(values: readonly number[]): number {
@@ -111,6 +114,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_blocked_ms(venue),
       },
+      symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
     };
   }
   const data_types: Record<string, TypeStats> = {};

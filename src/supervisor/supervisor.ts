@@ -31,6 +31,10 @@ import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { resolveVenueSymbols, symbolsChanged } from "./symbol-resolution.ts";
+import type { VenueSymbols } from "./instrument-refresh.ts";
+import { selectorConfigErrors } from "../venues/selection.ts";
+import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
 import { buildStats, RateSampler } from "./stats.ts";
@@ -62,10 +66,13 @@ export class EngineStartError extends Error {
  */
 export class Engine {
   readonly log: Logger;
-  readonly plan: TopologyPlan;
+  /** The topology spawned: planned again at start from the venues' resolved symbols. */
+  plan: TopologyPlan;
   readonly counters = new Counters(counterNames());
   readonly workers: ManagedWorker[] = [];
-  private readonly rings: RingSet;
+  private rings: RingSet;
+  /** Per venue with ingest workers: its resolved symbols and their refresh (instrument-refresh.ts). */
+  private readonly venueSymbols = new Map<VenueKey, VenueSymbols>();
   private readonly books = new Map<string, readonly BookHealth[]>();
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
@@ -97,7 +104,8 @@ export class Engine {
   private engineDown: EngineDownRecorder | null = null;
 
   constructor(
-    readonly config: Config,
+    /** The configuration; at start each venue's `symbols` becomes its resolved list. */
+    public config: Config,
     private readonly options: EngineOptions = {},
   ) {
     registerSecrets(secretValues(config));
@@ -136,8 +144,9 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    const venueErrors = venueConfigErrors(this.config);
+    const venueErrors = [...venueConfigErrors(this.config), ...selectorConfigErrors(this.config)];
     if (venueErrors.length > 0) throw new EngineStartError(`invalid configuration: ${venueErrors.join("; ")}`);
+    if (!this.options.synthetic) await this.resolveSymbols();
     if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
       throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
     }
@@ -161,10 +170,49 @@ export class Engine {
       throw new EngineStartError((cause as Error).message, { cause });
     }
     this.heapGuard = new HeapGuard();
+    for (const v of this.venueSymbols.values()) v.start();
     this.log.info(
       { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
       "engine started",
     );
+  }
+
+  /**
+   * Resolves every collecting venue's symbols from its metadata (symbol-resolution.ts) and plans
+   * the topology over them; a symbol the venue does not list, a selector that matches nothing or
+   * metadata a selector cannot do without stop the start (exit code 2).
+   */
+  private async resolveSymbols(): Promise<void> {
+    const resolved = await resolveVenueSymbols({
+      config: this.config,
+      counters: this.counters,
+      log: this.log,
+      budget: (venue) => this.restBudgetOf(venue),
+      onChange: (venue, added, removed) => this.onSymbolChange(venue, added, removed),
+    });
+    for (const v of resolved.venues) this.venueSymbols.set(v.venue, v);
+    if (resolved.errors.length > 0) {
+      for (const v of resolved.venues) v.stop();
+      throw new EngineStartError(`invalid configuration: ${resolved.errors.join("; ")}`);
+    }
+    this.config = resolved.config;
+    this.plan = planTopology(this.config);
+    this.rings = new RingSet(this.plan, this.config.ring.capacity_bytes);
+  }
+
+  /** Reads every venue's instrument metadata now, as the `instruments_refresh_s` timer does. */
+  async refreshInstruments(): Promise<void> {
+    await Promise.all([...this.venueSymbols.values()].map((v) => v.refresh()));
+  }
+
+  /** A refresh changed `venue`'s symbols: each change goes to the ingest worker it concerns. */
+  private onSymbolChange(venue: VenueKey, added: readonly Instrument[], removed: readonly string[]): void {
+    const workers = this.workers.filter((w) => w.init.kind === "ingest" && w.init.venue === venue);
+    for (const { worker, init, message } of symbolsChanged(workers, added, removed)) {
+      // A thread that restarts later starts from its current symbols.
+      worker.init = init;
+      worker.post(message);
+    }
   }
 
   private async startServices(): Promise<void> {
@@ -217,12 +265,16 @@ export class Engine {
   }
 
   private restBudget(venue: VenueKey): SharedArrayBuffer {
+    return this.restBudgetOf(venue).buffer;
+  }
+
+  private restBudgetOf(venue: VenueKey): RestBudget {
     let budget = this.restBudgets.get(venue);
     if (budget === undefined) {
       budget = new RestBudget(getVenue(venue).rest_limits.buckets);
       this.restBudgets.set(venue, budget);
     }
-    return budget.buffer;
+    return budget;
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
@@ -317,6 +369,7 @@ export class Engine {
 
   private async stopAll(): Promise<void> {
     this.heapGuard?.stop();
+    for (const v of this.venueSymbols.values()) v.stop();
     const deadline = this.config.engine.shutdown_deadline_ms;
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
     // An ingest worker that was down (restarting) never ended its rings; its producer is gone
@@ -392,6 +445,7 @@ export class Engine {
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},
       synthetic: this.options.synthetic !== null && this.options.synthetic !== undefined,
+      symbol_changes: (venue) => this.venueSymbols.get(venue)?.recent(),
     });
   }
 }

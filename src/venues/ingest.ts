@@ -25,7 +25,7 @@ import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
 import { OkxConnection } from "./okx/connection.ts";
 import { okxPolls } from "./okx/channels.ts";
 import { getVenue } from "./registry.ts";
-import type { InstrumentMap, Normalizer } from "./types.ts";
+import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
 
 /** Shortest interval between two depth snapshot requests for one symbol, ms. */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
@@ -107,9 +107,16 @@ export class IngestRunner {
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
   /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
   private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
+  /** This worker's symbols now: the shard it started with, changed by instrument refreshes. */
+  private readonly symbols: string[];
+  /** Instrument metadata, with the instruments refreshes add. */
+  private readonly instruments = new Map<string, Instrument>();
+  /** The poller's tasks, rebuilt in place when the symbols change. */
+  private readonly tasks: PollTask[] = [];
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
+    this.symbols = [...options.symbols];
     const limits = getVenue(options.venue).rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
@@ -124,11 +131,12 @@ export class IngestRunner {
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    const instruments = await this.fetchInstruments();
+    for (const [native, inst] of await this.fetchInstruments()) this.instruments.set(native, inst);
+    const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
     this.normalizer = getVenue(venue).createNormalizer({
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
       snapshot_interval_ms: this.options.orderbook.snapshot_interval_ms,
@@ -138,7 +146,7 @@ export class IngestRunner {
     const ctx: ConnectionContext = {
       venue,
       config,
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
@@ -165,7 +173,8 @@ export class IngestRunner {
     };
     this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
     this.connection.start();
-    const tasks = this.pollTasks(instruments);
+    this.tasks.push(...this.pollTasks(instruments));
+    const tasks = this.tasks;
     if (tasks.length > 0) {
       this.poller = new BucketPoller({
         period_ms,
@@ -178,6 +187,23 @@ export class IngestRunner {
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
     }
+  }
+
+  /**
+   * Instrument refresh (src/supervisor/instrument-refresh.ts): subscribes `add` on the live
+   * connections (their books sync as at start) and drops `remove`; other symbols' connections
+   * and books are left alone. Called only after `start`.
+   */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void {
+    for (const inst of add) this.instruments.set(inst.native, inst);
+    const dropped = new Set(remove.filter((n) => this.symbols.includes(n)));
+    const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
+    const kept = this.symbols.filter((n) => !dropped.has(n));
+    this.symbols.splice(0, this.symbols.length, ...kept, ...added);
+    for (const n of dropped) this.lastSnapshotAsk.delete(n);
+    this.normalizer?.setSymbols?.(this.symbols);
+    this.connection?.changeSymbols?.(added, [...dropped]);
+    this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
   }
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
@@ -218,7 +244,8 @@ export class IngestRunner {
   }
 
   private async snapshot(native: string): Promise<void> {
-    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
+    // A symbol an instrument refresh dropped is not asked for again (its depth may be refused now).
+    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance") || !this.symbols.includes(native)) return;
     this.snapshotsInFlight.add(native);
     // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
     // asks for the next snapshot on the next frame: at most one request per symbol a second,
@@ -288,7 +315,8 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { venue, config, symbols } = this.options;
+    const { venue, config } = this.options;
+    const symbols = this.symbols;
     const polls = venue.startsWith("binance")
       ? binancePolls(venue as BinanceVenue, symbols, config.data_types, config.poll_period)
       : venue.startsWith("okx")

@@ -106,6 +106,12 @@ export interface Normalizer {
    * whose books resync from REST.
    */
   takeResubscribeRequests(): readonly string[];
+  /**
+   * Replaces the symbols this normalizer keeps with exactly `symbols` (instrument refresh; an
+   * empty list keeps none): books of symbols no longer kept are forgotten, new symbols' books
+   * sync as at start.
+   */
+  setSymbols?(symbols: readonly string[]): void;
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;

@@ -23,7 +23,7 @@ function incidentStats(into: ConnectionIncident[]): IngestStats {
 function context(ws_url: string, tuning: Partial<ConnectionTuning>, into: { gaps: WsGap[]; incidents: ConnectionIncident[]; frames: string[] }): ConnectionContext {
   return {
     venue: "binance_spot",
-    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m" },
+    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m", instruments_refresh_s: 0 },
     symbols: ["BTCUSDT"],
     instruments: new Map(),
     tuning: { ...DEFAULT_TUNING, backoff: { initial_ms: 10, max_ms: 50 }, ...tuning },
@@ -40,7 +40,7 @@ test("USDⓈ-M streams go to /public (books) and /market (the rest), packed per 
   const conn = new BinanceConnection({
     ...context("ws://x", { binance_max_streams: 2 }, { gaps: [], incidents: [], frames: [] }),
     venue: "binance_derivatives",
-    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m" },
+    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0 },
     symbols: ["A", "B", "C"],
   });
   expect(conn.layout).toEqual([

@@ -30,6 +30,12 @@ function fixture() {
   counters.add(counters.slot(venueCounter("binance_spot", "rest_weight")), 2525);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_429")), 2);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_418")), 1);
+  counters.set(counters.slot(venueCounter("binance_derivatives", "symbols")), 212);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_added")), 3);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_removed")), 1);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "instrument_refreshes")), 4);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "instrument_refresh_failures")), 2);
+  counters.set(counters.slot(venueCounter("binance_derivatives", "last_instrument_refresh_ms")), Date.now() - 60_000);
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
   const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
@@ -52,6 +58,10 @@ function fixture() {
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
       tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
       synthetic: false,
+      symbol_changes: (venue) =>
+        venue === "binance_derivatives"
+          ? { last_refresh_error: "binance_derivatives: exchangeInfo failed: 0 timeout", changes: [{ symbol: "LUNAUSDT", change: "removed", at_ms: 1_700_000_000_000 }] }
+          : undefined,
     });
   let health: HealthReport = { ok: true, components: { nats: { state: "up" } } };
   const handler = createHttpHandler({ stats, health: () => health, query: null });
@@ -83,6 +93,17 @@ describe("HTTP endpoints", () => {
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     expect(body.tiering.trades.windows_verified).toBe(3);
     expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
+    expect(body.venues.binance_derivatives.symbols).toMatchObject({
+      resolved: 212,
+      added: 3,
+      removed: 1,
+      refreshes: 4,
+      refresh_failures: 2,
+      last_refresh_error: "binance_derivatives: exchangeInfo failed: 0 timeout",
+      changes: [{ symbol: "LUNAUSDT", change: "removed", at_ms: 1_700_000_000_000 }],
+    });
+    expect(Date.now() - body.venues.binance_derivatives.symbols.last_refresh_ms).toBeGreaterThanOrEqual(60_000);
+    expect(body.venues.okx_spot.symbols).toEqual({ resolved: 0, last_refresh_ms: null, refreshes: 0, refresh_failures: 0, last_refresh_error: null, added: 0, removed: 0, changes: [] });
   });
 
   test("/metrics is Prometheus text with HELP and TYPE that a parser reads back", async () => {
@@ -129,6 +150,16 @@ describe("HTTP endpoints", () => {
     expect(
       ["spectra_venue_open_connections", "spectra_venue_ws_requests_total", "spectra_venue_ws_requests_peak_per_second", "spectra_venue_ws_incidents_total"].map(futures),
     ).toEqual(["2", "4", "3", "1"]);
+    expect(futures("spectra_venue_symbols")).toBe("212");
+    expect(byName.get("spectra_venue_symbol_changes_total")?.metrics.filter((m) => m.labels?.venue === "binance_derivatives")).toEqual([
+      { value: "3", labels: { venue: "binance_derivatives", change: "added" } },
+      { value: "1", labels: { venue: "binance_derivatives", change: "removed" } },
+    ]);
+    expect(byName.get("spectra_venue_instrument_refreshes_total")?.metrics.filter((m) => m.labels?.venue === "binance_derivatives")).toEqual([
+      { value: "4", labels: { venue: "binance_derivatives", result: "ok" } },
+      { value: "2", labels: { venue: "binance_derivatives", result: "failed" } },
+    ]);
+    expect(Number(futures("spectra_venue_instrument_refresh_age_seconds"))).toBeGreaterThanOrEqual(60);
     // one label-name set per metric name
     for (const f of families) {
       const sets = new Set(f.metrics.map((m) => Object.keys(m.labels ?? {}).sort().join(",")));

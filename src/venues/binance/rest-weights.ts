@@ -18,7 +18,8 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   `GET /api/v3/ticker/24hr` weighs 2 for one `symbol` or 1-20 `symbols`, 40 for 21-100, 80 for
  *   more or for none (every symbol).
  * - https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics:
- *   `GET /fapi/v1/ticker/24hr` weighs 1 with a symbol, 40 without.
+ *   `GET /fapi/v1/ticker/24hr` weighs 1 with a symbol, 40 without. A selector's `top` reads the
+ *   list without a symbol at start and at each instrument refresh.
  * - .../rest-api/Long-Short-Ratio, .../Top-Trader-Long-Short-Ratio: `/futures/data/*` weigh 0
  *   and share an "IP rate limit 1000 requests/5min".
  */

@@ -17,6 +17,12 @@ export class ChannelWatchdog {
     this.reported.delete(channel);
   }
 
+  /** Stops watching `channel` (unsubscribed). */
+  forget(channel: string): void {
+    this.lastSeen.delete(channel);
+    this.reported.delete(channel);
+  }
+
   seen(channel: string, now_ms: number): void {
     if (!this.lastSeen.has(channel)) return;
     this.lastSeen.set(channel, now_ms);

@@ -70,6 +70,11 @@ export interface VenueConnection {
   readonly requests?: number;
   /** The most requests one socket sent within one second (the venue's incoming-message limit). */
   readonly requestsPeakPerS?: number;
+  /**
+   * Subscribes `add` and unsubscribes `remove` (native ids) on the open connections, without
+   * reconnecting the others (instrument refresh).
+   */
+  changeSymbols?(add: readonly string[], remove: readonly string[]): void;
   /** OKX: resubscribe these books (after a checksum/sequence failure). */
   resubscribeBooks?(natives: readonly string[]): void;
 }

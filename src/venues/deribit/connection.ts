@@ -37,7 +37,7 @@ const channelOf = (text: string): string => {
 
 export class DeribitConnection extends WatchedConnection {
   protected readonly client: WsClient;
-  private readonly channels: string[];
+  private channels: string[];
   private nextId = 1;
   private readonly incidents: ErrorIncidents;
   readonly url: string;
@@ -78,6 +78,23 @@ export class DeribitConnection extends WatchedConnection {
       onGap: (gap) => ctx.onGap(gap, ctx.symbols),
       onDisconnect: (recv) => ctx.onDisconnect(recv),
     });
+  }
+
+  /**
+   * Subscribes the channels the runner's symbols (`ctx.symbols`, already changed) now need and
+   * unsubscribes those they no longer do, on the open connection (instrument refresh).
+   */
+  changeSymbols(): void {
+    const next = deribitChannels(this.ctx.symbols, this.ctx.config.data_types);
+    const fresh = next.filter((c) => !this.channels.includes(c));
+    const gone = this.channels.filter((c) => !next.includes(c));
+    this.channels = next;
+    if (this.client.state !== "open") return;
+    const now = Date.now();
+    for (const c of gone) this.watchdog.forget(c);
+    for (const c of fresh) this.watchdog.arm(c, now);
+    if (gone.length > 0) this.client.send(this.rpc("public/unsubscribe", { channels: gone }));
+    if (fresh.length > 0) this.client.send(this.rpc("public/subscribe", { channels: fresh }));
   }
 
   private rpc(method: string, params: object): string {

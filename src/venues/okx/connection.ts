@@ -42,9 +42,9 @@ const argKey = (a: OkxSubscribeArg): string => `${a.channel}:${a.instId ?? a.ins
 export class OkxConnection extends WatchedConnection {
   protected readonly client: WsClient;
   /** Public subscriptions, sent on open. */
-  private readonly args: OkxSubscribeArg[];
+  private args: OkxSubscribeArg[];
   /** Subscriptions that need a login, sent once `login` succeeds. */
-  private readonly loginArgs: OkxSubscribeArg[];
+  private loginArgs: OkxSubscribeArg[];
   private readonly credentials: OkxCredentials | undefined;
   private readonly budget = new OkxRequestBudget();
   private readonly incidents: ErrorIncidents;
@@ -92,6 +92,32 @@ export class OkxConnection extends WatchedConnection {
     if (this.resyncTimer !== undefined || this.resync.size === 0) return;
     const wait_ms = Math.max(0, this.lastRoundMs + this.ctx.tuning.okx_resubscribe_interval_ms - performance.now());
     this.resyncTimer = setTimeout(() => this.resubscribeRound(), wait_ms);
+  }
+
+  /**
+   * Subscribes what the runner's symbols (`ctx.symbols`, already changed) now need and
+   * unsubscribes what they no longer do, on the open connection; the other subscriptions stay.
+   * A change the hour's request budget cannot pay for reconnects instead, as a resubscription
+   * round does: the new connection subscribes the new list.
+   */
+  changeSymbols(): void {
+    const all = okxSubscribeArgs(this.ctx.symbols, this.ctx.config.data_types, this.ctx.instruments, okxBookChannel(this.ctx.config));
+    const next = all.filter((a) => !needsLogin(a.channel));
+    const nextLogin = all.filter((a) => needsLogin(a.channel));
+    const keys = new Set(all.map(argKey));
+    const before = [...this.args, ...(this.loggedIn ? this.loginArgs : [])];
+    const had = new Set([...this.args, ...this.loginArgs].map(argKey));
+    const gone = before.filter((a) => !keys.has(argKey(a)));
+    const fresh = [...next, ...(this.loggedIn ? nextLogin : [])].filter((a) => !had.has(argKey(a)));
+    this.args = next;
+    this.loginArgs = nextLogin;
+    if (this.client.state !== "open") return;
+    const now = Date.now();
+    for (const a of gone) this.watchdog.forget(argKey(a));
+    for (const a of fresh) this.watchdog.arm(argKey(a), now);
+    const frames = [...(gone.length > 0 ? okxRequestFrames("unsubscribe", gone) : []), ...(fresh.length > 0 ? okxRequestFrames("subscribe", fresh) : [])];
+    if (frames.length === 0 || this.request(frames)) return;
+    this.venueError("request_budget", `${frames.length} requests to change ${fresh.length + gone.length} subscriptions, ${this.budget.left()} of 480 left this hour`);
   }
 
   override async stop(): Promise<void> {
