@@ -62,6 +62,8 @@ const venueFields = {
   poll_period: z.enum(["5m", "15m", "30m", "1h"]),
   /** Seconds between two reads of the venue's instrument metadata (listings, delistings); 0: never. */
   instruments_refresh_s: count,
+  /** Ms an event may be stamped later than its receipt before the venue's clock skew is warned about (src/supervisor/clock-skew.ts). */
+  max_clock_skew_ms: count,
 };
 
 /** Moves a selector out of `symbols` into `selector`, so `symbols` is always a list. */

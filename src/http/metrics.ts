@@ -1,4 +1,6 @@
 import { Counter, Gauge, Registry } from "prom-client";
+import type { LatencySeries } from "../stats/latency.ts";
+import { ReadHistogram } from "./read-histogram.ts";
 import type { StatsSnapshot } from "./stats-types.ts";
 
 /**
@@ -82,11 +84,26 @@ export class MetricsExporter {
   private readonly rss = this.gauge("spectra_process_resident_memory_bytes", "Resident set size of the engine process.", []);
   private readonly heap = this.gauge("spectra_heap_bytes", "JavaScript heap of a thread (supervisor or worker) after its last collection.", ["thread"]);
   private readonly fullCollections = this.counter("spectra_heap_full_collections_total", "Full collections the heap guard ran on a thread (since the thread started).", ["thread"]);
+  private readonly latency = {
+    exchange_to_receive: new ReadHistogram(
+      "spectra_exchange_to_receive_seconds",
+      "Exchange event time to receipt by the ingest worker, per venue and data type (negative values, clock skew, are observed as 0 and counted in spectra_clock_skew_negative_total).",
+      ["venue", "data_type"],
+      [this.registry],
+    ),
+    receive_to_commit: new ReadHistogram("spectra_receive_to_commit_seconds", "Receipt to the ClickHouse commit of the record's insert, per venue and data type.", ["venue", "data_type"], [this.registry]),
+  } as const;
+  private readonly skewNegative = this.counter("spectra_clock_skew_negative_total", "Records stamped by the exchange later than their receipt (clock skew), per venue and data type.", ["venue", "data_type"]);
+  private readonly skewIncidents = this.counter("spectra_clock_skew_incidents_total", "Times a venue's clock skew passed venues.<v>.max_clock_skew_ms.", ["venue"]);
+  private readonly skewLast = this.gauge("spectra_clock_skew_seconds", "Largest (exchange time - receipt) over the venue's last second with records; positive means events stamped after receipt.", ["venue"]);
+  private readonly recovered = this.counter("spectra_recovered_records_total", "Records recoveries after gaps brought back (REST backfills), per venue and affected data type.", ["venue", "data_type"]);
   private readonly httpRefused = this.counter("spectra_http_refused_requests_total", "HTTP requests answered with an error status.", ["status"]);
 
-  async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>): Promise<string> {
+  async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>, latency: readonly LatencySeries[] = []): Promise<string> {
     for (const c of this.counters) c.reset();
     for (const g of this.gauges) g.reset();
+    for (const h of Object.values(this.latency)) h.reset();
+    for (const l of latency) this.latency[l.histogram].set({ venue: l.venue, data_type: l.data_type }, l.reading);
     this.uptime.set(s.uptime_s);
     this.rss.set(s.process.rss_bytes);
     this.heap.set({ thread: "supervisor" }, s.process.heap_bytes);
@@ -119,6 +136,10 @@ export class MetricsExporter {
       this.venueRefreshes.inc({ venue, result: "ok" }, v.symbols.refreshes);
       this.venueRefreshes.inc({ venue, result: "failed" }, v.symbols.refresh_failures);
       this.venueRefreshAge.set({ venue }, v.symbols.last_refresh_ms === null ? -1 : Math.max(0, Date.now() - v.symbols.last_refresh_ms) / 1000);
+      for (const [data_type, l] of Object.entries(v.latency)) this.skewNegative.inc({ venue, data_type }, l.exchange_to_receive.negative);
+      this.skewIncidents.inc({ venue }, v.clock_skew.incidents);
+      if (v.clock_skew.last_ms !== null) this.skewLast.set({ venue }, v.clock_skew.last_ms / 1000);
+      for (const [data_type, n] of Object.entries(v.recovered)) this.recovered.inc({ venue, data_type }, n);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);

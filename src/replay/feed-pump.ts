@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import type { VenueKey } from "../config/schema.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
 import type { SimSocket } from "./sim-connection.ts";
 import type { SimFaults } from "./sim-faults.ts";
@@ -29,6 +29,8 @@ export interface PumpOutput {
   readonly all: ReadonlySet<SimSocket>;
   readonly faults: SimFaults;
   readonly send: (ws: SimSocket, text: string) => void;
+  /** Frames still to withhold per venue (`Simulator.skip`). */
+  readonly skips: Record<VenueKey, number>;
 }
 
 class FeedCursor {
@@ -62,8 +64,6 @@ class FeedCursor {
 export class FeedPump {
   private readonly cursors: FeedCursor[] = [];
   private readonly cursorOf = new Map<VenueKey, FeedCursor>();
-  /** Frames still to be withheld per venue (Simulator.skip). */
-  private readonly skips = Object.fromEntries(VENUE_KEYS.map((k) => [k, 0])) as Record<VenueKey, number>;
   private stopped = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -112,11 +112,6 @@ export class FeedPump {
     this.cursorOf.get(ws.data.venue)?.conns.delete(ws);
   }
 
-  /** The next `n` frames that would reach `venue` are not sent (forces a gap). */
-  skip(venue: VenueKey, n: number): void {
-    this.skips[venue] += n;
-  }
-
   private pump(): void {
     if (this.stopped) return;
     let sentAny = false;
@@ -152,8 +147,7 @@ export class FeedPump {
   }
 
   private sendBurst(cursor: FeedCursor, budget: number): void {
-    const { faults, send } = this.out;
-    const skips = this.skips;
+    const { faults, send, skips } = this.out;
     const frames = cursor.feed.frames;
     for (let n = 0; n < budget; ) {
       const index = cursor.index;

@@ -1,5 +1,6 @@
 import type { VenueKey } from "../config/schema.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
+import type { GeneratedMarkets } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
 import type { SimSession, SimSocket } from "./sim-connection.ts";
 import type { ReferenceBodies } from "./sim-rest.ts";
@@ -31,6 +32,11 @@ export interface SimEnvironment {
   read(file: string): RecordedLine[];
   /** Instrument metadata bodies of the same source. */
   readonly refs: ReferenceBodies;
+  /**
+   * The built-in generator's markets when it drives the feeds step by step (live-feed.ts; `read`
+   * then gives no recording): REST answers and pushes read their books and prices from it.
+   */
+  readonly generated: GeneratedMarkets | undefined;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts). */
   readonly start_ms: number;
   readonly violations: SimViolations;

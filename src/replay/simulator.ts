@@ -1,7 +1,9 @@
 import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { getVenue } from "../venues/registry.ts";
+import type { FeedFrame } from "./feed.ts";
 import { FeedPump, type PumpFeed } from "./feed-pump.ts";
+import { LiveDriver, type GeneratedMarkets, type GeneratedRate } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
 import { handleFaultRequest, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
@@ -22,7 +24,8 @@ export type { SimConnection } from "./sim-connection.ts";
  * paths it serves); this file routes connections and requests to them by prefix and owns what
  * every venue shares: the feeds' pacing (feed-pump.ts), REST weight limits (sim-weight.ts),
  * violations, `GET /simulator/stats`, and `POST /simulator/faults`, which makes a venue
- * misbehave for a while (sim-faults.ts).
+ * misbehave for a while (sim-faults.ts). Recordings loop through feed-pump.ts; the built-in
+ * generator's markets are rendered step by step as they fall due (live-feed.ts).
  */
 
 export interface SimulatorOptions extends SimProtocolOptions {
@@ -32,8 +35,12 @@ export interface SimulatorOptions extends SimProtocolOptions {
   readonly dir?: string;
   readonly host?: string;
   readonly port?: number;
-  /** Recorded frames per second per feed; 0 = as fast as the sockets drain. */
-  readonly rate?: number;
+  /**
+   * Recorded frames per second per feed; 0 = as fast as the sockets drain. The generator takes
+   * instrument steps per second per feed, or `"live"`: every instrument at its venue's own
+   * cadence on the wall clock (live-feed.ts).
+   */
+  readonly rate?: GeneratedRate;
   /** Ms between pushes of data without a recording (mark price, DVOL, ...). */
   readonly synthetic_interval_ms?: number;
   /** REST limits: shrunken for tests, in-flight grace, ban length (sim-weight.ts). */
@@ -104,22 +111,33 @@ class VenueSimulator implements Simulator {
   private readonly injected = new SimFaults();
   private readonly all = new Set<SimSocket>();
   private readonly venues: Readonly<Record<VenueKey, SimVenue>>;
-  private readonly pump: FeedPump;
-  private readonly syntheticTimer: ReturnType<typeof setInterval>;
+  private readonly skips = counters();
+  /** The built-in generator's markets, when it drives the feeds. */
+  private readonly generated: GeneratedMarkets | undefined;
+  /** Plays the recordings; undefined when the generator drives the feeds. */
+  private readonly pump: FeedPump | undefined;
+  /** Renders the generator's markets as they fall due; undefined when recordings play. */
+  private readonly driver: LiveDriver | undefined;
+  private readonly syntheticTimer: ReturnType<typeof setInterval> | undefined;
   private readonly server: Server<SimConnection>;
 
   constructor(options: SimulatorOptions) {
     const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
+    // The generator's markets are served step by step (live-feed.ts), not looped from a recording.
+    const generated = source.generated?.(options.rate === "live");
+    if (options.rate === "live" && generated === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
+    const start_ms = options.start_ms ?? Date.now();
+    this.generated = generated;
     this.source = source.description;
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
     const faults = this.injected;
-    const read = (file: string): RecordedLine[] => source.read(file);
-    const refs = new ReferenceBodies(read);
+    const refs = new ReferenceBodies((file: string): RecordedLine[] => source.read(file));
     this.listing = refs.listing;
     this.venues = startVenues({
-      read,
+      read: (file) => (generated === undefined ? source.read(file) : []),
       refs,
-      start_ms: options.start_ms ?? Date.now(),
+      generated,
+      start_ms,
       violations: this.violations,
       options,
       reply(ws, text) {
@@ -130,8 +148,7 @@ class VenueSimulator implements Simulator {
       silenced: (venue) => faults.active(venue, "silence"),
       connections: (venue) => this.connections(venue),
     });
-    this.symbols = Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>;
-    const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
+    this.symbols = generated?.symbols ?? (Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>);
     const sent = this.sent;
     // A data frame, unless a `silence` fault holds its venue, in the connection's shape.
     const send = (ws: SimSocket, text: string): void => {
@@ -140,12 +157,21 @@ class VenueSimulator implements Simulator {
       ws.send(shape === undefined ? text : shape(text));
       sent[ws.data.venue]++;
     };
-    this.pump = new FeedPump(feeds, options.rate ?? 0, { all: this.all, faults, send });
+    const host = { all: this.all, faults, send, skips: this.skips };
+    if (generated === undefined) {
+      const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
+      this.pump = new FeedPump(feeds, typeof options.rate === "number" ? options.rate : 0, host);
+    } else {
+      const isBookUpdate = (venue: VenueKey, frame: Pick<FeedFrame, "key" | "snapshot">): boolean => this.venues[venue].isBookUpdate(frame);
+      this.driver = new LiveDriver({ ...host, isBookUpdate }, generated.feeds, options.rate ?? 0, start_ms);
+    }
     const synthetic = new SyntheticPushes({ all: this.all, venueOf: (venue) => this.venues[venue], send });
-    this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
+    // At the live rate the generated feeds push these channels at their own cadence.
+    if (generated?.pushes_side_channels !== true) this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
     this.server = this.serve(options.host ?? "127.0.0.1", options.port ?? 0);
     this.url = `http://${this.server.hostname}:${this.server.port}`;
-    this.pump.start();
+    this.pump?.start();
+    this.driver?.start();
   }
 
   connections(venue?: VenueKey): number {
@@ -165,7 +191,7 @@ class VenueSimulator implements Simulator {
   }
 
   skip(venue: VenueKey, n: number): void {
-    this.pump.skip(venue, n);
+    this.skips[venue] += n;
   }
 
   rateLimit(venue: VenueKey, count: number, retry_after_s: number): void {
@@ -187,7 +213,8 @@ class VenueSimulator implements Simulator {
   }
 
   async stop(): Promise<void> {
-    this.pump.stop();
+    this.pump?.stop();
+    this.driver?.stop();
     clearInterval(this.syntheticTimer);
     for (const sim of new Set(Object.values(this.venues))) sim.stop();
     for (const ws of this.all) ws.data.session.close(ws);
@@ -205,7 +232,7 @@ class VenueSimulator implements Simulator {
   }
 
   private serve(hostname: string, port: number): Server<SimConnection> {
-    const { all, pump, connects, pongs } = this;
+    const { all, pump, driver, connects, pongs } = this;
     return Bun.serve<SimConnection>({
       hostname,
       port,
@@ -228,11 +255,13 @@ class VenueSimulator implements Simulator {
         open(ws) {
           all.add(ws);
           connects[ws.data.venue]++;
-          pump.attach(ws);
+          pump?.attach(ws);
+          driver?.changed();
           ws.data.session.open(ws);
         },
         message(ws, message) {
           ws.data.session.message(ws, typeof message === "string" ? message : new TextDecoder().decode(message));
+          driver?.changed();
         },
         pong(ws) {
           pongs.count++;
@@ -241,7 +270,8 @@ class VenueSimulator implements Simulator {
         close(ws) {
           ws.data.session.close(ws);
           all.delete(ws);
-          pump.detach(ws);
+          pump?.detach(ws);
+          driver?.changed();
         },
       },
     });
@@ -254,7 +284,7 @@ class VenueSimulator implements Simulator {
     const verdict = this.rest_limits.admit(venue, `${path}${url.search}`, Date.now());
     if ("refuse" in verdict) return verdict.refuse;
     this.rest[venue]++;
-    const answer = this.venues[venue].rest(venue, path, url.searchParams);
+    const answer = this.generated?.rest(venue, path, url.searchParams, Date.now(), this.listing.unlisted) ?? this.venues[venue].rest(venue, path, url.searchParams);
     for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
     return answer;
   }
@@ -262,11 +292,17 @@ class VenueSimulator implements Simulator {
   /** `GET /simulator/stats`. */
   private stats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
-    for (const ws of this.all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+    /** Per venue, the streams each open connection is subscribed to (delivered ones). */
+    const subscriptions: Record<string, number[]> = {};
+    for (const ws of this.all) {
+      conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+      (subscriptions[ws.data.venue] ??= []).push(ws.data.subs.size);
+    }
     const stats: Record<string, unknown> = {
       violations: this.violations.rules(),
       violations_by_venue: this.violations.venues(),
       connections: conns,
+      subscriptions,
       connects: { ...this.connects },
       rest: { ...this.rest },
       rest_weight_peaks: this.rest_limits.peaks(),

@@ -125,12 +125,17 @@ export function deribitVolatility(indexName: string, now_ms: number, n: number):
   return { volatility: Number((60 + 8 * wave(indexName, n)).toFixed(2)), timestamp: now_ms, index_name: indexName };
 }
 
-/** `[ts, open, high, low, close]` candles between two times at `resolution_s`. */
+/** DVOL of `currency` (BTC, ETH) in the second of `ts_ms`: what a candle at that time and the generator's push of that second carry. */
+export function deribitVolatilityAt(currency: string, ts_ms: number): number {
+  return Number((60 + 8 * wave(currency, Math.floor(ts_ms / 1000))).toFixed(2));
+}
+
+/** `[ts, open, high, low, close]` candles between two times at `resolution_s`, each at the DVOL of its `ts`. */
 export function deribitVolatilityCandles(currency: string, start_ms: number, end_ms: number, resolution_s: number): number[][] {
   const step = Math.max(1, resolution_s) * 1000;
   const out: number[][] = [];
   for (let ts = Math.ceil(start_ms / step) * step; ts <= end_ms && out.length < 1000; ts += step) {
-    const v = Number((60 + 8 * wave(currency, ts / step)).toFixed(2));
+    const v = deribitVolatilityAt(currency, ts);
     out.push([ts, v, v + 0.5, v - 0.5, v]);
   }
   return out;

@@ -1,5 +1,6 @@
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { latencyCounterNames } from "./latency.ts";
 
 /**
  * The names of every shared counter. Built from constants only, so the supervisor and every
@@ -87,5 +88,6 @@ export function counterNames(): string[] {
   const names: string[] = [];
   for (const venue of VENUE_KEYS) for (const name of VENUE_COUNTERS) names.push(venueCounter(venue, name));
   for (const type of RECORD_TYPES) for (const name of TYPE_COUNTERS) names.push(typeCounter(type, name));
+  names.push(...latencyCounterNames());
   return names;
 }

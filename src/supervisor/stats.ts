@@ -1,9 +1,10 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
-import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
-import { RECORD_TYPES } from "../records/types.ts";
+import type { ClockSkewStats, ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeLatencyStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
+import { negativeSkewCounter, quantileMs, readHistogram, recoveredCounter, skewIncidentCounter } from "../stats/latency.ts";
 import type { BookHealth } from "../venues/types.ts";
 import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
@@ -67,6 +68,32 @@ export interface StatsInputs {
   readonly synthetic: boolean;
   /** A venue's latest listings and delistings and its last refresh error (instrument-refresh.ts). */
   readonly symbol_changes?: (venue: VenueKey) => SymbolRecent | undefined;
+  /** The venue's clock skew (clock-skew.ts); without it, the limit and incident count only. */
+  readonly clock_skew?: (venue: VenueKey) => ClockSkewStats;
+}
+
+/** Latency per data type of `venue`: the types it collects, and any other with observations. */
+function venueLatency(c: Counters, venue: VenueKey, collected: readonly string[]): Record<string, TypeLatencyStats> {
+  const out: Record<string, TypeLatencyStats> = {};
+  for (const type of DATA_TYPES) {
+    const e2r = readHistogram(c, "exchange_to_receive", venue, type);
+    const r2c = readHistogram(c, "receive_to_commit", venue, type);
+    if (e2r.count === 0 && r2c.count === 0 && !collected.includes(type)) continue;
+    out[type] = {
+      exchange_to_receive: { count: e2r.count, p50_ms: quantileMs(e2r, 0.5), p99_ms: quantileMs(e2r, 0.99), negative: c.read(negativeSkewCounter(venue, type)) },
+      receive_to_commit: { count: r2c.count, p50_ms: quantileMs(r2c, 0.5), p99_ms: quantileMs(r2c, 0.99) },
+    };
+  }
+  return out;
+}
+
+function venueRecovered(c: Counters, venue: VenueKey): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const type of DATA_TYPES) {
+    const n = c.read(recoveredCounter(venue, type));
+    if (n > 0) out[type] = n;
+  }
+  return out;
 }
 
 function sum(values: readonly number[]): number {
@@ -143,6 +170,9 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
       book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),
       failing_symbols: [...(sync.get(venue)?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native) || a.kind.localeCompare(b.kind)),
+      latency: venueLatency(c, venue, enabled ? cfg.data_types : []),
+      clock_skew: s.clock_skew?.(venue) ?? { max_clock_skew_ms: cfg.max_clock_skew_ms, last_ms: null, in_incident: false, incidents: c.read(skewIncidentCounter(venue)) },
+      recovered: venueRecovered(c, venue),
     };
   }
   const data_types: Record<string, TypeStats> = {};

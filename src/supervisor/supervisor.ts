@@ -40,6 +40,8 @@ import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
 import { buildStats, RateSampler } from "./stats.ts";
+import { ClockSkewWatch } from "./clock-skew.ts";
+import { latencySeries } from "../stats/latency.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
 import { openTieringClients, type TieringClients } from "../tiering/clients.ts";
 
@@ -108,6 +110,7 @@ export class Engine {
   private marker: RunMarker | null = null;
   /** After an unclean stop: the engine_down gaps the ingest workers write. */
   private engineDown: EngineDownRecorder | null = null;
+  private readonly clockSkew: ClockSkewWatch;
 
   constructor(
     /** The configuration; at start each venue's `symbols` becomes its resolved list. */
@@ -118,6 +121,7 @@ export class Engine {
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
     this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
+    this.clockSkew = new ClockSkewWatch(config, this.counters, this.log);
   }
 
   get dataDir(): string {
@@ -178,6 +182,7 @@ export class Engine {
     }
     this.heapGuard = new HeapGuard();
     for (const v of this.venueSymbols.values()) v.start();
+    this.clockSkew.start();
     this.log.info(
       { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
       "engine started",
@@ -255,7 +260,7 @@ export class Engine {
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
       const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
       if (exposed !== null) this.log.warn(exposed);
-      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, {
+      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query, latency: () => latencySeries(this.counters) }, {
         auth_token: cfg.http.auth_token,
         loopback_only: isLoopbackHost(cfg.http.host),
       });
@@ -397,6 +402,7 @@ export class Engine {
 
   private async stopAll(): Promise<void> {
     this.heapGuard?.stop();
+    this.clockSkew.stop();
     for (const v of this.venueSymbols.values()) v.stop();
     const deadline = this.config.engine.shutdown_deadline_ms;
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
@@ -495,6 +501,7 @@ export class Engine {
       tiering: this.tiering?.status() ?? {},
       synthetic: this.options.synthetic !== null && this.options.synthetic !== undefined,
       symbol_changes: (venue) => this.venueSymbols.get(venue)?.recent(),
+      clock_skew: (venue) => this.clockSkew.stats(venue),
     });
   }
 }

@@ -95,6 +95,8 @@ export class IngestRunner {
   private readonly instruments = new Map<string, Instrument>();
   /** The poller's tasks, rebuilt in place when the symbols change. */
   private readonly tasks: PollTask[] = [];
+  /** Records the normalizer has emitted (a recovery counts what one body added). */
+  private emitted = 0;
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -218,6 +220,7 @@ export class IngestRunner {
 
   private emitRecord(record: MarketRecord): void {
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
+    this.emitted++;
     this.options.emit(record);
   }
 
@@ -255,21 +258,35 @@ export class IngestRunner {
   private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
     const requests = this.venue.ingest.recover?.(gap, natives, data_types, this.options.config) ?? [];
     for (const request of requests) {
-      if (this.recoveries === undefined) void this.fetchInto(request);
-      else this.recoveries.run(() => this.fetchInto(request));
+      const fetched = () => this.fetchInto(request).then((n) => this.recovered(gap, request, n));
+      if (this.recoveries === undefined) void fetched();
+      else this.recoveries.run(fetched);
     }
   }
 
-  /** GETs the request's path and feeds the body to the normalizer; a failure is counted on its channel. */
-  private async fetchInto(request: VenueRequest): Promise<void> {
+  /** A recovery's count goes into its gap's row: the gap is emitted again with it (recovered-gaps.ts). */
+  private recovered(gap: WsGap, request: VenueRequest, records: number | null): void {
+    if (records === null || this.stopped || request.recovers === undefined) return;
+    const { native, data_type } = request.recovers;
+    const recovery = { records, at_ms: Date.now() };
+    for (const r of gapRecords(this.venue, gap, [native], this.instruments, this.options.config.data_types, [data_type], recovery)) this.options.emit(r);
+  }
+
+  /**
+   * GETs the request's path and feeds the body to the normalizer; resolves to the records it
+   * emitted, or null when the request failed (counted on its channel) or the runner stopped.
+   */
+  private async fetchInto(request: VenueRequest): Promise<number | null> {
     const url = `${this.options.config.rest_url}${request.path}`;
     const result = await this.rest.get(url, "other");
-    if (this.stopped) return;
+    if (this.stopped) return null;
     if (!result.ok) {
       this.options.stats?.error(request.channel, `${result.status} ${result.error}`);
-      return;
+      return null;
     }
+    const before = this.emitted;
     this.http(url, result.body, result.recv_ts_ms);
+    return this.emitted - before;
   }
 
   private http(url: string, body: string, recv: number): void {

@@ -46,6 +46,8 @@ export interface VenueRequest {
   readonly path: string;
   /** The ingest stats channel a failure is counted on (`premiumIndex`, `get_volatility_index_data`). */
   readonly channel: string;
+  /** A recovery after a hole: the symbol and data type whose gap row gets the records it emits (recovered-gaps.ts). */
+  readonly recovers?: { readonly native: string; readonly data_type: DataType };
 }
 
 /** A REST poll for data without a push channel, fetched once per `poll_period` bucket. */

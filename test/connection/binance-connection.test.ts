@@ -28,7 +28,7 @@ function context(
 ): ConnectionContext<BinanceTuning> {
   return {
     venue: "binance_spot",
-    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m", instruments_refresh_s: 0 },
+    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["BTCUSDT"],
     instruments: new Map(),
     tuning: { ...CONNECTION_TUNING, ...BINANCE_TUNING, backoff: { initial_ms: 10, max_ms: 50 }, ...tuning },
@@ -45,7 +45,7 @@ test("USDⓈ-M streams go to /public (books) and /market (the rest), packed per 
   const conn = new BinanceConnection({
     ...context("ws://x", { binance_max_streams: 2 }, { gaps: [], incidents: [], frames: [] }),
     venue: "binance_derivatives",
-    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0 },
+    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["A", "B", "C"],
   });
   expect(conn.layout).toEqual([

@@ -20,7 +20,7 @@ test("Deribit JSON-RPC error replies are counted, the first of an incident marke
   const frames: string[] = [];
   const conn = new DeribitConnection({
     venue: "deribit_derivatives",
-    config: { enabled: true, symbols: ["BTC"], workers: 1, data_types: ["volatility_index"], ws_url: `ws://127.0.0.1:${server.port}`, rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0 },
+    config: { enabled: true, symbols: ["BTC"], workers: 1, data_types: ["volatility_index"], ws_url: `ws://127.0.0.1:${server.port}`, rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["BTC"],
     instruments: new Map(),
     tuning: { ...CONNECTION_TUNING, ...DERIBIT_TUNING },

@@ -61,6 +61,7 @@ test("a storm of 50 book snapshots syncs every book under a shrunken budget with
       rest_url: `http://127.0.0.1:${server.port}`,
       poll_period: "5m",
       instruments_refresh_s: 0,
+      max_clock_skew_ms: 1000,
     },
     symbols: SYMBOLS,
     orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },

@@ -14,6 +14,7 @@ const config = (data_types: VenueConfig["data_types"]): VenueConfig => ({
   rest_url: "http://x",
   poll_period: "5m",
   instruments_refresh_s: 0,
+  max_clock_skew_ms: 1000,
 });
 
 const HOLE: WsGap = { start_ts_ms: 1_000, end_ts_ms: 9_000, cause: "reconnect" };
@@ -38,12 +39,12 @@ test("a silent USDⓈ-M mark price stream falls back to REST premiumIndex; other
 test("after a hole Deribit backfills the volatility index paced and USDⓈ-M refetches funding only when the lost connection carried it", () => {
   const deribit = getVenue("deribit_derivatives").ingest;
   expect(deribit.recover?.(HOLE, ["BTC"], undefined, config(["volatility_index"]))).toEqual([
-    { path: "/api/v2/public/get_volatility_index_data?currency=BTC&start_timestamp=1000&end_timestamp=9000&resolution=1", channel: "get_volatility_index_data" },
+    { path: "/api/v2/public/get_volatility_index_data?currency=BTC&start_timestamp=1000&end_timestamp=9000&resolution=1", channel: "get_volatility_index_data", recovers: { native: "BTC", data_type: "volatility_index" } },
   ]);
   expect(deribit.recover_per_s).toBe(1);
   const binance = getVenue("binance_derivatives").ingest;
   const funding = config(["orderbook", "funding_rate"]);
-  expect(binance.recover?.(HOLE, ["BTCUSDT"], ["funding_rate", "trade"], funding)).toEqual([{ path: "/fapi/v1/premiumIndex?symbol=BTCUSDT", channel: "premiumIndex" }]);
+  expect(binance.recover?.(HOLE, ["BTCUSDT"], ["funding_rate", "trade"], funding)).toEqual([{ path: "/fapi/v1/premiumIndex?symbol=BTCUSDT", channel: "premiumIndex", recovers: { native: "BTCUSDT", data_type: "funding_rate" } }]);
   // A USDⓈ-M hole on /public (books only) leaves funding alone.
   expect(binance.recover?.(HOLE, ["BTCUSDT"], ["orderbook"], funding)).toEqual([]);
   expect(binance.recover?.(HOLE, ["BTCUSDT"], undefined, config(["orderbook"]))).toEqual([]);
@@ -79,7 +80,12 @@ test("a hole gives one gap per symbol and socket-fed type: none for polled types
     start_ts_ms: 1_000,
     end_ts_ms: 9_000,
     cause: "reconnect",
+    recovered_records: 0,
+    recovered_at_ms: 0,
   });
+  // A recovery's records ride the gap written again for its symbol and type.
+  const recovered = gapRecords(getVenue("binance_derivatives"), HOLE, ["BTCUSDT"], new Map([["BTCUSDT", swap]]), types, ["funding_rate"], { records: 1, at_ms: 9_400 });
+  expect(recovered).toEqual(binance.slice(1, 2).map((r) => ({ ...r, recovered_records: 1, recovered_at_ms: 9_400 })));
   // OKX open interest rides the socket, so it gets a gap; only the ratios are polled.
   const okx = gapRecords(getVenue("okx_derivatives"), HOLE, ["BTC-USDT-SWAP"], new Map(), types, ["trade", "open_interest"]);
   expect(okx.map((r) => r.data_type_affected)).toEqual(["trade", "open_interest"]);

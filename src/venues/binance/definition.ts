@@ -30,7 +30,7 @@ const POLLED: readonly DataType[] = ["open_interest", "lsr_top_position", "lsr_a
 /** Current mark price and funding of each symbol, so funding records resume at once after a hole. */
 function premiumIndexAfterGap(natives: readonly string[], carried: readonly DataType[] | undefined, config: VenueConfig): VenueRequest[] {
   if (!config.data_types.includes("funding_rate") || !(carried?.includes("funding_rate") ?? true)) return [];
-  return natives.map((native) => ({ path: binancePremiumIndexPath(native), channel: "premiumIndex" }));
+  return natives.map((native) => ({ path: binancePremiumIndexPath(native), channel: "premiumIndex", recovers: { native, data_type: "funding_rate" } }));
 }
 
 export const binanceSpot: VenueDefinition<BinanceTuning> = {

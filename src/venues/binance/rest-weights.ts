@@ -15,10 +15,11 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   2,400 REQUEST_WEIGHT a minute (exchangeInfo `rateLimits`).
  * - .../rest-api/Exchange-Information, .../Open-Interest, .../Mark-Price: weight 1 each.
  * - https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics:
- *   `GET /api/v3/ticker/24hr` weighs 2 for one symbol and 80 without one (every pair);
- *   .../usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics:
- *   `GET /fapi/v1/ticker/24hr` weighs 1 for one symbol and 40 without one. A selector's `top`
- *   reads the list without a symbol at start and at each instrument refresh.
+ *   `GET /api/v3/ticker/24hr` weighs 2 for one `symbol` or 1-20 `symbols`, 40 for 21-100, 80 for
+ *   more or for none (every symbol).
+ * - https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics:
+ *   `GET /fapi/v1/ticker/24hr` weighs 1 with a symbol, 40 without. A selector's `top` reads the
+ *   list without a symbol at start and at each instrument refresh.
  * - .../rest-api/Long-Short-Ratio, .../Top-Trader-Long-Short-Ratio: `/futures/data/*` weigh 0
  *   and share an "IP rate limit 1000 requests/5min".
  */
@@ -50,11 +51,30 @@ export function futuresDepthWeight(limit: number): number {
   return 20;
 }
 
+/** Weight of `GET /api/v3/ticker/24hr` for the `symbols` asked (undefined = every symbol). */
+export function spotTicker24hWeight(symbols: number | undefined): number {
+  if (symbols === undefined || symbols > 100) return 80;
+  return symbols <= 20 ? 2 : 40;
+}
+
+/** How many symbols a spot `symbols=["A","B"]` parameter names (a malformed one counts as all). */
+function symbolsCount(text: string | null): number | undefined {
+  if (text === null) return undefined;
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function spotCost(path: string): RestCost {
   const { pathname, query } = splitPath(path);
+  if (pathname === "/api/v3/ticker/24hr") {
+    return { bucket: WEIGHT, weight: spotTicker24hWeight(query.has("symbol") ? 1 : symbolsCount(query.get("symbols"))) };
+  }
   if (pathname === "/api/v3/depth") return { bucket: WEIGHT, weight: spotDepthWeight(Number(query.get("limit") ?? 100) || 100) };
   if (pathname === "/api/v3/exchangeInfo") return { bucket: WEIGHT, weight: 20 };
-  if (pathname === "/api/v3/ticker/24hr") return { bucket: WEIGHT, weight: query.has("symbol") ? 2 : 80 };
   return { bucket: WEIGHT, weight: 1 };
 }
 

@@ -1,16 +1,15 @@
 import { noRoute, PERIOD_MS, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "../../replay/synthetic.ts";
-import type { BinanceReplay } from "./sim-replay.ts";
+import type { BinanceBooks } from "../../replay/live-feed.ts";
 
 /**
  * The simulator's Binance REST routes (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints,
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api):
- * exchangeInfo from the reference bodies, depth snapshots from the replay's live books (so they
- * bridge to the stream), USDⓈ-M open interest, premium index and long/short ratios in their
- * documented shape (synthetic.ts).
+ * exchangeInfo from the reference bodies, depth snapshots from the replayed or generated books
+ * (so they bridge to the stream), 24 h tickers, USDⓈ-M open interest, premium index and
+ * long/short ratios in their documented shape (synthetic.ts).
  */
-export function binanceRest(path: string, query: URLSearchParams, replay: BinanceReplay, refs: ReferenceBodies): Response {
-  const futures = replay.futures;
+export function binanceRest(path: string, query: URLSearchParams, replay: BinanceBooks, futures: boolean, refs: ReferenceBodies): Response {
   const symbol = query.get("symbol") ?? "";
   const price = replay.prices.get(symbol) ?? 100;
   const now = Date.now();

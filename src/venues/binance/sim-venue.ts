@@ -1,4 +1,5 @@
 import type { VenueKey } from "../../config/schema.ts";
+import type { BinanceBooks } from "../../replay/live-feed.ts";
 import type { SimEnvironment, SimVenue } from "../../replay/sim-venue.ts";
 import * as synth from "../../replay/synthetic.ts";
 import type { BinanceVenue } from "./channels.ts";
@@ -24,6 +25,8 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
   const futures = new BinanceReplay(env.read("binance_derivatives.jsonl"), true, env.start_ms);
   const replays: Record<BinanceVenue, BinanceReplay> = { binance_spot: spot, binance_derivatives: futures };
   const replay = (venue: VenueKey): BinanceReplay => replays[binanceVenue(venue)];
+  // The generator's books when it drives the feeds, else the replay's.
+  const books = (venue: VenueKey): BinanceBooks => env.generated?.binance.get(venue) ?? replay(venue);
   const protocol = new BinanceSimProtocol(env.violations, env.options);
   const pingEvery = env.options.ping_interval_ms ?? PING_INTERVAL_MS;
   const pings =
@@ -36,8 +39,8 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
     feed: replay,
     symbols: (venue) => [...replay(venue).symbols],
     admit: (venue, path, query) => protocol.upgrade(binanceVenue(venue), path, query),
-    rest: (venue, path, query) => binanceRest(path, query, replay(venue), env.refs),
-    push: (venue, key, now_ms, n) => (venue === "binance_derivatives" ? futuresPush(key, futures, now_ms, n) : null),
+    rest: (venue, path, query) => binanceRest(path, query, books(venue), venue === "binance_derivatives", env.refs),
+    push: (venue, key, now_ms, n) => (venue === "binance_derivatives" ? futuresPush(key, books(venue), now_ms, n) : null),
     isBookUpdate: (frame) => !frame.snapshot && frame.key.includes("@depth"),
     stats: () => ({ peak_incoming_per_s: { ...protocol.peak_incoming_per_s } }),
     stop: () => clearInterval(pings),
@@ -54,7 +57,7 @@ function binanceVenue(venue: VenueKey): BinanceVenue {
  * `<s>@forceOrder` and `!forceOrder@arr` (one liquidation a tick, symbols in turn). Null for
  * any other key.
  */
-function futuresPush(key: string, replay: BinanceReplay, now: number, n: number): string | null {
+function futuresPush(key: string, replay: Pick<BinanceBooks, "symbols" | "prices">, now: number, n: number): string | null {
   const envelope = (stream: string, data: string): string => `{"stream":${JSON.stringify(stream)},"data":${data}}`;
   const price = (s: string): number => replay.prices.get(s) ?? 100;
   let m = /^([a-z0-9]+)@markprice(@1s)?$/.exec(key);

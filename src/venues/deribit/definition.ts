@@ -35,6 +35,7 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
         ? currencies.map((currency) => ({
             path: deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1"),
             channel: "get_volatility_index_data",
+            recovers: { native: currency, data_type: "volatility_index" as const },
           }))
         : [],
     recover_per_s: DERIBIT_WORKER_REQUESTS_PER_S,

@@ -13,7 +13,8 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   still lets 2.5 polls a second through: a 5-minute bucket of 300 swaps takes two minutes.
  * - `GET /api/v5/market/tickers` (a selector's `top`): 20 requests per 2 s, IP
  *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers).
- * - other public market data: 20 requests per 2 s.
+ * - other public market data, among them `GET /api/v5/market/ticker`: 20 requests per 2 s
+ *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker).
  * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
  * one window. okx_spot and okx_derivatives keep a budget each: only okx_derivatives polls
  * rubik, and each sends one instruments request (of its own instrument type) at start.

@@ -1,14 +1,14 @@
 import { noRoute, PERIOD_MS, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "../../replay/synthetic.ts";
-import type { OkxReplay } from "./sim-replay.ts";
+import type { OkxMarkets } from "../../replay/live-feed.ts";
 
 /**
  * The simulator's OKX v5 public REST routes (https://www.okx.com/docs-v5/en/#public-data-rest-api,
  * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api): instruments from the reference
  * bodies, open interest, funding rate and the Rubik statistics in their documented shape
- * (synthetic.ts), priced from the replay's last trades.
+ * (synthetic.ts), priced from the replayed or generated markets.
  */
-export function okxRest(path: string, query: URLSearchParams, replay: OkxReplay, refs: ReferenceBodies): Response {
+export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets, refs: ReferenceBodies): Response {
   const now = Date.now();
   const ok = (data: unknown): Response => json(JSON.stringify({ code: "0", data, msg: "" }));
   const instId = query.get("instId") ?? "";

@@ -1,3 +1,4 @@
+import type { OkxMarkets } from "../../replay/live-feed.ts";
 import type { SimEnvironment, SimVenue } from "../../replay/sim-venue.ts";
 import * as synth from "../../replay/synthetic.ts";
 import { OkxSimProtocol } from "./sim-protocol.ts";
@@ -13,14 +14,16 @@ import { okxRest } from "./sim-rest.ts";
  */
 export function startOkxSim(env: SimEnvironment): SimVenue {
   const replay = new OkxReplay(env.read("okx.jsonl"), env.start_ms);
+  // The generator's markets when it drives the feeds, else the replay's.
+  const markets: OkxMarkets = env.generated?.okx ?? replay;
   const protocol = new OkxSimProtocol(env);
   const idle = setInterval(() => protocol.closeIdle(Date.now()), Math.min(1000, Math.max(10, protocol.idle_ms / 4)));
   return {
     feed: () => replay,
     symbols: (venue) => (venue === "okx_spot" ? replay.instruments.filter((i) => i.split("-").length === 2) : replay.instruments.filter((i) => i.endsWith("-SWAP"))),
     admit: (venue) => protocol.admit(venue),
-    rest: (_venue, path, query) => okxRest(path, query, replay, env.refs),
-    push: (_venue, key, now_ms, n) => okxPush(key, replay, now_ms, n),
+    rest: (_venue, path, query) => okxRest(path, query, markets, env.refs),
+    push: (_venue, key, now_ms, n) => okxPush(key, markets, now_ms, n),
     isBookUpdate: (frame) => !frame.snapshot && frame.key.startsWith("books"),
     stats: () => ({}),
     stop: () => clearInterval(idle),
@@ -32,7 +35,7 @@ export function startOkxSim(env: SimEnvironment): SimVenue {
  * `funding-rate`, `open-interest`, `mark-price`, `index-tickers`, and one liquidation a tick,
  * swaps in turn. Null for any other key.
  */
-function okxPush(key: string, replay: OkxReplay, now: number, n: number): string | null {
+function okxPush(key: string, replay: OkxMarkets, now: number, n: number): string | null {
   const colon = key.indexOf(":");
   const channel = key.slice(0, colon);
   const id = key.slice(colon + 1);
