@@ -60,14 +60,23 @@ test("books sync from REST snapshots on Binance only, at the configured depth", 
 });
 
 test("a hole gives one gap per symbol and socket-fed type: none for polled types, the instrument's market type or the venue's", () => {
+  // Without an instrument, each venue's gaps carry the market type its records have.
+  const fallback = VENUE_KEYS.map((key) => `${key} ${gapRecords(getVenue(key), HOLE, ["X"], new Map(), ["trade"], undefined)[0]?.market_type}`);
+  expect(fallback).toEqual([
+    "binance_spot spot",
+    "binance_derivatives perpetual",
+    "okx_spot spot",
+    "okx_derivatives perpetual",
+    "deribit_derivatives options",
+  ]);
   const swap: Instrument = { native: "BTCUSDT", base: "BTC", quote: "USDT", market_type: "perpetual", symbol: "BTC-USDT" };
   const types: VenueConfig["data_types"] = ["trade", "open_interest", "lsr_top_position", "funding_rate"];
   const binance = gapRecords(getVenue("binance_derivatives"), HOLE, ["BTCUSDT", "ETHUSDT"], new Map([["BTCUSDT", swap]]), types, undefined);
   expect(binance.map((r) => `${r.symbol} ${r.market_type} ${r.data_type_affected}`)).toEqual([
     "BTC-USDT perpetual trade",
     "BTC-USDT perpetual funding_rate",
-    "ETHUSDT spot trade",
-    "ETHUSDT spot funding_rate",
+    "ETHUSDT perpetual trade",
+    "ETHUSDT perpetual funding_rate",
   ]);
   expect(binance[0]).toEqual({
     data_type: "gap",
@@ -88,7 +97,7 @@ test("a hole gives one gap per symbol and socket-fed type: none for polled types
   expect(recovered).toEqual(binance.slice(1, 2).map((r) => ({ ...r, recovered_records: 1, recovered_at_ms: 9_400 })));
   // OKX open interest rides the socket, so it gets a gap; only the ratios are polled.
   const okx = gapRecords(getVenue("okx_derivatives"), HOLE, ["BTC-USDT-SWAP"], new Map(), types, ["trade", "open_interest"]);
-  expect(okx.map((r) => r.data_type_affected)).toEqual(["trade", "open_interest"]);
+  expect(okx.map((r) => `${r.market_type} ${r.data_type_affected}`)).toEqual(["perpetual trade", "perpetual open_interest"]);
   const deribit = gapRecords(getVenue("deribit_derivatives"), HOLE, ["BTC"], new Map(), ["volatility_index"], undefined);
   expect(deribit.map((r) => `${r.exchange} ${r.market_type}`)).toEqual(["deribit options"]);
 });

@@ -71,7 +71,7 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
     // A silent mark price stream falls back to REST premiumIndex (SPEC section 1).
     onStale: (stream) =>
       stream.includes("@markprice") ? { path: binancePremiumIndexPath(stream.split("@")[0]?.toUpperCase() ?? ""), channel: "premiumIndex" } : undefined,
-    gap_market_type: "spot",
+    gap_market_type: "perpetual",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   sim: startBinanceSim,

@@ -1,5 +1,5 @@
 import type { VenueConfig, VenueKey } from "../../config/schema.ts";
-import type { DataType } from "../../records/types.ts";
+import type { DataType, MarketType } from "../../records/types.ts";
 import type { ConnectLimit } from "../types.ts";
 import type { VenueDefinition, VenueIngest, VenueInstruments } from "../venue-definition.ts";
 import { okxPolls, okxRubikPeriod } from "./channels.ts";
@@ -26,12 +26,15 @@ function instruments(instType: "SPOT" | "SWAP"): VenueInstruments {
   return { paths: [`/api/v5/public/instruments?instType=${instType}`], reference_file: "okx_instruments.jsonl", add: addOkxInstruments };
 }
 
-const INGEST: VenueIngest<OkxTuning> = {
-  connect: (ctx) => new OkxConnection(ctx),
-  polls: (config, symbols, instruments) => okxPolls(symbols, config.data_types, config.poll_period, instruments),
-  polled_types: POLLED,
-  gap_market_type: "spot",
-};
+/** Both OKX venues ingest alike; a gap without an instrument takes the venue's market type. */
+function ingest(gap_market_type: MarketType): VenueIngest<OkxTuning> {
+  return {
+    connect: (ctx) => new OkxConnection(ctx),
+    polls: (config, symbols, instruments) => okxPolls(symbols, config.data_types, config.poll_period, instruments),
+    polled_types: POLLED,
+    gap_market_type,
+  };
+}
 
 /** A ratio bucket rubik does not have, or a book channel that needs a login without credentials. */
 function okxConfigErrors(venue: VenueKey, config: VenueConfig, env: Readonly<Record<string, string | undefined>>): string[] {
@@ -53,7 +56,7 @@ export const okxSpot: VenueDefinition<OkxTuning> = {
   book_checks: ["sequence", "checksum"],
   instruments: instruments("SPOT"),
   listing: OKX_SPOT_LISTING,
-  ingest: INGEST,
+  ingest: ingest("spot"),
   configErrors: (config, env) => okxConfigErrors("okx_spot", config, env),
   createNormalizer: (options) => new OkxNormalizer(true, options),
   sim: startOkxSim,
@@ -69,7 +72,7 @@ export const okxDerivatives: VenueDefinition<OkxTuning> = {
   book_checks: ["sequence", "checksum"],
   instruments: instruments("SWAP"),
   listing: OKX_SWAP_LISTING,
-  ingest: INGEST,
+  ingest: ingest("perpetual"),
   configErrors: (config, env) => okxConfigErrors("okx_derivatives", config, env),
   createNormalizer: (options) => new OkxNormalizer(false, options),
   sim: startOkxSim,
