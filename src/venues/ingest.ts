@@ -195,6 +195,8 @@ export class IngestRunner {
     const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
     const kept = this.symbols.filter((n) => !dropped.has(n));
     this.symbols.splice(0, this.symbols.length, ...kept, ...added);
+    // A dropped symbol's silent streams go now: its connection may stop before reporting them resumed.
+    this.silentStreams.drop(dropped);
     this.bookSync?.changeSymbols(added, [...dropped]);
     this.normalizer?.setSymbols?.(this.symbols);
     this.connection?.changeSymbols?.(added, [...dropped]);

@@ -1,6 +1,8 @@
 import { expect, test } from "bun:test";
 import { ChannelWatchdog, SilentStreams, watchStaleChannels } from "../../src/venues/connection/channel-watchdog.ts";
+import { configWith } from "../../src/config/load.ts";
 import { waitFor } from "../support/wait.ts";
+import { ingestRunner } from "./support.ts";
 
 test("one silent channel is reported on its own and again when it resumes; only a connection whose channels are all silent reconnects", async () => {
   const watchdog = new ChannelWatchdog(() => 300);
@@ -56,4 +58,14 @@ test("a silent channel stops being listed when it is armed afresh or forgotten, 
   expect(watchdog.takeResumed()).toEqual([]);
   expect(watchdog.stale(650)).toEqual([]);
   expect(watchdog.stale(700)).toEqual(["btcusdt@markprice@1s"]);
+});
+
+test("a symbol an instrument refresh drops leaves the silent streams at once, resumed or not", () => {
+  const cfg = configWith({}).venues.binance_derivatives;
+  const { runner } = ingestRunner("binance_derivatives", { ...cfg, symbols: ["BTCUSDT", "ETHUSDT"] });
+  runner.silentStreams.mark("btcusdt@markprice@1s", true);
+  runner.silentStreams.mark("ethusdt@markprice@1s", true);
+  runner.changeSymbols([], ["BTCUSDT"]);
+  expect(runner.silentStreams.failures().map((f) => f.native)).toEqual(["ETHUSDT"]);
+  runner.rest.stop();
 });

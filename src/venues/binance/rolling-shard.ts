@@ -159,6 +159,8 @@ export class RollingShard {
     clearTimeout(this.overlapTimer);
     clearTimeout(this.drainTimer);
     clearInterval(this.watchTimer);
+    // Resumptions not yet reported (streams a refresh removed) are delivered before the timer goes.
+    for (const channel of this.watchdog.takeResumed()) this.ctx.onStale(channel, false);
     for (const s of [this.current, this.old]) s?.subscriber.stop();
     await Promise.all([this.current.client.stop(), this.old?.client.stop()]);
   }

@@ -131,6 +131,11 @@ export class SilentStreams {
     this.silent.set(channel, { native, kind: "stream_silent", detail: `${channel} silent past its cadence`, attempts: 0, since_ms: this.now() });
   }
 
+  /** Forgets the silent streams of `natives` (dropped by an instrument refresh). */
+  drop(natives: ReadonlySet<string>): void {
+    for (const [channel, failure] of this.silent) if (natives.has(failure.native)) this.silent.delete(channel);
+  }
+
   failures(): SymbolFailure[] {
     return [...this.silent.values()];
   }
