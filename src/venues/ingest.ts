@@ -190,9 +190,11 @@ export class IngestRunner {
    * and books are left alone. Called only after `start`.
    */
   changeSymbols(add: readonly Instrument[], remove: readonly string[]): void {
-    for (const inst of add) this.instruments.set(inst.native, inst);
-    const dropped = new Set(remove.filter((n) => this.symbols.includes(n)));
-    const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
+    const current = new Set(this.symbols);
+    const dropped = new Set(remove.filter((n) => current.has(n)));
+    const added = [...new Set(add.map((i) => i.native))].filter((n) => !current.has(n) && !dropped.has(n));
+    for (const native of dropped) this.instruments.delete(native);
+    for (const inst of add) if (!dropped.has(inst.native)) this.instruments.set(inst.native, inst);
     const kept = this.symbols.filter((n) => !dropped.has(n));
     this.symbols.splice(0, this.symbols.length, ...kept, ...added);
     // A dropped symbol's silent streams go now: its connection may stop before reporting them resumed.
