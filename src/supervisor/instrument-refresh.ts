@@ -3,7 +3,7 @@ import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter, type VenueCounter } from "../stats/layout.ts";
 import type { RestClient } from "../venues/connection/rest-client.ts";
-import { fetchListing, ListingFetchError, selectionErrors, selectSymbols } from "../venues/selection.ts";
+import { fetchListing, ListingFetchError, selectionErrors, selectSymbols, type VenueListingSnapshot } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 
 /**
@@ -127,33 +127,36 @@ export class VenueSymbols {
     return this.refreshing;
   }
 
+  /** A refresh that fails anywhere (the read, the selection, `onChange`) is logged and counted, never thrown. */
   private async read(): Promise<void> {
-    let listing;
     try {
-      listing = await fetchListing(this.venue, this.cfg, this.rest);
+      this.apply(await fetchListing(this.venue, this.cfg, this.rest));
     } catch (cause) {
-      this.failed((cause as Error).message);
-      return;
+      this.failed(cause instanceof Error ? cause.message : String(cause));
     }
+  }
+
+  private apply(listing: VenueListingSnapshot): void {
     const next = selectSymbols(this.cfg, listing).symbols;
     const wanted = new Set(next);
     const had = new Set(this.symbols);
     const added = next.filter((n) => !had.has(n));
     const removed = this.symbols.filter((n) => !wanted.has(n));
-    this.symbols = [...this.symbols.filter((n) => wanted.has(n)), ...added];
+    if (added.length > 0 || removed.length > 0) {
+      this.symbols = [...this.symbols.filter((n) => wanted.has(n)), ...added];
+      this.count("symbols", this.symbols.length, "set");
+      const now = Date.now();
+      for (const symbol of added) this.remember({ symbol, change: "added", at_ms: now });
+      for (const symbol of removed) this.remember({ symbol, change: "removed", at_ms: now });
+      this.count("symbols_added", added.length);
+      this.count("symbols_removed", removed.length);
+      this.log.info({ venue: this.venue, added, removed, symbols: this.symbols.length }, "instrument refresh: new listings are subscribed, delisted symbols dropped");
+      this.onChange(
+        added.map((n) => listing.instruments.get(n)).filter((i): i is Instrument => i !== undefined),
+        removed,
+      );
+    }
     this.succeeded();
-    this.count("symbols", this.symbols.length, "set");
-    if (added.length === 0 && removed.length === 0) return;
-    const now = Date.now();
-    for (const symbol of added) this.remember({ symbol, change: "added", at_ms: now });
-    for (const symbol of removed) this.remember({ symbol, change: "removed", at_ms: now });
-    this.count("symbols_added", added.length);
-    this.count("symbols_removed", removed.length);
-    this.log.info({ venue: this.venue, added, removed, symbols: this.symbols.length }, "instrument refresh: new listings are subscribed, delisted symbols dropped");
-    this.onChange(
-      added.map((n) => listing.instruments.get(n)).filter((i): i is Instrument => i !== undefined),
-      removed,
-    );
   }
 
   /** What `/stats` shows besides the counters (venueSymbolStats). */

@@ -210,6 +210,23 @@ describe("instrument refresh", () => {
     expect(counters.read(venueCounter("binance_spot", "instrument_refresh_failures"))).toBe(1);
     symbols.stop();
   });
+  test("a refresh whose change cannot be applied resolves, is counted failed and names its error", async () => {
+    sim.listing.unlisted.clear();
+    sim.listing.unlisted.add("SOL-USDT");
+    const { counters, symbols } = venueSymbols("okx_spot", { quote: ["USDT"] }, () => {
+      throw new Error("worker gone");
+    });
+    try {
+      expect(await symbols.resolve()).toEqual([]);
+      sim.listing.unlisted.clear();
+      await symbols.refresh();
+      const stats = venueSymbolStats(counters, "okx_spot", symbols.recent());
+      expect(stats).toMatchObject({ refreshes: 1, refresh_failures: 1 });
+      expect(stats.last_refresh_error).toBe("worker gone");
+    } finally {
+      symbols.stop();
+    }
+  });
 });
 
 describe("assignSymbolChange", () => {
