@@ -156,7 +156,14 @@ export class Engine {
   async start(): Promise<void> {
     const venueErrors = [...venueConfigErrors(this.config), ...selectorConfigErrors(this.config)];
     if (venueErrors.length > 0) throw new EngineStartError(`invalid configuration: ${venueErrors.join("; ")}`);
-    if (!this.options.synthetic) await this.resolveSymbols();
+    if (!this.options.synthetic) {
+      try {
+        await this.resolveSymbols();
+      } catch (cause) {
+        if (cause instanceof EngineStartError) throw cause;
+        throw new EngineStartError(`symbol resolution failed: ${(cause as Error).message}`, { cause });
+      }
+    }
     if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
       throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
     }

@@ -57,19 +57,24 @@ export async function resolveVenueSymbols(inputs: ResolveInputs): Promise<Resolv
     });
     venues.push(new VenueSymbols(venue, cfg, rest, counters, log.child({ component: "instruments" }), (added, removed) => inputs.onChange(venue, added, removed)));
   }
-  const errors = (
-    await Promise.all(
-      venues.map((v) =>
-        v.resolve().catch((cause: unknown) => {
-          if (!(cause instanceof ListingFetchError)) throw cause;
-          return [`'venues.${v.venue}.symbols' is a selector, which needs ${v.venue}'s instrument metadata: ${cause.message}`];
-        }),
-      ),
-    )
-  ).flat();
+  const settled = await Promise.allSettled(venues.map((v) => v.resolve()));
+  const errors: string[] = [];
+  for (const [i, outcome] of settled.entries()) {
+    if (outcome.status === "fulfilled") {
+      errors.push(...outcome.value);
+      continue;
+    }
+    const cause: unknown = outcome.reason;
+    if (!(cause instanceof ListingFetchError)) {
+      // Every venue's metadata client stops before the start fails.
+      for (const v of venues) v.stop();
+      throw cause;
+    }
+    errors.push(`'venues.${venues[i]?.venue}.symbols' is a selector, which needs ${venues[i]?.venue}'s instrument metadata: ${cause.message}`);
+  }
   const resolvedVenues = { ...config.venues };
   for (const v of venues) Object.assign(resolvedVenues, { [v.venue]: { ...config.venues[v.venue], symbols: [...v.symbols] } });
-  for (const v of venues) if (errors.length === 0) log.info({ venue: v.venue, symbols: v.symbols.length }, "venue symbols resolved");
+  if (errors.length === 0) for (const v of venues) log.info({ venue: v.venue, symbols: v.symbols.length }, "venue symbols resolved");
   return { venues, errors, config: { ...config, venues: resolvedVenues } };
 }
 
