@@ -60,6 +60,19 @@ test("a silent channel stops being listed when it is armed afresh or forgotten, 
   expect(watchdog.stale(700)).toEqual(["btcusdt@markprice@1s"]);
 });
 
+test("one symbol's silent channels are one failure naming them all, since the first fell silent", () => {
+  let now = 10;
+  const streams = new SilentStreams(["BTCUSDT"], () => now);
+  streams.mark("btcusdt@markPrice@1s", true);
+  now = 20;
+  streams.mark("btcusdt@forceOrder", true);
+  expect(streams.failures()).toEqual([
+    { native: "BTCUSDT", kind: "stream_silent", detail: "btcusdt@markPrice@1s, btcusdt@forceOrder silent past their cadence", attempts: 0, since_ms: 10 },
+  ]);
+  streams.mark("btcusdt@markPrice@1s", false);
+  expect(streams.failures()).toEqual([{ native: "BTCUSDT", kind: "stream_silent", detail: "btcusdt@forceOrder silent past its cadence", attempts: 0, since_ms: 20 }]);
+});
+
 test("a symbol an instrument refresh drops leaves the silent streams at once, resumed or not", () => {
   const cfg = configWith({}).venues.binance_derivatives;
   const { runner } = ingestRunner("binance_derivatives", { ...cfg, symbols: ["BTCUSDT", "ETHUSDT"] });

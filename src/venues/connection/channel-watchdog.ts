@@ -102,10 +102,12 @@ export function watchStaleChannels(
  * The channels of one ingest thread that are silent now, as per-symbol failures for `/stats`.
  * A channel names its symbol as the venue spells it (`btcusdt@markPrice@1s`,
  * `funding-rate:BTC-USDT-SWAP`, `deribit_volatility_index.btc_usd`): the failure goes to the
- * longest of the thread's native symbols the channel contains, or to the channel itself.
+ * longest of the thread's native symbols the channel contains, or to the channel itself. A
+ * symbol with several silent channels is one failure that names them all.
  */
 export class SilentStreams {
-  private readonly silent = new Map<string, SymbolFailure>();
+  /** Silent channel -> its symbol and since when it is silent. */
+  private readonly silent = new Map<string, { native: string; since_ms: number }>();
 
   /** `symbols`: the thread's native symbols now (an instrument refresh changes the array in place). */
   constructor(
@@ -128,15 +130,30 @@ export class SilentStreams {
         length = s.length;
       }
     }
-    this.silent.set(channel, { native, kind: "stream_silent", detail: `${channel} silent past its cadence`, attempts: 0, since_ms: this.now() });
+    this.silent.set(channel, { native, since_ms: this.now() });
   }
 
   /** Forgets the silent streams of `natives` (dropped by an instrument refresh). */
   drop(natives: ReadonlySet<string>): void {
-    for (const [channel, failure] of this.silent) if (natives.has(failure.native)) this.silent.delete(channel);
+    for (const [channel, { native }] of this.silent) if (natives.has(native)) this.silent.delete(channel);
   }
 
   failures(): SymbolFailure[] {
-    return [...this.silent.values()];
+    const bySymbol = new Map<string, { channels: string[]; since_ms: number }>();
+    for (const [channel, { native, since_ms }] of this.silent) {
+      const entry = bySymbol.get(native);
+      if (entry === undefined) bySymbol.set(native, { channels: [channel], since_ms });
+      else {
+        entry.channels.push(channel);
+        entry.since_ms = Math.min(entry.since_ms, since_ms);
+      }
+    }
+    return [...bySymbol].map(([native, { channels, since_ms }]) => ({
+      native,
+      kind: "stream_silent",
+      detail: `${channels.join(", ")} silent past ${channels.length === 1 ? "its" : "their"} cadence`,
+      attempts: 0,
+      since_ms,
+    }));
   }
 }
