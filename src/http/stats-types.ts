@@ -52,8 +52,9 @@ export interface VenueStats {
   readonly symbols: VenueSymbolStats;
   readonly book_sync: VenueBookSync;
   /**
-   * Symbols failing on their own, the others unaffected: a refused book snapshot, a book whose
-   * snapshot no update bridges, a stream silent past its cadence (src/venues/connection/sync-queue.ts).
+   * Symbols failing on their own, the others unaffected, one entry per symbol and kind: a refused
+   * book snapshot, a book whose snapshot no update bridges, a book in a resync loop
+   * (src/venues/connection/sync-queue.ts), streams silent past their cadence (channel-watchdog.ts).
    */
   readonly failing_symbols: readonly SymbolFailure[];
   /**

@@ -210,7 +210,7 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
     expect(liveBooks(runner)).toEqual(new Set(["AUSDT"]));
     const failures = report().failures;
     expect(failures.map((f) => [f.native, f.kind])).toEqual([
-      ["BUSDT", "stream_silent"],
+      ["BUSDT", "book_unbridged"],
       ["CUSDT", "snapshot_refused"],
     ]);
     expect(failures[1]?.detail).toContain("-1121");

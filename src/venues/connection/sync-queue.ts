@@ -38,7 +38,11 @@ export const BOOK_SILENT_MS = 30_000;
 /** One symbol failing on its own (its book does not sync, or one of its streams is silent); the others go on. */
 export interface SymbolFailure {
   readonly native: string;
-  readonly kind: "snapshot_refused" | "stream_silent" | "resync_loop";
+  /**
+   * `book_unbridged`: a snapshot came but no depth update bridged it; `stream_silent`: a channel
+   * past its cadence (channel-watchdog.ts).
+   */
+  readonly kind: "snapshot_refused" | "book_unbridged" | "resync_loop" | "stream_silent";
   /** The venue's answer to the last attempt, or what is missing (a silent stream names its channel). */
   readonly detail: string;
   /** Refused attempts since the book was last live, or snapshots asked for in a resync loop (0 for a silent stream). */
@@ -143,7 +147,7 @@ export class BookSyncQueue {
 
   /**
    * Books waiting for the budget and symbols failing now. Live books clear their failures; a book
-   * whose snapshot no update bridged within `silent_ms` becomes a `stream_silent` failure.
+   * whose snapshot no update bridged within `silent_ms` becomes a `book_unbridged` failure.
    */
   report(books: readonly BookHealth[]): BookSyncReport {
     const now = this.now();
@@ -158,7 +162,7 @@ export class BookSyncQueue {
         slot.refusals = 0;
       } else if (slot.failure === undefined && slot.phase === "idle" && slot.delivered_ms > 0 && now - slot.delivered_ms >= this.silent_ms) {
         const seconds = Math.round((now - slot.delivered_ms) / 1000);
-        slot.failure = { native: slot.native, kind: "stream_silent", detail: `no depth update bridged its snapshot in ${seconds} s`, attempts: 0, since_ms: slot.delivered_ms };
+        slot.failure = { native: slot.native, kind: "book_unbridged", detail: `no depth update bridged its snapshot in ${seconds} s`, attempts: 0, since_ms: slot.delivered_ms };
       }
     }
     let waiting = 0;
