@@ -3,7 +3,8 @@ import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter, type VenueCounter } from "../stats/layout.ts";
 import type { RestClient } from "../venues/connection/rest-client.ts";
-import { fetchListing, ListingFetchError, selectionErrors, selectSymbols, type VenueListingSnapshot } from "../venues/selection.ts";
+import { MetadataFetchError } from "../venues/instruments.ts";
+import { fetchListing, selectionErrors, selectSymbols, type VenueListingSnapshot } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 
 /**
@@ -87,7 +88,7 @@ export class VenueSymbols {
    * Resolves the symbols at start. Returns the configuration errors (exit code 2): symbols the
    * venue does not list, a selector matching nothing. When the metadata cannot be read, an
    * explicit list is kept as written (the ingest workers retry the venue as for any outage),
-   * while a selector, which has nothing to shard without it, throws ListingFetchError.
+   * while a selector, which has nothing to shard without it, throws MetadataFetchError.
    */
   async resolve(): Promise<string[]> {
     try {
@@ -99,7 +100,7 @@ export class VenueSymbols {
       this.succeeded();
       return [];
     } catch (cause) {
-      if (!(cause instanceof ListingFetchError) || this.cfg.selector !== undefined) throw cause;
+      if (!(cause instanceof MetadataFetchError) || this.cfg.selector !== undefined) throw cause;
       this.symbols = [...this.cfg.symbols];
       this.failed(cause.message);
       return [];

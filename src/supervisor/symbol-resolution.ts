@@ -6,8 +6,8 @@ import { venueCounter } from "../stats/layout.ts";
 import type { RestBudget } from "../venues/connection/rest-budget.ts";
 import { RestClient } from "../venues/connection/rest-client.ts";
 import { CONNECTION_TUNING } from "../venues/connection/venue-connection.ts";
+import { MetadataFetchError } from "../venues/instruments.ts";
 import { getVenue } from "../venues/registry.ts";
-import { ListingFetchError } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 import { assignSymbolChange, VenueSymbols } from "./instrument-refresh.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
@@ -65,7 +65,7 @@ export async function resolveVenueSymbols(inputs: ResolveInputs): Promise<Resolv
       continue;
     }
     const cause: unknown = outcome.reason;
-    if (!(cause instanceof ListingFetchError)) {
+    if (!(cause instanceof MetadataFetchError)) {
       // Every venue's metadata client stops before the start fails.
       for (const v of venues) v.stop();
       throw cause;

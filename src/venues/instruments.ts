@@ -15,28 +15,35 @@ import type { Instrument, InstrumentMap } from "./types.ts";
  */
 
 /**
- * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
- * fails naming the block, and its restarts find the block in the venue's shared budget and
- * send nothing until it ends.
+ * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this a metadata read
+ * fails naming the block, and an ingest worker's restarts find the block in the venue's shared
+ * budget and send nothing until it ends.
  */
-const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
+const METADATA_MAX_BLOCK_MS = 60_000;
 
-export class InstrumentFetchError extends Error {}
+/** Instrument metadata or a ticker list could not be read (a failed request, or not the venue's body). */
+export class MetadataFetchError extends Error {
+  override readonly name = "MetadataFetchError";
+}
 
-/**
- * Fetches the venue's instrument metadata over `rest` (relative to `rest_url`), records each
- * body when capturing, and parses them. Throws `InstrumentFetchError` when a request fails.
- */
-export async function fetchInstruments(venue: VenueKey, rest: RestClient, rest_url: string, record?: CaptureWriter): Promise<InstrumentMap> {
+/** One metadata body (`what`: instruments or tickers) of `venue` at `url`; `MetadataFetchError` when the request fails. */
+export async function fetchMetadataBody(venue: VenueKey, rest: RestClient, url: string, what: "instrument metadata" | "ticker list", record?: CaptureWriter): Promise<string> {
+  const result = await rest.get(url, "other", METADATA_MAX_BLOCK_MS);
+  if (!result.ok) throw new MetadataFetchError(`${venue}: ${what} ${url} failed: ${result.status} ${result.error}`);
+  record?.write("http", url, result.recv_ts_ms, result.body);
+  return result.body;
+}
+
+/** The bodies of the venue's `instruments.paths` over `rest` (relative to `rest_url`), recorded when capturing. */
+export async function fetchInstrumentBodies(venue: VenueKey, rest: RestClient, rest_url: string, record?: CaptureWriter): Promise<string[]> {
   const bodies: string[] = [];
-  for (const path of getVenue(venue).instruments.paths) {
-    const url = `${rest_url}${path}`;
-    const result = await rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
-    if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
-    record?.write("http", url, result.recv_ts_ms, result.body);
-    bodies.push(result.body);
-  }
-  return parseInstrumentBodies(venue, bodies);
+  for (const path of getVenue(venue).instruments.paths) bodies.push(await fetchMetadataBody(venue, rest, `${rest_url}${path}`, "instrument metadata", record));
+  return bodies;
+}
+
+/** The venue's instrument metadata, fetched and parsed; `MetadataFetchError` when a request fails. */
+export async function fetchInstruments(venue: VenueKey, rest: RestClient, rest_url: string, record?: CaptureWriter): Promise<InstrumentMap> {
+  return parseInstrumentBodies(venue, await fetchInstrumentBodies(venue, rest, rest_url, record));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Config, VenueConfig, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import type { RestClient } from "./connection/rest-client.ts";
-import { parseInstrumentBodies } from "./instruments.ts";
+import { fetchInstrumentBodies, fetchMetadataBody, MetadataFetchError, parseInstrumentBodies } from "./instruments.ts";
 import { getVenue } from "./registry.ts";
 import type { InstrumentMap } from "./types.ts";
 
@@ -27,34 +27,19 @@ export interface Selection {
   readonly unknown: readonly string[];
 }
 
-/** The metadata or the ticker list could not be read (a failed request, or not the venue's body). */
-export class ListingFetchError extends Error {
-  override readonly name = "ListingFetchError";
-}
-
-/** Start does not wait out a long REST block (a 418 ban lasts up to 3 days): past this it fails. */
-const LISTING_MAX_BLOCK_MS = 60_000;
-
 /** Reads `venue`'s instrument metadata, and its ticker list when `cfg`'s selector asks for `top`. */
 export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: RestClient): Promise<VenueListingSnapshot> {
-  const bodies: string[] = [];
-  for (const path of getVenue(venue).instruments.paths) bodies.push(await fetchBody(`${cfg.rest_url}${path}`, venue, rest));
+  const bodies = await fetchInstrumentBodies(venue, rest, cfg.rest_url);
   let instruments: InstrumentMap;
   try {
     instruments = parseInstrumentBodies(venue, bodies);
   } catch (cause) {
-    throw new ListingFetchError(`${venue}: instrument metadata unreadable: ${(cause as Error).message}`, { cause });
+    throw new MetadataFetchError(`${venue}: instrument metadata unreadable: ${(cause as Error).message}`, { cause });
   }
   const listing = getVenue(venue).listing;
   const ticker = listing.ticker_path;
-  const volumes = cfg.selector?.top !== undefined && ticker !== undefined ? listing.quoteVolumes(await fetchBody(`${cfg.rest_url}${ticker}`, venue, rest)) : new Map<string, number>();
+  const volumes = cfg.selector?.top !== undefined && ticker !== undefined ? listing.quoteVolumes(await fetchMetadataBody(venue, rest, `${cfg.rest_url}${ticker}`, "ticker list")) : new Map<string, number>();
   return { instruments, trading: listing.trading(bodies), volumes };
-}
-
-async function fetchBody(url: string, venue: VenueKey, rest: RestClient): Promise<string> {
-  const result = await rest.get(url, "other", LISTING_MAX_BLOCK_MS);
-  if (!result.ok) throw new ListingFetchError(`${venue}: ${url} failed: ${result.status} ${result.error}`);
-  return result.body;
 }
 
 /** The symbols `cfg` asks for among what `listing` holds. */
