@@ -4,9 +4,7 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
-import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
 import { splitConnectLimit } from "../venues/connection/connect-share.ts";
-import type { WindowLimiter } from "../venues/connection/window-limiter.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { BookHealth, Instrument } from "../venues/types.ts";
@@ -54,7 +52,9 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
   const cfg = init.config;
   const local = { frames: 0, last_ms: 0, connected: false };
-  const limiter = connectLimiterFor(cfg, init.venue);
+  // This thread's share of the venue family's connection-attempt limit.
+  const limit = getVenue(init.venue).connect_limit;
+  const limiter = limit === undefined ? undefined : splitConnectLimit(limit, init.connect_threads);
   const runner = new IngestRunner({
     venue: init.venue,
     config: cfg.venues[init.venue],
@@ -163,22 +163,4 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     restQueue: () => runner.rest.queued,
     changeSymbols: (add, remove) => runner.changeSymbols(add, remove),
   };
-}
-
-/** Ingest threads the config starts for every venue of `family`. */
-export function familyThreads(config: Config, family: string): number {
-  if (config.engine.role === "store") return 0;
-  let n = 0;
-  for (const key of VENUE_KEYS) {
-    if (getVenue(key).connect_limit?.family !== family) continue;
-    const cfg = config.venues[key];
-    if (cfg.enabled) n += Math.min(cfg.workers, cfg.symbols.length);
-  }
-  return n;
-}
-
-/** This thread's connect limiter for `venue` under `config`, or undefined when the venue states no limit. */
-export function connectLimiterFor(config: Config, venue: VenueKey): WindowLimiter | undefined {
-  const limit = getVenue(venue).connect_limit;
-  return limit === undefined ? undefined : splitConnectLimit(limit, familyThreads(config, limit.family));
 }

@@ -45,6 +45,11 @@ export interface IngestInit extends InitCommon {
   readonly rest_budget: SharedArrayBuffer;
   /** Shrinks the venue's documented REST limits (tests: a storm on a small budget); null: as documented. */
   readonly rest_scale: RestLimitScale | null;
+  /**
+   * Ingest threads of the plan that share this venue's connection-attempt limit
+   * (`connect_limit.family`), this one included: each takes an equal share. 1 without a limit.
+   */
+  readonly connect_threads: number;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
   /** The `engine_down` gaps to write after an unclean stop (src/supervisor/engine-down.ts), or null. */

@@ -32,7 +32,7 @@ import { RingSet } from "./ring-set.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
-import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { connectThreads, planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
 import { resolveVenueSymbols, symbolsChanged } from "./symbol-resolution.ts";
 import type { VenueSymbols } from "./instrument-refresh.ts";
 import { selectorConfigErrors } from "../venues/selection.ts";
@@ -326,6 +326,7 @@ export class Engine {
       counters: this.counters.buffer,
       rest_budget: this.restBudget(venue),
       rest_scale: this.options.rest_scale?.[venue] ?? null,
+      connect_threads: connectThreads(this.plan, venue),
       rings: this.rings.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,

@@ -87,6 +87,16 @@ export function planTopology(config: Config): TopologyPlan {
 }
 
 /**
+ * The planned ingest threads of every venue in `venue`'s connect-limit family, which share that
+ * per-IP limit (src/venues/connection/connect-share.ts); 1 when the venue states no limit.
+ */
+export function connectThreads(plan: TopologyPlan, venue: VenueKey): number {
+  const family = getVenue(venue).connect_limit?.family;
+  if (family === undefined) return 1;
+  return plan.ingest.filter((i) => getVenue(i.venue).connect_limit?.family === family).length;
+}
+
+/**
  * What a config asks of a venue that the venue cannot give: a data type it does not offer, and
  * what the venue's own `configErrors` finds (an OKX ratio bucket rubik does not have, an OKX
  * book channel that needs a login without OKX credentials in `env`, more Deribit workers than

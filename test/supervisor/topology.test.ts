@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
-import { planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
+import { connectThreads, planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
 import { batchIndexFor } from "../../src/pipeline/route.ts";
 
 const onlyBinance = {
@@ -53,6 +53,22 @@ describe("topology from config", () => {
     const plan = planTopology(configWith(withSpot({ workers: 5 })));
     expect(plan.ingest.length).toBe(3);
     expect(plan.warnings.join("\n")).toContain("venues.binance_spot.workers = 5 but only 3 symbols");
+  });
+
+  test("OKX spot and derivatives threads share one connect limit; a venue without one counts alone", () => {
+    const three = ["BTC-USDT", "ETH-USDT", "SOL-USDT"];
+    const plan = planTopology(
+      configWith({
+        venues: {
+          okx_spot: { enabled: true, workers: 5, symbols: three },
+          okx_derivatives: { enabled: true, workers: 2, symbols: ["BTC-USDT-SWAP", "ETH-USDT-SWAP"] },
+          binance_spot: { enabled: true, workers: 2, symbols: ["BTCUSDT", "ETHUSDT"] },
+        },
+      }),
+    );
+    expect(connectThreads(plan, "okx_spot")).toBe(5);
+    expect(connectThreads(plan, "okx_derivatives")).toBe(5);
+    expect(connectThreads(plan, "binance_spot")).toBe(1);
   });
 
   test("symbols shard round-robin and a symbol always routes to the same batch worker", () => {

@@ -7,8 +7,8 @@ import { WindowLimiter } from "./window-limiter.ts";
  * of a venue family and a limit of M per window W, a thread may connect floor(M/T) times per W
  * (T ≤ M) or once per ceil(W·T/M) (T > M), so the threads together never pass M per W, however
  * their reconnects line up. OKX (3 a second): one thread 3 a second, two or three threads 1 a
- * second each, four threads one every 1.34 s each. The ingest worker counts the threads of its
- * venue's family (pipeline/venue-ingest.ts `connectLimiterFor`).
+ * second each, four threads one every 1.34 s each. The supervisor counts the planned threads of
+ * each venue's family (supervisor/topology.ts `connectThreads`) into the worker's init.
  */
 
 /** One thread's share of `limit` when `threads` threads draw on it. */
