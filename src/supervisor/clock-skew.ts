@@ -5,7 +5,7 @@ import type { Counters } from "../stats/counters.ts";
 import { SKEW_NONE, skewIncidentCounter, skewWindowCounter } from "../stats/latency.ts";
 
 /** How often the venues' skew windows are read, ms. */
-export const CLOCK_SKEW_CHECK_MS = 1000;
+const CLOCK_SKEW_CHECK_MS = 1000;
 
 interface VenueSkew {
   readonly window: number;
