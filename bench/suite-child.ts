@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { runBookBench } from "./book.bench.ts";
 import { runClickHouseBench } from "./clickhouse.bench.ts";
 import { runE2eBench } from "./e2e.bench.ts";
+import { runLatencyObserveBench } from "./latency-observe.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
 import { runNormalizeBench } from "./normalize.bench.ts";
 import { runRingBench } from "./ring.bench.ts";
@@ -15,7 +16,7 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "e2e", "soak", "scale"] as const;
+export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "e2e", "soak", "scale"] as const;
 export type SuiteName = (typeof SUITES)[number];
 /**
  * Suites a run without suite names leaves out, run by name: the soak takes 30 minutes, the scale
@@ -35,6 +36,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runBookBench({ quick });
     case "ring":
       return runRingBench({ quick });
+    case "latency":
+      return runLatencyObserveBench({ quick });
     case "nats":
       return runNatsBench({ quick });
     case "clickhouse":

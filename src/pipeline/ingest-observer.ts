@@ -24,7 +24,7 @@ import {
  *
  * Per record: a subtraction, a walk over at most 16 bounds and a few typed-array stores; no
  * atomics, no allocation. 15-50 ns a record beside ~370 ns for its ring encoding
- * (bench/latency-observe.bench.ts, shared 2-core box): under 0.5 % of a core at 100k records/s.
+ * (`bun run bench latency`: bench/latency-observe.bench.ts, shared 2-core box): under 0.5 % of a core at 100k records/s.
  */
 export class IngestObserver {
   private readonly latency: LatencyRecorder;
