@@ -17,7 +17,7 @@ export function syncEtaMs(budget: RestBudget, cost: RestCost, waiting: number): 
 export interface SyncEstimate {
   readonly books: number;
   readonly weight: number;
-  /** Ms to send every book's snapshot from a full budget. */
+  /** Ms until every book's snapshot could be sent, after what the budget has already drawn. */
   readonly ms: number;
   /** The next smaller `orderbook.snapshot_limit` that makes it faster (at least `depth`), and its time. */
   readonly suggestion: { readonly limit: number; readonly ms: number; readonly weight: number } | undefined;
@@ -25,7 +25,8 @@ export interface SyncEstimate {
 }
 
 /**
- * The time to sync `books` books at `snapshot_limit` from a full `budget`, as one log line:
+ * The time to sync `books` books at `snapshot_limit` through `budget` as it stands now (the
+ * weight it has already drawn included; at start, a full budget), as one log line:
  * "1,500 books × weight 50 at 72 % of 6,000/min: about 17 min; orderbook.snapshot_limit 500 halves it".
  * The percentage is the budget's sustained rate against the venue's limit (rest-budget.ts keeps
  * a margin and a burst out of it). Undefined for venues whose books need no REST snapshot.
