@@ -138,7 +138,7 @@ export class VenueSymbols {
   }
 
   private apply(listing: VenueListingSnapshot): void {
-    const next = selectSymbols(this.cfg, listing).symbols;
+    const next = selectSymbols(this.cfg, listing, this.symbols).symbols;
     const wanted = new Set(next);
     const had = new Set(this.symbols);
     const added = next.filter((n) => !had.has(n));

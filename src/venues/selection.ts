@@ -42,8 +42,18 @@ export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: Rest
   return { instruments, trading: listing.trading(bodies), volumes };
 }
 
-/** The symbols `cfg` asks for among what `listing` holds. */
-export function selectSymbols(cfg: Pick<VenueConfig, "symbols" | "selector">, listing: VenueListingSnapshot): Selection {
+/**
+ * A `top` N selector keeps a symbol it already collects while the symbol ranks within the top
+ * ceil(N × TOP_KEEP_FACTOR): volumes that swap places around rank N do not drop and resubscribe
+ * a symbol (and resync its book) on every refresh.
+ */
+const TOP_KEEP_FACTOR = 1.1;
+
+/**
+ * The symbols `cfg` asks for among what `listing` holds. `current`: the symbols collected now
+ * (an instrument refresh), which a `top` selector keeps within its band (TOP_KEEP_FACTOR).
+ */
+export function selectSymbols(cfg: Pick<VenueConfig, "symbols" | "selector">, listing: VenueListingSnapshot, current: readonly string[] = []): Selection {
   const listed = listing.instruments;
   const selector = cfg.selector;
   if (selector === undefined) {
@@ -60,7 +70,14 @@ export function selectSymbols(cfg: Pick<VenueConfig, "symbols" | "selector">, li
   if (selector.top !== undefined) {
     const volume = (n: string): number => listing.volumes.get(n) ?? 0;
     // Stable sort over ids in order: equal volumes keep id order.
-    picked = picked.sort((a, b) => volume(b) - volume(a)).slice(0, selector.top);
+    const ranked = picked.sort((a, b) => volume(b) - volume(a));
+    const held = new Set(current);
+    const band = new Set(ranked.slice(0, Math.ceil(selector.top * TOP_KEEP_FACTOR)).filter((n) => held.has(n)));
+    const kept = ranked.filter((n) => band.has(n)).slice(0, selector.top);
+    const keptSet = new Set(kept);
+    const fill = ranked.filter((n) => !keptSet.has(n)).slice(0, selector.top - kept.length);
+    const chosenTop = new Set([...kept, ...fill]);
+    picked = ranked.filter((n) => chosenTop.has(n));
   }
   const include = selector.include ?? [];
   const chosen = new Set(picked);

@@ -35,6 +35,24 @@ async function resolve(venue: VenueKey, symbols: unknown) {
 }
 
 describe("symbol selectors", () => {
+  test("a refresh keeps current top members while they rank within ceil(N x 1.1); one that falls further is replaced", () => {
+    const ids = Array.from({ length: 12 }, (_, i) => `S${String(i).padStart(2, "0")}USDT`);
+    const listing = {
+      instruments: new Map(ids.map((native) => [native, { native, base: native.slice(0, 3), quote: "USDT", market_type: "spot" as const, symbol: native }])),
+      trading: new Set(ids),
+      // S00 has the largest volume, S11 the smallest.
+      volumes: new Map(ids.map((native, i) => [native, 1_000 - i])),
+    };
+    const cfg = { symbols: [], selector: { top: 10 } };
+    expect(selectSymbols(cfg, listing).symbols).toEqual(ids.slice(0, 10));
+    // S10 ranks 11th, within ceil(10 x 1.1) = 11: it stays, and S09 (10th) does not come in.
+    const current = [...ids.slice(0, 9), "S10USDT"];
+    expect(selectSymbols(cfg, listing, current).symbols).toEqual(current);
+    // S11 ranks 12th: it goes, and the best-ranked symbol outside the current set comes in.
+    expect(selectSymbols(cfg, listing, [...ids.slice(0, 9), "S11USDT"]).symbols).toEqual(ids.slice(0, 10));
+  });
+
+
   test("a selector takes every trading instrument of its quote assets, by id", async () => {
     const { selection, errors } = await resolve("binance_spot", { quote: ["usdt"] });
     expect(selection.symbols).toEqual(["BTCUSDT", "ETHUSDT", "SOLUSDT", "XRPUSDT"]);
