@@ -8,9 +8,8 @@ import { fetchListing, selectionErrors, selectSymbols, type VenueListingSnapshot
 import type { Instrument } from "../venues/types.ts";
 
 /**
- * One venue's resolved symbols, kept current (issue 19 item 1). At start the supervisor
- * resolves the venue's explicit list or selector against its instrument metadata
- * (src/venues/selection.ts) and shards the result over the venue's ingest workers; then every
+ * One venue's resolved symbols, kept current. At start the supervisor resolves the venue's
+ * explicit list or selector against its instrument metadata (src/venues/selection.ts) and shards the result over the venue's ingest workers; then every
  * `instruments_refresh_s` the metadata is read again and the difference goes to `onChange`:
  * new listings the config selects (an explicit symbol listed again counts too) and symbols the
  * venue no longer lists. A failed read keeps the current symbols and is logged and counted.

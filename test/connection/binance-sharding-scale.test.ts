@@ -10,7 +10,7 @@ import { waitFor } from "../support/wait.ts";
 import { ingestRunner } from "./support.ts";
 
 /**
- * Issue 19 item 2: more than 2,000 symbols on one Binance venue (USDⓈ-M, then spot) against the
+ * More than 2,000 symbols on one Binance venue (USDⓈ-M, then spot) against the
  * simulator at live rates. Every stream is subscribed, no connection carries more than the
  * venue's 1024 streams, SUBSCRIBE requests stay under the venue's incoming messages a second per
  * connection (spot 5, USDⓈ-M 10) and connection attempts under 300 per 5 minutes: the simulator

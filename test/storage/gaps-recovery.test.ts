@@ -10,7 +10,7 @@ async function rows<T>(query: string): Promise<T[]> {
   return (await client.query({ query, format: "JSONEachRow" })).json<T>();
 }
 
-/** The `gaps` table as the releases before issue 20 created it (src/storage/schema.ts then). */
+/** A `gaps` table without the recovery columns (`recovered_records`, `recovered_at`), as an older schema left it. */
 function oldGapsDdl(database: string): string {
   return `CREATE TABLE \`${database}\`.\`gaps\` (
   \`timestamp\` DateTime64(3, 'UTC') CODEC(Delta, ZSTD),
@@ -51,7 +51,7 @@ function gap(recovered_records: number, recovered_at_ms: number): GapRecord {
   };
 }
 
-test("a gaps table created by the old DDL gains recovered_records and recovered_at in place, keeping its rows", async () => {
+test("a gaps table without the recovery columns gains recovered_records and recovered_at in place, keeping its rows", async () => {
   const hot = uniqueDatabase("gaps_old_hot");
   await client.command({ query: `CREATE DATABASE ${hot}` });
   await client.command({ query: oldGapsDdl(hot) });

@@ -30,7 +30,7 @@ const SPEC_COLUMNS: Record<RecordType, string[]> = {
   volatility_index: ["index_value", "underlying_asset", "maturity_date"],
   gap: ["data_type_affected", "start_ts_ms", "end_ts_ms", "cause"],
 };
-/** Columns added after a table's first release, after the tail (issue 20 item 3 for gaps). */
+/** Columns appended to a table after its spec columns, after the tail (ALTER … ADD COLUMN on an older table). */
 const APPENDED: Partial<Record<RecordType, string[]>> = { gap: ["recovered_records", "recovered_at"] };
 
 test("every table has MarketPrism's columns in spec order, in hot and cold", async () => {
