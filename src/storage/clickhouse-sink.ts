@@ -46,22 +46,25 @@ export class ClickHouseSink implements StorageSink {
   /** Inserts an already built batch (records validated when appended) as one INSERT. */
   insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
     if (batch.rows === 0) return Promise.resolve({ rows: 0, latency_ms: 0 });
-    return this.insertEncoded(batch.type, batch.columnNames(), batch.encode(), batch.rows, dedup_token);
+    return this.insertEncoded(batch.type, batch.columnNames(), batch.encodeBytes(), batch.rows, dedup_token);
   }
 
   /**
-   * Inserts a JSONColumns document (`ColumnarBatch.encode()`) built elsewhere, e.g. in a batch
-   * worker that hands it to this thread through `serveInserts`.
+   * Inserts a JSONColumns document (`ColumnarBatch.encodeBytes()`) built elsewhere, e.g. in a
+   * batch worker that hands it to this thread through `serveInserts`.
    */
   async insertEncoded(
     type: RecordType,
     columns: readonly string[],
-    body: string,
+    body: Uint8Array,
     rows: number,
     dedup_token: string,
   ): Promise<InsertResult> {
     const started = performance.now();
-    const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${body}`;
+    // Buffer's UTF-8 decode, not TextDecoder's: Bun's TextDecoder makes two-byte strings, and the
+    // client's copies and chDB's UTF-8 conversion of a statement of megabytes then take the slow path.
+    const document = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+    const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${document}`;
     try {
       await this.#client.command({ query });
     } catch (err) {

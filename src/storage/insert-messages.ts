@@ -14,8 +14,8 @@ export interface InsertRequest {
   readonly id: number;
   readonly type: RecordType;
   readonly columns: readonly string[];
-  /** JSONColumns document from `ColumnarBatch.encode()`. */
-  readonly body: string;
+  /** JSONColumns document from `ColumnarBatch.encodeBytes()`, transferred with the message. */
+  readonly body: Uint8Array;
   readonly rows: number;
   readonly dedup_token: string;
 }
@@ -37,7 +37,7 @@ export function isInsertRequest(v: unknown): v is InsertRequest {
     typeof f.id === "number" &&
     typeof f.type === "string" &&
     Array.isArray(f.columns) &&
-    typeof f.body === "string" &&
+    f.body instanceof Uint8Array &&
     typeof f.rows === "number" &&
     typeof f.dedup_token === "string"
   );
