@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { runBookBench } from "./book.bench.ts";
+import { runBookStoreBench } from "./book-store.bench.ts";
 import { runClickHouseBench } from "./clickhouse.bench.ts";
 import { runE2eBench } from "./e2e.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
@@ -14,7 +15,7 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "e2e", "soak"] as const;
+export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "book-store", "e2e", "soak"] as const;
 export type SuiteName = (typeof SUITES)[number];
 /** Suites a run without suite names leaves out: the soak takes 30 minutes and is run by name. */
 export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["soak"]);
@@ -35,6 +36,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runNatsBench({ quick });
     case "clickhouse":
       return runClickHouseBench({ quick });
+    case "book-store":
+      return runBookStoreBench({ quick });
     case "e2e":
       return runE2eBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "soak":
