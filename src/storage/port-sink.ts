@@ -51,7 +51,8 @@ export class PortSink implements StorageSink {
       id,
       type: batch.type,
       columns: batch.columnNames(),
-      body: batch.encodeBytes(),
+      body: batch.document(),
+      format: batch.format,
       rows: batch.rows,
       dedup_token,
     };
