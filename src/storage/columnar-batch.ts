@@ -6,21 +6,23 @@ import { validateRecord } from "./validate-record.ts";
 
 /**
  * A batch of one record type held as column arrays (one JS array per ClickHouse column), not
- * row objects, encoded for insert as `JSONColumns`: a single JSON object `{"col":[…],…}`.
+ * row objects, encoded for insert as `JSONColumns` (a single JSON object `{"col":[…],…}`), or
+ * for order books as `JSONCompactEachRow` (`format` says why).
  *
  * Why JSONColumns (bench/clickhouse.bench.ts measures it against the alternatives): it is one
  * `JSON.stringify` over a handful of flat arrays instead of one per row, decimals travel as
  * JSON strings (ClickHouse parses them into Decimal exactly, never through a double), and
- * integer ms go straight into DateTime64(3) as ticks (tested to the millisecond). RowBinary,
- * the fastest server-side format, is not an insert format `@clickhouse/client` accepts, and
- * chDB's raw byte insert takes text formats only. For 2,000 100-level order books a batch, chDB
- * parsed and stored JSONColumns in 75-76 µs a book against 79-89 µs for TabSeparated and 83-91
- * µs for JSONCompactEachRow through that raw insert (scratch, separate processes, two runs each).
+ * integer ms go straight into DateTime64(3) as ticks (tested to the millisecond); rows keep
+ * both. RowBinary, the fastest server-side format, is not an insert format `@clickhouse/client`
+ * accepts, and chDB's raw byte insert takes text formats only. For 2,000 100-level order books
+ * a batch, chDB parsed and stored JSONColumns in 75-76 µs a book against 79-89 µs for
+ * TabSeparated and 83-91 µs for JSONCompactEachRow through that raw insert (scratch, separate
+ * processes, two runs each, the documents made beforehand).
  *
- * The document is built as bytes (`encodeBytes`): level lists read for storage (LevelsText) are
- * written into it straight from their frame's bytes, so a 100-level book's ~5.8 KB of level
- * text is never a JS string on this side, and the document moves to the inserting thread by
- * transfer.
+ * Documents are built as bytes (`encodeBytes`, `encodeRows`): level lists read for storage
+ * (LevelsText) are written into them straight from their frame's bytes, so a 100-level book's
+ * ~5.8 KB of level text is never a JS string on this side, and the document moves to the
+ * inserting thread by transfer.
  *
  * When a batch is flushed is the caller's policy (PendingBatch): this only holds and encodes.
  */
