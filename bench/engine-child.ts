@@ -100,7 +100,7 @@ export async function waitUntil(what: string, deadline_ms: number, check: () => 
   }
 }
 
-/** `msg` (with the error's message) of the pino lines at warn level or above (first `limit` distinct). */
+/** `msg` (with the error's message and any `detail`) of the pino lines at warn level or above (first `limit` distinct). */
 export function engineWarnings(log: string, limit = 5): string[] {
   const out = new Set<string>();
   for (const line of log.split("\n")) {
@@ -111,7 +111,8 @@ export function engineWarnings(log: string, limit = 5): string[] {
         const who = "worker" in entry ? `${String(entry.worker)}: ` : "";
         const err = "err" in entry && typeof entry.err === "object" && entry.err !== null && "message" in entry.err ? ` (${String(entry.err.message)})` : "";
         const error = "error" in entry ? ` (${String(entry.error)})` : "";
-        out.add(`${who}${String(entry.msg)}${err}${error}`);
+        const detail = "detail" in entry ? ` (${typeof entry.detail === "string" ? entry.detail : JSON.stringify(entry.detail)})` : "";
+        out.add(`${who}${String(entry.msg)}${err}${error}${detail}`);
       }
     } catch {
       // A partial last line while the log is still being written.

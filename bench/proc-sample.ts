@@ -1,9 +1,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 
 /**
- * Linux /proc readings for the e2e bench: resident memory of a process and CPU time per thread
- * (utime + stime from /proc/PID/task/TID/stat, names from .../comm). Bun names its worker
- * threads, so the per-thread split shows which stage burns the cores.
+ * Linux /proc readings for the benches that run the engine: resident memory of a process, CPU
+ * time per thread (utime + stime from /proc/PID/task/TID/stat, names from .../comm) and per
+ * process tree. Bun names its worker threads, so the per-thread split shows which stage burns
+ * the cores.
  */
 
 /** Clock ticks per second (USER_HZ); 100 on every Linux this runs on. */
@@ -100,4 +101,42 @@ export function cpuBetween(before: readonly ThreadCpu[], after: readonly ThreadC
     .map((r) => ({ process: r.process, thread: r.thread, threads: r.threads, cpu_pct: Math.round((r.cpu_s / seconds) * 1000) / 10 }))
     .filter((r) => r.cpu_pct > 0)
     .sort((a, b) => b.cpu_pct - a.cpu_pct);
+}
+
+/**
+ * CPU seconds so far of process `pid`, every thread included, ended ones too (utime + stime of
+ * /proc/PID/stat), or null when the process is gone.
+ */
+export function processCpuS(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(rest[11]) + Number(rest[12])) / CLOCK_TICKS_PER_S;
+  } catch {
+    return null;
+  }
+}
+
+/** `pid` and every process below it (children, their children, ...). */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const child of childProcesses(out[i] ?? pid)) out.push(child.pid);
+  return out;
+}
+
+/** CPU seconds so far of each process of `pid`'s tree, by pid. */
+export function treeCpuS(pid: number): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const p of processTree(pid)) {
+    const s = processCpuS(p);
+    if (s !== null) out.set(p, s);
+  }
+  return out;
+}
+
+/** CPU seconds a process tree used between two treeCpuS readings (a process that started in between counts from 0). */
+export function treeCpuBetween(before: ReadonlyMap<number, number>, after: ReadonlyMap<number, number>): number {
+  let s = 0;
+  for (const [pid, cpu] of after) s += cpu - (before.get(pid) ?? 0);
+  return s;
 }

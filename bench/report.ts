@@ -43,14 +43,19 @@ export function formatTable(rows: readonly Row[], title: string): string {
 /** The tables of one suite's aggregated result. */
 export function formatSuite(suite: string, figures: Json, spread: Record<string, Spread>): string {
   if (!isObject(figures)) return formatTable([{ [suite]: cell(figures, spread[""]) }], `== ${suite}`);
-  // Suites whose top level is itself a table (normalize/book/clickhouse: venue or batch size -> figures).
-  if (Object.values(figures).every(isObject) && Object.values(figures).every((v) => Object.values(v as object).every((x) => !isObject(x as Json)))) {
-    const rows = Object.entries(figures).map(([name, cols]) => {
+  // Suites whose top level is itself a table (normalize/book/clickhouse: venue or batch size ->
+  // figures; scale: symbols -> figures), with any scalars beside it (scale's checks) below it.
+  const tableEntries = Object.entries(figures).filter(([, v]) => isObject(v));
+  if (tableEntries.length > 0 && tableEntries.every(([, v]) => Object.values(v as object).every((x) => !isObject(x as Json)))) {
+    const rows = tableEntries.map(([name, cols]) => {
       const row: Row = { [suite]: name };
       if (isObject(cols)) for (const [col, v] of Object.entries(cols)) row[col] = cell(v, spread[`${name}.${col}`]);
       return row;
     });
-    return formatTable(rows, `== ${suite}`);
+    const beside = Object.entries(figures)
+      .filter(([, v]) => !isObject(v) && !(Array.isArray(v) && v.length === 0))
+      .map(([key, v]) => ({ figure: key, value: Array.isArray(v) ? v.map((x) => cell(x, undefined)).join("; ") : cell(v, spread[key]) }));
+    return [formatTable(rows, `== ${suite}`), formatTable(beside, `-- ${suite}: checks`)].filter((p) => p !== "").join("\n");
   }
   const scalars: Row[] = [];
   const parts: string[] = [];

@@ -8,7 +8,8 @@ import { BY_NAME_ONLY, isSuite, SUITES, type SuiteName } from "./suite-child.ts"
 
 /**
  * `bun run bench [--quick] [--duration S] [SUITE...]` (suites: normalize, book, ring, nats,
- * clickhouse, book-store, e2e; soak only when named). `--duration` sets the measured seconds of e2e and soak.
+ * clickhouse, book-store, e2e; soak and scale only when named). `--duration` sets the measured
+ * seconds of e2e, soak and each scale point.
  *
  * Every round of every suite runs in a child process (bench/suite-child.ts): libchdb binds one
  * data path per process, so the clickhouse and e2e suites cannot share this one, and a fresh
@@ -26,13 +27,19 @@ const HISTORY = join(RESULTS, "history.jsonl");
 
 /** Rounds of a default run. normalize and book already keep the best of 3 interleaved rounds
  *  inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
-const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, soak: 1 };
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, soak: 1, scale: 1 };
 /** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
 const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse", "book-store"]);
 /** A round that takes longer than this is killed and the suite reported as failed. */
 const ROUND_TIMEOUT_MS = { quick: 150_000, default: 900_000 };
 /** The soak runs 30 minutes by default, plus its drain and stop. */
 const SOAK_TIMEOUT_MS = { quick: 600_000, default: 3_000_000 };
+/**
+ * A scale point takes its generator's start, up to its sync deadline (bench/scale.bench.ts: 160 s
+ * at 100 symbols, 920 s at 2,000), 60 s measured, a drain of up to 120 s and the stop: at most
+ * ~7 minutes at 100 symbols, ~37 for all three points.
+ */
+const SCALE_TIMEOUT_MS = { quick: 600_000, default: 3_600_000 };
 
 const USAGE = `usage: bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...]
   no suite names: every suite but ${[...BY_NAME_ONLY].join(", ")}
@@ -96,7 +103,7 @@ async function runRound(suite: SuiteName, bench: BenchArgs, dir: string, round: 
   else if (NEEDS_WARMUP.has(suite)) args.push("--warmup");
   if (duration_s !== undefined) args.push("--duration", String(duration_s));
   const child = Bun.spawn(args, { stdout: "inherit", stderr: "inherit" });
-  const timeouts = suite === "soak" ? SOAK_TIMEOUT_MS : ROUND_TIMEOUT_MS;
+  const timeouts = suite === "soak" ? SOAK_TIMEOUT_MS : suite === "scale" ? SCALE_TIMEOUT_MS : ROUND_TIMEOUT_MS;
   const base_ms = quick ? timeouts.quick : timeouts.default;
   // A longer measured window than the suite's default gets its extra seconds on top.
   const limit_ms = base_ms + (duration_s === undefined ? 0 : duration_s * 1000);

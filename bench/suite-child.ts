@@ -6,6 +6,7 @@ import { runE2eBench } from "./e2e.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
 import { runNormalizeBench } from "./normalize.bench.ts";
 import { runRingBench } from "./ring.bench.ts";
+import { runScaleBench } from "./scale.bench.ts";
 import { runSoakBench } from "./soak.bench.ts";
 
 /**
@@ -15,10 +16,13 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "book-store", "e2e", "soak"] as const;
+export const SUITES = ["normalize", "book", "ring", "nats", "clickhouse", "book-store", "e2e", "soak", "scale"] as const;
 export type SuiteName = (typeof SUITES)[number];
-/** Suites a run without suite names leaves out: the soak takes 30 minutes and is run by name. */
-export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["soak"]);
+/**
+ * Suites a run without suite names leaves out, run by name: the soak takes 30 minutes, the scale
+ * bench up to half an hour (three points, each syncing its books and measuring 60 s).
+ */
+export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["soak", "scale"]);
 
 export function isSuite(name: string): name is SuiteName {
   return (SUITES as readonly string[]).includes(name);
@@ -42,6 +46,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runE2eBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "soak":
       return runSoakBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
+    case "scale":
+      return runScaleBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
   }
 }
 

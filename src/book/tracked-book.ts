@@ -80,6 +80,8 @@ export class TrackedBook {
       start_ts_ms: this.last_update_ts_ms === 0 ? end_ts_ms : this.last_update_ts_ms,
       end_ts_ms,
       cause,
+      recovered_records: 0,
+      recovered_at_ms: 0,
     };
   }
 

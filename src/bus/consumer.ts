@@ -15,6 +15,7 @@ import type { StorageSink } from "../storage/types.ts";
 import { validateRecord } from "../storage/validate-record.ts";
 import { ConsumerConfigError, durableName, ensureConsumer, maxAckPending, type ConsumerSettings } from "./durable-consumer.ts";
 import { DeliveredSeqs } from "./delivered-seqs.ts";
+import { withGapRecoveryDefaults } from "../codec/record-fields.ts";
 import { decodeFrameForStorage, JSON_CONTENT_TYPE } from "./frame-codec.ts";
 import { PendingBatch } from "./pending-batch.ts";
 
@@ -360,7 +361,7 @@ export class StoreConsumer {
     if (m.headers?.get("Content-Type") === JSON_CONTENT_TYPE) {
       try {
         const body: unknown = m.json();
-        items = Array.isArray(body) ? body : [body];
+        items = (Array.isArray(body) ? body : [body]).map(withGapRecoveryDefaults);
       } catch (err) {
         return { records: [], problem: `undecodable body: ${(err as Error).message}`, rejected: [] };
       }

@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { isRecordedLine, recordedFrame } from "../replay/recording.ts";
-import { InstrumentError, loadInstrumentFile, loadReferenceInstruments } from "../venues/instruments.ts";
+import { loadInstrumentFile, loadReferenceInstruments } from "../venues/instruments.ts";
 import { parseJson } from "../venues/normalizer-stats.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { InstrumentMap, RawFrame } from "../venues/types.ts";
@@ -74,7 +74,7 @@ function main(argv: string[]): void {
           ? loadReferenceInstruments(venue, DEFAULT_FIXTURES)
           : undefined;
   } catch (e) {
-    const why = e instanceof InstrumentError || e instanceof Error ? e.message : String(e);
+    const why = e instanceof Error ? e.message : String(e);
     fail(`cannot read instrument metadata: ${why}`);
   }
   if (instruments === undefined)

@@ -3,6 +3,7 @@ import { VENUE_KEYS } from "../config/schema.ts";
 import { replayVenueOverrides } from "../replay/overrides.ts";
 import { startSimulator, type Simulator } from "../replay/simulator.ts";
 import { generatorSource, recordingsSource, replaySource, type RecordingSource } from "../replay/source.ts";
+import type { GeneratedRate } from "../replay/live-feed.ts";
 
 /**
  * `bun run simulate`: the venue simulator alone, on loopback, for any engine or tool to point
@@ -10,13 +11,16 @@ import { generatorSource, recordingsSource, replaySource, type RecordingSource }
  * `{"url","source","venues":{"<venue>":{"ws_url","rest_url"}},"symbols":{"<venue>":[…]}}`.
  */
 
-const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R] [--lifetime-s S]
+const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R|live] [--lifetime-s S]
 
   --port P          listen on 127.0.0.1:P (default 0: a free port, printed in the ready line)
   --recordings DIR  replay DIR (fixture layout: binance_spot.jsonl, okx.jsonl, ..., reference/)
   --generate        serve the built-in generator (the default when ../shared/fixtures/exchanges is absent)
   --symbols N       generated symbols per venue (default 4; implies --generate)
-  --rate R          frames per second per feed, 0 = as fast as the sockets drain (default 1000)
+  --rate R          frames per second per feed, 0 = as fast as the sockets drain (default 1000);
+                    with the generator: instrument steps per second per feed
+  --rate live       the generator at live rates: every symbol's book 10 times a second, bursty
+                    trades, mark price, liquidations, DVOL at their venue cadence (implies --generate)
   --lifetime-s S    lifetime of a Binance connection, ending with serverShutdown (default 86400, the venue's 24 h)
 
 Prints one JSON line with "url" and each venue's "ws_url"/"rest_url" when ready, then serves
@@ -37,7 +41,7 @@ function nonNegativeInt(flag: string, text: string | undefined, fallback: number
 
 interface SimulateArgs {
   readonly port: number;
-  readonly rate: number;
+  readonly rate: GeneratedRate;
   /** Binance connection lifetime, ms; undefined = the simulator's default (24 h). */
   readonly lifetime_ms: number | undefined;
   readonly source: () => RecordingSource;
@@ -66,12 +70,12 @@ function parse(argv: string[]): SimulateArgs | "help" {
   if (values.help === true) return "help";
   const port = nonNegativeInt("--port", values.port, 0);
   if (port > 65535) usageError(`--port must be at most 65535, got ${port}`);
-  const rate = nonNegativeInt("--rate", values.rate, 1000);
+  const rate: GeneratedRate = values.rate === "live" ? "live" : nonNegativeInt("--rate", values.rate, 1000);
   const lifetime_s = values["lifetime-s"] === undefined ? undefined : nonNegativeInt("--lifetime-s", values["lifetime-s"], 0);
   if (lifetime_s === 0) usageError("--lifetime-s must be at least 1");
   const recordings = values.recordings;
-  const generate = values.generate === true || values.symbols !== undefined;
-  if (recordings !== undefined && generate) usageError("--recordings excludes --generate and --symbols");
+  const generate = values.generate === true || values.symbols !== undefined || rate === "live";
+  if (recordings !== undefined && generate) usageError("--recordings excludes --generate, --symbols and --rate live");
   const symbols = values.symbols === undefined ? undefined : nonNegativeInt("--symbols", values.symbols, 0);
   if (symbols === 0) usageError("--symbols must be at least 1");
   const source = (): RecordingSource =>

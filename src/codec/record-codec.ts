@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { RECORD_TYPES, type MarketRecord, type RecordType } from "../records/types.ts";
 import { readBookFrame, readRingBookHead } from "./book-frame-reader.ts";
-import { canonicalKeys, recordProblem } from "./record-fields.ts";
+import { canonicalKeys, recordProblem, withGapRecoveryDefaults } from "./record-fields.ts";
 import { RingEncoder } from "./ring-encoder.ts";
 
 /**
@@ -125,7 +125,8 @@ export class RecordCodec {
 }
 
 /** The frame's records once each is a well-formed record; the first problem otherwise. */
-function framedRecords(records: readonly unknown[]): DecodeResult<MarketRecord[]> {
+function framedRecords(decoded: readonly unknown[]): DecodeResult<MarketRecord[]> {
+  const records = decoded[0] !== undefined && (decoded[0] as { data_type?: unknown }).data_type === "gap" ? decoded.map(withGapRecoveryDefaults) : decoded;
   for (let i = 0; i < records.length; i++) {
     const problem = recordProblem(records[i]);
     if (problem !== null) return { ok: false, error: `record ${i}: ${problem}` };

@@ -89,7 +89,7 @@ export const FIELD_KINDS: FieldTable = {
     period: "string",
   },
   volatility_index: { ...COMMON, index_value: "decimal", underlying_asset: "string", maturity_date: "string" },
-  gap: { ...COMMON, data_type_affected: "data_type", start_ts_ms: "int", end_ts_ms: "int", cause: "gap_cause" },
+  gap: { ...COMMON, data_type_affected: "data_type", start_ts_ms: "int", end_ts_ms: "int", cause: "gap_cause", recovered_records: "int", recovered_at_ms: "int" },
 };
 
 type FieldList = readonly (readonly [string, FieldKind])[];
@@ -174,6 +174,18 @@ export function recordProblem(value: unknown): string | null {
     }
   }
   return null;
+}
+
+/**
+ * A gap record written before gaps carried their recovery (an older engine's message still in
+ * JetStream) gets the values of a gap nothing was recovered for, so it is stored rather than
+ * dead-lettered as malformed. Other values pass unchanged.
+ */
+export function withGapRecoveryDefaults(value: unknown): unknown {
+  if (typeof value !== "object" || value === null) return value;
+  const fields = value as Record<string, unknown>;
+  if (fields.data_type !== "gap" || (fields.recovered_records !== undefined && fields.recovered_at_ms !== undefined)) return value;
+  return { ...fields, recovered_records: fields.recovered_records ?? 0, recovered_at_ms: fields.recovered_at_ms ?? 0 };
 }
 
 /** Type guard: a decoded value is a well-formed MarketRecord (see `recordProblem`). */

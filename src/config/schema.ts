@@ -1,6 +1,5 @@
 import { z } from "zod";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
-import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
 
 /**
  * The configuration schema. Every key is required here: `config/default.yaml` holds the
@@ -8,6 +7,9 @@ import { OKX_BOOK_CHANNELS } from "../venues/okx/limits.ts";
  * validated strictly, so an unknown key is an error rather than a silently dead setting
  * (MarketPrism failure 10).
  */
+
+/** Levels per side a Binance REST depth snapshot may ask for (`orderbook.snapshot_limit`). */
+export const SNAPSHOT_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
 
 export const VENUE_KEYS = [
   "binance_spot",
@@ -23,10 +25,33 @@ const natsName = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '
 const positiveInt = z.number().int().min(1);
 const url = z.string().regex(/^(wss?|https?|nats|tls):\/\/\S+$/, "a URL such as wss://host:port/path");
 
-const venue = z.strictObject({
+/**
+ * A symbol selector: every instrument the venue lists as trading, narrowed by the filters given
+ * (README "Symbol selection"). Resolved from the venue's instrument metadata at start and again
+ * every `instruments_refresh_s` (src/venues/selection.ts).
+ */
+export const symbolSelectorSchema = z.strictObject({
+  /** Quote assets to keep (USDT, USDC); absent: any. */
+  quote: z.array(z.string().min(1)).min(1).optional(),
+  /** `perpetual`: perpetual contracts only; absent: any market the venue key collects. */
+  contract: z.literal("perpetual").optional(),
+  /** Native ids kept whatever the filters and `top` say, when listed. */
+  include: z.array(z.string().min(1)).optional(),
+  /** Native ids never kept. */
+  exclude: z.array(z.string().min(1)).optional(),
+  /** Keep the N largest by 24 h quote volume (the venue's ticker endpoint); absent: all. */
+  top: positiveInt.optional(),
+});
+export type SymbolSelector = z.infer<typeof symbolSelectorSchema>;
+
+const venueFields = {
   enabled: z.boolean(),
-  /** Venue-native instrument ids (BTCUSDT, BTC-USDT-SWAP, BTC for Deribit indices). */
-  symbols: z.array(z.string().min(1)),
+  /**
+   * Venue-native instrument ids (BTCUSDT, BTC-USDT-SWAP, BTC for Deribit indices), or a
+   * selector. After validation `symbols` is the explicit list ([] for a selector) and the
+   * selector sits in `selector`.
+   */
+  symbols: z.union([z.array(z.string().min(1)), symbolSelectorSchema], { error: "a list of the venue's own symbols, or a selector { quote, contract, include, exclude, top }" }),
   /** Ingest workers for this venue; symbols are sharded across them. 0 disables. */
   workers: count,
   /** Data types to collect on this venue (those the venue does not offer are refused). */
@@ -35,12 +60,29 @@ const venue = z.strictObject({
   rest_url: url,
   /** REST poll bucket period for open interest and long/short ratios, e.g. "5m". */
   poll_period: z.enum(["5m", "15m", "30m", "1h"]),
-});
+  /** Seconds between two reads of the venue's instrument metadata (listings, delistings); 0: never. */
+  instruments_refresh_s: count,
+  /** Ms an event may be stamped later than its receipt before the venue's clock skew is warned about (src/supervisor/clock-skew.ts). */
+  max_clock_skew_ms: count,
+};
 
-/** OKX venues also choose their book channel (`books-l2-tbt` and `books50-l2-tbt` need a login). */
-const okxVenue = venue.extend({
-  book_channel: z.enum(OKX_BOOK_CHANNELS),
-});
+/** Moves a selector out of `symbols` into `selector`, so `symbols` is always a list. */
+function splitSelector<T extends { symbols: string[] | SymbolSelector }>(v: T): Omit<T, "symbols"> & { symbols: string[]; selector?: SymbolSelector } {
+  const { symbols, ...rest } = v;
+  return Array.isArray(symbols) ? { ...rest, symbols } : { ...rest, symbols: [], selector: symbols };
+}
+
+const venue = z.strictObject(venueFields).transform(splitSelector);
+
+/**
+ * OKX book channels the engine keeps as order books (src/venues/okx/limits.ts): `books` is
+ * public, `books50-l2-tbt` and `books-l2-tbt` need a login.
+ */
+export const OKX_BOOK_CHANNELS = ["books", "books50-l2-tbt", "books-l2-tbt"] as const;
+export type OkxBookChannel = (typeof OKX_BOOK_CHANNELS)[number];
+
+/** OKX venues also choose their book channel. */
+const okxVenue = z.strictObject({ ...venueFields, book_channel: z.enum(OKX_BOOK_CHANNELS) }).transform(splitSelector);
 
 const batching = z.strictObject({
   max_rows: positiveInt,
@@ -102,7 +144,7 @@ export const configSchema = z.strictObject({
      * /fapi/v1/depth accept (USDⓈ-M takes only these). Weight per request: spot 5/25/50,
      * USDⓈ-M 2/5/10/20 (src/venues/binance/rest-weights.ts).
      */
-    snapshot_limit: z.literal([5, 10, 20, 50, 100, 500, 1000]),
+    snapshot_limit: z.literal(SNAPSHOT_LIMITS),
   }),
   nats: z.strictObject({
     enabled: z.boolean(),
@@ -174,5 +216,4 @@ export const configSchema = z.strictObject({
 
 export type Config = z.infer<typeof configSchema>;
 export type VenueConfig = Config["venues"][VenueKey];
-export type OkxVenueConfig = Config["venues"]["okx_spot"];
 export type BatchingConfig = Config["batching"]["trade"];

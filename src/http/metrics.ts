@@ -1,4 +1,6 @@
 import { Counter, Gauge, Registry } from "prom-client";
+import type { LatencySeries } from "../stats/latency.ts";
+import { ReadHistogram } from "./read-histogram.ts";
 import type { StatsSnapshot } from "./stats-types.ts";
 
 /**
@@ -40,6 +42,13 @@ export class MetricsExporter {
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
+  private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
+  private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
+  private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, book or stream silent).", ["venue"]);
+  private readonly venueSymbols = this.gauge("spectra_venue_symbols", "Symbols the venue's ingest workers collect (resolved from the config and the venue's metadata).", ["venue"]);
+  private readonly venueSymbolChanges = this.counter("spectra_venue_symbol_changes_total", "Listings subscribed (added) and delistings dropped (removed) by instrument refreshes.", ["venue", "change"]);
+  private readonly venueRefreshes = this.counter("spectra_venue_instrument_refreshes_total", "Instrument metadata reads per venue, by result.", ["venue", "result"]);
+  private readonly venueRefreshAge = this.gauge("spectra_venue_instrument_refresh_age_seconds", "Seconds since the venue's last successful instrument metadata read (-1 before the first).", ["venue"]);
   private readonly venueAge = this.gauge("spectra_venue_last_message_age_seconds", "Seconds since the venue's last frame (-1 before the first).", ["venue"]);
   private readonly typeTotals = {
     ingested: this.counter("spectra_records_ingested_total", "Records written to rings by ingest workers.", ["data_type"]),
@@ -75,11 +84,26 @@ export class MetricsExporter {
   private readonly rss = this.gauge("spectra_process_resident_memory_bytes", "Resident set size of the engine process.", []);
   private readonly heap = this.gauge("spectra_heap_bytes", "JavaScript heap of a thread (supervisor or worker) after its last collection.", ["thread"]);
   private readonly fullCollections = this.counter("spectra_heap_full_collections_total", "Full collections the heap guard ran on a thread (since the thread started).", ["thread"]);
+  private readonly latency = {
+    exchange_to_receive: new ReadHistogram(
+      "spectra_exchange_to_receive_seconds",
+      "Exchange event time to receipt by the ingest worker, per venue and data type (negative values, clock skew, are observed as 0 and counted in spectra_clock_skew_negative_total).",
+      ["venue", "data_type"],
+      [this.registry],
+    ),
+    receive_to_commit: new ReadHistogram("spectra_receive_to_commit_seconds", "Receipt to the ClickHouse commit of the record's insert, per venue and data type.", ["venue", "data_type"], [this.registry]),
+  } as const;
+  private readonly skewNegative = this.counter("spectra_clock_skew_negative_total", "Records stamped by the exchange later than their receipt (clock skew), per venue and data type.", ["venue", "data_type"]);
+  private readonly skewIncidents = this.counter("spectra_clock_skew_incidents_total", "Times a venue's clock skew passed venues.<v>.max_clock_skew_ms.", ["venue"]);
+  private readonly skewLast = this.gauge("spectra_clock_skew_seconds", "Largest (exchange time - receipt) over the venue's last second with records; positive means events stamped after receipt.", ["venue"]);
+  private readonly recovered = this.counter("spectra_recovered_records_total", "Records recoveries after gaps brought back (REST backfills), per venue and affected data type.", ["venue", "data_type"]);
   private readonly httpRefused = this.counter("spectra_http_refused_requests_total", "HTTP requests answered with an error status.", ["status"]);
 
-  async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>): Promise<string> {
+  async render(s: StatsSnapshot, refused: ReadonlyMap<number, number>, latency: readonly LatencySeries[] = []): Promise<string> {
     for (const c of this.counters) c.reset();
     for (const g of this.gauges) g.reset();
+    for (const h of Object.values(this.latency)) h.reset();
+    for (const l of latency) this.latency[l.histogram].set({ venue: l.venue, data_type: l.data_type }, l.reading);
     this.uptime.set(s.uptime_s);
     this.rss.set(s.process.rss_bytes);
     this.heap.set({ thread: "supervisor" }, s.process.heap_bytes);
@@ -101,8 +125,21 @@ export class MetricsExporter {
       this.venueRestWeight.inc({ venue }, v.rest.weight_used);
       this.venueRestQueue.set({ venue }, v.rest.queue);
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
+      for (const state of ["live", "syncing", "waiting"] as const) this.venueBooks.set({ venue, state }, v.book_sync[state]);
+      this.venueSyncEta.set({ venue }, v.book_sync.eta_s);
+      this.venueBookFailures.set({ venue }, v.failing_symbols.length);
       this.venueRestLimited.inc({ venue, status: "429" }, v.rest.responses_429);
       this.venueRestLimited.inc({ venue, status: "418" }, v.rest.responses_418);
+      this.venueSymbols.set({ venue }, v.symbols.resolved);
+      this.venueSymbolChanges.inc({ venue, change: "added" }, v.symbols.added);
+      this.venueSymbolChanges.inc({ venue, change: "removed" }, v.symbols.removed);
+      this.venueRefreshes.inc({ venue, result: "ok" }, v.symbols.refreshes);
+      this.venueRefreshes.inc({ venue, result: "failed" }, v.symbols.refresh_failures);
+      this.venueRefreshAge.set({ venue }, v.symbols.last_refresh_ms === null ? -1 : Math.max(0, Date.now() - v.symbols.last_refresh_ms) / 1000);
+      for (const [data_type, l] of Object.entries(v.latency)) this.skewNegative.inc({ venue, data_type }, l.exchange_to_receive.negative);
+      this.skewIncidents.inc({ venue }, v.clock_skew.incidents);
+      if (v.clock_skew.last_ms !== null) this.skewLast.set({ venue }, v.clock_skew.last_ms / 1000);
+      for (const [data_type, n] of Object.entries(v.recovered)) this.recovered.inc({ venue, data_type }, n);
     }
     for (const [data_type, t] of Object.entries(s.data_types)) {
       for (const [key, metric] of Object.entries(this.typeTotals)) metric.inc({ data_type }, t[key as keyof typeof this.typeTotals]);

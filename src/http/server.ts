@@ -3,6 +3,7 @@ import { redactSecrets } from "../log/redact.ts";
 import { MetricsExporter } from "./metrics.ts";
 import { bearerMatches, crossSiteReason, foreignHostReason } from "./security.ts";
 import type { HealthReport, StatsSnapshot } from "./stats-types.ts";
+import type { LatencySeries } from "../stats/latency.ts";
 
 /**
  * HTTP endpoints (SPEC sections 8 and 14) on Bun.serve. The handler is a plain function of a
@@ -20,6 +21,8 @@ export interface HttpDeps {
   health(): HealthReport;
   /** POST /query handler (embedded ClickHouse only); null when the engine has none. */
   query: ((req: Request) => Promise<Response>) | null;
+  /** Latency histograms for /metrics (src/stats/latency.ts); none when absent. */
+  latency?(): readonly LatencySeries[];
 }
 
 export interface HttpOptions {
@@ -55,7 +58,7 @@ export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_tok
       "/metrics",
       {
         method: "GET",
-        handle: async () => new Response(redactSecrets(await metrics.render(deps.stats(), refused)), { headers: { "content-type": metrics.contentType } }),
+        handle: async () => new Response(redactSecrets(await metrics.render(deps.stats(), refused, deps.latency?.() ?? [])), { headers: { "content-type": metrics.contentType } }),
       },
     ],
     [

@@ -1,4 +1,8 @@
 import type { BookHealth } from "../venues/types.ts";
+import type { SymbolFailure } from "../venues/connection/sync-queue.ts";
+import type { VenueSymbolStats } from "../supervisor/instrument-refresh.ts";
+
+export type { VenueSymbolStats };
 
 /** The JSON body of `GET /stats` (the handler adds `http.refused_requests`, by status code). */
 export interface StatsSnapshot {
@@ -44,6 +48,62 @@ export interface VenueStats {
   /** REST answers 429 and 418 together. */
   readonly rate_limited: number;
   readonly rest: VenueRestStats;
+  /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
+  readonly symbols: VenueSymbolStats;
+  readonly book_sync: VenueBookSync;
+  /**
+   * Symbols failing on their own, the others unaffected: a refused book snapshot, a book whose
+   * snapshot no update bridges, a stream silent past its cadence (src/venues/connection/sync-queue.ts).
+   */
+  readonly failing_symbols: readonly SymbolFailure[];
+  /**
+   * Per data type (those the venue collects, and any other with observations): exchange time ->
+   * receipt and receipt -> ClickHouse commit (src/stats/latency.ts).
+   */
+  readonly latency: Readonly<Record<string, TypeLatencyStats>>;
+  readonly clock_skew: ClockSkewStats;
+  /** Records recoveries after gaps brought back, per affected data type (the gaps' `recovered_records`). */
+  readonly recovered: Readonly<Record<string, number>>;
+}
+
+/** A venue's books over all its ingest workers (src/venues/connection/sync-queue.ts). */
+export interface VenueBookSync {
+  readonly total: number;
+  readonly live: number;
+  /** Neither live nor waiting: a snapshot on the wire, one waiting for an update to bridge it, a resync, a failing symbol. */
+  readonly syncing: number;
+  /** Books whose REST depth snapshot waits for the venue's weight budget. */
+  readonly waiting: number;
+  /** Seconds until the last waiting book's snapshot can be sent (a REST block, then the budget's refill); 0 with none waiting. */
+  readonly eta_s: number;
+}
+
+/**
+ * One latency histogram's count and percentiles, ms. The percentiles are estimated from the
+ * histogram's buckets (linear within the bucket, as Prometheus' histogram_quantile), not exact;
+ * null without observations, and the last bound (300000) when they fall beyond it.
+ */
+export interface LatencySummary {
+  readonly count: number;
+  readonly p50_ms: number | null;
+  readonly p99_ms: number | null;
+}
+
+export interface TypeLatencyStats {
+  /** Negative values (clock skew) are in `count` as 0 ms and counted in `negative`. */
+  readonly exchange_to_receive: LatencySummary & { readonly negative: number };
+  readonly receive_to_commit: LatencySummary;
+}
+
+/** The venue's clock against this machine's (src/supervisor/clock-skew.ts). */
+export interface ClockSkewStats {
+  readonly max_clock_skew_ms: number;
+  /** Largest `ts_ms - recv_ts_ms` over the last second with records (positive: events stamped after receipt); null before any. */
+  readonly last_ms: number | null;
+  /** The skew is past max_clock_skew_ms now (warned once when it passed). */
+  readonly in_incident: boolean;
+  /** Times the skew passed max_clock_skew_ms. */
+  readonly incidents: number;
 }
 
 /** A venue's REST against its weight budget (src/venues/connection/rest-budget.ts). */

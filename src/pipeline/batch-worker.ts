@@ -14,6 +14,7 @@ import { durableName, StoreConsumer } from "../bus/consumer.ts";
 import { PendingBatch } from "../bus/pending-batch.ts";
 import { classifyInsertError } from "../storage/insert-errors.ts";
 import { PortSink } from "../storage/port-sink.ts";
+import { CommitLatencySink } from "../storage/commit-latency-sink.ts";
 import type { StorageSink } from "../storage/types.ts";
 import { eventPort } from "./event-port.ts";
 import { RingReader } from "./ring-reader.ts";
@@ -72,7 +73,7 @@ export class BatchWorker {
     const cfg = this.init.config;
     // The supervisor runs the INSERTs: a worker that dies holding a chDB session would hang
     // every later query of the process, and batch workers are restarted after crashes.
-    if (this.init.store) this.sink = new PortSink(eventPort(this.port));
+    if (this.init.store) this.sink = new CommitLatencySink(new PortSink(eventPort(this.port)), this.counters);
     if (this.init.nats_url !== null) {
       // noAsyncTraces: every JetStream publish is a request, and by default each one captures a
       // stack trace for an error it may never have; without it a publish took ~22 instead of

@@ -84,6 +84,8 @@ export class EngineDownGaps {
       start_ts_ms: g.start_ts_ms,
       end_ts_ms,
       cause: "engine_down",
+      recovered_records: 0,
+      recovered_at_ms: 0,
     });
   }
 }

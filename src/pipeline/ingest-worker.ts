@@ -4,14 +4,17 @@ import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
-import type { FromWorker, IngestInit } from "../supervisor/messages.ts";
+import type { FromWorker, IngestInit, SymbolsMessage } from "../supervisor/messages.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
 import { EngineDownGaps } from "./engine-down-gaps.ts";
+import { IngestObserver } from "./ingest-observer.ts";
 
 /** How often an ingest worker checks whether what it holds outside full rings changed, ms. */
 const OVERFLOW_REPORT_MS = 250;
+/** How often latency, clock-skew and recovery observations go into the shared counters, ms. */
+const OBSERVE_FLUSH_MS = 250;
 
 /**
  * An ingest worker: venue connections (or the synthetic source) -> normalizer -> msgpack ->
@@ -27,9 +30,12 @@ export class IngestWorker {
   private lastOverflow = "";
   private synthetic: SyntheticSource | null = null;
   private venue: VenueIngest | null = null;
+  /** Symbol changes that arrived while the venue was still starting, applied once it is up. */
+  private readonly pendingChanges: SymbolsMessage[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** After an unclean stop: the engine_down gaps waiting for their kinds' first records. */
   private readonly down: EngineDownGaps | null;
+  private readonly observer: IngestObserver;
 
   constructor(
     private readonly init: IngestInit,
@@ -39,10 +45,12 @@ export class IngestWorker {
     this.counters = new Counters(counterNames(), init.counters);
     this.router = new RingRouter(init.rings, this.counters, init.config.ring.overflow_records, (r) => this.codec.encodeRecord(r));
     this.down = init.engine_down === null ? null : new EngineDownGaps(init.engine_down, (gap) => this.emit(gap));
+    this.observer = new IngestObserver(this.counters, init.venue);
   }
 
   private readonly emit = (record: MarketRecord): void => {
     if (this.down?.watching === true) this.down.seen(record);
+    this.observer.observe(record);
     this.router.emit(record);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -69,6 +77,7 @@ export class IngestWorker {
     // Overflow waits for room even when no new frame arrives to trigger a flush.
     this.timers.push(setInterval(() => this.router.backlog > 0 && this.flush(), 5));
     this.timers.push(setInterval(this.reportOverflow, OVERFLOW_REPORT_MS));
+    this.timers.push(setInterval(() => this.observer.flush(), OBSERVE_FLUSH_MS));
     this.down?.start();
     if (this.init.synthetic !== null) {
       const first = (this.init.synthetic.offset ?? 0) + this.init.index * this.init.synthetic.records;
@@ -77,17 +86,27 @@ export class IngestWorker {
       return;
     }
     this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log);
+    for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
     this.timers.push(
       setInterval(() => {
         if (this.venue === null) return;
+        const books = this.venue.bookHealth();
         this.port.postMessage({
           type: "venue_health",
-          books: this.venue.bookHealth(),
+          books,
+          book_sync: this.venue.bookSync(books),
           bad_by_channel: this.venue.badByChannel(),
           rest_queue: this.venue.restQueue(),
         } satisfies FromWorker);
       }, 1000),
     );
+  }
+
+  /** Instrument refresh: the supervisor moved symbols onto or off this worker. */
+  changeSymbols(change: SymbolsMessage): void {
+    if (this.init.synthetic !== null) return;
+    if (this.venue === null) this.pendingChanges.push(change);
+    else this.venue.changeSymbols(change.add, change.remove);
   }
 
   /** Stops intake, moves every held record into the rings (until `deadline_ms`), ends the rings. */
@@ -96,6 +115,7 @@ export class IngestWorker {
     await this.venue?.stop();
     for (const t of this.timers) clearInterval(t);
     this.down?.closeAll(Date.now());
+    this.observer.flush();
     const until = performance.now() + deadline_ms;
     while (this.flush() > 0 && performance.now() < until) await Bun.sleep(2);
     const lost = this.router.backlog;

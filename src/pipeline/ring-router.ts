@@ -171,5 +171,7 @@ function overflowGap(type: DataType, first: MarketRecord, last_ts_ms: number): G
     start_ts_ms: first.ts_ms,
     end_ts_ms: last_ts_ms,
     cause: "ring_overflow",
+    recovered_records: 0,
+    recovered_at_ms: 0,
   };
 }

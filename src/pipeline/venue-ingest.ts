@@ -4,9 +4,13 @@ import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
-import { connectLimiterFor } from "../venues/connection/connect-share.ts";
+import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import { splitConnectLimit } from "../venues/connection/connect-share.ts";
+import type { WindowLimiter } from "../venues/connection/window-limiter.ts";
 import { IngestRunner } from "../venues/ingest.ts";
-import type { BookHealth } from "../venues/types.ts";
+import { getVenue } from "../venues/registry.ts";
+import type { BookHealth, Instrument } from "../venues/types.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 
 /** How often frame counts and normalizer counts are copied into the shared counters, ms. */
 const STATS_INTERVAL_MS = 250;
@@ -14,10 +18,14 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
+  /** Books waiting for the REST budget, and symbols failing (books that do not sync, silent streams), given this thread's `bookHealth()`. */
+  bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
   /** REST requests waiting for the venue's budget. */
   restQueue(): number;
+  /** Instrument refresh: subscribe `add`, drop `remove` (native ids), leave the rest connected. */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void;
 }
 
 /**
@@ -57,6 +65,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     rest: {
       budget: init.rest_budget,
+      ...(init.rest_scale === null ? {} : { scale: init.rest_scale }),
       stats: {
         weight: (n) => counters.add(restWeight, n),
         limited: (status) => counters.add(status === 418 ? rest418 : rest429, 1),
@@ -145,7 +154,31 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
+    bookSync: (books) => {
+      const report = runner.bookSync?.report(books) ?? { waiting: 0, failures: [] };
+      const silent = runner.silentStreams.failures();
+      return silent.length === 0 ? report : { waiting: report.waiting, failures: [...report.failures, ...silent] };
+    },
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
+    changeSymbols: (add, remove) => runner.changeSymbols(add, remove),
   };
+}
+
+/** Ingest threads the config starts for every venue of `family`. */
+export function familyThreads(config: Config, family: string): number {
+  if (config.engine.role === "store") return 0;
+  let n = 0;
+  for (const key of VENUE_KEYS) {
+    if (getVenue(key).connect_limit?.family !== family) continue;
+    const cfg = config.venues[key];
+    if (cfg.enabled) n += Math.min(cfg.workers, cfg.symbols.length);
+  }
+  return n;
+}
+
+/** This thread's connect limiter for `venue` under `config`, or undefined when the venue states no limit. */
+export function connectLimiterFor(config: Config, venue: VenueKey): WindowLimiter | undefined {
+  const limit = getVenue(venue).connect_limit;
+  return limit === undefined ? undefined : splitConnectLimit(limit, familyThreads(config, limit.family));
 }

@@ -1,7 +1,7 @@
 import { setPriority } from "node:os";
 import type { MessagePort } from "node:worker_threads";
 import { createLogger } from "../log/logger.ts";
-import { HEAP_REPORT_MS, isStopMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
+import { HEAP_REPORT_MS, isStopMessage, isSymbolsMessage, type FromWorker, type WorkerInit } from "../supervisor/messages.ts";
 import { HeapGuard } from "../setup/heap-guard.ts";
 import { BatchWorker } from "./batch-worker.ts";
 import { IngestWorker } from "./ingest-worker.ts";
@@ -31,6 +31,7 @@ export async function runWorker(init: WorkerInit, port: MessagePort): Promise<vo
   let heapReports: ReturnType<typeof setInterval> | undefined;
   let stopping = false;
   port.on("message", (message: unknown) => {
+    if (isSymbolsMessage(message) && worker instanceof IngestWorker) return worker.changeSymbols(message);
     if (!isStopMessage(message) || stopping) return;
     stopping = true;
     heapGuard.stop();

@@ -24,7 +24,11 @@ export function naturalKey(r: MarketRecord): string {
       return `lsr_all_account|${venue}|${r.period}|${r.ts_ms}`;
     case "volatility_index":
       return `volatility_index|${venue}|${r.ts_ms}`;
-    case "gap":
-      return `gap|${venue}|${r.data_type_affected}|${r.cause}|${r.start_ts_ms}|${r.end_ts_ms}`;
+    case "gap": {
+      // A gap written again with what its recovery brought back is a new message (NATS would
+      // drop it as a duplicate of the first otherwise); the count, not the local time, tells it apart.
+      const key = `gap|${venue}|${r.data_type_affected}|${r.cause}|${r.start_ts_ms}|${r.end_ts_ms}`;
+      return r.recovered_at_ms === 0 ? key : `${key}|recovered|${r.recovered_records}`;
+    }
   }
 }

@@ -140,6 +140,14 @@ export interface GapRecord extends Common {
   readonly start_ts_ms: number;
   readonly end_ts_ms: number;
   readonly cause: GapCause;
+  /**
+   * Records a recovery after the gap (a REST backfill) emitted for it. A gap is first written
+   * with 0; a recovery writes it again with its count, which replaces the first row (same
+   * sort key, later insert: src/venues/recovered-gaps.ts).
+   */
+  readonly recovered_records: number;
+  /** When that recovery finished, ms UTC; 0 while none has reported. */
+  readonly recovered_at_ms: number;
 }
 
 export type MarketRecord =

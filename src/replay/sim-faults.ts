@@ -2,6 +2,9 @@ import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { FeedFrame } from "./feed.ts";
 
+/** What a fault sees of a frame: a recorded frame, or a generated one (live-feed.ts). */
+export type FaultFrame = Pick<FeedFrame, "key" | "symbol" | "snapshot">;
+
 /**
  * Faults the simulator injects on request (`POST /simulator/faults`, `Simulator.fault`), each
  * for one venue key and a number of seconds:
@@ -49,7 +52,7 @@ export function parseFaultRequest(body: unknown): FaultRequest | string {
 }
 
 /** Whether `frame` is a book update a `sequence_gap` or `checksum` fault acts on. */
-export function isBookUpdate(frame: FeedFrame): boolean {
+export function isBookUpdate(frame: FaultFrame): boolean {
   return !frame.snapshot && (frame.key.includes("@depth") || frame.key.startsWith("books"));
 }
 
@@ -94,7 +97,7 @@ export class SimFaults {
    */
   private readonly effects = new Map<VenueKey, Map<FaultKind, number>>();
   /** `venue|symbol` -> the second in which one of its book updates was dropped, and which. */
-  private readonly dropped = new Map<string, { second: number; frame: FeedFrame }>();
+  private readonly dropped = new Map<string, { second: number; frame: FaultFrame }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -121,7 +124,7 @@ export class SimFaults {
    * Under `sequence_gap`: whether book update `frame` is the one of its symbol dropped this
    * second (asked once per connection: every connection of the venue misses the same update).
    */
-  dropsUpdate(venue: VenueKey, frame: FeedFrame): boolean {
+  dropsUpdate(venue: VenueKey, frame: FaultFrame): boolean {
     if (!this.active(venue, "sequence_gap")) return false;
     const second = Math.floor(this.now() / 1000);
     const key = `${venue}|${frame.symbol}`;
@@ -136,7 +139,7 @@ export class SimFaults {
    * A book update's text as a venue under faults sends it: undefined when `sequence_gap` drops
    * it, with a wrong checksum under `checksum`.
    */
-  bookUpdate(venue: VenueKey, frame: FeedFrame, text: string): string | undefined {
+  bookUpdate(venue: VenueKey, frame: FaultFrame, text: string): string | undefined {
     if (this.dropsUpdate(venue, frame)) return undefined;
     if (!this.active(venue, "checksum")) return text;
     this.note(venue, "checksum");

@@ -1,6 +1,5 @@
 import type { VenueKey } from "../config/schema.ts";
-import type { BinanceReplay } from "./binance-replay.ts";
-import type { OkxReplay } from "./okx-replay.ts";
+import type { BinanceBooks, OkxMarkets } from "./live-feed.ts";
 import type { RecordingSource } from "./source.ts";
 import * as synth from "./synthetic.ts";
 
@@ -12,8 +11,8 @@ import * as synth from "./synthetic.ts";
 
 export interface RestContext {
   readonly now: () => number;
-  readonly binance: ReadonlyMap<VenueKey, BinanceReplay>;
-  readonly okx: OkxReplay;
+  readonly binance: ReadonlyMap<VenueKey, BinanceBooks>;
+  readonly okx: OkxMarkets;
 }
 
 const json = (body: string, status = 200): Response =>
@@ -23,10 +22,30 @@ const notFound = (path: string): Response => json(JSON.stringify({ code: -1, msg
 
 const PERIODS: Record<string, number> = { "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "1H": 3_600_000, "1D": 86_400_000 };
 
+/**
+ * What the simulated venues list: native ids in `unlisted` are left out of the instrument
+ * metadata served (Binance exchangeInfo, OKX instruments, Deribit currencies), as a delisting
+ * would, and come back
+ * when removed from it, as a new listing (tests of the engine's instrument refresh).
+ */
+export interface SimListing {
+  readonly unlisted: Set<string>;
+}
+
 /** Reference bodies, read once on first use (the spot exchangeInfo is 2 MB). */
 export class ReferenceBodies {
   private readonly cache = new Map<string, { url: string; raw: string }[]>();
+  readonly listing: SimListing = { unlisted: new Set() };
   constructor(private readonly source: RecordingSource) {}
+
+  /** `raw` with the unlisted ids taken out of its `key` array (items named by `id`). */
+  listed(raw: string, key: "symbols" | "data", id: "symbol" | "instId"): string {
+    if (this.listing.unlisted.size === 0) return raw;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    const items = body[key];
+    if (Array.isArray(items)) body[key] = items.filter((i: Record<string, unknown>) => !this.listing.unlisted.has(String(i[id])));
+    return JSON.stringify(body);
+  }
 
   lines(file: string): { url: string; raw: string }[] {
     let lines = this.cache.get(file);
@@ -47,7 +66,11 @@ export function binanceRest(venue: VenueKey, path: string, query: URLSearchParam
   const unknownSymbol = json(JSON.stringify({ code: -1121, msg: "Invalid symbol." }), 400);
   if (path === "/api/v3/exchangeInfo" || path === "/fapi/v1/exchangeInfo") {
     const body = refs.lines(futures ? "binance_derivatives_exchangeInfo.jsonl" : "binance_spot_exchangeInfo.jsonl")[0];
-    return body ? json(body.raw) : notFound(path);
+    return body ? json(refs.listed(body.raw, "symbols", "symbol")) : notFound(path);
+  }
+  if (path === "/api/v3/ticker/24hr" || path === "/fapi/v1/ticker/24hr") {
+    const all = (replay?.symbols ?? []).map((s) => synth.binanceTicker24h(s, replay?.prices.get(s) ?? 100, now));
+    return json(`[${all.join(",")}]`);
   }
   if (path === "/api/v3/depth" || path === "/fapi/v1/depth") {
     const body = replay?.depthBody(symbol, Math.min(5000, Number(query.get("limit") ?? 100) || 100), now);
@@ -78,7 +101,12 @@ export function okxRest(path: string, query: URLSearchParams, ctx: RestContext, 
   if (path === "/api/v5/public/instruments") {
     const type = query.get("instType");
     const line = refs.lines("okx_instruments.jsonl").find((l) => new URL(l.url).searchParams.get("instType") === type);
-    return line ? json(line.raw) : json(JSON.stringify({ code: "51000", data: [], msg: `Parameter instType error` }), 400);
+    return line ? json(refs.listed(line.raw, "data", "instId")) : json(JSON.stringify({ code: "51000", data: [], msg: `Parameter instType error` }), 400);
+  }
+  if (path === "/api/v5/market/tickers") {
+    const swap = query.get("instType") === "SWAP";
+    const ids = ctx.okx.instruments.filter((i) => i.endsWith("-SWAP") === swap && (swap || i.split("-").length === 2));
+    return ok(ids.map((id) => synth.okxTicker(id, ctx.okx.prices.get(id) ?? 100, swap, now)));
   }
   const n = Math.floor(now / 1000);
   if (path === "/api/v5/public/open-interest") {
@@ -115,6 +143,8 @@ export type DeribitReply = { readonly body: string } | { readonly result: string
 export function deribitResult(method: string, params: Record<string, unknown>, now_ms: number, refs: ReferenceBodies): DeribitReply | undefined {
   if (method === "public/get_instruments") {
     const currency = String(params.currency ?? "BTC");
+    // An unlisted currency lists no instruments, so its DVOL drops out of the engine's metadata.
+    if (refs.listing.unlisted.has(currency)) return { result: "[]" };
     const line = refs.lines("deribit_instruments.jsonl").find((l) => new URL(l.url).searchParams.get("currency") === currency);
     return line ? { body: line.raw } : { result: "[]" };
   }

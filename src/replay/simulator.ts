@@ -5,7 +5,7 @@ import { DeribitReplay } from "./deribit-replay.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
 import { OkxReplay } from "./okx-replay.ts";
 import { replaySource, recordingsSource, type RecordingSource } from "./source.ts";
-import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext } from "./sim-rest.ts";
+import { binanceRest, deribitRest, okxRest, ReferenceBodies, type RestContext, type SimListing } from "./sim-rest.ts";
 import { SyntheticPushes } from "./synthetic-pushes.ts";
 import { SimViolations } from "./sim-violations.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
@@ -14,6 +14,7 @@ import { BinanceSimProtocol, rawPayload, type BinanceSimSocket } from "../venues
 import { OkxSimProtocol } from "../venues/okx/sim-protocol.ts";
 import { DeribitSimProtocol } from "../venues/deribit/sim-protocol.ts";
 import { SimRestLimits, type SimRestOptions } from "./sim-weight.ts";
+import { LiveDriver, type GeneratedRate } from "./live-feed.ts";
 
 export type { SimConnection } from "./sim-connection.ts";
 
@@ -39,8 +40,12 @@ export interface SimulatorOptions {
   readonly dir?: string;
   readonly host?: string;
   readonly port?: number;
-  /** Recorded frames per second per feed; 0 = as fast as the sockets drain. */
-  readonly rate?: number;
+  /**
+   * Recorded frames per second per feed; 0 = as fast as the sockets drain. The generator takes
+   * instrument steps per second per feed, or `"live"`: every instrument at its venue's own
+   * cadence on the wall clock (live-feed.ts).
+   */
+  readonly rate?: GeneratedRate;
   /** Ms between pushes of data without a recording (mark price, DVOL, ...). */
   readonly synthetic_interval_ms?: number;
   /** Ms between the WebSocket pings Binance's server sends (0 = none). */
@@ -78,6 +83,8 @@ export interface Simulator {
   readonly binanceConnects: Readonly<Record<"binance_spot" | "binance_derivatives", number>>;
   /** REST weight per venue as the venues count it. */
   readonly rest_limits: SimRestLimits;
+  /** What the venues list in their instrument metadata (sim-rest.ts): tests delist and list instruments. */
+  readonly listing: SimListing;
   connections(venue?: VenueKey): number;
   /** Closes every connection (of one venue) now, as a network drop would. Returns how many. */
   dropConnections(venue?: VenueKey): number;
@@ -143,12 +150,16 @@ function counters(): Record<VenueKey, number> {
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
-  const rate = options.rate ?? 0;
+  const rate = typeof options.rate === "number" ? options.rate : 0;
   const start_ms = options.start_ms ?? Date.now();
-  const spot = new BinanceReplay(source.read("binance_spot.jsonl"), false, start_ms);
-  const futures = new BinanceReplay(source.read("binance_derivatives.jsonl"), true, start_ms);
-  const okx = new OkxReplay(source.read("okx.jsonl"), start_ms);
-  const deribit = new DeribitReplay(source.read("deribit.jsonl"), start_ms);
+  // The generator's markets are served step by step (live-feed.ts), not looped from a recording.
+  const generated = source.generated?.(options.rate === "live");
+  if (options.rate === "live" && generated === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
+  const data = (file: string) => (generated === undefined ? source.read(file) : []);
+  const spot = new BinanceReplay(data("binance_spot.jsonl"), false, start_ms);
+  const futures = new BinanceReplay(data("binance_derivatives.jsonl"), true, start_ms);
+  const okx = new OkxReplay(data("okx.jsonl"), start_ms);
+  const deribit = new DeribitReplay(data("deribit.jsonl"), start_ms);
   const cursors = new Map<string, FeedCursor>([
     ["binance_spot", new FeedCursor(spot)],
     ["binance_derivatives", new FeedCursor(futures)],
@@ -156,7 +167,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ["deribit", new FeedCursor(deribit)],
   ]);
   const refs = new ReferenceBodies(source);
-  const ctx: RestContext = { now: Date.now, binance: new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx };
+  const ctx: RestContext = { now: Date.now, binance: generated?.binance ?? new Map([["binance_spot", spot], ["binance_derivatives", futures]]), okx: generated?.okx ?? okx };
   const sent = counters();
   const rest = counters();
   const skips = counters();
@@ -190,7 +201,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       faults.note(f.venue, "disconnect");
     }
   };
-  const synthetic = new SyntheticPushes({ all, futures, okx, send });
+  const synthetic = new SyntheticPushes({ all, futures: generated?.binance.get("binance_derivatives") ?? futures, okx: generated?.okx ?? okx, send });
+  const driver = generated === undefined ? undefined : new LiveDriver({ all, send, faults, skips }, generated.feeds, options.rate ?? 0, start_ms);
 
   const server: Server<SimConnection> = Bun.serve<SimConnection>({
     hostname: options.host ?? "127.0.0.1",
@@ -226,18 +238,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       const verdict = restLimits.admit(venue, `${path}${url.search}`, Date.now());
       if ("refuse" in verdict) return verdict.refuse;
       rest[venue]++;
-      const answer = venue.startsWith("binance")
+      const answer =
+        generated?.rest(venue, path, url.searchParams, Date.now(), refs.listing.unlisted) ??
+        (venue.startsWith("binance")
         ? binanceRest(venue, path, url.searchParams, ctx, refs)
         : venue.startsWith("okx")
           ? okxRest(path, url.searchParams, ctx, refs)
-          : deribitRest(path, url.searchParams, ctx, refs);
+          : deribitRest(path, url.searchParams, ctx, refs));
       for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
       return answer;
     },
     websocket: {
       open(ws) {
         all.add(ws);
-        if (all.size === 1 && !stopped) {
+        driver?.changed();
+        if (all.size === 1 && !stopped && driver === undefined) {
           // The pump may be in its idle wait: start the stream now.
           clearTimeout(timer);
           pump();
@@ -256,6 +271,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         if (ws.data.binance) binance.message(ws, ws.data.binance, text);
         else if (venue.startsWith("okx")) okxProtocol.message(ws, text);
         else deribitProtocol.message(ws, text);
+        driver?.changed();
       },
       pong(ws) {
         pongs.count++;
@@ -264,6 +280,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       close(ws) {
         if (ws.data.binance) binance.close(ws.data.binance);
         all.delete(ws);
+        driver?.changed();
         clearInterval(ws.data.heartbeat);
         cursors.get(FEED_OF[ws.data.venue])?.conns.delete(ws);
       },
@@ -338,7 +355,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     }
   }
 
-  const syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
+  // At the live rate the generated feeds push these channels at their own cadence.
+  const syntheticTimer = generated?.pushes_side_channels === true ? undefined : setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
   const pingEvery = options.binance_ping_interval_ms ?? 20_000;
   const pingTimer =
     pingEvery > 0
@@ -347,15 +365,22 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }, pingEvery)
       : undefined;
   const idleTimer = setInterval(() => okxProtocol.closeIdle(all, Date.now()), Math.min(1000, Math.max(10, okxProtocol.idle_ms / 4)));
-  pump();
+  if (driver === undefined) pump();
+  else driver.start();
 
   function simulatorStats(): Record<string, unknown> {
     const conns: Record<string, number> = {};
-    for (const ws of all) conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+    const subscriptions: Record<string, number[]> = {};
+    for (const ws of all) {
+      conns[ws.data.venue] = (conns[ws.data.venue] ?? 0) + 1;
+      (subscriptions[ws.data.venue] ??= []).push(ws.data.subs.size);
+    }
     return {
       violations: violations.rules(),
       violations_by_venue: violations.venues(),
       connections: conns,
+      /** Per venue, the streams each open connection is subscribed to (delivered ones). */
+      subscriptions,
       rest: { ...rest },
       rest_weight_peaks: restLimits.peaks(),
       sent: { ...sent },
@@ -366,7 +391,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     };
   }
 
-  const symbols = {
+  const symbols = generated?.symbols ?? {
     binance_spot: [...spot.symbols],
     binance_derivatives: [...futures.symbols],
     okx_spot: okx.instruments.filter((i) => i.split("-").length === 2),
@@ -384,6 +409,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     violations,
     binanceConnects: binance.connects,
     rest_limits: restLimits,
+    listing: refs.listing,
     connections: (venue) => [...all].filter((ws) => venue === undefined || ws.data.venue === venue).length,
     dropConnections(venue) {
       let n = 0;
@@ -410,6 +436,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      driver?.stop();
       clearInterval(syntheticTimer);
       clearInterval(pingTimer);
       clearInterval(idleTimer);

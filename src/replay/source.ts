@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_GENERATED_SYMBOLS, generatedFiles } from "./generator.ts";
+import { DEFAULT_GENERATED_SYMBOLS, generatedFiles, generatedMarkets } from "./generator.ts";
+import type { GeneratedMarkets } from "./live-feed.ts";
 import { defaultRecordingsDir, readRecording, RecordingsMissingError, type RecordedLine } from "./recording.ts";
 
 /**
@@ -14,6 +15,11 @@ export interface RecordingSource {
   readonly description: string;
   /** The lines of one fixture file (`okx.jsonl`, `reference/okx_instruments.jsonl`); [] when absent. */
   read(file: string): RecordedLine[];
+  /**
+   * The generator only: its markets, rendered step by step as the simulator serves them
+   * (live-feed.ts) instead of looping `read`'s recording. `live`: the live rate.
+   */
+  readonly generated?: (live: boolean) => GeneratedMarkets;
 }
 
 export function recordingsSource(dir: string): RecordingSource {
@@ -28,6 +34,7 @@ export function generatorSource(symbols = DEFAULT_GENERATED_SYMBOLS): RecordingS
   const cache = new Map<string, RecordedLine[]>();
   return {
     description: `generator (${symbols} symbols per venue)`,
+    generated: (live) => generatedMarkets(symbols, live),
     read(file) {
       let lines = cache.get(file);
       if (lines === undefined) {

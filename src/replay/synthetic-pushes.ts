@@ -1,5 +1,4 @@
-import type { BinanceReplay } from "./binance-replay.ts";
-import type { OkxReplay } from "./okx-replay.ts";
+import type { BinanceBooks, OkxMarkets } from "./live-feed.ts";
 import type { SimSocket } from "./sim-connection.ts";
 import * as synth from "./synthetic.ts";
 
@@ -14,8 +13,8 @@ type Socket = SimSocket;
 
 export interface SyntheticSources {
   readonly all: ReadonlySet<Socket>;
-  readonly futures: BinanceReplay;
-  readonly okx: OkxReplay;
+  readonly futures: Pick<BinanceBooks, "symbols" | "prices">;
+  readonly okx: OkxMarkets;
   readonly send: (ws: Socket, text: string) => void;
 }
 

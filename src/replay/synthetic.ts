@@ -125,13 +125,40 @@ export function deribitVolatility(indexName: string, now_ms: number, n: number):
   return { volatility: Number((60 + 8 * wave(indexName, n)).toFixed(2)), timestamp: now_ms, index_name: indexName };
 }
 
-/** `[ts, open, high, low, close]` candles between two times at `resolution_s`. */
+/** DVOL of `currency` (BTC, ETH) in the second of `ts_ms`: what a candle at that time and the generator's push of that second carry. */
+export function deribitVolatilityAt(currency: string, ts_ms: number): number {
+  return Number((60 + 8 * wave(currency, Math.floor(ts_ms / 1000))).toFixed(2));
+}
+
+/** `[ts, open, high, low, close]` candles between two times at `resolution_s`, each at the DVOL of its `ts`. */
 export function deribitVolatilityCandles(currency: string, start_ms: number, end_ms: number, resolution_s: number): number[][] {
   const step = Math.max(1, resolution_s) * 1000;
   const out: number[][] = [];
   for (let ts = Math.ceil(start_ms / step) * step; ts <= end_ms && out.length < 1000; ts += step) {
-    const v = Number((60 + 8 * wave(currency, ts / step)).toFixed(2));
+    const v = deribitVolatilityAt(currency, ts);
     out.push([ts, v, v + 0.5, v - 0.5, v]);
   }
   return out;
+}
+
+/**
+ * A 24 h ticker (`GET /api/v3/ticker/24hr`, `/fapi/v1/ticker/24hr` list items) whose quote
+ * volume is the price × 1,000,000: ranking by volume ranks by price, which tests can predict.
+ */
+export function binanceTicker24h(symbol: string, price: number, now_ms: number): string {
+  const p = String(price);
+  return JSON.stringify({
+    symbol, priceChange: "0", priceChangePercent: "0", weightedAvgPrice: p, lastPrice: p, lastQty: "1", openPrice: p, highPrice: p, lowPrice: p,
+    volume: "1000000", quoteVolume: String(price * 1_000_000), openTime: now_ms - 86_400_000, closeTime: now_ms, firstId: 1, lastId: 2, count: 2,
+  });
+}
+
+/** An OKX ticker (`GET /api/v5/market/tickers`): 24 h quote volume price × 1,000,000, as binanceTicker24h. */
+export function okxTicker(instId: string, price: number, swap: boolean, now_ms: number): object {
+  const p = String(price);
+  // volCcy24h is in the base currency for SWAP and in the quote currency for SPOT.
+  return {
+    instType: swap ? "SWAP" : "SPOT", instId, last: p, lastSz: "1", askPx: p, askSz: "1", bidPx: p, bidSz: "1", open24h: p, high24h: p, low24h: p,
+    vol24h: "1000000", volCcy24h: swap ? "1000000" : String(price * 1_000_000), sodUtc0: p, sodUtc8: p, ts: String(now_ms),
+  };
 }

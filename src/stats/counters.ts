@@ -50,6 +50,11 @@ export class Counters {
     }
   }
 
+  /** Stores `value` and returns what the slot held (a reader that restarts a window). */
+  exchange(slot: number, value: number): number {
+    return Number(Atomics.exchange(this.slots, slot, BigInt(value)));
+  }
+
   get(slot: number): number {
     return Number(Atomics.load(this.slots, slot));
   }

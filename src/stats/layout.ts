@@ -1,5 +1,6 @@
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { latencyCounterNames } from "./latency.ts";
 
 /**
  * The names of every shared counter. Built from constants only, so the supervisor and every
@@ -37,6 +38,16 @@ export const VENUE_COUNTERS = [
   "rest_429",
   /** REST answers 418 (IP banned). */
   "rest_418",
+  /** Symbols the venue's ingest workers collect now (resolved from the config and the venue's metadata). */
+  "symbols",
+  /** Listings subscribed and delistings dropped by instrument refreshes. */
+  "symbols_added",
+  "symbols_removed",
+  /** Instrument metadata reads that succeeded (start included), and those that failed. */
+  "instrument_refreshes",
+  "instrument_refresh_failures",
+  /** Wall time of the last metadata read that succeeded, ms. */
+  "last_instrument_refresh_ms",
 ] as const;
 
 export const TYPE_COUNTERS = [
@@ -77,5 +88,6 @@ export function counterNames(): string[] {
   const names: string[] = [];
   for (const venue of VENUE_KEYS) for (const name of VENUE_COUNTERS) names.push(venueCounter(venue, name));
   for (const type of RECORD_TYPES) for (const name of TYPE_COUNTERS) names.push(typeCounter(type, name));
+  names.push(...latencyCounterNames());
   return names;
 }

@@ -145,6 +145,17 @@ const TRAILING: readonly ColumnSpec[] = [
   col("received_at", TIME, "time", "recv_ts_ms"),
 ];
 
+/**
+ * Columns added after a table's first release, after `received_at`, in the order added: a table
+ * created by an earlier release gains them in place (`ensureSchema`, ADD COLUMN IF NOT EXISTS,
+ * its rows reading the column default), and a new table has them at the same positions, so both
+ * have one column order. Gaps: what a recovery after the gap brought back (0 and 1970-01-01
+ * while none reported).
+ */
+const APPENDED: Readonly<Partial<Record<RecordType, readonly ColumnSpec[]>>> = {
+  gap: [col("recovered_records", "UInt64", "uint"), col("recovered_at", TIME, "time", "recovered_at_ms")],
+};
+
 /** Sort-key tail after `exchange, market_type, symbol, timestamp`: the natural id (natural-key.ts). */
 const NATURAL_ID: Readonly<Record<RecordType, readonly string[]>> = {
   trade: ["trade_id"],
@@ -164,7 +175,7 @@ function perType<V>(f: (t: RecordType) => V): Readonly<Record<RecordType, V>> {
   return out;
 }
 
-const ALL_COLUMNS = perType((t) => [...LEADING, ...TYPE_COLUMNS[t], ...TRAILING]);
+const ALL_COLUMNS = perType((t) => [...LEADING, ...TYPE_COLUMNS[t], ...TRAILING, ...(APPENDED[t] ?? [])]);
 const INSERTED_COLUMNS = perType((t) => ALL_COLUMNS[t].filter((c) => c.name !== "created_at" && c.kind !== "source"));
 
 /** Every column of `type`'s table, in table order (shared by the batch builder and tiering). */
@@ -236,9 +247,15 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_INSERTS}, ttl_only
  */
 export const HOT_MERGE_SELECTOR_BASE = 20;
 
+/** `ALTER TABLE … ADD COLUMN IF NOT EXISTS` for each column appended to `type`'s table since its first release. */
+export function addAppendedColumnsSql(database: string, type: RecordType): string[] {
+  return (APPENDED[type] ?? []).map((c) => `ALTER TABLE \`${database}\`.\`${TABLES[type]}\` ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`);
+}
+
 /**
- * Creates both databases and every table in them, and sets the hot tables' merge settings on
- * tables created before them; safe to run on every start.
+ * Creates both databases and every table in them, adds the columns appended since a table was
+ * created (in place: existing rows read the defaults), and sets the hot tables' merge settings
+ * on tables created before them; safe to run on every start.
  */
 export async function ensureSchema(client: ClickHouseClient, names: SchemaNames): Promise<void> {
   for (const [database, ttl] of [
@@ -246,7 +263,10 @@ export async function ensureSchema(client: ClickHouseClient, names: SchemaNames)
     [names.cold_database, COLD_TTL_DAYS],
   ] as const) {
     await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
-    for (const type of RECORD_TYPES) await client.command({ query: createTableSql(database, type, ttl) });
+    for (const type of RECORD_TYPES) {
+      await client.command({ query: createTableSql(database, type, ttl) });
+      for (const query of addAppendedColumnsSql(database, type)) await client.command({ query });
+    }
   }
   if (!(await knowsMergeTreeSetting(client, "merge_selector_base"))) return;
   for (const type of RECORD_TYPES) {

@@ -1,6 +1,7 @@
 import { Worker } from "node:worker_threads";
 import type { Logger } from "../log/logger.ts";
 import { Backoff } from "../venues/connection/backoff.ts";
+import { getVenue } from "../venues/registry.ts";
 import type { WorkerStats } from "../http/stats-types.ts";
 import { isFromWorker, type FromWorker, type ToWorker, type WorkerInit } from "./messages.ts";
 import type { ClickHouseSink } from "../storage/clickhouse-sink.ts";
@@ -31,7 +32,8 @@ export class ManagedWorker {
   private healthyTimer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
-    readonly init: WorkerInit,
+    /** What the next thread starts from; the supervisor replaces an ingest worker's symbols on instrument refresh. */
+    public init: WorkerInit,
     private readonly entry: URL,
     private readonly log: Logger,
     private readonly onMessage: (worker: ManagedWorker, message: FromWorker) => void,
@@ -164,13 +166,11 @@ export class ManagedWorker {
   }
 }
 
-/** Linux keeps 15 characters of a thread name; these stay distinct within that (top, /proc). */
-const SHORT: Readonly<Record<string, string>> = {
-  binance_spot: "bn_spot",
-  binance_derivatives: "bn_perp",
-  okx_spot: "okx_spot",
-  okx_derivatives: "okx_perp",
-  deribit_derivatives: "drb",
+/**
+ * Linux keeps 15 characters of a thread name; these stay distinct within that (top, /proc).
+ * Venues name themselves (`short_name` of their definition).
+ */
+const SHORT_TYPE: Readonly<Record<string, string>> = {
   funding_rate: "funding",
   open_interest: "oi",
   liquidation: "liq",
@@ -181,6 +181,6 @@ const SHORT: Readonly<Record<string, string>> = {
 
 /** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`. */
 export function threadName(init: WorkerInit): string {
-  const what = init.kind === "ingest" ? init.venue : init.type;
-  return `${init.kind === "ingest" ? "i" : "b"}:${SHORT[what] ?? what}:${init.index}`.slice(0, 15);
+  const what = init.kind === "ingest" ? getVenue(init.venue).short_name : (SHORT_TYPE[init.type] ?? init.type);
+  return `${init.kind === "ingest" ? "i" : "b"}:${what}:${init.index}`.slice(0, 15);
 }

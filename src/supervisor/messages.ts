@@ -1,6 +1,8 @@
 import type { Config, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType, RecordType } from "../records/types.ts";
-import type { BookHealth } from "../venues/types.ts";
+import type { BookHealth, Instrument } from "../venues/types.ts";
+import type { RestLimitScale } from "../venues/connection/rest-budget.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 import type { InsertReply, InsertRequest } from "../storage/insert-messages.ts";
 import type { HeapReport } from "../setup/heap-guard.ts";
 
@@ -41,6 +43,8 @@ export interface IngestInit extends InitCommon {
   readonly record_dir: string | null;
   /** The venue's REST weight budget (src/venues/connection/rest-budget.ts), shared by its ingest workers. */
   readonly rest_budget: SharedArrayBuffer;
+  /** Shrinks the venue's documented REST limits (tests: a storm on a small budget); null: as documented. */
+  readonly rest_scale: RestLimitScale | null;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
   /** The `engine_down` gaps to write after an unclean stop (src/supervisor/engine-down.ts), or null. */
@@ -101,16 +105,26 @@ export type WorkerInit = IngestInit | BatchInit;
 export type ToWorker =
   /** Stop intake (ingest) or drain inputs (batch), flush, reply `stopped`, exit. */
   | { readonly type: "stop" }
+  /** To an ingest worker: subscribe `add` (with their metadata) and drop `remove` (native ids), instrument refresh. */
+  | SymbolsMessage
   | InsertReply;
+
+export interface SymbolsMessage {
+  readonly type: "symbols";
+  readonly add: readonly Instrument[];
+  readonly remove: readonly string[];
+}
 
 /** Control messages from a worker; `InsertRequest`s travel the same port (see ManagedWorker). */
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  /** Once a second from ingest workers: book health, bad frames per channel (totals), REST queue. */
+  /** Once a second from ingest workers: book health and sync, bad frames per channel (totals), REST queue. */
   | {
       readonly type: "venue_health";
       readonly books: readonly BookHealth[];
+      /** Books waiting for the REST budget, symbols failing (src/venues/connection/sync-queue.ts). */
+      readonly book_sync: BookSyncReport;
       readonly bad_by_channel: Readonly<Record<string, number>>;
       /** REST requests waiting in this worker's queue for the venue's budget. */
       readonly rest_queue: number;
@@ -126,6 +140,10 @@ export const HEAP_REPORT_MS = 5000;
 
 export function isStopMessage(value: unknown): value is Extract<ToWorker, { type: "stop" }> {
   return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "stop";
+}
+
+export function isSymbolsMessage(value: unknown): value is SymbolsMessage {
+  return typeof value === "object" && value !== null && (value as { type?: unknown }).type === "symbols";
 }
 
 export function isFromWorker(value: unknown): value is FromWorker {

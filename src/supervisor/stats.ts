@@ -1,11 +1,14 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
-import type { ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeStats, VenueStats, WorkerStats } from "../http/stats-types.ts";
-import { RECORD_TYPES } from "../records/types.ts";
+import type { ClockSkewStats, ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeLatencyStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
+import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
+import { negativeSkewCounter, quantileMs, readHistogram, recoveredCounter, skewIncidentCounter } from "../stats/latency.ts";
 import type { BookHealth } from "../venues/types.ts";
+import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
+import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 
 /** Per-second rates from two counter readings at least `MIN_INTERVAL_MS` apart. */
 export class RateSampler {
@@ -44,6 +47,12 @@ export interface StatsInputs {
   readonly workers: readonly ManagedWorker[];
   readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
+  /** Books waiting for the REST budget and failing symbols, per ingest worker id (last report). */
+  readonly book_sync: ReadonlyMap<string, BookSyncReport>;
+  /** Books each ingest worker keeps (its symbols, when it collects books): counted as syncing until it reports. */
+  readonly planned_books: ReadonlyMap<string, number>;
+  /** Ms until `waiting` snapshots of the venue's books can be sent through its budget. */
+  readonly sync_eta_ms: (venue: VenueKey, waiting: number) => number;
   /** Bad frames per channel, per ingest worker id (`ingest:<venue>:<i>`). */
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** REST requests queued, per ingest worker id (last report). */
@@ -57,6 +66,34 @@ export interface StatsInputs {
   readonly tiering: Record<string, TieringTableStats>;
   /** Venues are replaced by a synthetic source; their connection state is not meaningful. */
   readonly synthetic: boolean;
+  /** A venue's latest listings and delistings and its last refresh error (instrument-refresh.ts). */
+  readonly symbol_changes?: (venue: VenueKey) => SymbolRecent | undefined;
+  /** The venue's clock skew (clock-skew.ts); without it, the limit and incident count only. */
+  readonly clock_skew?: (venue: VenueKey) => ClockSkewStats;
+}
+
+/** Latency per data type of `venue`: the types it collects, and any other with observations. */
+function venueLatency(c: Counters, venue: VenueKey, collected: readonly string[]): Record<string, TypeLatencyStats> {
+  const out: Record<string, TypeLatencyStats> = {};
+  for (const type of DATA_TYPES) {
+    const e2r = readHistogram(c, "exchange_to_receive", venue, type);
+    const r2c = readHistogram(c, "receive_to_commit", venue, type);
+    if (e2r.count === 0 && r2c.count === 0 && !collected.includes(type)) continue;
+    out[type] = {
+      exchange_to_receive: { count: e2r.count, p50_ms: quantileMs(e2r, 0.5), p99_ms: quantileMs(e2r, 0.99), negative: c.read(negativeSkewCounter(venue, type)) },
+      receive_to_commit: { count: r2c.count, p50_ms: quantileMs(r2c, 0.5), p99_ms: quantileMs(r2c, 0.99) },
+    };
+  }
+  return out;
+}
+
+function venueRecovered(c: Counters, venue: VenueKey): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const type of DATA_TYPES) {
+    const n = c.read(recoveredCounter(venue, type));
+    if (n > 0) out[type] = n;
+  }
+  return out;
 }
 
 function sum(values: readonly number[]): number {
@@ -79,6 +116,25 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
   for (const [workerId, n] of s.rest_queues) {
     const venue = workerId.split(":")[1] ?? workerId;
     restQueue.set(venue, (restQueue.get(venue) ?? 0) + n);
+  }
+  const sync = new Map<string, { waiting: number; failures: SymbolFailure[] }>();
+  for (const [workerId, report] of s.book_sync) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    const into = sync.get(venue) ?? { waiting: 0, failures: [] };
+    into.waiting += report.waiting;
+    into.failures.push(...report.failures);
+    sync.set(venue, into);
+  }
+  const books: Record<string, BookHealth[]> = {};
+  for (const [workerId, list] of s.books) {
+    const venue = workerId.split(":")[1] ?? workerId;
+    (books[venue] ??= []).push(...list);
+  }
+  const unreported = new Map<string, number>();
+  for (const [workerId, n] of s.planned_books) {
+    if (s.books.has(workerId)) continue;
+    const venue = workerId.split(":")[1] ?? workerId;
+    unreported.set(venue, (unreported.get(venue) ?? 0) + n);
   }
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
@@ -111,6 +167,12 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_blocked_ms(venue),
       },
+      symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
+      book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),
+      failing_symbols: [...(sync.get(venue)?.failures ?? [])].sort((a, b) => a.native.localeCompare(b.native) || a.kind.localeCompare(b.kind)),
+      latency: venueLatency(c, venue, enabled ? cfg.data_types : []),
+      clock_skew: s.clock_skew?.(venue) ?? { max_clock_skew_ms: cfg.max_clock_skew_ms, last_ms: null, in_incident: false, incidents: c.read(skewIncidentCounter(venue)) },
+      recovered: venueRecovered(c, venue),
     };
   }
   const data_types: Record<string, TypeStats> = {};
@@ -152,11 +214,6 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     heap_bytes: w.heap?.heap_bytes ?? null,
     full_collections: w.heap?.full_collections ?? 0,
   }));
-  const books: Record<string, BookHealth[]> = {};
-  for (const [workerId, list] of s.books) {
-    const venue = workerId.split(":")[1] ?? workerId;
-    (books[venue] ??= []).push(...list);
-  }
   return {
     uptime_s: s.uptime_s,
     role: s.config.engine.role,
@@ -169,4 +226,12 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
     clickhouse: s.clickhouse,
     tiering: s.tiering,
   };
+}
+
+/** A venue's books: those its workers reported, and those of workers yet to report (syncing). */
+function bookSync(books: readonly BookHealth[], unreported: number, reported_waiting: number, eta_ms: (waiting: number) => number): VenueBookSync {
+  const live = books.filter((b) => b.state === "live").length;
+  const waiting = Math.min(reported_waiting, books.length - live);
+  const total = books.length + unreported;
+  return { total, live, syncing: total - live - waiting, waiting, eta_s: Math.ceil(eta_ms(waiting) / 1000) };
 }

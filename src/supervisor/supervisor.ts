@@ -11,7 +11,9 @@ import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
-import { RestBudget } from "../venues/connection/rest-budget.ts";
+import { RestBudget, scaleLimits, type RestLimitScale } from "../venues/connection/rest-budget.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
+import { syncEstimate, syncEtaMs, duration } from "../venues/connection/sync-estimate.ts";
 import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { exposureWarning, isLoopbackHost } from "../http/security.ts";
@@ -31,9 +33,15 @@ import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
 import { planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { resolveVenueSymbols, symbolsChanged } from "./symbol-resolution.ts";
+import type { VenueSymbols } from "./instrument-refresh.ts";
+import { selectorConfigErrors } from "../venues/selection.ts";
+import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
 import { buildStats, RateSampler } from "./stats.ts";
+import { ClockSkewWatch } from "./clock-skew.ts";
+import { latencySeries } from "../stats/latency.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
 import { openTieringClients, type TieringClients } from "../tiering/clients.ts";
 
@@ -49,6 +57,8 @@ export interface EngineOptions {
   readonly synthetic?: SyntheticSpec | null;
   /** Logger to use instead of a new root logger. */
   readonly log?: Logger;
+  /** Shrinks venues' documented REST limits (tests: a book storm on a small budget; the simulator takes the same scale). */
+  readonly rest_scale?: Partial<Record<VenueKey, RestLimitScale>>;
 }
 
 /** A failure while starting; everything started before it has been stopped again. */
@@ -62,16 +72,21 @@ export class EngineStartError extends Error {
  */
 export class Engine {
   readonly log: Logger;
-  readonly plan: TopologyPlan;
+  /** The topology spawned: planned again at start from the venues' resolved symbols. */
+  plan: TopologyPlan;
   readonly counters = new Counters(counterNames());
   readonly workers: ManagedWorker[] = [];
-  private readonly rings: RingSet;
+  private rings: RingSet;
+  /** Per venue with ingest workers: its resolved symbols and their refresh (instrument-refresh.ts). */
+  private readonly venueSymbols = new Map<VenueKey, VenueSymbols>();
   private readonly books = new Map<string, readonly BookHealth[]>();
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
   /** REST requests queued per ingest worker (last report). */
   private readonly restQueues = new Map<string, number>();
+  /** Books waiting for the REST budget and failing symbols, per ingest worker (last report). */
+  private readonly bookSync = new Map<string, BookSyncReport>();
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
   private readonly restBudgets = new Map<VenueKey, RestBudget>();
   /** Records each ingest worker holds outside full rings, per type (its last report). */
@@ -95,15 +110,18 @@ export class Engine {
   private marker: RunMarker | null = null;
   /** After an unclean stop: the engine_down gaps the ingest workers write. */
   private engineDown: EngineDownRecorder | null = null;
+  private readonly clockSkew: ClockSkewWatch;
 
   constructor(
-    readonly config: Config,
+    /** The configuration; at start each venue's `symbols` becomes its resolved list. */
+    public config: Config,
     private readonly options: EngineOptions = {},
   ) {
     registerSecrets(secretValues(config));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
     this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
+    this.clockSkew = new ClockSkewWatch(config, this.counters, this.log);
   }
 
   get dataDir(): string {
@@ -136,8 +154,9 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    const venueErrors = venueConfigErrors(this.config);
+    const venueErrors = [...venueConfigErrors(this.config), ...selectorConfigErrors(this.config)];
     if (venueErrors.length > 0) throw new EngineStartError(`invalid configuration: ${venueErrors.join("; ")}`);
+    if (!this.options.synthetic) await this.resolveSymbols();
     if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
       throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
     }
@@ -155,16 +174,57 @@ export class Engine {
       const publishes = this.config.engine.role !== "store";
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
+      this.logSyncEstimates();
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
       await this.stop();
       throw new EngineStartError((cause as Error).message, { cause });
     }
     this.heapGuard = new HeapGuard();
+    for (const v of this.venueSymbols.values()) v.start();
+    this.clockSkew.start();
     this.log.info(
       { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
       "engine started",
     );
+  }
+
+  /**
+   * Resolves every collecting venue's symbols from its metadata (symbol-resolution.ts) and plans
+   * the topology over them; a symbol the venue does not list, a selector that matches nothing or
+   * metadata a selector cannot do without stop the start (exit code 2).
+   */
+  private async resolveSymbols(): Promise<void> {
+    const resolved = await resolveVenueSymbols({
+      config: this.config,
+      counters: this.counters,
+      log: this.log,
+      budget: (venue) => this.restBudgetOf(venue),
+      onChange: (venue, added, removed) => this.onSymbolChange(venue, added, removed),
+    });
+    for (const v of resolved.venues) this.venueSymbols.set(v.venue, v);
+    if (resolved.errors.length > 0) {
+      for (const v of resolved.venues) v.stop();
+      throw new EngineStartError(`invalid configuration: ${resolved.errors.join("; ")}`);
+    }
+    this.config = resolved.config;
+    this.plan = planTopology(this.config);
+    this.rings = new RingSet(this.plan, this.config.ring.capacity_bytes);
+  }
+
+  /** Reads every venue's instrument metadata now, as the `instruments_refresh_s` timer does. */
+  async refreshInstruments(): Promise<void> {
+    await Promise.all([...this.venueSymbols.values()].map((v) => v.refresh()));
+  }
+
+  /** A refresh changed `venue`'s symbols: each change goes to the ingest worker it concerns. */
+  private onSymbolChange(venue: VenueKey, added: readonly Instrument[], removed: readonly string[]): void {
+    const workers = this.workers.filter((w) => w.init.kind === "ingest" && w.init.venue === venue);
+    for (const { worker, init, message } of symbolsChanged(workers, added, removed)) {
+      // A thread that restarts later starts from its current symbols.
+      worker.init = init;
+      worker.post(message);
+    }
   }
 
   private async startServices(): Promise<void> {
@@ -200,7 +260,7 @@ export class Engine {
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
       const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
       if (exposed !== null) this.log.warn(exposed);
-      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query }, {
+      const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query, latency: () => latencySeries(this.counters) }, {
         auth_token: cfg.http.auth_token,
         loopback_only: isLoopbackHost(cfg.http.host),
       });
@@ -217,12 +277,35 @@ export class Engine {
   }
 
   private restBudget(venue: VenueKey): SharedArrayBuffer {
+    return this.restBudgetOf(venue).buffer;
+  }
+
+  private restBudgetOf(venue: VenueKey): RestBudget {
     let budget = this.restBudgets.get(venue);
     if (budget === undefined) {
-      budget = new RestBudget(getVenue(venue).rest_limits.buckets);
+      budget = new RestBudget(scaleLimits(getVenue(venue).rest_limits.buckets, this.options.rest_scale?.[venue]));
       this.restBudgets.set(venue, budget);
     }
-    return budget.buffer;
+    return budget;
+  }
+
+  /**
+   * Logs once per venue whose books sync from REST snapshots how long a full storm takes through
+   * its budget, and the smaller `orderbook.snapshot_limit` that would shorten it (a synthetic
+   * source syncs no books).
+   */
+  private logSyncEstimates(): void {
+    if (this.options.synthetic) return;
+    const books = new Map<VenueKey, number>();
+    for (const i of this.plan.ingest) {
+      if (this.config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
+    }
+    const { snapshot_limit, depth } = this.config.orderbook;
+    for (const [venue, n] of books) {
+      const estimate = syncEstimate(getVenue(venue).rest_limits, this.restBudgetOf(venue), n, snapshot_limit, depth);
+      if (estimate === undefined) continue;
+      this.log.info({ venue, books: n, weight: estimate.weight, sync_s: Math.ceil(estimate.ms / 1000), suggested_snapshot_limit: estimate.suggestion?.limit ?? null }, `${venue} book sync: ${estimate.text}`);
+    }
   }
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
@@ -235,6 +318,7 @@ export class Engine {
       config: this.config,
       counters: this.counters.buffer,
       rest_budget: this.restBudget(venue),
+      rest_scale: this.options.rest_scale?.[venue] ?? null,
       rings: this.rings.linksFrom(id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
@@ -284,6 +368,7 @@ export class Engine {
     if (worker.init.kind !== "ingest") return;
     if (message.type === "venue_health") {
       this.books.set(worker.id, message.books);
+      this.bookSync.set(worker.id, message.book_sync);
       this.badFrames.set(worker.id, message.bad_by_channel);
       this.restQueues.set(worker.id, message.rest_queue);
     } else if (message.type === "overflow") {
@@ -317,6 +402,8 @@ export class Engine {
 
   private async stopAll(): Promise<void> {
     this.heapGuard?.stop();
+    this.clockSkew.stop();
+    for (const v of this.venueSymbols.values()) v.stop();
     const deadline = this.config.engine.shutdown_deadline_ms;
     await Promise.all(this.workers.filter((w) => w.init.kind === "ingest").map((w) => w.stop(deadline)));
     // An ingest worker that was down (restarting) never ended its rings; its producer is gone
@@ -357,10 +444,24 @@ export class Engine {
     for (const venue of VENUE_KEYS) {
       const v = venueStats[venue];
       if (v === undefined || !v.enabled || this.options.synthetic) continue;
-      components[`venue:${venue}`] = { state: v.state };
+      const { waiting, total, eta_s } = v.book_sync;
+      // Books waiting for their turn in the REST budget are the venue working as planned, not failing.
+      components[`venue:${venue}`] =
+        v.state === "connected" && waiting > 0
+          ? { state: "syncing", detail: `${waiting} of ${total} books wait for the REST weight budget, about ${duration(eta_s * 1000)} to go` }
+          : { state: v.state };
     }
-    const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected");
+    const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected" || c.state === "syncing");
     return { ok, components };
+  }
+
+  /** Books each ingest worker keeps: its symbols now (refreshes change them), when its venue collects books. */
+  private plannedBooks(): Map<string, number> {
+    const planned = new Map<string, number>();
+    for (const w of this.workers) {
+      if (w.init.kind === "ingest") planned.set(w.id, this.config.venues[w.init.venue].data_types.includes("orderbook") ? w.init.symbols.length : 0);
+    }
+    return planned;
   }
 
   private natsComponent(): NatsStats {
@@ -386,12 +487,21 @@ export class Engine {
       books: this.books,
       bad_frames: this.badFrames,
       rest_queues: this.restQueues,
+      book_sync: this.bookSync,
+      planned_books: this.plannedBooks(),
+      sync_eta_ms: (venue, waiting) => {
+        const cost = getVenue(venue).rest_limits.snapshotCost?.(this.config.orderbook.snapshot_limit);
+        const budget = this.restBudgets.get(venue);
+        return cost === undefined || budget === undefined ? 0 : syncEtaMs(budget, cost, waiting);
+      },
       rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},
       synthetic: this.options.synthetic !== null && this.options.synthetic !== undefined,
+      symbol_changes: (venue) => this.venueSymbols.get(venue)?.recent(),
+      clock_skew: (venue) => this.clockSkew.stats(venue),
     });
   }
 }

@@ -1,9 +1,6 @@
 import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
 import type { RecordType } from "../records/types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
-import { deribitConnectionConfigErrors } from "../venues/deribit/limits.ts";
-import { okxRubikPeriod } from "../venues/okx/channels.ts";
-import { okxLoginConfigErrors } from "../venues/okx/requests.ts";
 import { getVenue } from "../venues/registry.ts";
 
 /**
@@ -90,9 +87,10 @@ export function planTopology(config: Config): TopologyPlan {
 }
 
 /**
- * What a config asks of a venue that the venue cannot give: a data type it does not offer, an
- * OKX ratio bucket rubik does not have, an OKX book channel that needs a login without OKX
- * credentials in `env`, more Deribit workers than its 32 connections per IP hold. Each message
+ * What a config asks of a venue that the venue cannot give: a data type it does not offer, and
+ * what the venue's own `configErrors` finds (an OKX ratio bucket rubik does not have, an OKX
+ * book channel that needs a login without OKX credentials in `env`, more Deribit workers than
+ * its 32 connections per IP hold). Each message
  * names the key, the value and what is allowed; the engine refuses to start on any (exit code
  * 2), rather than collect nothing.
  */
@@ -101,17 +99,13 @@ export function venueConfigErrors(config: Config, env: Readonly<Record<string, s
   for (const venue of VENUE_KEYS) {
     const cfg = config.venues[venue];
     if (!cfg.enabled) continue;
-    const offered = getVenue(venue).data_types;
+    const definition = getVenue(venue);
+    const offered = definition.data_types;
     const refused = cfg.data_types.filter((t) => !offered.includes(t));
     if (refused.length > 0) {
       errors.push(`'venues.${venue}.data_types' has ${refused.join(", ")}: ${venue} offers ${offered.join(", ")}`);
     }
-    const polled = cfg.data_types.some((t) => t === "lsr_top_position" || t === "lsr_all_account");
-    if (venue.startsWith("okx") && polled && okxRubikPeriod(cfg.poll_period) === undefined) {
-      errors.push(`'venues.${venue}.poll_period' = "${cfg.poll_period}": OKX long/short ratios come in 5m or 1h buckets`);
-    }
-    if (venue.startsWith("okx")) errors.push(...okxLoginConfigErrors(venue, cfg, env));
-    if (venue === "deribit_derivatives" && cfg.workers > 0) errors.push(...deribitConnectionConfigErrors(cfg));
+    errors.push(...(definition.configErrors?.(cfg, env) ?? []));
   }
   return errors;
 }

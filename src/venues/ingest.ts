@@ -1,46 +1,28 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
-import type { DataType, GapCause, MarketRecord } from "../records/types.ts";
+import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
-import { BinanceConnection } from "./binance/connection.ts";
-import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./binance/channels.ts";
-import { deribitVolatilityIndexPath } from "./deribit/channels.ts";
-import { DERIBIT_WORKER_REQUESTS_PER_S } from "./deribit/limits.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
-import {
-  DEFAULT_TUNING,
-  type ConnectionContext,
-  type ConnectionIncident,
-  type ConnectionTuning,
-  type VenueConnection,
-  type VenueErrorEvent,
-} from "./connection/venue-connection.ts";
+import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
+import { SilentStreams } from "./connection/channel-watchdog.ts";
+import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { DeribitConnection } from "./deribit/connection.ts";
-import { INSTRUMENT_PATHS, parseInstrumentBodies } from "./instruments.ts";
-import { OkxConnection } from "./okx/connection.ts";
-import { okxPolls } from "./okx/channels.ts";
-import { getVenue } from "./registry.ts";
-import type { InstrumentMap, Normalizer } from "./types.ts";
-
-/** Shortest interval between two depth snapshot requests for one symbol, ms. */
-const SNAPSHOT_MIN_INTERVAL_MS = 1000;
-/**
- * Start does not wait out a long block (a 418 ban lasts up to 3 days): past this the worker
- * fails naming the block, and its restarts find the block in the venue's shared budget and
- * send nothing until it ends.
- */
-const INSTRUMENTS_MAX_BLOCK_MS = 60_000;
+import { gapRecords } from "./gap-records.ts";
+import { fetchInstruments } from "./instruments.ts";
+import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
+import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
+import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
- * connections, the normalizer fed with every frame, REST depth snapshots and OKX book
+ * connections, the normalizer fed with every frame, REST depth snapshots and book
  * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
- * per (symbol, data type) for every hole a reconnect leaves.
+ * per (symbol, data type) for every hole a reconnect leaves. Everything venue-specific comes
+ * from the venue's definition (venue-definition.ts).
  */
 
 export interface IngestStats {
@@ -63,7 +45,7 @@ export interface IngestOptions {
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
   readonly record?: CaptureWriter;
-  readonly tuning?: Partial<ConnectionTuning>;
+  readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
   /**
@@ -89,28 +71,41 @@ export interface IngestRestOptions {
   readonly scale?: RestLimitScale;
 }
 
-export class InstrumentFetchError extends Error {}
-
 export class IngestRunner {
   normalizer: Normalizer | undefined;
   connection: VenueConnection | undefined;
   poller: BucketPoller | undefined;
   readonly rest: RestClient;
-  private readonly tuning: ConnectionTuning;
-  private readonly snapshotsInFlight = new Set<string>();
-  /** When each symbol's last depth snapshot was asked for (Date.now() ms). */
-  private readonly lastSnapshotAsk = new Map<string, number>();
+  /** REST depth snapshots of the books (venues whose books sync from REST), storms and resyncs through the budget. */
+  bookSync: BookSyncQueue | undefined;
+  /** Streams silent now, listed per symbol in `/stats`. */
+  readonly silentStreams: SilentStreams;
+  private readonly tuning: EngineTuning;
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
-  /** Deribit backfills: one at a time, paced under the IP's connection cap and credit pool. */
-  private readonly backfills = new PacedRequests(DERIBIT_WORKER_REQUESTS_PER_S, 1000);
+  private readonly venue: VenueDefinition<EngineTuning>;
+  /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
+  private readonly recoveries: PacedRequests | undefined;
+  /** This worker's symbols now: the shard it started with, changed by instrument refreshes. */
+  private readonly symbols: string[];
+  /** Instrument metadata, with the instruments refreshes add. */
+  private readonly instruments = new Map<string, Instrument>();
+  /** The poller's tasks, rebuilt in place when the symbols change. */
+  private readonly tasks: PollTask[] = [];
+  /** Records the normalizer has emitted (a recovery counts what one body added). */
+  private emitted = 0;
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
-    const limits = getVenue(options.venue).rest_limits;
+    this.symbols = [...options.symbols];
+    this.silentStreams = new SilentStreams(this.symbols);
+    this.venue = getVenue(options.venue);
+    const per_s = this.venue.ingest.recover_per_s;
+    this.recoveries = per_s === undefined ? undefined : new PacedRequests(per_s, 1000);
+    const limits = this.venue.rest_limits;
     const rest = options.rest ?? {};
     this.rest = new RestClient({
       base_url: options.config.rest_url,
@@ -124,32 +119,38 @@ export class IngestRunner {
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    const instruments = await this.fetchInstruments();
+    for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
+    const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);
-    this.normalizer = getVenue(venue).createNormalizer({
-      symbols: this.options.symbols,
+    this.normalizer = this.venue.createNormalizer({
+      symbols: this.symbols,
       data_types: config.data_types,
       depth: this.options.orderbook.depth,
       snapshot_interval_ms: this.options.orderbook.snapshot_interval_ms,
       instruments,
       emit: (r) => this.emitRecord(r),
     });
-    const ctx: ConnectionContext = {
+    const snapshotPath = this.venue.ingest.snapshotPath;
+    if (snapshotPath !== undefined && config.data_types.includes("orderbook")) this.bookSync = this.createBookSync(snapshotPath);
+    const ctx: ConnectionContext<EngineTuning> = {
       venue,
       config,
-      symbols: this.options.symbols,
+      symbols: this.symbols,
       instruments,
       tuning: this.tuning,
       onFrame: (text, recv, url) => this.frame(text, recv, url),
       onGap: (gap, symbols, data_types) => {
-        this.gap(gap, symbols, instruments, data_types);
+        for (const r of gapRecords(this.venue, gap, symbols, instruments, config.data_types, data_types)) this.options.emit(r);
         this.recover(gap, symbols, data_types);
       },
       onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
         // Books restart only when the lost connection carried them (USDⓈ-M books ride /public alone).
-        if (data_types === undefined || data_types.includes("orderbook")) this.normalizer?.connectionLost(recv);
+        if (data_types === undefined || data_types.includes("orderbook")) {
+          this.normalizer?.connectionLost(recv);
+          this.bookSync?.storm();
+        }
       },
       onIncident: (incident) => this.options.stats?.incident?.(incident),
       onVenueError: (event) => {
@@ -157,15 +158,18 @@ export class IngestRunner {
         if (event.first) this.options.stats?.incident?.({ kind: "refused", url: event.url, detail: `${event.code} ${event.msg}`, next: event.next });
       },
       ...this.connectLimiter(),
-      onStale: (channel) => {
+      onStale: (channel, silent) => {
+        this.silentStreams.mark(channel, silent);
+        if (!silent) return;
         this.options.stats?.error(channel);
-        // A silent mark-price stream falls back to REST premiumIndex (SPEC section 1).
-        if (venue === "binance_derivatives" && channel.includes("@markprice")) void this.fetchInto(this.premiumIndexUrl(channel.split("@")[0]?.toUpperCase() ?? ""), "premiumIndex");
+        const fallback = this.venue.ingest.onStale?.(channel);
+        if (fallback !== undefined) void this.fetchInto(fallback);
       },
     };
-    this.connection = venue.startsWith("binance") ? new BinanceConnection(ctx) : venue.startsWith("okx") ? new OkxConnection(ctx) : new DeribitConnection(ctx);
+    this.connection = this.venue.ingest.connect(ctx);
     this.connection.start();
-    const tasks = this.pollTasks(instruments);
+    this.tasks.push(...this.pollTasks(instruments));
+    const tasks = this.tasks;
     if (tasks.length > 0) {
       this.poller = new BucketPoller({
         period_ms,
@@ -180,9 +184,26 @@ export class IngestRunner {
     }
   }
 
+  /**
+   * Instrument refresh (src/supervisor/instrument-refresh.ts): subscribes `add` on the live
+   * connections (their books sync as at start) and drops `remove`; other symbols' connections
+   * and books are left alone. Called only after `start`.
+   */
+  changeSymbols(add: readonly Instrument[], remove: readonly string[]): void {
+    for (const inst of add) this.instruments.set(inst.native, inst);
+    const dropped = new Set(remove.filter((n) => this.symbols.includes(n)));
+    const added = [...new Set(add.map((i) => i.native))].filter((n) => !this.symbols.includes(n) && !dropped.has(n));
+    const kept = this.symbols.filter((n) => !dropped.has(n));
+    this.symbols.splice(0, this.symbols.length, ...kept, ...added);
+    this.bookSync?.changeSymbols(added, [...dropped]);
+    this.normalizer?.setSymbols?.(this.symbols);
+    this.connection?.changeSymbols?.(added, [...dropped]);
+    this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
+  }
+
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
     if (this.options.connect_limiter !== undefined) return { connect_limiter: this.options.connect_limiter };
-    const limit = getVenue(this.options.venue).connect_limit;
+    const limit = this.venue.connect_limit;
     return limit === undefined ? {} : { connect_limiter: splitConnectLimit(limit, 1) };
   }
 
@@ -191,13 +212,15 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
-    this.backfills.stop();
+    this.bookSync?.stop();
+    this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
     await this.options.record?.close();
   }
 
   private emitRecord(record: MarketRecord): void {
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
+    this.emitted++;
     this.options.emit(record);
   }
 
@@ -212,65 +235,58 @@ export class IngestRunner {
 
   private serviceRequests(normalizer: Normalizer): void {
     const wanted = normalizer.takeSnapshotRequests();
-    for (const native of wanted) void this.snapshot(native);
+    if (wanted.length > 0) this.bookSync?.want(wanted);
     const books = normalizer.takeResubscribeRequests();
     if (books.length > 0) this.connection?.resubscribeBooks?.(books);
   }
 
-  private async snapshot(native: string): Promise<void> {
-    if (this.snapshotsInFlight.has(native) || !this.options.venue.startsWith("binance")) return;
-    this.snapshotsInFlight.add(native);
-    // A reply that does not sync the book (unreadable, or a chain that breaks again at once)
-    // asks for the next snapshot on the next frame: at most one request per symbol a second,
-    // so a bad reply never turns into a request loop against the venue's rate limits.
-    const wait_ms = (this.lastSnapshotAsk.get(native) ?? Number.NEGATIVE_INFINITY) + SNAPSHOT_MIN_INTERVAL_MS - Date.now();
-    if (wait_ms > 0) await Bun.sleep(wait_ms);
-    if (this.stopped) return;
-    this.lastSnapshotAsk.set(native, Date.now());
-    const url = `${this.options.config.rest_url}${binanceDepthPath(this.options.venue as BinanceVenue, native, this.options.orderbook.snapshot_limit)}`;
-    const result = await this.rest.get(url, "snapshot");
-    this.snapshotsInFlight.delete(native);
-    if (this.stopped || !this.normalizer) return;
-    if (!result.ok) {
-      this.options.stats?.error("depth", `${result.status} ${result.error}`);
-      // Ask again on the next frame: the normalizer still needs the snapshot.
-      setTimeout(() => !this.stopped && void this.snapshot(native), SNAPSHOT_MIN_INTERVAL_MS);
-      return;
-    }
-    this.http(url, result.body, result.recv_ts_ms);
+  private createBookSync(snapshotPath: (native: string, limit: number) => string): BookSyncQueue {
+    const { config, orderbook } = this.options;
+    return new BookSyncQueue(this.symbols, {
+      rest: this.rest,
+      url: (native) => `${config.rest_url}${snapshotPath(native, orderbook.snapshot_limit)}`,
+      deliver: (url, body, recv) => this.http(url, body, recv),
+      onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
+      silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
+    });
   }
 
   /**
-   * What REST can give back after a socket hole: Deribit's volatility index history for the
-   * hole (1 s candles, SPEC section 1 "REST for backfill"), and Binance's current mark price and
-   * funding (premiumIndex) so funding records resume at once instead of at the next push.
+   * What REST gives back after a socket hole (the venue's `ingest.recover`: a backfill of the
+   * hole, or current values so records resume at once instead of at the next push).
    */
   private recover(gap: WsGap, natives: readonly string[], data_types: readonly DataType[] | undefined): void {
-    const { venue, config } = this.options;
-    if (venue === "deribit_derivatives" && config.data_types.includes("volatility_index")) {
-      for (const currency of natives) {
-        const url = `${config.rest_url}${deribitVolatilityIndexPath(currency, gap.start_ts_ms, gap.end_ts_ms, "1")}`;
-        this.backfills.run(() => this.fetchInto(url, "get_volatility_index_data"));
-      }
-    }
-    if (venue === "binance_derivatives" && config.data_types.includes("funding_rate") && (data_types?.includes("funding_rate") ?? true)) {
-      for (const native of natives) void this.fetchInto(this.premiumIndexUrl(native), "premiumIndex");
+    const requests = this.venue.ingest.recover?.(gap, natives, data_types, this.options.config) ?? [];
+    for (const request of requests) {
+      const fetched = () => this.fetchInto(request).then((n) => this.recovered(gap, request, n));
+      if (this.recoveries === undefined) void fetched();
+      else this.recoveries.run(fetched);
     }
   }
 
-  private premiumIndexUrl(native: string): string {
-    return `${this.options.config.rest_url}${binancePremiumIndexPath(native)}`;
+  /** A recovery's count goes into its gap's row: the gap is emitted again with it (recovered-gaps.ts). */
+  private recovered(gap: WsGap, request: VenueRequest, records: number | null): void {
+    if (records === null || this.stopped || request.recovers === undefined) return;
+    const { native, data_type } = request.recovers;
+    const recovery = { records, at_ms: Date.now() };
+    for (const r of gapRecords(this.venue, gap, [native], this.instruments, this.options.config.data_types, [data_type], recovery)) this.options.emit(r);
   }
 
-  /** GETs `url` and feeds the body to the normalizer; a failure is counted on `channel`. */
-  private async fetchInto(url: string, channel: string): Promise<void> {
+  /**
+   * GETs the request's path and feeds the body to the normalizer; resolves to the records it
+   * emitted, or null when the request failed (counted on its channel) or the runner stopped.
+   */
+  private async fetchInto(request: VenueRequest): Promise<number | null> {
+    const url = `${this.options.config.rest_url}${request.path}`;
     const result = await this.rest.get(url, "other");
-    if (this.stopped) return;
+    if (this.stopped) return null;
     if (!result.ok) {
-      this.options.stats?.error(channel, `${result.status} ${result.error}`);
-      return;
+      this.options.stats?.error(request.channel, `${result.status} ${result.error}`);
+      return null;
     }
+    const before = this.emitted;
     this.http(url, result.body, result.recv_ts_ms);
+    return this.emitted - before;
   }
 
   private http(url: string, body: string, recv: number): void {
@@ -288,55 +304,7 @@ export class IngestRunner {
   }
 
   private pollTasks(instruments: InstrumentMap): PollTask[] {
-    const { venue, config, symbols } = this.options;
-    const polls = venue.startsWith("binance")
-      ? binancePolls(venue as BinanceVenue, symbols, config.data_types, config.poll_period)
-      : venue.startsWith("okx")
-        ? okxPolls(symbols, config.data_types, config.poll_period, instruments)
-        : [];
-    return polls.map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    const { config } = this.options;
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
   }
-
-  private gap(gap: WsGap, natives: readonly string[], instruments: InstrumentMap, carried: readonly DataType[] | undefined): void {
-    const def = getVenue(this.options.venue);
-    const types: DataType[] = this.options.config.data_types.filter((t) => !isPolled(t, this.options.venue) && (carried?.includes(t) ?? true));
-    for (const native of natives) {
-      const inst = instruments.get(native);
-      const symbol = inst?.symbol ?? native;
-      const market_type = inst?.market_type ?? (this.options.venue === "deribit_derivatives" ? "options" : "spot");
-      for (const t of types) {
-        this.options.emit({
-          data_type: "gap",
-          exchange: def.exchange,
-          market_type,
-          symbol,
-          ts_ms: gap.end_ts_ms,
-          recv_ts_ms: gap.end_ts_ms,
-          data_type_affected: t,
-          start_ts_ms: gap.start_ts_ms,
-          end_ts_ms: gap.end_ts_ms,
-          cause: gap.cause satisfies GapCause,
-        });
-      }
-    }
-  }
-
-  private async fetchInstruments(): Promise<InstrumentMap> {
-    const { venue, config } = this.options;
-    const bodies: string[] = [];
-    for (const path of INSTRUMENT_PATHS[venue]) {
-      const url = `${config.rest_url}${path}`;
-      const result = await this.rest.get(url, "other", INSTRUMENTS_MAX_BLOCK_MS);
-      if (!result.ok) throw new InstrumentFetchError(`${venue}: instrument metadata ${url} failed: ${result.status} ${result.error}`);
-      this.options.record?.write("http", url, result.recv_ts_ms, result.body);
-      bodies.push(result.body);
-    }
-    return parseInstrumentBodies(venue, bodies);
-  }
-}
-
-/** REST-polled types see no socket gap: their buckets are fetched regardless of the socket. */
-function isPolled(t: DataType, venue: VenueKey): boolean {
-  if (t === "lsr_top_position" || t === "lsr_all_account") return true;
-  return t === "open_interest" && venue.startsWith("binance");
 }

@@ -101,6 +101,12 @@ export function isLevelList(v: unknown): v is RawLevel[] {
   return true;
 }
 
+/** The string at `key`, or "" when it is absent or not a string. */
+export function stringField(o: Record<string, unknown>, key: string): string {
+  const v = o[key];
+  return typeof v === "string" ? v : "";
+}
+
 /** The query parameter `name` of a URL (REST frames are routed by path and query). */
 export function queryParam(url: string, name: string): string | undefined {
   const q = url.indexOf("?");

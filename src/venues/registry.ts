@@ -1,66 +1,31 @@
 import type { VenueKey } from "../config/schema.ts";
-import { BinanceNormalizer } from "./binance/normalizer.ts";
-import { binanceRestLimits } from "./binance/rest-weights.ts";
-import { DERIBIT_REST_LIMITS } from "./deribit/rest-weights.ts";
-import { OKX_REST_LIMITS } from "./okx/rest-weights.ts";
-import { DeribitNormalizer } from "./deribit/normalizer.ts";
-import { OKX_CONNECTS_PER_S } from "./okx/limits.ts";
-import { OkxNormalizer } from "./okx/normalizer.ts";
-import type { ConnectLimit, VenueDefinition } from "./types.ts";
+import { binanceDerivatives, binanceSpot } from "./binance/definition.ts";
+import { BINANCE_TUNING, type BinanceTuning } from "./binance/tuning.ts";
+import { CONNECTION_TUNING, type ConnectionTuning } from "./connection/venue-connection.ts";
+import { DERIBIT_TUNING, type DeribitTuning } from "./deribit/connection.ts";
+import { deribitDerivatives } from "./deribit/definition.ts";
+import { OKX_TUNING, type OkxTuning } from "./okx/connection.ts";
+import { okxDerivatives, okxSpot } from "./okx/definition.ts";
+import type { VenueDefinition } from "./venue-definition.ts";
 
-const OKX_CONNECT_LIMIT: ConnectLimit = { family: "okx", max: OKX_CONNECTS_PER_S, window_ms: 1000 };
+/** Connection tuning: the keys every venue shares and each venue's own (tests override some). */
+export type EngineTuning = ConnectionTuning & BinanceTuning & OkxTuning & DeribitTuning;
+
+export const DEFAULT_TUNING: EngineTuning = { ...CONNECTION_TUNING, ...BINANCE_TUNING, ...OKX_TUNING, ...DERIBIT_TUNING };
 
 /**
- * Every venue, one line each (SPEC section 1 table). The connection layer builds its
- * subscriptions with the `channels.ts` of each venue folder:
- * binanceStreams (binance/routes.ts) / binanceDepthPath / binancePolls, okxSubscribeArgs / okxPolls,
- * deribitChannels / deribitVolatilityIndexPath.
+ * Every venue, one line each (SPEC section 1 table); each definition lives in its venue folder
+ * (`src/venues/<venue>/definition.ts`) and supplies everything venue-specific
+ * (venue-definition.ts). Adding a venue: one folder, one line here (and its tuning above).
  */
-export const VENUES: Readonly<Record<VenueKey, VenueDefinition>> = {
-  binance_spot: {
-    key: "binance_spot",
-    rest_limits: binanceRestLimits("binance_spot"),
-    exchange: "binance",
-    data_types: ["trade", "orderbook"],
-    book_checks: ["sequence"],
-    createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
-  },
-  binance_derivatives: {
-    key: "binance_derivatives",
-    rest_limits: binanceRestLimits("binance_derivatives"),
-    exchange: "binance",
-    data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
-    book_checks: ["sequence"],
-    createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
-  },
-  okx_spot: {
-    key: "okx_spot",
-    rest_limits: OKX_REST_LIMITS,
-    exchange: "okx",
-    data_types: ["trade", "orderbook"],
-    connect_limit: OKX_CONNECT_LIMIT,
-    book_checks: ["sequence", "checksum"],
-    createNormalizer: (options) => new OkxNormalizer(true, options),
-  },
-  okx_derivatives: {
-    key: "okx_derivatives",
-    rest_limits: OKX_REST_LIMITS,
-    exchange: "okx",
-    data_types: ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"],
-    connect_limit: OKX_CONNECT_LIMIT,
-    book_checks: ["sequence", "checksum"],
-    createNormalizer: (options) => new OkxNormalizer(false, options),
-  },
-  deribit_derivatives: {
-    key: "deribit_derivatives",
-    rest_limits: DERIBIT_REST_LIMITS,
-    exchange: "deribit",
-    data_types: ["volatility_index"],
-    book_checks: [],
-    createNormalizer: (options) => new DeribitNormalizer(options),
-  },
+export const VENUES: Readonly<Record<VenueKey, VenueDefinition<EngineTuning>>> = {
+  binance_spot: binanceSpot,
+  binance_derivatives: binanceDerivatives,
+  okx_spot: okxSpot,
+  okx_derivatives: okxDerivatives,
+  deribit_derivatives: deribitDerivatives,
 };
 
-export function getVenue(key: VenueKey): VenueDefinition {
+export function getVenue(key: VenueKey): VenueDefinition<EngineTuning> {
   return VENUES[key];
 }

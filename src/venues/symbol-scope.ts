@@ -8,13 +8,22 @@ import type { Instrument, NormalizerOptions } from "./types.ts";
  */
 export class SymbolScope {
   private readonly cache = new Map<string, Instrument | null>();
-  private readonly wanted: ReadonlySet<string> | undefined;
+  private wanted: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly options: NormalizerOptions,
     private readonly market_type: MarketType,
   ) {
     this.wanted = options.symbols.length === 0 ? undefined : new Set(options.symbols);
+  }
+
+  /**
+   * Keeps exactly `symbols` from now on (instrument refresh): an empty list keeps none, since a
+   * worker whose every symbol was delisted collects nothing until a listing comes to it.
+   */
+  setSymbols(symbols: readonly string[]): void {
+    this.wanted = new Set(symbols);
+    this.cache.clear();
   }
 
   /** The instrument for a native id, or undefined when this normalizer does not keep it. */

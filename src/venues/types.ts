@@ -1,6 +1,4 @@
-import type { DataType, Exchange, MarketRecord, MarketType } from "../records/types.ts";
-import type { VenueKey } from "../config/schema.ts";
-import type { VenueRestLimits } from "./connection/rest-budget.ts";
+import type { DataType, MarketRecord, MarketType } from "../records/types.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -106,6 +104,12 @@ export interface Normalizer {
    * whose books resync from REST.
    */
   takeResubscribeRequests(): readonly string[];
+  /**
+   * Replaces the symbols this normalizer keeps with exactly `symbols` (instrument refresh; an
+   * empty list keeps none): books of symbols no longer kept are forgotten, new symbols' books
+   * sync as at start.
+   */
+  setSymbols?(symbols: readonly string[]): void;
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
   connectionLost(recv_ts_ms: number): void;
   readonly stats: NormalizerStats;
@@ -121,23 +125,8 @@ export interface ConnectLimit {
   readonly window_ms: number;
 }
 
-/** A venue: one folder under src/venues, one line in the registry. */
-export interface VenueDefinition {
-  readonly key: VenueKey;
-  readonly exchange: Exchange;
-  /** Data types this venue can collect. */
-  readonly data_types: readonly DataType[];
-  /**
-   * The venue's limit on connection attempts per IP, shared by every venue key of one `family`
-   * (okx_spot and okx_derivatives are one OKX): src/venues/connection/connect-share.ts.
-   */
-  readonly connect_limit?: ConnectLimit;
-  /** How the venue's book updates can be checked: an update id chain, a checksum, both or none. */
-  readonly book_checks: readonly ("sequence" | "checksum")[];
-  /** REST limits and request weights (the venue folder's rest-weights.ts). */
-  readonly rest_limits: VenueRestLimits;
-  createNormalizer(options: NormalizerOptions): Normalizer;
-}
+/** A body that is not instrument metadata at all (an error answer, another endpoint's body). */
+export class InstrumentError extends Error {}
 
 /** What `takeSnapshotRequests` / `takeResubscribeRequests` return when nothing is wanted. */
 export const NO_REQUESTS: readonly string[] = Object.freeze([]);

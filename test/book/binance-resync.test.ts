@@ -104,6 +104,8 @@ recordingDescribe("Binance resync after a broken diff chain", () => {
             start_ts_ms: lastGood.E,
             end_ts_ms: breaker.E,
             cause: "sequence_gap",
+            recovered_records: 0,
+            recovered_at_ms: 0,
           },
         ]);
         // Initial sync asked once per symbol; the break asked once more for this symbol only.

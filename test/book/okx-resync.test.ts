@@ -78,6 +78,8 @@ recordingDescribe("OKX resync after a checksum or sequence break", () => {
           start_ts_ms: lastGoodTs,
           end_ts_ms: detectedTs,
           cause: "checksum_mismatch",
+          recovered_records: 0,
+          recovered_at_ms: 0,
         },
       ]);
       expect(resubscribes).toEqual(["BTC-USDT"]);

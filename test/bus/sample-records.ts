@@ -124,5 +124,7 @@ export const ONE_OF_EACH: readonly MarketRecord[] = [
     start_ts_ms: T0 - 500,
     end_ts_ms: T0,
     cause: "checksum_mismatch",
+    recovered_records: 0,
+    recovered_at_ms: 0,
   },
 ];

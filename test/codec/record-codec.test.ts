@@ -172,3 +172,12 @@ test("the type guard accepts every sample and rejects each missing or mistyped f
   expect(recordProblem(null)).toBe("not an object");
   expect(recordProblem([SAMPLE_RECORDS.trade])).toBe("not an object");
 });
+
+test("a frame of gaps written before gaps carried their recovery decodes as gaps nothing was recovered for", () => {
+  const { recovered_records: _records, recovered_at_ms: _at, ...older } = SAMPLE_RECORDS.gap;
+  const frame = new Packr({ useRecords: true }).pack([older, older]);
+  expect(recordProblem(older)).toBe("gap.recovered_records is missing");
+  expect(new RecordCodec().tryDecodeFrame(frame)).toEqual({ ok: true, value: [{ ...older, recovered_records: 0, recovered_at_ms: 0 }, { ...older, recovered_records: 0, recovered_at_ms: 0 }] });
+  // A gap that carries them keeps them.
+  expect(new RecordCodec().tryDecodeFrame(new RecordCodec().encodeFrame([SAMPLE_RECORDS.gap]))).toEqual({ ok: true, value: [SAMPLE_RECORDS.gap] });
+});

@@ -120,6 +120,8 @@ export const SAMPLE_RECORDS: { readonly [T in RecordType]: Extract<MarketRecord,
     start_ts_ms: 1_700_000_004_000,
     end_ts_ms: 1_700_000_006_000,
     cause: "checksum_mismatch",
+    recovered_records: 12,
+    recovered_at_ms: 1_700_000_009_000,
   },
 };
 

@@ -37,6 +37,25 @@ describe("configuration", () => {
     expect(c.venues.binance_spot.ws_url).toBe("wss://stream.binance.com:9443");
   });
 
+  test("a selector in a user file replaces the default list; symbols is then empty and the selector kept", () => {
+    const c = loadConfig({ file: file("venues:\n  binance_derivatives:\n    symbols: { quote: [USDT], contract: perpetual, exclude: [BTCDOMUSDT], top: 50 }\n"), env: {} });
+    expect(c.venues.binance_derivatives.symbols).toEqual([]);
+    expect(c.venues.binance_derivatives.selector).toEqual({ quote: ["USDT"], contract: "perpetual", exclude: ["BTCDOMUSDT"], top: 50 });
+    expect(c.venues.binance_derivatives.instruments_refresh_s).toBe(3600);
+    expect(c.venues.binance_spot.selector).toBeUndefined();
+  });
+
+  test("a bad selector is named with its path", () => {
+    expect(errorOf(() => configWith({ venues: { okx_spot: { symbols: { quot: ["USDT"] } } } }))).toContain("unknown key 'quot' in 'venues.okx_spot.symbols'");
+    expect(errorOf(() => configWith({ venues: { okx_spot: { symbols: { top: 0 } } } }))).toContain("'venues.okx_spot.symbols.top' = 0");
+    expect(errorOf(() => configWith({ venues: { okx_spot: { symbols: { contract: "delivery" } } } }))).toContain(
+      `'venues.okx_spot.symbols' = {"contract":"delivery"}: a list of the venue's own symbols, or a selector`,
+    );
+    expect(errorOf(() => configWith({ venues: { okx_spot: { symbols: "BTC-USDT" } } }))).toContain(
+      "'venues.okx_spot.symbols' = \"BTC-USDT\": a list of the venue's own symbols, or a selector { quote, contract, include, exclude, top }",
+    );
+  });
+
   test("environment overrides win over the file", () => {
     const c = loadConfig({
       file: file("nats:\n  url: nats://10.0.0.1:4222\nhttp:\n  port: 9000\n"),

@@ -5,7 +5,8 @@ import type { DataType } from "../../src/records/types.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
 import { BinanceConnection } from "../../src/venues/binance/connection.ts";
 import { BinanceSubscriber, SUBSCRIBE_BATCH } from "../../src/venues/binance/subscriber.ts";
-import { DEFAULT_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning } from "../../src/venues/connection/venue-connection.ts";
+import { CONNECTION_TUNING, type ConnectionContext, type ConnectionIncident, type ConnectionTuning } from "../../src/venues/connection/venue-connection.ts";
+import { BINANCE_TUNING, type BinanceTuning } from "../../src/venues/binance/tuning.ts";
 import type { WsGap } from "../../src/venues/connection/ws-client.ts";
 import type { IngestStats } from "../../src/venues/ingest.ts";
 import { runnerFor } from "./support.ts";
@@ -20,13 +21,17 @@ function incidentStats(into: ConnectionIncident[]): IngestStats {
   return { messagesIn() {}, reconnect() {}, error() {}, incident: (i) => into.push(i) };
 }
 
-function context(ws_url: string, tuning: Partial<ConnectionTuning>, into: { gaps: WsGap[]; incidents: ConnectionIncident[]; frames: string[] }): ConnectionContext {
+function context(
+  ws_url: string,
+  tuning: Partial<ConnectionTuning & BinanceTuning>,
+  into: { gaps: WsGap[]; incidents: ConnectionIncident[]; frames: string[] },
+): ConnectionContext<BinanceTuning> {
   return {
     venue: "binance_spot",
-    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m" },
+    config: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], ws_url, rest_url: "http://127.0.0.1:1", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["BTCUSDT"],
     instruments: new Map(),
-    tuning: { ...DEFAULT_TUNING, backoff: { initial_ms: 10, max_ms: 50 }, ...tuning },
+    tuning: { ...CONNECTION_TUNING, ...BINANCE_TUNING, backoff: { initial_ms: 10, max_ms: 50 }, ...tuning },
     onFrame: (text) => into.frames.push(text),
     onGap: (gap) => into.gaps.push(gap),
     onDisconnect: () => {},
@@ -40,7 +45,7 @@ test("USDⓈ-M streams go to /public (books) and /market (the rest), packed per 
   const conn = new BinanceConnection({
     ...context("ws://x", { binance_max_streams: 2 }, { gaps: [], incidents: [], frames: [] }),
     venue: "binance_derivatives",
-    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m" },
+    config: { enabled: true, symbols: ["A", "B", "C"], workers: 1, data_types, ws_url: "ws://x", rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["A", "B", "C"],
   });
   expect(conn.layout).toEqual([

@@ -18,6 +18,6 @@ self.onmessage = (event: MessageEvent<DrawRequest>) => {
   // Spins until the test lets both threads go (a few µs; this thread owns no socket).
   while (Atomics.load(flag, 0) === 0);
   let draws = 0;
-  while (budget.take({ bucket: 0, weight: 1 }, "snapshot") === 0) draws++;
+  while (budget.take({ bucket: 0, weight: 1 }, "resync") === 0) draws++;
   postMessage(draws);
 };

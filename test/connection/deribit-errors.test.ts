@@ -1,6 +1,6 @@
 import { expect, test } from "bun:test";
-import { DEFAULT_TUNING, type VenueErrorEvent } from "../../src/venues/connection/venue-connection.ts";
-import { DeribitConnection } from "../../src/venues/deribit/connection.ts";
+import { CONNECTION_TUNING, type VenueErrorEvent } from "../../src/venues/connection/venue-connection.ts";
+import { DERIBIT_TUNING, DeribitConnection } from "../../src/venues/deribit/connection.ts";
 import { waitFor } from "../support/wait.ts";
 
 test("Deribit JSON-RPC error replies are counted, the first of an incident marked for the log with what happens next, and never passed on as data", async () => {
@@ -20,10 +20,10 @@ test("Deribit JSON-RPC error replies are counted, the first of an incident marke
   const frames: string[] = [];
   const conn = new DeribitConnection({
     venue: "deribit_derivatives",
-    config: { enabled: true, symbols: ["BTC"], workers: 1, data_types: ["volatility_index"], ws_url: `ws://127.0.0.1:${server.port}`, rest_url: "http://x", poll_period: "5m" },
+    config: { enabled: true, symbols: ["BTC"], workers: 1, data_types: ["volatility_index"], ws_url: `ws://127.0.0.1:${server.port}`, rest_url: "http://x", poll_period: "5m", instruments_refresh_s: 0, max_clock_skew_ms: 1000 },
     symbols: ["BTC"],
     instruments: new Map(),
-    tuning: DEFAULT_TUNING,
+    tuning: { ...CONNECTION_TUNING, ...DERIBIT_TUNING },
     onFrame: (text) => frames.push(text),
     onGap: () => {},
     onDisconnect: () => {},

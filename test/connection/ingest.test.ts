@@ -50,8 +50,9 @@ test("a dropped connection yields one reconnect gap per symbol and type, then da
     await waitFor("gap", () => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000);
     const before = records.length;
     await waitFor("books after reconnect", () => records.slice(before).some((r) => r.data_type === "orderbook"), 10_000);
-    // The reconnect's gaps are counted here (a book chain the drop cut short may add a sequence_gap).
-    const gaps = records.filter((r) => r.data_type === "gap" && r.cause === "reconnect");
+    // The reconnect's gaps are counted here (a book chain the drop cut short may add a sequence_gap);
+    // the funding gaps written again with their premiumIndex recovery are not new gaps.
+    const gaps = records.filter((r) => r.data_type === "gap" && r.cause === "reconnect" && r.recovered_at_ms === 0);
     const symbols = new Set(gaps.map((g) => g.symbol));
     expect(symbols.size).toBe(sim.symbols.binance_derivatives.length);
     for (const g of gaps) {
@@ -80,6 +81,17 @@ test("after a Deribit reconnect the volatility index inside the hole is asked fo
     // one get_volatility_index_data request per currency, for the hole
     const currencies = sim.symbols.deribit_derivatives.length;
     await waitFor("backfill requests", () => (sim.rest.deribit_derivatives ?? 0) >= restBefore + currencies, 10_000);
+    // Each currency's gap is written again once its backfill is in, with what the backfill emitted.
+    const recovered = () => records.filter((r) => r.data_type === "gap" && r.recovered_at_ms > 0);
+    await waitFor("recovered gaps", () => recovered().length === currencies, 10_000);
+    for (const r of recovered()) {
+      if (r.data_type !== "gap") continue;
+      const first = records.find((g) => g.data_type === "gap" && g.symbol === r.symbol && g.recovered_at_ms === 0);
+      expect(first).toMatchObject({ start_ts_ms: r.start_ts_ms, end_ts_ms: r.end_ts_ms, cause: r.cause, recovered_records: 0 });
+      expect(r.recovered_at_ms).toBeGreaterThanOrEqual(r.end_ts_ms);
+      // The simulator's candles for a hole of about a second: none or one.
+      expect([0, 1]).toContain(r.recovered_records);
+    }
   } finally {
     await runner.stop();
   }
@@ -100,6 +112,9 @@ test("after a Binance USDⓈ-M reconnect the mark price and funding are fetched 
     const symbols = sim.symbols.binance_derivatives.length;
     await waitFor("premiumIndex requests", () => (sim.rest.binance_derivatives ?? 0) >= restBefore + symbols, 10_000);
     await waitFor("funding from REST", () => records.filter((r) => r.data_type === "funding_rate").length >= fundingBefore + symbols, 10_000);
+    // Each symbol's funding gap is written again with the one record its premiumIndex gave.
+    await waitFor("recovered gaps", () => records.filter((r) => r.data_type === "gap" && r.recovered_at_ms > 0).length === symbols, 10_000);
+    for (const r of records) if (r.data_type === "gap" && r.recovered_at_ms > 0) expect(r).toMatchObject({ data_type_affected: "funding_rate", recovered_records: 1 });
   } finally {
     await runner.stop();
   }

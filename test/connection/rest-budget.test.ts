@@ -40,7 +40,7 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     // limit 501..550 weigh 50 each: 2,500 weight, two and a half windows' worth.
     const t0 = performance.now();
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => rest.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${symbol}&limit=${501 + i}`, "snapshot")),
+      Array.from({ length: 50 }, (_, i) => rest.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${symbol}&limit=${501 + i}`, "sync")),
     );
     const elapsed = performance.now() - t0;
     expect(results.filter((r) => r.ok).length).toBe(50);
@@ -66,7 +66,7 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
       });
     const polls = Array.from({ length: 12 }, (_, i) => ask(`/fapi/v1/openInterest?symbol=${symbol}&n=${i}`, "poll", `poll${i}`));
     expect(rest.queued).toBe(11);
-    const snapshots = Array.from({ length: 3 }, (_, i) => ask(`/fapi/v1/depth?symbol=${symbol}&limit=${i === 0 ? 1000 : i === 1 ? 500 : 100}`, "snapshot", `snap${i}`));
+    const snapshots = Array.from({ length: 3 }, (_, i) => ask(`/fapi/v1/depth?symbol=${symbol}&limit=${i === 0 ? 1000 : i === 1 ? 500 : 100}`, "sync", `snap${i}`));
     await Promise.all([...polls, ...snapshots]);
     // The one poll already on the wire may finish first; every snapshot precedes the other eleven.
     const lastSnapshot = Math.max(...["snap0", "snap1", "snap2"].map((t) => order.indexOf(t)));
@@ -74,6 +74,25 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     expect(order.length).toBe(15);
     expect(sim.violations.rules()).toEqual({});
   });
+
+  test("a resync goes before the storm queued ahead of it on the same thread", async () => {
+    const rest = client("binance_spot", { scale: SPOT_SCALE });
+    const symbol = sim.symbols.binance_spot[0];
+    const order: string[] = [];
+    const ask = (limit: number, priority: RestPriority, tag: string) =>
+      rest.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${symbol}&limit=${limit}`, priority).then((r) => {
+        expect(r.ok).toBe(true);
+        order.push(tag);
+      });
+    // 20 storm snapshots of weight 50: 1,000 weight, more than a shrunken window allows at once.
+    const storm = Array.from({ length: 20 }, (_, i) => ask(501 + i, "sync", `storm${i}`));
+    const resync = ask(1000, "resync", "resync");
+    await Promise.all([...storm, resync]);
+    // Two storm snapshots may be on the wire already; the resync precedes the other eighteen.
+    expect(order.indexOf("resync")).toBeLessThanOrEqual(2);
+    expect(order.length).toBe(21);
+    expect(rest.rate_limited).toBe(0);
+  }, 20_000);
 
   test("a 429 is waited out for its Retry-After, then the request is answered", async () => {
     const incidents: RestLimitIncident[] = [];
@@ -109,7 +128,7 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     const a = first.get(url, "other");
     // The first thread's request meets the ban; the second thread's waits without being sent.
     await waitFor("the ban incident", () => incidents.length > 0, 5000);
-    const b = second.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${sim.symbols.binance_spot[0]}&limit=100`, "snapshot");
+    const b = second.get(`${sim.url}/binance_spot/api/v3/depth?symbol=${sim.symbols.binance_spot[0]}&limit=100`, "resync");
     const [ra, rb] = await Promise.all([a, b]);
     expect(ra.ok && rb.ok).toBe(true);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
@@ -130,48 +149,71 @@ describe("the budget's arithmetic (shared memory, fake clock)", () => {
     const budget = new RestBudget(SPOT, undefined, () => now);
     let sent = 0;
     // 6,000 a minute: usable 5,400, of which 1,080 at once (21 snapshots of 50).
-    while (budget.take(depth1000, "snapshot") === 0) sent++;
+    while (budget.take(depth1000, "resync") === 0) sent++;
     expect(sent).toBe(21);
     // The 30 left need 20 more, refilled at 4,320 a minute: 278 ms.
-    expect(budget.take(depth1000, "snapshot")).toBe(278);
+    expect(budget.take(depth1000, "resync")).toBe(278);
     let weight = sent * 50;
-    for (const end = now + 60_000; now < end; now += 10) if (budget.take(depth1000, "snapshot") === 0) weight += 50;
+    for (const end = now + 60_000; now < end; now += 10) if (budget.take(depth1000, "resync") === 0) weight += 50;
     expect(weight).toBeLessThanOrEqual(5400);
     expect(weight).toBeGreaterThanOrEqual(5300);
   });
 
-  test("polls leave a quarter of the bucket to snapshots, anything else half", () => {
+  test("a storm leaves 15 % of the bucket to resyncs, polls 30 % to book snapshots, anything else half", () => {
     const now = 1_000_000;
     const budget = new RestBudget(SPOT, undefined, () => now);
     let polls = 0;
     while (budget.take({ bucket: 0, weight: 10 }, "poll") === 0) polls++;
-    expect(polls).toBe(81); // 810 of 1,080
+    expect(polls).toBe(75); // 750 of 1,080
     expect(budget.take({ bucket: 0, weight: 10 }, "other")).toBeGreaterThan(0);
-    let snapshots = 0;
-    while (budget.take({ bucket: 0, weight: 10 }, "snapshot") === 0) snapshots++;
-    expect(snapshots).toBe(27);
+    let storm = 0;
+    while (budget.take({ bucket: 0, weight: 10 }, "sync") === 0) storm++;
+    expect(storm).toBe(16); // up to 910 of the 918 a storm may fill
+    let resyncs = 0;
+    while (budget.take({ bucket: 0, weight: 10 }, "resync") === 0) resyncs++;
+    expect(resyncs).toBe(17);
+  });
+
+  test("a storm's draws leave three depth-1000 resyncs their weight at once", () => {
+    const now = 1_000_000;
+    const budget = new RestBudget(SPOT, undefined, () => now);
+    while (budget.take(depth1000, "sync") === 0);
+    for (let i = 0; i < 3; i++) expect(budget.take(depth1000, "resync")).toBe(0);
+    expect(budget.take(depth1000, "resync")).toBeGreaterThan(0);
+  });
+
+  test("the backlog of waiting snapshots is priced at the refill rate after the burst", () => {
+    const now = 1_000_000;
+    const budget = new RestBudget(SPOT, undefined, () => now);
+    // 6,000 a minute: 4,320 a minute once the 1,080 burst is spent.
+    expect(budget.refillPerMinute(0)).toBeCloseTo(4320, 6);
+    // 18 storm snapshots fit the 918 a storm may fill now; 1,500 need (75,000 - 918) / 4,320 min.
+    expect(budget.backlogMs(depth1000, 18, "sync")).toBe(0);
+    expect(budget.backlogMs(depth1000, 1500, "sync")).toBe(Math.ceil(((75_000 - 918) * 60_000) / 4320));
+    for (let i = 0; i < 18; i++) expect(budget.take(depth1000, "sync")).toBe(0);
+    expect(budget.backlogMs(depth1000, 1, "sync")).toBe(budget.take(depth1000, "sync"));
   });
 
   test("two budgets on one buffer are one budget (the venue's ingest threads)", () => {
     const now = 1_000_000;
     const a = new RestBudget(SPOT, undefined, () => now);
     const b = new RestBudget(SPOT, a.buffer, () => now);
-    for (let i = 0; i < 11; i++) expect(a.take(depth1000, "snapshot")).toBe(0);
-    for (let i = 0; i < 10; i++) expect(b.take(depth1000, "snapshot")).toBe(0);
-    expect(a.take(depth1000, "snapshot")).toBeGreaterThan(0);
-    expect(b.take(depth1000, "snapshot")).toBeGreaterThan(0);
+    for (let i = 0; i < 11; i++) expect(a.take(depth1000, "resync")).toBe(0);
+    for (let i = 0; i < 10; i++) expect(b.take(depth1000, "resync")).toBe(0);
+    expect(a.take(depth1000, "resync")).toBeGreaterThan(0);
+    expect(b.take(depth1000, "resync")).toBeGreaterThan(0);
   });
 
   test("the venue's used-weight header only ever tightens the bucket", () => {
     const now = 1_000_000;
     const budget = new RestBudget(SPOT, undefined, () => now);
     budget.observeUsed(0, 100);
-    expect(budget.take(depth1000, "snapshot")).toBe(0);
+    expect(budget.take(depth1000, "resync")).toBe(0);
     // Another client of the IP spent 5,900 of 6,000: this minute has 100 left, two snapshots.
     budget.observeUsed(0, 5900);
-    expect(budget.take(depth1000, "snapshot")).toBe(0);
-    expect(budget.take(depth1000, "snapshot")).toBe(0);
-    expect(budget.take(depth1000, "snapshot")).toBeGreaterThan(0);
+    expect(budget.take(depth1000, "resync")).toBe(0);
+    expect(budget.take(depth1000, "resync")).toBe(0);
+    expect(budget.take(depth1000, "resync")).toBeGreaterThan(0);
   });
 
   test("a block is one incident across threads; a 418 during a 429 block is a second one", () => {

@@ -60,6 +60,8 @@ test("a storm of 50 book snapshots syncs every book under a shrunken budget with
       ws_url: `ws://127.0.0.1:${server.port}`,
       rest_url: `http://127.0.0.1:${server.port}`,
       poll_period: "5m",
+      instruments_refresh_s: 0,
+      max_clock_skew_ms: 1000,
     },
     symbols: SYMBOLS,
     orderbook: { depth: 10, snapshot_interval_ms: 0, snapshot_limit: 1000 },

@@ -7,12 +7,18 @@ import { SpscRing } from "../../src/ring/spsc-ring.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, typeCounter, venueCounter } from "../../src/stats/layout.ts";
 import { buildStats } from "../../src/supervisor/stats.ts";
+import type { BookSyncReport } from "../../src/venues/connection/sync-queue.ts";
+import type { BookHealth } from "../../src/venues/types.ts";
 
 interface PromFamily {
   name: string;
   help: string;
   type: string;
   metrics: { value?: string; labels?: Record<string, string> }[];
+}
+
+function book(native: string, state: BookHealth["state"]): BookHealth {
+  return { symbol: `${native.slice(0, -4)}-USDT`, native, state, resyncs: 0, checksum_failures: 0, sequence_gaps: 0, last_update_ts_ms: 0 };
 }
 
 function fixture() {
@@ -30,6 +36,12 @@ function fixture() {
   counters.add(counters.slot(venueCounter("binance_spot", "rest_weight")), 2525);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_429")), 2);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_418")), 1);
+  counters.set(counters.slot(venueCounter("binance_derivatives", "symbols")), 212);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_added")), 3);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_removed")), 1);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "instrument_refreshes")), 4);
+  counters.add(counters.slot(venueCounter("binance_derivatives", "instrument_refresh_failures")), 2);
+  counters.set(counters.slot(venueCounter("binance_derivatives", "last_instrument_refresh_ms")), Date.now() - 60_000);
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
   const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
@@ -47,11 +59,27 @@ function fixture() {
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
       rest_blocked_ms: (venue) => (venue === "binance_spot" ? 90_000 : 0),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
-      books: new Map([["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]]]),
+      books: new Map<string, BookHealth[]>([
+        ["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]],
+        ["ingest:binance_spot:0", ["AUSDT", "BUSDT", "CUSDT"].map((native, i) => book(native, i === 0 ? "live" : "syncing"))],
+        ["ingest:binance_spot:1", ["DUSDT", "EUSDT", "FUSDT"].map((native, i) => book(native, i === 0 ? "live" : "syncing"))],
+      ]),
+      book_sync: new Map<string, BookSyncReport>([
+        ["ingest:binance_spot:0", { waiting: 1, failures: [{ native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 }] }],
+        ["ingest:binance_spot:1", { waiting: 2, failures: [{ native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 }] }],
+        ["ingest:okx_spot:0", { waiting: 0, failures: [] }],
+      ]),
+      // ingest:okx_spot:1 has not reported yet: its two books count as syncing.
+      planned_books: new Map([["ingest:okx_spot:0", 1], ["ingest:okx_spot:1", 2], ["ingest:binance_spot:0", 3], ["ingest:binance_spot:1", 3]]),
+      sync_eta_ms: (venue, waiting) => (venue === "binance_spot" ? waiting * 1500 : 0),
       nats: { state: "up", mode: "embedded", url: "nats://127.0.0.1:4222", latency_ms: 0.4, last_error: null, restarts: 1 },
       clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: 1.2, last_error: null },
       tiering: { trades: { watermark_ms: 1_700_000_000_000, lag_ms: 3_600_000, windows_verified: 3, windows_failed: 0, last_error: null } },
       synthetic: false,
+      symbol_changes: (venue) =>
+        venue === "binance_derivatives"
+          ? { last_refresh_error: "binance_derivatives: exchangeInfo failed: 0 timeout", changes: [{ symbol: "LUNAUSDT", change: "removed", at_ms: 1_700_000_000_000 }] }
+          : undefined,
     });
   let health: HealthReport = { ok: true, components: { nats: { state: "up" } } };
   const handler = createHttpHandler({ stats, health: () => health, query: null });
@@ -81,8 +109,27 @@ describe("HTTP endpoints", () => {
     expect(body.workers[1]).toMatchObject({ id: "ingest:okx_spot:0", heap_bytes: null, full_collections: 0 });
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
+    // Books of both binance_spot workers: 2 live, 3 waiting for the REST budget (4.5 s), one failing on its own.
+    expect(body.venues.binance_spot.book_sync).toEqual({ total: 6, live: 2, syncing: 1, waiting: 3, eta_s: 5 });
+    expect(body.venues.binance_spot.failing_symbols).toEqual([
+      { native: "BUSDT", kind: "stream_silent", detail: "busdt@markprice@1s silent past its cadence", attempts: 0, since_ms: 9 },
+      { native: "CUSDT", kind: "snapshot_refused", detail: '400 {"code":-1121,"msg":"Invalid symbol."}', attempts: 3, since_ms: 7 },
+    ]);
+    expect(body.venues.okx_spot.book_sync).toEqual({ total: 3, live: 1, syncing: 2, waiting: 0, eta_s: 0 });
+    expect(body.venues.okx_spot.failing_symbols).toEqual([]);
     expect(body.tiering.trades.windows_verified).toBe(3);
     expect(body.nats).toMatchObject({ state: "up", restarts: 1 });
+    expect(body.venues.binance_derivatives.symbols).toMatchObject({
+      resolved: 212,
+      added: 3,
+      removed: 1,
+      refreshes: 4,
+      refresh_failures: 2,
+      last_refresh_error: "binance_derivatives: exchangeInfo failed: 0 timeout",
+      changes: [{ symbol: "LUNAUSDT", change: "removed", at_ms: 1_700_000_000_000 }],
+    });
+    expect(Date.now() - body.venues.binance_derivatives.symbols.last_refresh_ms).toBeGreaterThanOrEqual(60_000);
+    expect(body.venues.okx_spot.symbols).toEqual({ resolved: 0, last_refresh_ms: null, refreshes: 0, refresh_failures: 0, last_refresh_error: null, added: 0, removed: 0, changes: [] });
   });
 
   test("/metrics is Prometheus text with HELP and TYPE that a parser reads back", async () => {
@@ -129,6 +176,16 @@ describe("HTTP endpoints", () => {
     expect(
       ["spectra_venue_open_connections", "spectra_venue_ws_requests_total", "spectra_venue_ws_requests_peak_per_second", "spectra_venue_ws_incidents_total"].map(futures),
     ).toEqual(["2", "4", "3", "1"]);
+    expect(futures("spectra_venue_symbols")).toBe("212");
+    expect(byName.get("spectra_venue_symbol_changes_total")?.metrics.filter((m) => m.labels?.venue === "binance_derivatives")).toEqual([
+      { value: "3", labels: { venue: "binance_derivatives", change: "added" } },
+      { value: "1", labels: { venue: "binance_derivatives", change: "removed" } },
+    ]);
+    expect(byName.get("spectra_venue_instrument_refreshes_total")?.metrics.filter((m) => m.labels?.venue === "binance_derivatives")).toEqual([
+      { value: "4", labels: { venue: "binance_derivatives", result: "ok" } },
+      { value: "2", labels: { venue: "binance_derivatives", result: "failed" } },
+    ]);
+    expect(Number(futures("spectra_venue_instrument_refresh_age_seconds"))).toBeGreaterThanOrEqual(60);
     // one label-name set per metric name
     for (const f of families) {
       const sets = new Set(f.metrics.map((m) => Object.keys(m.labels ?? {}).sort().join(",")));

@@ -47,6 +47,9 @@ function keyed(venue: string, raw: string, out: Served, conflicts: string[], tim
   }
   const channel = msg.arg?.channel;
   if (channel !== "trades" && channel !== "books") return;
+  // A books snapshot carries the seqId of the update it stands for (that update's book, not its
+  // levels): the generator sends one to each new subscriber, so it is not keyed.
+  if ((msg as { action?: string }).action === "snapshot") return;
   for (const row of (msg as { data?: Record<string, unknown>[] }).data ?? []) {
     const id = channel === "trades" ? row.tradeId : row.seqId;
     if (id !== undefined) put(`${venue}/${channel}/${msg.arg?.instId}:${id}`, JSON.stringify(row));

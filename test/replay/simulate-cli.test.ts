@@ -36,39 +36,41 @@ async function firstLine(proc: Bun.Subprocess<"ignore", "pipe", "pipe">, timeout
   return text.slice(0, text.indexOf("\n"));
 }
 
-test("bun run simulate --generate --symbols 2 prints its URLs when ready and serves an IngestRunner every data type", async () => {
-  const proc = Bun.spawn([...CLI, "--generate", "--symbols", "2", "--rate", "500"], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  try {
-    const ready = JSON.parse(await firstLine(proc, 15_000)) as Ready;
-    expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(ready.source).toBe("generator (2 symbols per venue)");
-    for (const venue of VENUE_KEYS) {
-      expect(ready.venues[venue]).toEqual({ ws_url: `${ready.url.replace("http", "ws")}/${venue}`, rest_url: `${ready.url}/${venue}` });
-    }
-    expect(ready.symbols.binance_derivatives).toEqual(["BTCUSDT", "ETHUSDT"]);
-    expect(ready.symbols.okx_derivatives).toEqual(["BTC-USDT-SWAP", "ETH-USDT-SWAP"]);
-
-    // Any config can point at it: the venue's urls and symbols from the ready line.
-    const venue = "binance_derivatives";
-    const config = configWith({ venues: { [venue]: { ...ready.venues[venue], symbols: ready.symbols[venue] } } });
-    // Open interest is priced with the mark price, which the simulator pushes once a second:
-    // the first poll waits for one (a poll before it is not stored, and the next is 5 min later).
-    const { runner, records } = ingestRunner(venue, config.venues[venue], { first_poll_delay_ms: 2500 });
-    await runner.start();
-    const types = ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"];
+for (const rate of ["500", "live"]) {
+  test(`bun run simulate --generate --symbols 2 --rate ${rate} prints its URLs when ready and serves an IngestRunner every data type`, async () => {
+    const proc = Bun.spawn([...CLI, "--generate", "--symbols", "2", "--rate", rate], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     try {
-      await waitFor(`${venue} types from the simulate process`, () => types.every((t) => records.some((r) => r.data_type === t)), 20_000);
+      const ready = JSON.parse(await firstLine(proc, 15_000)) as Ready;
+      expect(ready.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(ready.source).toBe("generator (2 symbols per venue)");
+      for (const venue of VENUE_KEYS) {
+        expect(ready.venues[venue]).toEqual({ ws_url: `${ready.url.replace("http", "ws")}/${venue}`, rest_url: `${ready.url}/${venue}` });
+      }
+      expect(ready.symbols.binance_derivatives).toEqual(["BTCUSDT", "ETHUSDT"]);
+      expect(ready.symbols.okx_derivatives).toEqual(["BTC-USDT-SWAP", "ETH-USDT-SWAP"]);
+
+      // Any config can point at it: the venue's urls and symbols from the ready line.
+      const venue = "binance_derivatives";
+      const config = configWith({ venues: { [venue]: { ...ready.venues[venue], symbols: ready.symbols[venue] } } });
+      // Open interest is priced with the mark price, which the simulator pushes once a second:
+      // the first poll waits for one (a poll before it is not stored, and the next is 5 min later).
+      const { runner, records } = ingestRunner(venue, config.venues[venue], { first_poll_delay_ms: 2500 });
+      await runner.start();
+      const types = ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"];
+      try {
+        await waitFor(`${venue} types from the simulate process`, () => types.every((t) => records.some((r) => r.data_type === t)), 20_000);
+      } finally {
+        await runner.stop();
+      }
+      expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
+      expect(new Set(records.map((r) => r.symbol))).toEqual(new Set(["BTC-USDT", "ETH-USDT"]));
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
     } finally {
-      await runner.stop();
+      proc.kill();
     }
-    expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
-    expect(new Set(records.map((r) => r.symbol))).toEqual(new Set(["BTC-USDT", "ETH-USDT"]));
-    proc.kill("SIGTERM");
-    expect(await proc.exited).toBe(0);
-  } finally {
-    proc.kill();
-  }
-}, 40_000);
+  }, 40_000);
+}
 
 test("bun run simulate --lifetime-s 2: a Binance connection gets serverShutdown, then is closed", async () => {
   const proc = Bun.spawn([...CLI, "--generate", "--symbols", "1", "--lifetime-s", "2"], { cwd: ROOT, stdin: "ignore", stdout: "pipe", stderr: "pipe" });

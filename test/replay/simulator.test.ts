@@ -24,17 +24,20 @@ for (const [kind, venue, stream, symbol] of [
   ["generated", "binance_spot", "ethusdt@depth@100ms", "ETHUSDT"],
 ] as const) {
   const testOf = kind === "recorded" ? recordingTest : test;
-  testOf(`${venue} ${kind} diffs chain across ${LOOPS} loop boundaries (one bridge diff closes each loop)`, async () => {
+  const span = kind === "recorded" ? `across ${LOOPS} loop boundaries (one bridge diff closes each loop)` : `over ${LOOPS * 100} generated steps`;
+  testOf(`${venue} ${kind} diffs chain ${span}`, async () => {
     const source = kind === "recorded" ? recordingsSource(RECORDINGS_DIR) : generatorSource(2);
     const start_ms = Date.now();
     const sim = await startSimulator({ source, rate: 0, synthetic_interval_ms: 1000, start_ms });
-    const replay = new BinanceReplay(source.read(`${venue}.jsonl`), venue === "binance_derivatives", start_ms);
-    const loopStart = replay.shifts(symbol, LOOPS).update;
+    // Recordings loop; the generator renders step after step (live-feed.ts): as many diffs as LOOPS loops of its recording.
+    const replay = kind === "recorded" ? new BinanceReplay(source.read(`${venue}.jsonl`), venue === "binance_derivatives", start_ms) : undefined;
+    const loopStart = replay?.shifts(symbol, LOOPS).update;
     const ws = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}${venue === "binance_derivatives" ? "/public" : ""}/stream?streams=${stream}`);
     const diffs: { U: number; u: number; pu?: number }[] = [];
     ws.onmessage = (e) => diffs.push(JSON.parse(String(e.data)).data);
     try {
-      await waitFor(`diffs of loop ${LOOPS}`, () => (diffs[diffs.length - 1]?.u ?? 0) >= loopStart, 10_000);
+      const reached = (): boolean => (loopStart === undefined ? diffs.length >= LOOPS * 100 : (diffs[diffs.length - 1]?.u ?? 0) >= loopStart);
+      await waitFor(`diffs of loop ${LOOPS}`, reached, 10_000);
       const breaks: number[] = [];
       for (let i = 1; i < diffs.length; i++) {
         const prev = diffs[i - 1];

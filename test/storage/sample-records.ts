@@ -56,7 +56,7 @@ export const SAMPLES: { readonly [K in RecordType]: RecordOf<K> } = {
   gap: {
     data_type: "gap", exchange: "binance", market_type: "spot", symbol: "ETH-USDT",
     ts_ms: T + 6, recv_ts_ms: T + 16, data_type_affected: "orderbook", start_ts_ms: T - 5000, end_ts_ms: T + 6,
-    cause: "sequence_gap",
+    cause: "sequence_gap", recovered_records: 4, recovered_at_ms: T + 40,
   },
 };
 

@@ -98,6 +98,11 @@ describe("engine skeleton", () => {
     expect(stats.data_types.trade?.ingested).toBe(60000);
     expect(stats.data_types.trade?.dropped).toBe(0);
     expect(stats.workers.find((w) => w.id === "batch:trade:1")?.rings.length).toBe(2);
+    // Every trade's latencies: exchange -> receipt in the ingest workers, receipt -> commit in the batch workers.
+    const latency = stats.venues.binance_spot?.latency.trade;
+    expect(latency?.exchange_to_receive.count).toBe(60000);
+    expect(latency?.receive_to_commit.count).toBe(60000);
+    expect(latency?.receive_to_commit.p99_ms).toBeGreaterThan(0);
   });
 
   test("a batch worker killed mid-stream is restarted and every sequence number is stored exactly once", async () => {

@@ -1,7 +1,8 @@
 import { expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { InstrumentError, parseInstrumentBodies } from "../../src/venues/instruments.ts";
+import { parseInstrumentBodies } from "../../src/venues/instruments.ts";
+import { InstrumentError } from "../../src/venues/types.ts";
 import { binanceDepthPath, binancePolls } from "../../src/venues/binance/channels.ts";
 import { binanceStreams } from "../../src/venues/binance/routes.ts";
 import { deribitChannels } from "../../src/venues/deribit/channels.ts";

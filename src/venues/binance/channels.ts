@@ -54,6 +54,14 @@ export function binancePolls(
   return out;
 }
 
+/** Staleness limit of a stream, ms (StaleLimit): mark price streams push every 1 s or 3 s; 0 = none. */
+export function binanceStaleLimitMs(stream: string): number {
+  const c = stream.toLowerCase();
+  if (c.includes("@markprice@1s")) return 10_000;
+  if (c.includes("@markprice")) return 30_000;
+  return 0;
+}
+
 /** The funding fallback poll for one symbol (used while `@markPrice` is not delivering). */
 export function binancePremiumIndexPath(native: string): string {
   return `/fapi/v1/premiumIndex?symbol=${native}`;

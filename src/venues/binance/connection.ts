@@ -3,6 +3,7 @@ import { BINANCE_LIMITS, binanceRoutes, binanceStreams, type BinanceStream } fro
 import { RollingShard } from "./rolling-shard.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
 import type { ConnectionContext, VenueConnection } from "../connection/venue-connection.ts";
+import type { BinanceTuning } from "./tuning.ts";
 
 /**
  * Binance market-stream connections (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams,
@@ -24,16 +25,22 @@ import type { ConnectionContext, VenueConnection } from "../connection/venue-con
 const CONNECT_WINDOW_MARGIN = 1.1;
 
 export class BinanceConnection implements VenueConnection {
-  private readonly shards: RollingShard[] = [];
+  private shards: RollingShard[] = [];
   readonly connect_limiter: WindowLimiter;
+  /** Streams per connection: the venue's cap or the tuning's lower one. */
+  private readonly cap: number;
+  private started = false;
+  /** Counts of shards closed because a refresh left them without streams. */
+  private readonly retired = { reconnects: 0, requests: 0, peak_per_s: 0 };
 
-  constructor(ctx: ConnectionContext) {
+  constructor(private readonly ctx: ConnectionContext<BinanceTuning>) {
     const venue = ctx.venue as BinanceVenue;
     const limits = BINANCE_LIMITS[venue];
     const connect = ctx.tuning.binance_connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
     const share = Math.max(1, Math.floor(connect.max / Math.max(1, ctx.config.workers)));
     this.connect_limiter = new WindowLimiter(share, Math.ceil(connect.window_ms * CONNECT_WINDOW_MARGIN));
     const cap = Math.max(1, Math.min(limits.max_streams, ctx.tuning.binance_max_streams));
+    this.cap = cap;
     const bySymbol = new Map<string, BinanceStream[]>();
     for (const s of binanceStreams(venue, ctx.symbols, ctx.config.data_types)) bySymbol.set(s.native, [...(bySymbol.get(s.native) ?? []), s]);
     for (const route of binanceRoutes(venue)) {
@@ -61,7 +68,7 @@ export class BinanceConnection implements VenueConnection {
   }
 
   get reconnects(): number {
-    return this.shards.reduce((n, s) => n + s.reconnects, 0);
+    return this.shards.reduce((n, s) => n + s.reconnects, this.retired.reconnects);
   }
 
   /** Open sockets (two for a shard while its rollover overlaps). */
@@ -71,15 +78,51 @@ export class BinanceConnection implements VenueConnection {
 
   /** SUBSCRIBE requests sent, every connection together. */
   get requests(): number {
-    return this.shards.reduce((n, s) => n + s.requests, 0);
+    return this.shards.reduce((n, s) => n + s.requests, this.retired.requests);
   }
 
   get requestsPeakPerS(): number {
-    return this.shards.reduce((n, s) => Math.max(n, s.requestsPeakPerS), 0);
+    return this.shards.reduce((n, s) => Math.max(n, s.requestsPeakPerS), this.retired.peak_per_s);
   }
 
   start(): void {
+    this.started = true;
     for (const s of this.shards) s.start();
+  }
+
+  /**
+   * Instrument refresh: `remove`'s streams are unsubscribed from the shards that carry them;
+   * `add`'s go to the first shard of their route with room (one that `remove` emptied included,
+   * so a swap reuses its connection), or to a new connection; a shard left without streams is
+   * closed. Every other stream stays where it is, on its open connection.
+   */
+  changeSymbols(add: readonly string[], remove: readonly string[]): void {
+    const venue = this.ctx.venue as BinanceVenue;
+    const gone = new Set(remove);
+    for (const s of this.shards) s.remove(gone);
+    const streams = binanceStreams(venue, add, this.ctx.config.data_types);
+    for (const route of binanceRoutes(venue)) {
+      const url = `${this.ctx.config.ws_url}${route}/stream`;
+      for (const native of add) {
+        const own = streams.filter((s) => s.native === native && s.route === route);
+        if (own.length === 0) continue;
+        const shard = this.shards.find((s) => s.url === url && s.size + own.length <= this.cap);
+        if (shard !== undefined) {
+          shard.add(own);
+          continue;
+        }
+        const fresh = new RollingShard(this.ctx, { url, streams: own, connect_limiter: this.connect_limiter, incoming_per_s: BINANCE_LIMITS[venue].incoming_per_s });
+        this.shards.push(fresh);
+        if (this.started) fresh.start();
+      }
+    }
+    for (const s of this.shards.filter((s) => s.size === 0)) {
+      this.retired.reconnects += s.reconnects;
+      this.retired.requests += s.requests;
+      this.retired.peak_per_s = Math.max(this.retired.peak_per_s, s.requestsPeakPerS);
+      void s.stop();
+    }
+    this.shards = this.shards.filter((s) => s.size > 0);
   }
 
   async stop(): Promise<void> {

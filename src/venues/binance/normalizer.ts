@@ -130,6 +130,16 @@ export class BinanceNormalizer implements Normalizer {
     return NO_REQUESTS;
   }
 
+  setSymbols(symbols: readonly string[]): void {
+    this.scope.setSymbols(symbols);
+    for (const [native, book] of this.books) {
+      if (this.scope.get(native) !== undefined) continue;
+      this.books.delete(native);
+      this.snapshotQueue.delete(book);
+    }
+    if (this.wants.orderbook) for (const s of symbols) this.bookFor(s);
+  }
+
   connectionLost(_recv_ts_ms: number): void {
     // The reconnect gap itself is the connection layer's record; here the chains just restart.
     for (const book of this.books.values()) {

@@ -14,6 +14,12 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   `GET /fapi/v1/depth` weighs 2 (limit 5-50), 5 (100), 10 (500), 20 (1000); USDⓈ-M allows
  *   2,400 REQUEST_WEIGHT a minute (exchangeInfo `rateLimits`).
  * - .../rest-api/Exchange-Information, .../Open-Interest, .../Mark-Price: weight 1 each.
+ * - https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics:
+ *   `GET /api/v3/ticker/24hr` weighs 2 for one `symbol` or 1-20 `symbols`, 40 for 21-100, 80 for
+ *   more or for none (every symbol).
+ * - https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics:
+ *   `GET /fapi/v1/ticker/24hr` weighs 1 with a symbol, 40 without. A selector's `top` reads the
+ *   list without a symbol at start and at each instrument refresh.
  * - .../rest-api/Long-Short-Ratio, .../Top-Trader-Long-Short-Ratio: `/futures/data/*` weigh 0
  *   and share an "IP rate limit 1000 requests/5min".
  */
@@ -45,8 +51,28 @@ export function futuresDepthWeight(limit: number): number {
   return 20;
 }
 
+/** Weight of `GET /api/v3/ticker/24hr` for the `symbols` asked (undefined = every symbol). */
+export function spotTicker24hWeight(symbols: number | undefined): number {
+  if (symbols === undefined || symbols > 100) return 80;
+  return symbols <= 20 ? 2 : 40;
+}
+
+/** How many symbols a spot `symbols=["A","B"]` parameter names (a malformed one counts as all). */
+function symbolsCount(text: string | null): number | undefined {
+  if (text === null) return undefined;
+  try {
+    const list: unknown = JSON.parse(text);
+    return Array.isArray(list) ? list.length : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function spotCost(path: string): RestCost {
   const { pathname, query } = splitPath(path);
+  if (pathname === "/api/v3/ticker/24hr") {
+    return { bucket: WEIGHT, weight: spotTicker24hWeight(query.has("symbol") ? 1 : symbolsCount(query.get("symbols"))) };
+  }
   if (pathname === "/api/v3/depth") return { bucket: WEIGHT, weight: spotDepthWeight(Number(query.get("limit") ?? 100) || 100) };
   if (pathname === "/api/v3/exchangeInfo") return { bucket: WEIGHT, weight: 20 };
   return { bucket: WEIGHT, weight: 1 };
@@ -56,6 +82,7 @@ function futuresCost(path: string): RestCost {
   const { pathname, query } = splitPath(path);
   if (pathname === "/fapi/v1/depth") return { bucket: WEIGHT, weight: futuresDepthWeight(Number(query.get("limit") ?? 500) || 500) };
   if (pathname.startsWith("/futures/data/")) return { bucket: FUTURES_DATA, weight: 1 };
+  if (pathname === "/fapi/v1/ticker/24hr") return { bucket: WEIGHT, weight: query.has("symbol") ? 1 : 40 };
   return { bucket: WEIGHT, weight: 1 };
 }
 
@@ -71,6 +98,7 @@ export function binanceRestLimits(venue: BinanceRestVenue): VenueRestLimits {
   return {
     buckets: venue === "binance_spot" ? SPOT_BUCKETS : FUTURES_BUCKETS,
     cost: venue === "binance_spot" ? spotCost : futuresCost,
+    snapshotCost: (limit) => ({ bucket: WEIGHT, weight: venue === "binance_spot" ? spotDepthWeight(limit) : futuresDepthWeight(limit) }),
     used_weight_header: { name: "x-mbx-used-weight-1m", bucket: WEIGHT },
     sends_retry_after: true,
     default_retry_after_ms: 60_000,

@@ -1,9 +1,11 @@
 import type { DataType } from "../../records/types.ts";
 import { ChannelWatchdog, watchStaleChannels } from "../connection/channel-watchdog.ts";
-import { staleLimitMs, type ConnectionContext, type ConnectionIncident } from "../connection/venue-connection.ts";
+import type { ConnectionContext, ConnectionIncident } from "../connection/venue-connection.ts";
 import type { WindowLimiter } from "../connection/window-limiter.ts";
 import { WsClient } from "../connection/ws-client.ts";
+import { binanceStaleLimitMs } from "./channels.ts";
 import type { BinanceStream } from "./routes.ts";
+import type { BinanceTuning } from "./tuning.ts";
 import { BinanceSubscriber, parseControl } from "./subscriber.ts";
 
 /**
@@ -47,10 +49,13 @@ export interface ShardOptions {
 
 export class RollingShard {
   readonly url: string;
-  readonly symbols: readonly string[];
-  readonly data_types: readonly DataType[];
+  /** This shard's streams now: those it started with, changed by `add` and `remove`. */
+  private readonly streams: BinanceStream[];
+  /** Native symbols of `streams` (the symbols a gap on this shard covers). */
+  symbols: string[];
+  readonly data_types: DataType[];
   /** Stream names in subscription order. */
-  readonly names: readonly string[];
+  names: string[];
   private current: Socket;
   private old: Socket | undefined;
   /** While set, the successor's messages are checked against what the old connection delivered. */
@@ -70,14 +75,15 @@ export class RollingShard {
   private stopped = false;
 
   constructor(
-    private readonly ctx: ConnectionContext,
+    private readonly ctx: ConnectionContext<BinanceTuning>,
     private readonly options: ShardOptions,
   ) {
     this.url = options.url;
+    this.streams = [...options.streams];
     this.names = [...new Set(options.streams.map((s) => s.stream))];
     this.symbols = [...new Set(options.streams.map((s) => s.native))];
     this.data_types = [...new Set(options.streams.map((s) => s.data_type))];
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
+    this.watchdog = new ChannelWatchdog((c) => binanceStaleLimitMs(c) * ctx.tuning.stale_factor);
     this.current = this.socket();
   }
 
@@ -98,6 +104,45 @@ export class RollingShard {
   /** Open sockets: two while a rollover overlaps. */
   get open(): number {
     return (this.current.client.state === "open" ? 1 : 0) + (this.old?.client.state === "open" ? 1 : 0);
+  }
+
+  /** Streams on this shard (its share of the venue's per-connection cap). */
+  get size(): number {
+    return this.streams.length;
+  }
+
+  /**
+   * Subscribes `streams` on this shard's sockets as they are (SUBSCRIBE within the subscriber's
+   * pace); later connections subscribe them from the start (instrument refresh).
+   */
+  add(streams: readonly BinanceStream[]): void {
+    const fresh = streams.filter((s) => !this.names.includes(s.stream));
+    if (fresh.length === 0) return;
+    this.streams.push(...fresh);
+    const names = [...new Set(fresh.map((s) => s.stream))];
+    this.names.push(...names);
+    for (const s of fresh) {
+      if (!this.symbols.includes(s.native)) this.symbols.push(s.native);
+      if (!this.data_types.includes(s.data_type)) this.data_types.push(s.data_type);
+    }
+    for (const sock of [this.current, this.old]) sock?.subscriber.add(names);
+    const now = Date.now();
+    for (const n of names) this.watchdog.arm(n.toLowerCase(), now);
+  }
+
+  /** Unsubscribes every stream of `natives` on this shard's sockets (instrument refresh). */
+  remove(natives: ReadonlySet<string>): void {
+    const gone = this.streams.filter((s) => natives.has(s.native));
+    if (gone.length === 0) return;
+    this.streams.splice(0, this.streams.length, ...this.streams.filter((s) => !natives.has(s.native)));
+    const names = [...new Set(gone.map((s) => s.stream))];
+    this.names = this.names.filter((n) => !names.includes(n));
+    this.symbols = this.symbols.filter((n) => !natives.has(n));
+    for (const sock of [this.current, this.old]) sock?.subscriber.remove(names);
+    for (const n of names) {
+      this.watchdog.forget(n.toLowerCase());
+      this.switched.delete(n);
+    }
   }
 
   start(): void {

@@ -57,13 +57,19 @@ export class BinanceSubscriber {
   requests = 0;
   /** The most requests one connection of this subscriber sent within one second. */
   peak_per_s = 0;
-  /** True once every request of the current connection has its reply. */
+  /** True once every request of the current connection's opening subscription has its reply. */
   subscribed = false;
-  private readonly batches: string[][] = [];
+  /** Streams subscribed on every open, changed by `add` and `remove`. */
+  private readonly streams: string[];
+  /** Requests waiting for the pace, in order. */
+  private queue: { readonly method: "SUBSCRIBE" | "UNSUBSCRIBE"; readonly params: readonly string[] }[] = [];
+  /** Requests of the opening subscription not yet sent; their ids wait in `pending` for replies. */
+  private openingLeft = 0;
+  /** Between `start` (open) and `stop` (closed). */
+  private live = false;
   /** Requests a second this subscriber sends; halved by each 1008 close. */
   rate_per_s: number;
   private limiter: WindowLimiter;
-  private next = 0;
   private seq = 0;
   private readonly pending = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -78,7 +84,7 @@ export class BinanceSubscriber {
     private readonly send: (text: string) => void,
     private readonly onSubscribed: () => void,
   ) {
-    for (let i = 0; i < streams.length; i += SUBSCRIBE_BATCH) this.batches.push(streams.slice(i, i + SUBSCRIBE_BATCH));
+    this.streams = [...streams];
     this.rate_per_s = Math.max(1, per_s - PONG_HEADROOM_PER_S);
     this.limiter = this.newLimiter();
   }
@@ -87,24 +93,53 @@ export class BinanceSubscriber {
   start(): void {
     this.stop();
     this.limiter = this.newLimiter();
-    this.next = 0;
     this.subscribed = false;
     this.pending.clear();
+    this.queue = [];
+    this.live = true;
+    this.enqueue("SUBSCRIBE", this.streams);
+    this.openingLeft = this.queue.length;
     this.sendDue();
   }
 
   stop(): void {
+    this.live = false;
     clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** Subscribes `streams` now if the connection is open, and on every later open. */
+  add(streams: readonly string[]): void {
+    const fresh = streams.filter((s) => !this.streams.includes(s));
+    this.streams.push(...fresh);
+    if (this.live && fresh.length > 0) {
+      this.enqueue("SUBSCRIBE", fresh);
+      if (this.timer === undefined) this.sendDue();
+    }
+  }
+
+  /** Unsubscribes `streams` now if the connection is open; later opens leave them out. */
+  remove(streams: readonly string[]): void {
+    const gone = new Set(streams);
+    const removed = this.streams.filter((s) => gone.has(s));
+    this.streams.splice(0, this.streams.length, ...this.streams.filter((s) => !gone.has(s)));
+    if (this.live && removed.length > 0) {
+      this.enqueue("UNSUBSCRIBE", removed);
+      if (this.timer === undefined) this.sendDue();
+    }
   }
 
   /** A reply to request `id` (an error reply ends the request too: its streams stay away). */
   reply(id: number): void {
     if (!this.pending.delete(id)) return;
-    if (this.next >= this.batches.length && this.pending.size === 0 && !this.subscribed) {
+    if (this.openingLeft === 0 && this.pending.size === 0 && !this.subscribed) {
       this.subscribed = true;
       this.onSubscribed();
     }
+  }
+
+  private enqueue(method: "SUBSCRIBE" | "UNSUBSCRIBE", streams: readonly string[]): void {
+    for (let i = 0; i < streams.length; i += SUBSCRIBE_BATCH) this.queue.push({ method, params: streams.slice(i, i + SUBSCRIBE_BATCH) });
   }
 
   /**
@@ -121,7 +156,7 @@ export class BinanceSubscriber {
 
   private sendDue(): void {
     this.timer = undefined;
-    while (this.next < this.batches.length) {
+    while (this.queue.length > 0) {
       const wait_ms = this.limiter.delayMs(performance.now());
       if (wait_ms > 0) {
         this.timer = setTimeout(() => this.sendDue(), wait_ms);
@@ -131,10 +166,14 @@ export class BinanceSubscriber {
       this.limiter.take(now);
       this.peak_per_s = Math.max(this.peak_per_s, this.limiter.inWindow(now));
       const id = ++this.seq;
-      this.pending.add(id);
+      const request = this.queue.shift() as (typeof this.queue)[number];
+      // Only the opening subscription's replies are awaited (they tell the rollover it is up).
+      if (this.openingLeft > 0) {
+        this.openingLeft--;
+        this.pending.add(id);
+      }
       this.requests++;
-      this.send(JSON.stringify({ method: "SUBSCRIBE", params: this.batches[this.next], id }));
-      this.next++;
+      this.send(JSON.stringify({ method: request.method, params: request.params, id }));
     }
   }
 }

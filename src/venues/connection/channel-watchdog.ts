@@ -1,11 +1,15 @@
+import type { SymbolFailure } from "./sync-queue.ts";
+
 /**
  * Staleness per channel: each channel has a silence limit sized to its cadence (a 1 s mark
  * price stream is stale after a few seconds; a trade stream of a quiet symbol never is, so it
- * gets no limit). A channel is reported once per silence; seeing it again re-arms it.
+ * gets no limit). A channel is reported once per silence, and reported again as resumed when
+ * it is seen, armed afresh or forgotten.
  */
 export class ChannelWatchdog {
   private readonly lastSeen = new Map<string, number>();
   private readonly reported = new Set<string>();
+  private resumedChannels: string[] = [];
 
   /** `limitFor` gives a channel's silence limit in ms, or 0 for channels without a cadence. */
   constructor(private readonly limitFor: (channel: string) => number) {}
@@ -14,13 +18,36 @@ export class ChannelWatchdog {
   arm(channel: string, now_ms: number): void {
     if (this.limitFor(channel) <= 0) return;
     this.lastSeen.set(channel, now_ms);
-    this.reported.delete(channel);
+    this.unreport(channel);
+  }
+
+  /** Stops watching `channel` (unsubscribed). */
+  forget(channel: string): void {
+    this.lastSeen.delete(channel);
+    this.unreport(channel);
   }
 
   seen(channel: string, now_ms: number): void {
     if (!this.lastSeen.has(channel)) return;
     this.lastSeen.set(channel, now_ms);
-    this.reported.delete(channel);
+    this.unreport(channel);
+  }
+
+  /**
+   * Channels reported stale that are no longer known to be silent since the last call: seen
+   * again, armed afresh (a new connection; reported again if it stays silent) or forgotten.
+   */
+  takeResumed(): string[] {
+    const out = this.resumedChannels;
+    if (out.length > 0) this.resumedChannels = [];
+    return out;
+  }
+
+  /** Whether every channel with a limit is silent past it: the connection, not one symbol, is starved. */
+  allSilent(now_ms: number): boolean {
+    if (this.lastSeen.size === 0) return false;
+    for (const [channel, seen] of this.lastSeen) if (now_ms - seen < this.limitFor(channel)) return false;
+    return true;
   }
 
   /** Channels silent past their limit and not reported since they were last seen. */
@@ -36,9 +63,14 @@ export class ChannelWatchdog {
     return out;
   }
 
+  private unreport(channel: string): void {
+    if (this.reported.delete(channel)) this.resumedChannels.push(channel);
+  }
+
   clear(): void {
     this.lastSeen.clear();
     this.reported.clear();
+    this.resumedChannels = [];
   }
 }
 
@@ -46,18 +78,60 @@ export class ChannelWatchdog {
 const STALE_CHECK_MS = 1000;
 
 /**
- * Checks `watchdog` every second; each stale channel is reported and its connection is
- * reconnected (a `stale` gap). Returns the timer for `clearInterval` on stop.
+ * Checks `watchdog` every second: each channel that fell silent is reported (`silent` true), and
+ * again when it delivers (`silent` false). The connection is reconnected (a `stale` gap) only
+ * once every channel it watches is silent: one symbol's silent stream (a delisted or settled
+ * instrument) is that symbol's failure, and must not cost every other symbol on the connection
+ * a gap and its books a resync, once per silence limit. Returns the timer for `clearInterval`.
  */
 export function watchStaleChannels(
   watchdog: ChannelWatchdog,
-  onStale: (channel: string) => void,
+  onStale: (channel: string, silent: boolean) => void,
   reconnect: () => void,
 ): ReturnType<typeof setInterval> {
   return setInterval(() => {
-    for (const channel of watchdog.stale(Date.now())) {
-      onStale(channel);
-      reconnect();
-    }
+    const now = Date.now();
+    for (const channel of watchdog.takeResumed()) onStale(channel, false);
+    const stale = watchdog.stale(now);
+    for (const channel of stale) onStale(channel, true);
+    if (stale.length > 0 && watchdog.allSilent(now)) reconnect();
   }, STALE_CHECK_MS);
+}
+
+/**
+ * The channels of one ingest thread that are silent now, as per-symbol failures for `/stats`.
+ * A channel names its symbol as the venue spells it (`btcusdt@markPrice@1s`,
+ * `funding-rate:BTC-USDT-SWAP`, `deribit_volatility_index.btc_usd`): the failure goes to the
+ * longest of the thread's native symbols the channel contains, or to the channel itself.
+ */
+export class SilentStreams {
+  private readonly silent = new Map<string, SymbolFailure>();
+
+  /** `symbols`: the thread's native symbols now (an instrument refresh changes the array in place). */
+  constructor(
+    private readonly symbols: readonly string[],
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  mark(channel: string, silent: boolean): void {
+    if (!silent) {
+      this.silent.delete(channel);
+      return;
+    }
+    // Rare (once per silence), so the symbols are searched here rather than indexed.
+    const lower = channel.toLowerCase();
+    let native = channel;
+    let length = 0;
+    for (const s of this.symbols) {
+      if (s.length > length && lower.includes(s.toLowerCase())) {
+        native = s;
+        length = s.length;
+      }
+    }
+    this.silent.set(channel, { native, kind: "stream_silent", detail: `${channel} silent past its cadence`, attempts: 0, since_ms: this.now() });
+  }
+
+  failures(): SymbolFailure[] {
+    return [...this.silent.values()];
+  }
 }

@@ -51,6 +51,11 @@ export interface VenueRestLimits {
   readonly buckets: readonly RestLimitSpec[];
   /** The weight of a GET of `path` (relative to the venue's rest_url, query included). */
   cost(path: string): RestCost;
+  /**
+   * The cost of one book's REST depth snapshot of `limit` levels per side; absent on venues whose
+   * books sync from the socket (OKX pushes the snapshot, Deribit has no books).
+   */
+  snapshotCost?(limit: number): RestCost;
   /** Response header with the weight the venue counts in the current window (Binance), and its bucket. */
   readonly used_weight_header?: { readonly name: string; readonly bucket: number };
   /** Whether the venue's 429/418 answers carry `Retry-After`. */
@@ -78,17 +83,24 @@ export function scaleLimits(specs: readonly RestLimitSpec[], scale: RestLimitSca
   return specs.map((s) => ({ ...s, limit: Math.max(1, Math.floor(s.limit * scale.limit)), window_ms: Math.max(1, Math.round(s.window_ms * scale.window)) }));
 }
 
-/** Request classes, most urgent first. */
-export const REST_PRIORITIES = ["snapshot", "poll", "other"] as const;
+/**
+ * Request classes, most urgent first: `resync` is the snapshot of a book that was live and broke
+ * its chain (a sequence gap on one book), `sync` a snapshot of a book storm (every book at start
+ * or after a lost connection, in symbol order), then bucket polls, then anything else.
+ */
+export const REST_PRIORITIES = ["resync", "sync", "poll", "other"] as const;
 export type RestPriority = (typeof REST_PRIORITIES)[number];
 
 /**
- * Share of a bucket each class leaves untouched for the classes before it: polls never take
- * the last quarter of a bucket, anything else never the last half, so a book resync finds
- * weight even while a thread works through a long list of polls.
+ * Share of a bucket each class leaves untouched for the classes before it. The classes share one
+ * level in shared memory, so the order holds across the venue's threads: a class may draw only
+ * while the level stays above its reserve, so whenever a lower class can draw, every higher one
+ * can too, and while a higher class waits the level is below what any lower class needs. A
+ * storm never takes the last 15 % (three depth-1000 snapshots on Binance spot and USDⓈ-M), so a
+ * resync of a few books draws at once even while another thread works through a storm; polls
+ * never take the last 30 %, anything else never the last half.
  */
-const RESERVE: Readonly<Record<RestPriority, number>> = { snapshot: 0, poll: 0.25, other: 0.5 };
-
+const RESERVE: Readonly<Record<RestPriority, number>> = { resync: 0, sync: 0.15, poll: 0.3, other: 0.5 };
 /** Named slots of the budget's SharedArrayBuffer (BigInt64). */
 const BLOCKED_UNTIL_MS = 0;
 /** HTTP status of the block in force (429 or 418). */
@@ -114,7 +126,8 @@ export class RestBudget {
   }
 
   constructor(
-    specs: readonly RestLimitSpec[],
+    /** The limits this budget keeps (the venue's, or shrunk by a test scale). */
+    readonly specs: readonly RestLimitSpec[],
     buffer?: SharedArrayBuffer,
     private readonly now_ms: () => number = Date.now,
   ) {
@@ -139,11 +152,10 @@ export class RestBudget {
     if (bucket === undefined || cost.weight <= 0) return 0;
     const slot = FIRST_TAT + cost.bucket;
     const weight = Math.min(cost.weight, bucket.capacity);
-    const allowed = Math.max(bucket.capacity * (1 - RESERVE[priority]), weight);
     const now = BigInt(Math.round(this.now_ms() * 1000));
     // Rounded down: a draw that lands exactly on the allowance fits (under by < 1 µs of refill).
     const draw = BigInt(Math.floor(weight * bucket.us_per_weight));
-    const tolerance = BigInt(Math.round(allowed * bucket.us_per_weight));
+    const tolerance = BigInt(Math.round(allowance(bucket, weight, priority) * bucket.us_per_weight));
     for (;;) {
       const tat = Atomics.load(this.slots, slot);
       const next = (tat > now ? tat : now) + draw;
@@ -151,6 +163,27 @@ export class RestBudget {
       if (over > 0n) return Math.ceil(Number(over) / 1000);
       if (Atomics.compareExchange(this.slots, slot, tat, next) === tat) return 0;
     }
+  }
+
+  /**
+   * Ms until the last of `count` requests of `cost` in class `priority` could be drawn, counting
+   * the draws made so far: the wait of a backlog at the bucket's refill rate (0 when it fits now).
+   * Draws nothing.
+   */
+  backlogMs(cost: RestCost, count: number, priority: RestPriority): number {
+    const bucket = this.buckets[cost.bucket];
+    if (bucket === undefined || cost.weight <= 0 || count <= 0) return 0;
+    const weight = Math.min(cost.weight, bucket.capacity);
+    const now_us = this.now_ms() * 1000;
+    const tat = Math.max(Number(Atomics.load(this.slots, FIRST_TAT + cost.bucket)), now_us);
+    const over_us = tat - now_us + (count * weight - allowance(bucket, weight, priority)) * bucket.us_per_weight;
+    return Math.max(0, Math.ceil(over_us / 1000));
+  }
+
+  /** Weight bucket `index` gives back per minute once its burst is spent (the budget's sustained rate). */
+  refillPerMinute(index: number): number {
+    const bucket = this.buckets[index];
+    return bucket === undefined ? 0 : 60_000_000 / bucket.us_per_weight;
   }
 
   /**
@@ -202,4 +235,9 @@ export class RestBudget {
   get blockStatus(): number {
     return Number(Atomics.load(this.slots, BLOCK_STATUS));
   }
+}
+
+/** The part of `bucket` a draw of `weight` in class `priority` may fill: all but the class's reserve, and always one draw. */
+function allowance(bucket: Bucket, weight: number, priority: RestPriority): number {
+  return Math.max(bucket.capacity * (1 - RESERVE[priority]), weight);
 }

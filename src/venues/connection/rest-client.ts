@@ -2,10 +2,10 @@ import { REST_PRIORITIES, RestBudget, type RestCost, type RestPriority, type Ven
 
 /**
  * A venue's REST GETs for one ingest thread, sent through the venue's shared weight budget
- * (rest-budget.ts) from a priority queue: book snapshots first, then bucket polls, then
- * anything else (metadata, recovery fetches). At most MAX_IN_FLIGHT requests of this thread
- * are on the wire, and only snapshots may take the last slot, so a resync of a few books
- * waits behind one request at most, never behind a queue of polls.
+ * (rest-budget.ts) from a priority queue: book resyncs first, then the snapshots of a book
+ * storm, then bucket polls, then anything else (metadata, recovery fetches). Each class has a
+ * cap on this thread's requests on the wire (IN_FLIGHT), higher for the more urgent classes,
+ * so a resync of a few books waits behind one request at most, never behind a storm or polls.
  *
  * A 429 stops every request to the venue (all threads, through the budget) until its
  * `Retry-After` has passed; a 418 (Binance: an IP ban for going on after 429s) stops them
@@ -45,8 +45,11 @@ export interface RestClientOptions {
   readonly onIncident?: (incident: RestLimitIncident) => void;
 }
 
-/** Requests of one thread on the wire at once; the last slot is kept for snapshots. */
-const MAX_IN_FLIGHT = 2;
+/**
+ * Requests of one thread on the wire at once, by the class of the next one to go: a storm keeps
+ * one slot free for resyncs, polls and the rest one more for the storm.
+ */
+const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 3, sync: 2, poll: 1, other: 1 };
 
 /** Parses `Retry-After`: delta seconds or an HTTP date. Undefined when absent or malformed. */
 export function parseRetryAfter(value: string | null, now_ms: number): number | undefined {
@@ -64,6 +67,8 @@ interface Pending {
   /** Answer with an error instead of waiting out a block longer than this, ms. */
   readonly max_block_ms: number;
   readonly waiters: ((result: RestResult) => void)[];
+  /** Called when the request has its weight and goes on the wire (each time, if sent again). */
+  readonly onSend: (() => void) | undefined;
 }
 
 export class RestClient {
@@ -73,7 +78,7 @@ export class RestClient {
   rate_limited = 0;
   errors = 0;
   readonly budget: RestBudget;
-  private readonly queues: Record<RestPriority, Pending[]> = { snapshot: [], poll: [], other: [] };
+  private readonly queues: Record<RestPriority, Pending[]> = { resync: [], sync: [], poll: [], other: [] };
   private readonly byUrl = new Map<string, Pending>();
   private inFlight = 0;
   private wake: ReturnType<typeof setTimeout> | undefined;
@@ -92,8 +97,10 @@ export class RestClient {
   /**
    * GETs `url` (below `base_url`) in its turn; resolves with the answer, never with a 429/418.
    * A block (429, 418) longer than `max_block_ms` answers with an error at once instead.
+   * `onSend` is called when the request leaves the queue for the wire (not for a request
+   * joining one already queued for the same URL).
    */
-  get(url: string, priority: RestPriority = "other", max_block_ms = Number.POSITIVE_INFINITY): Promise<RestResult> {
+  get(url: string, priority: RestPriority = "other", max_block_ms = Number.POSITIVE_INFINITY, onSend?: () => void): Promise<RestResult> {
     if (this.abort.signal.aborted) return Promise.resolve(stopped());
     const { promise, resolve } = Promise.withResolvers<RestResult>();
     const same = this.byUrl.get(url);
@@ -102,7 +109,7 @@ export class RestClient {
       return promise;
     }
     const path = url.startsWith(this.options.base_url) ? url.slice(this.options.base_url.length) : pathAndQuery(url);
-    const pending: Pending = { url, cost: this.options.limits.cost(path), priority, max_block_ms, waiters: [resolve] };
+    const pending: Pending = { url, cost: this.options.limits.cost(path), priority, max_block_ms, waiters: [resolve], onSend };
     this.byUrl.set(url, pending);
     this.queues[priority].push(pending);
     this.pump();
@@ -123,7 +130,7 @@ export class RestClient {
     while (!this.abort.signal.aborted) {
       const priority = REST_PRIORITIES.find((p) => this.queues[p].length > 0);
       if (priority === undefined) return;
-      if (this.inFlight >= (priority === "snapshot" ? MAX_IN_FLIGHT : MAX_IN_FLIGHT - 1)) return;
+      if (this.inFlight >= IN_FLIGHT[priority]) return;
       const blocked = this.budget.blockedMs();
       if (blocked > 0) {
         this.refuseImpatient(blocked);
@@ -135,6 +142,7 @@ export class RestClient {
       if (wait > 0) return this.sleep(wait);
       this.queues[priority].shift();
       this.options.stats?.weight(head.cost.weight);
+      head.onSend?.();
       void this.send(head);
     }
   }

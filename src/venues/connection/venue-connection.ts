@@ -19,14 +19,18 @@ export interface VenueErrorEvent {
   readonly first: boolean;
 }
 
-/** What a venue's connection module needs from the ingest runner, and gives back. */
-export interface ConnectionContext {
+/**
+ * What a venue's connection module needs from the ingest runner, and gives back. `T` is the
+ * venue's own tuning keys (each venue folder declares them; the registry's EngineTuning holds
+ * every venue's).
+ */
+export interface ConnectionContext<T extends object = object> {
   readonly venue: VenueKey;
   readonly config: VenueConfig;
   /** Native symbols of this worker's shard. */
   readonly symbols: readonly string[];
   readonly instruments: InstrumentMap;
-  readonly tuning: ConnectionTuning;
+  readonly tuning: ConnectionTuning & T;
   /** Every received text frame with its receive time and connection URL. */
   readonly onFrame: (text: string, recv_ts_ms: number, url: string) => void;
   /**
@@ -36,8 +40,11 @@ export interface ConnectionContext {
   readonly onGap: (gap: WsGap, symbols: readonly string[], data_types?: readonly DataType[]) => void;
   /** A connection was lost; `data_types` as for `onGap` (books restart only if it carried them). */
   readonly onDisconnect: (recv_ts_ms: number, data_types?: readonly DataType[]) => void;
-  /** A channel fell silent past its cadence limit. */
-  readonly onStale: (channel: string) => void;
+  /**
+   * A channel fell silent past its cadence limit (`silent`), or delivered again after that
+   * (`!silent`); a connection reconnects only once all its watched channels are silent.
+   */
+  readonly onStale: (channel: string, silent: boolean) => void;
   /** Something the venue did to a connection that the engine answers (counted and logged once). */
   readonly onIncident?: (incident: ConnectionIncident) => void;
   /** An error reply from the venue (counted; the first of an incident also goes to `onIncident`). */
@@ -70,74 +77,35 @@ export interface VenueConnection {
   readonly requests?: number;
   /** The most requests one socket sent within one second (the venue's incoming-message limit). */
   readonly requestsPeakPerS?: number;
+  /**
+   * Subscribes `add` and unsubscribes `remove` (native ids) on the open connections, without
+   * reconnecting the others (instrument refresh).
+   */
+  changeSymbols?(add: readonly string[], remove: readonly string[]): void;
   /** OKX: resubscribe these books (after a checksum/sequence failure). */
   resubscribeBooks?(natives: readonly string[]): void;
 }
 
-/** Binance: at most this many streams on one connection (venue limit, binance/routes.ts). */
-export const BINANCE_MAX_STREAMS = 1024;
-/** Binance closes a connection after 24 h; roll over well before. */
-export const BINANCE_MAX_LIFETIME_MS = 23 * 3_600_000 + 30 * 60_000;
-/**
- * Binance: reconnect a connection that delivered nothing for this long, ms. The server pings
- * every 20 s (spot) and every connection carries at least one symbol's depth or trade stream,
- * so a minute without a frame is a connection that no longer delivers (the spot server's own
- * pong deadline is a minute too).
- */
-export const BINANCE_SILENCE_MS = 60_000;
-
+/** Tuning every venue's connections share; venue folders add their own keys (tests shrink them). */
 export interface ConnectionTuning {
   readonly backoff: BackoffOptions;
-  /** Streams per Binance connection (tests use a small limit to exercise sharding). */
-  readonly binance_max_streams: number;
-  /** Lifetime of a Binance connection before its successor is opened, ms. */
-  readonly binance_max_lifetime_ms: number;
-  /** How long the old and new Binance connections may overlap at most once the new one is subscribed, ms. */
-  readonly binance_overlap_ms: number;
-  /** A Binance connection silent this long is reconnected with a `stale` gap, ms. */
-  readonly binance_silence_ms: number;
-  /**
-   * Binance connection attempts per venue and IP, replacing the venue's documented limit
-   * (binance/routes.ts BINANCE_LIMITS); tests shrink it to show a reconnect storm is paced.
-   */
-  readonly binance_connect_limit?: { readonly max: number; readonly window_ms: number };
-  /** OKX: send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
-  readonly okx_ping_idle_ms: number;
   /** Ms to wait for any message after a ping/heartbeat before reconnecting. */
   readonly heartbeat_timeout_ms: number;
-  /** OKX: shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
-  readonly okx_resubscribe_interval_ms: number;
-  /** Deribit `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
-  readonly deribit_heartbeat_s: number;
   /** Multiplies every channel's staleness limit (tests shrink it). */
   readonly stale_factor: number;
   readonly rest_timeout_ms: number;
 }
 
-export const DEFAULT_TUNING: ConnectionTuning = {
+export const CONNECTION_TUNING: ConnectionTuning = {
   backoff: { initial_ms: 500, max_ms: 30_000 },
-  binance_max_streams: BINANCE_MAX_STREAMS,
-  binance_max_lifetime_ms: BINANCE_MAX_LIFETIME_MS,
-  binance_overlap_ms: 10_000,
-  binance_silence_ms: BINANCE_SILENCE_MS,
-  okx_ping_idle_ms: 25_000,
   heartbeat_timeout_ms: 10_000,
-  okx_resubscribe_interval_ms: 1000,
-  deribit_heartbeat_s: 30,
   stale_factor: 1,
   rest_timeout_ms: 10_000,
 };
 
 /**
- * Staleness limits by channel, sized to each channel's cadence, ms; 0 = no cadence (trades,
- * liquidations and diff books of quiet symbols may legitimately be silent).
+ * A venue's staleness limit of one channel, sized to the channel's cadence, ms; 0 = no cadence
+ * (trades, liquidations and diff books of quiet symbols may legitimately be silent). Each venue's
+ * channels.ts has one; `tuning.stale_factor` multiplies it.
  */
-export function staleLimitMs(channel: string, factor: number): number {
-  const c = channel.toLowerCase();
-  if (c.includes("@markprice@1s")) return 10_000 * factor;
-  if (c.includes("@markprice")) return 30_000 * factor;
-  if (c.startsWith("funding-rate")) return 180_000 * factor;
-  if (c.startsWith("open-interest") || c.startsWith("mark-price") || c.startsWith("index-tickers")) return 60_000 * factor;
-  if (c.startsWith("deribit_volatility_index")) return 60_000 * factor;
-  return 0;
-}
+export type StaleLimit = (channel: string) => number;

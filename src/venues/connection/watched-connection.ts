@@ -1,5 +1,5 @@
 import { ChannelWatchdog, watchStaleChannels } from "./channel-watchdog.ts";
-import { staleLimitMs, type ConnectionContext, type VenueConnection } from "./venue-connection.ts";
+import type { ConnectionContext, StaleLimit, VenueConnection } from "./venue-connection.ts";
 import type { WsClient } from "./ws-client.ts";
 
 /**
@@ -7,13 +7,16 @@ import type { WsClient } from "./ws-client.ts";
  * connections share (Binance rolls several sockets per shard, binance/connection.ts). A
  * subclass arms the watchdog's channels on open, feeds it every frame and builds `client`.
  */
-export abstract class WatchedConnection implements VenueConnection {
+export abstract class WatchedConnection<T extends object = object> implements VenueConnection {
   protected abstract readonly client: WsClient;
   protected readonly watchdog: ChannelWatchdog;
   private watchTimer: ReturnType<typeof setInterval> | undefined;
 
-  constructor(protected readonly ctx: ConnectionContext) {
-    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c, ctx.tuning.stale_factor));
+  constructor(
+    protected readonly ctx: ConnectionContext<T>,
+    staleLimitMs: StaleLimit,
+  ) {
+    this.watchdog = new ChannelWatchdog((c) => staleLimitMs(c) * ctx.tuning.stale_factor);
   }
 
   get reconnects(): number {

@@ -12,6 +12,11 @@ export function deribitChannels(symbols: readonly string[], data_types: readonly
   return symbols.map((currency) => `deribit_volatility_index.${currency.toLowerCase()}_usd`);
 }
 
+/** Staleness limit of a channel, ms (StaleLimit), sized to its push cadence; 0 = none. */
+export function deribitStaleLimitMs(channel: string): number {
+  return channel.toLowerCase().startsWith("deribit_volatility_index") ? 60_000 : 0;
+}
+
 /**
  * Backfill request for `public/get_volatility_index_data` (candles [ts, open, high, low, close];
  * the normalizer keeps the close). `resolution` is in seconds ("1", "60", "3600", "43200") or "1D".

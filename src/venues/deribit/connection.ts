@@ -1,4 +1,4 @@
-import { deribitChannels } from "./channels.ts";
+import { deribitChannels, deribitStaleLimitMs } from "./channels.ts";
 import { ErrorIncidents } from "../connection/error-incidents.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
@@ -35,15 +35,23 @@ const channelOf = (text: string): string => {
   return text.slice(c + 11, text.indexOf('"', c + 11));
 };
 
-export class DeribitConnection extends WatchedConnection {
+/** Deribit connection tuning; tests shrink it. */
+export interface DeribitTuning {
+  /** `public/set_heartbeat` interval, seconds (Deribit's minimum is 10). */
+  readonly deribit_heartbeat_s: number;
+}
+
+export const DERIBIT_TUNING: DeribitTuning = { deribit_heartbeat_s: 30 };
+
+export class DeribitConnection extends WatchedConnection<DeribitTuning> {
   protected readonly client: WsClient;
-  private readonly channels: string[];
+  private channels: string[];
   private nextId = 1;
   private readonly incidents: ErrorIncidents;
   readonly url: string;
 
-  constructor(ctx: ConnectionContext) {
-    super(ctx);
+  constructor(ctx: ConnectionContext<DeribitTuning>) {
+    super(ctx, deribitStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/api/v2`;
     this.incidents = new ErrorIncidents(this.url);
     this.channels = deribitChannels(ctx.symbols, ctx.config.data_types);
@@ -78,6 +86,23 @@ export class DeribitConnection extends WatchedConnection {
       onGap: (gap) => ctx.onGap(gap, ctx.symbols),
       onDisconnect: (recv) => ctx.onDisconnect(recv),
     });
+  }
+
+  /**
+   * Subscribes the channels the runner's symbols (`ctx.symbols`, already changed) now need and
+   * unsubscribes those they no longer do, on the open connection (instrument refresh).
+   */
+  changeSymbols(): void {
+    const next = deribitChannels(this.ctx.symbols, this.ctx.config.data_types);
+    const fresh = next.filter((c) => !this.channels.includes(c));
+    const gone = this.channels.filter((c) => !next.includes(c));
+    this.channels = next;
+    if (this.client.state !== "open") return;
+    const now = Date.now();
+    for (const c of gone) this.watchdog.forget(c);
+    for (const c of fresh) this.watchdog.arm(c, now);
+    if (gone.length > 0) this.client.send(this.rpc("public/unsubscribe", { channels: gone }));
+    if (fresh.length > 0) this.client.send(this.rpc("public/subscribe", { channels: fresh }));
   }
 
   private rpc(method: string, params: object): string {

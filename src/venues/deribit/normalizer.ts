@@ -84,6 +84,10 @@ export class DeribitNormalizer implements Normalizer {
     return NO_REQUESTS;
   }
 
+  setSymbols(symbols: readonly string[]): void {
+    this.scope.setSymbols(symbols);
+  }
+
   connectionLost(_recv_ts_ms: number): void {
     // No local state survives a connection here: indices are stateless pushes.
   }

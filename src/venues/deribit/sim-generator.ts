@@ -1,5 +1,7 @@
 import { GENERATED_T0_MS, type SimAsset } from "../../replay/generated-book.ts";
+import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
+import { deribitVolatilityAt } from "../../replay/synthetic.ts";
 
 /**
  * Generated Deribit data for the simulator. Spectra takes only the DVOL volatility indices from
@@ -8,7 +10,9 @@ import type { RecordedLine } from "../../replay/recording.ts";
  * (https://docs.deribit.com/#public-get_instruments), and the index values themselves are the
  * simulator's documented-shape `deribit_volatility_index` pushes and
  * `public/get_volatility_index_data` candles (src/replay/synthetic.ts). The WebSocket recording
- * is empty: nothing else on Deribit is collected.
+ * is empty: nothing else on Deribit is collected. At the live rate the generated feed pushes
+ * each index once a second, as Deribit does
+ * (https://docs.deribit.com/subscriptions/market-data/deribit_volatility_indexindex_name).
  */
 
 export const DVOL_CURRENCIES = ["BTC", "ETH"] as const;
@@ -28,6 +32,29 @@ function instrumentsBody(currency: string): RecordedLine {
     recv_ts: GENERATED_T0_MS / 1000,
     raw: JSON.stringify({ jsonrpc: "2.0", result: [perpetual], usIn: us, usOut: us + 120, usDiff: 120, testnet: false }),
   };
+}
+
+/** The DVOL pushes at the live rate: nothing steps, each index is pushed every second. */
+export class DeribitGeneratedFeed implements GeneratedFeed {
+  readonly venues = ["deribit_derivatives"] as const;
+  readonly size = 0;
+  readonly phases = new Float64Array(0);
+  readonly passed = new Float64Array(0);
+  private readonly streams: readonly (LiveStream & { readonly currency: string })[] = DVOL_CURRENCIES.map((currency) => {
+    const key = `deribit_volatility_index.${currency.toLowerCase()}_usd`;
+    return { key, symbol: key, snapshot: false, currency };
+  });
+
+  step(): void {}
+
+  second(second_ms: number, sink: FrameSink): void {
+    for (const s of this.streams) {
+      if (!sink.wants(s)) continue;
+      // The value `public/get_volatility_index_data` gives for this second (synthetic.ts).
+      const data = { volatility: deribitVolatilityAt(s.currency, second_ms), timestamp: second_ms, index_name: s.key.slice("deribit_volatility_index.".length) };
+      sink.emit(s, JSON.stringify({ jsonrpc: "2.0", method: "subscription", params: { channel: s.key, data } }), 0);
+    }
+  }
 }
 
 /** The fixture files this venue's recording and reference bodies would be (`_assets`: see above). */

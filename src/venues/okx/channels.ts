@@ -1,7 +1,6 @@
-import type { VenueConfig } from "../../config/schema.ts";
+import type { OkxBookChannel, VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { InstrumentMap } from "../types.ts";
-import type { OkxBookChannel } from "./limits.ts";
 
 /**
  * What the connection layer subscribes to and polls on OKX v5 (SPEC section 1 table).
@@ -51,6 +50,14 @@ export function okxSubscribeArgs(
   }
   if (swaps && wants("liquidation")) out.push({ channel: "liquidation-orders", instType: "SWAP" });
   return out;
+}
+
+/** Staleness limit of a channel, ms (StaleLimit), sized to its push cadence; 0 = none. */
+export function okxStaleLimitMs(channel: string): number {
+  const c = channel.toLowerCase();
+  if (c.startsWith("funding-rate")) return 180_000;
+  if (c.startsWith("open-interest") || c.startsWith("mark-price") || c.startsWith("index-tickers")) return 60_000;
+  return 0;
 }
 
 /** OKX rubik accepts 5m, 1H, 1D; config periods are 5m, 15m, 30m, 1h. */

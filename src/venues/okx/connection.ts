@@ -1,4 +1,4 @@
-import { okxBookChannel, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
+import { okxBookChannel, okxStaleLimitMs, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
 import { okxErrorReconnects, okxNextAction, parseOkxError } from "./error-events.ts";
 import { needsLogin } from "./limits.ts";
 import { okxCredentials, okxLoginFrame, okxRequestFrames, OkxRequestBudget, type OkxCredentials } from "./requests.ts";
@@ -39,12 +39,22 @@ const channelKey = (text: string): string => {
 
 const argKey = (a: OkxSubscribeArg): string => `${a.channel}:${a.instId ?? a.instType ?? ""}`;
 
-export class OkxConnection extends WatchedConnection {
+/** OKX connection tuning; tests shrink these. */
+export interface OkxTuning {
+  /** Send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
+  readonly okx_ping_idle_ms: number;
+  /** Shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
+  readonly okx_resubscribe_interval_ms: number;
+}
+
+export const OKX_TUNING: OkxTuning = { okx_ping_idle_ms: 25_000, okx_resubscribe_interval_ms: 1000 };
+
+export class OkxConnection extends WatchedConnection<OkxTuning> {
   protected readonly client: WsClient;
   /** Public subscriptions, sent on open. */
-  private readonly args: OkxSubscribeArg[];
+  private args: OkxSubscribeArg[];
   /** Subscriptions that need a login, sent once `login` succeeds. */
-  private readonly loginArgs: OkxSubscribeArg[];
+  private loginArgs: OkxSubscribeArg[];
   private readonly credentials: OkxCredentials | undefined;
   private readonly budget = new OkxRequestBudget();
   private readonly incidents: ErrorIncidents;
@@ -55,8 +65,8 @@ export class OkxConnection extends WatchedConnection {
   private loggedIn = false;
   readonly url: string;
 
-  constructor(ctx: ConnectionContext) {
-    super(ctx);
+  constructor(ctx: ConnectionContext<OkxTuning>) {
+    super(ctx, okxStaleLimitMs);
     this.url = `${ctx.config.ws_url}/ws/v5/public`;
     this.incidents = new ErrorIncidents(this.url);
     const all = okxSubscribeArgs(ctx.symbols, ctx.config.data_types, ctx.instruments, okxBookChannel(ctx.config));
@@ -92,6 +102,32 @@ export class OkxConnection extends WatchedConnection {
     if (this.resyncTimer !== undefined || this.resync.size === 0) return;
     const wait_ms = Math.max(0, this.lastRoundMs + this.ctx.tuning.okx_resubscribe_interval_ms - performance.now());
     this.resyncTimer = setTimeout(() => this.resubscribeRound(), wait_ms);
+  }
+
+  /**
+   * Subscribes what the runner's symbols (`ctx.symbols`, already changed) now need and
+   * unsubscribes what they no longer do, on the open connection; the other subscriptions stay.
+   * A change the hour's request budget cannot pay for reconnects instead, as a resubscription
+   * round does: the new connection subscribes the new list.
+   */
+  changeSymbols(): void {
+    const all = okxSubscribeArgs(this.ctx.symbols, this.ctx.config.data_types, this.ctx.instruments, okxBookChannel(this.ctx.config));
+    const next = all.filter((a) => !needsLogin(a.channel));
+    const nextLogin = all.filter((a) => needsLogin(a.channel));
+    const keys = new Set(all.map(argKey));
+    const before = [...this.args, ...(this.loggedIn ? this.loginArgs : [])];
+    const had = new Set([...this.args, ...this.loginArgs].map(argKey));
+    const gone = before.filter((a) => !keys.has(argKey(a)));
+    const fresh = [...next, ...(this.loggedIn ? nextLogin : [])].filter((a) => !had.has(argKey(a)));
+    this.args = next;
+    this.loginArgs = nextLogin;
+    if (this.client.state !== "open") return;
+    const now = Date.now();
+    for (const a of gone) this.watchdog.forget(argKey(a));
+    for (const a of fresh) this.watchdog.arm(argKey(a), now);
+    const frames = [...(gone.length > 0 ? okxRequestFrames("unsubscribe", gone) : []), ...(fresh.length > 0 ? okxRequestFrames("subscribe", fresh) : [])];
+    if (frames.length === 0 || this.request(frames)) return;
+    this.venueError("request_budget", `${frames.length} requests to change ${fresh.length + gone.length} subscriptions, ${this.budget.left()} of 480 left this hour`);
   }
 
   override async stop(): Promise<void> {

@@ -28,10 +28,7 @@ export const OKX_MAX_REQUEST_BYTES = 64 * 1024;
 /** A connection idle this long is closed, ms. */
 export const OKX_IDLE_CLOSE_MS = 30_000;
 
-/** Book channels the engine keeps as order books; the `-l2-tbt` ones need a login. */
-export const OKX_BOOK_CHANNELS = ["books", "books50-l2-tbt", "books-l2-tbt"] as const;
-export type OkxBookChannel = (typeof OKX_BOOK_CHANNELS)[number];
-
+/** The book channels (config/schema.ts OKX_BOOK_CHANNELS) that need a login. */
 export function needsLogin(channel: string): boolean {
   return channel === "books-l2-tbt" || channel === "books50-l2-tbt";
 }

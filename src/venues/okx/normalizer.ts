@@ -135,6 +135,15 @@ export class OkxNormalizer implements Normalizer {
     return out;
   }
 
+  setSymbols(symbols: readonly string[]): void {
+    this.scope.setSymbols(symbols);
+    for (const [native, book] of this.books) {
+      if (this.scope.get(native) !== undefined) continue;
+      this.books.delete(native);
+      this.resubscribeQueue.delete(book);
+    }
+  }
+
   connectionLost(_recv_ts_ms: number): void {
     // Reconnecting resubscribes everything, which brings fresh snapshots; nothing to request.
     for (const book of this.books.values()) {

@@ -11,7 +11,10 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   https://www.okx.com/docs-v5/en/#trading-statistics-rest-api-get-contract-long-short-ratio).
  *   The budget counts them per endpoint over all instruments, which is stricter than OKX and
  *   still lets 2.5 polls a second through: a 5-minute bucket of 300 swaps takes two minutes.
- * - other public market data: 20 requests per 2 s.
+ * - `GET /api/v5/market/tickers` (a selector's `top`): 20 requests per 2 s, IP
+ *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers).
+ * - other public market data, among them `GET /api/v5/market/ticker`: 20 requests per 2 s
+ *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker).
  * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
  * one window. okx_spot and okx_derivatives keep a budget each: only okx_derivatives polls
  * rubik, and each sends one instruments request (of its own instrument type) at start.
@@ -22,6 +25,7 @@ const BUCKETS: readonly RestLimitSpec[] = [
   { name: "rubik_position_top_trader", kind: "window", limit: 5, window_ms: 2000 },
   { name: "rubik_account_ratio_contract", kind: "window", limit: 5, window_ms: 2000 },
   { name: "public_other", kind: "window", limit: 20, window_ms: 2000 },
+  { name: "market_tickers", kind: "window", limit: 20, window_ms: 2000 },
 ];
 
 function cost(path: string): RestCost {
@@ -29,6 +33,7 @@ function cost(path: string): RestCost {
   if (pathname === "/api/v5/public/instruments") return { bucket: 0, weight: 1 };
   if (pathname === "/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader") return { bucket: 1, weight: 1 };
   if (pathname === "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract") return { bucket: 2, weight: 1 };
+  if (pathname === "/api/v5/market/tickers") return { bucket: 4, weight: 1 };
   return { bucket: 3, weight: 1 };
 }
 
