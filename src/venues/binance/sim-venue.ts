@@ -33,7 +33,7 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
     assets === undefined ? undefined : { binance_spot: new BinanceGeneratedMarket(assets, false), binance_derivatives: new BinanceGeneratedMarket(assets, true) };
   const books = (venue: VenueKey): BinanceBooks => generated?.[binanceVenue(venue)] ?? replay(venue);
   const unlisted = env.refs.listing.unlisted;
-  const protocol = new BinanceSimProtocol(env.violations, env.options);
+  const protocol = new BinanceSimProtocol(env);
   const pingEvery = env.options.ping_interval_ms ?? PING_INTERVAL_MS;
   const pings =
     pingEvery > 0
