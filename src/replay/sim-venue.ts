@@ -39,7 +39,7 @@ export interface SimEnvironment {
    * then gives no recording): the venue builds its generated markets for them (its folder's
    * sim-generator.ts), and its REST answers and pushes read their books and prices from them.
    */
-  readonly generated: readonly SimAsset[] | undefined;
+  readonly assets: readonly SimAsset[] | undefined;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts). */
   readonly start_ms: number;
   readonly violations: SimViolations;

@@ -124,8 +124,8 @@ class VenueSimulator implements Simulator {
   constructor(options: SimulatorOptions) {
     const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
     // The generator's markets are served step by step (live-feed.ts), not looped from a recording.
-    const generated = source.assets;
-    if (options.rate === "live" && generated === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
+    const assets = source.assets;
+    if (options.rate === "live" && assets === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
     const start_ms = options.start_ms ?? Date.now();
     this.source = source.description;
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
@@ -133,9 +133,9 @@ class VenueSimulator implements Simulator {
     const refs = new ReferenceBodies((file: string): RecordedLine[] => source.read(file));
     this.listing = refs.listing;
     this.venues = startVenues({
-      read: (file) => (generated === undefined ? source.read(file) : []),
+      read: (file) => (assets === undefined ? source.read(file) : []),
       refs,
-      generated,
+      assets,
       start_ms,
       violations: this.violations,
       options,
@@ -158,7 +158,7 @@ class VenueSimulator implements Simulator {
       sent[ws.data.venue]++;
     };
     const host = { all: this.all, faults, send, skips: this.skips };
-    if (generated === undefined) {
+    if (assets === undefined) {
       const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
       this.pump = new FeedPump(feeds, typeof options.rate === "number" ? options.rate : 0, host);
     } else {

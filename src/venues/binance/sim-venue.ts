@@ -28,7 +28,7 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
   const replays: Record<BinanceVenue, BinanceReplay> = { binance_spot: spot, binance_derivatives: futures };
   const replay = (venue: VenueKey): BinanceReplay => replays[binanceVenue(venue)];
   // The generator's markets when it drives the feeds: REST and pushes read their books, not the replay's.
-  const assets = env.generated;
+  const assets = env.assets;
   const generated: Record<BinanceVenue, BinanceGeneratedMarket> | undefined =
     assets === undefined ? undefined : { binance_spot: new BinanceGeneratedMarket(assets, false), binance_derivatives: new BinanceGeneratedMarket(assets, true) };
   const books = (venue: VenueKey): BinanceBooks => generated?.[binanceVenue(venue)] ?? replay(venue);

@@ -18,7 +18,7 @@ export function startDeribitSim(env: SimEnvironment): SimVenue {
   const protocol = new DeribitSimProtocol(env);
   return {
     feed: () => replay,
-    generated: env.generated === undefined ? [] : [new DeribitGeneratedFeed()],
+    generated: env.assets === undefined ? [] : [new DeribitGeneratedFeed()],
     symbols: () => [...DVOL_CURRENCIES],
     admit: (venue) => protocol.admit(venue),
     rest: (_venue, path, query) => deribitRest(path, query, env.refs),

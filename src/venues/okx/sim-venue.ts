@@ -17,7 +17,7 @@ import { okxRest } from "./sim-rest.ts";
 export function startOkxSim(env: SimEnvironment): SimVenue {
   const replay = new OkxReplay(env.read("okx.jsonl"), env.start_ms);
   // The generator's markets when it drives the feeds: REST and pushes read their prices, not the replay's.
-  const generated = env.generated === undefined ? undefined : new OkxGeneratedMarket(env.generated);
+  const generated = env.assets === undefined ? undefined : new OkxGeneratedMarket(env.assets);
   const markets: OkxMarkets = generated ?? replay;
   const unlisted = env.refs.listing.unlisted;
   const protocol = new OkxSimProtocol(env);
