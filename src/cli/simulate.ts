@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       host: "127.0.0.1",
       port: args.port,
       rate: args.rate,
-      ...(args.lifetime_ms === undefined ? {} : { binance_lifetime_ms: args.lifetime_ms }),
+      ...(args.lifetime_ms === undefined ? {} : { lifetime_ms: args.lifetime_ms }),
     });
   } catch (error) {
     return usageError((error as Error).message);

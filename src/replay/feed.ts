@@ -6,7 +6,7 @@ import type { FrameTemplate, Shifts } from "./frame-template.ts";
  * times move by the loop's span, update ids and trade ids by a per-symbol span, so ids keep
  * rising from loop to loop and natural keys never repeat. Whether a book's update chain
  * continues across the boundary is the venue replay's choice (Binance bridges it with a
- * synthetic diff: binance-replay.ts).
+ * synthetic diff: src/venues/binance/sim-replay.ts).
  *
  * Loops are numbered on one wall-clock grid: loop n of the grid starts at
  * ID_EPOCH_MS + n × loop span and shifts ids by n × span, and a simulator starts at the grid loop

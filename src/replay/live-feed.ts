@@ -1,7 +1,6 @@
 import type { VenueKey } from "../config/schema.ts";
 import { stepAt } from "./generated-book.ts";
 import type { SimSocket } from "./sim-connection.ts";
-import { isBookUpdate, type SimFaults } from "./sim-faults.ts";
 
 /**
  * The simulator's driver for the built-in generator: frames are rendered when they are due,
@@ -56,45 +55,25 @@ export interface GeneratedFeed {
   second(second_ms: number, sink: FrameSink): void;
 }
 
-/** What the REST side reads from a generated or replayed Binance venue (sim-rest.ts). */
-export interface BinanceBooks {
-  readonly symbols: readonly string[];
-  /** Reference price per symbol, for the documented-shape data (synthetic.ts). */
-  readonly prices: ReadonlyMap<string, number>;
-  /** The REST depth body for `symbol` now, or undefined for an unknown symbol. */
-  depthBody(symbol: string, limit: number, now_ms: number): string | undefined;
-}
-
-/** What the REST side and the synthetic pushes read from a generated or replayed OKX feed. */
-export interface OkxMarkets {
-  readonly instruments: readonly string[];
-  readonly prices: ReadonlyMap<string, number>;
-}
-
-/** Everything the simulator takes from the built-in generator in place of recordings. */
-export interface GeneratedMarkets {
-  readonly feeds: readonly GeneratedFeed[];
-  readonly binance: ReadonlyMap<VenueKey, BinanceBooks>;
-  readonly okx: OkxMarkets;
-  readonly symbols: Record<VenueKey, string[]>;
-  /** True at the live rate: the feeds push the once-a-second channels themselves. */
-  readonly pushes_side_channels: boolean;
-  /**
-   * REST routes answered from the generated markets (24 h tickers), leaving out the `unlisted`
-   * native ids as the metadata does (sim-rest.ts SimListing); undefined when `path` is not one of them.
-   */
-  rest(venue: VenueKey, path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined;
-}
-
 /** The pacing the generated feeds run at. */
 export type GeneratedRate = number | "live";
+
+/** What the driver asks of the simulator's faults (sim-faults.ts SimFaults). */
+export interface LiveFaults {
+  /** Whether any fault is set: the hot path's check. */
+  readonly any: boolean;
+  /** A book update's text under faults: undefined when dropped, else as sent (sim-faults.ts). */
+  bookUpdate(venue: VenueKey, frame: Pick<LiveStream, "key" | "symbol" | "snapshot">, text: string): string | undefined;
+}
 
 /** What the simulator lends the driver. */
 export interface LiveHost {
   readonly all: ReadonlySet<SimSocket>;
   /** Sends a data frame as the simulator does (silence faults, raw payloads, counters). */
   readonly send: (ws: SimSocket, text: string) => void;
-  readonly faults: SimFaults;
+  readonly faults: LiveFaults;
+  /** Whether `frame` is one of `venue`'s book updates, which faults act on (SimVenue.isBookUpdate). */
+  readonly isBookUpdate: (venue: VenueKey, frame: Pick<LiveStream, "key" | "snapshot">) => boolean;
   /** Frames still to skip per venue (`Simulator.skip`). */
   readonly skips: Record<VenueKey, number>;
 }
@@ -166,7 +145,6 @@ export class LiveDriver implements FrameSink {
     const { faults, skips } = this.host;
     // A per-frame identity only under faults: sequence_gap drops one update per symbol a second.
     const frame = faults.any ? { key: stream.key, symbol: stream.symbol, snapshot: stream.snapshot } : undefined;
-    const bookFault = frame !== undefined && isBookUpdate(frame);
     let skipped: VenueKey | undefined;
     for (const ws of conns) {
       const c = ws.data;
@@ -180,7 +158,7 @@ export class LiveDriver implements FrameSink {
         skipped = c.venue;
         continue;
       }
-      const out = bookFault && frame !== undefined ? faults.bookUpdate(c.venue, frame, text) : text;
+      const out = frame !== undefined && this.host.isBookUpdate(c.venue, frame) ? faults.bookUpdate(c.venue, frame, text) : text;
       if (out !== undefined) this.host.send(ws, out);
     }
   }

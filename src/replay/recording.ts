@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { RawFrame } from "../venues/types.ts";
 
 /**
  * Reads recordings in the fixture line format (`{source,url,recv_ts,raw}`, one JSON object per
@@ -31,11 +30,6 @@ export function isRecordedLine(value: unknown): value is RecordedLine {
   if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
   return (v.source === "ws" || v.source === "http") && typeof v.url === "string" && typeof v.recv_ts === "number" && typeof v.raw === "string";
-}
-
-/** A recorded line as the normalizers take it (receive time in ms). */
-export function recordedFrame(line: RecordedLine): RawFrame {
-  return { source: line.source, url: line.url, recv_ts_ms: Math.round(line.recv_ts * 1000), raw: line.raw };
 }
 
 /** Every line of `dir/file`; a missing directory is an error naming it, a missing file gives []. */

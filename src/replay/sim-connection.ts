@@ -1,37 +1,34 @@
 import type { ServerWebSocket } from "bun";
 import type { VenueKey } from "../config/schema.ts";
-import type { BinanceSimSocket } from "../venues/binance/sim-protocol.ts";
-import type { SimViolations } from "./sim-violations.ts";
 
 /**
- * What the simulator keeps per WebSocket connection, and what a venue's simulator protocol
- * (src/venues/<venue>/sim-protocol.ts) gets from the simulator. Declared apart from
- * simulator.ts so venue protocols do not import the simulator.
+ * What the simulator keeps per WebSocket connection: the venue key it came in under, what it is
+ * subscribed to, and the venue's session for it (SimVenue.admit, src/venues/<venue>/sim-venue.ts),
+ * which holds everything venue-specific: request counts, heartbeats, lifetime timers. Declared
+ * apart from simulator.ts so venue protocols never import the simulator.
  */
 
 export interface SimConnection {
   readonly venue: VenueKey;
+  /** Subscription keys (FeedFrame.key) whose frames this connection receives. */
   readonly subs: Set<string>;
-  /** OKX books keys waiting for their next snapshot push. */
+  /** Keys waiting for their next snapshot frame: a book's updates are held until it (OKX). */
   readonly pending: Set<string>;
-  heartbeat: ReturnType<typeof setInterval> | undefined;
-  awaitingTest: boolean;
-  /** When the client last sent anything (Date.now() ms): OKX closes idle connections. */
-  last_client_ms: number;
-  /** Times of the subscribe/unsubscribe/login requests of the last hour (OKX), oldest first. */
-  readonly requests: number[];
-  /** The client logged in (OKX `op: login`). */
-  logged_in: boolean;
-  /** Binance sockets: route, payload form, rate and lifetime (venues/binance/sim-protocol.ts). */
-  readonly binance: BinanceSimSocket | undefined;
+  readonly session: SimSession;
 }
 
 export type SimSocket = ServerWebSocket<SimConnection>;
 
-export interface SimProtocolContext {
-  readonly violations: SimViolations;
-  /** Sends a control message (ack, pong, error, heartbeat) unless a `silence` fault holds the venue; false when held. */
-  readonly reply: (ws: SimSocket, text: string) => boolean;
+/** A venue's side of one WebSocket connection, made before the handshake. */
+export interface SimSession {
+  /** The text a data frame goes out as on this connection (Binance `/ws`: the bare payload); undefined = as rendered. */
+  readonly shape: ((text: string) => string) | undefined;
+  open(ws: SimSocket): void;
+  message(ws: SimSocket, text: string): void;
+  /** The client answered a server ping. */
+  pong(ws: SimSocket): void;
+  /** The connection closed or the simulator stops: the session's timers end. Safe to call twice. */
+  close(ws: SimSocket): void;
 }
 
 /** A client message as a JSON object, or undefined when it is not one. */
@@ -44,11 +41,11 @@ export function parseClientMessage(text: string): Record<string, unknown> | unde
   }
 }
 
-export function newSimConnection(venue: VenueKey, binance: BinanceSimSocket | undefined, now_ms: number): SimConnection {
-  return { venue, subs: new Set(), pending: new Set(), heartbeat: undefined, awaitingTest: false, last_client_ms: now_ms, requests: [], logged_in: false, binance };
+export function newSimConnection(venue: VenueKey, session: SimSession): SimConnection {
+  return { venue, subs: new Set(), pending: new Set(), session };
 }
 
-/** A refused WebSocket handshake, as the venues answer one: 429 and a JSON body. */
+/** A refused WebSocket handshake, as the venues answer one: a status and a JSON body. */
 export function refuseUpgrade(status: number, body: object): Response {
   return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
 }

@@ -51,11 +51,6 @@ export function parseFaultRequest(body: unknown): FaultRequest | string {
   return { venue: key, kind: kind as FaultKind, seconds };
 }
 
-/** Whether `frame` is a book update a `sequence_gap` or `checksum` fault acts on. */
-export function isBookUpdate(frame: FaultFrame): boolean {
-  return !frame.snapshot && (frame.key.includes("@depth") || frame.key.startsWith("books"));
-}
-
 const CHECKSUM = /"checksum":-?\d+/;
 
 /** `text` with its OKX checksum replaced by a wrong one (the true value plus one). */

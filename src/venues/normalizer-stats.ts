@@ -1,7 +1,30 @@
 import { LEVEL_VALUES, type RawLevel, type RawLevels } from "../book/price-book.ts";
 import { parseBookFrame } from "./book-frame-parser.ts";
 import type { MarketRecord } from "../records/types.ts";
-import type { NormalizerStats } from "./types.ts";
+
+/**
+ * Per-venue normalization counts (SPEC: bad input is counted, never thrown). Every frame moves
+ * at least one of `records`, `ignored`, `absorbed`, `unrecognized` and `errors`; a frame that
+ * carries several elements (trades, rows, a `!markPrice@arr` list) counts each element.
+ */
+export interface NormalizerStats {
+  frames: number;
+  /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
+  ignored: number;
+  /**
+   * Recognized book frames that went into a book without a record of their own: diffs buffered
+   * for a snapshot or applied between cadence records, installed snapshots.
+   */
+  absorbed: number;
+  /** Frames whose shape or channel is not recognized. */
+  unrecognized: number;
+  /** Frames that were recognized but malformed (missing fields, wrong types). */
+  errors: number;
+  /** Records emitted per data type (gap included). */
+  records: Record<string, number>;
+  /** Unrecognized + errors per channel, e.g. `depth`, `aggTrade`, `books`, `unknown`. */
+  bad_by_channel: Record<string, number>;
+}
 
 /**
  * Counting shared by every venue normalizer: one object per normalizer, mutated in place so

@@ -1,4 +1,5 @@
 import type { DataType, MarketRecord, MarketType } from "../records/types.ts";
+import type { NormalizerStats } from "./normalizer-stats.ts";
 
 /**
  * Contracts between the venue layer (connections, mappers, books) and the rest of the engine.
@@ -29,30 +30,6 @@ export interface Instrument {
 
 /** Instruments by venue-native id. */
 export type InstrumentMap = ReadonlyMap<string, Instrument>;
-
-/**
- * Per-venue normalization counts (SPEC: bad input is counted, never thrown). Every frame moves
- * at least one of `records`, `ignored`, `absorbed`, `unrecognized` and `errors`; a frame that
- * carries several elements (trades, rows, a `!markPrice@arr` list) counts each element.
- */
-export interface NormalizerStats {
-  frames: number;
-  /** Recognized frames that carry no record (acks, pongs, tickers, klines, stale diffs). */
-  ignored: number;
-  /**
-   * Recognized book frames that went into a book without a record of their own: diffs buffered
-   * for a snapshot or applied between cadence records, installed snapshots.
-   */
-  absorbed: number;
-  /** Frames whose shape or channel is not recognized. */
-  unrecognized: number;
-  /** Frames that were recognized but malformed (missing fields, wrong types). */
-  errors: number;
-  /** Records emitted per data type (gap included). */
-  records: Record<string, number>;
-  /** Unrecognized + errors per channel, e.g. `depth`, `aggTrade`, `books`, `unknown`. */
-  bad_by_channel: Record<string, number>;
-}
 
 /** Health of one local order book. */
 export interface BookHealth {

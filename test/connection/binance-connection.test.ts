@@ -60,7 +60,7 @@ test("USDⓈ-M streams go to /public (books) and /market (the rest), packed per 
 for (const venue of ["binance_spot", "binance_derivatives"] as const) {
   test(`${venue}: serverShutdown rollovers are make-before-break: no gap, no duplicate record, no resync, no violation`, async () => {
     // Each connection lives 1.2 s and gets serverShutdown 0.6 s before its close.
-    const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000, binance_lifetime_ms: 1200 });
+    const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 1000, lifetime_ms: 1200 });
     cleanups.push(() => sim.stop());
     const incidents: ConnectionIncident[] = [];
     const { runner, records } = runnerFor(sim, venue, { stats: incidentStats(incidents), tuning: { backoff: { initial_ms: 10, max_ms: 50 }, binance_overlap_ms: 200 } });
@@ -88,7 +88,7 @@ for (const venue of ["binance_spot", "binance_derivatives"] as const) {
 
 test("a successor that cannot connect before the server closes the old connection leaves one reconnect gap per symbol and type", async () => {
   // serverShutdown 300 ms after open, the close at 600 ms; the engine may connect once per 2.2 s.
-  const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000, binance_lifetime_ms: 600 });
+  const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 1000, lifetime_ms: 600 });
   cleanups.push(() => sim.stop());
   const { runner, records } = runnerFor(sim, "binance_spot", { tuning: { backoff: { initial_ms: 10, max_ms: 50 }, binance_connect_limit: { max: 1, window_ms: 2000 } } });
   await runner.start();
@@ -108,7 +108,7 @@ test("a successor that cannot connect before the server closes the old connectio
 
 test("a reconnect storm never passes the connection-attempt limit", async () => {
   const limit = { max: 6, window_ms: 2000 };
-  const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000, binance_connect_limit: limit });
+  const sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 1000, connect_limit: limit });
   cleanups.push(() => sim.stop());
   const { runner } = runnerFor(sim, "binance_derivatives", { tuning: { backoff: { initial_ms: 10, max_ms: 50 }, binance_connect_limit: limit } });
   await runner.start();
@@ -122,8 +122,8 @@ test("a reconnect storm never passes the connection-attempt limit", async () => 
   clearInterval(drops);
   // Unpaced, a 10-50 ms backoff would reconnect two sockets ~100 times in 3 s; the limiter let
   // through at most 6 per 2.2 s window, the simulator refused none.
-  expect(sim.binanceConnects.binance_derivatives).toBeGreaterThanOrEqual(limit.max);
-  expect(sim.binanceConnects.binance_derivatives).toBeLessThanOrEqual(2 * limit.max);
+  expect(sim.connects.binance_derivatives).toBeGreaterThanOrEqual(limit.max);
+  expect(sim.connects.binance_derivatives).toBeLessThanOrEqual(2 * limit.max);
   expect(sim.violations.rules()).toEqual({});
   await waitFor("reconnected after the storm", () => sim.connections("binance_derivatives") === 2, 10_000);
 }, 30_000);

@@ -35,13 +35,13 @@ interface SimStats {
   readonly violations: Record<string, number>;
   readonly connections: Record<string, number>;
   readonly subscriptions: Record<string, number[]>;
-  readonly binance_connects: Record<string, number>;
+  readonly connects: Record<string, number>;
   readonly peak_incoming_per_s: Record<string, number>;
 }
 
 for (const { venue: VENUE, data_types, evidence, each: MARKS } of CASES) {
   test(`${VENUE} with ${SYMBOLS} symbols: every stream subscribed within the venue's stream, message and connection limits`, async () => {
-    const sim = await startSimulator({ source: generatorSource(SYMBOLS), rate: "live", binance_ping_interval_ms: 0 });
+    const sim = await startSimulator({ source: generatorSource(SYMBOLS), rate: "live", ping_interval_ms: 0 });
     const config = configWith(replayVenueOverrides(sim)).venues[VENUE];
     const { runner, records } = ingestRunner(VENUE, { ...config, data_types: [...data_types] });
     const expected = binanceStreams(VENUE, config.symbols, [...data_types]).map((s) => s.stream.toLowerCase());
@@ -79,7 +79,7 @@ for (const { venue: VENUE, data_types, evidence, each: MARKS } of CASES) {
       for (const n of served) expect(n).toBeLessThanOrEqual(limits.max_streams);
       // Pacing as the simulator measured it: requests per second per connection and attempts.
       expect(stats.peak_incoming_per_s[VENUE] ?? 0).toBeLessThanOrEqual(limits.incoming_per_s);
-      expect(stats.binance_connects[VENUE]).toBe(layout.length);
+      expect(stats.connects[VENUE]).toBe(layout.length);
       expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
       process.stderr.write(`${VENUE}: ${SYMBOLS} symbols, ${expected.length} streams on ${layout.length} connections, ${MARKS} ${evidence} of every symbol in ${elapsed_s.toFixed(1)} s\n`);
     } finally {

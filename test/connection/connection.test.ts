@@ -8,7 +8,7 @@ import { waitFor } from "../support/wait.ts";
 let sim: Simulator;
 beforeAll(async () => {
   // Pings every second: a pong a second stays inside the spot limit beside the engine's requests.
-  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 1000 });
+  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 1000 });
 });
 afterAll(async () => {
   expect(sim.violations.rules()).toEqual({});

@@ -20,7 +20,7 @@ import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, okx_idle_ms: 500 });
+  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, idle_ms: 500 });
 });
 afterAll(() => sim.stop());
 

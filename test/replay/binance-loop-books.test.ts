@@ -1,7 +1,7 @@
 import { expect } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
 import type { MarketRecord, OrderbookRecord } from "../../src/records/types.ts";
-import { BinanceReplay } from "../../src/replay/binance-replay.ts";
+import { BinanceReplay } from "../../src/venues/binance/sim-replay.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
 import { recordingsSource, type RecordingSource } from "../../src/replay/source.ts";
@@ -13,7 +13,7 @@ import { waitFor } from "../support/wait.ts";
  * Regression: replay loops used to continue the update-id chain from the recording's last diff
  * into its first, so the engine kept the end-of-recording book and applied the start's diffs on
  * top: stale levels stayed and Binance books crossed from the second loop on. Each loop now
- * ends with a bridge diff back to the recorded snapshot (src/replay/binance-replay.ts). Here the
+ * ends with a bridge diff back to the recorded snapshot (src/venues/binance/sim-replay.ts). Here the
  * real IngestRunner runs against the simulator for several loops and every stored book is
  * checked against the book rebuilt from the recording itself, with no resync anywhere.
  */
@@ -98,7 +98,7 @@ async function runLoops(source: RecordingSource, venue: Venue, rate: number, sta
   const futures = venue === "binance_derivatives";
   const replay = new BinanceReplay(source.read(`${venue}.jsonl`), futures, start_ms);
   const expected = recordedBooks(source, `${venue}.jsonl`, futures);
-  const sim = await startSimulator({ source, rate, synthetic_interval_ms: 60_000, binance_ping_interval_ms: 0, start_ms });
+  const sim = await startSimulator({ source, rate, synthetic_interval_ms: 60_000, ping_interval_ms: 0, start_ms });
   const config = configWith(replayVenueOverrides(sim));
   const records: MarketRecord[] = [];
   const runner = new IngestRunner({

@@ -9,7 +9,7 @@ import { waitFor } from "../support/wait.ts";
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, binance_ping_interval_ms: 0 });
+  sim = await startSimulator({ rate: 500, synthetic_interval_ms: 50, ping_interval_ms: 0 });
 });
 afterAll(() => sim.stop());
 
@@ -104,7 +104,7 @@ test("more than 1024 streams on one connection is refused in the URL and closed 
 });
 
 test("connection attempts past the limit per venue are refused", async () => {
-  const own = await startSimulator({ rate: 500, binance_ping_interval_ms: 0, binance_connect_limit: { max: 3, window_ms: 60_000 } });
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, connect_limit: { max: 3, window_ms: 60_000 } });
   const clients: Client[] = [];
   try {
     for (let i = 0; i < 3; i++) clients.push(connect(ws(own, "/binance_spot/ws")));
@@ -117,7 +117,7 @@ test("connection attempts past the limit per venue are refused", async () => {
     clients.push(fourth);
     expect(await fourth.opened).toBe(false);
     expect(own.violations.rules()).toEqual({ binance_connect_rate: 1 });
-    expect(own.binanceConnects).toEqual({ binance_spot: 3, binance_derivatives: 1 });
+    expect(own.connects).toEqual({ binance_spot: 3, binance_derivatives: 1, okx_spot: 0, okx_derivatives: 0, deribit_derivatives: 0 });
   } finally {
     for (const c of clients) c.socket.close();
     await own.stop();
@@ -125,7 +125,7 @@ test("connection attempts past the limit per venue are refused", async () => {
 });
 
 test("a connection's lifetime ends with serverShutdown, then the close; one kept open past the notice counts", async () => {
-  const own = await startSimulator({ rate: 500, binance_ping_interval_ms: 0, binance_lifetime_ms: 600 });
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, lifetime_ms: 600 });
   const c = connect(ws(own, "/binance_spot/ws"));
   try {
     const t0 = performance.now();
@@ -136,6 +136,33 @@ test("a connection's lifetime ends with serverShutdown, then the close; one kept
     expect(JSON.parse(c.frames[0] ?? "{}").e).toBe("serverShutdown");
     expect(c.closed).toEqual({ code: 1001, reason: "Connection lifetime reached" });
     expect(own.violations.rules()).toEqual({ binance_lifetime: 1 });
+  } finally {
+    await own.stop();
+  }
+});
+
+test("a silence fault holds Binance's replies and serverShutdown as it holds data; replies resume when it ends", async () => {
+  // Notice at 1 s, close at 2 s; the silence covers the notice and ends 0.6 s before the close.
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, lifetime_ms: 2000 });
+  const first = (own.symbols.binance_spot[0] ?? "").toLowerCase();
+  const c = connect(ws(own, "/binance_spot/ws"));
+  try {
+    expect(await c.opened).toBe(true);
+    own.fault({ venue: "binance_spot", kind: "silence", seconds: 1.4 });
+    c.socket.send(JSON.stringify({ method: "SUBSCRIBE", params: [`${first}@depth@100ms`], id: 1 }));
+    c.socket.send(JSON.stringify({ method: "PING", id: 2 }));
+    await waitFor("the silence ends", () => own.faults().length === 0, 5000);
+    const held = c.frames.length;
+    c.socket.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 3 }));
+    await waitFor("the list reply", () => c.frames.includes(`{"result":["${first}@depth@100ms"],"id":3}`), 5000);
+    await waitFor("the close", () => c.closed !== undefined, 5000);
+    expect(held).toBe(0);
+    // Neither the SUBSCRIBE reply, the error for PING nor the shutdown notice comes later.
+    expect(c.frames.filter((f) => !f.startsWith('{"e":"depthUpdate"'))).toEqual([`{"result":["${first}@depth@100ms"],"id":3}`]);
+    expect(own.faultEffects("binance_spot", "silence")).toBeGreaterThanOrEqual(3);
+    expect(c.closed).toEqual({ code: 1001, reason: "Connection lifetime reached" });
+    // The client never got the notice, so keeping the connection to the end breaks no rule.
+    expect(own.violations.rules()).toEqual({});
   } finally {
     await own.stop();
   }

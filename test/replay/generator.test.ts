@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { MarketRecord } from "../../src/records/types.ts";
-import { recordedFrame } from "../../src/replay/recording.ts";
+import { recordedFrame } from "../../src/replay/recorded-frame.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { parseInstrumentBodies } from "../../src/venues/instruments.ts";
@@ -88,7 +88,7 @@ test("generated chains as the venues document them: spot U = u + 1, USDⓈ-M pu 
 
 let sim: Simulator;
 beforeAll(async () => {
-  sim = await startSimulator({ source, rate: 200, synthetic_interval_ms: 1000, binance_ping_interval_ms: 0 });
+  sim = await startSimulator({ source, rate: 200, synthetic_interval_ms: 1000, ping_interval_ms: 0 });
 });
 afterAll(() => sim.stop());
 

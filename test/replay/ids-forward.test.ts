@@ -59,7 +59,7 @@ function keyed(venue: string, raw: string, out: Served, conflicts: string[], tim
 
 /** Runs one simulator on `source` until each feed has covered `loops` of its loops of event time. */
 async function serve(source: RecordingSource, streams: Streams, loops: number, start_ms?: number): Promise<{ served: Served; conflicts: string[] }> {
-  const sim = await startSimulator({ source, rate: 0, synthetic_interval_ms: 60_000, binance_ping_interval_ms: 0, ...(start_ms === undefined ? {} : { start_ms }) });
+  const sim = await startSimulator({ source, rate: 0, synthetic_interval_ms: 60_000, ping_interval_ms: 0, ...(start_ms === undefined ? {} : { start_ms }) });
   const served: Served = new Map();
   const conflicts: string[] = [];
   const times = FEEDS.map((): number[] => []);

@@ -4,9 +4,9 @@ import type { MarketRecord, OrderbookRecord } from "../../src/records/types.ts";
 import { ACTIVITY, decimalText, GENERATED_STEP_MS, GENERATED_T0_MS, TradeTape } from "../../src/replay/generated-book.ts";
 import { generatedAssets } from "../../src/replay/generator.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
-import { recordedFrame } from "../../src/replay/recording.ts";
+import { recordedFrame } from "../../src/replay/recorded-frame.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
-import { okxOpenInterest } from "../../src/replay/synthetic.ts";
+import { okxOpenInterest } from "../../src/venues/okx/sim-synthetic.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { BinanceGeneratedMarket } from "../../src/venues/binance/sim-generator.ts";
 import { parseInstrumentBodies } from "../../src/venues/instruments.ts";
@@ -44,7 +44,7 @@ const get = async (sim: Simulator, path: string): Promise<{ body: unknown; weigh
 
 test("2,000 symbols a venue start at once, metadata lists exactly them, and the 24 h tickers rank the hot ones first at the documented weights", async () => {
   const started = performance.now();
-  const sim = await startSimulator({ source: generatorSource(2000), rate: "live", binance_ping_interval_ms: 0 });
+  const sim = await startSimulator({ source: generatorSource(2000), rate: "live", ping_interval_ms: 0 });
   const startup_ms = performance.now() - started;
   try {
     // Building the markets is O(1) per symbol and renders nothing ahead.
@@ -104,7 +104,7 @@ const sorted = (side: Map<string, string>, descending: boolean): Level[] =>
 for (const venue of ["binance_spot", "binance_derivatives"] as const) {
   test(`${venue} at the live rate: ten diffs a second per symbol, an unbroken chain, and REST snapshots that bridge into the stream at any time`, async () => {
     const futures = venue === "binance_derivatives";
-    const sim = await startSimulator({ source: generatorSource(300), rate: "live", binance_ping_interval_ms: 0 });
+    const sim = await startSimulator({ source: generatorSource(300), rate: "live", ping_interval_ms: 0 });
     const symbols = ["BTCUSDT", "G250USDT"];
     const diffs = new Map<string, Diff[]>(symbols.map((s) => [s, []]));
     const socket = new WebSocket(`${sim.url.replace("http", "ws")}/${venue}${futures ? "/public" : ""}/stream`);
@@ -189,7 +189,7 @@ test("okx at the live rate: snapshot then updates with valid checksums, rising t
     const btc = records.filter((r) => r.data_type === "trade" && r.symbol.startsWith("BTC")).map((r) => (r.data_type === "trade" ? Number(r.trade_id) : 0));
     expect(btc.length).toBeGreaterThan(10);
     expect(btc.every((id, i) => i === 0 || id > (btc[i - 1] ?? 0))).toBe(true);
-    // Pushed and polled open interest are one function of the second (synthetic.ts): the REST
+    // Pushed and polled open interest are one function of the second (sim-synthetic.ts): the REST
     // answer of any second is the push of that second.
     const price = generatedAssets(1)[0]?.price ?? 0;
     const btcId = natives[0] as string;
@@ -232,7 +232,7 @@ test("trades come in bursts and hot symbols trade twenty times as often", () => 
 });
 
 test("the engine's books over the generated USDⓈ-M stream equal the generator's own book at every stored step, with no resync", async () => {
-  const sim = await startSimulator({ source: generatorSource(3), rate: "live", binance_ping_interval_ms: 0 });
+  const sim = await startSimulator({ source: generatorSource(3), rate: "live", ping_interval_ms: 0 });
   const config = configWith(replayVenueOverrides(sim)).venues.binance_derivatives;
   const { runner, records } = ingestRunner("binance_derivatives", { ...config, data_types: ["orderbook"] });
   const market = new BinanceGeneratedMarket(generatedAssets(3), true);
@@ -262,7 +262,7 @@ test("the engine's books over the generated USDⓈ-M stream equal the generator'
 }, 30_000);
 
 test("spot and USDⓈ-M streams of the same name go only to their own venue's connections", async () => {
-  const sim = await startSimulator({ source: generatorSource(2), rate: "live", binance_ping_interval_ms: 0 });
+  const sim = await startSimulator({ source: generatorSource(2), rate: "live", ping_interval_ms: 0 });
   const ws = sim.url.replace("http", "ws");
   const frames = { spot: [] as string[], usdm: [] as string[] };
   const spot = new WebSocket(`${ws}/binance_spot/stream?streams=btcusdt@depth@100ms`);
@@ -282,7 +282,7 @@ test("spot and USDⓈ-M streams of the same name go only to their own venue's co
 });
 
 test("at the live rate a first subscriber after a quiet spell gets the current step, not a backlog", async () => {
-  const sim = await startSimulator({ source: generatorSource(2), rate: "live", binance_ping_interval_ms: 0 });
+  const sim = await startSimulator({ source: generatorSource(2), rate: "live", ping_interval_ms: 0 });
   const diffs: Diff[] = [];
   try {
     const before = (await get(sim, "/binance_spot/api/v3/depth?symbol=BTCUSDT&limit=5")).body as Depth;

@@ -64,6 +64,16 @@ test("OKX refuses a 4th connection request within a second from one IP (okx_conn
   expect(s.connections("okx_spot") + s.connections("okx_derivatives")).toBe(3);
 });
 
+test("the connect_limit option shrinks OKX's connection limit, which okx_spot and okx_derivatives share", async () => {
+  const s = await start({ connect_limit: { max: 1, window_ms: 60_000 } });
+  const first = client(s, "/okx_spot/ws/v5/public");
+  await opened(first);
+  const second = client(s, "/okx_derivatives/ws/v5/public");
+  await waitFor("2nd connection refused", () => second.state === "closed", 5000);
+  expect(s.violations.venues()).toEqual({ okx_derivatives: { okx_connect_rate: 1 } });
+  expect(s.connects).toEqual({ binance_spot: 0, binance_derivatives: 0, okx_spot: 1, okx_derivatives: 0, deribit_derivatives: 0 });
+});
+
 test("OKX answers the 481st subscribe/unsubscribe/login request of an hour with error 60014 (okx_request_rate)", async () => {
   const s = await start();
   const c = client(s, "/okx_spot/ws/v5/public");
@@ -97,7 +107,7 @@ test("OKX refuses a subscribe request over 64 KB with error 60012 (okx_request_s
 });
 
 test("OKX closes a connection whose client sent nothing for the idle limit, and keeps one that pings (okx_idle)", async () => {
-  const s = await start({ okx_idle_ms: 400 });
+  const s = await start({ idle_ms: 400 });
   const quiet = client(s, "/okx_spot/ws/v5/public");
   const pinging = client(s, "/okx_derivatives/ws/v5/public");
   await opened(quiet);

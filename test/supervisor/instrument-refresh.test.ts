@@ -5,7 +5,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
-import { deribitVolatility } from "../../src/replay/synthetic.ts";
+import { deribitVolatility } from "../../src/venues/deribit/sim-synthetic.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, venueCounter } from "../../src/stats/layout.ts";
 import { assignSymbolChange, VenueSymbols, venueSymbolStats } from "../../src/supervisor/instrument-refresh.ts";
@@ -59,7 +59,7 @@ describe("instrument refresh", () => {
       try {
         await waitFor("both books", () => booksOf(btc).length > 0 && booksOf(eth).length > 0, 20_000);
         const connections = sim.connections(venue);
-        const connects = venue === "binance_spot" ? sim.binanceConnects.binance_spot : 0;
+        const connects = venue === "binance_spot" ? sim.connects.binance_spot : 0;
         const okxLeft = runner.connection instanceof OkxConnection ? runner.connection.requestsLeft : 0;
         sim.listing.unlisted.delete(sol);
         sim.listing.unlisted.add(btc);
@@ -79,7 +79,7 @@ describe("instrument refresh", () => {
         // The unaffected symbols' connection was never reconnected and no hole was recorded.
         expect(runner.connection?.reconnects).toBe(0);
         expect(sim.connections(venue)).toBe(connections);
-        if (venue === "binance_spot") expect(sim.binanceConnects.binance_spot).toBe(connects);
+        if (venue === "binance_spot") expect(sim.connects.binance_spot).toBe(connects);
         expect(records.filter((r) => r.data_type === "gap")).toEqual([]);
         // OKX: one unsubscribe and one subscribe request from the connection's 480 an hour.
         if (runner.connection instanceof OkxConnection) expect(runner.connection.requestsLeft).toBe(okxLeft - 2);
@@ -104,17 +104,17 @@ describe("instrument refresh", () => {
     await runner.start();
     try {
       await waitFor("two connections, two books", () => sim.connections("binance_spot") === 2 && live("BTCUSDT") && live("ETHUSDT"), 20_000);
-      const connects = sim.binanceConnects.binance_spot;
+      const connects = sim.connects.binance_spot;
       sim.listing.unlisted.delete("SOLUSDT");
       sim.listing.unlisted.add("BTCUSDT");
       await symbols.refresh();
       await waitFor("SOLUSDT live on BTCUSDT's connection", () => live("SOLUSDT"), 20_000);
-      expect(sim.binanceConnects.binance_spot).toBe(connects);
+      expect(sim.connects.binance_spot).toBe(connects);
       expect(sim.connections("binance_spot")).toBe(2);
       sim.listing.unlisted.clear();
       await symbols.refresh();
       await waitFor("BTCUSDT live on a third connection", () => live("BTCUSDT") && sim.connections("binance_spot") === 3, 20_000);
-      expect(sim.binanceConnects.binance_spot).toBe(connects + 1);
+      expect(sim.connects.binance_spot).toBe(connects + 1);
       sim.listing.unlisted.add("ETHUSDT");
       await symbols.refresh();
       await waitFor("ETHUSDT's connection closed", () => sim.connections("binance_spot") === 2, 20_000);

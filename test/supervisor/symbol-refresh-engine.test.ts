@@ -57,7 +57,7 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   ]);
   expect(e.stats().venues.binance_spot?.symbols).toMatchObject({ resolved: 2, refreshes: 1, refresh_failures: 0 });
   await waitFor("both books live", () => books(e, "binance_spot").BTCUSDT === "live" && books(e, "binance_spot").ETHUSDT === "live", 20_000);
-  const connects = sim.binanceConnects.binance_spot;
+  const connects = sim.connects.binance_spot;
 
   sim.listing.unlisted.delete("SOLUSDT");
   sim.listing.unlisted.add("BTCUSDT");
@@ -71,7 +71,7 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   expect(stats?.changes.map((c) => [c.symbol, c.change])).toEqual([["SOLUSDT", "added"], ["BTCUSDT", "removed"]]);
   expect(ingest.map((w) => w.restarts)).toEqual([0, 0]);
   expect(e.stats().venues.binance_spot?.reconnects).toBe(0);
-  expect(sim.binanceConnects.binance_spot).toBe(connects);
+  expect(sim.connects.binance_spot).toBe(connects);
 
   // A worker thread that dies comes back with the symbols it holds now, not those it started with.
   await ingest[0]?.kill();

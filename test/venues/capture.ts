@@ -1,7 +1,8 @@
 import { basename, dirname, join } from "node:path";
 import type { VenueKey } from "../../src/config/schema.ts";
 import type { DataType, MarketRecord } from "../../src/records/types.ts";
-import { readRecording, recordedFrame } from "../../src/replay/recording.ts";
+import { recordedFrame } from "../../src/replay/recorded-frame.ts";
+import { readRecording } from "../../src/replay/recording.ts";
 import { loadInstrumentFile, loadReferenceInstruments } from "../../src/venues/instruments.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import type { InstrumentMap, Normalizer, RawFrame } from "../../src/venues/types.ts";

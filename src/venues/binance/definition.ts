@@ -8,6 +8,8 @@ import { BINANCE_DERIVATIVES_LISTING, BINANCE_SPOT_LISTING } from "./listing.ts"
 import type { BinanceTuning } from "./tuning.ts";
 import { BinanceNormalizer } from "./normalizer.ts";
 import { binanceRestLimits } from "./rest-weights.ts";
+import { binanceGenerator } from "./sim-generator.ts";
+import { startBinanceSim } from "./sim-venue.ts";
 
 /**
  * Binance spot and USDⓈ-M futures (SPEC section 1 table): books synced from REST depth
@@ -49,6 +51,8 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
     gap_market_type: "spot",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
+  sim: startBinanceSim,
+  generator: binanceGenerator,
 };
 
 export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
@@ -72,4 +76,6 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
     gap_market_type: "spot",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
+  sim: startBinanceSim,
+  generator: binanceGenerator,
 };

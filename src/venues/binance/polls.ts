@@ -1,7 +1,7 @@
 import type { DataType, MarketRecord } from "../../records/types.ts";
 import { multiplyDecimals } from "../decimal-text.ts";
-import { countError, isDecimal, isObject, queryParam, toUint } from "../normalizer-stats.ts";
-import type { Instrument, NormalizerStats, RawFrame } from "../types.ts";
+import { countError, isDecimal, isObject, queryParam, toUint, type NormalizerStats } from "../normalizer-stats.ts";
+import type { Instrument, RawFrame } from "../types.ts";
 import { ratioRow } from "./wire.ts";
 
 /**

@@ -1,6 +1,5 @@
-import type { ServerWebSocket } from "bun";
-import type { SimConnection } from "../../replay/simulator.ts";
-import type { SimViolations } from "../../replay/sim-violations.ts";
+import { parseClientMessage, type SimSession, type SimSocket } from "../../replay/sim-connection.ts";
+import type { SimEnvironment } from "../../replay/sim-venue.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BINANCE_LIMITS, binanceRoute, type BinanceRoute } from "./routes.ts";
@@ -23,8 +22,13 @@ import { BINANCE_LIMITS, binanceRoute, type BinanceRoute } from "./routes.ts";
  * - `binance_connect_rate`: more connection attempts per venue than 300 in 5 min: refused with 429.
  * - `binance_lifetime`: a connection still open at the end of its lifetime (24 h unless
  *   shortened): it gets `serverShutdown` a notice ahead (half the lifetime, at most 10 min), then
- *   the close (1001); only one the client kept past the notice counts.
+ *   the close (1001); only one the client kept past a notice it got counts.
+ * Replies, errors and `serverShutdown` go out through the simulator's `reply`, so a `silence`
+ * fault holds them as it holds data (src/replay/sim-faults.ts).
  */
+
+/** The protocol's view of the simulator: violations, replies held by faults, test limits. */
+type BinanceSimContext = Pick<SimEnvironment, "violations" | "reply" | "options">;
 
 export type BinanceSimRule =
   | "binance_ws_message_rate"
@@ -34,66 +38,69 @@ export type BinanceSimRule =
   | "binance_connect_rate"
   | "binance_lifetime";
 
-export interface BinanceSimOptions {
-  /** Lifetime of a connection, ms (default 24 h). */
-  readonly lifetime_ms?: number;
-  /** Connection attempts per venue in a window (default 300 per 5 min). */
-  readonly connect_limit?: { readonly max: number; readonly window_ms: number };
-}
-
-/** One Binance socket's state in the simulator. */
-export interface BinanceSimSocket {
-  readonly venue: BinanceVenue;
-  /** `legacy`: a USDⓈ-M path without a route. */
-  readonly route: BinanceRoute | "legacy";
+/** One Binance connection in the simulator: its route, payload form, incoming rate and lifetime. */
+class BinanceSimSession implements SimSession {
   /** `/ws` paths get raw payloads, `/stream` paths wrapped ones. */
-  readonly raw: boolean;
-  /** Streams from the URL, subscribed at open. */
-  readonly initial: readonly string[];
+  readonly shape: ((text: string) => string) | undefined;
   /** Every stream subscribed (delivered or not), for LIST_SUBSCRIPTIONS. */
-  readonly listed: Set<string>;
+  readonly listed = new Set<string>();
   readonly incoming: WindowLimiter;
-  timers: ReturnType<typeof setTimeout>[];
-}
+  timers: ReturnType<typeof setTimeout>[] = [];
 
-type Socket = ServerWebSocket<SimConnection>;
+  constructor(
+    private readonly protocol: BinanceSimProtocol,
+    readonly venue: BinanceVenue,
+    /** `legacy`: a USDⓈ-M path without a route. */
+    readonly route: BinanceRoute | "legacy",
+    raw: boolean,
+    /** Streams from the URL, subscribed at open. */
+    readonly initial: readonly string[],
+  ) {
+    this.shape = raw ? rawPayload : undefined;
+    this.incoming = new WindowLimiter(BINANCE_LIMITS[venue].incoming_per_s, 1000);
+  }
+
+  open(ws: SimSocket): void {
+    this.protocol.open(ws, this);
+  }
+
+  message(ws: SimSocket, text: string): void {
+    this.protocol.message(ws, this, text);
+  }
+
+  pong(ws: SimSocket): void {
+    this.protocol.pong(ws, this);
+  }
+
+  close(ws: SimSocket): void {
+    this.protocol.close(ws, this);
+  }
+}
 
 /** Ten minutes: the longest notice `serverShutdown` gives before the close. */
 const MAX_NOTICE_MS = 600_000;
 
 /** `{"stream":"…","data":<payload>}` -> `<payload>` (what a raw `/ws` connection receives). */
-export function rawPayload(text: string): string {
+function rawPayload(text: string): string {
   if (!text.startsWith('{"stream":"')) return text;
   const at = text.indexOf(',"data":');
   return at < 0 ? text : text.slice(at + 8, -1);
 }
 
-function parse(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 export class BinanceSimProtocol {
   private readonly attempts = new Map<BinanceVenue, WindowLimiter>();
   private readonly lifetime_ms: number;
-  /** Connection attempts accepted, per venue. */
-  readonly connects: Record<BinanceVenue, number> = { binance_spot: 0, binance_derivatives: 0 };
+  /** Binance connections open now (the server pings them). */
+  readonly sockets = new Set<SimSocket>();
   /** Most incoming messages one connection sent within a second, per venue. */
   readonly peak_incoming_per_s: Record<BinanceVenue, number> = { binance_spot: 0, binance_derivatives: 0 };
 
-  constructor(
-    private readonly violations: SimViolations,
-    private readonly options: BinanceSimOptions = {},
-  ) {
-    this.lifetime_ms = options.lifetime_ms ?? BINANCE_LIMITS.binance_spot.lifetime_ms;
+  constructor(private readonly ctx: BinanceSimContext) {
+    this.lifetime_ms = ctx.options.lifetime_ms ?? BINANCE_LIMITS.binance_spot.lifetime_ms;
   }
 
-  /** The socket state for an upgrade of `path` (after the venue prefix), or the refusal. */
-  upgrade(venue: BinanceVenue, path: string, query: URLSearchParams): BinanceSimSocket | Response {
+  /** The session for an upgrade of `path` (after the venue prefix), or the refusal. */
+  upgrade(venue: BinanceVenue, path: string, query: URLSearchParams): BinanceSimSession | Response {
     const limits = BINANCE_LIMITS[venue];
     let route: BinanceRoute | "legacy" = venue === "binance_spot" ? "" : "legacy";
     let rest = path;
@@ -113,7 +120,7 @@ export class BinanceSimProtocol {
       streams = rest.slice(4).split("/");
     } else return new Response(`simulator: no Binance stream endpoint at ${path}`, { status: 404 });
     streams = streams.filter((s) => s.length > 0).map((s) => s.toLowerCase());
-    const limit = this.options.connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
+    const limit = this.ctx.options.connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
     let attempts = this.attempts.get(venue);
     if (attempts === undefined) {
       attempts = new WindowLimiter(limit.max, limit.window_ms);
@@ -121,47 +128,52 @@ export class BinanceSimProtocol {
     }
     const now = performance.now();
     if (attempts.delayMs(now) > 0) {
-      this.violations.count(venue, "binance_connect_rate");
+      this.ctx.violations.count(venue, "binance_connect_rate");
       return Response.json({ code: -1003, msg: "Too many connection attempts." }, { status: 429 });
     }
     attempts.take(now);
-    this.connects[venue]++;
     if (streams.length > limits.max_streams) {
-      this.violations.count(venue, "binance_stream_cap");
+      this.ctx.violations.count(venue, "binance_stream_cap");
       return Response.json({ code: -1, msg: `At most ${limits.max_streams} streams per connection.` }, { status: 400 });
     }
-    return { venue, route, raw, initial: streams, listed: new Set(), incoming: new WindowLimiter(limits.incoming_per_s, 1000), timers: [] };
+    return new BinanceSimSession(this, venue, route, raw, streams);
   }
 
-  open(ws: Socket, b: BinanceSimSocket): void {
+  open(ws: SimSocket, b: BinanceSimSession): void {
+    this.sockets.add(ws);
     this.subscribe(ws, b, b.initial);
     const notice = Math.min(MAX_NOTICE_MS, this.lifetime_ms / 2);
+    // A client kept the connection past a notice it got; one a `silence` fault held breaks no rule.
+    let noticed = false;
     b.timers.push(
-      setTimeout(() => ws.send(JSON.stringify({ e: "serverShutdown", E: Date.now() })), this.lifetime_ms - notice),
       setTimeout(() => {
-        this.violations.count(b.venue, "binance_lifetime");
+        noticed = this.ctx.reply(ws, JSON.stringify({ e: "serverShutdown", E: Date.now() }));
+      }, this.lifetime_ms - notice),
+      setTimeout(() => {
+        if (noticed) this.ctx.violations.count(b.venue, "binance_lifetime");
         ws.close(1001, "Connection lifetime reached");
       }, this.lifetime_ms),
     );
   }
 
-  close(b: BinanceSimSocket): void {
+  close(ws: SimSocket, b: BinanceSimSession): void {
+    this.sockets.delete(ws);
     for (const t of b.timers) clearTimeout(t);
     b.timers = [];
   }
 
   /** A pong counts against the incoming-message limit like a request. */
-  pong(ws: Socket, b: BinanceSimSocket): void {
+  pong(ws: SimSocket, b: BinanceSimSession): void {
     this.incoming(ws, b);
   }
 
-  message(ws: Socket, b: BinanceSimSocket, text: string): void {
+  message(ws: SimSocket, b: BinanceSimSession, text: string): void {
     if (!this.incoming(ws, b)) return;
-    const msg = parse(text);
+    const msg = parseClientMessage(text);
     const id = typeof msg?.id === "number" || typeof msg?.id === "string" ? msg.id : null;
     const params = Array.isArray(msg?.params) ? msg.params.filter((p): p is string => typeof p === "string").map((p) => p.toLowerCase()) : [];
     const reply = (result: unknown): void => {
-      ws.send(JSON.stringify({ result, id }));
+      this.ctx.reply(ws, JSON.stringify({ result, id }));
     };
     switch (msg?.method) {
       case "SUBSCRIBE":
@@ -178,15 +190,15 @@ export class BinanceSimProtocol {
         reply([...b.listed]);
         return;
       default:
-        ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: ${text.slice(0, 100)}` }, id }));
+        this.ctx.reply(ws, JSON.stringify({ error: { code: 2, msg: `Invalid request: ${text.slice(0, 100)}` }, id }));
     }
   }
 
   /** Counts one incoming message; false (and the 1008 close) past the venue's rate. */
-  private incoming(ws: Socket, b: BinanceSimSocket): boolean {
+  private incoming(ws: SimSocket, b: BinanceSimSession): boolean {
     const now = performance.now();
     if (b.incoming.delayMs(now) > 0) {
-      this.violations.count(b.venue, "binance_ws_message_rate");
+      this.ctx.violations.count(b.venue, "binance_ws_message_rate");
       ws.close(1008, "Too many requests");
       return false;
     }
@@ -197,17 +209,17 @@ export class BinanceSimProtocol {
   }
 
   /** Adds `streams`; false when they pass the cap (the connection is closed). */
-  private subscribe(ws: Socket, b: BinanceSimSocket, streams: readonly string[]): boolean {
+  private subscribe(ws: SimSocket, b: BinanceSimSession, streams: readonly string[]): boolean {
     const fresh = streams.filter((s) => !b.listed.has(s));
     if (b.listed.size + fresh.length > BINANCE_LIMITS[b.venue].max_streams) {
-      this.violations.count(b.venue, "binance_stream_cap");
+      this.ctx.violations.count(b.venue, "binance_stream_cap");
       ws.close(1008, "Too many streams");
       return false;
     }
     for (const s of fresh) {
       b.listed.add(s);
-      if (b.route === "legacy") this.violations.count(b.venue, "binance_legacy_path");
-      else if (b.route !== binanceRoute(b.venue, s)) this.violations.count(b.venue, "binance_wrong_route");
+      if (b.route === "legacy") this.ctx.violations.count(b.venue, "binance_legacy_path");
+      else if (b.route !== binanceRoute(b.venue, s)) this.ctx.violations.count(b.venue, "binance_wrong_route");
       else ws.data.subs.add(s);
     }
     return true;

@@ -6,6 +6,8 @@ import { deribitConnectionConfigErrors, DERIBIT_WORKER_REQUESTS_PER_S } from "./
 import { DERIBIT_LISTING } from "./listing.ts";
 import { DeribitNormalizer } from "./normalizer.ts";
 import { DERIBIT_REST_LIMITS } from "./rest-weights.ts";
+import { deribitGenerator } from "./sim-generator.ts";
+import { startDeribitSim } from "./sim-venue.ts";
 
 /**
  * Deribit: the DVOL volatility index (SPEC section 1 table), one per currency. A hole is filled
@@ -42,4 +44,6 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   },
   configErrors: (config) => deribitConnectionConfigErrors(config),
   createNormalizer: (options) => new DeribitNormalizer(options),
+  sim: startDeribitSim,
+  generator: deribitGenerator,
 };

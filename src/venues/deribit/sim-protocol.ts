@@ -1,6 +1,8 @@
-import { parseClientMessage, refuseUpgrade, type SimProtocolContext, type SimSocket } from "../../replay/sim-connection.ts";
-import { deribitResult, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import type { VenueKey } from "../../config/schema.ts";
+import { parseClientMessage, refuseUpgrade, type SimSession, type SimSocket } from "../../replay/sim-connection.ts";
+import type { SimEnvironment } from "../../replay/sim-venue.ts";
 import { DERIBIT_MAX_CONNECTIONS } from "./limits.ts";
+import { deribitResult } from "./sim-rest.ts";
 
 /**
  * The simulator's side of Deribit JSON-RPC 2.0 over WebSocket
@@ -11,20 +13,42 @@ import { DERIBIT_MAX_CONNECTIONS } from "./limits.ts";
  *   refused with 429 and error 10028 `too_many_requests`. The simulator answers REST at once,
  *   so its REST requests never hold a connection for long; the cap counts WebSockets.
  */
-export class DeribitSimProtocol {
-  constructor(
-    private readonly ctx: SimProtocolContext,
-    private readonly refs: ReferenceBodies,
-  ) {}
 
-  /** Before the handshake, with the Deribit connections already open: a Response refuses it. */
-  admit(open: number): Response | undefined {
-    if (open < DERIBIT_MAX_CONNECTIONS) return undefined;
-    this.ctx.violations.count("deribit_derivatives", "deribit_connection_cap");
+/** The protocol's view of the simulator: violations, replies held by faults, open connections, reference bodies. */
+type DeribitSimContext = Pick<SimEnvironment, "violations" | "reply" | "connections" | "refs">;
+
+/** One Deribit connection: its heartbeat timer and whether a test_request awaits its answer. */
+class DeribitSimSession implements SimSession {
+  readonly shape = undefined;
+  heartbeat: ReturnType<typeof setInterval> | undefined;
+  awaitingTest = false;
+
+  constructor(private readonly protocol: DeribitSimProtocol) {}
+
+  open(): void {}
+
+  message(ws: SimSocket, text: string): void {
+    this.protocol.message(ws, this, text);
+  }
+
+  pong(): void {}
+
+  close(): void {
+    clearInterval(this.heartbeat);
+  }
+}
+
+export class DeribitSimProtocol {
+  constructor(private readonly ctx: DeribitSimContext) {}
+
+  /** Before the handshake: the connection's session, or the refusal past the connection cap. */
+  admit(venue: VenueKey): SimSession | Response {
+    if (this.ctx.connections(venue) < DERIBIT_MAX_CONNECTIONS) return new DeribitSimSession(this);
+    this.ctx.violations.count(venue, "deribit_connection_cap");
     return refuseUpgrade(429, { jsonrpc: "2.0", error: { code: 10028, message: "too_many_requests" } });
   }
 
-  message(ws: SimSocket, text: string): void {
+  message(ws: SimSocket, session: DeribitSimSession, text: string): void {
     const msg = parseClientMessage(text);
     if (!msg || typeof msg.method !== "string") return;
     const id = typeof msg.id === "number" || typeof msg.id === "string" ? msg.id : null;
@@ -42,31 +66,31 @@ export class DeribitSimProtocol {
       }
       case "public/set_heartbeat": {
         const interval_s = Number(params.interval);
-        clearInterval(ws.data.heartbeat);
-        ws.data.awaitingTest = false;
+        clearInterval(session.heartbeat);
+        session.awaitingTest = false;
         if (Number.isFinite(interval_s) && interval_s > 0) {
           // Like Deribit: a test_request left unanswered until the next one closes the socket.
-          ws.data.heartbeat = setInterval(() => {
-            if (ws.data.awaitingTest) {
+          session.heartbeat = setInterval(() => {
+            if (session.awaitingTest) {
               ws.close(1000, "heartbeat not answered");
               return;
             }
             // A silenced venue sends no test_request, so it has none to wait for either.
-            if (this.ctx.reply(ws, '{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}')) ws.data.awaitingTest = true;
+            if (this.ctx.reply(ws, '{"jsonrpc":"2.0","method":"heartbeat","params":{"type":"test_request"}}')) session.awaitingTest = true;
           }, interval_s * 1000);
         }
         reply('"ok"');
         return;
       }
       case "public/disable_heartbeat":
-        clearInterval(ws.data.heartbeat);
+        clearInterval(session.heartbeat);
         reply('"ok"');
         return;
       case "public/test":
-        ws.data.awaitingTest = false;
+        session.awaitingTest = false;
         break;
     }
-    const result = deribitResult(msg.method, params, Date.now(), this.refs);
+    const result = deribitResult(msg.method, params, Date.now(), this.ctx.refs);
     if (result === undefined) {
       this.ctx.reply(ws, JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } }));
       return;

@@ -1,8 +1,7 @@
 import type { MarketRecord } from "../../records/types.ts";
 import { sharesFromRatio } from "../decimal-text.ts";
-import { countError, isDecimal, isObject, isPositiveDecimal, queryParam, toUint } from "../normalizer-stats.ts";
+import { countError, isDecimal, isObject, isPositiveDecimal, queryParam, toUint, type NormalizerStats } from "../normalizer-stats.ts";
 import type { SymbolScope } from "../symbol-scope.ts";
-import type { NormalizerStats } from "../types.ts";
 import type { ElementOutcome } from "./funding-join.ts";
 
 /**

@@ -1,4 +1,6 @@
-import { parseClientMessage, refuseUpgrade, type SimProtocolContext, type SimSocket } from "../../replay/sim-connection.ts";
+import type { VenueKey } from "../../config/schema.ts";
+import { parseClientMessage, refuseUpgrade, type SimSession, type SimSocket } from "../../replay/sim-connection.ts";
+import type { SimEnvironment } from "../../replay/sim-venue.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
 import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS, OKX_MAX_REQUEST_BYTES, OKX_REQUESTS_PER_HOUR } from "./limits.ts";
 
@@ -21,36 +23,64 @@ import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS,
  * or `books50-l2-tbt` is served those pushes, under their recorded channel name.
  */
 
-export interface OkxSimOptions {
-  /** Client silence after which a connection is closed, ms (tests shorten it). */
-  readonly idle_ms?: number;
+/** The protocol's view of the simulator: violations, replies held by faults, test timings. */
+type OkxSimContext = Pick<SimEnvironment, "violations" | "reply" | "options">;
+
+/** One OKX connection: when its client last sent anything, its requests of the last hour, its login. */
+class OkxSimSession implements SimSession {
+  readonly shape = undefined;
+  /** Times of the subscribe/unsubscribe/login requests of the last hour, oldest first. */
+  readonly requests: number[] = [];
+  logged_in = false;
+
+  constructor(
+    private readonly protocol: OkxSimProtocol,
+    /** Date.now() ms. */
+    public last_client_ms: number,
+  ) {}
+
+  open(ws: SimSocket): void {
+    this.protocol.sessions.set(ws, this);
+  }
+
+  message(ws: SimSocket, text: string): void {
+    this.protocol.message(ws, this, text);
+  }
+
+  pong(): void {}
+
+  close(ws: SimSocket): void {
+    this.protocol.sessions.delete(ws);
+  }
 }
 
 export class OkxSimProtocol {
   readonly idle_ms: number;
-  private readonly connects = new WindowLimiter(OKX_CONNECTS_PER_S, 1000);
+  private readonly connects: WindowLimiter;
+  /** OKX connections open now, okx_spot and okx_derivatives alike. */
+  readonly sessions = new Map<SimSocket, OkxSimSession>();
 
-  constructor(
-    private readonly ctx: SimProtocolContext,
-    options: OkxSimOptions = {},
-  ) {
-    this.idle_ms = options.idle_ms ?? OKX_IDLE_CLOSE_MS;
+  constructor(private readonly ctx: OkxSimContext) {
+    this.idle_ms = ctx.options.idle_ms ?? OKX_IDLE_CLOSE_MS;
+    const limit = ctx.options.connect_limit ?? { max: OKX_CONNECTS_PER_S, window_ms: 1000 };
+    this.connects = new WindowLimiter(limit.max, limit.window_ms);
   }
 
-  /** Before the handshake: a Response refuses the connection. */
-  admit(venue: "okx_spot" | "okx_derivatives"): Response | undefined {
+  /** Before the handshake: the connection's session, or the refusal. */
+  admit(venue: VenueKey): SimSession | Response {
     const now = performance.now();
     if (this.connects.delayMs(now) > 0) {
       this.ctx.violations.count(venue, "okx_connect_rate");
-      return refuseUpgrade(429, { msg: `simulator: more than ${OKX_CONNECTS_PER_S} connection requests a second from this IP`, code: "60014" });
+      const { max, window_ms } = this.connects;
+      return refuseUpgrade(429, { msg: `simulator: more than ${max} connection requests in ${window_ms / 1000} s from this IP`, code: "60014" });
     }
     this.connects.take(now);
-    return undefined;
+    return new OkxSimSession(this, Date.now());
   }
 
-  message(ws: SimSocket, text: string): void {
+  message(ws: SimSocket, session: OkxSimSession, text: string): void {
+    session.last_client_ms = Date.now();
     const c = ws.data;
-    c.last_client_ms = Date.now();
     if (text === "ping") {
       this.ctx.reply(ws, "pong");
       return;
@@ -66,9 +96,9 @@ export class OkxSimProtocol {
       this.error(ws, OKX_ERRORS.invalid_request.code, `Invalid request: ${Buffer.byteLength(text)} bytes, more than ${OKX_MAX_REQUEST_BYTES}`);
       return;
     }
-    if (!this.takeRequest(ws)) return;
+    if (!this.takeRequest(ws, session)) return;
     if (op === "login") {
-      this.login(ws, msg.args);
+      this.login(ws, session, msg.args);
       return;
     }
     for (const arg of msg.args) {
@@ -79,7 +109,7 @@ export class OkxSimProtocol {
       // Every book channel is served from the recorded `books` feed.
       const key = `${channel.startsWith("books") ? "books" : channel}:${id}`;
       if (op === "subscribe") {
-        if (needsLogin(channel) && !c.logged_in) {
+        if (needsLogin(channel) && !session.logged_in) {
           this.ctx.violations.count(c.venue, "okx_login_required");
           this.error(ws, OKX_ERRORS.please_log_in.code, OKX_ERRORS.please_log_in.msg);
           continue;
@@ -96,22 +126,20 @@ export class OkxSimProtocol {
   }
 
   /** Closes every OKX connection whose client has been silent for `idle_ms`. */
-  closeIdle(sockets: Iterable<SimSocket>, now_ms: number): void {
-    for (const ws of sockets) {
-      const c = ws.data;
-      if (!c.venue.startsWith("okx") || now_ms - c.last_client_ms < this.idle_ms) continue;
-      this.ctx.violations.count(c.venue, "okx_idle");
+  closeIdle(now_ms: number): void {
+    for (const [ws, session] of this.sessions) {
+      if (now_ms - session.last_client_ms < this.idle_ms) continue;
+      this.ctx.violations.count(ws.data.venue, "okx_idle");
       ws.close(4004, `No data received in ${Math.round(this.idle_ms / 1000)}s.`);
     }
   }
 
   /** Spends one of the connection's hourly requests; false (and an error sent) when none is left. */
-  private takeRequest(ws: SimSocket): boolean {
-    const c = ws.data;
+  private takeRequest(ws: SimSocket, c: OkxSimSession): boolean {
     const now = Date.now();
     while (c.requests.length > 0 && (c.requests[0] ?? 0) <= now - HOUR_MS) c.requests.shift();
     if (c.requests.length >= OKX_REQUESTS_PER_HOUR) {
-      this.ctx.violations.count(c.venue, "okx_request_rate");
+      this.ctx.violations.count(ws.data.venue, "okx_request_rate");
       this.error(ws, OKX_ERRORS.too_frequent.code, `${OKX_ERRORS.too_frequent.msg} More than ${OKX_REQUESTS_PER_HOUR} subscribe/unsubscribe/login requests in an hour.`);
       return false;
     }
@@ -119,7 +147,7 @@ export class OkxSimProtocol {
     return true;
   }
 
-  private login(ws: SimSocket, args: unknown[]): void {
+  private login(ws: SimSocket, session: OkxSimSession, args: unknown[]): void {
     const a = args[0];
     const fields = ["apiKey", "passphrase", "timestamp", "sign"];
     const ok = typeof a === "object" && a !== null && fields.every((f) => typeof (a as Record<string, unknown>)[f] === "string" && (a as Record<string, string>)[f] !== "");
@@ -127,7 +155,7 @@ export class OkxSimProtocol {
       this.error(ws, OKX_ERRORS.invalid_request.code, `Invalid request: login needs ${fields.join(", ")}`);
       return;
     }
-    ws.data.logged_in = true;
+    session.logged_in = true;
     this.ctx.reply(ws, JSON.stringify({ event: "login", code: "0", msg: "", connId: "sim" }));
   }
 

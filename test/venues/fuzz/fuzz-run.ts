@@ -1,7 +1,8 @@
 import type { VenueKey } from "../../../src/config/schema.ts";
 import type { MarketRecord } from "../../../src/records/types.ts";
 import { getVenue } from "../../../src/venues/registry.ts";
-import type { Normalizer, NormalizerStats, RawFrame } from "../../../src/venues/types.ts";
+import type { NormalizerStats } from "../../../src/venues/normalizer-stats.ts";
+import type { Normalizer, RawFrame } from "../../../src/venues/types.ts";
 import { parserProblem, recordProblem } from "./checks.ts";
 import { type Giant, MUTATIONS, type Mutation, mutateUrl, type SeedFrameText } from "./mutations.ts";
 import { Prng } from "./prng.ts";

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import type { VenueKey } from "../../../src/config/schema.ts";
-import { defaultRecordingsDir, readRecording, recordedFrame } from "../../../src/replay/recording.ts";
+import { recordedFrame } from "../../../src/replay/recorded-frame.ts";
+import { defaultRecordingsDir, readRecording } from "../../../src/replay/recording.ts";
 import { loadReferenceInstruments } from "../../../src/venues/instruments.ts";
 import type { FuzzSeed } from "./seeds.ts";
 

@@ -1,6 +1,6 @@
-import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
-import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
-import type { RecordedLine } from "./recording.ts";
+import { FrameTemplate, type ShiftKind } from "../../replay/frame-template.ts";
+import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "../../replay/feed.ts";
+import type { RecordedLine } from "../../replay/recording.ts";
 
 /**
  * Binance spot and USDⓈ-M replay: combined-stream frames plus a server-side book per symbol, so

@@ -1,6 +1,6 @@
-import { FrameTemplate, type ShiftKind } from "./frame-template.ts";
-import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "./feed.ts";
-import type { RecordedLine } from "./recording.ts";
+import { FrameTemplate, type ShiftKind } from "../../replay/frame-template.ts";
+import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "../../replay/feed.ts";
+import type { RecordedLine } from "../../replay/recording.ts";
 
 /**
  * OKX v5 public replay. Recorded subscribe acks are dropped (the simulator acks what each
