@@ -1,17 +1,18 @@
 /**
  * Config the e2e bench runs the engine with, merged over config/default.yaml.
  *
- * - orderbook.snapshot_interval_ms 30000: book snapshots are due by exchange event time, and
+ * - orderbook.snapshot_interval_ms 15000: book snapshots are due by exchange event time, and
  *   the simulator at its maximum rate replays the recordings thousands of times faster than they
  *   were recorded (Binance spot: ~140 loops of 31 s each per wall second), so the interval sets
- *   how many 100-level book records (~4 KB each) ride along with the messages. At 30 s it is about
- *   one per symbol per loop: ~1,460 book records/s at ~104k msgs/s, 1.4 % of messages. A live
- *   deployment at the default 1 s cadence sees fewer per message: ~1 % at ~100 messages/s per
- *   symbol (10 depth diffs/s plus trades), ~0.5 % at 200/s. At 10 s (2 % of messages, ~2,000
- *   book records/s) the orderbook storage path could not keep up on 2 cores (each chDB insert of
- *   ~1,500 book rows took 0.6-1.4 s under the load; rings at 100 %, p99 13-105 s, 15 s runs).
- *   Loops used to end in a REST resync that restarted the cadence, which kept books to ~1 per
- *   loop; since loops continue the chain (src/venues/binance/sim-replay.ts), the interval does it.
+ *   how many 100-level book records (~5 KB each) ride along with the messages. A live deployment
+ *   at the default 1 s cadence sees ~1 % of its messages as books at ~100 messages/s per symbol
+ *   (10 depth diffs/s plus trades), ~0.5 % at 200/s; at 15 s here they are ~2.3 % (quick runs on
+ *   this 2-core box: 57k msgs/s, 1,300 books/s stored, orderbook ring at most 48 %, p99 367 ms).
+ *   Shorter intervals carry more books at a higher latency: at 10 s 45-55k msgs/s with
+ *   1,300-1,700 books/s and p99 1.2-1.3 s, at 5 s 44k msgs/s with 2,050 books/s and p99 1.5 s,
+ *   none lost, the orderbook ring filling in some runs. Loops used to end in a REST resync that
+ *   restarted the cadence, which kept books to ~1 per loop; since loops continue the chain
+ *   (src/venues/binance/sim-replay.ts), the interval does it.
  * - engine.shutdown_deadline_ms 60000: with the 10 s default, a quick run's graceful stop hit
  *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
@@ -37,7 +38,7 @@
  *   interest, liquidations, ratios, volatility, gaps) keep one insert a second instead of four.
  */
 export const E2E_TUNING = {
-  orderbook: { snapshot_interval_ms: 30_000 },
+  orderbook: { snapshot_interval_ms: 15_000 },
   engine: { shutdown_deadline_ms: 60_000 },
   tiering: { enabled: false },
   batching: { trade: { linger_ms: 150 }, orderbook: { linger_ms: 100 } },

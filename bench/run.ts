@@ -8,8 +8,8 @@ import { BY_NAME_ONLY, isSuite, SUITES, type SuiteName } from "./suite-child.ts"
 
 /**
  * `bun run bench [--quick] [--duration S] [SUITE...]` (suites: normalize, book, ring, latency,
- * nats, clickhouse, e2e; soak and scale only when named). `--duration` sets the measured seconds of
- * e2e, soak and each scale point.
+ * nats, clickhouse, book-store, e2e; soak and scale only when named). `--duration` sets the
+ * measured seconds of e2e, soak and each scale point.
  *
  * Every round of every suite runs in a child process (bench/suite-child.ts): libchdb binds one
  * data path per process, so the clickhouse and e2e suites cannot share this one, and a fresh
@@ -27,9 +27,9 @@ const HISTORY = join(RESULTS, "history.jsonl");
 
 /** Rounds of a default run. normalize, book and latency already keep the best of 3 interleaved
  *  rounds inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
-const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, e2e: 1, soak: 1, scale: 1 };
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, soak: 1, scale: 1 };
 /** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
-const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse"]);
+const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse", "book-store"]);
 /** A round that takes longer than this is killed and the suite reported as failed. */
 const ROUND_TIMEOUT_MS = { quick: 150_000, default: 900_000 };
 /** The soak runs 30 minutes by default, plus its drain and stop. */

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { runBookBench } from "./book.bench.ts";
+import { runBookStoreBench } from "./book-store.bench.ts";
 import { runClickHouseBench } from "./clickhouse.bench.ts";
 import { runE2eBench } from "./e2e.bench.ts";
 import { runLatencyObserveBench } from "./latency-observe.bench.ts";
@@ -16,7 +17,7 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "e2e", "soak", "scale"] as const;
+export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "book-store", "e2e", "soak", "scale"] as const;
 export type SuiteName = (typeof SUITES)[number];
 /**
  * Suites a run without suite names leaves out, run by name: the soak takes 30 minutes, the scale
@@ -42,6 +43,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runNatsBench({ quick });
     case "clickhouse":
       return runClickHouseBench({ quick });
+    case "book-store":
+      return runBookStoreBench({ quick });
     case "e2e":
       return runE2eBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "soak":

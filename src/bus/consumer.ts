@@ -13,7 +13,7 @@ import { typeCounter } from "../stats/layout.ts";
 import { classifyInsertError } from "../storage/insert-errors.ts";
 import type { StorageSink } from "../storage/types.ts";
 import { validateRecord } from "../storage/validate-record.ts";
-import { ConsumerConfigError, durableName, ensureConsumer, type ConsumerSettings } from "./durable-consumer.ts";
+import { ConsumerConfigError, durableName, ensureConsumer, maxAckPending, type ConsumerSettings } from "./durable-consumer.ts";
 import { DeliveredSeqs } from "./delivered-seqs.ts";
 import { withGapRecoveryDefaults } from "../codec/record-fields.ts";
 import { decodeFrameForStorage, JSON_CONTENT_TYPE } from "./frame-codec.ts";
@@ -66,6 +66,8 @@ export interface StoreConsumerOptions {
   readonly delivered_seqs?: { readonly buffer: SharedArrayBuffer; readonly worker: number } | null;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
+  /** Storing workers of this type, all consumers of the one durable (batch_workers.<type>); default 1. */
+  readonly workers?: number;
 }
 
 export interface StoreConsumerStats {
@@ -174,7 +176,8 @@ export class StoreConsumer {
   /** Ensures the durable consumer and starts fetching. */
   async start(): Promise<void> {
     if (this.loop !== null) throw new Error("consumer already started");
-    await ensureConsumer(this.options.jsm, this.options.stream, this.options.type, this.options.settings);
+    const limit = maxAckPending(this.options.batching.max_rows, this.options.workers ?? 1);
+    await ensureConsumer(this.options.jsm, this.options.stream, this.options.type, this.options.settings, limit);
     this.state = "running";
     this.pendingTimer = setInterval(() => void this.pollPending(), PENDING_POLL_MS);
     void this.pollPending();

@@ -127,7 +127,8 @@ export class JetStreamPublisher {
     if (this.closed) throw new Error("publisher is closed");
     if (this.options.settings.mode === "json") {
       for (const record of records) {
-        await this.send(subjectFor(record), this.text.encode(JSON.stringify(record)), naturalKey(record), JSON_CONTENT_TYPE, 1);
+        if (this.full()) await this.room();
+        this.send(subjectFor(record), this.text.encode(JSON.stringify(record)), naturalKey(record), JSON_CONTENT_TYPE, 1);
       }
       return;
     }
@@ -168,7 +169,8 @@ export class JetStreamPublisher {
         const head = this.codec.decodeKeyFieldsAt(first.data, first.start, first.end);
         const tail = frame.length === 1 ? head : this.codec.decodeKeyFieldsAt(last.data, last.start, last.end);
         const msgId = frameMsgId([head, tail], frame.length);
-        await this.send(subject, rawFrame(frame), msgId, MSGPACK_CONTENT_TYPE, frame.length);
+        if (this.full()) await this.room();
+        this.send(subject, rawFrame(frame), msgId, MSGPACK_CONTENT_TYPE, frame.length);
         start = end;
       }
     }
@@ -226,11 +228,26 @@ export class JetStreamPublisher {
       await this.sendFrames(subject, records.slice(half));
       return;
     }
-    await this.send(subject, body, frameMsgId(records), MSGPACK_CONTENT_TYPE, records.length);
+    if (this.full()) await this.room();
+    this.send(subject, body, frameMsgId(records), MSGPACK_CONTENT_TYPE, records.length);
   }
 
-  private async send(subject: string, body: Uint8Array, msgID: string, contentType: string, count: number): Promise<void> {
-    while (this.window.length >= this.options.settings.max_in_flight) await this.window[0];
+  private full(): boolean {
+    return this.window.length >= this.options.settings.max_in_flight;
+  }
+
+  /** Resolves once the in-flight window has room. */
+  private async room(): Promise<void> {
+    while (this.full()) await this.window[0];
+  }
+
+  /**
+   * Puts one message in flight; the window must have room. Synchronous, so the messages of one
+   * call go out together (the client writes its outbound buffer in a microtask, or at once past
+   * 32 KB): awaiting between messages let that write run after nearly every message. At 2,000
+   * one-book frames a second (scratch harness) that was 0.44 socket writes per book, now 0.11-0.15.
+   */
+  private send(subject: string, body: Uint8Array, msgID: string, contentType: string, count: number): void {
     // One header set per message: the client adds Nats-Msg-Id to the object it is given.
     const headers = natsHeaders();
     headers.set("Content-Type", contentType);

@@ -9,14 +9,12 @@ const BIDS = ORDERBOOK_KEYS.indexOf("bids");
 const ASKS = ORDERBOOK_KEYS.indexOf("asks");
 
 const EMPTY: Uint8Array = new Uint8Array(0);
+const EMPTY_TEXT: Buffer = Buffer.alloc(0);
 /** Where the bytes being read are; module state, as the reader never re-enters. */
 let data: Uint8Array = EMPTY;
+/** `data` as a Buffer, for its strings (`readString`). */
+let text: Buffer = EMPTY_TEXT;
 let p = 0;
-/** The side being read, as the bytes of its JSON string literal. */
-let out = new Uint8Array(64 * 1024);
-let o = 0;
-const latin1 = new TextDecoder("latin1");
-
 /** Bytes that did not read as expected: the generic decoder takes the frame. */
 const NO: unique symbol = Symbol("not a frame this reader reads");
 
@@ -29,18 +27,20 @@ const NO: unique symbol = Symbol("not a frame this reader reads");
  * Why: the storing orderbook worker took ~20 % of a core in the e2e bench, and most of it went
  * on the levels: 400 strings and 200 arrays decoded per 100-level book, each string checked
  * against the decimal pattern, the lists serialized to JSON and that text escaped again inside
- * the JSONColumns document. Here the levels go from msgpack bytes to the document's escaped
- * literal in one pass: decode, checks and document for frames of the recorded books took 27-29
- * µs a book against 65-72 µs (same process, two runs each).
+ * the JSONColumns document. Here the levels are checked where they lie and left there: a
+ * LevelsText marks them, and the columnar batch writes their escaped literal from these bytes
+ * straight into the insert document.
  */
 export function readBookFrame(bytes: Uint8Array): MarketRecord[] | undefined {
   data = bytes;
+  text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   p = 0;
   try {
     const records = readFrame();
     return records === NO || p !== bytes.length ? undefined : records;
   } finally {
     data = EMPTY;
+    text = EMPTY_TEXT;
   }
 }
 
@@ -85,6 +85,7 @@ function readKeys(): boolean {
  */
 export function readRingBookHead(bytes: Uint8Array, start: number, end: number): MarketRecord | undefined {
   data = bytes;
+  text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   p = start + 1;
   try {
     if (bytes[start] !== ORDERBOOK_RING_ID) return undefined;
@@ -92,6 +93,7 @@ export function readRingBookHead(bytes: Uint8Array, start: number, end: number):
     return record === NO || p !== end ? undefined : record;
   } finally {
     data = EMPTY;
+    text = EMPTY_TEXT;
   }
 }
 
@@ -140,7 +142,9 @@ function readString(): string | typeof NO {
   const length = stringLength();
   if (length < 0 || p + length > data.length) return NO;
   for (let i = p; i < p + length; i++) if ((data[i] as number) >= 0x80) return NO;
-  const s = latin1.decode(data.subarray(p, p + length));
+  // Not TextDecoder("latin1"): in Bun it makes two-byte strings, which every later copy,
+  // JSON.stringify and UTF-8 conversion of the insert document then handles on slower paths.
+  const s = text.toString("latin1", p, p + length);
   p += length;
   return s;
 }
@@ -181,25 +185,19 @@ function readScalar(): string | number | typeof NO {
 function readLevels(): LevelsText | typeof NO {
   const n = arrayLength();
   if (n < 0) return NO;
-  o = 0;
-  room(2);
-  out[o++] = 0x22;
-  out[o++] = 0x5b;
+  const start = p;
+  // `"[` and `]"`, then per level `[`, `]`, the comma between the two strings and the one
+  // before every level but the first; each string adds its text and its escaped quotes.
+  let bytes = 4 + 4 * n - (n > 0 ? 1 : 0);
   for (let i = 0; i < n; i++) {
     if (data[p++] !== 0x92) return NO;
-    // `,[` here, `,` between the two strings and `]` after them: copyDecimal leaves room for them.
-    room(2);
-    if (i > 0) out[o++] = 0x2c;
-    out[o++] = 0x5b;
-    if (!copyDecimal()) return NO;
-    out[o++] = 0x2c;
-    if (!copyDecimal()) return NO;
-    out[o++] = 0x5d;
+    const price = checkDecimal();
+    if (price < 0) return NO;
+    const qty = checkDecimal();
+    if (qty < 0) return NO;
+    bytes += price + qty + 8;
   }
-  room(2);
-  out[o++] = 0x5d;
-  out[o++] = 0x22;
-  return new LevelsText(latin1.decode(out.subarray(0, o)));
+  return new LevelsText(data, start, n, bytes);
 }
 
 /** Steps over a level list of string pairs; NO_LEVELS, or NO. */
@@ -217,48 +215,31 @@ function skipLevels(): readonly Level[] | typeof NO {
   return p <= data.length ? NO_LEVELS : NO;
 }
 
-/** Makes sure `bytes` more fit in `out`. */
-function room(bytes: number): void {
-  if (o + bytes <= out.length) return;
-  const bigger = new Uint8Array(Math.max(out.length * 2, o + bytes));
-  bigger.set(out.subarray(0, o));
-  out = bigger;
-}
-
 /**
- * Copies a msgpack str that is `-?\d{1,20}(\.\d{1,18})?` (what a Decimal(38,18) column takes,
- * validate-record.ts) into the literal as `\"text\"`, leaving room for 4 more bytes; false for
- * anything else.
+ * Steps over a msgpack str that is `-?\d{1,20}(\.\d{1,18})?` (what a Decimal(38,18) column
+ * takes, validate-record.ts); its length, or -1 for anything else.
  */
-function copyDecimal(): boolean {
+function checkDecimal(): number {
   const length = stringLength();
   const end = p + length;
-  if (length <= 0 || end > data.length) return false;
-  room(length + 8);
+  if (length <= 0 || end > data.length) return -1;
   const d = data;
-  const w = out;
-  let q = o;
-  w[q++] = 0x5c;
-  w[q++] = 0x22;
   let i = p;
-  if (d[i] === 0x2d) w[q++] = d[i++] as number;
+  if (d[i] === 0x2d) i++;
   const intStart = i;
-  while (i < end && isDigit(d[i] as number)) w[q++] = d[i++] as number;
+  while (i < end && isDigit(d[i] as number)) i++;
   const intDigits = i - intStart;
-  if (intDigits < 1 || intDigits > 20) return false;
+  if (intDigits < 1 || intDigits > 20) return -1;
   if (i < end) {
-    if (d[i] !== 0x2e) return false;
-    w[q++] = d[i++] as number;
+    if (d[i] !== 0x2e) return -1;
+    i++;
     const fracStart = i;
-    while (i < end && isDigit(d[i] as number)) w[q++] = d[i++] as number;
+    while (i < end && isDigit(d[i] as number)) i++;
     const fracDigits = i - fracStart;
-    if (i !== end || fracDigits < 1 || fracDigits > 18) return false;
+    if (i !== end || fracDigits < 1 || fracDigits > 18) return -1;
   }
-  w[q++] = 0x5c;
-  w[q++] = 0x22;
-  o = q;
   p = end;
-  return true;
+  return length;
 }
 
 function isDigit(b: number): boolean {

@@ -2,7 +2,7 @@ import type { MessagePort, Worker } from "node:worker_threads";
 
 /** The EventTarget-style port that storage's PortSink / serveInserts speak. */
 export interface EventPort<Out> {
-  postMessage(message: Out): void;
+  postMessage(message: Out, transfer?: ArrayBuffer[]): void;
   addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
   removeEventListener(type: "message", listener: (e: MessageEvent) => void): void;
 }
@@ -14,7 +14,7 @@ export interface EventPort<Out> {
 export function eventPort<Out>(target: MessagePort | Worker): EventPort<Out> {
   const wrapped = new Map<(e: MessageEvent) => void, (data: unknown) => void>();
   return {
-    postMessage: (message) => target.postMessage(message, []),
+    postMessage: (message, transfer) => target.postMessage(message, transfer ?? []),
     addEventListener: (_type, listener) => {
       const handler = (data: unknown) => listener({ data } as MessageEvent);
       wrapped.set(listener, handler);

@@ -259,9 +259,15 @@ export class LiveBook {
       if (lo === c0 - BOOK_LEVELS) break;
     }
     if (c !== c0) {
-      for (const e of [c, c0, c - BOOK_LEVELS, c0 - BOOK_LEVELS, c + BOOK_LEVELS, c0 + BOOK_LEVELS, c - BOOK_LEVELS - 1, c + BOOK_LEVELS + 1]) {
-        n = this.consider(e, k, c, c0, out, n);
-      }
+      // The window's edges, one call each (an array of them would be one allocation per frame).
+      n = this.consider(c, k, c, c0, out, n);
+      n = this.consider(c0, k, c, c0, out, n);
+      n = this.consider(c - BOOK_LEVELS, k, c, c0, out, n);
+      n = this.consider(c0 - BOOK_LEVELS, k, c, c0, out, n);
+      n = this.consider(c + BOOK_LEVELS, k, c, c0, out, n);
+      n = this.consider(c0 + BOOK_LEVELS, k, c, c0, out, n);
+      n = this.consider(c - BOOK_LEVELS - 1, k, c, c0, out, n);
+      n = this.consider(c + BOOK_LEVELS + 1, k, c, c0, out, n);
     }
     return n;
   }

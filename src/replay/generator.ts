@@ -1,16 +1,13 @@
-import type { VenueKey } from "../config/schema.ts";
-import { BinanceGeneratedMarket, binanceGeneratedFiles } from "../venues/binance/sim-generator.ts";
-import { DeribitGeneratedFeed, deribitGeneratedFiles, DVOL_CURRENCIES } from "../venues/deribit/sim-generator.ts";
-import { OkxGeneratedMarket, okxGeneratedFiles } from "../venues/okx/sim-generator.ts";
+import { VENUE_KEYS } from "../config/schema.ts";
+import { getVenue } from "../venues/registry.ts";
 import type { SimAsset } from "./generated-book.ts";
-import type { GeneratedMarkets } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
 
 /**
- * The built-in generator's driver: picks the assets and builds each venue's generated market
- * (`src/venues/<venue>/sim-generator.ts`). The simulator serves them step by step
- * (live-feed.ts); `generatedFiles` renders a short recording of the same markets for tests and
- * tools that read fixture files.
+ * The built-in generator's assets: which ones, at what price and 24 h volume. Each venue's
+ * simulated server builds its generated markets for them (`src/venues/<venue>/sim-generator.ts`)
+ * and serves them step by step (live-feed.ts); `generatedFiles` renders, through each venue's
+ * definition, a short recording of the same markets for tests and tools that read fixture files.
  */
 
 /** Symbols per venue when nothing else is asked for: as many as each recording carries. */
@@ -44,37 +41,13 @@ export function generatedAssets(count: number): SimAsset[] {
   return out;
 }
 
-/** Every generated file for `count` assets per venue, each built on first use. */
+/** Every generated file for `count` assets per venue, each built on first use: each venue's part of the generator lists its own. */
 export function generatedFiles(count: number): Map<string, () => RecordedLine[]> {
   const assets = generatedAssets(count);
   const files = new Map<string, () => RecordedLine[]>();
-  for (const generate of [binanceGeneratedFiles, okxGeneratedFiles, deribitGeneratedFiles]) for (const [name, lines] of generate(assets)) files.set(name, lines);
+  // Venue keys of one venue carry the same generator (binance_spot and binance_derivatives: one Binance).
+  for (const generator of new Set(VENUE_KEYS.map((venue) => getVenue(venue).generator))) {
+    for (const [name, lines] of generator.files(assets)) files.set(name, lines);
+  }
   return files;
-}
-
-/** The markets the simulator serves for `count` assets per venue; `live` makes the feeds push their once-a-second channels. */
-export function generatedMarkets(count: number, live: boolean): GeneratedMarkets {
-  const assets = generatedAssets(count);
-  const spot = new BinanceGeneratedMarket(assets, false);
-  const futures = new BinanceGeneratedMarket(assets, true);
-  const okx = new OkxGeneratedMarket(assets);
-  const binance = new Map<VenueKey, BinanceGeneratedMarket>([["binance_spot", spot], ["binance_derivatives", futures]]);
-  return {
-    feeds: [spot, futures, okx, new DeribitGeneratedFeed()],
-    binance,
-    okx,
-    symbols: {
-      binance_spot: [...spot.symbols],
-      binance_derivatives: [...futures.symbols],
-      okx_spot: okx.instruments.filter((i) => !i.endsWith("-SWAP")),
-      okx_derivatives: okx.instruments.filter((i) => i.endsWith("-SWAP")),
-      deribit_derivatives: [...DVOL_CURRENCIES],
-    },
-    pushes_side_channels: live,
-    rest(venue, path, query, now_ms, unlisted) {
-      if (venue === "binance_spot" || venue === "binance_derivatives") return binance.get(venue)?.rest(path, query, now_ms, unlisted);
-      if (venue === "okx_spot" || venue === "okx_derivatives") return okx.rest(path, query, now_ms, unlisted);
-      return undefined;
-    },
-  };
 }

@@ -55,36 +55,6 @@ export interface GeneratedFeed {
   second(second_ms: number, sink: FrameSink): void;
 }
 
-/** What the REST side reads from a generated or replayed Binance venue (sim-rest.ts). */
-export interface BinanceBooks {
-  readonly symbols: readonly string[];
-  /** Reference price per symbol, for the documented-shape data (synthetic.ts). */
-  readonly prices: ReadonlyMap<string, number>;
-  /** The REST depth body for `symbol` now, or undefined for an unknown symbol. */
-  depthBody(symbol: string, limit: number, now_ms: number): string | undefined;
-}
-
-/** What the REST side and the synthetic pushes read from a generated or replayed OKX feed. */
-export interface OkxMarkets {
-  readonly instruments: readonly string[];
-  readonly prices: ReadonlyMap<string, number>;
-}
-
-/** Everything the simulator takes from the built-in generator in place of recordings. */
-export interface GeneratedMarkets {
-  readonly feeds: readonly GeneratedFeed[];
-  readonly binance: ReadonlyMap<VenueKey, BinanceBooks>;
-  readonly okx: OkxMarkets;
-  readonly symbols: Record<VenueKey, string[]>;
-  /** True at the live rate: the feeds push the once-a-second channels themselves. */
-  readonly pushes_side_channels: boolean;
-  /**
-   * REST routes answered from the generated markets (24 h tickers), leaving out the `unlisted`
-   * native ids as the metadata does (sim-rest.ts SimListing); undefined when `path` is not one of them.
-   */
-  rest(venue: VenueKey, path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined;
-}
-
 /** The pacing the generated feeds run at. */
 export type GeneratedRate = number | "live";
 

@@ -2,8 +2,8 @@ import type { RecordedLine } from "./recording.ts";
 
 /**
  * What every venue's simulated REST routes (src/venues/<venue>/sim-rest.ts) share: instrument
- * metadata served from the source's reference bodies (fixtures `reference/`, or generated ones),
- * JSON answers, and the period names of the ratio and statistics endpoints.
+ * metadata served from the source's reference bodies (fixtures `reference/`, or generated ones)
+ * and JSON answers.
  */
 
 /** A JSON answer with `status`. */
@@ -12,9 +12,6 @@ export const restJson = (body: string, status = 200): Response =>
 
 /** The answer to a path the simulated venue does not serve. */
 export const noRoute = (path: string): Response => restJson(JSON.stringify({ code: -1, msg: `simulator: no route ${path}` }), 404);
-
-/** Period names the venues' statistics endpoints take (Binance `1h`, OKX `1H`), in ms. */
-export const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": 3_600_000, "1H": 3_600_000, "1D": 86_400_000 };
 
 /**
  * What the simulated venues list: native ids in `unlisted` are left out of the instrument

@@ -1,6 +1,7 @@
 import type { VenueKey } from "../config/schema.ts";
 import type { FeedFrame, ReplayFeed } from "./feed.ts";
-import type { GeneratedMarkets } from "./live-feed.ts";
+import type { SimAsset } from "./generated-book.ts";
+import type { GeneratedFeed } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
 import type { SimSession, SimSocket } from "./sim-connection.ts";
 import type { ReferenceBodies } from "./sim-rest.ts";
@@ -9,9 +10,10 @@ import type { SimViolations } from "./sim-violations.ts";
 /**
  * The contract between the simulator (simulator.ts: one server, the feeds' pacing, REST limits,
  * faults) and each venue folder's simulated server (src/venues/<venue>/sim-venue.ts: its
- * recordings, subscribe protocol, rules and REST routes). A venue's definition carries the
- * function that starts it; venue keys whose definitions carry the same function share one
- * SimVenue, as okx_spot and okx_derivatives share one OKX (one feed, one IP's limits).
+ * recordings or generated markets, subscribe protocol, rules and REST routes). A venue's
+ * definition carries the function that starts it and its part of the built-in generator; venue
+ * keys whose definitions carry the same function share one SimVenue, as okx_spot and
+ * okx_derivatives share one OKX (one feed, one IP's limits).
  */
 
 /** Venue rules shortened for tests; each venue applies those its protocol has. */
@@ -33,10 +35,11 @@ export interface SimEnvironment {
   /** Instrument metadata bodies of the same source. */
   readonly refs: ReferenceBodies;
   /**
-   * The built-in generator's markets when it drives the feeds step by step (live-feed.ts; `read`
-   * then gives no recording): REST answers and pushes read their books and prices from it.
+   * The built-in generator's assets when it drives the feeds step by step (live-feed.ts; `read`
+   * then gives no recording): the venue builds its generated markets for them (its folder's
+   * sim-generator.ts), and its REST answers and pushes read their books and prices from them.
    */
-  readonly generated: GeneratedMarkets | undefined;
+  readonly assets: readonly SimAsset[] | undefined;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts). */
   readonly start_ms: number;
   readonly violations: SimViolations;
@@ -53,7 +56,9 @@ export interface SimEnvironment {
 export interface SimVenue {
   /** The recording played to `venue`'s connections; keys given the same feed share one cursor. */
   feed(venue: VenueKey): ReplayFeed;
-  /** Native symbols `venue`'s data carries. */
+  /** The generated feeds this server's connections receive (live-feed.ts); none when it replays recordings. */
+  readonly generated: readonly GeneratedFeed[];
+  /** Native symbols `venue`'s data (recorded or generated) carries. */
   symbols(venue: VenueKey): string[];
   /** A WebSocket handshake on `path` (below the venue prefix): the connection's session, or the venue's refusal. */
   admit(venue: VenueKey, path: string, query: URLSearchParams): SimSession | Response;
@@ -70,3 +75,12 @@ export interface SimVenue {
 }
 
 export type StartSimVenue = (env: SimEnvironment) => SimVenue;
+
+/** A venue folder's part of the built-in generator (its sim-generator.ts), for the venue keys whose definitions carry it. */
+export interface SimGenerator {
+  /**
+   * The fixture files (recordings, `reference/` metadata) the venue's generated markets stand in
+   * for, for `assets`, each rendered on first use (src/replay/generator.ts generatedFiles).
+   */
+  files(assets: readonly SimAsset[]): ReadonlyMap<string, () => RecordedLine[]>;
+}

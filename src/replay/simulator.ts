@@ -3,7 +3,7 @@ import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { FeedFrame } from "./feed.ts";
 import { FeedPump, type PumpFeed } from "./feed-pump.ts";
-import { LiveDriver, type GeneratedMarkets, type GeneratedRate } from "./live-feed.ts";
+import { LiveDriver, type GeneratedRate } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
 import { newSimConnection, type SimConnection, type SimSocket } from "./sim-connection.ts";
 import { handleFaultRequest, parseFaultRequest, SimFaults, type ActiveFault, type FaultKind, type FaultRequest } from "./sim-faults.ts";
@@ -111,9 +111,9 @@ class VenueSimulator implements Simulator {
   private readonly injected = new SimFaults();
   private readonly all = new Set<SimSocket>();
   private readonly venues: Readonly<Record<VenueKey, SimVenue>>;
+  /** Each venue's simulated server once (venue keys of one server share it), in VENUE_KEYS order. */
+  private readonly servers: readonly SimVenue[];
   private readonly skips = counters();
-  /** The built-in generator's markets, when it drives the feeds. */
-  private readonly generated: GeneratedMarkets | undefined;
   /** Plays the recordings; undefined when the generator drives the feeds. */
   private readonly pump: FeedPump | undefined;
   /** Renders the generator's markets as they fall due; undefined when recordings play. */
@@ -124,19 +124,18 @@ class VenueSimulator implements Simulator {
   constructor(options: SimulatorOptions) {
     const source = options.source ?? (options.dir !== undefined ? recordingsSource(options.dir) : replaySource(null, false));
     // The generator's markets are served step by step (live-feed.ts), not looped from a recording.
-    const generated = source.generated?.(options.rate === "live");
-    if (options.rate === "live" && generated === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
+    const assets = source.assets;
+    if (options.rate === "live" && assets === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
     const start_ms = options.start_ms ?? Date.now();
-    this.generated = generated;
     this.source = source.description;
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
     const faults = this.injected;
     const refs = new ReferenceBodies((file: string): RecordedLine[] => source.read(file));
     this.listing = refs.listing;
     this.venues = startVenues({
-      read: (file) => (generated === undefined ? source.read(file) : []),
+      read: (file) => (assets === undefined ? source.read(file) : []),
       refs,
-      generated,
+      assets,
       start_ms,
       violations: this.violations,
       options,
@@ -148,7 +147,8 @@ class VenueSimulator implements Simulator {
       silenced: (venue) => faults.active(venue, "silence"),
       connections: (venue) => this.connections(venue),
     });
-    this.symbols = generated?.symbols ?? (Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>);
+    this.servers = [...new Set(Object.values(this.venues))];
+    this.symbols = Object.fromEntries(VENUE_KEYS.map((venue) => [venue, this.venues[venue].symbols(venue)])) as Record<VenueKey, string[]>;
     const sent = this.sent;
     // A data frame, unless a `silence` fault holds its venue, in the connection's shape.
     const send = (ws: SimSocket, text: string): void => {
@@ -158,16 +158,17 @@ class VenueSimulator implements Simulator {
       sent[ws.data.venue]++;
     };
     const host = { all: this.all, faults, send, skips: this.skips };
-    if (generated === undefined) {
+    if (assets === undefined) {
       const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
       this.pump = new FeedPump(feeds, typeof options.rate === "number" ? options.rate : 0, host);
     } else {
       const isBookUpdate = (venue: VenueKey, frame: Pick<FeedFrame, "key" | "snapshot">): boolean => this.venues[venue].isBookUpdate(frame);
-      this.driver = new LiveDriver({ ...host, isBookUpdate }, generated.feeds, options.rate ?? 0, start_ms);
+      const feeds = this.servers.flatMap((sim) => sim.generated);
+      this.driver = new LiveDriver({ ...host, isBookUpdate }, feeds, options.rate ?? 0, start_ms);
     }
     const synthetic = new SyntheticPushes({ all: this.all, venueOf: (venue) => this.venues[venue], send });
     // At the live rate the generated feeds push these channels at their own cadence.
-    if (generated?.pushes_side_channels !== true) this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
+    if (options.rate !== "live") this.syntheticTimer = setInterval(() => synthetic.tick(Date.now()), options.synthetic_interval_ms ?? 1000);
     this.server = this.serve(options.host ?? "127.0.0.1", options.port ?? 0);
     this.url = `http://${this.server.hostname}:${this.server.port}`;
     this.pump?.start();
@@ -216,7 +217,7 @@ class VenueSimulator implements Simulator {
     this.pump?.stop();
     this.driver?.stop();
     clearInterval(this.syntheticTimer);
-    for (const sim of new Set(Object.values(this.venues))) sim.stop();
+    for (const sim of this.servers) sim.stop();
     for (const ws of this.all) ws.data.session.close(ws);
     await this.server.stop(true);
   }
@@ -284,7 +285,7 @@ class VenueSimulator implements Simulator {
     const verdict = this.rest_limits.admit(venue, `${path}${url.search}`, Date.now());
     if ("refuse" in verdict) return verdict.refuse;
     this.rest[venue]++;
-    const answer = this.generated?.rest(venue, path, url.searchParams, Date.now(), this.listing.unlisted) ?? this.venues[venue].rest(venue, path, url.searchParams);
+    const answer = this.venues[venue].rest(venue, path, url.searchParams);
     for (const [name, value] of Object.entries(verdict.headers)) answer.headers.set(name, value);
     return answer;
   }
@@ -310,7 +311,7 @@ class VenueSimulator implements Simulator {
       faults: this.injected.list(),
       fault_effects: this.injected.effectCounts(),
     };
-    for (const sim of new Set(Object.values(this.venues))) Object.assign(stats, sim.stats());
+    for (const sim of this.servers) Object.assign(stats, sim.stats());
     return stats;
   }
 }

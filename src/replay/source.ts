@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import { DEFAULT_GENERATED_SYMBOLS, generatedFiles, generatedMarkets } from "./generator.ts";
-import type { GeneratedMarkets } from "./live-feed.ts";
+import type { SimAsset } from "./generated-book.ts";
+import { DEFAULT_GENERATED_SYMBOLS, generatedAssets, generatedFiles } from "./generator.ts";
 import { defaultRecordingsDir, readRecording, RecordingsMissingError, type RecordedLine } from "./recording.ts";
 
 /**
@@ -16,10 +16,10 @@ export interface RecordingSource {
   /** The lines of one fixture file (`okx.jsonl`, `reference/okx_instruments.jsonl`); [] when absent. */
   read(file: string): RecordedLine[];
   /**
-   * The generator only: its markets, rendered step by step as the simulator serves them
-   * (live-feed.ts) instead of looping `read`'s recording. `live`: the live rate.
+   * The generator only: its assets, whose markets each venue's simulated server builds and
+   * renders step by step as it serves them (live-feed.ts) instead of looping `read`'s recording.
    */
-  readonly generated?: (live: boolean) => GeneratedMarkets;
+  readonly assets?: readonly SimAsset[];
 }
 
 export function recordingsSource(dir: string): RecordingSource {
@@ -34,7 +34,7 @@ export function generatorSource(symbols = DEFAULT_GENERATED_SYMBOLS): RecordingS
   const cache = new Map<string, RecordedLine[]>();
   return {
     description: `generator (${symbols} symbols per venue)`,
-    generated: (live) => generatedMarkets(symbols, live),
+    assets: generatedAssets(symbols),
     read(file) {
       let lines = cache.get(file);
       if (lines === undefined) {

@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { MarketRecord, RecordType } from "../records/types.ts";
-import { validatedBatch, type ColumnarBatch } from "./columnar-batch.ts";
+import { rawInsertOf, type RawInsert } from "./client.ts";
+import { validatedBatch, type ColumnarBatch, type InsertFormat } from "./columnar-batch.ts";
 import { classifyInsertError, InsertError } from "./insert-errors.ts";
 import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
 
@@ -28,10 +29,13 @@ export class ClickHouseSink implements StorageSink {
   readonly #client: ClickHouseClient;
   readonly #opts: ClickHouseSinkOptions;
   readonly #statement_heads: Map<string, string> = new Map();
+  /** Embedded chDB's byte insert; undefined on a ClickHouse server. */
+  readonly #raw: RawInsert | undefined;
 
   constructor(client: ClickHouseClient, opts: ClickHouseSinkOptions) {
     this.#client = client;
     this.#opts = opts;
+    this.#raw = rawInsertOf(client);
   }
 
   /**
@@ -46,24 +50,34 @@ export class ClickHouseSink implements StorageSink {
   /** Inserts an already built batch (records validated when appended) as one INSERT. */
   insertBatch(batch: ColumnarBatch, dedup_token: string): Promise<InsertResult> {
     if (batch.rows === 0) return Promise.resolve({ rows: 0, latency_ms: 0 });
-    return this.insertEncoded(batch.type, batch.columnNames(), batch.encode(), batch.rows, dedup_token);
+    return this.insertEncoded(batch.type, batch.columnNames(), batch.document(), batch.format, batch.rows, dedup_token);
   }
 
   /**
-   * Inserts a JSONColumns document (`ColumnarBatch.encode()`) built elsewhere, e.g. in a batch
-   * worker that hands it to this thread through `serveInserts`.
+   * Inserts a document (`ColumnarBatch.document()`) built elsewhere, e.g. in a batch worker that
+   * hands it to this thread through `serveInserts`. Rows go to embedded chDB as bytes; anything
+   * else goes in the statement's text.
    */
   async insertEncoded(
     type: RecordType,
     columns: readonly string[],
-    body: string,
+    body: Uint8Array,
+    format: InsertFormat,
     rows: number,
     dedup_token: string,
   ): Promise<InsertResult> {
     const started = performance.now();
-    const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT JSONColumns\n${body}`;
     try {
-      await this.#client.command({ query });
+      if (format === "JSONCompactEachRow" && this.#raw !== undefined) {
+        const table = `${this.#opts.database}.${TABLES[type]}`;
+        await this.#raw({ table, columns, values: body, format, settings: { insert_deduplication_token: dedup_token } });
+      } else {
+        // Buffer's UTF-8 decode, not TextDecoder's: Bun's TextDecoder makes two-byte strings, and
+        // the client's copies and chDB's UTF-8 conversion of a long statement take slower paths.
+        const document = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
+        const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT ${format}\n${document}`;
+        await this.#client.command({ query });
+      }
     } catch (err) {
       const table = `${this.#opts.database}.${TABLES[type]}`;
       const kind = classifyInsertError(err);

@@ -51,8 +51,32 @@ export function clientLog(log: Logger): ClientLog {
  */
 export function createChdbClient(path: string, log?: Logger): ClickHouseClient {
   keepRuntimeSignalHandlers();
-  const connection = createChdbConnection({ path }) as unknown as ClientConnection;
-  return createClient({ connection, ...(log === undefined ? {} : { log: clientLog(log) }) });
+  const chdb = createChdbConnection({ path });
+  const client = createClient({ connection: chdb as unknown as ClientConnection, ...(log === undefined ? {} : { log: clientLog(log) }) });
+  rawInserts.set(client, (p) => chdb.chdb.rawInsert({ ...p, columns: [...p.columns] }));
+  return client;
+}
+
+/**
+ * An INSERT of a document in a text format handed to embedded chDB as bytes (chdb's raw
+ * insert: the bytes go to the engine as they are, never a JS string). Its failures carry the
+ * ClickHouse code in `clickhouseCode` (insert-errors.ts reads it).
+ */
+export type RawInsert = (params: {
+  /** `database.table`. */
+  readonly table: string;
+  readonly columns: readonly string[];
+  readonly values: Uint8Array;
+  readonly format: "JSONCompactEachRow";
+  /** Go into the statement's own SETTINGS clause (never a session SET). */
+  readonly settings: Readonly<Record<string, string>>;
+}) => Promise<unknown>;
+
+const rawInserts = new WeakMap<ClickHouseClient, RawInsert>();
+
+/** The raw insert of a client `createChdbClient` made; undefined for a ClickHouse server's client. */
+export function rawInsertOf(client: ClickHouseClient): RawInsert | undefined {
+  return rawInserts.get(client);
 }
 
 let runtimeHandlersKept = false;

@@ -57,12 +57,13 @@ export interface ClickHouseErrorInfo {
  * The ClickHouse error inside `err`, if it is one. Checked by shape, not `instanceof`: chdb's
  * connection throws `ClickHouseError` from its own copy of `@clickhouse/client-common`, a
  * different class from the one `@clickhouse/client` exports. Node/Bun socket errors also carry
- * a string `code`, but never a numeric one.
+ * a string `code`, but never a numeric one. chdb's own insert errors (its raw insert,
+ * client.ts) carry the ClickHouse code as a number in `clickhouseCode`.
  */
 export function clickHouseErrorOf(err: unknown): ClickHouseErrorInfo | undefined {
   if (!(err instanceof Error)) return undefined;
   const fields = err as unknown as Record<string, unknown>;
-  const code = fields.code;
+  const code = typeof fields.clickhouseCode === "number" ? String(fields.clickhouseCode) : fields.code;
   if (typeof code !== "string" || !/^\d+$/.test(code)) return undefined;
   const type = typeof fields.type === "string" ? fields.type : "UNKNOWN";
   return { code: Number(code), type, message: err.message };

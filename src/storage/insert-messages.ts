@@ -1,4 +1,5 @@
 import type { RecordType } from "../records/types.ts";
+import type { InsertFormat } from "./columnar-batch.ts";
 import type { InsertErrorClass } from "./insert-errors.ts";
 
 /**
@@ -14,8 +15,9 @@ export interface InsertRequest {
   readonly id: number;
   readonly type: RecordType;
   readonly columns: readonly string[];
-  /** JSONColumns document from `ColumnarBatch.encode()`. */
-  readonly body: string;
+  /** The batch's document (`ColumnarBatch.document()`), transferred with the message. */
+  readonly body: Uint8Array;
+  readonly format: InsertFormat;
   readonly rows: number;
   readonly dedup_token: string;
 }
@@ -37,7 +39,8 @@ export function isInsertRequest(v: unknown): v is InsertRequest {
     typeof f.id === "number" &&
     typeof f.type === "string" &&
     Array.isArray(f.columns) &&
-    typeof f.body === "string" &&
+    f.body instanceof Uint8Array &&
+    (f.format === "JSONColumns" || f.format === "JSONCompactEachRow") &&
     typeof f.rows === "number" &&
     typeof f.dedup_token === "string"
   );

@@ -23,7 +23,7 @@ export function serveInserts(port: InsertPort, sink: ClickHouseSink): () => void
       port.postMessage({ kind: "insert_failed", id: req.id, error_class: "permanent", message: `unknown record type ${req.type}` });
       return;
     }
-    sink.insertEncoded(req.type, req.columns, req.body, req.rows, req.dedup_token).then(
+    sink.insertEncoded(req.type, req.columns, req.body, req.format, req.rows, req.dedup_token).then(
       (r) => port.postMessage({ kind: "inserted", id: req.id, rows: r.rows, latency_ms: r.latency_ms }),
       (err: unknown) =>
         port.postMessage({

@@ -6,7 +6,7 @@ import type { InsertResult, StorageSink } from "./types.ts";
 
 /** The worker's side of the port: MessagePort or `self` in a worker. */
 export interface InsertClientPort {
-  postMessage(message: InsertRequest): void;
+  postMessage(message: InsertRequest, transfer: ArrayBuffer[]): void;
   addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
   removeEventListener(type: "message", listener: (e: MessageEvent) => void): void;
 }
@@ -51,13 +51,15 @@ export class PortSink implements StorageSink {
       id,
       type: batch.type,
       columns: batch.columnNames(),
-      body: batch.encode(),
+      body: batch.document(),
+      format: batch.format,
       rows: batch.rows,
       dedup_token,
     };
     return new Promise<InsertResult>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
-      this.#port.postMessage(request);
+      // The document moves to the owner thread instead of being copied: ~5.8 KB per 100-level book.
+      this.#port.postMessage(request, [request.body.buffer as ArrayBuffer]);
     });
   }
 

@@ -251,6 +251,7 @@ export class IngestRunner {
       url: (native) => `${config.rest_url}${snapshotPath(native, orderbook.snapshot_limit)}`,
       deliver: (url, body, recv) => this.http(url, body, recv),
       onRefused: (native, detail) => this.options.stats?.error("depth", `${native}: ${detail}`),
+      onSent: (native, sent_ms) => this.normalizer?.snapshotSent?.(native, sent_ms),
       silent_ms: BOOK_SILENT_MS * this.tuning.stale_factor,
     });
   }

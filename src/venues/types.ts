@@ -76,6 +76,12 @@ export interface Normalizer {
    */
   takeSnapshotRequests(): readonly string[];
   /**
+   * The snapshot request for `native` goes on the wire at `sent_ms`: diffs received well before
+   * it are older than the snapshot it brings, so the book stops keeping them (a book waiting
+   * minutes for the REST budget holds seconds of diffs, not minutes).
+   */
+  snapshotSent?(native: string, sent_ms: number): void;
+  /**
    * Native symbols whose book channel must be unsubscribed and subscribed again (OKX: only a
    * new subscription brings a new snapshot after a sequence or checksum break). Empty on venues
    * whose books resync from REST.

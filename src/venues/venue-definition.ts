@@ -1,6 +1,6 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType } from "../records/types.ts";
-import type { StartSimVenue } from "../replay/sim-venue.ts";
+import type { SimGenerator, StartSimVenue } from "../replay/sim-venue.ts";
 import type { VenueRestLimits } from "./connection/rest-budget.ts";
 import type { ConnectionContext, VenueConnection } from "./connection/venue-connection.ts";
 import type { WsGap } from "./connection/ws-client.ts";
@@ -9,8 +9,9 @@ import type { ConnectLimit, Instrument, InstrumentMap, Normalizer, NormalizerOpt
 /**
  * What a venue is to the engine: everything venue-specific that code outside the venue's folder
  * needs (its connections, polls, instrument metadata, recovery after a hole, config checks,
- * normalizer). Each venue folder's definition.ts builds one per venue key and the registry lists
- * them; nothing outside a venue folder and the registry branches on a venue's name.
+ * normalizer, simulated server and generator). Each venue folder's definition.ts builds one per
+ * venue key and the registry lists them; nothing outside a venue folder and the registry
+ * branches on a venue's name.
  */
 
 /**
@@ -115,5 +116,10 @@ export interface VenueDefinition<T extends object = object> {
    * server carry the same function and share what it starts (okx_spot and okx_derivatives: one OKX).
    */
   readonly sim: StartSimVenue;
+  /**
+   * The venue's part of the built-in generator (the venue folder's sim-generator.ts): the
+   * fixture files its generated markets stand in for. Venue keys of one server carry the same one.
+   */
+  readonly generator: SimGenerator;
 }
 

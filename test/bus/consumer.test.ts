@@ -4,6 +4,7 @@ import { headers } from "@nats-io/transport-node";
 import pino from "pino";
 import { ensureDeadLetterStream } from "../../src/bus/stream.ts";
 import { DEAD_LETTER_HEADERS, durableName, ensureConsumer, StoreConsumer, type ConsumerSettings } from "../../src/bus/consumer.ts";
+import { maxAckPending } from "../../src/bus/durable-consumer.ts";
 import { JetStreamPublisher } from "../../src/bus/publisher.ts";
 import { configWith } from "../../src/config/load.ts";
 import { LevelsText } from "../../src/codec/levels-text.ts";
@@ -164,6 +165,32 @@ test("the durable consumer is updated in place: settings change, delivered posit
   const info = await bus.jsm.consumers.info(STREAM, "inplace_trade");
   expect([info.config.ack_wait, info.config.max_deliver, info.config.filter_subject]).toEqual([5_000_000_000, 7, "trade.>"]);
   expect([info.delivered.stream_seq, info.ack_floor.stream_seq, info.num_pending]).toEqual([1, 1, 0]);
+});
+
+test("a batch of one-record messages grows past JetStream's default of 1,000 unacknowledged messages", async () => {
+  // At thousands of symbols every order-book message holds one book: a durable that let 1,000
+  // out at once held each batch to 1,000 rows, whatever max_rows said, until the linger ran out.
+  const sink = new RecordingSink();
+  const prefix = `ackcap${Date.now()}`;
+  const c = new StoreConsumer({
+    nc: bus.nc,
+    js: jetstream(bus.nc),
+    jsm: bus.jsm,
+    stream: STREAM,
+    type: "trade",
+    settings: { ...config.nats.consumer, durable_prefix: prefix },
+    batching: { max_rows: 3000, max_bytes: 1 << 26, linger_ms: 600_000 },
+    sink,
+    log,
+  });
+  await c.start();
+  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings: { ...config.nats.publish, frame_max_records: 1 } });
+  await p.publish(Array.from({ length: 3000 }, (_, i) => trade(i)));
+  await p.flush();
+  await waitFor("one full batch stored", () => c.stats().stored_rows === 3000, 20000);
+  expect(sink.inserts.map((i) => i.records.length)).toEqual([3000]);
+  expect((await bus.jsm.consumers.info(STREAM, durableName(prefix, "trade"))).config.max_ack_pending).toBe(maxAckPending(3000, 1));
+  await c.stop();
 });
 
 test("a poison message is kept in the dead-letter stream with its subject and is counted; the rest keeps flowing", async () => {

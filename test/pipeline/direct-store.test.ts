@@ -32,7 +32,7 @@ test("direct mode: a record ClickHouse refuses for good is counted as dead-lette
   owner.addEventListener("message", (e) => {
     const req: unknown = e.data;
     if (!isInsertRequest(req)) return;
-    const ids = (JSON.parse(req.body) as { trade_id: string[] }).trade_id;
+    const ids = (JSON.parse(new TextDecoder().decode(req.body)) as { trade_id: string[] }).trade_id;
     if (ids.includes("poison")) {
       refused++;
       owner.postMessage({ kind: "insert_failed", id: req.id, error_class: "permanent", message: "Code: 53. Type mismatch" });

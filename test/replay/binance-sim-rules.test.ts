@@ -140,3 +140,30 @@ test("a connection's lifetime ends with serverShutdown, then the close; one kept
     await own.stop();
   }
 });
+
+test("a silence fault holds Binance's replies and serverShutdown as it holds data; replies resume when it ends", async () => {
+  // Notice at 1 s, close at 2 s; the silence covers the notice and ends 0.6 s before the close.
+  const own = await startSimulator({ rate: 500, ping_interval_ms: 0, lifetime_ms: 2000 });
+  const first = (own.symbols.binance_spot[0] ?? "").toLowerCase();
+  const c = connect(ws(own, "/binance_spot/ws"));
+  try {
+    expect(await c.opened).toBe(true);
+    own.fault({ venue: "binance_spot", kind: "silence", seconds: 1.4 });
+    c.socket.send(JSON.stringify({ method: "SUBSCRIBE", params: [`${first}@depth@100ms`], id: 1 }));
+    c.socket.send(JSON.stringify({ method: "PING", id: 2 }));
+    await waitFor("the silence ends", () => own.faults().length === 0, 5000);
+    const held = c.frames.length;
+    c.socket.send(JSON.stringify({ method: "LIST_SUBSCRIPTIONS", id: 3 }));
+    await waitFor("the list reply", () => c.frames.includes(`{"result":["${first}@depth@100ms"],"id":3}`), 5000);
+    await waitFor("the close", () => c.closed !== undefined, 5000);
+    expect(held).toBe(0);
+    // Neither the SUBSCRIBE reply, the error for PING nor the shutdown notice comes later.
+    expect(c.frames.filter((f) => !f.startsWith('{"e":"depthUpdate"'))).toEqual([`{"result":["${first}@depth@100ms"],"id":3}`]);
+    expect(own.faultEffects("binance_spot", "silence")).toBeGreaterThanOrEqual(3);
+    expect(c.closed).toEqual({ code: 1001, reason: "Connection lifetime reached" });
+    // The client never got the notice, so keeping the connection to the end breaks no rule.
+    expect(own.violations.rules()).toEqual({});
+  } finally {
+    await own.stop();
+  }
+});

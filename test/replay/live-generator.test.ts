@@ -6,7 +6,7 @@ import { generatedAssets } from "../../src/replay/generator.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { recordedFrame } from "../../src/replay/recorded-frame.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
-import { okxOpenInterest } from "../../src/replay/synthetic.ts";
+import { okxOpenInterest } from "../../src/venues/okx/sim-synthetic.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { BinanceGeneratedMarket } from "../../src/venues/binance/sim-generator.ts";
 import { parseInstrumentBodies } from "../../src/venues/instruments.ts";
@@ -189,7 +189,7 @@ test("okx at the live rate: snapshot then updates with valid checksums, rising t
     const btc = records.filter((r) => r.data_type === "trade" && r.symbol.startsWith("BTC")).map((r) => (r.data_type === "trade" ? Number(r.trade_id) : 0));
     expect(btc.length).toBeGreaterThan(10);
     expect(btc.every((id, i) => i === 0 || id > (btc[i - 1] ?? 0))).toBe(true);
-    // Pushed and polled open interest are one function of the second (synthetic.ts): the REST
+    // Pushed and polled open interest are one function of the second (sim-synthetic.ts): the REST
     // answer of any second is the push of that second.
     const price = generatedAssets(1)[0]?.price ?? 0;
     const btcId = natives[0] as string;

@@ -64,3 +64,27 @@ test("the capture writer writes the fixture line format, keys in order, recv_ts 
   expect(readFileSync(writer.path, "utf8")).toBe('{"source":"ws","url":"ws://h/ws/v5/public","recv_ts":1652459225.5037,"raw":"{\\"a\\":\\"b\\"}"}\n');
   expect(readRecording(dir, "okx_spot.jsonl")).toEqual([{ source: "ws", url: "ws://h/ws/v5/public", recv_ts: 1652459225.5037, raw: '{"a":"b"}' }]);
 });
+
+test("each venue's statistics take its own period names: Binance 1h, OKX Rubik 1H, and neither the other's", async () => {
+  const sim = await startSimulator({ source: generatorSource(1), rate: 1 });
+  const get = async (path: string): Promise<{ status: number; body: unknown }> => {
+    const r = await fetch(`${sim.url}${path}`);
+    return { status: r.status, body: await r.json() };
+  };
+  try {
+    const binance = (period: string): string => `/binance_derivatives/futures/data/globalLongShortAccountRatio?symbol=BTCUSDT&period=${period}&limit=2`;
+    const okx = (period: string): string => `/okx_derivatives/api/v5/rubik/stat/contracts/long-short-account-ratio-contract?instId=BTC-USDT-SWAP&period=${period}&limit=2`;
+    const hourly = await get(binance("1h"));
+    expect(hourly.status).toBe(200);
+    const rows = hourly.body as { timestamp: string }[];
+    expect(Number(rows[1]?.timestamp) - Number(rows[0]?.timestamp)).toBe(3_600_000);
+    expect((await get(binance("1H"))).status).toBe(400);
+    const rubik = await get(okx("1H"));
+    expect(rubik.status).toBe(200);
+    const data = (rubik.body as { data: string[][] }).data;
+    expect(Number(data[0]?.[0]) - Number(data[1]?.[0])).toBe(3_600_000);
+    expect(await get(okx("1h"))).toEqual({ status: 400, body: { code: "51000", data: [], msg: "Parameter period error" } });
+  } finally {
+    await sim.stop();
+  }
+});

@@ -130,3 +130,18 @@ test("insert errors are classified: unknown table is permanent, TOO_MANY_PARTS a
   expect(classifyInsertError(Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8123"), { code: "ECONNREFUSED" }))).toBe("retryable");
   expect(classifyInsertError(new Error("Timeout error."))).toBe("retryable");
 });
+
+test("order books go to embedded chDB as bytes: a repeated token stores them once, a token per insert, and refusals are classified", async () => {
+  const books = (from: number) => [0, 1, 2].map((i) => ({ ...SAMPLES.orderbook, last_update_id: from + i }));
+  await sink.insert("orderbook", books(500), "book-token-a");
+  await sink.insert("orderbook", books(500), "book-token-a");
+  await sink.insert("orderbook", books(600), "book-token-b");
+  const [r] = await rows<{ n: number; ids: number }>(
+    `SELECT count() AS n, uniqExact(last_update_id) AS ids FROM ${hot}.orderbooks WHERE last_update_id >= 500 AND last_update_id < 700 SETTINGS output_format_json_quote_64bit_integers = 0`,
+  );
+  expect(r).toEqual({ n: 6, ids: 6 });
+  const missing = new ClickHouseSink(client, { database: uniqueDatabase("nobooks"), close_client: false });
+  const err = await missing.insert("orderbook", books(700), "t").catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(InsertError);
+  expect((err as InsertError).kind).toBe("permanent");
+});

@@ -5,7 +5,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
-import { deribitVolatility } from "../../src/replay/synthetic.ts";
+import { deribitVolatility } from "../../src/venues/deribit/sim-synthetic.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, venueCounter } from "../../src/stats/layout.ts";
 import { assignSymbolChange, VenueSymbols, venueSymbolStats } from "../../src/supervisor/instrument-refresh.ts";

@@ -116,7 +116,7 @@ test("--replay --generate: the generator fills all eight tables with its symbols
     // Trades at the generated books' best prices, within 20 ticks of each asset's reference price.
     ["trades", `abs(toFloat64(price) / ${ref} - 1) > 0.001 OR quantity <= 0 OR side NOT IN ('buy', 'sell')`],
     ["orderbooks", `abs(toFloat64(best_bid_price) / ${ref} - 1) > 0.001 OR abs(toFloat64(best_ask_price) / ${ref} - 1) > 0.001`],
-    // Funding rates 0.0001 × (1 ± 1) (src/replay/synthetic.ts), mark prices within 0.2 % of the books'.
+    // Funding rates 0.0001 × (1 ± 1) (src/venues/okx/sim-synthetic.ts), mark prices within 0.2 % of the books'.
     ["funding_rates", `funding_rate < 0 OR funding_rate > 0.0002 OR abs(toFloat64(mark_price) / ${ref} - 1) > 0.003 OR next_funding_time <= timestamp`],
     ["open_interests", `NOT ((exchange = 'binance' AND open_interest BETWEEN 95000 AND 105000) OR (exchange = 'okx' AND open_interest BETWEEN 48000 AND 52000))`],
     ["liquidations", `abs(toFloat64(price) / ${ref} - 1) > 0.011 OR quantity <= 0 OR side NOT IN ('buy', 'sell')`],

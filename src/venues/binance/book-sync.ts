@@ -31,6 +31,20 @@ export type DiffOutcome = "applied" | "buffered" | "dropped" | "gap" | "bad";
 
 /** Diffs kept while waiting for a snapshot; past this the oldest go (the snapshot will be newer). */
 const MAX_BUFFERED_DIFFS = 10_000;
+/**
+ * How long before its snapshot request goes out (or, while the request still waits for the
+ * REST budget, before the newest diff) a buffered diff is kept. The snapshot reflects the venue
+ * at or after the send, so older diffs are dropped when it bridges anyway; the margin covers a
+ * snapshot that lags the stream a little. It keeps a book waiting minutes for the budget at a
+ * couple of seconds of diffs (1,000 books at 10 diffs/s would otherwise hold every diff since
+ * the storm began).
+ */
+const KEEP_BEFORE_REQUEST_MS = 2000;
+/**
+ * The newest diffs a waiting book keeps whatever their age: a quiet symbol's last diffs can be
+ * older than KEEP_BEFORE_REQUEST_MS and still be the ones a lagging snapshot bridges with.
+ */
+const MIN_KEPT_DIFFS = 20;
 
 export class BinanceBookSync extends TrackedBook {
   private buffer: DepthDiff[] = [];
@@ -38,6 +52,8 @@ export class BinanceBookSync extends TrackedBook {
   private bridged = false;
   private lastFinalId = 0;
   private snapshotId = 0;
+  /** When the pending snapshot request went on the wire; -1 while it waits or none is pending. */
+  private requestSentMs = -1;
   /** Set when a snapshot must be fetched; cleared when the connection layer takes the request. */
   snapshotWanted = true;
   futures = false;
@@ -50,6 +66,7 @@ export class BinanceBookSync extends TrackedBook {
     if (!this.hasSnapshot) {
       if (this.buffer.length >= MAX_BUFFERED_DIFFS) this.buffer.shift();
       this.buffer.push(d);
+      this.dropBefore((this.requestSentMs >= 0 ? this.requestSentMs : d.recv_ts_ms) - KEEP_BEFORE_REQUEST_MS);
       return "buffered";
     }
     return this.applyDiff(d);
@@ -77,6 +94,7 @@ export class BinanceBookSync extends TrackedBook {
     this.snapshotId = lastUpdateId;
     this.lastFinalId = lastUpdateId;
     this.snapshotWanted = false;
+    this.requestSentMs = -1;
     if (ts_ms > 0) this.last_update_ts_ms = ts_ms;
     this.resetCadence();
     const pending = this.buffer;
@@ -84,9 +102,18 @@ export class BinanceBookSync extends TrackedBook {
     return pending;
   }
 
+  /** The snapshot request went on the wire at `sent_ms`: diffs received before it are covered. */
+  snapshotSent(sent_ms: number): void {
+    if (this.hasSnapshot) return;
+    this.requestSentMs = sent_ms;
+    this.dropBefore(sent_ms - KEEP_BEFORE_REQUEST_MS);
+  }
+
   /** A snapshot reply that could not be read: until one is installed, ask for another. */
   snapshotUnreadable(): void {
-    if (!this.hasSnapshot) this.snapshotWanted = true;
+    if (this.hasSnapshot) return;
+    this.snapshotWanted = true;
+    this.requestSentMs = -1;
   }
 
   /** True once a snapshot is bridged and the book follows the stream. */
@@ -112,7 +139,17 @@ export class BinanceBookSync extends TrackedBook {
     this.bridged = false;
     this.buffer = [];
     this.snapshotWanted = true;
+    this.requestSentMs = -1;
     if (this.state === "live") this.state = "stale";
+  }
+
+  /** Drops buffered diffs received before `cutoff_ms` but the newest MIN_KEPT_DIFFS (the buffer is in arrival order). */
+  private dropBefore(cutoff_ms: number): void {
+    const buffer = this.buffer;
+    const most = buffer.length - MIN_KEPT_DIFFS;
+    let n = 0;
+    while (n < most && buffer[n]!.recv_ts_ms < cutoff_ms) n++;
+    if (n > 0) buffer.splice(0, n);
   }
 
   private applyDiff(d: DepthDiff): DiffOutcome {

@@ -8,6 +8,7 @@ import { BINANCE_DERIVATIVES_LISTING, BINANCE_SPOT_LISTING } from "./listing.ts"
 import type { BinanceTuning } from "./tuning.ts";
 import { BinanceNormalizer } from "./normalizer.ts";
 import { binanceRestLimits } from "./rest-weights.ts";
+import { binanceGenerator } from "./sim-generator.ts";
 import { startBinanceSim } from "./sim-venue.ts";
 
 /**
@@ -51,6 +52,7 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
   sim: startBinanceSim,
+  generator: binanceGenerator,
 };
 
 export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
@@ -75,4 +77,5 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   sim: startBinanceSim,
+  generator: binanceGenerator,
 };

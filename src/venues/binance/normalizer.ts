@@ -126,6 +126,10 @@ export class BinanceNormalizer implements Normalizer {
     return out;
   }
 
+  snapshotSent(native: string, sent_ms: number): void {
+    this.books.get(native)?.snapshotSent(sent_ms);
+  }
+
   takeResubscribeRequests(): readonly string[] {
     return NO_REQUESTS;
   }

@@ -19,9 +19,11 @@ import {
   type LevelChange,
   type SimAsset,
 } from "../../replay/generated-book.ts";
-import type { BinanceBooks, FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
+import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
+import type { BinanceBooks } from "./sim-rest.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
-import * as synth from "../../replay/synthetic.ts";
+import type { SimGenerator } from "../../replay/sim-venue.ts";
+import * as synth from "./sim-synthetic.ts";
 
 /**
  * Generated Binance spot and USDⓈ-M markets for the simulator, rendered per step on demand
@@ -40,7 +42,7 @@ import * as synth from "../../replay/synthetic.ts";
  *   3 s (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Mark-Price-Stream),
  *   and `<symbol>@forceOrder` / `!forceOrder@arr`, at most one liquidation per symbol a second
  *   (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Liquidation-Order-Streams);
- *   the same values as the REST premium index and open interest of that second (synthetic.ts).
+ *   the same values as the REST premium index and open interest of that second (sim-synthetic.ts).
  * - exchangeInfo listing exactly the generated symbols:
  *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information,
  *   https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information
@@ -358,14 +360,16 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
   }
 }
 
-/** The fixture files this venue's recordings and reference bodies would be, generated for `assets`. */
-export function binanceGeneratedFiles(assets: readonly SimAsset[]): Map<string, () => RecordedLine[]> {
-  const spot = (): BinanceGeneratedMarket => new BinanceGeneratedMarket(assets, false);
-  const futures = (): BinanceGeneratedMarket => new BinanceGeneratedMarket(assets, true);
-  return new Map([
-    ["binance_spot.jsonl", () => spot().recordingLines()],
-    ["binance_derivatives.jsonl", () => futures().recordingLines()],
-    ["reference/binance_spot_exchangeInfo.jsonl", () => [spot().exchangeInfo()]],
-    ["reference/binance_derivatives_exchangeInfo.jsonl", () => [futures().exchangeInfo()]],
-  ]);
-}
+/** Binance's part of the built-in generator: the fixture files its recordings and reference bodies would be. */
+export const binanceGenerator: SimGenerator = {
+  files(assets) {
+    const spot = (): BinanceGeneratedMarket => new BinanceGeneratedMarket(assets, false);
+    const futures = (): BinanceGeneratedMarket => new BinanceGeneratedMarket(assets, true);
+    return new Map([
+      ["binance_spot.jsonl", () => spot().recordingLines()],
+      ["binance_derivatives.jsonl", () => futures().recordingLines()],
+      ["reference/binance_spot_exchangeInfo.jsonl", () => [spot().exchangeInfo()]],
+      ["reference/binance_derivatives_exchangeInfo.jsonl", () => [futures().exchangeInfo()]],
+    ]);
+  },
+};

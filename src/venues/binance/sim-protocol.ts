@@ -1,6 +1,5 @@
 import { parseClientMessage, type SimSession, type SimSocket } from "../../replay/sim-connection.ts";
-import type { SimProtocolOptions } from "../../replay/sim-venue.ts";
-import type { SimViolations } from "../../replay/sim-violations.ts";
+import type { SimEnvironment } from "../../replay/sim-venue.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BINANCE_LIMITS, binanceRoute, type BinanceRoute } from "./routes.ts";
@@ -23,8 +22,13 @@ import { BINANCE_LIMITS, binanceRoute, type BinanceRoute } from "./routes.ts";
  * - `binance_connect_rate`: more connection attempts per venue than 300 in 5 min: refused with 429.
  * - `binance_lifetime`: a connection still open at the end of its lifetime (24 h unless
  *   shortened): it gets `serverShutdown` a notice ahead (half the lifetime, at most 10 min), then
- *   the close (1001); only one the client kept past the notice counts.
+ *   the close (1001); only one the client kept past a notice it got counts.
+ * Replies, errors and `serverShutdown` go out through the simulator's `reply`, so a `silence`
+ * fault holds them as it holds data (src/replay/sim-faults.ts).
  */
+
+/** The protocol's view of the simulator: violations, replies held by faults, test limits. */
+type BinanceSimContext = Pick<SimEnvironment, "violations" | "reply" | "options">;
 
 export type BinanceSimRule =
   | "binance_ws_message_rate"
@@ -91,11 +95,8 @@ export class BinanceSimProtocol {
   /** Most incoming messages one connection sent within a second, per venue. */
   readonly peak_incoming_per_s: Record<BinanceVenue, number> = { binance_spot: 0, binance_derivatives: 0 };
 
-  constructor(
-    private readonly violations: SimViolations,
-    private readonly options: SimProtocolOptions = {},
-  ) {
-    this.lifetime_ms = options.lifetime_ms ?? BINANCE_LIMITS.binance_spot.lifetime_ms;
+  constructor(private readonly ctx: BinanceSimContext) {
+    this.lifetime_ms = ctx.options.lifetime_ms ?? BINANCE_LIMITS.binance_spot.lifetime_ms;
   }
 
   /** The session for an upgrade of `path` (after the venue prefix), or the refusal. */
@@ -119,7 +120,7 @@ export class BinanceSimProtocol {
       streams = rest.slice(4).split("/");
     } else return new Response(`simulator: no Binance stream endpoint at ${path}`, { status: 404 });
     streams = streams.filter((s) => s.length > 0).map((s) => s.toLowerCase());
-    const limit = this.options.connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
+    const limit = this.ctx.options.connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
     let attempts = this.attempts.get(venue);
     if (attempts === undefined) {
       attempts = new WindowLimiter(limit.max, limit.window_ms);
@@ -127,12 +128,12 @@ export class BinanceSimProtocol {
     }
     const now = performance.now();
     if (attempts.delayMs(now) > 0) {
-      this.violations.count(venue, "binance_connect_rate");
+      this.ctx.violations.count(venue, "binance_connect_rate");
       return Response.json({ code: -1003, msg: "Too many connection attempts." }, { status: 429 });
     }
     attempts.take(now);
     if (streams.length > limits.max_streams) {
-      this.violations.count(venue, "binance_stream_cap");
+      this.ctx.violations.count(venue, "binance_stream_cap");
       return Response.json({ code: -1, msg: `At most ${limits.max_streams} streams per connection.` }, { status: 400 });
     }
     return new BinanceSimSession(this, venue, route, raw, streams);
@@ -142,10 +143,14 @@ export class BinanceSimProtocol {
     this.sockets.add(ws);
     this.subscribe(ws, b, b.initial);
     const notice = Math.min(MAX_NOTICE_MS, this.lifetime_ms / 2);
+    // A client kept the connection past a notice it got; one a `silence` fault held breaks no rule.
+    let noticed = false;
     b.timers.push(
-      setTimeout(() => ws.send(JSON.stringify({ e: "serverShutdown", E: Date.now() })), this.lifetime_ms - notice),
       setTimeout(() => {
-        this.violations.count(b.venue, "binance_lifetime");
+        noticed = this.ctx.reply(ws, JSON.stringify({ e: "serverShutdown", E: Date.now() }));
+      }, this.lifetime_ms - notice),
+      setTimeout(() => {
+        if (noticed) this.ctx.violations.count(b.venue, "binance_lifetime");
         ws.close(1001, "Connection lifetime reached");
       }, this.lifetime_ms),
     );
@@ -168,7 +173,7 @@ export class BinanceSimProtocol {
     const id = typeof msg?.id === "number" || typeof msg?.id === "string" ? msg.id : null;
     const params = Array.isArray(msg?.params) ? msg.params.filter((p): p is string => typeof p === "string").map((p) => p.toLowerCase()) : [];
     const reply = (result: unknown): void => {
-      ws.send(JSON.stringify({ result, id }));
+      this.ctx.reply(ws, JSON.stringify({ result, id }));
     };
     switch (msg?.method) {
       case "SUBSCRIBE":
@@ -185,7 +190,7 @@ export class BinanceSimProtocol {
         reply([...b.listed]);
         return;
       default:
-        ws.send(JSON.stringify({ error: { code: 2, msg: `Invalid request: ${text.slice(0, 100)}` }, id }));
+        this.ctx.reply(ws, JSON.stringify({ error: { code: 2, msg: `Invalid request: ${text.slice(0, 100)}` }, id }));
     }
   }
 
@@ -193,7 +198,7 @@ export class BinanceSimProtocol {
   private incoming(ws: SimSocket, b: BinanceSimSession): boolean {
     const now = performance.now();
     if (b.incoming.delayMs(now) > 0) {
-      this.violations.count(b.venue, "binance_ws_message_rate");
+      this.ctx.violations.count(b.venue, "binance_ws_message_rate");
       ws.close(1008, "Too many requests");
       return false;
     }
@@ -207,14 +212,14 @@ export class BinanceSimProtocol {
   private subscribe(ws: SimSocket, b: BinanceSimSession, streams: readonly string[]): boolean {
     const fresh = streams.filter((s) => !b.listed.has(s));
     if (b.listed.size + fresh.length > BINANCE_LIMITS[b.venue].max_streams) {
-      this.violations.count(b.venue, "binance_stream_cap");
+      this.ctx.violations.count(b.venue, "binance_stream_cap");
       ws.close(1008, "Too many streams");
       return false;
     }
     for (const s of fresh) {
       b.listed.add(s);
-      if (b.route === "legacy") this.violations.count(b.venue, "binance_legacy_path");
-      else if (b.route !== binanceRoute(b.venue, s)) this.violations.count(b.venue, "binance_wrong_route");
+      if (b.route === "legacy") this.ctx.violations.count(b.venue, "binance_legacy_path");
+      else if (b.route !== binanceRoute(b.venue, s)) this.ctx.violations.count(b.venue, "binance_wrong_route");
       else ws.data.subs.add(s);
     }
     return true;

@@ -1,13 +1,27 @@
-import { noRoute, PERIOD_MS, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
-import * as synth from "../../replay/synthetic.ts";
-import type { BinanceBooks } from "../../replay/live-feed.ts";
+import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import * as synth from "./sim-synthetic.ts";
+
+/** What the REST side reads from a generated or replayed Binance venue. */
+export interface BinanceBooks {
+  readonly symbols: readonly string[];
+  /** Reference price per symbol, for the documented-shape data (sim-synthetic.ts). */
+  readonly prices: ReadonlyMap<string, number>;
+  /** The REST depth body for `symbol` now, or undefined for an unknown symbol. */
+  depthBody(symbol: string, limit: number, now_ms: number): string | undefined;
+}
+
+const HOUR_MS = 3_600_000;
+/** The `period` names the `/futures/data` statistics take (5m to 1d), in ms. */
+const PERIOD_MS: Readonly<Record<string, number>> = {
+  "5m": 300_000, "15m": 900_000, "30m": 1_800_000, "1h": HOUR_MS, "2h": 2 * HOUR_MS, "4h": 4 * HOUR_MS, "6h": 6 * HOUR_MS, "12h": 12 * HOUR_MS, "1d": 24 * HOUR_MS,
+};
 
 /**
  * The simulator's Binance REST routes (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints,
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api):
  * exchangeInfo from the reference bodies, depth snapshots from the replayed or generated books
  * (so they bridge to the stream), 24 h tickers, USDⓈ-M open interest, premium index and
- * long/short ratios in their documented shape (synthetic.ts).
+ * long/short ratios in their documented shape (sim-synthetic.ts).
  */
 export function binanceRest(path: string, query: URLSearchParams, replay: BinanceBooks, futures: boolean, refs: ReferenceBodies): Response {
   const symbol = query.get("symbol") ?? "";

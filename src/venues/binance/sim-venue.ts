@@ -1,8 +1,9 @@
 import type { VenueKey } from "../../config/schema.ts";
-import type { BinanceBooks } from "../../replay/live-feed.ts";
+import type { BinanceBooks } from "./sim-rest.ts";
 import type { SimEnvironment, SimVenue } from "../../replay/sim-venue.ts";
-import * as synth from "../../replay/synthetic.ts";
+import * as synth from "./sim-synthetic.ts";
 import type { BinanceVenue } from "./channels.ts";
+import { BinanceGeneratedMarket } from "./sim-generator.ts";
 import { BinanceSimProtocol } from "./sim-protocol.ts";
 import { BinanceReplay } from "./sim-replay.ts";
 import { binanceRest } from "./sim-rest.ts";
@@ -10,7 +11,8 @@ import { binanceRest } from "./sim-rest.ts";
 /**
  * Binance spot and USDⓈ-M in the simulator: one replay per venue (`binance_spot.jsonl`,
  * `binance_derivatives.jsonl`) with the server-side books its depth snapshots come from, the
- * market-stream protocol and its rules (sim-protocol.ts), the REST routes (sim-rest.ts), server
+ * market-stream protocol and its rules (sim-protocol.ts), the REST routes (sim-rest.ts), under
+ * the built-in generator the generated markets in place of the replays (sim-generator.ts), server
  * pings every 20 s (https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams;
  * USDⓈ-M pings less often, so 20 s is the stricter test of pongs), and the USDⓈ-M pushes that
  * have no recording. Paths under the venue prefix:
@@ -25,9 +27,13 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
   const futures = new BinanceReplay(env.read("binance_derivatives.jsonl"), true, env.start_ms);
   const replays: Record<BinanceVenue, BinanceReplay> = { binance_spot: spot, binance_derivatives: futures };
   const replay = (venue: VenueKey): BinanceReplay => replays[binanceVenue(venue)];
-  // The generator's books when it drives the feeds, else the replay's.
-  const books = (venue: VenueKey): BinanceBooks => env.generated?.binance.get(venue) ?? replay(venue);
-  const protocol = new BinanceSimProtocol(env.violations, env.options);
+  // The generator's markets when it drives the feeds: REST and pushes read their books, not the replay's.
+  const assets = env.assets;
+  const generated: Record<BinanceVenue, BinanceGeneratedMarket> | undefined =
+    assets === undefined ? undefined : { binance_spot: new BinanceGeneratedMarket(assets, false), binance_derivatives: new BinanceGeneratedMarket(assets, true) };
+  const books = (venue: VenueKey): BinanceBooks => generated?.[binanceVenue(venue)] ?? replay(venue);
+  const unlisted = env.refs.listing.unlisted;
+  const protocol = new BinanceSimProtocol(env);
   const pingEvery = env.options.ping_interval_ms ?? PING_INTERVAL_MS;
   const pings =
     pingEvery > 0
@@ -37,9 +43,11 @@ export function startBinanceSim(env: SimEnvironment): SimVenue {
       : undefined;
   return {
     feed: replay,
-    symbols: (venue) => [...replay(venue).symbols],
+    generated: generated === undefined ? [] : [generated.binance_spot, generated.binance_derivatives],
+    symbols: (venue) => [...books(venue).symbols],
     admit: (venue, path, query) => protocol.upgrade(binanceVenue(venue), path, query),
-    rest: (venue, path, query) => binanceRest(path, query, books(venue), venue === "binance_derivatives", env.refs),
+    rest: (venue, path, query) =>
+      generated?.[binanceVenue(venue)].rest(path, query, Date.now(), unlisted) ?? binanceRest(path, query, books(venue), venue === "binance_derivatives", env.refs),
     push: (venue, key, now_ms, n) => (venue === "binance_derivatives" ? futuresPush(key, books(venue), now_ms, n) : null),
     isBookUpdate: (frame) => !frame.snapshot && frame.key.includes("@depth"),
     stats: () => ({ peak_incoming_per_s: { ...protocol.peak_incoming_per_s } }),

@@ -66,6 +66,8 @@ export interface BookSyncOptions {
   readonly deliver: (url: string, body: string, recv_ts_ms: number) => void;
   /** A refused snapshot (counted and logged by the caller). */
   readonly onRefused?: (native: string, detail: string) => void;
+  /** A snapshot request goes on the wire now (`Normalizer.snapshotSent`). */
+  readonly onSent?: (native: string, sent_ms: number) => void;
   readonly silent_ms?: number;
   readonly now?: () => number;
 }
@@ -213,6 +215,7 @@ export class BookSyncQueue {
     const priority = slot.storm || slot.refusals > 0 || slot.churn > 1 ? "sync" : "resync";
     const result = await this.options.rest.get(url, priority, Number.POSITIVE_INFINITY, () => {
       slot.phase = "sent";
+      this.options.onSent?.(slot.native, this.now());
     });
     slot.phase = "idle";
     // Stopped, or the symbol was dropped by a refresh while its request was out.

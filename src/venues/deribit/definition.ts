@@ -6,6 +6,7 @@ import { deribitConnectionConfigErrors, DERIBIT_WORKER_REQUESTS_PER_S } from "./
 import { DERIBIT_LISTING } from "./listing.ts";
 import { DeribitNormalizer } from "./normalizer.ts";
 import { DERIBIT_REST_LIMITS } from "./rest-weights.ts";
+import { deribitGenerator } from "./sim-generator.ts";
 import { startDeribitSim } from "./sim-venue.ts";
 
 /**
@@ -44,4 +45,5 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   configErrors: (config) => deribitConnectionConfigErrors(config),
   createNormalizer: (options) => new DeribitNormalizer(options),
   sim: startDeribitSim,
+  generator: deribitGenerator,
 };

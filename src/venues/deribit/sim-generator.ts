@@ -1,7 +1,8 @@
-import { GENERATED_T0_MS, type SimAsset } from "../../replay/generated-book.ts";
+import { GENERATED_T0_MS } from "../../replay/generated-book.ts";
 import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
-import { deribitVolatilityAt } from "../../replay/synthetic.ts";
+import type { SimGenerator } from "../../replay/sim-venue.ts";
+import { deribitVolatilityAt } from "./sim-synthetic.ts";
 
 /**
  * Generated Deribit data for the simulator. Spectra takes only the DVOL volatility indices from
@@ -9,12 +10,13 @@ import { deribitVolatilityAt } from "../../replay/synthetic.ts";
  * currencies are listed: `public/get_instruments` answers with each one's perpetual
  * (https://docs.deribit.com/#public-get_instruments), and the index values themselves are the
  * simulator's documented-shape `deribit_volatility_index` pushes and
- * `public/get_volatility_index_data` candles (src/replay/synthetic.ts). The WebSocket recording
+ * `public/get_volatility_index_data` candles (sim-synthetic.ts). The WebSocket recording
  * is empty: nothing else on Deribit is collected. At the live rate the generated feed pushes
  * each index once a second, as Deribit does
  * (https://docs.deribit.com/subscriptions/market-data/deribit_volatility_indexindex_name).
  */
 
+/** The currencies the engine asks DVOL of and the simulator lists, recorded or generated. */
 export const DVOL_CURRENCIES = ["BTC", "ETH"] as const;
 
 function instrumentsBody(currency: string): RecordedLine {
@@ -50,17 +52,18 @@ export class DeribitGeneratedFeed implements GeneratedFeed {
   second(second_ms: number, sink: FrameSink): void {
     for (const s of this.streams) {
       if (!sink.wants(s)) continue;
-      // The value `public/get_volatility_index_data` gives for this second (synthetic.ts).
+      // The value `public/get_volatility_index_data` gives for this second (sim-synthetic.ts).
       const data = { volatility: deribitVolatilityAt(s.currency, second_ms), timestamp: second_ms, index_name: s.key.slice("deribit_volatility_index.".length) };
       sink.emit(s, JSON.stringify({ jsonrpc: "2.0", method: "subscription", params: { channel: s.key, data } }), 0);
     }
   }
 }
 
-/** The fixture files this venue's recording and reference bodies would be (`_assets`: see above). */
-export function deribitGeneratedFiles(_assets: readonly SimAsset[]): Map<string, () => RecordedLine[]> {
-  return new Map([
-    ["deribit.jsonl", () => []],
-    ["reference/deribit_instruments.jsonl", () => DVOL_CURRENCIES.map(instrumentsBody)],
-  ]);
-}
+/** Deribit's part of the built-in generator: the fixture files its recording and reference bodies would be, whatever the assets (see above). */
+export const deribitGenerator: SimGenerator = {
+  files: () =>
+    new Map([
+      ["deribit.jsonl", () => []],
+      ["reference/deribit_instruments.jsonl", () => DVOL_CURRENCIES.map(instrumentsBody)],
+    ]),
+};

@@ -1,10 +1,10 @@
 import { restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
-import * as synth from "../../replay/synthetic.ts";
+import * as synth from "./sim-synthetic.ts";
 
 /**
  * The simulator's Deribit public methods (https://docs.deribit.com/#market-data), over REST
  * (`/api/v2/<method>`) and over the JSON-RPC socket alike: instruments from the reference
- * bodies, DVOL candles in their documented shape (synthetic.ts), `public/test`, `public/get_time`.
+ * bodies, DVOL candles in their documented shape (sim-synthetic.ts), `public/test`, `public/get_time`.
  */
 
 export function deribitRest(path: string, query: URLSearchParams, refs: ReferenceBodies): Response {

@@ -41,13 +41,16 @@ const argKey = (a: OkxSubscribeArg): string => `${a.channel}:${a.instId ?? a.ins
 
 /** OKX connection tuning; tests shrink these. */
 export interface OkxTuning {
-  /** Send "ping" after this much silence either way, ms (OKX drops sockets idle for 30 s). */
+  /**
+   * Send "ping" after this much silence either way, ms. OKX drops sockets idle for 30 s; half of
+   * that leaves a busy thread (thousands of books, its timers late) 15 s to get the ping out.
+   */
   readonly okx_ping_idle_ms: number;
   /** Shortest interval between two book resubscription rounds, ms (each spends 2+ of 480 requests an hour). */
   readonly okx_resubscribe_interval_ms: number;
 }
 
-export const OKX_TUNING: OkxTuning = { okx_ping_idle_ms: 25_000, okx_resubscribe_interval_ms: 1000 };
+export const OKX_TUNING: OkxTuning = { okx_ping_idle_ms: 15_000, okx_resubscribe_interval_ms: 1000 };
 
 export class OkxConnection extends WatchedConnection<OkxTuning> {
   protected readonly client: WsClient;

@@ -10,6 +10,7 @@ import { OKX_SPOT_LISTING, OKX_SWAP_LISTING } from "./listing.ts";
 import { OkxNormalizer } from "./normalizer.ts";
 import { okxLoginConfigErrors } from "./requests.ts";
 import { OKX_REST_LIMITS } from "./rest-weights.ts";
+import { okxGenerator } from "./sim-generator.ts";
 import { startOkxSim } from "./sim-venue.ts";
 
 /**
@@ -60,6 +61,7 @@ export const okxSpot: VenueDefinition<OkxTuning> = {
   configErrors: (config, env) => okxConfigErrors("okx_spot", config, env),
   createNormalizer: (options) => new OkxNormalizer(true, options),
   sim: startOkxSim,
+  generator: okxGenerator,
 };
 
 export const okxDerivatives: VenueDefinition<OkxTuning> = {
@@ -76,4 +78,5 @@ export const okxDerivatives: VenueDefinition<OkxTuning> = {
   configErrors: (config, env) => okxConfigErrors("okx_derivatives", config, env),
   createNormalizer: (options) => new OkxNormalizer(false, options),
   sim: startOkxSim,
+  generator: okxGenerator,
 };

@@ -21,9 +21,11 @@ import {
   type LevelChange,
   type SimAsset,
 } from "../../replay/generated-book.ts";
-import type { FrameSink, GeneratedFeed, LiveStream, OkxMarkets } from "../../replay/live-feed.ts";
+import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
+import type { OkxMarkets } from "./sim-rest.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
-import * as synth from "../../replay/synthetic.ts";
+import type { SimGenerator } from "../../replay/sim-venue.ts";
+import * as synth from "./sim-synthetic.ts";
 
 /**
  * Generated OKX v5 public markets for the simulator (SPOT `BASE-USDT` and SWAP
@@ -44,7 +46,7 @@ import * as synth from "../../replay/synthetic.ts";
  *   https://www.okx.com/docs-v5/en/#public-data-websocket-mark-price-channel,
  *   https://www.okx.com/docs-v5/en/#public-data-websocket-index-tickers-channel,
  *   https://www.okx.com/docs-v5/en/#public-data-websocket-liquidation-orders-channel;
- *   the values of a second equal the REST open interest and funding rate of that second (synthetic.ts).
+ *   the values of a second equal the REST open interest and funding rate of that second (sim-synthetic.ts).
  * - `GET /api/v5/public/instruments?instType=SPOT|SWAP` listing exactly those instruments:
  *   https://www.okx.com/docs-v5/en/#public-data-rest-api-get-instruments
  * - `GET /api/v5/market/tickers?instType=` and `/api/v5/market/ticker?instId=` (20 requests per
@@ -326,10 +328,11 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
   }
 }
 
-/** The fixture files this venue's recording and reference bodies would be, generated for `assets`. */
-export function okxGeneratedFiles(assets: readonly SimAsset[]): Map<string, () => RecordedLine[]> {
-  return new Map([
-    ["okx.jsonl", () => new OkxGeneratedMarket(assets).recordingLines()],
-    ["reference/okx_instruments.jsonl", () => new OkxGeneratedMarket(assets).instrumentsLines()],
-  ]);
-}
+/** OKX's part of the built-in generator: the fixture files its recording and reference bodies would be. */
+export const okxGenerator: SimGenerator = {
+  files: (assets) =>
+    new Map([
+      ["okx.jsonl", () => new OkxGeneratedMarket(assets).recordingLines()],
+      ["reference/okx_instruments.jsonl", () => new OkxGeneratedMarket(assets).instrumentsLines()],
+    ]),
+};

@@ -1,12 +1,20 @@
-import { noRoute, PERIOD_MS, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
-import * as synth from "../../replay/synthetic.ts";
-import type { OkxMarkets } from "../../replay/live-feed.ts";
+import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import * as synth from "./sim-synthetic.ts";
+
+/** What the REST side and the pushes without a recording read from a generated or replayed OKX feed. */
+export interface OkxMarkets {
+  readonly instruments: readonly string[];
+  readonly prices: ReadonlyMap<string, number>;
+}
+
+/** The `period` names Rubik statistics take (5m, 1H, 1D; channels.ts okxRubikPeriod), in ms. */
+const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "1H": 3_600_000, "1D": 86_400_000 };
 
 /**
  * The simulator's OKX v5 public REST routes (https://www.okx.com/docs-v5/en/#public-data-rest-api,
  * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api): instruments from the reference
  * bodies, open interest, funding rate and the Rubik statistics in their documented shape
- * (synthetic.ts), priced from the replayed or generated markets.
+ * (sim-synthetic.ts), priced from the replayed or generated markets.
  */
 export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets, refs: ReferenceBodies): Response {
   const now = Date.now();

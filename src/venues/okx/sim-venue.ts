@@ -1,6 +1,7 @@
-import type { OkxMarkets } from "../../replay/live-feed.ts";
+import type { OkxMarkets } from "./sim-rest.ts";
 import type { SimEnvironment, SimVenue } from "../../replay/sim-venue.ts";
-import * as synth from "../../replay/synthetic.ts";
+import * as synth from "./sim-synthetic.ts";
+import { OkxGeneratedMarket } from "./sim-generator.ts";
 import { OkxSimProtocol } from "./sim-protocol.ts";
 import { OkxReplay } from "./sim-replay.ts";
 import { okxRest } from "./sim-rest.ts";
@@ -8,21 +9,25 @@ import { okxRest } from "./sim-rest.ts";
 /**
  * OKX in the simulator: okx_spot and okx_derivatives are one server, as they are one OKX (one
  * IP's connection limit), replaying one recording (`okx.jsonl`) to both; the `/ws/v5/public`
- * protocol and its rules (sim-protocol.ts), the REST routes (sim-rest.ts), and the pushes that
+ * protocol and its rules (sim-protocol.ts), the REST routes (sim-rest.ts), under the built-in
+ * generator the generated market in place of the replay (sim-generator.ts), and the pushes that
  * have no recording. Paths under the venue prefix: `/ws/v5/public`, `/api/v5/public/…`,
  * `/api/v5/rubik/…`.
  */
 export function startOkxSim(env: SimEnvironment): SimVenue {
   const replay = new OkxReplay(env.read("okx.jsonl"), env.start_ms);
-  // The generator's markets when it drives the feeds, else the replay's.
-  const markets: OkxMarkets = env.generated?.okx ?? replay;
+  // The generator's markets when it drives the feeds: REST and pushes read their prices, not the replay's.
+  const generated = env.assets === undefined ? undefined : new OkxGeneratedMarket(env.assets);
+  const markets: OkxMarkets = generated ?? replay;
+  const unlisted = env.refs.listing.unlisted;
   const protocol = new OkxSimProtocol(env);
   const idle = setInterval(() => protocol.closeIdle(Date.now()), Math.min(1000, Math.max(10, protocol.idle_ms / 4)));
   return {
     feed: () => replay,
-    symbols: (venue) => (venue === "okx_spot" ? replay.instruments.filter((i) => i.split("-").length === 2) : replay.instruments.filter((i) => i.endsWith("-SWAP"))),
+    generated: generated === undefined ? [] : [generated],
+    symbols: (venue) => (venue === "okx_spot" ? markets.instruments.filter((i) => i.split("-").length === 2) : markets.instruments.filter((i) => i.endsWith("-SWAP"))),
     admit: (venue) => protocol.admit(venue),
-    rest: (_venue, path, query) => okxRest(path, query, markets, env.refs),
+    rest: (_venue, path, query) => generated?.rest(path, query, Date.now(), unlisted) ?? okxRest(path, query, markets, env.refs),
     push: (_venue, key, now_ms, n) => okxPush(key, markets, now_ms, n),
     isBookUpdate: (frame) => !frame.snapshot && frame.key.startsWith("books"),
     stats: () => ({}),
