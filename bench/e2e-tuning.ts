@@ -10,9 +10,8 @@
  *   this 2-core box: 57k msgs/s, 1,300 books/s stored, orderbook ring at most 48 %, p99 367 ms).
  *   Shorter intervals carry more books at a higher latency: at 10 s 45-55k msgs/s with
  *   1,300-1,700 books/s and p99 1.2-1.3 s, at 5 s 44k msgs/s with 2,050 books/s and p99 1.5 s,
- *   none lost, the orderbook ring filling in some runs. Loops used to end in a REST resync that
- *   restarted the cadence, which kept books to ~1 per loop; since loops continue the chain
- *   (src/venues/binance/sim-replay.ts), the interval does it.
+ *   none lost, the orderbook ring filling in some runs. Replay loops continue the book chain
+ *   (src/venues/binance/sim-replay.ts), so the interval alone sets how many books are stored.
  * - engine.shutdown_deadline_ms 60000: with the 10 s default, a quick run's graceful stop hit
  *   the deadline (stop took 10.9 s), the supervisor terminated a worker and 592 orderbook
  *   records that were ingested never reached ClickHouse; the bench measures a complete drain.
