@@ -8,7 +8,7 @@ import { RestBudget, scaleLimits, type RestLimitScale } from "../../src/venues/c
 import type { IngestRunner } from "../../src/venues/ingest.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import { waitFor } from "../support/wait.ts";
-import { ingestRunner } from "./support.ts";
+import { binanceDepthDiff, binanceExchangeInfo, ingestRunner } from "./support.ts";
 
 /**
  * Book storms through the venue's REST weight budget, against the simulator's generator with
@@ -170,9 +170,7 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
     fetch(req, srv) {
       if (srv.upgrade(req)) return undefined;
       const url = new URL(req.url);
-      if (url.pathname === "/api/v3/exchangeInfo") {
-        return Response.json({ symbols: symbols.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
-      }
+      if (url.pathname === "/api/v3/exchangeInfo") return new Response(binanceExchangeInfo(symbols));
       if (url.searchParams.get("symbol") === "CUSDT") {
         refusedAt.push(performance.now());
         return Response.json({ code: -1121, msg: "Invalid symbol." }, { status: 400 });
@@ -181,8 +179,7 @@ test("a symbol whose snapshot is refused and one whose stream is silent are list
     },
     websocket: {
       open(ws) {
-        const data = { e: "depthUpdate", E: Date.now(), s: "AUSDT", U: 11, u: 11, b: [["1.00", "2"]], a: [] };
-        ws.send(JSON.stringify({ stream: "ausdt@depth@100ms", data }));
+        ws.send(binanceDepthDiff("AUSDT", 11, 11));
       },
       message() {},
     },
@@ -240,9 +237,7 @@ test("a book whose chain breaks after every snapshot backs off and is listed; th
     fetch(req, srv) {
       if (srv.upgrade(req)) return undefined;
       const url = new URL(req.url);
-      if (url.pathname === "/api/v3/exchangeInfo") {
-        return Response.json({ symbols: symbols.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
-      }
+      if (url.pathname === "/api/v3/exchangeInfo") return new Response(binanceExchangeInfo(symbols));
       if (url.searchParams.get("symbol") === "AUSDT") {
         asked.push(performance.now());
         // The next tick's first diff (U = u = tick + 11) bridges this snapshot.
@@ -252,7 +247,7 @@ test("a book whose chain breaks after every snapshot backs off and is listed; th
     },
     websocket: {
       open(ws) {
-        const send = (s: string, U: number, u: number) => ws.send(JSON.stringify({ stream: `${s.toLowerCase()}@depth@100ms`, data: { e: "depthUpdate", E: Date.now(), s, U, u, b: [["1.00", "2"]], a: [] } }));
+        const send = (s: string, U: number, u: number) => ws.send(binanceDepthDiff(s, U, u));
         send("BUSDT", 11, 11);
         // AUSDT: every 50 ms a diff that continues the chain, then one that skips an id.
         const timer = setInterval(() => {

@@ -5,6 +5,7 @@ import { SimRestLimits } from "../../src/replay/sim-weight.ts";
 import type { RestLimitScale } from "../../src/venues/connection/rest-budget.ts";
 import { IngestRunner } from "../../src/venues/ingest.ts";
 import { waitFor } from "../support/wait.ts";
+import { binanceDepthDiff, binanceExchangeInfo } from "./support.ts";
 
 /**
  * 50 Binance spot books that all need a REST snapshot at once, against a venue that counts
@@ -15,16 +16,6 @@ import { waitFor } from "../support/wait.ts";
 
 const SYMBOLS = Array.from({ length: 50 }, (_, i) => `S${i}USDT`);
 const SCALE: RestLimitScale = { limit: 1000 / 6000, window: 2000 / 60_000 };
-
-function exchangeInfo(): string {
-  return JSON.stringify({ symbols: SYMBOLS.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
-}
-
-/** One diff per symbol that bridges the snapshot below (lastUpdateId 10, then U = u = 11). */
-function diff(symbol: string): string {
-  const data = { e: "depthUpdate", E: Date.now(), s: symbol, U: 11, u: 11, b: [["1.00", "2"]], a: [] };
-  return JSON.stringify({ stream: `${symbol.toLowerCase()}@depth@100ms`, data });
-}
 
 test("a storm of 50 book snapshots syncs every book under a shrunken budget with no 429", async () => {
   const violations = new SimViolations();
@@ -38,13 +29,14 @@ test("a storm of 50 book snapshots syncs every book under a shrunken budget with
       const url = new URL(req.url);
       const verdict = limits.admit("binance_spot", `${url.pathname}${url.search}`, Date.now());
       if ("refuse" in verdict) return verdict.refuse;
-      const body = url.pathname === "/api/v3/exchangeInfo" ? exchangeInfo() : '{"lastUpdateId":10,"bids":[["1.00","1"]],"asks":[["2.00","1"]]}';
+      const body = url.pathname === "/api/v3/exchangeInfo" ? binanceExchangeInfo(SYMBOLS) : '{"lastUpdateId":10,"bids":[["1.00","1"]],"asks":[["2.00","1"]]}';
       return new Response(body, { headers: { "content-type": "application/json", ...verdict.headers } });
     },
     websocket: {
       open(ws) {
         sockets++;
-        for (const s of SYMBOLS) ws.send(diff(s));
+        // One diff per symbol that bridges the snapshot below (lastUpdateId 10, then U = u = 11).
+        for (const s of SYMBOLS) ws.send(binanceDepthDiff(s, 11, 11));
       },
       message() {},
     },

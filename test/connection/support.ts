@@ -25,3 +25,14 @@ export function ingestRunner(venue: VenueKey, config: VenueConfig, extra: Partia
 export function runnerFor(sim: Simulator, venue: VenueKey, extra: Partial<IngestOptions> = {}): { runner: IngestRunner; records: MarketRecord[] } {
   return ingestRunner(venue, configWith(replayVenueOverrides(sim)).venues[venue], extra);
 }
+
+/** A Binance spot `exchangeInfo` body listing `symbols` (all quoted in USDT), for hand-made venues. */
+export function binanceExchangeInfo(symbols: readonly string[]): string {
+  return JSON.stringify({ symbols: symbols.map((s) => ({ symbol: s, baseAsset: s.slice(0, -4), quoteAsset: "USDT" })) });
+}
+
+/** One Binance spot depth diff frame of `symbol` with ids `U`..`u` (bid 1.00 at size 2). */
+export function binanceDepthDiff(symbol: string, U: number, u: number): string {
+  const data = { e: "depthUpdate", E: Date.now(), s: symbol, U, u, b: [["1.00", "2"]], a: [] };
+  return JSON.stringify({ stream: `${symbol.toLowerCase()}@depth@100ms`, data });
+}
