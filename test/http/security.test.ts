@@ -10,35 +10,14 @@ import { counterNames } from "../../src/stats/layout.ts";
 import { buildStats } from "../../src/supervisor/stats.ts";
 import { Engine } from "../../src/supervisor/supervisor.ts";
 import { testDataDir } from "../support/chdb.ts";
+import { idleStatsInputs } from "../support/stats-inputs.ts";
 
 /** Answers of the endpoints behind the gate; a request that reaches one is counted. */
 function fixture(auth_token = "", loopback_only = false) {
   const reached: string[] = [];
-  const config = configWith();
   const counters = new Counters(counterNames());
   const none = { state: "disabled" as const, mode: "", url: "", latency_ms: null, last_error: null };
-  const snapshot = (): StatsSnapshot =>
-    buildStats({
-      config,
-      counters,
-      rates: () => 0,
-      uptime_s: 1,
-      process: { rss_bytes: 1, heap_bytes: 1, full_collections: 0 },
-      workers: [],
-      rings: [],
-      bad_frames: new Map(),
-      rest_queues: new Map(),
-      rest_blocked_ms: () => 0,
-      overflow: new Map(),
-      books: new Map(),
-      book_sync: new Map(),
-      planned_books: new Map(),
-      sync_eta_ms: () => 0,
-      nats: { ...none, restarts: 0 },
-      clickhouse: none,
-      tiering: {},
-      synthetic: false,
-    });
+  const snapshot = (): StatsSnapshot => buildStats(idleStatsInputs(counters, { nats: { ...none, restarts: 0 }, clickhouse: none }));
   const stats = (): StatsSnapshot => {
     reached.push("stats");
     return snapshot();

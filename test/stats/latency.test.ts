@@ -1,6 +1,5 @@
 import { expect, test } from "bun:test";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
-import { configWith } from "../../src/config/load.ts";
 import { createHttpHandler } from "../../src/http/server.ts";
 import { IngestObserver } from "../../src/pipeline/ingest-observer.ts";
 import type { GapRecord, MarketRecord, TradeRecord } from "../../src/records/types.ts";
@@ -12,6 +11,7 @@ import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
 import { ensureSchema } from "../../src/storage/schema.ts";
 import { buildStats } from "../../src/supervisor/stats.ts";
 import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
+import { idleStatsInputs } from "../support/stats-inputs.ts";
 
 const RECV = 1_700_000_000_000;
 
@@ -50,29 +50,7 @@ function recoveredGap(recovered_records: number): GapRecord {
 }
 
 function statsOf(counters: Counters) {
-  const config = configWith();
-  return () =>
-    buildStats({
-      config,
-      counters,
-      rates: () => 0,
-      uptime_s: 1,
-      process: { rss_bytes: 1, heap_bytes: 1, full_collections: 0 },
-      workers: [],
-      rings: [],
-      books: new Map(),
-      bad_frames: new Map(),
-      rest_queues: new Map(),
-      rest_blocked_ms: () => 0,
-      overflow: new Map(),
-      book_sync: new Map(),
-      planned_books: new Map(),
-      sync_eta_ms: () => 0,
-      nats: { state: "up", mode: "embedded", url: "", latency_ms: null, last_error: null, restarts: 0 },
-      clickhouse: { state: "up", mode: "embedded", url: "", latency_ms: null, last_error: null },
-      tiering: {},
-      synthetic: false,
-    });
+  return () => buildStats(idleStatsInputs(counters));
 }
 
 test("a record stamped 250 ms before its receipt lands in the le=250 ms bucket of its venue and type, and only there", () => {
