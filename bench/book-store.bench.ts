@@ -20,7 +20,7 @@ import { validateRecord } from "../src/storage/validate-record.ts";
  * second does it carry, from JetStream message bodies to committed chDB rows? One book per
  * message, as at thousands of symbols (frames are per symbol), in batches of 2,000 (2,000 books
  * a second at the default 1 s linger). Each message is decoded and checked as the storage
- * consumer does (StoreConsumer.decode), each batch goes through PortSink, a MessageChannel and
+ * consumer does (decodeMessage, src/bus/message-decode.ts), each batch goes through PortSink, a MessageChannel and
  * serveInserts to a ClickHouseSink on embedded chDB, as between a batch worker and the
  * supervisor.
  *
