@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import pino from "pino";
 import { validateConfig } from "../src/config/load.ts";
-import { Engine } from "../src/supervisor/supervisor.ts";
+import { Engine } from "../src/supervisor/engine.ts";
 
 /**
  * The engine side of the end-to-end bench, in its own process so that its RSS and per-thread

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, mergeConfig } from "../config/load.ts";
 import { createLogger } from "../log/logger.ts";
 import { redactSecrets } from "../log/redact.ts";
-import { Engine } from "../supervisor/supervisor.ts";
+import { Engine } from "../supervisor/engine.ts";
 import { startReplay, type Replay } from "../replay/replay-mode.ts";
 
 /**

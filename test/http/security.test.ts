@@ -8,7 +8,7 @@ import type { HealthReport, StatsSnapshot } from "../../src/http/stats-types.ts"
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
 import { buildStats } from "../../src/supervisor/stats.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { testDataDir } from "../support/chdb.ts";
 import { idleStatsInputs } from "../support/stats-inputs.ts";
 

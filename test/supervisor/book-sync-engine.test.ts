@@ -5,7 +5,7 @@ import type { HealthReport, StatsSnapshot } from "../../src/http/stats-types.ts"
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import type { RestLimitScale } from "../../src/venues/connection/rest-budget.ts";
 import { freshNatsStore, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";

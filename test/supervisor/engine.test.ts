@@ -4,7 +4,7 @@ import { configWith } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { SyntheticSource } from "../../src/pipeline/synthetic-source.ts";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";

@@ -3,7 +3,7 @@ import { configWith } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";

@@ -6,7 +6,7 @@ import { DATA_TYPES } from "../../src/records/types.ts";
 import { generatedAssets } from "../../src/replay/generator.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 import { recordingTest } from "../support/recordings.ts";
 import { waitFor } from "../support/wait.ts";

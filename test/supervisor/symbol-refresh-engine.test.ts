@@ -5,7 +5,7 @@ import { RECORD_TYPES } from "../../src/records/types.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { testDataDir } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 

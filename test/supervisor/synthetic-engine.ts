@@ -6,7 +6,7 @@
  */
 import { loadConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 
 const [file, records, rate, offset] = process.argv.slice(2);
 if (file === undefined) throw new Error("usage: synthetic-engine.ts CONFIG RECORDS RATE OFFSET");

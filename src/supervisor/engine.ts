@@ -67,7 +67,7 @@ export class EngineStartError extends Error {
 }
 
 /**
- * The supervisor (main thread): owns config, rings, counters, embedded NATS, the ClickHouse
+ * The engine's supervisor (main thread): owns config, rings, counters, embedded NATS, the ClickHouse
  * client for schema/health/query/tiering, the HTTP server, and the worker threads.
  */
 export class Engine {
