@@ -21,6 +21,8 @@ export interface EmbeddedNatsOptions {
   readonly log?: (line: string) => void;
   /** Milliseconds to wait for the server to accept connections. Default 10000. */
   readonly start_timeout_ms?: number;
+  /** More nats-server arguments, e.g. a cluster's `--cluster`, `--routes` and `--server_name`. */
+  readonly extra_args?: readonly string[];
 }
 
 export interface EmbeddedNats {
@@ -40,7 +42,7 @@ export interface EmbeddedNats {
 }
 
 const INSTALL_HINT =
-  "install it with `apt-get update && apt-get install -y nats-server`, or point nats.url at an external server";
+  "install it with `apt-get update && apt-get install -y nats-server`, or point nats.servers at an external server";
 
 /** The nats-server binary cannot be found or executed. */
 export class NatsBinaryMissingError extends Error {
@@ -122,7 +124,7 @@ export async function startEmbeddedNats(options: EmbeddedNatsOptions): Promise<E
     // Its own session (setsid): a terminal's Ctrl-C goes to the engine's process group only, so
     // nats-server keeps running while the engine flushes, and the engine stops it last.
     const setsid = Bun.which("setsid");
-    const argv = [binary, "-js", "-a", options.host, "-p", portArg, "-sd", options.store_dir];
+    const argv = [binary, "-js", "-a", options.host, "-p", portArg, "-sd", options.store_dir, ...(options.extra_args ?? [])];
     proc = Bun.spawn(setsid === null ? argv : [setsid, ...argv], {
       stdin: "ignore",
       stdout: "pipe",

@@ -4,18 +4,35 @@ import { createLogger } from "../log/logger.ts";
 import { redactSecrets } from "../log/redact.ts";
 import { Engine } from "../supervisor/engine.ts";
 import { startReplay, type Replay } from "../replay/replay-mode.ts";
+import type { SyntheticSpec } from "../supervisor/messages.ts";
 
 /**
- * `bun run start [--config FILE] [--data-dir DIR] [--replay [DIR] [--generate]] [--record DIR]`
+ * `bun run start [--config FILE] [--data-dir DIR] [--role all|collect|store] [--replay [DIR] [--generate]] [--record DIR] [--synthetic N[:RATE[:OFFSET]]]`
  *
  * `--replay` serves ../shared/fixtures/exchanges when it exists and the built-in generator
  * otherwise; `--replay DIR` serves DIR; `--replay --generate` the generator whatever exists.
+ * `--role` overrides `engine.role`: `collect` (venues -> JetStream, no ClickHouse), `store`
+ * (JetStream -> ClickHouse, no venues) or `all`. `--synthetic N[:RATE[:OFFSET]]` replaces the
+ * venues with the sequenced trade source (src/pipeline/synthetic-source.ts): N trades per
+ * ingest worker at RATE a second (0: as fast as the rings take them), trade ids from OFFSET,
+ * for load runs and tests of a deployment without venues.
  *
  * Exit codes: 0 after a graceful stop, 2 for a configuration or start-up error (nothing is
  * left running), 1 when a second signal cut the shutdown short.
  */
 
-const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--replay [DIR] [--generate]] [--record DIR]";
+const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--role all|collect|store] [--replay [DIR] [--generate]] [--record DIR] [--synthetic N[:RATE[:OFFSET]]]";
+const ROLES = ["all", "collect", "store"] as const;
+
+/** `N[:RATE[:OFFSET]]` of --synthetic. */
+function parseSynthetic(text: string): SyntheticSpec {
+  const parts = text.split(":").map(Number);
+  const [records, rate = 0, offset = 0] = parts;
+  if (parts.length > 3 || records === undefined || !parts.every((n) => Number.isSafeInteger(n) && n >= 0) || records === 0) {
+    return usageError(`--synthetic takes N[:RATE[:OFFSET]] (whole numbers, N > 0), not '${text}'`);
+  }
+  return { records, rate, offset };
+}
 
 function usageError(message: string): never {
   process.stderr.write(`spectra: ${message}\n${USAGE}\n`);
@@ -39,6 +56,8 @@ function parse(argv: string[]) {
         config: { type: "string" },
         "data-dir": { type: "string" },
         record: { type: "string" },
+        role: { type: "string" },
+        synthetic: { type: "string" },
         generate: { type: "boolean" },
         help: { type: "boolean" },
       },
@@ -47,7 +66,9 @@ function parse(argv: string[]) {
     });
     if (values.generate === true && replay === null) return usageError("--generate needs --replay");
     if (values.generate === true && replay !== "") return usageError("--replay DIR and --generate exclude each other");
-    return { ...values, replay };
+    if (values.role !== undefined && !(ROLES as readonly string[]).includes(values.role)) return usageError(`--role takes ${ROLES.join(", ")}, not '${values.role}'`);
+    if (values.synthetic !== undefined && replay !== null) return usageError("--synthetic and --replay exclude each other");
+    return { ...values, replay, synthetic: values.synthetic === undefined ? null : parseSynthetic(values.synthetic) };
   } catch (error) {
     return usageError((error as Error).message);
   }
@@ -59,7 +80,9 @@ async function main(): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  const cliOverrides = args["data-dir"] === undefined ? {} : { engine: { data_dir: args["data-dir"] } };
+  const cliOverrides = {
+    engine: { ...(args["data-dir"] === undefined ? {} : { data_dir: args["data-dir"] }), ...(args.role === undefined ? {} : { role: args.role }) },
+  };
   let config;
   try {
     config = loadConfig({ ...(args.config === undefined ? {} : { file: args.config }), overrides: cliOverrides });
@@ -82,7 +105,7 @@ async function main(): Promise<void> {
     });
   }
 
-  const engine = new Engine(config, { log, record_dir: args.record ?? null });
+  const engine = new Engine(config, { log, record_dir: args.record ?? null, synthetic: args.synthetic });
   // Signal handlers go in before start: a signal during start-up stops the engine once it is up.
   const started = engine.start();
   let signals = 0;

@@ -66,7 +66,13 @@ export function validateConfig(raw: unknown): Config {
 
 /** Environment variables that win over the config files. */
 export interface ConfigEnv {
+  /** NATS servers, comma-separated. */
   NATS_URL?: string;
+  NATS_USER?: string;
+  NATS_PASSWORD?: string;
+  NATS_TOKEN?: string;
+  /** Path of a NATS credentials file. */
+  NATS_CREDS?: string;
   CLICKHOUSE_URL?: string;
   CLICKHOUSE_USER?: string;
   CLICKHOUSE_PASSWORD?: string;
@@ -86,7 +92,11 @@ function envOverrides(env: ConfigEnv): Plain {
     over[name] = created;
     return created;
   };
-  if (env.NATS_URL !== undefined) section("nats").url = env.NATS_URL;
+  if (env.NATS_URL !== undefined) section("nats").servers = env.NATS_URL.split(",").map((u) => u.trim()).filter((u) => u !== "");
+  if (env.NATS_USER !== undefined) section("nats").user = env.NATS_USER;
+  if (env.NATS_PASSWORD !== undefined) section("nats").password = env.NATS_PASSWORD;
+  if (env.NATS_TOKEN !== undefined) section("nats").token = env.NATS_TOKEN;
+  if (env.NATS_CREDS !== undefined) section("nats").credentials_file = env.NATS_CREDS;
   if (env.CLICKHOUSE_URL !== undefined) section("clickhouse").url = env.CLICKHOUSE_URL;
   if (env.CLICKHOUSE_USER !== undefined) section("clickhouse").user = env.CLICKHOUSE_USER;
   if (env.CLICKHOUSE_PASSWORD !== undefined) section("clickhouse").password = env.CLICKHOUSE_PASSWORD;

@@ -146,42 +146,60 @@ export const configSchema = z.strictObject({
      */
     snapshot_limit: z.literal(SNAPSHOT_LIMITS),
   }),
-  nats: z.strictObject({
-    enabled: z.boolean(),
-    /** Empty: start the embedded nats-server. */
-    url: z.union([z.literal(""), url]),
-    embedded: z.strictObject({
-      binary: z.string().min(1),
-      host: z.string().min(1),
-      port: z.number().int().min(0).max(65535),
+  nats: z
+    .strictObject({
+      enabled: z.boolean(),
+      /** Servers of one NATS cluster (the client picks one and fails over to the others); empty: start the embedded nats-server. */
+      servers: z.array(url),
+      /** User and password, a token, or a credentials file (JWT + NKey seed), at most one kind; empty: none. */
+      user: z.string(),
+      password: z.string(),
+      token: z.string(),
+      credentials_file: z.string(),
+      /** TLS to the servers: a CA file to verify them by, and a client certificate and key when they ask for one. */
+      tls: z.strictObject({
+        ca_file: z.string(),
+        cert_file: z.string(),
+        key_file: z.string(),
+      }),
+      embedded: z.strictObject({
+        binary: z.string().min(1),
+        host: z.string().min(1),
+        port: z.number().int().min(0).max(65535),
+      }),
+      stream: z.strictObject({
+        name: natsName,
+        retention: z.enum(["limits", "interest", "workqueue"]),
+        storage: z.enum(["file", "memory"]),
+        max_age_s: count,
+        max_bytes: z.number().int().min(-1),
+        max_msgs: z.number().int().min(-1),
+        duplicate_window_s: positiveInt,
+        replicas: z.number().int().min(1).max(5),
+      }),
+      publish: z.strictObject({
+        /** frames: msgpack arrays of records per subject; json: one JSON record per message. */
+        mode: z.enum(["frames", "json"]),
+        max_in_flight: positiveInt,
+        frame_max_records: positiveInt,
+        frame_max_bytes: positiveInt,
+      }),
+      consumer: z.strictObject({
+        durable_prefix: natsName,
+        fetch_batch: positiveInt,
+        ack_wait_ms: positiveInt,
+        max_deliver: positiveInt,
+        dead_letter_subject: z.string().min(1),
+        dead_letter_stream: natsName,
+        dead_letter_max_age_s: count,
+      }),
+    })
+    .superRefine((n, ctx) => {
+      const kinds = [n.user !== "" || n.password !== "" ? "user/password" : null, n.token !== "" ? "token" : null, n.credentials_file !== "" ? "credentials_file" : null].filter((k) => k !== null);
+      if (kinds.length > 1) ctx.addIssue({ code: "custom", path: ["credentials_file"], message: `give one way to authenticate, not ${kinds.join(" and ")}` });
+      if (n.password !== "" && n.user === "") ctx.addIssue({ code: "custom", path: ["user"], message: "a password needs its user" });
+      if ((n.tls.cert_file === "") !== (n.tls.key_file === "")) ctx.addIssue({ code: "custom", path: ["tls"], message: "cert_file and key_file go together" });
     }),
-    stream: z.strictObject({
-      name: natsName,
-      retention: z.enum(["limits", "interest", "workqueue"]),
-      storage: z.enum(["file", "memory"]),
-      max_age_s: count,
-      max_bytes: z.number().int().min(-1),
-      max_msgs: z.number().int().min(-1),
-      duplicate_window_s: positiveInt,
-      replicas: z.number().int().min(1).max(5),
-    }),
-    publish: z.strictObject({
-      /** frames: msgpack arrays of records per subject; json: one JSON record per message. */
-      mode: z.enum(["frames", "json"]),
-      max_in_flight: positiveInt,
-      frame_max_records: positiveInt,
-      frame_max_bytes: positiveInt,
-    }),
-    consumer: z.strictObject({
-      durable_prefix: natsName,
-      fetch_batch: positiveInt,
-      ack_wait_ms: positiveInt,
-      max_deliver: positiveInt,
-      dead_letter_subject: z.string().min(1),
-      dead_letter_stream: natsName,
-      dead_letter_max_age_s: count,
-    }),
-  }),
   clickhouse: z.strictObject({
     enabled: z.boolean(),
     /** Empty: embedded chDB under data_dir/clickhouse. */

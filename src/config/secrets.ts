@@ -9,12 +9,14 @@ export const SECRET_CONFIG_KEYS: readonly (readonly [section: string, key: strin
   ["clickhouse", "password"],
   ["tiering", "cold_password"],
   ["http", "auth_token"],
+  ["nats", "password"],
+  ["nats", "token"],
 ];
 
-/** Config keys holding URLs that may carry credentials (`scheme://user:pass@host`). */
+/** Config keys holding URLs, or lists of them, that may carry credentials (`scheme://user:pass@host`). */
 const URL_CONFIG_KEYS: readonly (readonly [section: string, key: string])[] = [
   ["clickhouse", "url"],
-  ["nats", "url"],
+  ["nats", "servers"],
   ["tiering", "cold_url"],
 ];
 
@@ -32,12 +34,14 @@ export function secretValues(config: Config): string[] {
   }
   for (const path of URL_CONFIG_KEYS) {
     const v = valueAt(config, path);
-    if (typeof v !== "string" || v === "") continue;
-    try {
-      const u = new URL(v);
-      if (u.password !== "") values.push(...new Set([decodeURIComponent(u.password), u.password]));
-    } catch {
-      // Not a URL: nothing inside it to find; the schema has refused it already.
+    for (const text of Array.isArray(v) ? v : [v]) {
+      if (typeof text !== "string" || text === "") continue;
+      try {
+        const u = new URL(text);
+        if (u.password !== "") values.push(...new Set([decodeURIComponent(u.password), u.password]));
+      } catch {
+        // Not a URL: nothing inside it to find; the schema has refused it already.
+      }
     }
   }
   return values;

@@ -1,4 +1,4 @@
-import { connect } from "@nats-io/transport-node";
+import { connectNats } from "../bus/nats-connect.ts";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstream, jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { MessagePort } from "node:worker_threads";
@@ -74,12 +74,12 @@ export class BatchWorker {
     // The supervisor runs the INSERTs: a worker that dies holding a chDB session would hang
     // every later query of the process, and batch workers are restarted after crashes.
     if (this.init.store) this.sink = new CommitLatencySink(new PortSink(eventPort(this.port)), this.counters);
-    if (this.init.nats_url !== null) {
+    if (this.init.nats_servers !== null) {
       // noAsyncTraces: every JetStream publish is a request, and by default each one captures a
       // stack trace for an error it may never have; without it a publish took ~22 instead of
       // ~28 µs of client CPU (4 KB bodies, medians of six alternated runs). Errors keep their
       // messages; the workers log them with their own context.
-      this.nc = await connect({ servers: this.init.nats_url, name: this.init.id, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+      this.nc = await connectNats(cfg.nats, this.init.nats_servers, this.init.id, { noAsyncTraces: true });
       const js = jetstream(this.nc);
       if (this.init.publish) {
         this.publisher = new JetStreamPublisher({ js, type: this.init.type, settings: cfg.nats.publish, counters: this.counters });

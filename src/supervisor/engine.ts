@@ -94,7 +94,8 @@ export class Engine {
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
   private embeddedNats: ManagedNats | null = null;
-  private natsUrl: string | null = null;
+  /** The NATS servers the engine and its batch workers connect to (the embedded one's URL, or nats.servers). */
+  private natsServers: readonly string[] | null = null;
   private nats: NatsMonitor | null = null;
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
@@ -132,8 +133,9 @@ export class Engine {
     return this.server === null ? null : `http://${this.server.hostname}:${this.server.port}`;
   }
 
+  /** The NATS servers connected to, comma-separated. */
   get natsServerUrl(): string | null {
-    return this.natsUrl;
+    return this.natsServers === null ? null : this.natsServers.join(",");
   }
 
   /** pid of the embedded nats-server now running; null with an external server or none. */
@@ -154,7 +156,8 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    const venueErrors = [...venueConfigErrors(this.config), ...selectorConfigErrors(this.config)];
+    // A storer collects nothing: what its venue settings ask is no concern of it.
+    const venueErrors = this.config.engine.role === "store" ? [] : [...venueConfigErrors(this.config), ...selectorConfigErrors(this.config)];
     if (venueErrors.length > 0) throw new EngineStartError(`invalid configuration: ${venueErrors.join("; ")}`);
     if (!this.options.synthetic) {
       try {
@@ -164,6 +167,11 @@ export class Engine {
         throw new EngineStartError(`symbol resolution failed: ${(cause as Error).message}`, { cause });
       }
     }
+    const role = this.config.engine.role;
+    if (role !== "all" && !this.config.nats.enabled) {
+      throw new EngineStartError(`engine.role ${role} needs NATS between collectors and storers: nats.enabled is false`);
+    }
+    if (role === "store" && !this.config.clickhouse.enabled) throw new EngineStartError("engine.role store needs ClickHouse: clickhouse.enabled is false");
     if (!this.config.nats.enabled && !this.config.clickhouse.enabled && this.plan.batch.length > 0) {
       throw new EngineStartError("nats.enabled and clickhouse.enabled are both false: batch workers would have nowhere to put records");
     }
@@ -191,7 +199,7 @@ export class Engine {
     for (const v of this.venueSymbols.values()) v.start();
     this.clockSkew.start();
     this.log.info(
-      { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
+      { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsServerUrl },
       "engine started",
     );
   }
@@ -237,18 +245,18 @@ export class Engine {
   private async startServices(): Promise<void> {
     const cfg = this.config;
     if (this.natsNeeded) {
-      if (cfg.nats.url === "") {
+      if (cfg.nats.servers.length === 0) {
         this.embeddedNats = await ManagedNats.start(
           { binary: cfg.nats.embedded.binary, host: cfg.nats.embedded.host, port: cfg.nats.embedded.port, store_dir: join(this.dataDir, "nats") },
           { initial_ms: cfg.engine.restart_initial_ms, max_ms: cfg.engine.restart_max_ms },
           this.log.child({ component: "nats-server" }),
           (server) => this.marker?.setNats(server.pid, server.store_dir),
         );
-        this.natsUrl = this.embeddedNats.url;
+        this.natsServers = [this.embeddedNats.url];
       } else {
-        this.natsUrl = cfg.nats.url;
+        this.natsServers = cfg.nats.servers;
       }
-      this.nats = await NatsMonitor.connect(this.natsUrl, cfg.nats, this.counters, this.log);
+      this.nats = await NatsMonitor.connect(this.natsServers, cfg.nats, this.counters, this.log);
     }
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
@@ -336,8 +344,8 @@ export class Engine {
 
   private batchInit(id: string, type: (typeof RECORD_TYPES)[number], index: number): BatchInit {
     const role = this.config.engine.role;
-    const publish = this.natsUrl !== null && role !== "store";
-    const consumes = this.natsUrl !== null && this.clickhouseNeeded;
+    const publish = this.natsServers !== null && role !== "store";
+    const consumes = this.natsServers !== null && this.clickhouseNeeded;
     let delivered = this.deliveredSeqs.get(type) ?? null;
     if (consumes && delivered === null) {
       delivered = sharedDeliveredSeqs(this.config.batch_workers[type]);
@@ -351,7 +359,7 @@ export class Engine {
       config: this.config,
       counters: this.counters.buffer,
       rings: this.rings.linksTo(id, type, index),
-      nats_url: this.natsUrl,
+      nats_servers: this.natsServers,
       publish,
       store: this.clickhouseNeeded,
       delivered_seqs: consumes ? delivered : null,
@@ -438,7 +446,18 @@ export class Engine {
     // Clean unless gaps of an unclean stop are still unwritten (an ingest worker never ran):
     // the marker then stays and the next start writes them.
     this.marker?.close(this.engineDown?.finished ?? this.marker.previous === null);
-    this.log.info("engine stopped");
+    this.log.info(this.finalCounts(), "engine stopped");
+  }
+
+  /**
+   * What this process moved, per data type it has batch workers for: `published` (acknowledged by
+   * JetStream) in the roles that collect, `stored` (committed to ClickHouse) in those that store.
+   */
+  finalCounts(): { role: Config["engine"]["role"]; published?: Record<string, number>; stored?: Record<string, number> } {
+    const role = this.config.engine.role;
+    const types = [...new Set(this.plan.batch.map((b) => b.type))];
+    const counts = (name: "published" | "stored") => Object.fromEntries(types.map((t) => [t, this.counters.read(typeCounter(t, name))]));
+    return { role, ...(role === "store" ? {} : { published: counts("published") }), ...(role === "collect" ? {} : { stored: counts("stored") }) };
   }
 
   health(): HealthReport {

@@ -92,8 +92,8 @@ export interface BatchInit extends InitCommon {
   readonly type: RecordType;
   /** Incoming rings, one per ingest worker that produces `type`. */
   readonly rings: readonly RingLink[];
-  /** Resolved NATS URL (embedded or external), or null when publishing is off for this role. */
-  readonly nats_url: string | null;
+  /** NATS servers to connect to; null without NATS. */
+  readonly nats_servers: readonly string[] | null;
   /** Whether this worker runs the JetStream -> ClickHouse consumer (or ring -> ClickHouse). */
   readonly store: boolean;
   /** Whether this worker publishes its rings to JetStream. */

@@ -1,10 +1,10 @@
-import { connect } from "@nats-io/transport-node";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { Config } from "../config/schema.ts";
 import type { ComponentStats } from "../http/stats-types.ts";
 import type { Logger } from "../log/logger.ts";
 import { RECORD_TYPES } from "../records/types.ts";
+import { connectNats } from "../bus/nats-connect.ts";
 import { ensureDeadLetterStream, ensureStream } from "../bus/stream.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
@@ -34,17 +34,18 @@ export class NatsMonitor {
     this.timer = setInterval(() => void this.poll(), NatsMonitor.POLL_MS);
   }
 
-  static async connect(url: string, cfg: Config["nats"], counters: Counters, log: Logger): Promise<NatsMonitor> {
-    let nc: NatsConnection;
+  /** Connects to `servers` and ensures the streams; a refused stream (e.g. more replicas than the cluster has servers) fails with the server's message. */
+  static async connect(servers: readonly string[], cfg: Config["nats"], counters: Counters, log: Logger): Promise<NatsMonitor> {
+    const nc = await connectNats(cfg, servers, "spectra-supervisor");
     try {
-      nc = await connect({ servers: url, name: "spectra-supervisor", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+      const jsm = await jetstreamManager(nc);
+      await ensureStream(jsm, cfg.stream);
+      await ensureDeadLetterStream(jsm, cfg);
+      return new NatsMonitor(nc, jsm, servers.join(","), cfg, counters, log);
     } catch (cause) {
-      throw new Error(`cannot connect to NATS at ${url}: ${(cause as Error).message}`, { cause });
+      await nc.close();
+      throw new Error(`NATS at ${servers.join(", ")} refused the streams: ${(cause as Error).message}`, { cause });
     }
-    const jsm = await jetstreamManager(nc);
-    await ensureStream(jsm, cfg.stream);
-    await ensureDeadLetterStream(jsm, cfg);
-    return new NatsMonitor(nc, jsm, url, cfg, counters, log);
   }
 
   private async watchStatus(): Promise<void> {
@@ -80,7 +81,7 @@ export class NatsMonitor {
   }
 
   snapshot(): ComponentStats {
-    return { state: this.state, mode: this.cfg.url === "" ? "embedded" : "external", url: this.url, latency_ms: this.latency_ms, last_error: this.last_error };
+    return { state: this.state, mode: this.cfg.servers.length === 0 ? "embedded" : "external", url: this.url, latency_ms: this.latency_ms, last_error: this.last_error };
   }
 
   async close(): Promise<void> {

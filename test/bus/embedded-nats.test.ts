@@ -38,7 +38,7 @@ test("a missing binary fails with the install command in the message", async () 
   const start = startEmbeddedNats({ binary: "nats-server-does-not-exist", host: "127.0.0.1", port: 0, store_dir: tempStore() });
   await expect(start).rejects.toBeInstanceOf(NatsBinaryMissingError);
   await expect(start).rejects.toThrow("apt-get update && apt-get install -y nats-server");
-  await expect(start).rejects.toThrow("nats.url");
+  await expect(start).rejects.toThrow("nats.servers");
 });
 
 test("a taken port fails naming host:port", async () => {

@@ -58,10 +58,10 @@ describe("configuration", () => {
 
   test("environment overrides win over the file", () => {
     const c = loadConfig({
-      file: file("nats:\n  url: nats://10.0.0.1:4222\nhttp:\n  port: 9000\n"),
-      env: { NATS_URL: "nats://127.0.0.1:4333", CLICKHOUSE_URL: "http://127.0.0.1:8123", CLICKHOUSE_USER: "u", CLICKHOUSE_PASSWORD: "p", SPECTRA_LOG_LEVEL: "debug", SPECTRA_HTTP_PORT: "9100" },
+      file: file("nats:\n  servers: [nats://10.0.0.1:4222]\nhttp:\n  port: 9000\n"),
+      env: { NATS_URL: "nats://127.0.0.1:4333, nats://127.0.0.1:4334,nats://127.0.0.1:4335", CLICKHOUSE_URL: "http://127.0.0.1:8123", CLICKHOUSE_USER: "u", CLICKHOUSE_PASSWORD: "p", SPECTRA_LOG_LEVEL: "debug", SPECTRA_HTTP_PORT: "9100" },
     });
-    expect(c.nats.url).toBe("nats://127.0.0.1:4333");
+    expect(c.nats.servers).toEqual(["nats://127.0.0.1:4333", "nats://127.0.0.1:4334", "nats://127.0.0.1:4335"]);
     expect(c.clickhouse).toMatchObject({ url: "http://127.0.0.1:8123", user: "u", password: "p" });
     expect(c.log.level).toBe("debug");
     expect(c.http.port).toBe(9100);
@@ -69,10 +69,11 @@ describe("configuration", () => {
 
   test("every secret key can come from the environment, which wins over the file", () => {
     const c = loadConfig({
-      file: file("clickhouse:\n  password: from-file\ntiering:\n  cold_password: from-file\nhttp:\n  auth_token: from-file\n"),
-      env: { CLICKHOUSE_PASSWORD: "ch-env", SPECTRA_TIERING_COLD_PASSWORD: "cold-env", SPECTRA_HTTP_TOKEN: "token-env" },
+      file: file("clickhouse:\n  password: from-file\ntiering:\n  cold_password: from-file\nhttp:\n  auth_token: from-file\nnats:\n  user: u\n  password: from-file\n"),
+      env: { CLICKHOUSE_PASSWORD: "ch-env", SPECTRA_TIERING_COLD_PASSWORD: "cold-env", SPECTRA_HTTP_TOKEN: "token-env", NATS_PASSWORD: "nats-env" },
     });
-    expect([c.clickhouse.password, c.tiering.cold_password, c.http.auth_token]).toEqual(["ch-env", "cold-env", "token-env"]);
+    expect([c.clickhouse.password, c.tiering.cold_password, c.http.auth_token, c.nats.password]).toEqual(["ch-env", "cold-env", "token-env", "nats-env"]);
+    expect(loadConfig({ env: { NATS_TOKEN: "tok-env" } }).nats.token).toBe("tok-env");
     for (const [section, key] of SECRET_CONFIG_KEYS) expect(typeof (c as unknown as Record<string, Record<string, unknown>>)[section]?.[key]).toBe("string");
   });
 
@@ -81,9 +82,19 @@ describe("configuration", () => {
       clickhouse: { url: "http://u:ch%40pw@ch.example:8123", password: "chpass" },
       tiering: { cold_password: "coldpass" },
       http: { auth_token: "tok-123" },
-      nats: { url: "nats://natsuser:natspw@10.0.0.1:4222" },
+      nats: { servers: ["nats://10.0.0.2:4222", "nats://natsuser:natspw@10.0.0.1:4222"] },
     });
     expect(secretValues(c).sort()).toEqual(["ch%40pw", "ch@pw", "chpass", "coldpass", "natspw", "tok-123"]);
+    expect(secretValues(configWith({ nats: { user: "u", password: "nats-pass" } }))).toEqual(["nats-pass"]);
+    expect(secretValues(configWith({ nats: { token: "nats-token" } }))).toEqual(["nats-token"]);
+  });
+
+  test("NATS takes one way to authenticate, a password with its user, and a TLS certificate with its key", () => {
+    expect(errorOf(() => configWith({ nats: { user: "u", password: "p", token: "t" } }))).toContain("give one way to authenticate, not user/password and token");
+    expect(errorOf(() => configWith({ nats: { token: "t", credentials_file: "/x.creds" } }))).toContain("not token and credentials_file");
+    expect(errorOf(() => configWith({ nats: { password: "secret-pw" } }))).toContain("a password needs its user");
+    expect(errorOf(() => configWith({ nats: { tls: { cert_file: "/c.pem" } } }))).toContain("'nats.tls'");
+    expect(errorOf(() => configWith({ nats: { servers: ["10.0.0.1:4222"] } }))).toContain("'nats.servers.0' = \"10.0.0.1:4222\"");
   });
 
   test("an error about a secret key or a URL does not repeat the secret", () => {

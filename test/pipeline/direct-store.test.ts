@@ -43,7 +43,7 @@ test("direct mode: a record ClickHouse refuses for good is counted as dead-lette
   });
 
   const worker = new BatchWorker(
-    { kind: "batch", id: "batch:trade:0", index: 0, type: "trade", config, counters: counters.buffer, rings: [{ type: "trade", batch_index: 0, buffer: ring.sab }], nats_url: null, store: true, publish: false, delivered_seqs: null },
+    { kind: "batch", id: "batch:trade:0", index: 0, type: "trade", config, counters: counters.buffer, rings: [{ type: "trade", batch_index: 0, buffer: ring.sab }], nats_servers: null, store: true, publish: false, delivered_seqs: null },
     port1,
     createLogger("silent"),
   );

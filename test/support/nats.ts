@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach } from "bun:test";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNats, type EmbeddedNats } from "../../src/bus/embedded-nats.ts";
@@ -50,6 +51,85 @@ export async function startTestNats(): Promise<TestNats> {
     async stop() {
       await down();
       rmSync(store_dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One node of a test cluster: `kill()` is `kill -9`, `up()` starts it again on its ports and store. */
+export interface ClusterNode {
+  readonly name: string;
+  readonly url: string;
+  readonly pid: number | null;
+  kill(): Promise<void>;
+  up(): Promise<void>;
+}
+
+export interface TestNatsCluster {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's client URL. */
+  readonly servers: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** A TCP port free now on 127.0.0.1 (a cluster's route ports must be known before the nodes start). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const address = srv.address();
+      srv.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/**
+ * `size` nats-server processes forming one JetStream cluster on loopback, each with its own
+ * store, routes to every other node, and a server name (JetStream clustering needs one).
+ */
+export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
+  const root = mkdtempSync(join(tmpdir(), "spectra-nats-cluster-"));
+  const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
+  const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(",");
+  const nodes = ports.map(({ client, route }, i) => {
+    const name = `n${i + 1}`;
+    const options = {
+      binary: NATS_BINARY,
+      host: "127.0.0.1",
+      port: client,
+      store_dir: join(root, name),
+      start_timeout_ms: 20_000,
+      extra_args: ["--server_name", name, "--cluster_name", "spectra-test", "--cluster", `nats://127.0.0.1:${route}`, "--routes", routes],
+    };
+    let server: EmbeddedNats | null = null;
+    return {
+      name,
+      url: `nats://127.0.0.1:${client}`,
+      get pid() {
+        return server?.pid ?? null;
+      },
+      async up() {
+        if (server === null) server = await startEmbeddedNats(options);
+      },
+      async kill() {
+        if (server === null) return;
+        process.kill(server.pid, "SIGKILL");
+        await server.exited;
+        server = null;
+      },
+      async stop() {
+        await server?.stop();
+        server = null;
+      },
+    };
+  });
+  await Promise.all(nodes.map((n) => n.up()));
+  return {
+    nodes,
+    servers: nodes.map((n) => n.url),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.stop()));
+      rmSync(root, { recursive: true, force: true });
     },
   };
 }
