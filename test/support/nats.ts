@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { startEmbeddedNats, type EmbeddedNats } from "../../src/bus/embedded-nats.ts";
 import { ensureDeadLetterStream, ensureStream } from "../../src/bus/stream.ts";
 import type { Config } from "../../src/config/schema.ts";
+import { waitFor } from "./wait.ts";
 
 /**
  * A real nats-server per test file, with its own temporary JetStream store.
@@ -83,6 +84,23 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** Waits until the cluster has elected its JetStream meta leader and answers JetStream requests. */
+async function jetStreamReady(servers: readonly string[]): Promise<void> {
+  const nc = await connect({ servers: [...servers], maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  try {
+    await waitFor("the cluster's JetStream to answer", async () => {
+      try {
+        await jetstreamManager(nc, { timeout: 1000 });
+        return true;
+      } catch {
+        return false;
+      }
+    }, 30_000, 200);
+  } finally {
+    await nc.close();
+  }
+}
+
 /**
  * `size` nats-server processes forming one JetStream cluster on loopback, each with its own
  * store, routes to every other node, and a server name (JetStream clustering needs one).
@@ -124,6 +142,7 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
     };
   });
   await Promise.all(nodes.map((n) => n.up()));
+  await jetStreamReady(nodes.map((n) => n.url));
   return {
     nodes,
     servers: nodes.map((n) => n.url),
