@@ -7,9 +7,10 @@ import { formatSuite } from "./report.ts";
 import { BY_NAME_ONLY, isSuite, SUITES, type SuiteName } from "./suite-child.ts";
 
 /**
- * `bun run bench [--quick] [--duration S] [SUITE...]` (suites: normalize, book, ring, latency,
- * nats, clickhouse, book-store, e2e; soak and scale only when named). `--duration` sets the
- * measured seconds of e2e, soak and each scale point.
+ * `bun run bench [--quick] [--duration S] [SUITE...] [--split]` (suites: normalize, book, ring,
+ * latency, nats, clickhouse, book-store, e2e; soak and scale only when named). `--duration` sets
+ * the measured seconds of e2e, soak and each scale point. `e2e --split` runs the e2e-split suite:
+ * collector and storer as two processes beside the all-in-one engine (bench/e2e-split.bench.ts).
  *
  * Every round of every suite runs in a child process (bench/suite-child.ts): libchdb binds one
  * data path per process, so the clickhouse and e2e suites cannot share this one, and a fresh
@@ -27,7 +28,7 @@ const HISTORY = join(RESULTS, "history.jsonl");
 
 /** Rounds of a default run. normalize, book and latency already keep the best of 3 interleaved
  *  rounds inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
-const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, soak: 1, scale: 1 };
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, "e2e-split": 1, soak: 1, scale: 1 };
 /** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
 const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse", "book-store"]);
 /** A round that takes longer than this is killed and the suite reported as failed. */
@@ -41,8 +42,9 @@ const SOAK_TIMEOUT_MS = { quick: 600_000, default: 3_000_000 };
  */
 const SCALE_TIMEOUT_MS = { quick: 600_000, default: 3_600_000 };
 
-const USAGE = `usage: bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...]
+const USAGE = `usage: bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...] [--split]
   no suite names: every suite but ${[...BY_NAME_ONLY].join(", ")}
+  --split: e2e runs as e2e-split (collector and storer as two processes, beside the all-in-one run)
   exit codes: 0 every suite ran and passed its checks, 1 a suite failed, 2 bad arguments`;
 
 interface BenchArgs {
@@ -55,9 +57,11 @@ function parseArgs(argv: readonly string[]): BenchArgs {
   const names: SuiteName[] = [];
   let quick = false;
   let duration_s: number | undefined;
+  let split = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     if (arg === "--quick") quick = true;
+    else if (arg === "--split") split = true;
     else if (arg === "--duration") {
       duration_s = Number(argv[++i]);
       if (!Number.isFinite(duration_s) || duration_s <= 0) {
@@ -72,6 +76,13 @@ function parseArgs(argv: readonly string[]): BenchArgs {
       process.stderr.write(`bench: unknown argument '${arg}'\n${USAGE}\n`);
       process.exit(2);
     }
+  }
+  if (split) {
+    if (!names.includes("e2e")) {
+      process.stderr.write(`bench: --split goes with the e2e suite\n${USAGE}\n`);
+      process.exit(2);
+    }
+    names.splice(names.indexOf("e2e"), 1, "e2e-split");
   }
   return { quick, duration_s, suites: names.length === 0 ? SUITES.filter((s) => !BY_NAME_ONLY.has(s)) : SUITES.filter((s) => names.includes(s)) };
 }
@@ -103,7 +114,7 @@ async function runRound(suite: SuiteName, bench: BenchArgs, dir: string, round: 
   else if (NEEDS_WARMUP.has(suite)) args.push("--warmup");
   if (duration_s !== undefined) args.push("--duration", String(duration_s));
   const child = Bun.spawn(args, { stdout: "inherit", stderr: "inherit" });
-  const timeouts = suite === "soak" ? SOAK_TIMEOUT_MS : suite === "scale" ? SCALE_TIMEOUT_MS : ROUND_TIMEOUT_MS;
+  const timeouts = suite === "soak" || suite === "e2e-split" ? SOAK_TIMEOUT_MS : suite === "scale" ? SCALE_TIMEOUT_MS : ROUND_TIMEOUT_MS;
   const base_ms = quick ? timeouts.quick : timeouts.default;
   // A longer measured window than the suite's default gets its extra seconds on top.
   const limit_ms = base_ms + (duration_s === undefined ? 0 : duration_s * 1000);

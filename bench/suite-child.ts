@@ -3,6 +3,7 @@ import { runBookBench } from "./book.bench.ts";
 import { runBookStoreBench } from "./book-store.bench.ts";
 import { runClickHouseBench } from "./clickhouse.bench.ts";
 import { runE2eBench } from "./e2e.bench.ts";
+import { runE2eSplitBench } from "./e2e-split.bench.ts";
 import { runLatencyObserveBench } from "./latency-observe.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
 import { runNormalizeBench } from "./normalize.bench.ts";
@@ -17,13 +18,14 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "book-store", "e2e", "soak", "scale"] as const;
+export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "book-store", "e2e", "e2e-split", "soak", "scale"] as const;
 export type SuiteName = (typeof SUITES)[number];
 /**
  * Suites a run without suite names leaves out, run by name: the soak takes 30 minutes, the scale
- * bench up to half an hour (three points, each syncing its books and measuring 60 s).
+ * bench up to half an hour (three points, each syncing its books and measuring 60 s), e2e-split
+ * (`e2e --split`) two e2e runs.
  */
-export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["soak", "scale"]);
+export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["e2e-split", "soak", "scale"]);
 
 export function isSuite(name: string): name is SuiteName {
   return (SUITES as readonly string[]).includes(name);
@@ -47,6 +49,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runBookStoreBench({ quick });
     case "e2e":
       return runE2eBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
+    case "e2e-split":
+      return runE2eSplitBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "soak":
       return runSoakBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "scale":
