@@ -55,7 +55,7 @@ export interface StoreConsumerOptions {
   readonly delivered_seqs?: { readonly buffer: SharedArrayBuffer; readonly worker: number } | null;
   /** Cap of the retry backoff of a failing insert, ms. Default: half of ack_wait_ms. */
   readonly retry_max_ms?: number;
-  /** Storing workers of this type, all consumers of the one durable (batch_workers.<type>); default 1. */
+  /** Storing workers of this type in every storer, all consumers of the one durable (batch_workers.<type> x nats.consumer.storers); default 1. */
   readonly workers?: number;
 }
 

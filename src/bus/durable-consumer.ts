@@ -23,7 +23,7 @@ export function durableName(prefix: string, type: RecordType): string {
 
 /**
  * Unacknowledged messages the durable of a type may have out at once, for `workers` storing
- * workers that each batch up to `max_rows` rows: every worker's batch being inserted plus the
+ * workers (in all storer processes together) that each batch up to `max_rows` rows: every worker's batch being inserted plus the
  * next one filling meanwhile. Never below JetStream's default of 1,000.
  *
  * Why not JetStream's default: a message carries at least one record, and at thousands of

@@ -189,6 +189,8 @@ export const configSchema = z.strictObject({
         fetch_batch: positiveInt,
         ack_wait_ms: positiveInt,
         max_deliver: positiveInt,
+        /** Storer processes sharing the durable consumers: each lets out its share of unacknowledged messages (durable-consumer.ts maxAckPending). */
+        storers: positiveInt,
         dead_letter_subject: z.string().min(1),
         dead_letter_stream: natsName,
         dead_letter_max_age_s: count,

@@ -94,7 +94,7 @@ export class BatchWorker {
           type: this.init.type,
           settings: cfg.nats.consumer,
           batching: cfg.batching[this.init.type],
-          workers: cfg.batch_workers[this.init.type],
+          workers: cfg.batch_workers[this.init.type] * cfg.nats.consumer.storers,
           sink: this.sink,
           counters: this.counters,
           log: this.log,

@@ -1,4 +1,6 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { startEmbeddedNats, type EmbeddedNats } from "../../src/bus/embedded-nats.ts";
@@ -28,7 +30,7 @@ describe("collectors and storers as separate processes", () => {
     const c = startRole("collect", collector.file, collector.dir, ["--synthetic", `${PER_WORKER}:3000`]);
     running.push(c);
     const storers = [0, 1].map(() => {
-      const cfg = roleConfigFile({ servers: [nats!.url], hot_database: db, trade_workers: 1 });
+      const cfg = roleConfigFile({ servers: [nats!.url], hot_database: db, trade_workers: 1, nats: { consumer: { ack_wait_ms: 2000, storers: 2 } } });
       const s = startRole("store", cfg.file, cfg.dir);
       running.push(s);
       return s;
@@ -37,6 +39,10 @@ describe("collectors and storers as separate processes", () => {
     // Batch workers as configured: trade 2 (1 on a storer) and gap 1.
     expect(started).toMatchObject({ role: "collect", ingest: 2, batch: 3 });
     for (const s of storers) expect(await s.line("engine started")).toMatchObject({ role: "store", ingest: 0, batch: 2 });
+    // The shared durable lets out both storers' batches: 2 x max_rows 5000 x 1 worker x 2 storers.
+    const nc = await connect({ servers: nats.url });
+    expect((await (await jetstreamManager(nc)).consumers.info("MARKET_DATA", "spectra_store_trade")).config.max_ack_pending).toBe(20_000);
+    await nc.close();
 
     // A collector opens no ClickHouse; a storer connects to no venue.
     const collectorStats = (await (await fetch(`${await c.http()}/stats`)).json()) as { clickhouse: { state: string } };
