@@ -86,6 +86,8 @@ describe("engine skeleton", () => {
     const stored = engine.counters.slot(typeCounter("trade", "stored"));
     await waitFor("60000 stored trades", () => engine.counters.get(stored) >= 60000, 60000);
     await engine.stop();
+    // The `engine stopped` line's counts: both kinds in the all role (nothing published without NATS).
+    expect(engine.finalCounts()).toEqual({ role: "all", published: { trade: 0, gap: 0 }, stored: { trade: 60000, gap: 0 } });
     const db = config.clickhouse.hot_database;
     // two ingest workers x 30000 sequence numbers, ids 0..59999
     expect(await storedTrades(db)).toEqual({ rows: 60000, unique: 60000, final: 60000, min: 0, max: 59999 });
