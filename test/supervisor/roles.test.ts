@@ -48,6 +48,8 @@ describe("collectors and storers as separate processes", () => {
     const collectorStats = (await (await fetch(`${await c.http()}/stats`)).json()) as { clickhouse: { state: string } };
     expect(collectorStats.clickhouse.state).toBe("disabled");
     expect(existsSync(join(collector.dir, "data", "clickhouse"))).toBe(false);
+    // A storer's config still enables a venue: it is no concern of a storer, and health is 200.
+    for (const s of storers) expect((await fetch(`${await s.http()}/health`)).status).toBe(200);
 
     await waitFor(
       "every trade stored",
