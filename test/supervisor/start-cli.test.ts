@@ -63,6 +63,28 @@ describe("bun run start", () => {
     }
   });
 
+  test("a role that does not exist, a bad --synthetic, or --synthetic beside --replay exits 2 saying why", async () => {
+    for (const [args, why] of [
+      [["--role", "collector"], "--role takes all, collect, store, not 'collector'"],
+      [["--synthetic", "1000:fast"], "--synthetic takes N[:RATE[:OFFSET]] (whole numbers, N > 0), not '1000:fast'"],
+      [["--synthetic", "0"], "not '0'"],
+      [["--synthetic", "10", "--replay"], "--synthetic and --replay exclude each other"],
+    ] as const) {
+      const proc = start([...args]);
+      expect(await proc.exited).toBe(2);
+      expect(await new Response(proc.stderr).text()).toContain(why);
+    }
+  });
+
+  test("a collector without NATS exits 2 saying it needs it", async () => {
+    const { dir, file } = quietConfig("");
+    writeFileSync(file, (await Bun.file(file).text()).replace("nats:\n", "nats:\n  enabled: false\n"));
+    const proc = start(["--config", file, "--data-dir", dir, "--role", "collect"]);
+    expect(await proc.exited).toBe(2);
+    expect(await new Response(proc.stderr).text()).toContain("engine.role collect needs NATS between collectors and storers: nats.enabled is false");
+    expect(await leftovers(dir)).toBe("");
+  });
+
   test("a missing nats-server exits 2 naming the install command, with nothing left running", async () => {
     const { dir, file } = quietConfig("");
     writeFileSync(file, `${await Bun.file(file).text()}`.replace("  embedded:\n    port: 0\n", "  embedded:\n    port: 0\n    binary: /nonexistent/nats-server\n"));
