@@ -6,7 +6,8 @@ import { decodeFrameForStorage } from "../src/bus/frame-codec.ts";
 import { rawFrame } from "../src/codec/raw-frame.ts";
 import { RingEncoder } from "../src/codec/ring-encoder.ts";
 import { eventPort } from "../src/pipeline/event-port.ts";
-import type { Level, MarketRecord, OrderbookRecord } from "../src/records/types.ts";
+import type { StorageRecord } from "../src/codec/storage-record.ts";
+import type { Level, OrderbookRecord } from "../src/records/types.ts";
 import { ClickHouseSink } from "../src/storage/clickhouse-sink.ts";
 import { createChdbClient } from "../src/storage/client.ts";
 import type { InsertReply, InsertRequest } from "../src/storage/insert-messages.ts";
@@ -106,7 +107,7 @@ export async function runBookStoreBench(opts: { quick: boolean }): Promise<BookS
     const js0 = threadCpuMs(process.pid);
     const all0 = processCpuMs();
     const started = performance.now();
-    let batch: MarketRecord[] = [];
+    let batch: StorageRecord[] = [];
     for (let i = 0; i < n; i++) {
       const decoded = decodeFrameForStorage(input.frames[i] as Uint8Array, "orderbook");
       if (!decoded.ok) throw new Error(`book-store bench: frame ${i} did not decode: ${decoded.error}`);

@@ -2,7 +2,8 @@ import type { ConsumerMessages, JetStreamClient, JetStreamManager, JsMsg } from 
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { BatchingConfig } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
-import { isRecordType, type MarketRecord, type RecordType } from "../records/types.ts";
+import { isRecordType, type RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
 import type { StorageSink } from "../storage/types.ts";
@@ -284,7 +285,7 @@ export class StoreConsumer {
     else this.hold(m, decoded.records);
   }
 
-  private hold(m: JsMsg, records: MarketRecord[]): void {
+  private hold(m: JsMsg, records: StorageRecord[]): void {
     this.batch.add(m, records, m.data.byteLength, Date.now());
     this.delivered.hold(m.seq);
   }

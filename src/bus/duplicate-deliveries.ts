@@ -1,5 +1,4 @@
 import type { JsMsg } from "@nats-io/jetstream";
-import type { MarketRecord } from "../records/types.ts";
 import type { ConsumerCounts } from "./consumer-counts.ts";
 import { DeliveredSeqs } from "./delivered-seqs.ts";
 import type { PendingBatch } from "./pending-batch.ts";
@@ -41,7 +40,7 @@ export class DuplicateDeliveries {
     }
     if (this.seqs.isHeld(m.seq)) {
       this.counts.duplicate();
-      batch.add(m, [] as MarketRecord[], 0, Date.now());
+      batch.add(m, [], 0, Date.now());
       return true;
     }
     if (m.info.deliveryCount < this.max_deliver && this.seqs.heldElsewhere(m.seq)) {

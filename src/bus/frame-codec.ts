@@ -1,4 +1,5 @@
 import { RecordCodec, type DecodeResult } from "../codec/record-codec.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
 
 /**
@@ -19,6 +20,6 @@ export function encodeFrame(records: readonly MarketRecord[]): Uint8Array {
  * Decodes and structurally validates a frame of `type` records from untrusted bytes for the
  * storage path (RecordCodec.tryDecodeFrameForStorage); never throws.
  */
-export function decodeFrameForStorage(body: Uint8Array, type: RecordType): DecodeResult<MarketRecord[]> {
+export function decodeFrameForStorage(body: Uint8Array, type: RecordType): DecodeResult<StorageRecord[]> {
   return codec.tryDecodeFrameForStorage(body, type);
 }

@@ -1,6 +1,7 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import type { Logger } from "../log/logger.ts";
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { classifyInsertError } from "../storage/insert-errors.ts";
 import type { StorageSink } from "../storage/types.ts";
 import type { ConsumerCounts } from "./consumer-counts.ts";
@@ -51,7 +52,7 @@ export class InsertRetry {
   constructor(private readonly options: InsertRetryOptions) {}
 
   /** true once inserted (or aborted); false on a permanent failure. */
-  async insert(records: MarketRecord[], msgs: readonly JsMsg[]): Promise<boolean> {
+  async insert(records: StorageRecord[], msgs: readonly JsMsg[]): Promise<boolean> {
     const o = this.options;
     const token = dedupToken(o.stream, o.type, msgs);
     let delay = RETRY_INITIAL_MS;

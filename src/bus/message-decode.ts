@@ -1,12 +1,13 @@
 import type { JsMsg } from "@nats-io/jetstream";
 import { withGapRecoveryDefaults } from "../codec/record-fields.ts";
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { validateRecord } from "../storage/validate-record.ts";
 import { decodeFrameForStorage, JSON_CONTENT_TYPE } from "./frame-codec.ts";
 
 /** One JetStream message read for storage: its valid records, and the ones refused with the first reason. */
 export interface DecodedMessage {
-  readonly records: MarketRecord[];
+  readonly records: StorageRecord[];
   /** Reason of the first record that failed, or of the body when it could not be read; null when all passed. */
   readonly problem: string | null;
   readonly rejected: unknown[];
@@ -31,12 +32,12 @@ export function decodeMessage(m: JsMsg, type: RecordType): DecodedMessage {
     if (!frame.ok) return { records: [], problem: `undecodable body: ${frame.error}`, rejected: [] };
     items = frame.value;
   }
-  const records: MarketRecord[] = [];
+  const records: StorageRecord[] = [];
   const rejected: unknown[] = [];
   let problem: string | null = items.length === 0 ? "empty frame" : null;
   for (const item of items) {
     const bad = validateRecord(type, item);
-    if (bad === null) records.push(item as MarketRecord);
+    if (bad === null) records.push(item as StorageRecord);
     else {
       rejected.push(item);
       problem ??= bad;

@@ -1,5 +1,5 @@
 import type { BatchingConfig } from "../config/schema.ts";
-import type { MarketRecord } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 
 /**
  * Records waiting for one storage insert, with the sources they came from (JetStream messages
@@ -8,8 +8,8 @@ import type { MarketRecord } from "../records/types.ts";
  * `max_bytes` source bytes (the msgpack/JSON size, a close stand-in for the insert body), or
  * `linger_ms` after the first row.
  */
-export class PendingBatch<Source> {
-  records: MarketRecord[] = [];
+export class PendingBatch<Source, R extends StorageRecord = StorageRecord> {
+  records: R[] = [];
   sources: Source[] = [];
   bytes = 0;
   private firstMs = 0;
@@ -21,7 +21,7 @@ export class PendingBatch<Source> {
   }
 
   /** Adds the records of one source of `bytes` encoded bytes (possibly none of them valid). */
-  add(source: Source, records: readonly MarketRecord[], bytes: number, now_ms: number): void {
+  add(source: Source, records: readonly R[], bytes: number, now_ms: number): void {
     if (this.sources.length === 0) this.firstMs = now_ms;
     this.sources.push(source);
     for (const r of records) this.records.push(r);
@@ -42,7 +42,7 @@ export class PendingBatch<Source> {
   }
 
   /** Hands the contents over and starts an empty batch. */
-  take(): { records: MarketRecord[]; sources: Source[] } {
+  take(): { records: R[]; sources: Source[] } {
     const out = { records: this.records, sources: this.sources };
     this.records = [];
     this.sources = [];

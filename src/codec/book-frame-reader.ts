@@ -1,7 +1,8 @@
-import { RECORD_TYPES, type Level, type MarketRecord } from "../records/types.ts";
+import { RECORD_TYPES, type Level, type OrderbookRecord } from "../records/types.ts";
 import { LevelsText } from "./levels-text.ts";
 import { packedKeyList, strHeaderSize, strLengthAt } from "./raw-frame.ts";
 import { canonicalKeys } from "./record-fields.ts";
+import type { StorageOrderbookRecord } from "./storage-record.ts";
 
 const ORDERBOOK_KEYS = canonicalKeys("orderbook");
 const ORDERBOOK_KEY_BYTES = packedKeyList("orderbook");
@@ -31,7 +32,7 @@ const NO: unique symbol = Symbol("not a frame this reader reads");
  * LevelsText marks them, and the columnar batch writes their escaped literal from these bytes
  * straight into the insert document.
  */
-export function readBookFrame(bytes: Uint8Array): MarketRecord[] | undefined {
+export function readBookFrame(bytes: Uint8Array): StorageOrderbookRecord[] | undefined {
   data = bytes;
   text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   p = 0;
@@ -44,11 +45,11 @@ export function readBookFrame(bytes: Uint8Array): MarketRecord[] | undefined {
   }
 }
 
-function readFrame(): MarketRecord[] | typeof NO {
+function readFrame(): StorageOrderbookRecord[] | typeof NO {
   const n = arrayLength();
   // Every record takes at least a byte: a longer count is malformed, not a reason to allocate.
   if (n < 0 || n > data.length - p) return NO;
-  const records: MarketRecord[] = new Array<MarketRecord>(n);
+  const records: StorageOrderbookRecord[] = new Array<StorageOrderbookRecord>(n);
   let id = -1;
   for (let i = 0; i < n; i++) {
     if (i === 0) {
@@ -58,9 +59,11 @@ function readFrame(): MarketRecord[] | typeof NO {
       p += 3;
       if (id < 0x40 || id > 0x7f || !readKeys()) return NO;
     } else if (data[p++] !== id) return NO;
-    const record = readValues();
+    const record = readValues(true);
     if (record === NO) return NO;
-    records[i] = record;
+    // The canonical key list, each value read as ring-encoder.ts writes it, the levels as
+    // LevelsText; validateRecord checks the values before they are stored.
+    records[i] = record as unknown as StorageOrderbookRecord;
   }
   return records;
 }
@@ -83,14 +86,15 @@ function readKeys(): boolean {
  * read 200 levels of each only to drop them; for order books, mostly one or two a frame, that
  * was the publishing side's largest decode cost.
  */
-export function readRingBookHead(bytes: Uint8Array, start: number, end: number): MarketRecord | undefined {
+export function readRingBookHead(bytes: Uint8Array, start: number, end: number): OrderbookRecord | undefined {
   data = bytes;
   text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   p = start + 1;
   try {
     if (bytes[start] !== ORDERBOOK_RING_ID) return undefined;
     const record = readValues(false);
-    return record === NO || p !== end ? undefined : record;
+    // As in readFrame, with both level lists empty.
+    return record === NO || p !== end ? undefined : (record as unknown as OrderbookRecord);
   } finally {
     data = EMPTY;
     text = EMPTY_TEXT;
@@ -100,14 +104,15 @@ export function readRingBookHead(bytes: Uint8Array, start: number, end: number):
 const ORDERBOOK_RING_ID = 0x40 + RECORD_TYPES.indexOf("orderbook");
 const NO_LEVELS: readonly Level[] = [];
 
-function readValues(levels = true): MarketRecord | typeof NO {
+/** The order book's fields by name; its levels as LevelsText, or empty when `levels` is false. */
+function readValues(levels: boolean): Record<string, unknown> | typeof NO {
   const record: Record<string, unknown> = {};
   for (let k = 0; k < ORDERBOOK_KEYS.length; k++) {
     const value = k === BIDS || k === ASKS ? (levels ? readLevels() : skipLevels()) : readScalar();
     if (value === NO) return NO;
     record[ORDERBOOK_KEYS[k] as string] = value;
   }
-  return record as unknown as MarketRecord;
+  return record;
 }
 
 /** A msgpack array header's length, or -1. */

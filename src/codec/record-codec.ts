@@ -1,6 +1,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { RECORD_TYPES, type MarketRecord, type RecordType } from "../records/types.ts";
 import { readBookFrame, readRingBookHead } from "./book-frame-reader.ts";
+import type { StorageRecord } from "./storage-record.ts";
 import { canonicalKeys, recordProblem, withGapRecoveryDefaults } from "./record-fields.ts";
 import { RingEncoder } from "./ring-encoder.ts";
 
@@ -118,7 +119,7 @@ export class RecordCodec {
    * `asks` as LevelsText when `readBookFrame` reads it, and as level arrays otherwise. Either
    * way every record is checked as in `tryDecodeFrame`.
    */
-  tryDecodeFrameForStorage(bytes: Uint8Array, type: RecordType): DecodeResult<MarketRecord[]> {
+  tryDecodeFrameForStorage(bytes: Uint8Array, type: RecordType): DecodeResult<StorageRecord[]> {
     const books = type === "orderbook" ? readBookFrame(bytes) : undefined;
     return books === undefined ? this.tryDecodeFrame(bytes) : framedRecords(books);
   }

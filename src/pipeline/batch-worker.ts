@@ -150,7 +150,7 @@ export class BatchWorker {
   /** nats.enabled: false. The batch policy is the consumer's (PendingBatch); the ring holds the batch until it commits. */
   private async directLoop(sink: StorageSink): Promise<void> {
     const policy = this.init.config.batching[this.init.type];
-    const batch = new PendingBatch<null>(policy);
+    const batch = new PendingBatch<null, MarketRecord>(policy);
     for (;;) {
       const more = this.reader.gather(policy.max_rows - batch.rows);
       if (more.length > 0) batch.add(null, more, this.reader.gatheredBytes, Date.now());

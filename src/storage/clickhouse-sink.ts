@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { rawInsertOf, type RawInsert } from "./client.ts";
 import { validatedBatch, type ColumnarBatch, type InsertFormat } from "./columnar-batch.ts";
 import { classifyInsertError, InsertError } from "./insert-errors.ts";
@@ -43,7 +44,7 @@ export class ClickHouseSink implements StorageSink {
    * call with `InvalidRecordError` before anything is sent; callers that want to dead-letter
    * single records call `validateRecord` first.
    */
-  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
+  async insert(type: RecordType, records: readonly StorageRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
     return this.insertBatch(validatedBatch(type, records, validated), dedup_token);
   }
 

@@ -1,5 +1,6 @@
 import { LevelsText } from "../codec/levels-text.ts";
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { InvalidRecordError } from "./insert-errors.ts";
 import { insertedColumns, type ColumnKind } from "./schema.ts";
 import { validateRecord } from "./validate-record.ts";
@@ -69,7 +70,7 @@ export class ColumnarBatch {
   }
 
   /** Appends one record of this batch's type; it must have passed `validateRecord`. */
-  append(r: MarketRecord): void {
+  append(r: StorageRecord): void {
     const fields = r as unknown as Record<string, unknown>;
     for (const c of this.#columns) {
       const v = fields[c.field];
@@ -187,7 +188,7 @@ function writeLiteral(v: Literal, out: Uint8Array, at: number): number {
  * storage consumer checks each one so it can dead-letter it alone), and the check is not run a
  * second time: ~9 µs per 100-level order book record.
  */
-export function validatedBatch(type: RecordType, records: readonly MarketRecord[], validated = false): ColumnarBatch {
+export function validatedBatch(type: RecordType, records: readonly StorageRecord[], validated = false): ColumnarBatch {
   const batch = new ColumnarBatch(type);
   for (let i = 0; i < records.length; i++) {
     const r = records[i];

@@ -1,4 +1,5 @@
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import type { Counters } from "../stats/counters.ts";
 import { dataTypeIndex, LatencyRecorder, recordVenueIndex } from "../stats/latency.ts";
 import type { InsertResult, StorageSink } from "./types.ts";
@@ -26,13 +27,13 @@ export class CommitLatencySink implements StorageSink {
     this.latency = new LatencyRecorder(counters, "receive_to_commit");
   }
 
-  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated?: boolean): Promise<InsertResult> {
+  async insert(type: RecordType, records: readonly StorageRecord[], dedup_token: string, validated?: boolean): Promise<InsertResult> {
     const result = await this.inner.insert(type, records, dedup_token, validated);
     const t = dataTypeIndex(type);
     if (t < 0) return result;
     const now = Date.now();
     for (let i = 0; i < records.length; i++) {
-      const r = records[i] as MarketRecord;
+      const r = records[i] as StorageRecord;
       const v = recordVenueIndex(r.exchange, r.market_type);
       if (v >= 0) this.latency.observe(v, t, Math.max(0, now - r.recv_ts_ms));
     }

@@ -1,4 +1,5 @@
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 import { validatedBatch, type ColumnarBatch } from "./columnar-batch.ts";
 import { InsertError } from "./insert-errors.ts";
 import { isInsertReply, type InsertReply, type InsertRequest } from "./insert-messages.ts";
@@ -39,7 +40,7 @@ export class PortSink implements StorageSink {
     port.addEventListener("message", this.#onMessage);
   }
 
-  async insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
+  async insert(type: RecordType, records: readonly StorageRecord[], dedup_token: string, validated = false): Promise<InsertResult> {
     return this.insertBatch(validatedBatch(type, records, validated), dedup_token);
   }
 

@@ -1,4 +1,5 @@
-import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
+import type { StorageRecord } from "../codec/storage-record.ts";
 
 /** ClickHouse table per record type (MarketPrism names, SPEC section 3). */
 export const TABLES: Readonly<Record<RecordType, string>> = {
@@ -25,6 +26,6 @@ export interface StorageSink {
    * Inserting the same records with the same `dedup_token` again stores them once. Records are
    * validated first unless `validated` says each already passed `validateRecord`.
    */
-  insert(type: RecordType, records: readonly MarketRecord[], dedup_token: string, validated?: boolean): Promise<InsertResult>;
+  insert(type: RecordType, records: readonly StorageRecord[], dedup_token: string, validated?: boolean): Promise<InsertResult>;
   close(): Promise<void>;
 }

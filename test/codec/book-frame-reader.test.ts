@@ -4,6 +4,7 @@ import { LevelsText } from "../../src/codec/levels-text.ts";
 import { rawFrame } from "../../src/codec/raw-frame.ts";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { naturalKey } from "../../src/records/natural-key.ts";
+import type { StorageRecord } from "../../src/codec/storage-record.ts";
 import type { Level, MarketRecord, RecordOf } from "../../src/records/types.ts";
 import { validatedBatch } from "../../src/storage/columnar-batch.ts";
 import { ringBytes, SAMPLE_RECORDS } from "./sample-records.ts";
@@ -59,7 +60,7 @@ function storedLiteral(levels: readonly Level[]): string {
 }
 
 /** What the reader gives, with each LevelsText as the literal it holds. */
-function literals(records: readonly MarketRecord[]): unknown[] {
+function literals(records: readonly StorageRecord[]): unknown[] {
   return records.map((r) => {
     const b = r as unknown as Record<string, unknown>;
     expect(b.bids).toBeInstanceOf(LevelsText);
@@ -147,7 +148,8 @@ test("a ring record of a book reads without its levels, with the natural key of 
     const bytes = codec.encodeRecord(r);
     const head = readRingBookHead(bytes, 0, bytes.length);
     expect(head).toEqual({ ...r, bids: [], asks: [] });
-    expect(naturalKey(head as MarketRecord)).toBe(naturalKey(r));
+    if (head === undefined) throw new Error("no head");
+    expect(naturalKey(head)).toBe(naturalKey(r));
     expect(codec.decodeKeyFieldsAt(bytes, 0, bytes.length)).toEqual({ ...r, bids: [], asks: [] });
     // Inside a larger buffer, at an offset, as in a ring.
     const ring = new Uint8Array(bytes.length + 10);
