@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNats } from "../src/bus/embedded-nats.ts";
+import { configWith } from "../src/config/load.ts";
 import { VENUE_KEYS } from "../src/config/schema.ts";
 import { replaySource } from "../src/replay/source.ts";
 import { startSimulator } from "../src/replay/simulator.ts";
@@ -74,7 +75,7 @@ async function runSplit(quick: boolean, duration_s: number, checks: string[]): P
   const work = mkdtempSync(join(tmpdir(), "spectra-e2e-split-"));
   const source = replaySource(null, false);
   const simulator = await startSimulator({ source, rate: 0, host: "127.0.0.1", port: 0 });
-  const nats = await startEmbeddedNats({ binary: "nats-server", host: "127.0.0.1", port: 0, store_dir: join(work, "nats") });
+  const nats = await startEmbeddedNats({ binary: configWith().nats.embedded.binary, host: "127.0.0.1", port: 0, store_dir: join(work, "nats") });
   const children: EngineChild[] = [];
   try {
     const role = (name: "collect" | "store") => benchEngineConfig(simulator, join(work, name, "data"), { engine: { role: name }, nats: { servers: [nats.url] } });
