@@ -84,6 +84,8 @@ export function startRole(role: Role, file: string, dir: string, extra: readonly
   });
   const parsed: Record<string, unknown>[] = [];
   let err = "";
+  /** Every line of stdout read: the process has ended and no more lines come. */
+  let outClosed = false;
   void (async () => {
     let pending = "";
     for await (const chunk of proc.stdout) {
@@ -100,6 +102,7 @@ export function startRole(role: Role, file: string, dir: string, extra: readonly
         }
       }
     }
+    outClosed = true;
   })();
   void (async () => {
     for await (const chunk of proc.stderr) err += new TextDecoder().decode(chunk);
@@ -107,9 +110,8 @@ export function startRole(role: Role, file: string, dir: string, extra: readonly
   const line = async (msg: string, timeout_ms = 60_000): Promise<Record<string, unknown>> => {
     let found: Record<string, unknown> | undefined;
     await waitFor(`${role}: log line '${msg}'`, () => {
-      if (proc.exitCode !== null && found === undefined) found = parsed.find((l) => l.msg === msg);
-      if (proc.exitCode !== null && found === undefined) throw new Error(`${role} exited with ${proc.exitCode} before '${msg}': ${err.slice(-2000)}`);
       found = parsed.find((l) => l.msg === msg);
+      if (found === undefined && outClosed) throw new Error(`${role} exited with ${proc.exitCode} before '${msg}': ${err.slice(-2000)}`);
       return found !== undefined;
     }, timeout_ms, 20);
     return found as Record<string, unknown>;
