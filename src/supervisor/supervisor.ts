@@ -22,7 +22,7 @@ import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
 import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
-import { ensureSchema } from "../storage/schema.ts";
+import { ensureSchema, schemaNames } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
 import { ManagedNats } from "./nats-process.ts";
 import { RunMarker } from "./run-marker.ts";
@@ -252,7 +252,7 @@ export class Engine {
     }
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
-      await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
+      await ensureSchema(this.clickhouse, schemaNames(cfg.clickhouse));
       this.insertSinks = new InsertSinks(this.clickhouse, cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
       if (cfg.tiering.enabled) this.startTiering();
