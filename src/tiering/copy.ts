@@ -47,18 +47,28 @@ function columnList(shape: TableShape): string {
   return shape.columns.map(ident).join(", ");
 }
 
+/**
+ * A Distributed cold table takes the copy synchronously (`insert_distributed_sync`): the
+ * verification that follows reads what the shards committed, not a queue still being sent.
+ */
 function insertHead(databases: CopyDatabases, w: WindowCopy): string {
-  return `INSERT INTO ${qualified(databases.cold_database, w.shape.table)} (${columnList(w.shape)}) SETTINGS insert_deduplication_token = ${literal(w.dedup_token)}`;
+  const sync = w.shape.cold_distributed ? ", insert_distributed_sync = 1" : "";
+  return `INSERT INTO ${qualified(databases.cold_database, w.shape.table)} (${columnList(w.shape)}) SETTINGS insert_deduplication_token = ${literal(w.dedup_token)}${sync}`;
 }
 
 function coldHashes(databases: CopyDatabases, w: WindowCopy, hash = rowHash(w.shape)): string {
   return `SELECT ${hash} FROM ${qualified(databases.cold_database, w.shape.table)} WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}`;
 }
 
+/**
+ * Over a Distributed hot table the cold hashes are `GLOBAL`: read once where the copy runs and
+ * sent to every shard, instead of each shard reading a cold table it may not hold.
+ */
 function missingRowsSelect(source: string, databases: CopyDatabases, w: WindowCopy): string {
+  const notIn = w.shape.hot_storage.cluster === "" ? "NOT IN" : "GLOBAL NOT IN";
   return `SELECT ${columnList(w.shape)} FROM ${source}${w.shape.final}
 WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}
-  AND ${rowHash(w.shape)} NOT IN (${coldHashes(databases, w)})`;
+  AND ${rowHash(w.shape)} ${notIn} (${coldHashes(databases, w)})`;
 }
 
 /** `mode: same`: hot and cold databases live on one instance; one `INSERT … SELECT` per window. */

@@ -9,6 +9,8 @@ const window: WindowCopy = {
     final: " FINAL",
     daily_partitions: true,
     has_created_at: true,
+    hot_storage: { database: "marketprism_hot", table: "trades", cluster: "" },
+    cold_distributed: false,
   },
   from_ms: 1_700_000_000_000,
   to_ms: 1_700_003_600_000,
