@@ -113,6 +113,8 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(0).max(65535),
     /** Bearer token that /query and /stats require; empty: none. SPECTRA_HTTP_TOKEN wins. */
     auth_token: z.string(),
+    /** ClickHouse's own HTTP interface, read-only, over embedded ClickHouse; 0: off. */
+    clickhouse_port: z.number().int().min(0).max(65535),
   }),
   ring: z.strictObject({
     /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */

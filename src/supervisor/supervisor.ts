@@ -20,6 +20,7 @@ import { exposureWarning, isLoopbackHost } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
+import { startClickHouseServer } from "../http/clickhouse-server.ts";
 import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema, schemaNames } from "../storage/schema.ts";
@@ -99,6 +100,7 @@ export class Engine {
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
   private queryClient: ClickHouseClient | null = null;
+  private clickhouseServer: Server<undefined> | null = null;
   /** Where batch workers' inserts run, on this thread (see ManagedWorker). */
   private insertSinks: InsertSinks | null = null;
   private tiering: TieringJob | null = null;
@@ -126,6 +128,11 @@ export class Engine {
 
   get dataDir(): string {
     return resolve(this.config.engine.data_dir);
+  }
+
+  /** Where ClickHouse's HTTP interface listens (http.clickhouse_port); null when it does not. */
+  get clickhouseHttpUrl(): string | null {
+    return this.clickhouseServer === null ? null : `http://${this.clickhouseServer.hostname}:${this.clickhouseServer.port}`;
   }
 
   get httpUrl(): string | null {
@@ -272,6 +279,22 @@ export class Engine {
         loopback_only: isLoopbackHost(cfg.http.host),
       });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
+      if (queryClient !== null && cfg.http.clickhouse_port !== 0) {
+        const client = (name: string) => createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client", client: name }));
+        // Two clients of its own (embedded, so left to the process's exit like the query client).
+        const guard_client = client("clickhouse-http-guard");
+        const run_client = client("clickhouse-http");
+        this.clickhouseServer = await startClickHouseServer({
+          host: cfg.http.host,
+          port: cfg.http.clickhouse_port,
+          auth_token: cfg.http.auth_token,
+          max_body_bytes: QUERY_MAX_BODY_BYTES,
+          timeout_ms: cfg.clickhouse.request_timeout_ms,
+          guard_client,
+          run_client,
+          log: this.log.child({ component: "clickhouse-http" }),
+        });
+      }
     }
   }
 
@@ -422,6 +445,7 @@ export class Engine {
     await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
     await this.tiering?.stop();
     this.server?.stop(true);
+    this.clickhouseServer?.stop(true);
     await this.nats?.close();
     await this.embeddedNats?.stop();
     await this.clickhouseMonitor?.stop();
