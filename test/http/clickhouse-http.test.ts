@@ -89,6 +89,16 @@ test("TabSeparated text, and the default format without a FORMAT clause", async 
   expect(await raw.text()).toBe("3\n");
 });
 
+test("Native and RowBinaryWithNamesAndTypes, as clickhouse-go (Grafana) and JDBC (DBeaver) ask for them", async () => {
+  // clickhouse-go over HTTP: default_format=Native, the database and settings in the URL, then `SELECT timeZone()`.
+  const native = await fetch(`${url}/?database=${db}&default_format=Native&max_execution_time=30`, { method: "POST", body: "SELECT timeZone()" });
+  expect(native.headers.get("x-clickhouse-format")).toBe("Native");
+  // One column, one row: name `timeZone()`, type String, the value; each length-prefixed.
+  expect(Buffer.from(await native.arrayBuffer()).toString("latin1")).toMatch(/^\x01\x01\x0atimeZone\(\)\x06String.+$/s);
+  const rowBinary = await fetch(`${url}/?default_format=RowBinaryWithNamesAndTypes&session_id=s1&wait_end_of_query=1`, { method: "POST", body: "SELECT toUInt8(7) AS n" });
+  expect([...new Uint8Array(await rowBinary.arrayBuffer())]).toEqual([1, 1, ..."n".split("").map((c) => c.charCodeAt(0)), 5, ..."UInt8".split("").map((c) => c.charCodeAt(0)), 7]);
+});
+
 test("a settings parameter applies to its query only", async () => {
   const query = "SELECT max(id) AS top FROM trades";
   const quoted = await client().query({ query, format: "JSONEachRow", clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } });
