@@ -3,7 +3,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { redactSecrets } from "../log/redact.ts";
 import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts";
 import { contentTypeFor } from "./query.ts";
-import { bearerMatches, crossSiteReason, foreignHostReason } from "./security.ts";
+import { bearerMatches, crossSiteReason, foreignHostReason, tokenMatches } from "./security.ts";
 
 /**
  * ClickHouse's own HTTP interface over the embedded store, read-only (`http.clickhouse_port`),
@@ -11,7 +11,7 @@ import { bearerMatches, crossSiteReason, foreignHostReason } from "./security.ts
  * as to a ClickHouse server:
  * - `GET /`, `GET /ping` (and `HEAD`) answer `Ok.`;
  * - `GET /?query=…` and `POST /` run SQL from the `query` parameter and the body (both: the body
- *   follows the parameter), with `default_format`, `database`, `query_id`, `param_<name>`
+ *   follows the parameter), with `default_format`, `database` (or the `X-ClickHouse-Database` header), `query_id`, `param_<name>`
  *   query parameters, and settings as URL parameters;
  * - responses carry `X-ClickHouse-Format`, `-Query-Id`, `-Timezone`, `-Server-Display-Name` and
  *   `-Summary`; errors are ClickHouse's text (`Code: N. DB::Exception: … (NAME) (version …)`)
@@ -123,7 +123,7 @@ interface QueryRequest {
   readonly compress_response: boolean;
 }
 
-function readParams(params: URLSearchParams): QueryRequest | Failure {
+function readParams(params: URLSearchParams, headers: Headers): QueryRequest | Failure {
   if (params.get("compress") === "1" || params.get("decompress") === "1") {
     return fail(501, 48, "NOT_IMPLEMENTED", "ClickHouse's LZ4 block compression (compress=1, decompress=1) is not served here; turn compression off in the driver or use HTTP compression (enable_http_compression=1)");
   }
@@ -143,7 +143,7 @@ function readParams(params: URLSearchParams): QueryRequest | Failure {
   }
   return {
     default_format: params.get("default_format") ?? DEFAULT_FORMAT,
-    database: params.get("database") ?? "default",
+    database: params.get("database") ?? headers.get("x-clickhouse-database") ?? "default",
     query_id: params.get("query_id") ?? crypto.randomUUID(),
     settings,
     query_params,
@@ -157,7 +157,7 @@ function presentsToken(req: Request, params: URLSearchParams, token: string): bo
   if (bearerMatches(authorization, token)) return true;
   const basic = /^Basic\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
   const basicPassword = basic === undefined ? null : Buffer.from(basic, "base64").toString().replace(/^[^:]*:/, "");
-  return [basicPassword, req.headers.get("x-clickhouse-key"), params.get("password")].some((p) => p !== null && bearerMatches(`Bearer ${p}`, token));
+  return [basicPassword, req.headers.get("x-clickhouse-key"), params.get("password")].some((p) => p !== null && tokenMatches(p, token));
 }
 
 async function readBody(req: Request, max_bytes: number): Promise<string | Failure> {
@@ -215,7 +215,7 @@ export function createClickHouseHttpHandler(opts: ClickHouseHttpOptions): (req: 
     }
     if (req.method !== "POST" && !params.has("query")) return ok(req);
 
-    const request = readParams(params);
+    const request = readParams(params, req.headers);
     if (isFailure(request)) return errorResponse(request);
     const body = req.method === "POST" ? await readBody(req, opts.max_body_bytes) : "";
     if (isFailure(body)) return errorResponse(body, request.query_id);

@@ -87,6 +87,8 @@ test("TabSeparated text, and the default format without a FORMAT clause", async 
   const raw = await fetch(`${url}/?database=${db}&query=${encodeURIComponent("SELECT count() FROM trades")}`);
   expect(raw.headers.get("x-clickhouse-format")).toBe("TabSeparated");
   expect(await raw.text()).toBe("3\n");
+  const byHeader = await fetch(`${url}/?query=${encodeURIComponent("SELECT count() FROM trades")}`, { headers: { "x-clickhouse-database": db } });
+  expect(await byHeader.text()).toBe("3\n");
 });
 
 test("Native and RowBinaryWithNamesAndTypes, as clickhouse-go (Grafana) and JDBC (DBeaver) ask for them", async () => {
