@@ -61,11 +61,13 @@ function coldHashes(databases: CopyDatabases, w: WindowCopy, hash = rowHash(w.sh
 }
 
 /**
- * Over a Distributed hot table the cold hashes are `GLOBAL`: read once where the copy runs and
- * sent to every shard, instead of each shard reading a cold table it may not hold.
+ * When `source` is read on other servers (a Distributed hot table's shards, or hot through
+ * `remote()`), the cold hashes are `GLOBAL`: read once where the copy runs and sent along.
+ * Without it each of those servers would run the subquery itself, against a cold table it
+ * does not hold.
  */
-function missingRowsSelect(source: string, databases: CopyDatabases, w: WindowCopy): string {
-  const notIn = w.shape.hot_storage.cluster === "" ? "NOT IN" : "GLOBAL NOT IN";
+function missingRowsSelect(source: string, databases: CopyDatabases, w: WindowCopy, source_is_remote: boolean): string {
+  const notIn = source_is_remote || w.shape.hot_storage.cluster !== "" ? "GLOBAL NOT IN" : "NOT IN";
   return `SELECT ${columnList(w.shape)} FROM ${source}${w.shape.final}
 WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}
   AND ${rowHash(w.shape)} ${notIn} (${coldHashes(databases, w)})`;
@@ -73,7 +75,7 @@ WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}
 
 /** `mode: same`: hot and cold databases live on one instance; one `INSERT … SELECT` per window. */
 export function sameInstanceCopySql(databases: CopyDatabases, w: WindowCopy): string {
-  return `${insertHead(databases, w)}\n${missingRowsSelect(qualified(databases.hot_database, w.shape.table), databases, w)}`;
+  return `${insertHead(databases, w)}\n${missingRowsSelect(qualified(databases.hot_database, w.shape.table), databases, w, false)}`;
 }
 
 /**
@@ -82,7 +84,7 @@ export function sameInstanceCopySql(databases: CopyDatabases, w: WindowCopy): st
  */
 export function remoteCopySql(databases: CopyDatabases, source: RemoteSource, w: WindowCopy): string {
   const remote = `remote(${literal(source.address)}, ${literal(databases.hot_database)}, ${literal(w.shape.table)}, ${literal(source.user)}, ${literal(source.password)})`;
-  return `${insertHead(databases, w)}\n${missingRowsSelect(remote, databases, w)}`;
+  return `${insertHead(databases, w)}\n${missingRowsSelect(remote, databases, w, true)}`;
 }
 
 /** Runs one generated `INSERT … SELECT` on the cold client. */
