@@ -72,7 +72,13 @@ const REQUEST_PARAMS: ReadonlySet<string> = new Set([
   "cancel_http_readonly_queries_on_client_close",
 ]);
 
-const SETTING_PREFIXES: readonly string[] = ["output_format_", "format_", "date_time_output_format", "max_", "min_"];
+/**
+ * Settings a request may set: output shape and limits. Not the `format_` settings that name a
+ * file or a URL (`format_schema`, `format_template_row`, …) nor `output_format_schema`, which
+ * writes one, nor `format_display_secrets_in_show_and_select`.
+ */
+const SETTING_PREFIXES: readonly string[] = ["output_format_", "format_csv_", "format_tsv_", "format_custom_", "date_time_output_format", "max_", "min_"];
+const DENIED_SETTINGS: ReadonlySet<string> = new Set(["output_format_schema"]);
 const SETTING_NAMES: ReadonlySet<string> = new Set([
   "extremes",
   "totals_mode",
@@ -97,6 +103,7 @@ const SETTING_NAMES: ReadonlySet<string> = new Set([
 const SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 function allowedSetting(name: string): boolean {
+  if (DENIED_SETTINGS.has(name)) return false;
   return SETTING_NAMES.has(name) || SETTING_PREFIXES.some((p) => name.startsWith(p));
 }
 

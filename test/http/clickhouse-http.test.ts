@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from "@clickhouse/client";
 import type { Server } from "bun";
+import { existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createLogger } from "../../src/log/logger.ts";
 import { createClickHouseHttpHandler } from "../../src/http/clickhouse-http.ts";
 import { startClickHouseServer } from "../../src/http/clickhouse-server.ts";
@@ -125,6 +128,11 @@ test("writes are refused with ClickHouse's READONLY error and store nothing", as
   await expect(c.insert({ table: "trades", values: [{ id: 9, symbol: "X", price: "1" }], format: "JSONEachRow" })).rejects.toMatchObject({ code: "164", type: "READONLY" });
   await expect(c.command({ query: "DROP TABLE trades" })).rejects.toMatchObject({ code: "164" });
   await expect(c.query({ query: "SELECT 1", clickhouse_settings: { allow_ddl: 1 } })).rejects.toMatchObject({ code: "164", type: "READONLY" });
+  // Settings that would write or read a file are refused like any other outside the allowlist.
+  const outside = join(tmpdir(), `spectra-schema-${process.pid}.capnp`);
+  await expect(c.query({ query: "SELECT 1", format: "JSONEachRow", clickhouse_settings: { output_format_schema: outside } })).rejects.toMatchObject({ code: "164" });
+  expect(existsSync(outside)).toBe(false);
+  await expect(c.query({ query: "SELECT 1", format: "JSONEachRow", clickhouse_settings: { format_schema: "/etc/passwd:x" } })).rejects.toMatchObject({ code: "164" });
   expect(await rowCount()).toBe(3);
 });
 
