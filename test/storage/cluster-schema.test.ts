@@ -68,8 +68,8 @@ test("the gaps columns are added in place to the local and the Distributed table
     `ALTER TABLE marketprism_hot.${table} ON CLUSTER spectra (ADD COLUMN IF NOT EXISTS \`recovered_records\` UInt64 CODEC(ZSTD))`,
     `ALTER TABLE marketprism_hot.${table} ON CLUSTER spectra (ADD COLUMN IF NOT EXISTS \`recovered_at\` DateTime64(3, 'UTC') CODEC(Delta, ZSTD))`,
   ];
-  expect(alters.filter((s) => s.includes("marketprism_hot."))).toEqual([...expected("gaps_local"), ...expected("gaps")]);
-  expect(alters).toHaveLength(8);
+  expect(alters.filter((s) => s.startsWith("ALTER TABLE marketprism_hot.gaps"))).toEqual([...expected("gaps_local"), ...expected("gaps")]);
+  for (const s of alters) expect(s).toMatch(/^ALTER TABLE marketprism_(hot|cold)\.\w+ ON CLUSTER spectra \(ADD COLUMN IF NOT EXISTS /);
 });
 
 test("hot merge settings go to the local tables, ON CLUSTER", async () => {
