@@ -22,7 +22,8 @@ import { TABLES } from "./types.ts";
  *
  * Deduplication, two layers:
  * - every insert carries `insert_deduplication_token` (derived from the records' natural keys);
- *   `non_replicated_deduplication_window` makes a re-delivered batch a no-op, exactly;
+ *   `non_replicated_deduplication_window` (on a cluster, the replicated tables'
+ *   `replicated_deduplication_window`) makes a re-delivered batch a no-op, exactly;
  * - the engine is ReplacingMergeTree on a sort key that ends with the record's natural id, so
  *   the same record arriving in a different batch (a REST bucket fetched twice, a replay)
  *   collapses at merge time. Merges are eventual: readers that need exact counts (tiering
