@@ -198,7 +198,7 @@ export class Engine {
     for (const v of this.venueSymbols.values()) v.start();
     this.clockSkew.start();
     this.log.info(
-      { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsUrl },
+      { ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, clickhouse_http: this.clickhouseHttpUrl, nats: this.natsUrl },
       "engine started",
     );
   }
