@@ -113,6 +113,8 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(0).max(65535),
     /** Bearer token that /query and /stats require; empty: none. SPECTRA_HTTP_TOKEN wins. */
     auth_token: z.string(),
+    /** ClickHouse's own HTTP interface, read-only, over embedded ClickHouse; 0: off. */
+    clickhouse_port: z.number().int().min(0).max(65535),
   }),
   ring: z.strictObject({
     /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */
@@ -211,7 +213,12 @@ export const configSchema = z.strictObject({
     hot_database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an identifier"),
     cold_database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "an identifier"),
     request_timeout_ms: positiveInt,
-  }),
+    /** Empty: plain tables. A cluster name: replicated local tables and Distributed tables, ON CLUSTER. */
+    cluster: z.union([z.literal(""), z.string().regex(/^[A-Za-z_][A-Za-z0-9_.-]*$/, "a cluster name")]),
+    keeper_path: z.string().min(1),
+    replica_name: z.string().min(1),
+    local_table_suffix: z.string().regex(/^[A-Za-z0-9_]+$/, "identifier characters"),
+  }).refine((c) => c.cluster === "" || c.url !== "", { message: "cluster needs a ClickHouse server url (embedded chDB has no cluster)", path: ["cluster"] }),
   tiering: z.strictObject({
     enabled: z.boolean(),
     window_s: positiveInt,

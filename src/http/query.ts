@@ -31,6 +31,11 @@ const CONTENT_TYPES: ReadonlyMap<string, string> = new Map([
   ["jsoncompacteachrow", "application/x-ndjson; charset=UTF-8"],
 ]);
 
+/** The Content-Type ClickHouse's HTTP interface sends for output `format`. */
+export function contentTypeFor(format: string): string {
+  return CONTENT_TYPES.get(format.toLowerCase()) ?? "text/plain; charset=UTF-8";
+}
+
 function errorResponse(status: number, code: number, message: string): Response {
   return new Response(`${redactSecrets(message)}\n`, {
     status,
@@ -61,7 +66,7 @@ export async function handleQuery(req: Request, client: ClickHouseClient, opts: 
   return new Response(outcome.body, {
     status: 200,
     headers: {
-      "content-type": CONTENT_TYPES.get(outcome.format.toLowerCase()) ?? "text/plain; charset=UTF-8",
+      "content-type": contentTypeFor(outcome.format),
       "x-clickhouse-format": outcome.format,
     },
   });

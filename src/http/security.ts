@@ -55,6 +55,10 @@ const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
  * the comparison takes the same time whatever the length or the first wrong byte.
  */
 export function bearerMatches(authorization: string | null, token: string): boolean {
-  const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? "";
+  return tokenMatches(/^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1] ?? "", token);
+}
+
+/** Whether `presented` is `token` (non-empty), compared in constant time as `bearerMatches`. */
+export function tokenMatches(presented: string, token: string): boolean {
   return timingSafeEqual(digest(presented), digest(token)) && presented !== "";
 }

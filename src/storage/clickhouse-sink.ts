@@ -4,6 +4,7 @@ import type { StorageRecord } from "../codec/storage-record.ts";
 import { rawInsertOf, type RawInsert } from "./client.ts";
 import { validatedBatch, type ColumnarBatch, type InsertFormat } from "./columnar-batch.ts";
 import { classifyInsertError, InsertError } from "./insert-errors.ts";
+import { literal } from "./sql-quote.ts";
 import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
 
 /**
@@ -24,6 +25,13 @@ export interface ClickHouseSinkOptions {
   readonly database: string;
   /** Close the client on `close()` (the sink owns it). */
   readonly close_client: boolean;
+  /**
+   * The tables are `Distributed` (`clickhouse.cluster`): each insert also sets
+   * `insert_distributed_sync = 1` (a server only: embedded chDB has no cluster), so it resolves only once every shard's replicated table has
+   * committed its part of the batch, and the token reaches those tables with it: a retried
+   * batch splits into the same shard blocks, which Keeper's block ids recognise and drop.
+   */
+  readonly distributed?: boolean;
 }
 
 export class ClickHouseSink implements StorageSink {
@@ -32,11 +40,14 @@ export class ClickHouseSink implements StorageSink {
   readonly #statement_heads: Map<string, string> = new Map();
   /** Embedded chDB's byte insert; undefined on a ClickHouse server. */
   readonly #raw: RawInsert | undefined;
+  /** Extra insert settings of a Distributed schema, in SQL. */
+  readonly #sync: string;
 
   constructor(client: ClickHouseClient, opts: ClickHouseSinkOptions) {
     this.#client = client;
     this.#opts = opts;
     this.#raw = rawInsertOf(client);
+    this.#sync = opts.distributed === true ? ", insert_distributed_sync = 1" : "";
   }
 
   /**
@@ -76,7 +87,7 @@ export class ClickHouseSink implements StorageSink {
         // Buffer's UTF-8 decode, not TextDecoder's: Bun's TextDecoder makes two-byte strings, and
         // the client's copies and chDB's UTF-8 conversion of a long statement take slower paths.
         const document = Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString("utf8");
-        const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${quote(dedup_token)} FORMAT ${format}\n${document}`;
+        const query = `${this.#head(type, columns)} SETTINGS insert_deduplication_token = ${literal(dedup_token)}${this.#sync} FORMAT ${format}\n${document}`;
         await this.#client.command({ query });
       }
     } catch (err) {
@@ -102,9 +113,4 @@ export class ClickHouseSink implements StorageSink {
     }
     return head;
   }
-}
-
-/** A ClickHouse string literal. */
-function quote(s: string): string {
-  return `'${s.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
 }

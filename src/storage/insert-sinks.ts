@@ -25,7 +25,7 @@ export class InsertSinks {
     private readonly dataDir: string,
     private readonly log: Logger,
   ) {
-    this.#shared = new ClickHouseSink(client, { database: cfg.hot_database, close_client: false });
+    this.#shared = new ClickHouseSink(client, { database: cfg.hot_database, close_client: false, distributed: cfg.cluster !== "" });
   }
 
   /** The sink worker `id`'s inserts run on. */
@@ -34,7 +34,7 @@ export class InsertSinks {
     let sink = this.#own.get(id);
     if (sink === undefined) {
       const client = createClickHouse(this.cfg, this.dataDir, this.log.child({ client: id }));
-      sink = new ClickHouseSink(client, { database: this.cfg.hot_database, close_client: false });
+      sink = new ClickHouseSink(client, { database: this.cfg.hot_database, close_client: false, distributed: this.cfg.cluster !== "" });
       this.#own.set(id, sink);
     }
     return sink;

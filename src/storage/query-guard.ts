@@ -98,8 +98,8 @@ async function rows<T>(client: ClickHouseClient, sql: string, params: Record<str
  * Output of `sql` as TabSeparatedRaw: one node a line, as EXPLAIN prints it. Through `exec`,
  * because `query` appends a FORMAT clause to the SQL, which would be explained with the rest.
  */
-async function rawText(client: ClickHouseClient, sql: string): Promise<string> {
-  const result = await client.exec({ query: sql, clickhouse_settings: { readonly: "1", default_format: "TabSeparatedRaw" } });
+async function rawText(client: ClickHouseClient, sql: string, query_params: Readonly<Record<string, string>> = {}): Promise<string> {
+  const result = await client.exec({ query: sql, query_params, clickhouse_settings: { readonly: "1", default_format: "TabSeparatedRaw" } });
   const chunks: Buffer[] = [];
   for await (const chunk of result.stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
   return Buffer.concat(chunks).toString();
@@ -109,7 +109,19 @@ function refused(what: string, why: string): GuardVerdict {
   return { verdict: "refused", what, why };
 }
 
-export async function guardReadQuery(client: ClickHouseClient, sql: string): Promise<GuardVerdict> {
+/** What a statement runs with beyond its text. */
+export interface GuardScope {
+  /** What unqualified table names resolve in; the client's own current database when absent. */
+  readonly current_database?: string;
+  /**
+   * Values of the statement's `{name:Type}` parameters: the parse tree is read with them
+   * substituted (ClickHouse substitutes before EXPLAIN), so an `Identifier` parameter is checked
+   * as the table name it becomes.
+   */
+  readonly query_params?: Readonly<Record<string, string>>;
+}
+
+export async function guardReadQuery(client: ClickHouseClient, sql: string, scope: GuardScope = {}): Promise<GuardVerdict> {
   let canonical: string;
   try {
     const [row] = await rows<{ f: string }>(client, "SELECT formatQuerySingleLine({q:String}) AS f", { q: sql });
@@ -130,7 +142,7 @@ export async function guardReadQuery(client: ClickHouseClient, sql: string): Pro
 
   let tree: AstNode | null;
   try {
-    tree = parseExplainAst((await rawText(client, `EXPLAIN AST ${canonical}`)).split("\n"));
+    tree = parseExplainAst((await rawText(client, `EXPLAIN AST ${canonical}`, scope.query_params)).split("\n"));
   } catch (error) {
     if (clickHouseErrorOf(error)?.code === 164) {
       return refused("a SETTINGS clause", "this endpoint runs with readonly = 1 and changes no setting");
@@ -141,7 +153,7 @@ export async function guardReadQuery(client: ClickHouseClient, sql: string): Pro
 
   const treeVerdict = checkTree(tree);
   if (!("refs" in treeVerdict)) return treeVerdict;
-  const refVerdict = await checkTableRefs(client, treeVerdict.refs, cteNames(tokens, tree), tokens);
+  const refVerdict = await checkTableRefs(client, treeVerdict.refs, cteNames(tokens, tree), tokens, scope.current_database);
   if (refVerdict !== null) return refVerdict;
   const tableFunctionVerdict = await checkTableFunctionNames(client, tree);
   if (tableFunctionVerdict !== null) return tableFunctionVerdict;
@@ -245,11 +257,17 @@ function cteNames(tokens: readonly SqlToken[], root: AstNode): ReadonlySet<strin
   return names;
 }
 
-async function checkTableRefs(client: ClickHouseClient, refs: readonly TableRef[], ctes: ReadonlySet<string>, tokens: readonly SqlToken[]): Promise<GuardVerdict | null> {
+async function checkTableRefs(
+  client: ClickHouseClient,
+  refs: readonly TableRef[],
+  ctes: ReadonlySet<string>,
+  tokens: readonly SqlToken[],
+  current_database: string | undefined,
+): Promise<GuardVerdict | null> {
   if (refs.length === 0) return null;
   const dottedQuoted = tokens.some((t) => t.kind === "quoted" && t.text.includes("."));
   const databases = await rows<{ name: string; engine: string; current: number }>(client, "SELECT name, engine, name = currentDatabase() AS current FROM system.databases");
-  const current = databases.find((d) => d.current === 1)?.name ?? "default";
+  const current = current_database ?? databases.find((d) => d.current === 1)?.name ?? "default";
   const open = new Set(databases.filter((d) => !CONTAINED_ENGINES.has(d.engine)).map((d) => d.name));
   const tables = new Set(
     open.size === 0

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import { clickHouseErrorOf } from "./insert-errors.ts";
+import { ident, literal } from "./sql-quote.ts";
 import { type GuardVerdict, guardReadQuery } from "./query-guard.ts";
 
 /**
@@ -21,7 +22,13 @@ import { type GuardVerdict, guardReadQuery } from "./query-guard.ts";
 export const DEFAULT_FORMAT = "TabSeparated";
 
 export type QueryOutcome =
-  | { readonly ok: true; readonly body: Uint8Array; readonly format: string }
+  | {
+      readonly ok: true;
+      readonly body: Uint8Array;
+      readonly format: string;
+      /** The engine's progress figures (`read_rows`, `elapsed_ns`, …), when it reports them. */
+      readonly summary: Readonly<Record<string, string>> | undefined;
+    }
   | {
       readonly ok: false;
       readonly status: number;
@@ -80,6 +87,28 @@ export interface ReadOnlyQueryOptions {
   readonly default_format: string;
   /** Gives up after this long (ms); the embedded engine may still finish the work in the background. */
   readonly timeout_ms: number;
+  /**
+   * Runs the checked statement with these settings and in `database`, on `session`, whose
+   * connection stays at readonly = 2: readonly = 1 refuses a statement's own SETTINGS, and
+   * readonly = 2 still refuses every write. The caller chooses the settings (an allowlist); the
+   * guard still refuses any SETTINGS clause in the SQL itself.
+   */
+  readonly session?: {
+    readonly client: ClickHouseClient;
+    readonly database: string;
+    readonly settings: ReadonlyMap<string, string>;
+    readonly query_params: Readonly<Record<string, string>>;
+  };
+}
+
+/**
+ * `USE database; statement SETTINGS …`: one call, so no other statement of the session runs
+ * between the two and each statement names its database. A SETTINGS clause after FORMAT is
+ * ClickHouse's grammar for every statement with output (SELECT, SHOW, DESCRIBE, EXPLAIN, EXISTS).
+ */
+function sessionSql(sql: string, database: string, settings: ReadonlyMap<string, string>): string {
+  const clause = [...settings].map(([k, v]) => `${k} = ${literal(v)}`).join(", ");
+  return `USE ${ident(database)}; ${sql}${clause === "" ? "" : ` SETTINGS ${clause}`}`;
 }
 
 /** Runs `sql` with readonly = 1 and returns its output text or ClickHouse's error. */
@@ -95,7 +124,7 @@ export async function runReadOnlyQuery(
   }
   let guarded: GuardVerdict;
   try {
-    guarded = await guardReadQuery(client, sql);
+    guarded = await guardReadQuery(client, sql, { current_database: opts.session?.database, query_params: opts.session?.query_params });
   } catch (err) {
     return failure(err, opts.timeout_ms);
   }
@@ -106,16 +135,19 @@ export async function runReadOnlyQuery(
   if (guarded.verdict === "failed") return failure(guarded.error, opts.timeout_ms);
   // Any format name ClickHouse knows is allowed (Pretty, Vertical, …), not only the client's
   // DataFormat union; an unknown one comes back as ClickHouse's UNKNOWN_FORMAT error.
-  const settings: Record<string, string> = { readonly: "1", default_format: opts.default_format };
+  const { session } = opts;
+  const settings: Record<string, string> = { readonly: session === undefined ? "1" : "2", default_format: opts.default_format };
   try {
-    const result = await client.exec({
-      query: guarded.sql,
+    const result = await (session?.client ?? client).exec({
+      query: session === undefined ? guarded.sql : sessionSql(guarded.sql, session.database, session.settings),
       clickhouse_settings: settings,
+      ...(session === undefined ? {} : { query_params: session.query_params }),
       abort_signal: AbortSignal.timeout(opts.timeout_ms),
     });
     const chunks: Uint8Array[] = [];
     for await (const chunk of result.stream) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    return { ok: true, body: Buffer.concat(chunks), format: formatClause(guarded.sql) ?? opts.default_format };
+    const summary = result.summary === undefined ? undefined : Object.fromEntries(Object.entries(result.summary).map(([k, v]) => [k, String(v)]));
+    return { ok: true, body: Buffer.concat(chunks), format: formatClause(guarded.sql) ?? opts.default_format, summary };
   } catch (err) {
     return failure(err, opts.timeout_ms);
   }
@@ -131,7 +163,7 @@ function failure(err: unknown, timeout_ms: number): QueryOutcome {
     return { ok: false, status: statusForErrorCode(ch.code), code: ch.code, message, refused: false };
   }
   if (err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")) {
-    const message = `Code: 159. Timeout exceeded: query ran longer than ${timeout_ms} ms (TIMEOUT_EXCEEDED)`;
+    const message = `Code: 159. DB::Exception: Timeout exceeded: query ran longer than ${timeout_ms} ms. (TIMEOUT_EXCEEDED)`;
     return { ok: false, status: 408, code: 159, message, refused: false };
   }
   return { ok: false, status: 500, code: 0, message: err instanceof Error ? err.message : String(err), refused: false };

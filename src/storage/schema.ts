@@ -1,5 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
+import type { Config } from "../config/schema.ts";
 import { RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { ident, literal } from "./sql-quote.ts";
 import { TABLES } from "./types.ts";
 
 /**
@@ -20,7 +22,8 @@ import { TABLES } from "./types.ts";
  *
  * Deduplication, two layers:
  * - every insert carries `insert_deduplication_token` (derived from the records' natural keys);
- *   `non_replicated_deduplication_window` makes a re-delivered batch a no-op, exactly;
+ *   `non_replicated_deduplication_window` (on a cluster, the replicated tables'
+ *   `replicated_deduplication_window`) makes a re-delivered batch a no-op, exactly;
  * - the engine is ReplacingMergeTree on a sort key that ends with the record's natural id, so
  *   the same record arriving in a different batch (a REST bucket fetched twice, a replay)
  *   collapses at merge time. Merges are eventual: readers that need exact counts (tiering
@@ -209,9 +212,54 @@ export const COLD_TTL_DAYS = 3650;
  */
 export const DEDUP_WINDOW_INSERTS = 10_000;
 
+/**
+ * Where a ClickHouse cluster keeps the tables (`clickhouse.cluster`): every statement runs
+ * `ON CLUSTER name`; each record type gets a `Replicated…MergeTree` table named with
+ * `local_suffix` on every node, and a `Distributed` table under MarketPrism's name that inserts
+ * and reads go through.
+ */
+export interface ClusterLayout {
+  /** The cluster's name in the servers' `remote_servers`. */
+  readonly name: string;
+  /** Keeper path of a local table's replicas; `{shard}`, `{database}`, `{table}` are server macros. */
+  readonly keeper_path: string;
+  /** A replica's name within its shard, usually the `{replica}` macro. */
+  readonly replica_name: string;
+  /** Appended to MarketPrism's table name for the replicated tables, e.g. `trades_local`. */
+  readonly local_suffix: string;
+}
+
 export interface SchemaNames {
   readonly hot_database: string;
   readonly cold_database: string;
+  /** Absent: plain tables on one server (or embedded chDB). */
+  readonly cluster?: ClusterLayout;
+}
+
+/** The schema names and layout that `clickhouse` config asks for. */
+export function schemaNames(cfg: Config["clickhouse"]): SchemaNames {
+  const names = { hot_database: cfg.hot_database, cold_database: cfg.cold_database };
+  if (cfg.cluster === "") return names;
+  return {
+    ...names,
+    cluster: { name: cfg.cluster, keeper_path: cfg.keeper_path, replica_name: cfg.replica_name, local_suffix: cfg.local_table_suffix },
+  };
+}
+
+/**
+ * Rows of one symbol share a shard (`Distributed` sharding key): FINAL collapses duplicates
+ * within a shard only, and a record's sort key begins with its symbol, so every copy of a record
+ * lands where FINAL sees it, whichever batch carried it.
+ */
+export const SHARDING_KEY = "cityHash64(exchange, market_type, symbol)";
+
+function onCluster(cluster: ClusterLayout | undefined): string {
+  return cluster === undefined ? "" : ` ON CLUSTER ${ident(cluster.name)}`;
+}
+
+/** The table that stores `type`'s rows: MarketPrism's name, or its replicated local table on a cluster. */
+export function storedTableName(type: RecordType, cluster?: ClusterLayout): string {
+  return cluster === undefined ? TABLES[type] : `${TABLES[type]}${cluster.local_suffix}`;
 }
 
 function codecFor(c: ColumnSpec): string {
@@ -223,17 +271,35 @@ function columnDdl(c: ColumnSpec): string {
   return `\`${c.name}\` ${c.type}${dflt} ${codecFor(c)}`;
 }
 
-/** `CREATE TABLE IF NOT EXISTS` for `type` in `database`, expiring rows after `ttl_days`. */
-export function createTableSql(database: string, type: RecordType, ttl_days: number): string {
+/**
+ * `CREATE TABLE IF NOT EXISTS` of the table storing `type` in `database`, expiring rows after
+ * `ttl_days`. On a cluster: the replicated local table, on every node. Replicated tables
+ * deduplicate inserts by token through Keeper (`replicated_deduplication_window`), plain ones
+ * locally (`non_replicated_deduplication_window`), over the same number of recent inserts.
+ */
+export function createTableSql(database: string, type: RecordType, ttl_days: number, cluster?: ClusterLayout): string {
   const columns = tableColumns(type).map(columnDdl).join(",\n  ");
-  return `CREATE TABLE IF NOT EXISTS \`${database}\`.\`${TABLES[type]}\` (
+  const engine =
+    cluster === undefined
+      ? "ReplacingMergeTree"
+      : `ReplicatedReplacingMergeTree(${literal(cluster.keeper_path)}, ${literal(cluster.replica_name)})`;
+  const dedup = cluster === undefined ? "non_replicated_deduplication_window" : "replicated_deduplication_window";
+  return `CREATE TABLE IF NOT EXISTS ${ident(database)}.${ident(storedTableName(type, cluster))}${onCluster(cluster)} (
   ${columns}
 )
-ENGINE = ReplacingMergeTree
+ENGINE = ${engine}
 PARTITION BY toYYYYMMDD(timestamp)
 ORDER BY (${sortKey(type).join(", ")})
 TTL toDateTime(timestamp) + INTERVAL ${ttl_days} DAY
-SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_INSERTS}, ttl_only_drop_parts = 1`;
+SETTINGS ${dedup} = ${DEDUP_WINDOW_INSERTS}, ttl_only_drop_parts = 1`;
+}
+
+/** The `Distributed` table under MarketPrism's name over `type`'s local tables, on every node of `cluster`. */
+export function createDistributedTableSql(database: string, type: RecordType, cluster: ClusterLayout): string {
+  const local = storedTableName(type, cluster);
+  return `CREATE TABLE IF NOT EXISTS ${ident(database)}.${ident(TABLES[type])}${onCluster(cluster)}
+AS ${ident(database)}.${ident(local)}
+ENGINE = Distributed(${literal(cluster.name)}, ${literal(database)}, ${literal(local)}, ${SHARDING_KEY})`;
 }
 
 /**
@@ -247,32 +313,58 @@ SETTINGS non_replicated_deduplication_window = ${DEDUP_WINDOW_INSERTS}, ttl_only
  */
 export const HOT_MERGE_SELECTOR_BASE = 20;
 
-/** `ALTER TABLE … ADD COLUMN IF NOT EXISTS` for each column appended to `type`'s table since its first release. */
-export function addAppendedColumnsSql(database: string, type: RecordType): string[] {
-  return (APPENDED[type] ?? []).map((c) => `ALTER TABLE \`${database}\`.\`${TABLES[type]}\` ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`);
+/**
+ * `ALTER TABLE … ADD COLUMN IF NOT EXISTS` for each column appended to `type`'s table since its
+ * first release. On a cluster the local tables gain the column first, then the Distributed table
+ * (created `AS` an older local table, it lacks the column too).
+ */
+export function addAppendedColumnsSql(database: string, type: RecordType, cluster?: ClusterLayout): string[] {
+  const tables = cluster === undefined ? [TABLES[type]] : [storedTableName(type, cluster), TABLES[type]];
+  return tables.flatMap((table) =>
+    (APPENDED[type] ?? []).map(
+      (c) => `ALTER TABLE ${ident(database)}.${ident(table)}${onCluster(cluster)} ADD COLUMN IF NOT EXISTS ${columnDdl(c)}`,
+    ),
+  );
 }
 
 /**
- * Creates both databases and every table in them, adds the columns appended since a table was
- * created (in place: existing rows read the defaults), and sets the hot tables' merge settings
- * on tables created before them; safe to run on every start.
+ * Every statement that creates both databases and their tables and adds the columns appended
+ * since a table was created, in execution order; each is idempotent. Driven by `RECORD_TYPES`:
+ * a new record type gets its plain or cluster tables from its column list alone.
  */
-export async function ensureSchema(client: ClickHouseClient, names: SchemaNames): Promise<void> {
+export function schemaStatements(names: SchemaNames): string[] {
+  const { cluster } = names;
+  const out: string[] = [];
   for (const [database, ttl] of [
     [names.hot_database, HOT_TTL_DAYS],
     [names.cold_database, COLD_TTL_DAYS],
   ] as const) {
-    await client.command({ query: `CREATE DATABASE IF NOT EXISTS \`${database}\`` });
+    out.push(`CREATE DATABASE IF NOT EXISTS ${ident(database)}${onCluster(cluster)}`);
     for (const type of RECORD_TYPES) {
-      await client.command({ query: createTableSql(database, type, ttl) });
-      for (const query of addAppendedColumnsSql(database, type)) await client.command({ query });
+      out.push(createTableSql(database, type, ttl, cluster));
+      if (cluster !== undefined) out.push(createDistributedTableSql(database, type, cluster));
+      out.push(...addAppendedColumnsSql(database, type, cluster));
     }
   }
+  return out;
+}
+
+/** `ALTER TABLE … MODIFY SETTING` of the hot tables' merge settings (the local tables on a cluster). */
+export function hotMergeSettingsSql(names: SchemaNames): string[] {
+  return RECORD_TYPES.map(
+    (type) =>
+      `ALTER TABLE ${ident(names.hot_database)}.${ident(storedTableName(type, names.cluster))}${onCluster(names.cluster)} MODIFY SETTING merge_selector_base = ${HOT_MERGE_SELECTOR_BASE}`,
+  );
+}
+
+/**
+ * Runs `schemaStatements`, then sets the hot tables' merge settings on tables created before
+ * them (existing rows read appended columns' defaults); safe to run on every start.
+ */
+export async function ensureSchema(client: ClickHouseClient, names: SchemaNames): Promise<void> {
+  for (const query of schemaStatements(names)) await client.command({ query });
   if (!(await knowsMergeTreeSetting(client, "merge_selector_base"))) return;
-  for (const type of RECORD_TYPES) {
-    const table = `\`${names.hot_database}\`.\`${TABLES[type]}\``;
-    await client.command({ query: `ALTER TABLE ${table} MODIFY SETTING merge_selector_base = ${HOT_MERGE_SELECTOR_BASE}` });
-  }
+  for (const query of hotMergeSettingsSql(names)) await client.command({ query });
 }
 
 async function knowsMergeTreeSetting(client: ClickHouseClient, name: string): Promise<boolean> {

@@ -20,9 +20,10 @@ import { exposureWarning, isLoopbackHost } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
+import { startClickHouseServer } from "../http/clickhouse-server.ts";
 import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
-import { ensureSchema } from "../storage/schema.ts";
+import { ensureSchema, schemaNames } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
 import { ManagedNats } from "./nats-process.ts";
 import { RunMarker } from "./run-marker.ts";
@@ -100,6 +101,7 @@ export class Engine {
   private clickhouse: ClickHouseClient | null = null;
   private clickhouseMonitor: ClickHouseMonitor | null = null;
   private queryClient: ClickHouseClient | null = null;
+  private clickhouseServer: Server<undefined> | null = null;
   /** Where batch workers' inserts run, on this thread (see ManagedWorker). */
   private insertSinks: InsertSinks | null = null;
   private tiering: TieringJob | null = null;
@@ -127,6 +129,11 @@ export class Engine {
 
   get dataDir(): string {
     return resolve(this.config.engine.data_dir);
+  }
+
+  /** Where ClickHouse's HTTP interface listens (http.clickhouse_port); null when it does not. */
+  get clickhouseHttpUrl(): string | null {
+    return this.clickhouseServer === null ? null : `http://${this.clickhouseServer.hostname}:${this.clickhouseServer.port}`;
   }
 
   get httpUrl(): string | null {
@@ -199,7 +206,7 @@ export class Engine {
     for (const v of this.venueSymbols.values()) v.start();
     this.clockSkew.start();
     this.log.info(
-      { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, nats: this.natsServerUrl },
+      { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, clickhouse_http: this.clickhouseHttpUrl, nats: this.natsServerUrl },
       "engine started",
     );
   }
@@ -260,7 +267,7 @@ export class Engine {
     }
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
-      await ensureSchema(this.clickhouse, { hot_database: cfg.clickhouse.hot_database, cold_database: cfg.clickhouse.cold_database });
+      await ensureSchema(this.clickhouse, schemaNames(cfg.clickhouse));
       this.insertSinks = new InsertSinks(this.clickhouse, cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));
       this.clickhouseMonitor = new ClickHouseMonitor(this.clickhouse, cfg.clickhouse.url === "" ? "embedded" : "server", cfg.clickhouse.url);
       if (cfg.tiering.enabled) this.startTiering();
@@ -280,6 +287,22 @@ export class Engine {
         loopback_only: isLoopbackHost(cfg.http.host),
       });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
+      if (queryClient !== null && cfg.http.clickhouse_port !== 0) {
+        const client = (name: string) => createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client", client: name }));
+        // Two clients of its own (embedded, so left to the process's exit like the query client).
+        const guard_client = client("clickhouse-http-guard");
+        const run_client = client("clickhouse-http");
+        this.clickhouseServer = await startClickHouseServer({
+          host: cfg.http.host,
+          port: cfg.http.clickhouse_port,
+          auth_token: cfg.http.auth_token,
+          max_body_bytes: QUERY_MAX_BODY_BYTES,
+          timeout_ms: cfg.clickhouse.request_timeout_ms,
+          guard_client,
+          run_client,
+          log: this.log.child({ component: "clickhouse-http" }),
+        });
+      }
     }
   }
 
@@ -430,6 +453,7 @@ export class Engine {
     await Promise.all(this.workers.filter((w) => w.init.kind === "batch").map((w) => w.stop(deadline)));
     await this.tiering?.stop();
     this.server?.stop(true);
+    this.clickhouseServer?.stop(true);
     await this.nats?.close();
     await this.embeddedNats?.stop();
     await this.clickhouseMonitor?.stop();

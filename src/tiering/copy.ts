@@ -47,23 +47,35 @@ function columnList(shape: TableShape): string {
   return shape.columns.map(ident).join(", ");
 }
 
+/**
+ * A Distributed cold table takes the copy synchronously (`insert_distributed_sync`): the
+ * verification that follows reads what the shards committed, not a queue still being sent.
+ */
 function insertHead(databases: CopyDatabases, w: WindowCopy): string {
-  return `INSERT INTO ${qualified(databases.cold_database, w.shape.table)} (${columnList(w.shape)}) SETTINGS insert_deduplication_token = ${literal(w.dedup_token)}`;
+  const sync = w.shape.cold_distributed ? ", insert_distributed_sync = 1" : "";
+  return `INSERT INTO ${qualified(databases.cold_database, w.shape.table)} (${columnList(w.shape)}) SETTINGS insert_deduplication_token = ${literal(w.dedup_token)}${sync}`;
 }
 
 function coldHashes(databases: CopyDatabases, w: WindowCopy, hash = rowHash(w.shape)): string {
   return `SELECT ${hash} FROM ${qualified(databases.cold_database, w.shape.table)} WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}`;
 }
 
-function missingRowsSelect(source: string, databases: CopyDatabases, w: WindowCopy): string {
+/**
+ * When `source` is read on other servers (a Distributed hot table's shards, or hot through
+ * `remote()`), the cold hashes are `GLOBAL`: read once where the copy runs and sent along.
+ * Without it each of those servers would run the subquery itself, against a cold table it
+ * does not hold.
+ */
+function missingRowsSelect(source: string, databases: CopyDatabases, w: WindowCopy, source_is_remote: boolean): string {
+  const notIn = source_is_remote || w.shape.hot_storage.cluster !== "" ? "GLOBAL NOT IN" : "NOT IN";
   return `SELECT ${columnList(w.shape)} FROM ${source}${w.shape.final}
 WHERE ${timeRange(w.from_ms, w.to_ms)}${w.filter_sql}
-  AND ${rowHash(w.shape)} NOT IN (${coldHashes(databases, w)})`;
+  AND ${rowHash(w.shape)} ${notIn} (${coldHashes(databases, w)})`;
 }
 
 /** `mode: same`: hot and cold databases live on one instance; one `INSERT … SELECT` per window. */
 export function sameInstanceCopySql(databases: CopyDatabases, w: WindowCopy): string {
-  return `${insertHead(databases, w)}\n${missingRowsSelect(qualified(databases.hot_database, w.shape.table), databases, w)}`;
+  return `${insertHead(databases, w)}\n${missingRowsSelect(qualified(databases.hot_database, w.shape.table), databases, w, false)}`;
 }
 
 /**
@@ -72,7 +84,7 @@ export function sameInstanceCopySql(databases: CopyDatabases, w: WindowCopy): st
  */
 export function remoteCopySql(databases: CopyDatabases, source: RemoteSource, w: WindowCopy): string {
   const remote = `remote(${literal(source.address)}, ${literal(databases.hot_database)}, ${literal(w.shape.table)}, ${literal(source.user)}, ${literal(source.password)})`;
-  return `${insertHead(databases, w)}\n${missingRowsSelect(remote, databases, w)}`;
+  return `${insertHead(databases, w)}\n${missingRowsSelect(remote, databases, w, true)}`;
 }
 
 /** Runs one generated `INSERT … SELECT` on the cold client. */

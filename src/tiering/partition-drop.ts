@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { TieringStateStore } from "./state-store.ts";
-import type { TableShape } from "./table-shape.ts";
-import { literal, qualified, queryRows, textAt } from "./sql.ts";
+import type { TableShape, TableStorage } from "./table-shape.ts";
+import { ident, literal, qualified, queryRows, textAt } from "./sql.ts";
 import { EMPTY_STAT, sameStat, windowStats } from "./window-stats.ts";
 
 const DAY_MS = 86_400_000;
@@ -10,6 +10,23 @@ function dayStart(partition_id: string): number | null {
   const m = /^(\d{4})(\d{2})(\d{2})$/.exec(partition_id);
   if (m === null) return null;
   return Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+}
+
+const onCluster = (storage: TableStorage): string => (storage.cluster === "" ? "" : ` ON CLUSTER ${ident(storage.cluster)}`);
+
+/** The active partitions of the table storing hot rows; on a cluster, of its local tables on every node. */
+export function hotPartitionsSql(storage: TableStorage): string {
+  const parts = storage.cluster === "" ? "system.parts" : `clusterAllReplicas(${literal(storage.cluster)}, system.parts)`;
+  return `SELECT DISTINCT partition_id FROM ${parts}
+     WHERE database = ${literal(storage.database)} AND table = ${literal(storage.table)} AND active ORDER BY partition_id`;
+}
+
+/**
+ * Drops one partition of the table storing hot rows. On a cluster it is the local tables,
+ * `ON CLUSTER` (a Distributed table holds no partitions); replicated tables run it once per shard.
+ */
+export function dropPartitionSql(storage: TableStorage, partition_id: string): string {
+  return `ALTER TABLE ${qualified(storage.database, storage.table)}${onCluster(storage)} DROP PARTITION ID ${literal(partition_id)}`;
 }
 
 export interface PartitionDropInput {
@@ -34,11 +51,7 @@ export interface PartitionDropInput {
 export async function dropVerifiedPartitions(input: PartitionDropInput): Promise<string[]> {
   const { shape } = input;
   if (!shape.daily_partitions) return [];
-  const parts = await queryRows(
-    input.hot,
-    `SELECT DISTINCT partition_id FROM system.parts
-     WHERE database = ${literal(input.hot_database)} AND table = ${literal(shape.table)} AND active ORDER BY partition_id`,
-  );
+  const parts = await queryRows(input.hot, hotPartitionsSql(shape.hot_storage));
   const dropped: string[] = [];
   for (const row of parts) {
     const id = textAt(row, 0);
@@ -50,9 +63,7 @@ export async function dropVerifiedPartitions(input: PartitionDropInput): Promise
     const cold = (await windowStats(input.cold, input.cold_database, shape, from, from + DAY_MS, DAY_MS, "")).get(from);
     if (!sameStat(hot ?? EMPTY_STAT, cold ?? EMPTY_STAT)) continue;
     if (!input.dry_run) {
-      await input.hot.command({
-        query: `ALTER TABLE ${qualified(input.hot_database, shape.table)} DROP PARTITION ID ${literal(id)}`,
-      });
+      await input.hot.command({ query: dropPartitionSql(shape.hot_storage, id) });
     }
     dropped.push(id);
   }

@@ -1,21 +1,8 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 
-/**
- * Small SQL text builders shared by the tiering modules. Identifiers come from validated config
- * and system tables, string values from validated filters; both are still quoted, never spliced.
- */
+/** Small SQL text builders shared by the tiering modules (quoting: src/storage/sql-quote.ts). */
 
-export function ident(name: string): string {
-  return `\`${name.replace(/\\/g, "\\\\").replace(/`/g, "\\`")}\``;
-}
-
-export function qualified(database: string, table: string): string {
-  return `${ident(database)}.${ident(table)}`;
-}
-
-export function literal(value: string): string {
-  return `'${value.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}'`;
-}
+export { ident, literal, qualified } from "../storage/sql-quote.ts";
 
 /** A DateTime64(3,'UTC') constant for `ms`; constant folding keeps partition pruning working. */
 export function msTime(ms: number): string {

@@ -4,7 +4,9 @@ import { literal, queryRows, textAt } from "./sql.ts";
 
 /**
  * What tiering needs to know about one table, read from `system.columns` / `system.tables` of
- * both sides, so columns the storage schema appends later are copied without code changes.
+ * both sides, so columns the storage schema appends later are copied without code changes. A
+ * `Distributed` table (`clickhouse.cluster`) is read through for rows, and its local tables give
+ * the engine, sort key and partitions.
  */
 export interface TableShape {
   readonly table: string;
@@ -27,17 +29,51 @@ export interface TableShape {
   readonly daily_partitions: boolean;
   /** The table has the insert-time column `created_at`, which cheap re-checks key on. */
   readonly has_created_at: boolean;
+  /**
+   * Where hot rows are stored, which partition listings and drops address: the hot table itself,
+   * or, when it is `Distributed`, its local tables on every node of `cluster`.
+   */
+  readonly hot_storage: TableStorage;
+  /** Cold is `Distributed`: copies insert synchronously, so verification reads what they wrote. */
+  readonly cold_distributed: boolean;
+}
+
+export interface TableStorage {
+  readonly database: string;
+  readonly table: string;
+  /** The Distributed table's cluster; empty for a table that stores its rows itself. */
+  readonly cluster: string;
+}
+
+/** One argument of a Distributed engine as `system.tables.engine_full` prints it: 'text', `text` or text. */
+const ENGINE_ARG = String.raw`\s*(?:'((?:[^'\\]|\\.)*)'|\x60((?:[^\x60\\]|\\.)*)\x60|([A-Za-z_][A-Za-z0-9_]*))\s*`;
+const DISTRIBUTED_ARGS = new RegExp(`^Distributed\\(${ENGINE_ARG},${ENGINE_ARG},${ENGINE_ARG}[,)]`);
+
+/**
+ * The cluster, database and table that a `Distributed` engine's `engine_full` names; null when
+ * the text does not start with those three arguments.
+ */
+export function distributedTarget(engine_full: string): TableStorage | null {
+  const m = DISTRIBUTED_ARGS.exec(engine_full);
+  if (m === null) return null;
+  const arg = (i: number): string => (m[i] ?? m[i + 1] ?? m[i + 2] ?? "").replace(/\\(.)/g, "$1");
+  return { cluster: arg(1), database: arg(4), table: arg(7) };
 }
 
 const EXCLUDED_FROM_CHECKSUM = new Set(["created_at"]);
 const COLLAPSING_ENGINE = /^(Replicated|Shared)?(Replacing|Collapsing|VersionedCollapsing|Summing|Aggregating)MergeTree$/;
 
 interface SideShape {
+  readonly storage: TableStorage;
   readonly columns: ReadonlyMap<string, string>;
   readonly order: readonly string[];
   readonly engine: string;
   readonly sorting_key: string;
   readonly partition_key: string;
+}
+
+function tableInfoSql(database: string, table: string): string {
+  return `SELECT engine, sorting_key, partition_key, engine_full FROM system.tables WHERE database = ${literal(database)} AND name = ${literal(table)}`;
 }
 
 async function readSide(
@@ -48,13 +84,18 @@ async function readSide(
 ): Promise<SideShape> {
   let tables: unknown[][];
   let columns: unknown[][];
+  let storage: TableStorage = { database, table, cluster: "" };
   try {
     const dbs = await queryRows(client, `SELECT name FROM system.databases WHERE name = ${literal(database)}`);
     if (dbs.length === 0) throw new TieringSetupError(`${side} database ${database} does not exist`);
-    tables = await queryRows(
-      client,
-      `SELECT engine, sorting_key, partition_key FROM system.tables WHERE database = ${literal(database)} AND name = ${literal(table)}`,
-    );
+    tables = await queryRows(client, tableInfoSql(database, table));
+    const target = tables[0] !== undefined && textAt(tables[0], 0) === "Distributed" ? distributedTarget(textAt(tables[0], 3)) : null;
+    if (target !== null) {
+      // The engine, sort key and partitions that matter are the local tables' (the same on every node).
+      storage = target;
+      tables = await queryRows(client, tableInfoSql(target.database, target.table));
+      if (tables.length === 0) throw new TieringSetupError(`table ${table}: ${side} ${database}.${table} is Distributed over ${target.database}.${target.table}, which does not exist`);
+    }
     columns = await queryRows(
       client,
       `SELECT name, type FROM system.columns WHERE database = ${literal(database)} AND table = ${literal(table)} ORDER BY position`,
@@ -70,6 +111,7 @@ async function readSide(
   const map = new Map<string, string>();
   for (const row of columns) map.set(textAt(row, 0), textAt(row, 1));
   return {
+    storage,
     columns: map,
     order: [...map.keys()],
     engine: textAt(info, 0),
@@ -127,5 +169,7 @@ export async function readTableShape(
     final: COLLAPSING_ENGINE.test(hotSide.engine) ? " FINAL" : "",
     daily_partitions: hotSide.partition_key.replace(/\s+/g, "") === "toYYYYMMDD(timestamp)",
     has_created_at: hotSide.columns.get("created_at")?.startsWith("DateTime64") === true,
+    hot_storage: hotSide.storage,
+    cold_distributed: coldSide.storage.cluster !== "",
   };
 }

@@ -24,7 +24,7 @@ function errorOf(fn: () => unknown): string {
 describe("configuration", () => {
   test("the defaults file validates and every venue is present", () => {
     const c = configWith();
-    expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8086, auth_token: "" });
+    expect(c.http).toEqual({ enabled: true, host: "127.0.0.1", port: 8086, auth_token: "", clickhouse_port: 8123 });
     expect(Object.keys(c.venues).sort()).toEqual(["binance_derivatives", "binance_spot", "deribit_derivatives", "okx_derivatives", "okx_spot"]);
     expect(c.nats.stream.name).toBe("MARKET_DATA");
     expect(c.clickhouse.hot_database).toBe("marketprism_hot");

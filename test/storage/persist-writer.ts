@@ -3,7 +3,7 @@ import { configWith } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { createClickHouse } from "../../src/storage/client.ts";
 import { ClickHouseSink } from "../../src/storage/clickhouse-sink.ts";
-import { ensureSchema } from "../../src/storage/schema.ts";
+import { ensureSchema, schemaNames } from "../../src/storage/schema.ts";
 import { SAMPLES } from "./sample-records.ts";
 
 /**
@@ -15,7 +15,7 @@ const data_dir = process.argv[2];
 if (data_dir === undefined) throw new Error("usage: persist-writer.ts DATA_DIR");
 const cfg = configWith({}).clickhouse;
 const client = createClickHouse(cfg, data_dir, createLogger("warn"));
-await ensureSchema(client, cfg);
+await ensureSchema(client, schemaNames(cfg));
 const sink = new ClickHouseSink(client, { database: cfg.hot_database, close_client: true });
 await sink.insert("trade", [SAMPLES.trade], "persist");
 await sink.close();

@@ -28,7 +28,7 @@ function writeConfig(): string {
   const config = {
     engine: { data_dir: join(dir, "data"), shutdown_deadline_ms: 20000, restart_initial_ms: 50, restart_max_ms: 200 },
     log: { level: "warn" },
-    http: { port: 0 },
+    http: { port: 0, clickhouse_port: 0 },
     tiering: { enabled: false },
     ring: { capacity_bytes: 1 << 20 },
     nats: { embedded: { port: 0 }, consumer: { ack_wait_ms: 2000 } },

@@ -24,4 +24,4 @@ try {
   process.stderr.write(`${(err as Error).message}\n`);
   process.exit(2);
 }
-process.stdout.write(`${JSON.stringify({ child: "started", pid: process.pid, http: engine.httpUrl, nats: engine.natsServerUrl, nats_pid: engine.natsServerPid })}\n`);
+process.stdout.write(`${JSON.stringify({ child: "started", pid: process.pid, http: engine.httpUrl, clickhouse_http: engine.clickhouseHttpUrl, nats: engine.natsServerUrl, nats_pid: engine.natsServerPid })}\n`);

@@ -9,6 +9,8 @@ const window: WindowCopy = {
     final: " FINAL",
     daily_partitions: true,
     has_created_at: true,
+    hot_storage: { database: "marketprism_hot", table: "trades", cluster: "" },
+    cold_distributed: false,
   },
   from_ms: 1_700_000_000_000,
   to_ms: 1_700_003_600_000,
@@ -16,14 +18,14 @@ const window: WindowCopy = {
   dedup_token: "tiering|trades||1700000000000|1700003600000|abc",
 };
 const databases = { hot_database: "marketprism_hot", cold_database: "marketprism_cold" };
-const missing = `WHERE timestamp >= fromUnixTimestamp64Milli(toInt64(1700000000000), 'UTC') AND timestamp < fromUnixTimestamp64Milli(toInt64(1700003600000), 'UTC') AND exchange = 'okx'
-  AND cityHash64(\`timestamp\`, \`symbol\`, \`price\`) NOT IN (SELECT cityHash64(\`timestamp\`, \`symbol\`, \`price\`) FROM \`marketprism_cold\`.\`trades\` WHERE timestamp >= fromUnixTimestamp64Milli(toInt64(1700000000000), 'UTC') AND timestamp < fromUnixTimestamp64Milli(toInt64(1700003600000), 'UTC') AND exchange = 'okx')`;
+const missing = (notIn: string) => `WHERE timestamp >= fromUnixTimestamp64Milli(toInt64(1700000000000), 'UTC') AND timestamp < fromUnixTimestamp64Milli(toInt64(1700003600000), 'UTC') AND exchange = 'okx'
+  AND cityHash64(\`timestamp\`, \`symbol\`, \`price\`) ${notIn} (SELECT cityHash64(\`timestamp\`, \`symbol\`, \`price\`) FROM \`marketprism_cold\`.\`trades\` WHERE timestamp >= fromUnixTimestamp64Milli(toInt64(1700000000000), 'UTC') AND timestamp < fromUnixTimestamp64Milli(toInt64(1700003600000), 'UTC') AND exchange = 'okx')`;
 
-test("remote mode pulls the window's missing rows from hot through remote() on the cold server", () => {
+test("remote mode pulls the window's missing rows from hot through remote() on the cold server, sending cold's hashes along (GLOBAL)", () => {
   expect(remoteCopySql(databases, { address: "hot.example:9000", user: "tier", password: "p'w" }, window)).toBe(
     `INSERT INTO \`marketprism_cold\`.\`trades\` (\`timestamp\`, \`symbol\`, \`price\`, \`created_at\`) SETTINGS insert_deduplication_token = 'tiering|trades||1700000000000|1700003600000|abc'
 SELECT \`timestamp\`, \`symbol\`, \`price\`, \`created_at\` FROM remote('hot.example:9000', 'marketprism_hot', 'trades', 'tier', 'p\\'w') FINAL
-${missing}`,
+${missing("GLOBAL NOT IN")}`,
   );
 });
 
@@ -31,6 +33,6 @@ test("same mode copies the window's missing rows with one INSERT … SELECT", ()
   expect(sameInstanceCopySql(databases, window)).toBe(
     `INSERT INTO \`marketprism_cold\`.\`trades\` (\`timestamp\`, \`symbol\`, \`price\`, \`created_at\`) SETTINGS insert_deduplication_token = 'tiering|trades||1700000000000|1700003600000|abc'
 SELECT \`timestamp\`, \`symbol\`, \`price\`, \`created_at\` FROM \`marketprism_hot\`.\`trades\` FINAL
-${missing}`,
+${missing("NOT IN")}`,
   );
 });
