@@ -18,12 +18,13 @@ import { SymbolScope } from "../symbol-scope.ts";
 import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BinancePolls } from "./polls.ts";
-import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs } from "./wire.ts";
+import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, restTradeOf } from "./wire.ts";
 
 /**
  * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
  * (`{"stream","data"}`), a raw stream, or REST bodies routed by URL path (`/depth`,
- * `/premiumIndex`, `/openInterest`, `/futures/data/*`).
+ * `/premiumIndex`, `/openInterest`, `/futures/data/*`, and the trade pages a backfill fetches:
+ * `/historicalTrades`, `/aggTrades`).
  * https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
  */
@@ -379,10 +380,48 @@ export class BinanceNormalizer implements Normalizer {
     if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
     if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
     if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
+    if (path.endsWith("/historicalTrades")) return this.restTrades(frame, body, "historicalTrades");
+    if (path.endsWith("/aggTrades")) return this.restTrades(frame, body, "aggTrades");
     if (path.endsWith("/exchangeInfo")) {
       this.stats.ignored++;
       return;
     }
     countUnrecognized(this.stats, "http");
+  }
+
+  /**
+   * A page of past trades (a backfill after a gap): the same records as the stream's, the
+   * symbol from the request's `symbol`. The rows carry no event time, so `ts_ms` is the trade
+   * time; the backfill keeps only trades the stream did not deliver (src/venues/trade-gaps.ts),
+   * so no trade is stored under two timestamps.
+   */
+  private restTrades(frame: RawFrame, body: unknown, kind: "historicalTrades" | "aggTrades"): void {
+    if (!Array.isArray(body)) return countError(this.stats, kind);
+    const inst = this.instrument(queryParam(frame.url, "symbol"), "trade");
+    if (inst === undefined) {
+      this.stats.ignored++;
+      return;
+    }
+    for (const row of body) {
+      const t = restTradeOf(row, kind);
+      if (t === undefined) {
+        countError(this.stats, kind);
+        continue;
+      }
+      this.emit({
+        data_type: "trade",
+        exchange: EXCHANGE,
+        market_type: inst.market_type,
+        symbol: inst.symbol,
+        ts_ms: t.time,
+        recv_ts_ms: frame.recv_ts_ms,
+        trade_id: String(t.id),
+        price: t.price,
+        quantity: t.qty,
+        side: t.buyer_maker ? "sell" : "buy",
+        is_maker: t.buyer_maker,
+        trade_time: t.time,
+      });
+    }
   }
 }
