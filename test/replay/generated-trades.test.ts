@@ -80,7 +80,7 @@ describe("Binance generated trade history", () => {
       if (!futures) {
         const between = `${path}?symbol=${native}&limit=2&fromId=${Number(stream[0]?.trade_id) + 1}`;
         const next = normalize(venue, info, native, [{ source: "http", url: `https://x${between}`, raw: await body(market, between) }]);
-        expect(next.map((t) => t.trade_id)).toEqual([stream[1]?.trade_id, stream[2]?.trade_id]);
+        expect(next.map((t) => t.trade_id)).toEqual(stream.slice(1, 3).map((t) => t.trade_id));
       }
       const last = Number(stream.at(-1)?.trade_id);
       expect(await body(market, `${path}?symbol=${native}&fromId=${last + 1}`)).toBe("[]");
