@@ -32,6 +32,8 @@ export interface IngestStats {
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string, detail?: string): void;
+  /** A trade backfill stopped short (refused, stuck, past its page bound): counted and logged. */
+  backfillFailed?(channel: string, detail: string): void;
   /** The venue closed, retired or starved a connection (logged once by the caller). */
   incident?(incident: ConnectionIncident): void;
   /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
@@ -292,7 +294,6 @@ export class IngestRunner {
   /** Trade holes filled from the venue's REST history, one page at a time through the weight budget. */
   private createTradeGaps(spec: VenueTradeBackfill): TradeGaps {
     const base = this.options.config.rest_url;
-    const channel = `backfill:${spec.channel}`;
     return new TradeGaps({
       spec,
       max_pages: this.tuning.backfill_max_pages,
@@ -304,7 +305,7 @@ export class IngestRunner {
       },
       deliver: (path, body, recv) => this.http(`${base}${path}`, body, recv),
       recovered: (gap, native, records) => this.emitRecovery(gap, native, "trade", records),
-      failed: (native, detail) => this.options.stats?.error(channel, `${native}: ${detail}`),
+      failed: (native, detail) => this.options.stats?.backfillFailed?.(spec.channel, `${native}: ${detail}`),
     });
   }
 
