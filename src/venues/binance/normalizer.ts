@@ -18,7 +18,8 @@ import { SymbolScope } from "../symbol-scope.ts";
 import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BinancePolls } from "./polls.ts";
-import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs, restTradeOf } from "./wire.ts";
+import { restTrades } from "./rest-trades.ts";
+import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs } from "./wire.ts";
 
 /**
  * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
@@ -380,8 +381,10 @@ export class BinanceNormalizer implements Normalizer {
     if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
     if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
     if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
-    if (path.endsWith("/historicalTrades")) return this.restTrades(frame, body, "historicalTrades");
-    if (path.endsWith("/aggTrades")) return this.restTrades(frame, body, "aggTrades");
+    if (path.endsWith("/historicalTrades") || path.endsWith("/aggTrades")) {
+      const kind = path.endsWith("/aggTrades") ? "aggTrades" : "historicalTrades";
+      return restTrades(frame, body, kind, this.instrument(queryParam(frame.url, "symbol"), "trade"), this.stats, this.emit);
+    }
     if (path.endsWith("/exchangeInfo")) {
       this.stats.ignored++;
       return;
@@ -389,39 +392,5 @@ export class BinanceNormalizer implements Normalizer {
     countUnrecognized(this.stats, "http");
   }
 
-  /**
-   * A page of past trades (a backfill after a gap): the same records as the stream's, the
-   * symbol from the request's `symbol`. The rows carry no event time, so `ts_ms` is the trade
-   * time; the backfill keeps only trades the stream did not deliver (src/venues/trade-gaps.ts),
-   * so no trade is stored under two timestamps.
-   */
-  private restTrades(frame: RawFrame, body: unknown, kind: "historicalTrades" | "aggTrades"): void {
-    if (!Array.isArray(body)) return countError(this.stats, kind);
-    const inst = this.instrument(queryParam(frame.url, "symbol"), "trade");
-    if (inst === undefined) {
-      this.stats.ignored++;
-      return;
-    }
-    for (const row of body) {
-      const t = restTradeOf(row, kind);
-      if (t === undefined) {
-        countError(this.stats, kind);
-        continue;
-      }
-      this.emit({
-        data_type: "trade",
-        exchange: EXCHANGE,
-        market_type: inst.market_type,
-        symbol: inst.symbol,
-        ts_ms: t.time,
-        recv_ts_ms: frame.recv_ts_ms,
-        trade_id: String(t.id),
-        price: t.price,
-        quantity: t.qty,
-        side: t.buyer_maker ? "sell" : "buy",
-        is_maker: t.buyer_maker,
-        trade_time: t.time,
-      });
-    }
-  }
+
 }

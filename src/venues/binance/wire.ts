@@ -55,26 +55,6 @@ export function isTrade(d: Record<string, unknown>, idKey: "a" | "t"): d is Reco
   );
 }
 
-/**
- * One row of a REST trade page, in the stream's terms: spot `GET /api/v3/historicalTrades`
- * (`{id, price, qty, time, isBuyerMaker}`, the ids of the `<s>@trade` stream) or USDⓈ-M
- * `GET /fapi/v1/aggTrades` (`{a, p, q, T, m}`, the ids of the `<s>@aggTrade` stream).
- */
-export interface RestTrade {
-  readonly id: number;
-  readonly price: string;
-  readonly qty: string;
-  readonly time: number;
-  readonly buyer_maker: boolean;
-}
-
-export function restTradeOf(d: unknown, kind: "historicalTrades" | "aggTrades"): RestTrade | undefined {
-  if (!isObject(d)) return undefined;
-  const [id, price, qty, time, m] = kind === "aggTrades" ? [d.a, d.p, d.q, d.T, d.m] : [d.id, d.price, d.qty, d.time, d.isBuyerMaker];
-  if (!isUint(id) || !isPositiveDecimal(price) || !isPositiveDecimal(qty) || !isUint(time) || typeof m !== "boolean") return undefined;
-  return { id, price, qty, time, buyer_maker: m };
-}
-
 /** `markPriceUpdate` (WS) fields, also produced from a `premiumIndex` REST object. */
 export interface MarkPrice {
   readonly symbol: string;
