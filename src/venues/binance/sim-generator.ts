@@ -21,6 +21,7 @@ import {
 } from "../../replay/generated-book.ts";
 import { tradeSeqsBefore, tradeSeqsFrom, tradeStep } from "../../replay/generated-trades.ts";
 import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
+import { generatedExchangeInfo } from "./sim-exchange-info.ts";
 import type { BinanceBooks } from "./sim-rest.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
 import type { SimGenerator } from "../../replay/sim-venue.ts";
@@ -44,9 +45,7 @@ import * as synth from "./sim-synthetic.ts";
  *   and `<symbol>@forceOrder` / `!forceOrder@arr`, at most one liquidation per symbol a second
  *   (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Liquidation-Order-Streams);
  *   the same values as the REST premium index and open interest of that second (sim-synthetic.ts).
- * - exchangeInfo listing exactly the generated symbols:
- *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information,
- *   https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information
+ * - exchangeInfo listing exactly the generated symbols (sim-exchange-info.ts);
  * - the trade history of spot `historicalTrades` and USDⓈ-M `aggTrades` (tradeHistory);
  * - the 24 h tickers, deterministic, hot symbols the top by quote volume:
  *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics,
@@ -396,36 +395,9 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     return out.sort((x, y) => x.recv_ts - y.recv_ts);
   }
 
+  /** exchangeInfo listing exactly the generated symbols (sim-exchange-info.ts). */
   exchangeInfo(): RecordedLine {
-    const futures = this.futures;
-    const symbols = this.instruments.map((m) => {
-      const tick = decimalText(1, m.pd);
-      const step = decimalText(1, m.qd);
-      const filters = [
-        { filterType: "PRICE_FILTER", minPrice: tick, maxPrice: "10000000", tickSize: tick },
-        { filterType: "LOT_SIZE", minQty: step, maxQty: "9000000", stepSize: step },
-      ];
-      return futures
-        ? {
-            symbol: m.symbol, pair: m.symbol, contractType: "PERPETUAL", deliveryDate: 4133404800000, onboardDate: GENERATED_T0_MS,
-            status: "TRADING", baseAsset: m.asset.base, quoteAsset: QUOTE, marginAsset: QUOTE, pricePrecision: m.pd,
-            quantityPrecision: m.qd, baseAssetPrecision: 8, quotePrecision: 8, underlyingType: "COIN", filters,
-            orderTypes: ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
-            timeInForce: ["GTC", "IOC", "FOK", "GTX"],
-          }
-        : {
-            symbol: m.symbol, status: "TRADING", baseAsset: m.asset.base, baseAssetPrecision: 8, quoteAsset: QUOTE, quotePrecision: 8,
-            quoteAssetPrecision: 8, orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
-            icebergAllowed: true, ocoAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false, filters,
-            permissions: ["SPOT"],
-          };
-    });
-    const rateLimits = [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: futures ? 2400 : 6000 }];
-    const body = futures
-      ? { timezone: "UTC", serverTime: GENERATED_T0_MS, futuresType: "U_MARGINED", rateLimits, exchangeFilters: [], symbols }
-      : { timezone: "UTC", serverTime: GENERATED_T0_MS, rateLimits, exchangeFilters: [], symbols };
-    const url = futures ? "https://fapi.binance.com/fapi/v1/exchangeInfo" : "https://api.binance.com/api/v3/exchangeInfo";
-    return { source: "http", url, recv_ts: GENERATED_T0_MS / 1000, raw: JSON.stringify(body) };
+    return generatedExchangeInfo(this.futures, this.instruments.map((m) => ({ symbol: m.symbol, base: m.asset.base, quote: QUOTE, pd: m.pd, qd: m.qd })));
   }
 }
 
