@@ -10,6 +10,7 @@ import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
 import { SilentStreams } from "./connection/channel-watchdog.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
+import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { gapRecords } from "./gap-records.ts";
 import { TradeGaps } from "./trade-gaps.ts";
@@ -17,13 +18,13 @@ import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
 import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
-import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
  * connections, the normalizer fed with every frame, REST depth snapshots and book
- * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
- * per (symbol, data type) for every hole a reconnect leaves. Everything venue-specific comes
+ * resubscriptions on the normalizer's request, bucket-aligned REST polls, a `gap` record per
+ * (symbol, data type) for every hole a reconnect leaves, and the backfill of trade holes from
+ * the venue's REST trade history (trade-gaps.ts). Everything venue-specific comes
  * from the venue's definition (venue-definition.ts).
  */
 
