@@ -38,6 +38,7 @@ export class MetricsExporter {
   private readonly venueRequests = this.counter("spectra_venue_ws_requests_total", "Requests sent over WebSocket connections per venue (Binance SUBSCRIBE).", ["venue"]);
   private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
   private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices, silences and refused requests (the first error reply of an incident) on the venue's connections.", ["venue"]);
+  private readonly venueBackfillFailures = this.counter("spectra_trade_backfill_failures_total", "Trade backfills after a gap that stopped short (refused, stuck, past the page bound) per venue.", ["venue"]);
   private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
@@ -123,6 +124,7 @@ export class MetricsExporter {
       this.venueIncidents.inc({ venue }, v.ws_incidents);
       this.venueAge.set({ venue }, v.last_message_age_ms === null ? -1 : v.last_message_age_ms / 1000);
       this.venueRestWeight.inc({ venue }, v.rest.weight_used);
+      this.venueBackfillFailures.inc({ venue }, v.trade_backfill_failures);
       this.venueRestQueue.set({ venue }, v.rest.queue);
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
       for (const state of ["live", "syncing", "waiting"] as const) this.venueBooks.set({ venue, state }, v.book_sync[state]);

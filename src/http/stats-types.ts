@@ -47,6 +47,8 @@ export interface VenueStats {
   readonly ws_incidents: number;
   /** REST answers 429 and 418 together. */
   readonly rate_limited: number;
+  /** Trade backfills after a gap that stopped short (refused, stuck, past the page bound), each logged. */
+  readonly trade_backfill_failures: number;
   readonly rest: VenueRestStats;
   /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
   readonly symbols: VenueSymbolStats;

@@ -46,6 +46,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
   const wsRequests = slot("ws_requests");
   const wsPeak = slot("ws_requests_peak_per_s");
   const wsIncidents = slot("ws_incidents");
+  const backfillFailures = slot("trade_backfill_failures");
   const restWeight = slot("rest_weight");
   const rest429 = slot("rest_429");
   const rest418 = slot("rest_418");
@@ -93,6 +94,10 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
       error(channel, detail) {
         counters.add(errors, 1);
         log.warn({ channel, ...(detail === undefined ? {} : { detail }) }, "venue channel error");
+      },
+      backfillFailed(channel, detail) {
+        counters.add(backfillFailures, 1);
+        log.warn({ channel, detail }, "trade backfill stopped short; the gap keeps what it recovered");
       },
       incident(incident) {
         counters.add(wsIncidents, 1);

@@ -169,6 +169,7 @@ export class FeedPump {
           if (text !== undefined) send(ws, text);
         }
         cursor.feed.advance(index);
+        if (frame.trade === true) cursor.feed.keepTrades?.(frame, cursor.text(index, frame));
         cursor.emitted++;
         n++;
       }

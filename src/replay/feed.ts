@@ -23,6 +23,8 @@ export interface FeedFrame {
   readonly template: FrameTemplate;
   /** An OKX books snapshot: a subscriber waiting for `key`'s snapshot starts receiving here. */
   readonly snapshot: boolean;
+  /** A trade frame: the cursor passing it hands its text to `ReplayFeed.keepTrades` (the venue's REST trade history). */
+  readonly trade?: boolean;
 }
 
 export interface ReplayFeed {
@@ -30,6 +32,8 @@ export interface ReplayFeed {
   shifts(symbol: string, loop: number): Shifts;
   /** The cursor passes frame `index` (sent or skipped): update server-side state such as books. */
   advance(index: number): void;
+  /** The cursor passes a `trade` frame rendered as `text` (sent or not): the venue keeps its trades (sent-trades.ts). */
+  keepTrades?(frame: FeedFrame, text: string): void;
 }
 
 /** Span of recorded time one loop takes, ms: the recording's span plus a second of quiet. */

@@ -10,8 +10,10 @@ import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
 import { SilentStreams } from "./connection/channel-watchdog.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
+import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import { gapRecords } from "./gap-records.ts";
+import { TradeGaps } from "./trade-gaps.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
@@ -20,8 +22,9 @@ import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
  * connections, the normalizer fed with every frame, REST depth snapshots and book
- * resubscriptions on the normalizer's request, bucket-aligned REST polls, and a `gap` record
- * per (symbol, data type) for every hole a reconnect leaves. Everything venue-specific comes
+ * resubscriptions on the normalizer's request, bucket-aligned REST polls, a `gap` record per
+ * (symbol, data type) for every hole a reconnect leaves, and the backfill of trade holes from
+ * the venue's REST trade history (trade-gaps.ts). Everything venue-specific comes
  * from the venue's definition (venue-definition.ts).
  */
 
@@ -30,6 +33,8 @@ export interface IngestStats {
   reconnect(): void;
   /** A failed REST call, a stale channel or a closed connection, by channel. */
   error(channel: string, detail?: string): void;
+  /** A trade backfill stopped short (refused, stuck, past its page bound): counted and logged. */
+  backfillFailed?(channel: string, detail: string): void;
   /** The venue closed, retired or starved a connection (logged once by the caller). */
   incident?(incident: ConnectionIncident): void;
   /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
@@ -97,6 +102,8 @@ export class IngestRunner {
   private readonly tasks: PollTask[] = [];
   /** Records the normalizer has emitted (a recovery counts what one body added). */
   private emitted = 0;
+  /** Trade holes and their backfill, on venues whose trade history pages (`ingest.backfill`). */
+  private readonly tradeGaps: TradeGaps | undefined;
 
   constructor(private readonly options: IngestOptions) {
     this.tuning = { ...DEFAULT_TUNING, ...options.tuning };
@@ -115,6 +122,8 @@ export class IngestRunner {
       ...(rest.stats === undefined ? {} : { stats: rest.stats }),
       ...(rest.onIncident === undefined ? {} : { onIncident: rest.onIncident }),
     });
+    const backfill = this.venue.ingest.backfill;
+    if (backfill !== undefined && options.config.data_types.includes("trade")) this.tradeGaps = this.createTradeGaps(backfill);
   }
 
   async start(): Promise<void> {
@@ -143,6 +152,7 @@ export class IngestRunner {
       onGap: (gap, symbols, data_types) => {
         for (const r of gapRecords(this.venue, gap, symbols, instruments, config.data_types, data_types)) this.options.emit(r);
         this.recover(gap, symbols, data_types);
+        if (data_types?.includes("trade") ?? true) this.tradeGaps?.gap(gap, symbols);
       },
       onDisconnect: (recv, data_types) => {
         this.options.stats?.reconnect();
@@ -216,6 +226,7 @@ export class IngestRunner {
     this.stopped = true;
     clearTimeout(this.firstPoll);
     this.rest.stop();
+    this.tradeGaps?.stop();
     this.bookSync?.stop();
     this.recoveries?.stop();
     await Promise.all([this.connection?.stop(), this.poller?.stop()]);
@@ -224,6 +235,7 @@ export class IngestRunner {
 
   private emitRecord(record: MarketRecord): void {
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
+    if (record.data_type === "trade" && this.tradeGaps !== undefined && !this.tradeGaps.accept(record)) return;
     this.emitted++;
     this.options.emit(record);
   }
@@ -272,9 +284,30 @@ export class IngestRunner {
   /** A recovery's count goes into its gap's row: the gap is emitted again with it (recovered-gaps.ts). */
   private recovered(gap: WsGap, request: VenueRequest, records: number | null): void {
     if (records === null || this.stopped || request.recovers === undefined) return;
-    const { native, data_type } = request.recovers;
+    this.emitRecovery(gap, request.recovers.native, request.recovers.data_type, records);
+  }
+
+  private emitRecovery(gap: WsGap, native: string, data_type: DataType, records: number): void {
     const recovery = { records, at_ms: Date.now() };
     for (const r of gapRecords(this.venue, gap, [native], this.instruments, this.options.config.data_types, [data_type], recovery)) this.options.emit(r);
+  }
+
+  /** Trade holes filled from the venue's REST history, one page at a time through the weight budget. */
+  private createTradeGaps(spec: VenueTradeBackfill): TradeGaps {
+    const base = this.options.config.rest_url;
+    return new TradeGaps({
+      spec,
+      max_pages: this.tuning.backfill_max_pages,
+      wait_ms: this.tuning.backfill_wait_ms,
+      symbolOf: (native) => this.instruments.get(native)?.symbol,
+      fetch: async (path) => {
+        const result = await this.rest.get(`${base}${path}`, "other");
+        return result.ok ? result : { ok: false, error: `${result.status} ${result.error}` };
+      },
+      deliver: (path, body, recv) => this.http(`${base}${path}`, body, recv),
+      recovered: (gap, native, records) => this.emitRecovery(gap, native, "trade", records),
+      failed: (native, detail) => this.options.stats?.backfillFailed?.(spec.channel, `${native}: ${detail}`),
+    });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType } from "../records/types.ts";
 import type { SimGenerator, StartSimVenue } from "../replay/sim-venue.ts";
 import type { VenueRestLimits } from "./connection/rest-budget.ts";
+import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 import type { ConnectionContext, VenueConnection } from "./connection/venue-connection.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import type { ConnectLimit, Instrument, InstrumentMap, Normalizer, NormalizerOptions } from "./types.ts";
@@ -77,6 +78,11 @@ export interface VenueIngest<T extends object = object> {
    * lost connection carried (all of the venue's when undefined).
    */
   recover?(gap: WsGap, natives: readonly string[], carried: readonly DataType[] | undefined, config: VenueConfig): readonly VenueRequest[];
+  /**
+   * How the venue's REST trade history pages, for the backfill of a hole in a trade stream
+   * (src/venues/trade-gaps.ts); venues without one (or without trades) leave trade holes open.
+   */
+  readonly backfill?: VenueTradeBackfill;
   /** Recovery requests run one at a time, at most this many starts a second; unpaced when absent. */
   readonly recover_per_s?: number;
   /** A REST request that stands in for a channel that fell silent, if the venue has one. */

@@ -1,4 +1,5 @@
 import type { DataType } from "../../records/types.ts";
+import type { VenueTradeBackfill } from "../connection/trade-pages.ts";
 
 /**
  * What the connection layer subscribes to and polls on Binance (SPEC section 1 table).
@@ -65,4 +66,30 @@ export function binanceStaleLimitMs(stream: string): number {
 /** The funding fallback poll for one symbol (used while `@markPrice` is not delivering). */
 export function binancePremiumIndexPath(native: string): string {
   return `/fapi/v1/premiumIndex?symbol=${native}`;
+}
+
+/** Trades a Binance trade history page holds at most (`limit`: default 500, max 1000). */
+export const BINANCE_TRADE_PAGE = 1000;
+
+/**
+ * Where a hole in a Binance trade stream is filled from: the REST list whose ids are the
+ * stream's, paged up from `fromId` (inclusive).
+ * - spot streams `<s>@trade`, whose `t` ids are those of `GET /api/v3/historicalTrades`
+ *   ("Old trade lookup", weight 25, `fromId` = trade id to fetch from, no API key):
+ *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#old-trade-lookup.
+ *   `GET /api/v3/aggTrades` weighs less but its ids are aggregate ids, which the stream's
+ *   records do not carry, so its trades could not be matched to the stored ones.
+ * - USDⓈ-M streams `<s>@aggTrade` (routes.ts), whose `a` ids are those of
+ *   `GET /fapi/v1/aggTrades` (weight 20, `fromId` inclusive):
+ *   https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Compressed-Aggregate-Trades-List
+ */
+export function binanceTradeBackfill(venue: BinanceVenue): VenueTradeBackfill {
+  const spot = venue === "binance_spot";
+  const base = spot ? "/api/v3/historicalTrades" : "/fapi/v1/aggTrades";
+  return {
+    channel: spot ? "historicalTrades" : "aggTrades",
+    page_limit: BINANCE_TRADE_PAGE,
+    direction: "forward",
+    path: (native, cursor) => `${base}?symbol=${native}&limit=${BINANCE_TRADE_PAGE}${cursor === undefined ? "" : `&fromId=${cursor}`}`,
+  };
 }

@@ -1,7 +1,7 @@
 import type { VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { VenueDefinition, VenueInstruments, VenueRequest } from "../venue-definition.ts";
-import { binanceDepthPath, binancePolls, binancePremiumIndexPath, type BinanceVenue } from "./channels.ts";
+import { binanceDepthPath, binancePolls, binancePremiumIndexPath, binanceTradeBackfill, type BinanceVenue } from "./channels.ts";
 import { BinanceConnection } from "./connection.ts";
 import { addBinanceInstruments } from "./instruments.ts";
 import { BINANCE_DERIVATIVES_LISTING, BINANCE_SPOT_LISTING } from "./listing.ts";
@@ -13,8 +13,9 @@ import { startBinanceSim } from "./sim-venue.ts";
 
 /**
  * Binance spot and USDⓈ-M futures (SPEC section 1 table): books synced from REST depth
- * snapshots, open interest and long/short ratios polled over REST, and REST `premiumIndex` for
- * funding when the mark price stream is silent or after a hole.
+ * snapshots, open interest and long/short ratios polled over REST, REST `premiumIndex` for
+ * funding when the mark price stream is silent or after a hole, and a hole in a trade stream
+ * filled from the REST trade history (channels.ts binanceTradeBackfill).
  */
 
 function instruments(venue: BinanceVenue, path: string): VenueInstruments {
@@ -48,6 +49,7 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
     polls: (config, symbols) => binancePolls("binance_spot", symbols, config.data_types, config.poll_period),
     polled_types: POLLED,
     snapshotPath: (native, limit) => binanceDepthPath("binance_spot", native, limit),
+    backfill: binanceTradeBackfill("binance_spot"),
     gap_market_type: "spot",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
@@ -70,6 +72,7 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
     polled_types: POLLED,
     snapshotPath: (native, limit) => binanceDepthPath("binance_derivatives", native, limit),
     recover: (_gap, natives, carried, config) => premiumIndexAfterGap(natives, carried, config),
+    backfill: binanceTradeBackfill("binance_derivatives"),
     // A silent mark price stream falls back to REST premiumIndex (SPEC section 1).
     onStale: (stream) =>
       stream.includes("@markprice") ? { path: binancePremiumIndexPath(stream.split("@")[0]?.toUpperCase() ?? ""), channel: "premiumIndex" } : undefined,

@@ -18,12 +18,14 @@ import { SymbolScope } from "../symbol-scope.ts";
 import { NO_REQUESTS, type BookHealth, type BookVerdict, type Instrument, type Normalizer, type NormalizerOptions, type RawFrame } from "../types.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BinancePolls } from "./polls.ts";
+import { restTrades } from "./rest-trades.ts";
 import { forceOrderOf, isDepthUpdate, isTrade, type MarkPrice, markPriceFromRest, markPriceFromWs } from "./wire.ts";
 
 /**
  * Binance spot and USDⓈ-M frames -> normalized records. Frames come from the combined stream
  * (`{"stream","data"}`), a raw stream, or REST bodies routed by URL path (`/depth`,
- * `/premiumIndex`, `/openInterest`, `/futures/data/*`).
+ * `/premiumIndex`, `/openInterest`, `/futures/data/*`, and the trade pages a backfill fetches:
+ * `/historicalTrades`, `/aggTrades`).
  * https://developers.binance.com/docs/binance-spot-api-docs/web-socket-streams
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams
  */
@@ -379,10 +381,16 @@ export class BinanceNormalizer implements Normalizer {
     if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
     if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
     if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
+    if (path.endsWith("/historicalTrades") || path.endsWith("/aggTrades")) {
+      const kind = path.endsWith("/aggTrades") ? "aggTrades" : "historicalTrades";
+      return restTrades(frame, body, kind, this.instrument(queryParam(frame.url, "symbol"), "trade"), this.stats, this.emit);
+    }
     if (path.endsWith("/exchangeInfo")) {
       this.stats.ignored++;
       return;
     }
     countUnrecognized(this.stats, "http");
   }
+
+
 }

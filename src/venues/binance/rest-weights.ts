@@ -22,6 +22,10 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   list without a symbol at start and at each instrument refresh.
  * - .../rest-api/Long-Short-Ratio, .../Top-Trader-Long-Short-Ratio: `/futures/data/*` weigh 0
  *   and share an "IP rate limit 1000 requests/5min".
+ * - https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#old-trade-lookup:
+ *   `GET /api/v3/historicalTrades` weighs 25 (a trade backfill's page of up to 1,000 trades).
+ * - https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Compressed-Aggregate-Trades-List:
+ *   `GET /fapi/v1/aggTrades` weighs 20.
  */
 
 export type BinanceRestVenue = "binance_spot" | "binance_derivatives";
@@ -75,6 +79,7 @@ function spotCost(path: string): RestCost {
   }
   if (pathname === "/api/v3/depth") return { bucket: WEIGHT, weight: spotDepthWeight(Number(query.get("limit") ?? 100) || 100) };
   if (pathname === "/api/v3/exchangeInfo") return { bucket: WEIGHT, weight: 20 };
+  if (pathname === "/api/v3/historicalTrades") return { bucket: WEIGHT, weight: 25 };
   return { bucket: WEIGHT, weight: 1 };
 }
 
@@ -83,6 +88,7 @@ function futuresCost(path: string): RestCost {
   if (pathname === "/fapi/v1/depth") return { bucket: WEIGHT, weight: futuresDepthWeight(Number(query.get("limit") ?? 500) || 500) };
   if (pathname.startsWith("/futures/data/")) return { bucket: FUTURES_DATA, weight: 1 };
   if (pathname === "/fapi/v1/ticker/24hr") return { bucket: WEIGHT, weight: query.has("symbol") ? 1 : 40 };
+  if (pathname === "/fapi/v1/aggTrades") return { bucket: WEIGHT, weight: 20 };
   return { bucket: WEIGHT, weight: 1 };
 }
 

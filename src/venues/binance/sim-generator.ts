@@ -19,7 +19,9 @@ import {
   type LevelChange,
   type SimAsset,
 } from "../../replay/generated-book.ts";
+import { tradeSeqsBefore, tradeSeqsFrom, tradeStep } from "../../replay/generated-trades.ts";
 import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
+import { generatedExchangeInfo } from "./sim-exchange-info.ts";
 import type { BinanceBooks } from "./sim-rest.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
 import type { SimGenerator } from "../../replay/sim-venue.ts";
@@ -43,9 +45,8 @@ import * as synth from "./sim-synthetic.ts";
  *   and `<symbol>@forceOrder` / `!forceOrder@arr`, at most one liquidation per symbol a second
  *   (https://developers.binance.com/docs/derivatives/usds-margined-futures/websocket-market-streams/Liquidation-Order-Streams);
  *   the same values as the REST premium index and open interest of that second (sim-synthetic.ts).
- * - exchangeInfo listing exactly the generated symbols:
- *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/general-endpoints#exchange-information,
- *   https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Exchange-Information
+ * - exchangeInfo listing exactly the generated symbols (sim-exchange-info.ts);
+ * - the trade history of spot `historicalTrades` and USDⓈ-M `aggTrades` (tradeHistory);
  * - the 24 h tickers, deterministic, hot symbols the top by quote volume:
  *   https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#24hr-ticker-price-change-statistics,
  *   https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/24hr-Ticker-Price-Change-Statistics
@@ -88,6 +89,25 @@ interface Instrument {
 /** Scratch space for one step's level changes and levels (one thread renders). */
 const CHANGES: LevelChange[] = [];
 const LEVELS: LevelChange[] = [];
+
+/** One generated trade, as both the stream and the REST history render it. */
+interface GeneratedTrade {
+  p: string;
+  q: string;
+  /** Aggregate id (`a`). */
+  agg: number;
+  /** First trade id (`f`; spot `t` and `historicalTrades` `id`). */
+  first: number;
+  fills: number;
+  T: number;
+  /** Buyer is the maker (`m`). */
+  maker: boolean;
+}
+
+/** Scratch trade (one thread renders): no object per generated trade. */
+const TRADE: GeneratedTrade = { p: "", q: "", agg: 0, first: 0, fills: 1, T: 0, maker: false };
+/** Trade ids start this far above aggregate ids. */
+const TRADE_ID_OFFSET = 4_000_000;
 
 export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
   readonly venues: readonly ("binance_spot" | "binance_derivatives")[];
@@ -193,27 +213,68 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     return `${head},"T":${T},"s":"${m.symbol}","U":${U},"u":${u},"pu":${this.lastId(m, k - 1)},"b":[${bids}],"a":[${asks}]}}`;
   }
 
-  /** Trade `j` of step `k` at the top of the book: a taker buy lifts the best ask, a sell hits the best bid. */
-  private trade(m: Instrument, k: number, j: number, E: number, sink: FrameSink): void {
+  /**
+   * Trade `j` of step `k` into TRADE: at the top of the book, a taker buy lifts the best ask, a
+   * sell hits the best bid. The stream's frames and the REST history render it from here.
+   */
+  private tradeAt(m: Instrument, k: number, j: number, E: number): GeneratedTrade {
     const packed = m.tape.trade(k, j, MAX_TRADE_LOTS);
     const buy = (packed & 1) === 1;
     const c = m.book.centre(k);
-    const p = this.price(m, buy ? c + 1 : c - 1);
-    const q = this.qty(m, packed >> 1);
     const seq = k * MAX_TRADES_PER_STEP + j;
-    const T = E - 1;
-    const maker = buy ? "false" : "true";
+    TRADE.p = this.price(m, buy ? c + 1 : c - 1);
+    TRADE.q = this.qty(m, packed >> 1);
+    TRADE.agg = m.trade_base + seq;
     // Trade ids run ahead of aggregate ids, as on the venue (NKNUSDT: a 15683430, f 19862790); an aggregate holds up to 4.
-    const first = m.trade_base + 4_000_000 + seq * 4;
+    TRADE.first = m.trade_base + TRADE_ID_OFFSET + seq * 4;
+    TRADE.fills = this.futures ? 1 + (mix(m.seed, k, 64 + j) % 3) : 1;
+    TRADE.T = E - 1;
+    TRADE.maker = !buy;
+    return TRADE;
+  }
+
+  private trade(m: Instrument, k: number, j: number, E: number, sink: FrameSink): void {
+    const t = this.tradeAt(m, k, j, E);
     if (sink.wants(m.agg)) {
-      const fills = this.futures ? 1 + (mix(m.seed, k, 64 + j) % 3) : 1;
       const tail = this.futures ? "" : `,"M":true`;
-      const body = `"a":${m.trade_base + seq},"s":"${m.symbol}","p":"${p}","q":"${q}","f":${first},"l":${first + fills - 1},"T":${T},"m":${maker}${tail}}}`;
+      const body = `"a":${t.agg},"s":"${m.symbol}","p":"${t.p}","q":"${t.q}","f":${t.first},"l":${t.first + t.fills - 1},"T":${t.T},"m":${t.maker}${tail}}}`;
       sink.emit(m.agg, `${m.agg_head}${E},${body}`, k);
     }
     if (!this.futures && sink.wants(m.trade)) {
-      sink.emit(m.trade, `${m.trade_head}${E},"s":"${m.symbol}","t":${first},"p":"${p}","q":"${q}","T":${T},"m":${maker},"M":true}}`, k);
+      sink.emit(m.trade, `${m.trade_head}${E},"s":"${m.symbol}","t":${t.first},"p":"${t.p}","q":"${t.q}","T":${t.T},"m":${t.maker},"M":true}}`, k);
     }
+  }
+
+  /**
+   * `GET /api/v3/historicalTrades` (spot: the `<s>@trade` ids) or `GET /fapi/v1/aggTrades`
+   * (USDⓈ-M: the `<s>@aggTrade` ids) from `fromId` (inclusive; without it the newest), at most
+   * `limit` (max 1000) oldest first, up to the step the stream has passed (generated-trades.ts):
+   * https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints#old-trade-lookup,
+   * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Compressed-Aggregate-Trades-List
+   */
+  private tradeHistory(query: URLSearchParams): string | undefined {
+    const i = this.index.get(query.get("symbol") ?? "");
+    const m = i === undefined ? undefined : this.instruments[i];
+    if (i === undefined || m === undefined) return undefined;
+    const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 500) || 500));
+    const last_k = this.passed[i] ?? 0;
+    const from = query.get("fromId");
+    let seqs: number[];
+    if (from === null) seqs = tradeSeqsBefore(m.tape, undefined, last_k, limit).reverse();
+    else {
+      // Spot trade ids step by 4 (see tradeAt): the first trade at or after `fromId`.
+      const id = Number(from) - m.trade_base - (this.futures ? 0 : TRADE_ID_OFFSET);
+      seqs = tradeSeqsFrom(m.tape, Math.max(0, this.futures ? id : Math.ceil(id / 4)), last_k, limit);
+    }
+    const phase = this.phases[i] ?? 0;
+    const rows = seqs.map((seq) => {
+      const { k, j } = tradeStep(seq);
+      const t = this.tradeAt(m, k, j, stepTime(k, phase));
+      if (this.futures) return `{"a":${t.agg},"p":"${t.p}","q":"${t.q}","f":${t.first},"l":${t.first + t.fills - 1},"T":${t.T},"m":${t.maker}}`;
+      const quote = (Number(t.p) * Number(t.q)).toFixed(8);
+      return `{"id":${t.first},"price":"${t.p}","qty":"${t.q}","quoteQty":"${quote}","time":${t.T},"isBuyerMaker":${t.maker},"isBestMatch":true}`;
+    });
+    return `[${rows.join(",")}]`;
   }
 
   second(second_ms: number, sink: FrameSink): void {
@@ -256,10 +317,17 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     return `{"lastUpdateId":${this.firstId(m, k + 1)},"E":${now_ms},"T":${now_ms},"bids":${side(BID)},"asks":${side(ASK)}}`;
   }
 
-  /** `GET /api/v3/ticker/24hr` or `/fapi/v1/ticker/24hr` (`symbol`, spot also `symbols=["A","B"]`), or undefined for other paths. */
+  /**
+   * `GET /api/v3/ticker/24hr` or `/fapi/v1/ticker/24hr` (`symbol`, spot also `symbols=["A","B"]`)
+   * and the trade history (tradeHistory), or undefined for other paths.
+   */
   rest(path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined {
-    if (path !== (this.futures ? "/fapi/v1/ticker/24hr" : "/api/v3/ticker/24hr")) return undefined;
     const json = (body: string, status = 200): Response => new Response(body, { status, headers: { "content-type": "application/json" } });
+    if (path === (this.futures ? "/fapi/v1/aggTrades" : "/api/v3/historicalTrades")) {
+      const body = this.tradeHistory(query);
+      return body === undefined ? json(JSON.stringify({ code: -1121, msg: "Invalid symbol." }), 400) : json(body);
+    }
+    if (path !== (this.futures ? "/fapi/v1/ticker/24hr" : "/api/v3/ticker/24hr")) return undefined;
     const one = query.get("symbol");
     const many = this.futures ? null : query.get("symbols");
     let wanted: string[];
@@ -327,36 +395,9 @@ export class BinanceGeneratedMarket implements GeneratedFeed, BinanceBooks {
     return out.sort((x, y) => x.recv_ts - y.recv_ts);
   }
 
+  /** exchangeInfo listing exactly the generated symbols (sim-exchange-info.ts). */
   exchangeInfo(): RecordedLine {
-    const futures = this.futures;
-    const symbols = this.instruments.map((m) => {
-      const tick = decimalText(1, m.pd);
-      const step = decimalText(1, m.qd);
-      const filters = [
-        { filterType: "PRICE_FILTER", minPrice: tick, maxPrice: "10000000", tickSize: tick },
-        { filterType: "LOT_SIZE", minQty: step, maxQty: "9000000", stepSize: step },
-      ];
-      return futures
-        ? {
-            symbol: m.symbol, pair: m.symbol, contractType: "PERPETUAL", deliveryDate: 4133404800000, onboardDate: GENERATED_T0_MS,
-            status: "TRADING", baseAsset: m.asset.base, quoteAsset: QUOTE, marginAsset: QUOTE, pricePrecision: m.pd,
-            quantityPrecision: m.qd, baseAssetPrecision: 8, quotePrecision: 8, underlyingType: "COIN", filters,
-            orderTypes: ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
-            timeInForce: ["GTC", "IOC", "FOK", "GTX"],
-          }
-        : {
-            symbol: m.symbol, status: "TRADING", baseAsset: m.asset.base, baseAssetPrecision: 8, quoteAsset: QUOTE, quotePrecision: 8,
-            quoteAssetPrecision: 8, orderTypes: ["LIMIT", "LIMIT_MAKER", "MARKET", "STOP_LOSS_LIMIT", "TAKE_PROFIT_LIMIT"],
-            icebergAllowed: true, ocoAllowed: true, isSpotTradingAllowed: true, isMarginTradingAllowed: false, filters,
-            permissions: ["SPOT"],
-          };
-    });
-    const rateLimits = [{ rateLimitType: "REQUEST_WEIGHT", interval: "MINUTE", intervalNum: 1, limit: futures ? 2400 : 6000 }];
-    const body = futures
-      ? { timezone: "UTC", serverTime: GENERATED_T0_MS, futuresType: "U_MARGINED", rateLimits, exchangeFilters: [], symbols }
-      : { timezone: "UTC", serverTime: GENERATED_T0_MS, rateLimits, exchangeFilters: [], symbols };
-    const url = futures ? "https://fapi.binance.com/fapi/v1/exchangeInfo" : "https://api.binance.com/api/v3/exchangeInfo";
-    return { source: "http", url, recv_ts: GENERATED_T0_MS / 1000, raw: JSON.stringify(body) };
+    return generatedExchangeInfo(this.futures, this.instruments.map((m) => ({ symbol: m.symbol, base: m.asset.base, quote: QUOTE, pd: m.pd, qd: m.qd })));
   }
 }
 

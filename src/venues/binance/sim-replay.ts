@@ -1,6 +1,7 @@
 import { FrameTemplate, type ShiftKind } from "../../replay/frame-template.ts";
 import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "../../replay/feed.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
+import { SentTrades } from "../../replay/sent-trades.ts";
 
 /**
  * Binance spot and USDⓈ-M replay: combined-stream frames plus a server-side book per symbol, so
@@ -20,7 +21,8 @@ import type { RecordedLine } from "../../replay/recording.ts";
  * jump: spot U = previous u + 1, futures pu = previous u, at every boundary. A client therefore
  * keeps its book across loops without a resync, and the books it holds equal the recording's in
  * every loop. Recorded frames are served as recorded; spot `@trade` frames (not recorded) are
- * derived from the recorded aggTrades.
+ * derived from the recorded aggTrades. The trades the stream passes are kept for the REST trade
+ * history (spot `@trade`, USDⓈ-M `@aggTrade`: keepTrades).
  */
 
 type Level = readonly [string, string];
@@ -88,6 +90,8 @@ export class BinanceReplay implements ReplayFeed {
   private readonly spans: SpanShifts;
   /** A recent best price per symbol, for synthetic data. */
   readonly prices = new Map<string, number>();
+  /** The trades the stream sent, for the REST trade history (keepTrades). */
+  readonly trades = new SentTrades();
 
   constructor(lines: readonly RecordedLine[], readonly futures: boolean, start_ms: number) {
     const trades = new SpanTracker();
@@ -118,7 +122,10 @@ export class BinanceReplay implements ReplayFeed {
       const template = FrameTemplate.parse(line.raw, PATTERN, (k) => KIND[k]);
       for (const id of template.all("update")) updates.see(symbol, id);
       const index = this.frames.length;
-      this.frames.push({ key: stream.toLowerCase(), symbol, template, snapshot: false });
+      // The trades the REST history serves: USDⓈ-M `aggTrades`, spot `historicalTrades` (`@trade`
+      // frames, recorded or derived from the recorded aggTrades below).
+      const trade = data.e === (futures ? "aggTrade" : "trade");
+      this.frames.push({ key: stream.toLowerCase(), symbol, template, snapshot: false, ...(trade ? { trade } : {}) });
       if (data.e === "depthUpdate" && typeof data.U === "number" && typeof data.u === "number" && isLevels(data.b) && isLevels(data.a)) {
         const book = this.book(symbol);
         const diff = { U: data.U, u: data.u, pu: typeof data.pu === "number" ? data.pu : undefined, b: data.b, a: data.a };
@@ -273,6 +280,24 @@ export class BinanceReplay implements ReplayFeed {
       stream: name,
       data: { e: "trade", E: data.E, s: symbol, t: data.a, p: data.p, q: data.q, T: data.T, m: data.m, M: true },
     });
-    return { key: name, symbol, template: FrameTemplate.parse(text, PATTERN, (k) => TRADE_KIND[k]), snapshot: false };
+    return { key: name, symbol, template: FrameTemplate.parse(text, PATTERN, (k) => TRADE_KIND[k]), snapshot: false, trade: true };
+  }
+
+  /**
+   * A trade frame the cursor passed, kept as its REST history row: spot `@trade` as a
+   * `historicalTrades` row, USDⓈ-M `@aggTrade` as an `aggTrades` row (sim-rest.ts).
+   */
+  keepTrades(frame: FeedFrame, text: string): void {
+    const d = record(record(JSON.parse(text))?.data);
+    if (d === undefined) return;
+    const [p, q, T, m] = [JSON.stringify(d.p), JSON.stringify(d.q), Number(d.T), d.m === true];
+    if (this.futures) {
+      const a = Number(d.a);
+      this.trades.add(frame.symbol, a, `{"a":${a},"p":${p},"q":${q},"f":${Number(d.f)},"l":${Number(d.l)},"T":${T},"m":${m}}`);
+      return;
+    }
+    const t = Number(d.t);
+    const quote = (Number(d.p) * Number(d.q)).toFixed(8);
+    this.trades.add(frame.symbol, t, `{"id":${t},"price":${p},"qty":${q},"quoteQty":"${quote}","time":${T},"isBuyerMaker":${m},"isBestMatch":true}`);
   }
 }

@@ -1,3 +1,4 @@
+import type { SentTrades } from "../../replay/sent-trades.ts";
 import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "./sim-synthetic.ts";
 
@@ -8,6 +9,8 @@ export interface BinanceBooks {
   readonly prices: ReadonlyMap<string, number>;
   /** The REST depth body for `symbol` now, or undefined for an unknown symbol. */
   depthBody(symbol: string, limit: number, now_ms: number): string | undefined;
+  /** The trades a replay sent (generated markets serve their trade history themselves). */
+  readonly trades?: SentTrades;
 }
 
 const HOUR_MS = 3_600_000;
@@ -20,7 +23,8 @@ const PERIOD_MS: Readonly<Record<string, number>> = {
  * The simulator's Binance REST routes (https://developers.binance.com/docs/binance-spot-api-docs/rest-api/market-data-endpoints,
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api):
  * exchangeInfo from the reference bodies, depth snapshots from the replayed or generated books
- * (so they bridge to the stream), 24 h tickers, USDⓈ-M open interest, premium index and
+ * (so they bridge to the stream), the trade history from the trades a replay sent (spot
+ * `historicalTrades`, USDⓈ-M `aggTrades`: ../../replay/sent-trades.ts), 24 h tickers, USDⓈ-M open interest, premium index and
  * long/short ratios in their documented shape (sim-synthetic.ts).
  */
 export function binanceRest(path: string, query: URLSearchParams, replay: BinanceBooks, futures: boolean, refs: ReferenceBodies): Response {
@@ -39,6 +43,15 @@ export function binanceRest(path: string, query: URLSearchParams, replay: Binanc
   if (path === "/api/v3/depth" || path === "/fapi/v1/depth") {
     const body = replay.depthBody(symbol, Math.min(5000, Number(query.get("limit") ?? 100) || 100), now);
     return body ? json(body) : unknownSymbol;
+  }
+  const sent = replay.trades;
+  if (sent !== undefined && path === (futures ? "/fapi/v1/aggTrades" : "/api/v3/historicalTrades")) {
+    // From `fromId` (inclusive) up, or the newest without it; at most `limit` (default 500, max 1000).
+    if (!replay.symbols.includes(symbol)) return unknownSymbol;
+    const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 500) || 500));
+    const from = query.get("fromId");
+    const rows = from === null ? sent.before(symbol, undefined, limit).reverse() : sent.from(symbol, Number(from), limit);
+    return json(`[${rows.join(",")}]`);
   }
   if (!futures) return noRoute(path);
   if (path === "/fapi/v1/openInterest") return symbol ? json(synth.binanceOpenInterest(symbol, now)) : unknownSymbol;

@@ -94,6 +94,10 @@ export interface ConnectionTuning {
   /** Multiplies every channel's staleness limit (tests shrink it). */
   readonly stale_factor: number;
   readonly rest_timeout_ms: number;
+  /** REST pages one trade backfill may take before it stops short (trade-pages.ts). */
+  readonly backfill_max_pages: number;
+  /** Ms a trade hole waits for its symbol's next stream trade before it is filled up to the newest (trade-gaps.ts). */
+  readonly backfill_wait_ms: number;
 }
 
 export const CONNECTION_TUNING: ConnectionTuning = {
@@ -101,6 +105,9 @@ export const CONNECTION_TUNING: ConnectionTuning = {
   heartbeat_timeout_ms: 10_000,
   stale_factor: 1,
   rest_timeout_ms: 10_000,
+  // 100 pages: 100,000 trades on Binance, 10,000 on OKX (minutes of a busy symbol's trades).
+  backfill_max_pages: 100,
+  backfill_wait_ms: 5_000,
 };
 
 /**

@@ -13,6 +13,7 @@ import { startDeribitSim } from "./sim-venue.ts";
  * Deribit: the DVOL volatility index (SPEC section 1 table), one per currency. A hole is filled
  * from REST (`public/get_volatility_index_data`, 1 s candles, SPEC section 1 "REST for
  * backfill"), one request at a time, paced under the IP's connection cap and credit pool.
+ * Deribit trades are not collected (SPEC section 1 table), so it has no trade backfill.
  */
 export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   key: "deribit_derivatives",

@@ -1,5 +1,6 @@
 import type { OkxBookChannel, VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
+import type { VenueTradeBackfill } from "../connection/trade-pages.ts";
 import type { InstrumentMap } from "../types.ts";
 
 /**
@@ -103,3 +104,19 @@ export function okxPolls(
   }
   return out;
 }
+
+/** Trades an OKX history page holds at most (`limit`: default and maximum 100). */
+export const OKX_TRADE_PAGE = 100;
+
+/**
+ * Where a hole in an OKX `trades` stream is filled from: `GET /api/v5/market/history-trades`
+ * (the last 3 months, 20 requests per 2 s per IP), paged by trade id (`type=1`) newest first:
+ * `after` returns the trades older than the given id; without it, the newest ones.
+ * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history
+ */
+export const OKX_TRADE_BACKFILL: VenueTradeBackfill = {
+  channel: "history-trades",
+  page_limit: OKX_TRADE_PAGE,
+  direction: "backward",
+  path: (instId, cursor) => `/api/v5/market/history-trades?instId=${instId}&type=1&limit=${OKX_TRADE_PAGE}${cursor === undefined ? "" : `&after=${cursor}`}`,
+};

@@ -2,7 +2,7 @@ import type { VenueConfig, VenueKey } from "../../config/schema.ts";
 import type { DataType, MarketType } from "../../records/types.ts";
 import type { ConnectLimit } from "../types.ts";
 import type { VenueDefinition, VenueIngest, VenueInstruments } from "../venue-definition.ts";
-import { okxPolls, okxRubikPeriod } from "./channels.ts";
+import { OKX_TRADE_BACKFILL, okxPolls, okxRubikPeriod } from "./channels.ts";
 import { OkxConnection, type OkxTuning } from "./connection.ts";
 import { addOkxInstruments } from "./instruments.ts";
 import { OKX_CONNECTS_PER_S } from "./limits.ts";
@@ -15,7 +15,8 @@ import { startOkxSim } from "./sim-venue.ts";
 
 /**
  * OKX spot and swaps (SPEC section 1 table): books checked by sequence and CRC32 and resynced
- * by resubscribing, long/short ratios polled from rubik.
+ * by resubscribing, long/short ratios polled from rubik, a hole in a trade stream filled from
+ * the REST trade history (channels.ts OKX_TRADE_BACKFILL).
  */
 
 /** okx_spot and okx_derivatives share one per-IP connection-attempt limit. */
@@ -33,6 +34,7 @@ function ingest(gap_market_type: MarketType): VenueIngest<OkxTuning> {
     connect: (ctx) => new OkxConnection(ctx),
     polls: (config, symbols, instruments) => okxPolls(symbols, config.data_types, config.poll_period, instruments),
     polled_types: POLLED,
+    backfill: OKX_TRADE_BACKFILL,
     gap_market_type,
   };
 }

@@ -254,6 +254,8 @@ export class OkxNormalizer implements Normalizer {
     }
     if (route === "funding-rate") return this.each(data, route, (d) => this.funding.rate(d, recv));
     if (route === "open-interest") return this.each(data, route, (d) => this.records.openInterest(d, recv));
+    // A backfill's page of past trades (newest first): rows in the `trades` push's shape.
+    if (route === "history-trades") return this.records.trades(data, recv);
     this.records.ratios(frame.url, route, data, recv);
   }
 }

@@ -13,6 +13,8 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   still lets 2.5 polls a second through: a 5-minute bucket of 300 swaps takes two minutes.
  * - `GET /api/v5/market/tickers` (a selector's `top`): 20 requests per 2 s, IP
  *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-tickers).
+ * - `GET /api/v5/market/history-trades` (a trade backfill's pages): 20 requests per 2 s, IP
+ *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history).
  * - other public market data, among them `GET /api/v5/market/ticker`: 20 requests per 2 s
  *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker).
  * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
@@ -26,6 +28,7 @@ const BUCKETS: readonly RestLimitSpec[] = [
   { name: "rubik_account_ratio_contract", kind: "window", limit: 5, window_ms: 2000 },
   { name: "public_other", kind: "window", limit: 20, window_ms: 2000 },
   { name: "market_tickers", kind: "window", limit: 20, window_ms: 2000 },
+  { name: "market_history_trades", kind: "window", limit: 20, window_ms: 2000 },
 ];
 
 function cost(path: string): RestCost {
@@ -34,6 +37,7 @@ function cost(path: string): RestCost {
   if (pathname === "/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader") return { bucket: 1, weight: 1 };
   if (pathname === "/api/v5/rubik/stat/contracts/long-short-account-ratio-contract") return { bucket: 2, weight: 1 };
   if (pathname === "/api/v5/market/tickers") return { bucket: 4, weight: 1 };
+  if (pathname === "/api/v5/market/history-trades") return { bucket: 5, weight: 1 };
   return { bucket: 3, weight: 1 };
 }
 

@@ -21,6 +21,7 @@ import {
   type LevelChange,
   type SimAsset,
 } from "../../replay/generated-book.ts";
+import { tradeSeqsBefore, tradeStep } from "../../replay/generated-trades.ts";
 import type { FrameSink, GeneratedFeed, LiveStream } from "../../replay/live-feed.ts";
 import type { OkxMarkets } from "./sim-rest.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
@@ -194,12 +195,39 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
     const c = m.book.centre(k);
     let rows = "";
     for (let j = 0; j < n; j++) {
-      const packed = m.tape.trade(k, j, m.max_trade_lots);
-      const buy = (packed & 1) === 1;
-      const row = `{"instId":"${m.instId}","tradeId":"${m.trade_base + k * MAX_TRADES_PER_STEP + j}","px":"${this.px(m, buy ? c + 1 : c - 1)}","sz":"${this.sz(m, packed >> 1)}","side":"${buy ? "buy" : "sell"}","ts":"${ts - 1}","count":"1"}`;
+      const row = this.tradeRow(m, k, j, ts, c);
       rows += j === 0 ? row : `,${row}`;
     }
     return `${m.trades_head}${rows}]}`;
+  }
+
+  /** Trade `j` of step `k` (event time `ts`, book centre `c`), as the `trades` push and the REST history carry it. */
+  private tradeRow(m: Instrument, k: number, j: number, ts: number, c: number): string {
+    const packed = m.tape.trade(k, j, m.max_trade_lots);
+    const buy = (packed & 1) === 1;
+    return `{"instId":"${m.instId}","tradeId":"${m.trade_base + k * MAX_TRADES_PER_STEP + j}","px":"${this.px(m, buy ? c + 1 : c - 1)}","sz":"${this.sz(m, packed >> 1)}","side":"${buy ? "buy" : "sell"}","ts":"${ts - 1}","count":"1"}`;
+  }
+
+  /**
+   * `GET /api/v5/market/history-trades?instId=&type=1&after=` : trades older than `after`
+   * (without it the newest), newest first, at most `limit` (max 100), up to the step the stream
+   * has passed (generated-trades.ts). Paging by timestamp (`type=2`) is not served.
+   * https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history
+   */
+  private tradeHistory(query: URLSearchParams): Response {
+    const json = (body: object, status = 200): Response => Response.json(body, { status });
+    const m = this.byId.get(query.get("instId") ?? "");
+    if (m === undefined) return json({ code: "51001", data: [], msg: "Instrument ID does not exist." }, 400);
+    if ((query.get("type") ?? "1") !== "1") return json({ code: "51000", data: [], msg: "Parameter type error" }, 400);
+    const limit = Math.min(100, Math.max(1, Number(query.get("limit") ?? 100) || 100));
+    const after = query.get("after");
+    const before_seq = after === null ? undefined : Number(after) - m.trade_base;
+    const phase = this.phases[m.pos] ?? 0;
+    const rows = tradeSeqsBefore(m.tape, before_seq, this.passed[m.pos] ?? 0, limit).map((seq) => {
+      const { k, j } = tradeStep(seq);
+      return this.tradeRow(m, k, j, stepTime(k, phase), m.book.centre(k));
+    });
+    return new Response(`{"code":"0","msg":"","data":[${rows.join(",")}]}`, { headers: { "content-type": "application/json" } });
   }
 
   private updateText(m: Instrument, k: number, ts: number): string {
@@ -253,6 +281,7 @@ export class OkxGeneratedMarket implements GeneratedFeed, OkxMarkets {
   /** `GET /api/v5/market/tickers?instType=SPOT|SWAP` and `/api/v5/market/ticker?instId=`, or undefined for other paths. */
   rest(path: string, query: URLSearchParams, now_ms: number, unlisted: ReadonlySet<string>): Response | undefined {
     const json = (body: object, status = 200): Response => Response.json(body, { status });
+    if (path === "/api/v5/market/history-trades") return this.tradeHistory(query);
     if (path === "/api/v5/market/ticker") {
       const id = query.get("instId") ?? "";
       const m = unlisted.has(id) ? undefined : this.byId.get(id);

@@ -1,6 +1,7 @@
 import { FrameTemplate, type ShiftKind } from "../../replay/frame-template.ts";
 import { record, RecordedTimes, SpanShifts, SpanTracker, type FeedFrame, type ReplayFeed } from "../../replay/feed.ts";
 import type { RecordedLine } from "../../replay/recording.ts";
+import { SentTrades } from "../../replay/sent-trades.ts";
 
 /**
  * OKX v5 public replay. Recorded subscribe acks are dropped (the simulator acks what each
@@ -9,7 +10,8 @@ import type { RecordedLine } from "../../replay/recording.ts";
  * subscribes mid-loop receives nothing for that book until the next snapshot push (at most one
  * loop later). `ts` moves with the loop's time shift, `tradeId` and the books' `seqId` and
  * `prevSeqId` (where present: OKX sends them today, the 2022 recordings lack them) by
- * per-instrument spans; a snapshot's `prevSeqId` of -1 stays as it is.
+ * per-instrument spans; a snapshot's `prevSeqId` of -1 stays as it is. The trades the `trades`
+ * pushes carry are kept for the REST trade history (keepTrades).
  */
 
 const PATTERN = /"(ts|tradeId|seqId|prevSeqId)":"?(\d+)/g;
@@ -21,6 +23,8 @@ export class OkxReplay implements ReplayFeed {
   /** Last traded price per instrument, for synthetic data. */
   readonly prices = new Map<string, number>();
   private readonly spans: SpanShifts;
+  /** The trades the `trades` pushes sent, for the REST trade history (keepTrades). */
+  readonly trades = new SentTrades();
 
   constructor(lines: readonly RecordedLine[], start_ms: number) {
     const trades = new SpanTracker();
@@ -50,6 +54,7 @@ export class OkxReplay implements ReplayFeed {
         symbol: instId,
         template: FrameTemplate.parse(line.raw, PATTERN, (k) => KIND[k]),
         snapshot: channel.startsWith("books") && parsed.action === "snapshot",
+        ...(channel === "trades" ? { trade: true } : {}),
       });
     }
     this.instruments.push(...instruments);
@@ -61,4 +66,14 @@ export class OkxReplay implements ReplayFeed {
   }
 
   advance(): void {}
+
+  /** A `trades` push the cursor passed: each row, as sent, is kept for `history-trades` (sim-rest.ts). */
+  keepTrades(frame: FeedFrame, text: string): void {
+    const rows = record(JSON.parse(text))?.data;
+    if (!Array.isArray(rows)) return;
+    for (const row of rows) {
+      const r = record(row);
+      if (typeof r?.tradeId === "string") this.trades.add(frame.symbol, Number(r.tradeId), JSON.stringify(r));
+    }
+  }
 }

@@ -1,3 +1,4 @@
+import type { SentTrades } from "../../replay/sent-trades.ts";
 import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "./sim-synthetic.ts";
 
@@ -5,6 +6,8 @@ import * as synth from "./sim-synthetic.ts";
 export interface OkxMarkets {
   readonly instruments: readonly string[];
   readonly prices: ReadonlyMap<string, number>;
+  /** The trades a replay sent (the generated market serves its trade history itself). */
+  readonly trades?: SentTrades;
 }
 
 /** The `period` names Rubik statistics take (5m, 1H, 1D; channels.ts okxRubikPeriod), in ms. */
@@ -14,7 +17,8 @@ const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "1H": 3_600
  * The simulator's OKX v5 public REST routes (https://www.okx.com/docs-v5/en/#public-data-rest-api,
  * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api): instruments from the reference
  * bodies, open interest, funding rate and the Rubik statistics in their documented shape
- * (sim-synthetic.ts), priced from the replayed or generated markets.
+ * (sim-synthetic.ts), priced from the replayed or generated markets, and the trade history
+ * (`history-trades`) from the trades a replay sent (../../replay/sent-trades.ts).
  */
 export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets, refs: ReferenceBodies): Response {
   const now = Date.now();
@@ -37,6 +41,15 @@ export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets
     return ok(ids.map((id) => synth.okxOpenInterest(id, replay.prices.get(id) ?? 100, now, n)));
   }
   if (path === "/api/v5/public/funding-rate") return ok([synth.okxFundingRate(instId, now, n)]);
+  if (path === "/api/v5/market/history-trades" && replay.trades !== undefined) {
+    // By trade id (type 1) below `after`, or the newest without it; newest first, at most `limit` (max 100).
+    if (!replay.instruments.includes(instId)) return json(JSON.stringify({ code: "51001", data: [], msg: "Instrument ID does not exist." }), 400);
+    if ((query.get("type") ?? "1") !== "1") return json(JSON.stringify({ code: "51000", data: [], msg: "Parameter type error" }), 400);
+    const limit = Math.min(100, Math.max(1, Number(query.get("limit") ?? 100) || 100));
+    const after = query.get("after");
+    const rows = replay.trades.before(instId, after === null ? undefined : Number(after), limit);
+    return json(`{"code":"0","msg":"","data":[${rows.join(",")}]}`);
+  }
   const rubik = /^\/api\/v5\/rubik\/stat\/contracts\/(long-short-account-ratio|long-short-account-ratio-contract|long-short-account-ratio-contract-top-trader|long-short-position-ratio-contract-top-trader|open-interest-history)$/.exec(path);
   if (rubik?.[1]) {
     const period = PERIOD_MS[query.get("period") ?? "5m"];

@@ -37,13 +37,14 @@ export function bookMessage(action: unknown, data: unknown[]): OkxBookMessage | 
   return { action, bids: d.bids, asks: d.asks, ts_ms: ts, checksum, seq_id: seq, prev_seq_id: prev };
 }
 
-export type OkxRest = "instruments" | "funding-rate" | "open-interest" | "lsr_top_position" | "lsr_all_account";
+export type OkxRest = "instruments" | "funding-rate" | "open-interest" | "lsr_top_position" | "lsr_all_account" | "history-trades";
 
 export const REST_TYPES: Readonly<Record<Exclude<OkxRest, "instruments">, DataType>> = {
   "funding-rate": "funding_rate",
   "open-interest": "open_interest",
   lsr_top_position: "lsr_top_position",
   lsr_all_account: "lsr_all_account",
+  "history-trades": "trade",
 };
 
 /** REST bodies are routed by path (host and API prefix vary between live, replay and captures). */
@@ -53,5 +54,6 @@ export function restRoute(path: string): OkxRest | undefined {
   if (path.endsWith("/public/open-interest")) return "open-interest";
   if (path.endsWith("/long-short-position-ratio-contract-top-trader")) return "lsr_top_position";
   if (path.endsWith("/long-short-account-ratio-contract")) return "lsr_all_account";
+  if (path.endsWith("/market/history-trades")) return "history-trades";
   return undefined;
 }
