@@ -3,6 +3,7 @@ import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
+import { bucketOf, type Bucket } from "./connection/missed-buckets.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
@@ -11,11 +12,20 @@ import { SilentStreams } from "./connection/channel-watchdog.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { gapRecords } from "./gap-records.ts";
+import { gapRecords, missedBucketGap } from "./gap-records.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
-import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
+import type { VenueDefinition, VenuePoll, VenueRequest } from "./venue-definition.ts";
+
+/** A history body being pushed: its records count only inside the missed buckets of its task. */
+interface Backfill {
+  readonly symbol: string;
+  readonly data_type: DataType;
+  readonly buckets: readonly Bucket[];
+  /** Records emitted per bucket start. */
+  readonly counts: Map<number, number>;
+}
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -84,6 +94,8 @@ export class IngestRunner {
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
+  /** Set while a history body is pushed (pollHistory). */
+  private backfill: Backfill | undefined;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
   private readonly venue: VenueDefinition<EngineTuning>;
@@ -95,6 +107,8 @@ export class IngestRunner {
   private readonly instruments = new Map<string, Instrument>();
   /** The poller's tasks, rebuilt in place when the symbols change. */
   private readonly tasks: PollTask[] = [];
+  /** The venue poll behind each task, by task key. */
+  private readonly pollsByKey = new Map<string, VenuePoll>();
   /** Records the normalizer has emitted (a recovery counts what one body added). */
   private emitted = 0;
 
@@ -178,6 +192,8 @@ export class IngestRunner {
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
         onError: (task, error) => this.options.stats?.error(task.key, error),
+        onMissed: (task, bucket) => this.missedBucket(task, bucket),
+        onHistory: (task, url, body, recv, buckets) => this.pollHistory(task, url, body, recv, buckets),
       });
       const poller = this.poller;
       this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
@@ -223,6 +239,7 @@ export class IngestRunner {
   }
 
   private emitRecord(record: MarketRecord): void {
+    if (this.backfill !== undefined && record.data_type !== "gap" && !this.backfilled(this.backfill, record)) return;
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
     this.emitted++;
     this.options.emit(record);
@@ -308,8 +325,53 @@ export class IngestRunner {
     this.polling = false;
   }
 
+  /** A bucket every attempt of a poll missed: its `poll_failed` gap, with nothing recovered yet. */
+  private missedBucket(task: PollTask, bucket: Bucket): void {
+    const poll = this.pollsByKey.get(task.key);
+    if (poll === undefined || this.stopped) return;
+    this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, Date.now()));
+  }
+
+  /**
+   * A history body for a task's missed buckets: its records go through the normalizer and the
+   * poll dedup like a live poll's, keeping only those inside the missed buckets; each bucket
+   * that got records has its gap written again with their count (recovered-gaps.ts).
+   */
+  private pollHistory(task: PollTask, url: string, body: string, recv: number, buckets: readonly Bucket[]): ReadonlySet<number> {
+    const poll = this.pollsByKey.get(task.key);
+    const filled = new Set<number>();
+    if (poll === undefined || this.stopped) return filled;
+    const backfill: Backfill = { symbol: this.instruments.get(poll.native)?.symbol ?? poll.native, data_type: poll.data_type, buckets, counts: new Map() };
+    this.backfill = backfill;
+    this.http(url, body, recv);
+    this.backfill = undefined;
+    const at_ms = Date.now();
+    for (const bucket of buckets) {
+      const records = backfill.counts.get(bucket.start_ms) ?? 0;
+      if (records === 0) continue;
+      filled.add(bucket.start_ms);
+      this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
+    }
+    return filled;
+  }
+
+  /** Whether a record of a history body belongs to its backfill (counted if so). */
+  private backfilled(backfill: Backfill, record: MarketRecord): boolean {
+    if (record.data_type !== backfill.data_type || record.symbol !== backfill.symbol) return false;
+    const bucket = bucketOf(backfill.buckets, record.ts_ms);
+    if (bucket === undefined) return false;
+    if (this.dedup !== undefined && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return false;
+    backfill.counts.set(bucket.start_ms, (backfill.counts.get(bucket.start_ms) ?? 0) + 1);
+    return true;
+  }
+
   private pollTasks(instruments: InstrumentMap): PollTask[] {
     const { config } = this.options;
-    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    this.pollsByKey.clear();
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => {
+      const key = `${p.native}/${p.data_type}`;
+      this.pollsByKey.set(key, p);
+      return { key, url: `${config.rest_url}${p.path}`, stamp: p.stamp, history: (span) => `${config.rest_url}${p.history(span)}` };
+    });
   }
 }
