@@ -58,6 +58,8 @@ export interface IngestOptions {
   readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
+  /** Ms before a failed poll's first retry, doubling after (bucket-poller.ts; default 5000). */
+  readonly poll_retry_ms?: number;
   /**
    * Ms after start before the first poll: Binance open-interest values are priced with the
    * mark price from the socket, so the socket gets a head start.
@@ -188,6 +190,7 @@ export class IngestRunner {
       this.poller = new BucketPoller({
         period_ms,
         delay_ms: this.options.poll_delay_ms ?? 5_000,
+        ...(this.options.poll_retry_ms === undefined ? {} : { retry_ms: this.options.poll_retry_ms }),
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
