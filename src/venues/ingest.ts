@@ -3,7 +3,8 @@ import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
-import { bucketOf, type Bucket } from "./connection/missed-buckets.ts";
+import { bucketOf, polledBucket, type Bucket } from "./connection/missed-buckets.ts";
+import { kindKey, type EngineDownPolls } from "./engine-down-polls.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
@@ -71,6 +72,8 @@ export interface IngestOptions {
    */
   readonly connect_limiter?: WindowLimiter;
   readonly rest?: IngestRestOptions;
+  /** After an unclean stop: the engine_down gaps whose polled buckets the history fills. */
+  readonly engine_down?: EngineDownPolls;
 }
 
 /** How this runner's REST joins the venue's: the shared budget, stats, and incident reports. */
@@ -111,6 +114,8 @@ export class IngestRunner {
   private readonly tasks: PollTask[] = [];
   /** The venue poll behind each task, by task key. */
   private readonly pollsByKey = new Map<string, VenuePoll>();
+  /** Per task key: the engine_down gap's kind, the buckets inside it asked of the history, and the records they brought back. */
+  private readonly downBuckets = new Map<string, { readonly kind: string; readonly starts: Set<number>; records: number }>();
   /** Records the normalizer has emitted (a recovery counts what one body added). */
   private emitted = 0;
 
@@ -199,7 +204,9 @@ export class IngestRunner {
         onHistory: (task, url, body, recv, buckets) => this.pollHistory(task, url, body, recv, buckets),
       });
       const poller = this.poller;
-      this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
+      const first_poll_delay_ms = this.options.first_poll_delay_ms ?? 2_000;
+      this.seedEngineDown(poller, period_ms, Date.now() + first_poll_delay_ms - (this.options.poll_delay_ms ?? 5_000));
+      this.firstPoll = setTimeout(() => !this.stopped && poller.start(), first_poll_delay_ms);
     }
   }
 
@@ -349,13 +356,47 @@ export class IngestRunner {
     this.http(url, body, recv);
     this.backfill = undefined;
     const at_ms = Date.now();
+    const down = this.downBuckets.get(task.key);
+    let downFilled = 0;
     for (const bucket of buckets) {
       const records = backfill.counts.get(bucket.start_ms) ?? 0;
       if (records === 0) continue;
       filled.add(bucket.start_ms);
-      this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
+      if (down?.starts.has(bucket.start_ms) === true) {
+        down.records += records;
+        downFilled++;
+      } else this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
     }
+    // The engine_down gap is written by whichever record of the kind came first; once it is, it gets the total so far.
+    const gap = down === undefined || downFilled === 0 ? undefined : this.options.engine_down?.written(down.kind);
+    if (gap !== undefined && down !== undefined) this.options.emit({ ...gap, recv_ts_ms: at_ms, recovered_records: down.records, recovered_at_ms: at_ms });
     return filled;
+  }
+
+  /**
+   * After an unclean stop, each task whose kind has an engine_down gap misses the buckets from
+   * the one after its last kept record to the one before the first poll's (at `first_ms`, less
+   * the poll delay): they are asked of the history with the first poll (newest MAX_MISSED).
+   */
+  private seedEngineDown(poller: BucketPoller, period_ms: number, first_ms: number): void {
+    const down = this.options.engine_down;
+    if (down === undefined) return;
+    const boundary = Math.floor(first_ms / period_ms) * period_ms;
+    for (const task of this.tasks) {
+      const poll = this.pollsByKey.get(task.key);
+      const inst = poll === undefined ? undefined : this.instruments.get(poll.native);
+      if (poll === undefined || inst === undefined) continue;
+      const kind = kindKey(poll.data_type, this.venue.exchange, inst.market_type, inst.symbol);
+      const kept_ms = down.startOf(kind);
+      if (kept_ms === undefined) continue;
+      const starts = new Set<number>();
+      const first = polledBucket(boundary, period_ms, poll.stamp).start_ms;
+      for (let start_ms = (Math.floor(kept_ms / period_ms) + 1) * period_ms; start_ms < first; start_ms += period_ms) {
+        poller.missed.add(task.key, { start_ms, end_ms: start_ms + period_ms });
+        starts.add(start_ms);
+      }
+      if (starts.size > 0) this.downBuckets.set(task.key, { kind, starts, records: 0 });
+    }
   }
 
   /** Whether a record of a history body belongs to its backfill (counted if so). */

@@ -14,6 +14,11 @@ import { testClickHouse, uniqueDatabase } from "../support/chdb.ts";
 import { natsForTests } from "../support/nats.ts";
 import { waitFor } from "../support/wait.ts";
 import { ingestRunner } from "./support.ts";
+import { EngineDownGaps } from "../../src/pipeline/engine-down-gaps.ts";
+import { planEngineDown } from "../../src/supervisor/engine-down.ts";
+import { RestClient } from "../../src/venues/connection/rest-client.ts";
+import { fetchInstruments } from "../../src/venues/instruments.ts";
+import { getVenue } from "../../src/venues/registry.ts";
 
 /**
  * A poll bucket missed while the venue's REST fails (simulator `rest_error` fault) is filled
@@ -152,3 +157,50 @@ for (const c of CASES) {
     }
   }, 60_000);
 }
+
+test("after an unclean stop, the ratio buckets the engine missed come back from the history and its engine_down gap counts them", async () => {
+  const venue = "binance_derivatives";
+  const base = configWith(replayVenueOverrides(sim)).venues[venue];
+  const native = base.symbols[0] as string;
+  const rest = new RestClient({ base_url: base.rest_url, limits: getVenue(venue).rest_limits, timeout_ms: 5000 });
+  const inst = (await fetchInstruments(venue, rest, base.rest_url)).get(native);
+  rest.stop();
+  if (inst === undefined) throw new Error(`no instrument ${native}`);
+  const hot = uniqueDatabase("missed_down_hot");
+  await ensureSchema(client, { hot_database: hot, cold_database: uniqueDatabase("missed_down_cold") });
+  // The last record kept before the stop: inside the bucket four periods back.
+  const kept_ms = (Math.floor(Date.now() / P) - 4) * P + 1000;
+  const key = `lsr_top_position.binance.${inst.market_type}.${inst.symbol}`;
+  const down = new EngineDownGaps(planEngineDown([new Map([[key, { ts_ms: kept_ms, recv_ts_ms: Date.now() }]])], 0), (gap) => records.push(gap));
+  const records: MarketRecord[] = [];
+  const { runner } = ingestRunner(venue, { ...base, symbols: [native], data_types: ["lsr_top_position"], poll_period: "5m" }, {
+    first_poll_delay_ms: 100,
+    poll_delay_ms: DELAY,
+    engine_down: down,
+    emit: (r) => {
+      down.seen(r);
+      records.push(r);
+    },
+  });
+  await runner.start();
+  try {
+    await waitFor("engine_down gap recovered", () => records.some((r) => r.data_type === "gap" && r.recovered_records > 0), 15_000);
+  } finally {
+    await runner.stop();
+    down.stop();
+  }
+  await store(hot, records);
+  const stamps = (
+    await rows<{ ts: string }>(`SELECT toString(toUnixTimestamp64Milli(timestamp)) AS ts FROM \`${hot}\`.${TABLES.lsr_top_position} FINAL WHERE symbol = '${inst.symbol}' ORDER BY ts`)
+  ).map((r) => Number(r.ts));
+  // Every bucket from the one after the last kept record to the live one, once each.
+  const first = Math.floor(kept_ms / P) * P + P;
+  const live = stamps[stamps.length - 1] as number;
+  expect(stamps.length).toBeGreaterThanOrEqual(3);
+  expect(stamps).toEqual(Array.from({ length: (live - first) / P + 1 }, (_, i) => first + i * P));
+  const gaps = await rows<{ cause: string; start: string; end: string; recovered: string }>(
+    `SELECT cause, toString(toUnixTimestamp64Milli(start_ts_ms)) AS start, toString(toUnixTimestamp64Milli(end_ts_ms)) AS end, toString(recovered_records) AS recovered
+     FROM \`${hot}\`.gaps FINAL WHERE symbol = '${inst.symbol}'`,
+  );
+  expect(gaps).toEqual([{ cause: "engine_down", start: String(kept_ms), end: String(live), recovered: String(stamps.length - 1) }]);
+}, 60_000);
