@@ -114,8 +114,8 @@ export class IngestRunner {
   private readonly tasks: PollTask[] = [];
   /** The venue poll behind each task, by task key. */
   private readonly pollsByKey = new Map<string, VenuePoll>();
-  /** Per task key: the engine_down gap's kind, the buckets inside it asked of the history, and the records they brought back. */
-  private readonly downBuckets = new Map<string, { readonly kind: string; readonly starts: Set<number>; records: number }>();
+  /** Per task key: the engine_down gap's kind and the buckets inside it asked of the history, until the gap is written again. */
+  private readonly downBuckets = new Map<string, { readonly kind: string; readonly starts: ReadonlySet<number> }>();
   /** Records the normalizer has emitted (a recovery counts what one body added). */
   private emitted = 0;
 
@@ -357,19 +357,23 @@ export class IngestRunner {
     this.backfill = undefined;
     const at_ms = Date.now();
     const down = this.downBuckets.get(task.key);
-    let downFilled = 0;
+    let downRecords = 0;
     for (const bucket of buckets) {
       const records = backfill.counts.get(bucket.start_ms) ?? 0;
       if (records === 0) continue;
       filled.add(bucket.start_ms);
-      if (down?.starts.has(bucket.start_ms) === true) {
-        down.records += records;
-        downFilled++;
-      } else this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
+      if (down?.starts.has(bucket.start_ms) === true) downRecords += records;
+      else this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
     }
-    // The engine_down gap is written by whichever record of the kind came first; once it is, it gets the total so far.
-    const gap = down === undefined || downFilled === 0 ? undefined : this.options.engine_down?.written(down.kind);
-    if (gap !== undefined && down !== undefined) this.options.emit({ ...gap, recv_ts_ms: at_ms, recovered_records: down.records, recovered_at_ms: at_ms });
+    // The engine_down gap (written by the kind's first record) is written again once, with the
+    // first answer that fills any of its buckets: one request asks for all of them, so that answer
+    // holds what the venue has. Buckets a later answer fills are stored but not counted in the gap,
+    // so the recovered counters never count one record twice.
+    const gap = down === undefined || downRecords === 0 ? undefined : this.options.engine_down?.written(down.kind);
+    if (gap !== undefined) {
+      this.downBuckets.delete(task.key);
+      this.options.emit({ ...gap, recv_ts_ms: at_ms, recovered_records: downRecords, recovered_at_ms: at_ms });
+    }
     return filled;
   }
 
@@ -395,7 +399,7 @@ export class IngestRunner {
         poller.missed.add(task.key, { start_ms, end_ms: start_ms + period_ms });
         starts.add(start_ms);
       }
-      if (starts.size > 0) this.downBuckets.set(task.key, { kind, starts, records: 0 });
+      if (starts.size > 0) this.downBuckets.set(task.key, { kind, starts });
     }
   }
 

@@ -1,5 +1,5 @@
 import type { RestClient } from "./rest-client.ts";
-import { historySpan, MAX_MISSED, MissedBuckets, polledBucket, retryDelays, type Bucket, type HistorySpan, type PollStamp } from "./missed-buckets.ts";
+import { HISTORY_TRIES, historySpan, MAX_MISSED, MissedBuckets, polledBucket, retryDelays, type Bucket, type HistorySpan, type PollStamp } from "./missed-buckets.ts";
 
 /**
  * Polls REST data that has no push channel (open interest, long/short ratios) on the cadence
@@ -130,7 +130,10 @@ export class BucketPoller {
     if (!result.ok) return this.options.onError(task, `history ${result.status} ${result.error}`);
     const filled = this.options.onHistory?.(task, url, result.body, result.recv_ts_ms, buckets) ?? new Set<number>();
     this.history_filled += filled.size;
+    const abandoned = this.missed.abandoned;
     this.missed.answered(task.key, buckets, filled);
+    const given_up = this.missed.abandoned - abandoned;
+    if (given_up > 0) this.options.onError(task, `history: no row for ${given_up} missed bucket(s) after ${HISTORY_TRIES} answers; their gaps stay as they are`);
   }
 
   /** Resolves after `ms`, or at once when the poller stops. */
