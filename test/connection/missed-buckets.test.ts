@@ -139,3 +139,36 @@ test("a bucket whose every attempt fails is missed and asked of the history unti
     server.stop(true);
   }
 });
+
+test("a missed bucket the history never has is given up after HISTORY_TRIES answers, and that is reported", async () => {
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (req) => (new URL(req.url).pathname === "/live" ? new Response("refused", { status: 400 }) : new Response("[]")),
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const rest = new RestClient({ base_url: base, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
+  const errors: string[] = [];
+  const poller = new BucketPoller({
+    period_ms: P,
+    delay_ms: 0,
+    tasks: [{ key: "t", url: `${base}/live`, stamp: "current", history: () => `${base}/hist` }],
+    rest,
+    onBody: () => {},
+    onError: (_t, e) => errors.push(e),
+    onHistory: () => new Set(),
+  });
+  try {
+    // A 4xx is not retried: the bucket [B, B + P) is missed at once, and closes with the next bucket.
+    await poller.poll(B + 10);
+    expect(poller.history_requests).toBe(0);
+    for (let i = 1; i <= HISTORY_TRIES; i++) await poller.poll(B + i * P + 10);
+    // One request per poll covers every bucket the task misses (each poll misses one more).
+    expect(poller.history_requests).toBe(HISTORY_TRIES);
+    expect(poller.missed.size).toBe(HISTORY_TRIES);
+    expect(errors.filter((e) => e.startsWith("history:"))).toEqual([`history: no row for 1 missed bucket(s) after ${HISTORY_TRIES} answers; their gaps stay as they are`]);
+  } finally {
+    await poller.stop();
+    server.stop(true);
+  }
+});
