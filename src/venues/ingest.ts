@@ -229,6 +229,7 @@ export class IngestRunner {
     this.normalizer?.setSymbols?.(this.symbols);
     this.connection?.changeSymbols?.(added, [...dropped]);
     this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
+    this.poller?.missed.retain(new Set(this.tasks.map((t) => t.key)));
   }
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {

@@ -57,6 +57,11 @@ test("missed buckets wait until closed, leave when filled, and are given up afte
   for (let i = 1; i < HISTORY_TRIES; i++) missed.answered("t", [a], new Set());
   expect(missed.size).toBe(0);
   expect(missed.abandoned).toBe(1);
+  missed.add("t", a);
+  missed.add("u", b);
+  missed.retain(new Set(["u"]));
+  expect(missed.due("t", B + 2 * P)).toEqual([]);
+  expect(missed.due("u", B + 2 * P)).toEqual([b]);
 });
 
 test("a missed bucket more than MAX_MISSED periods behind the newest is given up", () => {
@@ -140,35 +145,43 @@ test("a bucket whose every attempt fails is missed and asked of the history unti
   }
 });
 
-test("a missed bucket the history never has is given up after HISTORY_TRIES answers, and that is reported", async () => {
-  const server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch: (req) => (new URL(req.url).pathname === "/live" ? new Response("refused", { status: 400 }) : new Response("[]")),
+for (const [status, given_up] of [
+  [200, true],
+  [400, true],
+  [503, false],
+] as const) {
+  test(`history answering ${status} without the bucket: ${given_up ? "given up after HISTORY_TRIES answers, and reported" : "no try is spent, the bucket stays"}`, async () => {
+    const server = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => (new URL(req.url).pathname === "/live" ? new Response("refused", { status: 400 }) : new Response("[]", { status })),
+    });
+    const base = `http://127.0.0.1:${server.port}`;
+    const rest = new RestClient({ base_url: base, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
+    const errors: string[] = [];
+    const poller = new BucketPoller({
+      period_ms: P,
+      delay_ms: 0,
+      retry_ms: 1,
+      tasks: [{ key: "t", url: `${base}/live`, stamp: "current", history: () => `${base}/hist` }],
+      rest,
+      onBody: () => {},
+      onError: (_t, e) => errors.push(e),
+      onHistory: () => new Set(),
+    });
+    try {
+      // A 4xx is not retried: the bucket [B, B + P) is missed at once, and closes with the next bucket.
+      await poller.poll(B + 10);
+      expect(poller.history_requests).toBe(0);
+      for (let i = 1; i <= HISTORY_TRIES; i++) await poller.poll(B + i * P + 10);
+      // One request per poll covers every bucket the task misses (each poll misses one more).
+      expect(poller.history_requests).toBe(HISTORY_TRIES);
+      expect(poller.missed.size).toBe(given_up ? HISTORY_TRIES : HISTORY_TRIES + 1);
+      const reports = errors.filter((e) => e.startsWith("history:"));
+      expect(reports).toEqual(given_up ? [`history: no row for 1 missed bucket(s) after ${HISTORY_TRIES} answers; their gaps stay as they are`] : []);
+    } finally {
+      await poller.stop();
+      server.stop(true);
+    }
   });
-  const base = `http://127.0.0.1:${server.port}`;
-  const rest = new RestClient({ base_url: base, limits: getVenue("binance_derivatives").rest_limits, timeout_ms: 5000 });
-  const errors: string[] = [];
-  const poller = new BucketPoller({
-    period_ms: P,
-    delay_ms: 0,
-    tasks: [{ key: "t", url: `${base}/live`, stamp: "current", history: () => `${base}/hist` }],
-    rest,
-    onBody: () => {},
-    onError: (_t, e) => errors.push(e),
-    onHistory: () => new Set(),
-  });
-  try {
-    // A 4xx is not retried: the bucket [B, B + P) is missed at once, and closes with the next bucket.
-    await poller.poll(B + 10);
-    expect(poller.history_requests).toBe(0);
-    for (let i = 1; i <= HISTORY_TRIES; i++) await poller.poll(B + i * P + 10);
-    // One request per poll covers every bucket the task misses (each poll misses one more).
-    expect(poller.history_requests).toBe(HISTORY_TRIES);
-    expect(poller.missed.size).toBe(HISTORY_TRIES);
-    expect(errors.filter((e) => e.startsWith("history:"))).toEqual([`history: no row for 1 missed bucket(s) after ${HISTORY_TRIES} answers; their gaps stay as they are`]);
-  } finally {
-    await poller.stop();
-    server.stop(true);
-  }
-});
+}

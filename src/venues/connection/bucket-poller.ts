@@ -127,8 +127,10 @@ export class BucketPoller {
     const url = task.history(historySpan(buckets, this.options.period_ms));
     const result = await this.options.rest.get(url, "poll");
     if (this.stopped) return;
-    if (!result.ok) return this.options.onError(task, `history ${result.status} ${result.error}`);
-    const filled = this.options.onHistory?.(task, url, result.body, result.recv_ts_ms, buckets) ?? new Set<number>();
+    if (!result.ok) this.options.onError(task, `history ${result.status} ${result.error}`);
+    // A refusal (4xx) is an answer that costs a try; a failure (network, 5xx) is none.
+    if (!result.ok && (result.status < 400 || result.status >= 500)) return;
+    const filled = result.ok ? (this.options.onHistory?.(task, url, result.body, result.recv_ts_ms, buckets) ?? new Set<number>()) : new Set<number>();
     this.history_filled += filled.size;
     const abandoned = this.missed.abandoned;
     this.missed.answered(task.key, buckets, filled);

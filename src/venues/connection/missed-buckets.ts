@@ -60,7 +60,8 @@ interface Missed extends Bucket {
  * The buckets each task missed (every attempt failed), until a history request fills them or
  * they are given up: HISTORY_TRIES answers without the bucket (the venue has no row for it),
  * or more than MAX_MISSED periods behind the task's newest miss. A history request that fails
- * costs no try: an outage of the venue's REST does not use them up.
+ * (network, 5xx) costs no try: an outage of the venue's REST does not use them up; a refused one
+ * (4xx) does.
  */
 export class MissedBuckets {
   private readonly byTask = new Map<string, Missed[]>();
@@ -104,6 +105,11 @@ export class MissedBuckets {
     }
     if (kept.length === 0) this.byTask.delete(task);
     else this.byTask.set(task, kept);
+  }
+
+  /** Forgets the tasks not in `keys` (symbols an instrument refresh removed); their gaps stay as they are. */
+  retain(keys: ReadonlySet<string>): void {
+    for (const task of [...this.byTask.keys()]) if (!keys.has(task)) this.byTask.delete(task);
   }
 
   /** Missed buckets waiting, over every task. */
