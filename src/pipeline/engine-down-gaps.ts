@@ -21,6 +21,8 @@ const PRUNE_MS = 1000;
  */
 export class EngineDownGaps implements EngineDownPolls {
   private readonly watched = new Map<string, number>();
+  /** Each gap's index in the plan, by kind key. */
+  private readonly index = new Map<string, number>();
   /** The gaps this worker wrote, by kind key. */
   private readonly wrote = new Map<string, GapRecord>();
   private readonly claims: Int32Array;
@@ -32,7 +34,9 @@ export class EngineDownGaps implements EngineDownPolls {
   ) {
     this.claims = new Int32Array(plan.claims);
     plan.gaps.forEach((g, i) => {
-      if (Atomics.load(this.claims, i) === 0) this.watched.set(kindKey(g.data_type, g.exchange, g.market_type, g.symbol), i);
+      const key = kindKey(g.data_type, g.exchange, g.market_type, g.symbol);
+      this.index.set(key, i);
+      if (Atomics.load(this.claims, i) === 0) this.watched.set(key, i);
     });
   }
 
@@ -53,7 +57,8 @@ export class EngineDownGaps implements EngineDownPolls {
   }
 
   startOf(key: string): number | undefined {
-    return this.plan.gaps.find((g) => kindKey(g.data_type, g.exchange, g.market_type, g.symbol) === key)?.start_ts_ms;
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.plan.gaps[i]?.start_ts_ms;
   }
 
   written(key: string): GapRecord | undefined {
