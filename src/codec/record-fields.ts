@@ -120,6 +120,7 @@ const GAP_CAUSES: ReadonlySet<unknown> = new Set<GapCause>([
   "resubscribe",
   "resync",
   "engine_down",
+  "poll_failed",
 ]);
 
 function isLevels(value: unknown): boolean {

@@ -1,5 +1,6 @@
 import type { GapRecord, MarketRecord } from "../records/types.ts";
 import type { EngineDownGap, EngineDownPlan } from "../supervisor/messages.ts";
+import { kindKey, type EngineDownPolls } from "../venues/engine-down-polls.ts";
 
 /** How often claims taken by other workers are dropped from what this worker watches, ms. */
 const PRUNE_MS = 1000;
@@ -11,11 +12,19 @@ const PRUNE_MS = 1000;
  * clock then. Every ingest worker holds the same plan; a compare-and-swap on the kind's claim
  * slot decides which one writes it, so it is written once.
  *
+ * Polled kinds (open interest, long/short ratios) get their buckets inside the gap back from the
+ * venue's history (src/venues/engine-down-polls.ts): the ingest runner reads each gap's start
+ * and, once its buckets are filled, writes the gap this worker wrote again with their count.
+ *
  * While any kind is watched, each record costs a key string and a map lookup; kinds claimed
  * elsewhere are dropped once a second, and the watch ends when none is left.
  */
-export class EngineDownGaps {
+export class EngineDownGaps implements EngineDownPolls {
   private readonly watched = new Map<string, number>();
+  /** Each gap's index in the plan, by kind key. */
+  private readonly index = new Map<string, number>();
+  /** The gaps this worker wrote, by kind key. */
+  private readonly wrote = new Map<string, GapRecord>();
   private readonly claims: Int32Array;
   private readonly timers: ReturnType<typeof setTimeout>[] = [];
 
@@ -25,7 +34,9 @@ export class EngineDownGaps {
   ) {
     this.claims = new Int32Array(plan.claims);
     plan.gaps.forEach((g, i) => {
-      if (Atomics.load(this.claims, i) === 0) this.watched.set(`${g.data_type}.${g.exchange}.${g.market_type}.${g.symbol}`, i);
+      const key = kindKey(g.data_type, g.exchange, g.market_type, g.symbol);
+      this.index.set(key, i);
+      if (Atomics.load(this.claims, i) === 0) this.watched.set(key, i);
     });
   }
 
@@ -45,10 +56,19 @@ export class EngineDownGaps {
     this.timers.push(prune);
   }
 
+  startOf(key: string): number | undefined {
+    const i = this.index.get(key);
+    return i === undefined ? undefined : this.plan.gaps[i]?.start_ts_ms;
+  }
+
+  written(key: string): GapRecord | undefined {
+    return this.wrote.get(key);
+  }
+
   /** Call before routing `record`: the first record of a watched kind ends its gap. */
   seen(record: MarketRecord): void {
     if (record.data_type === "gap") return;
-    const key = `${record.data_type}.${record.exchange}.${record.market_type}.${record.symbol}`;
+    const key = kindKey(record.data_type, record.exchange, record.market_type, record.symbol);
     const i = this.watched.get(key);
     if (i === undefined) return;
     this.watched.delete(key);
@@ -73,7 +93,7 @@ export class EngineDownGaps {
     const g = this.plan.gaps[i];
     if (g === undefined || Atomics.compareExchange(this.claims, i, 0, 1) !== 0) return;
     const end_ts_ms = end(g);
-    this.emit({
+    const gap: GapRecord = {
       data_type: "gap",
       exchange: g.exchange,
       market_type: g.market_type,
@@ -86,6 +106,8 @@ export class EngineDownGaps {
       cause: "engine_down",
       recovered_records: 0,
       recovered_at_ms: 0,
-    });
+    };
+    this.wrote.set(kindKey(g.data_type, g.exchange, g.market_type, g.symbol), gap);
+    this.emit(gap);
   }
 }

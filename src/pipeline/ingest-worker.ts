@@ -85,7 +85,7 @@ export class IngestWorker {
       this.synthetic.start();
       return;
     }
-    this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log);
+    this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log, this.down);
     for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
     this.timers.push(
       setInterval(() => {

@@ -5,6 +5,7 @@ import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
 import type { IngestInit } from "../supervisor/messages.ts";
 import { splitConnectLimit } from "../venues/connection/connect-share.ts";
+import type { EngineDownPolls } from "../venues/engine-down-polls.ts";
 import { IngestRunner } from "../venues/ingest.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { BookHealth, Instrument } from "../venues/types.ts";
@@ -32,7 +33,13 @@ export interface VenueIngest {
  * unrecognized/malformed counts and book resyncs (added as deltas, since several workers of
  * one venue share the venue's slots), and REST weight drawn and 429/418 answers.
  */
-export async function startVenueIngest(init: IngestInit, emit: (record: MarketRecord) => void, counters: Counters, log: Logger): Promise<VenueIngest> {
+export async function startVenueIngest(
+  init: IngestInit,
+  emit: (record: MarketRecord) => void,
+  counters: Counters,
+  log: Logger,
+  engine_down: EngineDownPolls | null,
+): Promise<VenueIngest> {
   const slot = (name: Parameters<typeof venueCounter>[1]) => counters.slot(venueCounter(init.venue, name));
   const messagesIn = slot("messages_in");
   const lastMessage = slot("last_message_ms");
@@ -64,6 +71,7 @@ export async function startVenueIngest(init: IngestInit, emit: (record: MarketRe
     emit,
     ...(record === undefined ? {} : { record }),
     ...(limiter === undefined ? {} : { connect_limiter: limiter }),
+    ...(engine_down === null ? {} : { engine_down }),
     rest: {
       budget: init.rest_budget,
       ...(init.rest_scale === null ? {} : { scale: init.rest_scale }),

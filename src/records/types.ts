@@ -131,7 +131,9 @@ export type GapCause =
   | "resubscribe"
   | "resync"
   /** The engine stopped without a clean stop (crash, kill -9, power loss): from the last record kept before it to the first after the restart. */
-  | "engine_down";
+  | "engine_down"
+  /** Every attempt of a REST poll for this bucket failed (src/venues/connection/bucket-poller.ts): from the bucket's start to its end. */
+  | "poll_failed";
 
 /** Data is missing between `start_ts_ms` and `end_ts_ms` for `data_type_affected`. */
 export interface GapRecord extends Common {

@@ -15,18 +15,23 @@ export type FaultFrame = Pick<FeedFrame, "key" | "symbol" | "snapshot">;
  * - `sequence_gap`: one book update per symbol a second is not sent, so update chains break
  *   (Binance `U`/`u`/`pu`, OKX `seqId`/`prevSeqId`; on recordings without `seqId` the OKX
  *   checksum catches the hole);
- * - `checksum`: OKX book pushes carry a wrong checksum.
+ * - `checksum`: OKX book pushes carry a wrong checksum;
+ * - `rest_error`: REST requests of the venue get 503, only those to `path` (a pathname below the
+ *   venue, e.g. `/fapi/v1/openInterest`) when one is given: a poll endpoint that fails while its
+ *   history endpoint answers, as when a venue's live statistics lag.
  * A kind a venue cannot show is refused with a message (400): `checksum` on venues whose books
  * carry no checksum (Binance), `sequence_gap` and `checksum` on venues without books (Deribit).
  */
 
-export const FAULT_KINDS = ["disconnect", "silence", "rate_limit", "sequence_gap", "checksum"] as const;
+export const FAULT_KINDS = ["disconnect", "silence", "rate_limit", "sequence_gap", "checksum", "rest_error"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRequest {
   readonly venue: VenueKey;
   readonly kind: FaultKind;
   readonly seconds: number;
+  /** `rest_error` only: the one REST pathname refused (every path when absent). */
+  readonly path?: string;
 }
 
 /** Longest fault accepted, s (a day: a soak bench's longest outage). */
@@ -44,11 +49,15 @@ export function parseFaultRequest(body: unknown): FaultRequest | string {
   if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_FAULT_S) {
     return `"seconds" must be a number in (0, ${MAX_FAULT_S}]; got ${JSON.stringify(seconds)}`;
   }
+  const path = b.path;
+  if (path !== undefined && (kind !== "rest_error" || typeof path !== "string" || !path.startsWith("/"))) {
+    return `"path" goes with "rest_error" only and is a pathname starting with "/"; got ${JSON.stringify(path)} for ${JSON.stringify(kind)}`;
+  }
   const key = venue as VenueKey;
   const checks = getVenue(key).book_checks;
   if (kind === "checksum" && !checks.includes("checksum")) return `${key} book updates carry no checksum: use "sequence_gap"${checks.length === 0 ? " on a venue with books" : ""}`;
   if (kind === "sequence_gap" && !checks.includes("sequence")) return `${key} serves no order book update chain`;
-  return { venue: key, kind: kind as FaultKind, seconds };
+  return { venue: key, kind: kind as FaultKind, seconds, ...(typeof path === "string" ? { path } : {}) };
 }
 
 const CHECKSUM = /"checksum":-?\d+/;
@@ -73,7 +82,7 @@ export async function handleFaultRequest(req: Request, inject: (f: FaultRequest)
   const f = parseFaultRequest(body);
   if (typeof f === "string") return new Response(`simulator faults: ${f}\n`, { status: 400 });
   inject(f);
-  return Response.json({ venue: f.venue, kind: f.kind, seconds: f.seconds });
+  return Response.json(f);
 }
 
 export interface ActiveFault {
@@ -91,6 +100,8 @@ export class SimFaults {
    * held back (silence).
    */
   private readonly effects = new Map<VenueKey, Map<FaultKind, number>>();
+  /** Per venue, the pathname a `rest_error` fault refuses; absent: every path. */
+  private readonly errorPaths = new Map<VenueKey, string>();
   /** `venue|symbol` -> the second in which one of its book updates was dropped, and which. */
   private readonly dropped = new Map<string, { second: number; frame: FaultFrame }>();
 
@@ -99,6 +110,9 @@ export class SimFaults {
   inject(f: FaultRequest): void {
     const key = `${f.venue}|${f.kind}`;
     this.until.set(key, Math.max(this.until.get(key) ?? 0, this.now() + f.seconds * 1000));
+    if (f.kind !== "rest_error") return;
+    if (f.path === undefined) this.errorPaths.delete(f.venue);
+    else this.errorPaths.set(f.venue, f.path);
   }
 
   /** Ms the fault has left (0 = not active). */
@@ -166,7 +180,16 @@ export class SimFaults {
     });
   }
 
-    /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
+  /** Under `rest_error`: the 503 a REST request to `path` (below the venue) gets. */
+  failRest(venue: VenueKey, path: string): Response | undefined {
+    if (!this.active(venue, "rest_error")) return undefined;
+    const only = this.errorPaths.get(venue);
+    if (only !== undefined && only !== path) return undefined;
+    this.note(venue, "rest_error");
+    return new Response(JSON.stringify({ code: -1, msg: "Service unavailable (simulated rest_error fault)." }), { status: 503, headers: { "content-type": "application/json" } });
+  }
+
+  /** Whether any fault is set (active or expired but not yet looked at): the hot path's check. */
   get any(): boolean {
     return this.until.size > 0;
   }

@@ -1,4 +1,5 @@
 import type { RecordedLine } from "./recording.ts";
+import type { StampRange } from "./synthetic.ts";
 
 /**
  * What every venue's simulated REST routes (src/venues/<venue>/sim-rest.ts) share: instrument
@@ -12,6 +13,18 @@ export const restJson = (body: string, status = 200): Response =>
 
 /** The answer to a path the simulated venue does not serve. */
 export const noRoute = (path: string): Response => restJson(JSON.stringify({ code: -1, msg: `simulator: no route ${path}` }), 404);
+
+/** The span a history request names by its `from`/`to` ms parameters (Binance `startTime`/`endTime`, OKX `begin`/`end`); a missing or malformed one is open. */
+export function queryRange(query: URLSearchParams, from: string, to: string): StampRange {
+  const ms = (param: string): number | undefined => {
+    const text = query.get(param);
+    const value = Number(text);
+    return text !== null && text !== "" && Number.isSafeInteger(value) ? value : undefined;
+  };
+  const from_ms = ms(from);
+  const to_ms = ms(to);
+  return { ...(from_ms === undefined ? {} : { from_ms }), ...(to_ms === undefined ? {} : { to_ms }) };
+}
 
 /**
  * What the simulated venues list: native ids in `unlisted` are left out of the instrument

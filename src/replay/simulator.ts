@@ -280,7 +280,7 @@ class VenueSimulator implements Simulator {
 
   /** A REST request to `venue`: past the faults and the weight limits, the venue's answer with its used-weight headers. */
   private answer(venue: VenueKey, path: string, url: URL): Response {
-    const limitedByFault = this.injected.any ? this.injected.refuseRest(venue) : undefined;
+    const limitedByFault = this.injected.any ? (this.injected.refuseRest(venue) ?? this.injected.failRest(venue, path)) : undefined;
     if (limitedByFault !== undefined) return limitedByFault;
     const verdict = this.rest_limits.admit(venue, `${path}${url.search}`, Date.now());
     if ("refuse" in verdict) return verdict.refuse;

@@ -27,6 +27,28 @@ export function nextBoundary(now_ms: number, period_ms: number): number {
 }
 
 /** The start of the last bucket of `period_ms` that closed before `now_ms`. */
-export function lastClosedBucket(now_ms: number, period_ms: number): number {
+function lastClosedBucket(now_ms: number, period_ms: number): number {
   return Math.floor(now_ms / period_ms) * period_ms - period_ms;
+}
+
+/** A span of bucket starts a history request asks for (inclusive ms, either end open when absent). */
+export interface StampRange {
+  readonly from_ms?: number;
+  readonly to_ms?: number;
+}
+
+/**
+ * The starts of closed `period_ms` buckets before `now_ms` inside `range`, oldest first: the
+ * newest `limit` when the range has no start, else the first `limit` from its start (the rows a
+ * venue's statistics history answers with).
+ */
+export function closedBucketStarts(now_ms: number, period_ms: number, limit: number, range: StampRange = {}): number[] {
+  const last = Math.min(lastClosedBucket(now_ms, period_ms), range.to_ms === undefined ? Number.POSITIVE_INFINITY : Math.floor(range.to_ms / period_ms) * period_ms);
+  const out: number[] = [];
+  if (range.from_ms === undefined) {
+    for (let i = limit - 1; i >= 0; i--) out.push(last - i * period_ms);
+    return out;
+  }
+  for (let ts = Math.ceil(range.from_ms / period_ms) * period_ms; ts <= last && out.length < limit; ts += period_ms) out.push(ts);
+  return out;
 }

@@ -1,4 +1,5 @@
 import type { DataType, GapCause, GapRecord } from "../records/types.ts";
+import type { Bucket } from "./connection/missed-buckets.ts";
 import type { WsGap } from "./connection/ws-client.ts";
 import type { GapRecovery } from "./recovered-gaps.ts";
 import type { InstrumentMap } from "./types.ts";
@@ -42,4 +43,34 @@ export function gapRecords(
     }
   }
   return out;
+}
+
+/**
+ * The `poll_failed` gap of a bucket a REST poll missed (bucket-poller.ts): it spans the bucket
+ * and is stamped with its end. With `recovery`, what the venue's history brought back for it.
+ */
+export function missedBucketGap(
+  venue: VenueDefinition,
+  native: string,
+  instruments: InstrumentMap,
+  data_type: DataType,
+  bucket: Bucket,
+  recv_ts_ms: number,
+  recovery?: GapRecovery,
+): GapRecord {
+  const inst = instruments.get(native);
+  return {
+    data_type: "gap",
+    exchange: venue.exchange,
+    market_type: inst?.market_type ?? venue.ingest.gap_market_type,
+    symbol: inst?.symbol ?? native,
+    ts_ms: bucket.end_ms,
+    recv_ts_ms,
+    data_type_affected: data_type,
+    start_ts_ms: bucket.start_ms,
+    end_ts_ms: bucket.end_ms,
+    cause: "poll_failed",
+    recovered_records: recovery?.records ?? 0,
+    recovered_at_ms: recovery?.at_ms ?? 0,
+  };
 }

@@ -3,6 +3,8 @@ import type { DataType, MarketRecord } from "../records/types.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import { PacedRequests } from "./connection/paced-requests.ts";
 import { BucketDedup, BucketPoller, periodMs, type PollTask } from "./connection/bucket-poller.ts";
+import { bucketOf, polledBucket, type Bucket } from "./connection/missed-buckets.ts";
+import { kindKey, type EngineDownPolls } from "./engine-down-polls.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
@@ -12,12 +14,21 @@ import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueError
 import type { WindowLimiter } from "./connection/window-limiter.ts";
 import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 import type { WsGap } from "./connection/ws-client.ts";
-import { gapRecords } from "./gap-records.ts";
+import { gapRecords, missedBucketGap } from "./gap-records.ts";
 import { TradeGaps } from "./trade-gaps.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
 import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
-import type { VenueDefinition, VenueRequest } from "./venue-definition.ts";
+import type { VenueDefinition, VenuePoll, VenueRequest } from "./venue-definition.ts";
+
+/** A history body being pushed: its records count only inside the missed buckets of its task. */
+interface Backfill {
+  readonly symbol: string;
+  readonly data_type: DataType;
+  readonly buckets: readonly Bucket[];
+  /** Records emitted per bucket start. */
+  readonly counts: Map<number, number>;
+}
 
 /**
  * One venue's intake for one ingest worker: instrument metadata from REST, the venue's
@@ -53,6 +64,8 @@ export interface IngestOptions {
   readonly tuning?: Partial<EngineTuning>;
   /** Ms after a bucket closes before it is polled. */
   readonly poll_delay_ms?: number;
+  /** Ms before a failed poll's first retry, doubling after (bucket-poller.ts; default 5000). */
+  readonly poll_retry_ms?: number;
   /**
    * Ms after start before the first poll: Binance open-interest values are priced with the
    * mark price from the socket, so the socket gets a head start.
@@ -64,6 +77,8 @@ export interface IngestOptions {
    */
   readonly connect_limiter?: WindowLimiter;
   readonly rest?: IngestRestOptions;
+  /** After an unclean stop: the engine_down gaps whose polled buckets the history fills. */
+  readonly engine_down?: EngineDownPolls;
 }
 
 /** How this runner's REST joins the venue's: the shared budget, stats, and incident reports. */
@@ -89,6 +104,8 @@ export class IngestRunner {
   private dedup: BucketDedup | undefined;
   /** Set while a poll body is pushed: records emitted then are bucket-deduplicated. */
   private polling = false;
+  /** Set while a history body is pushed (pollHistory). */
+  private backfill: Backfill | undefined;
   private stopped = false;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
   private readonly venue: VenueDefinition<EngineTuning>;
@@ -100,6 +117,10 @@ export class IngestRunner {
   private readonly instruments = new Map<string, Instrument>();
   /** The poller's tasks, rebuilt in place when the symbols change. */
   private readonly tasks: PollTask[] = [];
+  /** The venue poll behind each task, by task key. */
+  private readonly pollsByKey = new Map<string, VenuePoll>();
+  /** Per task key: the engine_down gap's kind and the buckets inside it asked of the history, until the gap is written again. */
+  private readonly downBuckets = new Map<string, { readonly kind: string; readonly starts: ReadonlySet<number> }>();
   /** Records the normalizer has emitted (a recovery counts what one body added). */
   private emitted = 0;
   /** Trade holes and their backfill, on venues whose trade history pages (`ingest.backfill`). */
@@ -184,13 +205,18 @@ export class IngestRunner {
       this.poller = new BucketPoller({
         period_ms,
         delay_ms: this.options.poll_delay_ms ?? 5_000,
+        ...(this.options.poll_retry_ms === undefined ? {} : { retry_ms: this.options.poll_retry_ms }),
         tasks,
         rest: this.rest,
         onBody: (task, body, recv) => this.pollBody(task, body, recv),
         onError: (task, error) => this.options.stats?.error(task.key, error),
+        onMissed: (task, bucket) => this.missedBucket(task, bucket),
+        onHistory: (task, url, body, recv, buckets) => this.pollHistory(task, url, body, recv, buckets),
       });
       const poller = this.poller;
-      this.firstPoll = setTimeout(() => !this.stopped && poller.start(), this.options.first_poll_delay_ms ?? 2_000);
+      const first_poll_delay_ms = this.options.first_poll_delay_ms ?? 2_000;
+      this.seedEngineDown(poller, period_ms, Date.now() + first_poll_delay_ms - (this.options.poll_delay_ms ?? 5_000));
+      this.firstPoll = setTimeout(() => !this.stopped && poller.start(), first_poll_delay_ms);
     }
   }
 
@@ -213,6 +239,7 @@ export class IngestRunner {
     this.normalizer?.setSymbols?.(this.symbols);
     this.connection?.changeSymbols?.(added, [...dropped]);
     this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
+    this.poller?.missed.retain(new Set(this.tasks.map((t) => t.key)));
   }
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {
@@ -234,6 +261,7 @@ export class IngestRunner {
   }
 
   private emitRecord(record: MarketRecord): void {
+    if (this.backfill !== undefined && record.data_type !== "gap" && !this.backfilled(this.backfill, record)) return;
     if (this.polling && record.data_type !== "gap" && this.dedup && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return;
     if (record.data_type === "trade" && this.tradeGaps !== undefined && !this.tradeGaps.accept(record)) return;
     this.emitted++;
@@ -341,8 +369,91 @@ export class IngestRunner {
     this.polling = false;
   }
 
+  /** A bucket every attempt of a poll missed: its `poll_failed` gap, with nothing recovered yet. */
+  private missedBucket(task: PollTask, bucket: Bucket): void {
+    const poll = this.pollsByKey.get(task.key);
+    if (poll === undefined || this.stopped) return;
+    this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, Date.now()));
+  }
+
+  /**
+   * A history body for a task's missed buckets: its records go through the normalizer and the
+   * poll dedup like a live poll's, keeping only those inside the missed buckets; each bucket
+   * that got records has its gap written again with their count (recovered-gaps.ts).
+   */
+  private pollHistory(task: PollTask, url: string, body: string, recv: number, buckets: readonly Bucket[]): ReadonlySet<number> {
+    const poll = this.pollsByKey.get(task.key);
+    const filled = new Set<number>();
+    if (poll === undefined || this.stopped) return filled;
+    const backfill: Backfill = { symbol: this.instruments.get(poll.native)?.symbol ?? poll.native, data_type: poll.data_type, buckets, counts: new Map() };
+    this.backfill = backfill;
+    this.http(url, body, recv);
+    this.backfill = undefined;
+    const at_ms = Date.now();
+    const down = this.downBuckets.get(task.key);
+    let downRecords = 0;
+    for (const bucket of buckets) {
+      const records = backfill.counts.get(bucket.start_ms) ?? 0;
+      if (records === 0) continue;
+      filled.add(bucket.start_ms);
+      if (down?.starts.has(bucket.start_ms) === true) downRecords += records;
+      else this.options.emit(missedBucketGap(this.venue, poll.native, this.instruments, poll.data_type, bucket, at_ms, { records, at_ms }));
+    }
+    // The engine_down gap (written by the kind's first record) is written again once, with the
+    // first answer that fills any of its buckets: one request asks for all of them, so that answer
+    // holds what the venue has. Buckets a later answer fills are stored but not counted in the gap,
+    // so the recovered counters never count one record twice.
+    const gap = down === undefined || downRecords === 0 ? undefined : this.options.engine_down?.written(down.kind);
+    if (gap !== undefined) {
+      this.downBuckets.delete(task.key);
+      this.options.emit({ ...gap, recv_ts_ms: at_ms, recovered_records: downRecords, recovered_at_ms: at_ms });
+    }
+    return filled;
+  }
+
+  /**
+   * After an unclean stop, each task whose kind has an engine_down gap misses the buckets from
+   * the one after its last kept record to the one before the first poll's (at `first_ms`, less
+   * the poll delay): they are asked of the history with the first poll (newest MAX_MISSED).
+   */
+  private seedEngineDown(poller: BucketPoller, period_ms: number, first_ms: number): void {
+    const down = this.options.engine_down;
+    if (down === undefined) return;
+    const boundary = Math.floor(first_ms / period_ms) * period_ms;
+    for (const task of this.tasks) {
+      const poll = this.pollsByKey.get(task.key);
+      const inst = poll === undefined ? undefined : this.instruments.get(poll.native);
+      if (poll === undefined || inst === undefined) continue;
+      const kind = kindKey(poll.data_type, this.venue.exchange, inst.market_type, inst.symbol);
+      const kept_ms = down.startOf(kind);
+      if (kept_ms === undefined) continue;
+      const starts = new Set<number>();
+      const first = polledBucket(boundary, period_ms, poll.stamp).start_ms;
+      for (let start_ms = (Math.floor(kept_ms / period_ms) + 1) * period_ms; start_ms < first; start_ms += period_ms) {
+        poller.missed.add(task.key, { start_ms, end_ms: start_ms + period_ms });
+        starts.add(start_ms);
+      }
+      if (starts.size > 0) this.downBuckets.set(task.key, { kind, starts });
+    }
+  }
+
+  /** Whether a record of a history body belongs to its backfill (counted if so). */
+  private backfilled(backfill: Backfill, record: MarketRecord): boolean {
+    if (record.data_type !== backfill.data_type || record.symbol !== backfill.symbol) return false;
+    const bucket = bucketOf(backfill.buckets, record.ts_ms);
+    if (bucket === undefined) return false;
+    if (this.dedup !== undefined && !this.dedup.accept(`${record.symbol}|${record.data_type}`, record.ts_ms)) return false;
+    backfill.counts.set(bucket.start_ms, (backfill.counts.get(bucket.start_ms) ?? 0) + 1);
+    return true;
+  }
+
   private pollTasks(instruments: InstrumentMap): PollTask[] {
     const { config } = this.options;
-    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => ({ key: `${p.native}/${p.data_type}`, url: `${config.rest_url}${p.path}` }));
+    this.pollsByKey.clear();
+    return this.venue.ingest.polls(config, this.symbols, instruments).map((p) => {
+      const key = `${p.native}/${p.data_type}`;
+      this.pollsByKey.set(key, p);
+      return { key, url: `${config.rest_url}${p.path}`, stamp: p.stamp, history: (span) => `${config.rest_url}${p.history(span)}` };
+    });
   }
 }

@@ -1,6 +1,7 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType } from "../records/types.ts";
 import type { SimGenerator, StartSimVenue } from "../replay/sim-venue.ts";
+import type { HistorySpan, PollStamp } from "./connection/missed-buckets.ts";
 import type { VenueRestLimits } from "./connection/rest-budget.ts";
 import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
 import type { ConnectionContext, VenueConnection } from "./connection/venue-connection.ts";
@@ -58,6 +59,14 @@ export interface VenuePoll {
   readonly native: string;
   /** Path and query, relative to the venue's rest_url. */
   readonly path: string;
+  /** Which bucket the poll's record falls in (missed-buckets.ts). */
+  readonly stamp: PollStamp;
+  /**
+   * Path and query of the venue's history of this data over `span`, relative to rest_url: what
+   * fills a bucket the poll missed. Its records are the ones the normalizer makes of the live
+   * poll's body, with the same natural keys.
+   */
+  history(span: HistorySpan): string;
 }
 
 /**

@@ -6,7 +6,7 @@ import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -203,6 +203,23 @@ describe("Binance documented shapes (test/venues/fixtures/binance_derivatives_do
     ]);
   });
 
+  test("openInterestHist rows become open interest at their own timestamps, with Binance's value; a bad row is an error", () => {
+    // The documented row shape (Open Interest Statistics), timestamps as string or int.
+    const url = "https://fapi.binance.com/futures/data/openInterestHist?symbol=BTCUSDT&period=5m&startTime=1583127900000&endTime=1583128499999&limit=2";
+    const raw = JSON.stringify([
+      { symbol: "BTCUSDT", sumOpenInterest: "20403.63700000", sumOpenInterestValue: "150570784.07809979", timestamp: "1583127900000" },
+      { symbol: "BTCUSDT", sumOpenInterest: "20401.36700000", sumOpenInterestValue: "149940752.14464448", timestamp: 1583128200000 },
+      { symbol: "BTCUSDT", sumOpenInterest: "x", sumOpenInterestValue: "1", timestamp: 1583128500000 },
+    ]);
+    const h = run("binance_derivatives", [{ source: "http", url, recv_ts_ms: 1583128600000, raw }], { instruments: docInstruments("binance_derivatives") });
+    const common = { data_type: "open_interest", exchange: "binance", market_type: "perpetual", symbol: "BTC-USDT", recv_ts_ms: 1583128600000, count: 1 } as const;
+    expect(ofType(h.records, "open_interest")).toEqual([
+      { ...common, ts_ms: 1583127900000, open_interest: "20403.63700000", open_interest_value: "150570784.07809979" },
+      { ...common, ts_ms: 1583128200000, open_interest: "20401.36700000", open_interest_value: "149940752.14464448" },
+    ]);
+    expect(h.normalizer.stats.errors).toBe(1);
+  });
+
   test("forceOrder keeps side, executed price and filled quantity", () => {
     expect(ofType(records, "liquidation")).toEqual([
       {

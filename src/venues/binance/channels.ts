@@ -1,5 +1,7 @@
 import type { DataType } from "../../records/types.ts";
 import type { VenueTradeBackfill } from "../connection/trade-pages.ts";
+import type { HistorySpan } from "../connection/missed-buckets.ts";
+import type { VenuePoll } from "../venue-definition.ts";
 
 /**
  * What the connection layer subscribes to and polls on Binance (SPEC section 1 table).
@@ -15,41 +17,46 @@ export function binanceDepthPath(venue: BinanceVenue, native: string, limit: num
   return `${base}?symbol=${native}&limit=${limit}`;
 }
 
-/** One REST poll: fetch `path` every `period` bucket and push the body as an `http` frame. */
-export interface BinancePoll {
-  readonly data_type: DataType;
-  readonly native: string;
-  readonly path: string;
-}
-
 /**
  * REST polls for data without a push channel (USDⓈ-M only). `period` is the ratio bucket
  * ("5m", "15m", "30m", "1h"), which Binance accepts as written; `limit=1` asks for the
  * latest closed bucket only, so each bucket is fetched once. `premiumIndex` is the funding
  * fallback for when the mark-price stream is down.
+ *
+ * A missed bucket comes from the `/futures/data` statistics with `startTime`/`endTime` (both
+ * inclusive, ms; at most 500 rows, the latest 30 days):
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Open-Interest-Statistics
+ * (`openInterestHist`: rows stamped at the period's boundaries, the open interest then),
+ * .../Top-Trader-Long-Short-Ratio and .../Long-Short-Ratio (the same endpoints as the polls).
  */
 export function binancePolls(
   venue: BinanceVenue,
   symbols: readonly string[],
   data_types: readonly DataType[],
   period: string,
-): BinancePoll[] {
+): VenuePoll[] {
   if (venue !== "binance_derivatives") return [];
-  const out: BinancePoll[] = [];
+  const out: VenuePoll[] = [];
+  const history = (endpoint: string, native: string) => (s: HistorySpan) =>
+    `/futures/data/${endpoint}?symbol=${native}&period=${period}&startTime=${s.from_ms}&endTime=${s.to_ms}&limit=${s.limit}`;
   for (const native of symbols) {
     if (data_types.includes("open_interest"))
-      out.push({ data_type: "open_interest", native, path: `/fapi/v1/openInterest?symbol=${native}` });
+      out.push({ data_type: "open_interest", native, path: `/fapi/v1/openInterest?symbol=${native}`, stamp: "current", history: history("openInterestHist", native) });
     if (data_types.includes("lsr_top_position"))
       out.push({
         data_type: "lsr_top_position",
         native,
         path: `/futures/data/topLongShortPositionRatio?symbol=${native}&period=${period}&limit=1`,
+        stamp: "closed",
+        history: history("topLongShortPositionRatio", native),
       });
     if (data_types.includes("lsr_all_account"))
       out.push({
         data_type: "lsr_all_account",
         native,
         path: `/futures/data/globalLongShortAccountRatio?symbol=${native}&period=${period}&limit=1`,
+        stamp: "closed",
+        history: history("globalLongShortAccountRatio", native),
       });
   }
   return out;

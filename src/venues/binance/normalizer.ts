@@ -379,6 +379,7 @@ export class BinanceNormalizer implements Normalizer {
       return;
     }
     if (path.endsWith("/openInterest")) return this.polls.openInterest(body, frame.recv_ts_ms);
+    if (path.endsWith("/openInterestHist")) return this.polls.openInterestHist(body, frame.recv_ts_ms);
     if (path.endsWith("/topLongShortPositionRatio")) return this.polls.ratios(frame, body, "lsr_top_position");
     if (path.endsWith("/globalLongShortAccountRatio")) return this.polls.ratios(frame, body, "lsr_all_account");
     if (path.endsWith("/historicalTrades") || path.endsWith("/aggTrades")) {

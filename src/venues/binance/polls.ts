@@ -2,7 +2,7 @@ import type { DataType, MarketRecord } from "../../records/types.ts";
 import { multiplyDecimals } from "../decimal-text.ts";
 import { countError, isDecimal, isObject, queryParam, toUint, type NormalizerStats } from "../normalizer-stats.ts";
 import type { Instrument, RawFrame } from "../types.ts";
-import { ratioRow } from "./wire.ts";
+import { openInterestHistRow, ratioRow } from "./wire.ts";
 
 /**
  * Binance USDⓈ-M REST polls -> records: open interest and the two long/short ratios (the
@@ -11,6 +11,8 @@ import { ratioRow } from "./wire.ts";
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Open-Interest
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Top-Trader-Long-Short-Ratio
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Long-Short-Ratio
+ * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api/Open-Interest-Statistics
+ * (`openInterestHist`: the history that fills an open-interest bucket a poll missed).
  */
 export class BinancePolls {
   constructor(
@@ -58,6 +60,40 @@ export class BinancePolls {
       // One instrument per record: Spectra never sums open interest across instruments.
       count: 1,
     });
+  }
+
+  /**
+   * `/futures/data/openInterestHist` rows: open interest at each period boundary, in base-asset
+   * units and in quote value as Binance computed it, one record per row with the row's
+   * timestamp. A row fills a bucket the live poll missed (bucket-poller.ts), so no live record
+   * shares its timestamp.
+   */
+  openInterestHist(body: unknown, recv: number): void {
+    if (!Array.isArray(body)) return countError(this.stats, "openInterestHist");
+    if (body.length === 0) this.stats.ignored++;
+    for (const item of body) {
+      const row = openInterestHistRow(item);
+      if (row === undefined) {
+        countError(this.stats, "openInterestHist");
+        continue;
+      }
+      const inst = this.instrument(row.symbol, "open_interest");
+      if (inst === undefined) {
+        this.stats.ignored++;
+        continue;
+      }
+      this.emit({
+        data_type: "open_interest",
+        exchange: "binance",
+        market_type: inst.market_type,
+        symbol: inst.symbol,
+        ts_ms: row.timestamp,
+        recv_ts_ms: recv,
+        open_interest: row.sumOpenInterest,
+        open_interest_value: row.sumOpenInterestValue,
+        count: 1,
+      });
+    }
   }
 
   /**

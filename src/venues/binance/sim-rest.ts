@@ -1,5 +1,5 @@
 import type { SentTrades } from "../../replay/sent-trades.ts";
-import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import { noRoute, queryRange, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "./sim-synthetic.ts";
 
 /** What the REST side reads from a generated or replayed Binance venue. */
@@ -24,8 +24,10 @@ const PERIOD_MS: Readonly<Record<string, number>> = {
  * https://developers.binance.com/docs/derivatives/usds-margined-futures/market-data/rest-api):
  * exchangeInfo from the reference bodies, depth snapshots from the replayed or generated books
  * (so they bridge to the stream), the trade history from the trades a replay sent (spot
- * `historicalTrades`, USDⓈ-M `aggTrades`: ../../replay/sent-trades.ts), 24 h tickers, USDⓈ-M open interest, premium index and
- * long/short ratios in their documented shape (sim-synthetic.ts).
+ * `historicalTrades`, USDⓈ-M `aggTrades`: ../../replay/sent-trades.ts), 24 h tickers, USDⓈ-M
+ * open interest, premium index, long/short ratios and the open-interest history in their
+ * documented shape (sim-synthetic.ts). The `/futures/data` statistics take `startTime`/`endTime`
+ * as Binance does, and a bucket's row is the value the live endpoint served in it.
  */
 export function binanceRest(path: string, query: URLSearchParams, replay: BinanceBooks, futures: boolean, refs: ReferenceBodies): Response {
   const symbol = query.get("symbol") ?? "";
@@ -60,13 +62,16 @@ export function binanceRest(path: string, query: URLSearchParams, replay: Binanc
     const all = replay.symbols.map((s) => synth.binancePremiumIndex(s, replay.prices.get(s) ?? 100, now));
     return json(`[${all.join(",")}]`);
   }
-  const ratio = /^\/futures\/data\/(topLongShortPositionRatio|topLongShortAccountRatio|globalLongShortAccountRatio)$/.exec(path);
-  if (ratio?.[1]) {
+  const stats = /^\/futures\/data\/(openInterestHist|topLongShortPositionRatio|topLongShortAccountRatio|globalLongShortAccountRatio)$/.exec(path);
+  if (stats?.[1]) {
     const period = PERIOD_MS[query.get("period") ?? ""];
     if (!symbol || period === undefined) return json(JSON.stringify({ code: -1102, msg: "Mandatory parameter missing or malformed." }), 400);
     const limit = Math.min(500, Math.max(1, Number(query.get("limit") ?? 30) || 30));
-    return json(synth.binanceRatioRows(symbol, ratio[1], period, limit, now));
+    const range = queryRange(query, "startTime", "endTime");
+    if (stats[1] === "openInterestHist") return json(synth.binanceOpenInterestHist(symbol, price, period, limit, now, range));
+    return json(synth.binanceRatioRows(symbol, stats[1], period, limit, now, range));
   }
   return noRoute(path);
 }
+
 

@@ -1,4 +1,4 @@
-import { lastClosedBucket, nearPrice as px, nextBoundary, wave } from "../../replay/synthetic.ts";
+import { closedBucketStarts, nearPrice as px, nextBoundary, wave, type StampRange } from "../../replay/synthetic.ts";
 
 /**
  * Binance data with no recording, in the documented shapes of the USDⓈ-M pages
@@ -28,9 +28,26 @@ export function binanceForceOrder(symbol: string, price: number, now_ms: number,
   });
 }
 
+/** Open interest at second `n`, base-asset units. */
+function openInterestAt(symbol: string, n: number): number {
+  return 100000 + 5000 * wave(symbol, n);
+}
+
 export function binanceOpenInterest(symbol: string, now_ms: number): string {
-  const n = Math.floor(now_ms / 1000);
-  return JSON.stringify({ openInterest: (100000 + 5000 * wave(symbol, n)).toFixed(3), symbol, time: now_ms });
+  return JSON.stringify({ openInterest: openInterestAt(symbol, Math.floor(now_ms / 1000)).toFixed(3), symbol, time: now_ms });
+}
+
+/**
+ * `/futures/data/openInterestHist` rows, oldest first: at each closed bucket's start, the open
+ * interest `/fapi/v1/openInterest` served at that second, valued at the reference price.
+ */
+export function binanceOpenInterestHist(symbol: string, price: number, period_ms: number, limit: number, now_ms: number, range: StampRange): string {
+  return JSON.stringify(
+    closedBucketStarts(now_ms, period_ms, limit, range).map((ts) => {
+      const oi = openInterestAt(symbol, ts / 1000);
+      return { symbol, sumOpenInterest: oi.toFixed(8), sumOpenInterestValue: (oi * price).toFixed(8), timestamp: ts };
+    }),
+  );
 }
 
 export function binancePremiumIndex(symbol: string, price: number, now_ms: number): string {
@@ -43,12 +60,13 @@ export function binancePremiumIndex(symbol: string, price: number, now_ms: numbe
   });
 }
 
-/** The last `limit` closed buckets, oldest first, as `/futures/data/*LongShort*Ratio` returns them. */
-export function binanceRatioRows(symbol: string, kind: string, period_ms: number, limit: number, now_ms: number): string {
+/**
+ * Closed buckets, oldest first, as `/futures/data/*LongShort*Ratio` returns them: the last
+ * `limit`, or those in `range` (closedBucketStarts). A bucket's row is the same whichever way it is asked for.
+ */
+export function binanceRatioRows(symbol: string, kind: string, period_ms: number, limit: number, now_ms: number, range: StampRange = {}): string {
   const rows: object[] = [];
-  const lastClosed = lastClosedBucket(now_ms, period_ms);
-  for (let i = limit - 1; i >= 0; i--) {
-    const ts = lastClosed - i * period_ms;
+  for (const ts of closedBucketStarts(now_ms, period_ms, limit, range)) {
     const long = 0.5 + 0.15 * wave(symbol + kind, ts / period_ms);
     rows.push({
       symbol, longShortRatio: (long / (1 - long)).toFixed(4), longAccount: long.toFixed(4),

@@ -129,3 +129,19 @@ export function ratioRow(d: unknown): WireRatioRow | undefined {
     timestamp: ts,
   };
 }
+
+/** One row of `openInterestHist` (Open Interest Statistics). */
+export interface WireOpenInterestHistRow {
+  readonly symbol: string;
+  readonly sumOpenInterest: string;
+  readonly sumOpenInterestValue: string;
+  readonly timestamp: number;
+}
+
+export function openInterestHistRow(d: unknown): WireOpenInterestHistRow | undefined {
+  if (!isObject(d)) return undefined;
+  const ts = toUint(d.timestamp);
+  if (typeof d.symbol !== "string" || ts === undefined) return undefined;
+  if (!isDecimal(d.sumOpenInterest) || !isDecimal(d.sumOpenInterestValue)) return undefined;
+  return { symbol: d.symbol, sumOpenInterest: d.sumOpenInterest, sumOpenInterestValue: d.sumOpenInterestValue, timestamp: ts };
+}

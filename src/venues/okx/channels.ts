@@ -2,6 +2,7 @@ import type { OkxBookChannel, VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
 import type { VenueTradeBackfill } from "../connection/trade-pages.ts";
 import type { InstrumentMap } from "../types.ts";
+import type { VenuePoll } from "../venue-definition.ts";
 
 /**
  * What the connection layer subscribes to and polls on OKX v5 (SPEC section 1 table).
@@ -68,39 +69,31 @@ export function okxRubikPeriod(period: string): string | undefined {
   return undefined;
 }
 
-export interface OkxPoll {
-  readonly data_type: DataType;
-  readonly native: string;
-  readonly path: string;
-}
-
 /**
  * Rubik REST polls for the long/short ratios (no push channel exists). Returns [] for a
  * period rubik does not offer (15m, 30m): the normalizer would otherwise mislabel buckets.
+ * A missed bucket comes from the same endpoints with `begin`/`end` (ms) and `limit` (at most
+ * 100 rows, newest first):
+ * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api-get-top-traders-contract-long-short-ratio-by-position,
+ * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api-get-contract-long-short-ratio.
  */
 export function okxPolls(
   symbols: readonly string[],
   data_types: readonly DataType[],
   period: string,
   instruments: InstrumentMap,
-): OkxPoll[] {
+): VenuePoll[] {
   const p = okxRubikPeriod(period);
   if (p === undefined) return [];
-  const out: OkxPoll[] = [];
+  const out: VenuePoll[] = [];
+  const poll = (data_type: DataType, native: string, endpoint: string): VenuePoll => {
+    const path = `/api/v5/rubik/stat/contracts/${endpoint}?instId=${native}&period=${p}`;
+    return { data_type, native, path: `${path}&limit=1`, stamp: "closed", history: (s) => `${path}&begin=${s.from_ms}&end=${s.to_ms}&limit=${s.limit}` };
+  };
   for (const native of symbols) {
     if (instruments.get(native)?.market_type !== "perpetual") continue;
-    if (data_types.includes("lsr_top_position"))
-      out.push({
-        data_type: "lsr_top_position",
-        native,
-        path: `/api/v5/rubik/stat/contracts/long-short-position-ratio-contract-top-trader?instId=${native}&period=${p}&limit=1`,
-      });
-    if (data_types.includes("lsr_all_account"))
-      out.push({
-        data_type: "lsr_all_account",
-        native,
-        path: `/api/v5/rubik/stat/contracts/long-short-account-ratio-contract?instId=${native}&period=${p}&limit=1`,
-      });
+    if (data_types.includes("lsr_top_position")) out.push(poll("lsr_top_position", native, "long-short-position-ratio-contract-top-trader"));
+    if (data_types.includes("lsr_all_account")) out.push(poll("lsr_all_account", native, "long-short-account-ratio-contract"));
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { SentTrades } from "../../replay/sent-trades.ts";
-import { noRoute, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
+import { noRoute, queryRange, restJson as json, type ReferenceBodies } from "../../replay/sim-rest.ts";
 import * as synth from "./sim-synthetic.ts";
 
 /** What the REST side and the pushes without a recording read from a generated or replayed OKX feed. */
@@ -18,7 +18,8 @@ const PERIOD_MS: Readonly<Record<string, number>> = { "5m": 300_000, "1H": 3_600
  * https://www.okx.com/docs-v5/en/#trading-statistics-rest-api): instruments from the reference
  * bodies, open interest, funding rate and the Rubik statistics in their documented shape
  * (sim-synthetic.ts), priced from the replayed or generated markets, and the trade history
- * (`history-trades`) from the trades a replay sent (../../replay/sent-trades.ts).
+ * (`history-trades`) from the trades a replay sent (../../replay/sent-trades.ts). Rubik takes
+ * `begin`/`end` (ms) as OKX does; a bucket's row is the same whichever way it is asked for.
  */
 export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets, refs: ReferenceBodies): Response {
   const now = Date.now();
@@ -56,10 +57,11 @@ export function okxRest(path: string, query: URLSearchParams, replay: OkxMarkets
     if (period === undefined) return json(JSON.stringify({ code: "51000", data: [], msg: "Parameter period error" }), 400);
     const limit = Math.min(100, Math.max(1, Number(query.get("limit") ?? 100) || 100));
     const key = `${rubik[1]}:${instId || query.get("ccy") || ""}`;
+    const range = queryRange(query, "begin", "end");
     if (rubik[1] === "open-interest-history") {
-      return ok(synth.okxRubikRows(key, period, limit, now).map(([ts, r]) => [ts, String(Number(r) * 50000), String(Number(r) * 500), String(Number(r) * price * 500)]));
+      return ok(synth.okxRubikRows(key, period, limit, now, range).map(([ts, r]) => [ts, String(Number(r) * 50000), String(Number(r) * 500), String(Number(r) * price * 500)]));
     }
-    return ok(synth.okxRubikRows(key, period, limit, now));
+    return ok(synth.okxRubikRows(key, period, limit, now, range));
   }
   return noRoute(path);
 }

@@ -1,4 +1,4 @@
-import { lastClosedBucket, nearPrice as px, nextBoundary, wave } from "../../replay/synthetic.ts";
+import { closedBucketStarts, nearPrice as px, nextBoundary, wave, type StampRange } from "../../replay/synthetic.ts";
 
 /**
  * OKX v5 data with no recording, in the documented shapes (https://www.okx.com/docs-v5/en/:
@@ -45,15 +45,11 @@ export function okxLiquidation(instId: string, price: number, now_ms: number, n:
   };
 }
 
-/** Rubik ratio rows `[ts, ratio]`, newest first, for the last `limit` closed buckets. */
-export function okxRubikRows(key: string, period_ms: number, limit: number, now_ms: number): string[][] {
-  const rows: string[][] = [];
-  const lastClosed = lastClosedBucket(now_ms, period_ms);
-  for (let i = 0; i < limit; i++) {
-    const ts = lastClosed - i * period_ms;
-    rows.push([String(ts), (1 + 0.3 * wave(key, ts / period_ms)).toFixed(4)]);
-  }
-  return rows;
+/** Rubik ratio rows `[ts, ratio]`, newest first: the last `limit` closed buckets, or those in `range` (closedBucketStarts). */
+export function okxRubikRows(key: string, period_ms: number, limit: number, now_ms: number, range: StampRange = {}): string[][] {
+  return closedBucketStarts(now_ms, period_ms, limit, range)
+    .reverse()
+    .map((ts) => [String(ts), (1 + 0.3 * wave(key, ts / period_ms)).toFixed(4)]);
 }
 
 /** A ticker (`GET /api/v5/market/tickers`): 24 h quote volume price × 1,000,000, so ranking by volume ranks by price. */
