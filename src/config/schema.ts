@@ -234,8 +234,11 @@ export const configSchema = z.strictObject({
     drop_verified_partitions: z.boolean(),
   }),
   replay: z.strictObject({
-    /** Messages per second per venue; 0 replays as fast as possible. */
-    rate: count,
+    /**
+     * Messages per second per venue, 0 as fast as possible; or `live`: the generator at live
+     * rates (as `bun run simulate --rate live`).
+     */
+    rate: z.union([count, z.literal("live")], { error: 'a count of messages per second (0 = as fast as possible) or "live"' }),
     host: z.string().min(1),
     port: z.number().int().min(0).max(65535),
   }),

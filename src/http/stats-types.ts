@@ -121,6 +121,8 @@ export interface VenueRestStats {
   readonly responses_418: number;
   /** Ms until REST to the venue may go on after a 429's Retry-After or a 418 ban; 0 = not blocked. */
   readonly blocked_ms: number;
+  /** HTTP status of the block in force: 429 (rate limited), 418 (IP ban); 0 = not blocked. */
+  readonly block_status: number;
 }
 
 export interface TypeStats {
@@ -200,5 +202,12 @@ export interface TieringTableStats {
 
 export interface HealthReport {
   readonly ok: boolean;
-  readonly components: Record<string, { readonly state: string; readonly detail?: string }>;
+  readonly components: Record<string, HealthComponent>;
+}
+
+export interface HealthComponent {
+  readonly state: string;
+  readonly detail?: string;
+  /** A venue whose REST is blocked (`rate_limited`, `banned`): seconds until it may send again. */
+  readonly retry_after_s?: number;
 }

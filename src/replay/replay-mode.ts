@@ -13,12 +13,13 @@ export interface Replay {
 
 /**
  * Starts the simulator on DIR, or without one on ../shared/fixtures/exchanges when it exists and
- * on the built-in generator otherwise (`generate` forces the generator). The log line names the
- * source beside the URL.
+ * on the built-in generator otherwise (`generate` forces the generator, and so does
+ * `replay.rate: live`, which only the generator serves). The log line names the source beside
+ * the URL.
  */
 export async function startReplay(config: Config, dir: string | null, log: Logger, generate = false): Promise<Replay> {
   const simulator = await startSimulator({
-    source: replaySource(dir, generate),
+    source: replaySource(dir, generate || (config.replay.rate === "live" && dir === null)),
     host: config.replay.host,
     port: config.replay.port,
     rate: config.replay.rate,

@@ -11,7 +11,9 @@ export type FaultFrame = Pick<FeedFrame, "key" | "symbol" | "snapshot">;
  * - `disconnect`: the venue's connections close now and new ones are refused until it ends;
  * - `silence`: sockets stay open and nothing is sent on them (data, acks, pongs, pings,
  *   heartbeats), so only a client-side silence timeout notices;
- * - `rate_limit`: every REST request of the venue gets 429 with `Retry-After` (the seconds left);
+ * - `rate_limit`: every REST request of the venue gets 429 in the venue's own shape (its
+ *   `rest_limits.refusalBody`: Binance code -1003, OKX code 50011, Deribit error 10028), with
+ *   `Retry-After` (the seconds left) on the venues that send one (Binance);
  * - `sequence_gap`: one book update per symbol a second is not sent, so update chains break
  *   (Binance `U`/`u`/`pu`, OKX `seqId`/`prevSeqId`; on recordings without `seqId` the OKX
  *   checksum catches the hole);
@@ -169,15 +171,15 @@ export class SimFaults {
     return new Response(`simulator: ${venue} is down (disconnect fault)`, { status: 503 });
   }
 
-  /** Under `rate_limit`: the 429 a REST request gets, with the seconds left as `Retry-After`. */
+  /** Under `rate_limit`: the venue's 429, with the seconds left as `Retry-After` where the venue sends one. */
   refuseRest(venue: VenueKey): Response | undefined {
     const left_ms = this.remainingMs(venue, "rate_limit");
     if (left_ms <= 0) return undefined;
     this.note(venue, "rate_limit");
-    return new Response(JSON.stringify({ code: -1003, msg: "Too many requests (simulated rate_limit fault)." }), {
-      status: 429,
-      headers: { "retry-after": String(Math.ceil(left_ms / 1000)), "content-type": "application/json" },
-    });
+    const limits = getVenue(venue).rest_limits;
+    const headers: Record<string, string> = { "content-type": "application/json" };
+    if (limits.sends_retry_after) headers["retry-after"] = String(Math.ceil(left_ms / 1000));
+    return new Response(limits.refusalBody(429, Date.now() + left_ms), { status: 429, headers });
   }
 
   /** Under `rest_error`: the 503 a REST request to `path` (below the venue) gets. */

@@ -13,7 +13,8 @@ import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "../venues/connection/rest-budget.ts";
 import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
-import { syncEstimate, syncEtaMs, duration } from "../venues/connection/sync-estimate.ts";
+import { syncEstimate, syncEtaMs } from "../venues/connection/sync-estimate.ts";
+import { venueHealth } from "./venue-health.ts";
 import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
 import { exposureWarning, isLoopbackHost } from "../http/security.ts";
@@ -495,12 +496,7 @@ export class Engine {
     for (const venue of VENUE_KEYS) {
       const v = venueStats[venue];
       if (v === undefined || !v.enabled || this.options.synthetic) continue;
-      const { waiting, total, eta_s } = v.book_sync;
-      // Books waiting for their turn in the REST budget are the venue working as planned, not failing.
-      components[`venue:${venue}`] =
-        v.state === "connected" && waiting > 0
-          ? { state: "syncing", detail: `${waiting} of ${total} books wait for the REST weight budget, about ${duration(eta_s * 1000)} to go` }
-          : { state: v.state };
+      components[`venue:${venue}`] = venueHealth(v);
     }
     const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected" || c.state === "syncing");
     return { ok, components };
@@ -545,7 +541,10 @@ export class Engine {
         const budget = this.restBudgets.get(venue);
         return cost === undefined || budget === undefined ? 0 : syncEtaMs(budget, cost, waiting);
       },
-      rest_blocked_ms: (venue) => this.restBudgets.get(venue)?.blockedMs() ?? 0,
+      rest_block: (venue) => {
+        const budget = this.restBudgets.get(venue);
+        return { blocked_ms: budget?.blockedMs() ?? 0, status: budget?.blockStatus ?? 0 };
+      },
       overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },

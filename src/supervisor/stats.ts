@@ -57,8 +57,8 @@ export interface StatsInputs {
   readonly bad_frames: ReadonlyMap<string, Readonly<Record<string, number>>>;
   /** REST requests queued, per ingest worker id (last report). */
   readonly rest_queues: ReadonlyMap<string, number>;
-  /** Ms until the venue's REST block (429 Retry-After, 418 ban) ends; 0 = none. */
-  readonly rest_blocked_ms: (venue: VenueKey) => number;
+  /** The venue's REST block (429 Retry-After, 418 ban): ms until it ends (0 = none) and its status. */
+  readonly rest_block: (venue: VenueKey) => { readonly blocked_ms: number; readonly status: number };
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: NatsStats;
@@ -166,7 +166,8 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         queue: restQueue.get(venue) ?? 0,
         responses_429: c.read(venueCounter(venue, "rest_429")),
         responses_418: c.read(venueCounter(venue, "rest_418")),
-        blocked_ms: s.rest_blocked_ms(venue),
+        blocked_ms: s.rest_block(venue).blocked_ms,
+        block_status: s.rest_block(venue).blocked_ms > 0 ? s.rest_block(venue).status : 0,
       },
       symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
       book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),

@@ -56,6 +56,12 @@ describe("configuration", () => {
     );
   });
 
+  test("replay.rate takes a count or live; any other word is named with the choices", () => {
+    expect(loadConfig({ file: file("replay:\n  rate: live\n"), env: {} }).replay.rate).toBe("live");
+    expect(loadConfig({ file: file("replay:\n  rate: 250\n"), env: {} }).replay.rate).toBe(250);
+    expect(errorOf(() => configWith({ replay: { rate: "fast" } }))).toContain(`'replay.rate' = "fast": a count of messages per second (0 = as fast as possible) or "live"`);
+  });
+
   test("environment overrides win over the file", () => {
     const c = loadConfig({
       file: file("nats:\n  servers: [nats://10.0.0.1:4222]\nhttp:\n  port: 9000\n"),

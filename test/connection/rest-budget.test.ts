@@ -55,8 +55,8 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     expect(elapsed).toBeGreaterThan(2000);
   }, 20_000);
 
-  test("book snapshots go before the polls queued ahead of them", async () => {
-    const rest = client("binance_derivatives");
+  test("bucket polls go before the snapshot storm queued ahead of them on a small budget", async () => {
+    const rest = client("binance_derivatives", { scale: SPOT_SCALE });
     const symbol = sim.symbols.binance_derivatives[0];
     const order: string[] = [];
     const ask = (path: string, priority: RestPriority, tag: string) =>
@@ -64,16 +64,17 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
         expect(r.ok).toBe(true);
         order.push(tag);
       });
-    const polls = Array.from({ length: 12 }, (_, i) => ask(`/fapi/v1/openInterest?symbol=${symbol}&n=${i}`, "poll", `poll${i}`));
-    expect(rest.queued).toBe(12 - IN_FLIGHT.poll);
-    const snapshots = Array.from({ length: 3 }, (_, i) => ask(`/fapi/v1/depth?symbol=${symbol}&limit=${i === 0 ? 1000 : i === 1 ? 500 : 100}`, "sync", `snap${i}`));
-    await Promise.all([...polls, ...snapshots]);
-    // The polls already on the wire may finish first; every snapshot precedes the other ones.
-    const lastSnapshot = Math.max(...["snap0", "snap1", "snap2"].map((t) => order.indexOf(t)));
-    expect(lastSnapshot).toBeLessThanOrEqual(IN_FLIGHT.poll + 2);
-    expect(order.length).toBe(15);
+    // 20 storm snapshots of depth 1000 (weight 20 each): 400 weight, several windows of the shrunken budget.
+    const storm = Array.from({ length: 20 }, (_, i) => ask(`/fapi/v1/depth?symbol=${symbol}&limit=1000&n=${i}`, "sync", `storm${i}`));
+    const polls = Array.from({ length: 3 }, (_, i) => ask(`/fapi/v1/openInterest?symbol=${symbol}&n=${i}`, "poll", `poll${i}`));
+    await Promise.all([...storm, ...polls]);
+    // The storm's slots may be on the wire already; every poll precedes the rest of the storm.
+    const lastPoll = Math.max(...["poll0", "poll1", "poll2"].map((t) => order.indexOf(t)));
+    expect(lastPoll).toBeLessThanOrEqual(IN_FLIGHT.sync + 2);
+    expect(order.length).toBe(23);
+    expect(rest.rate_limited).toBe(0);
     expect(sim.violations.rules()).toEqual({});
-  });
+  }, 30_000);
 
   test("a resync goes before the storm queued ahead of it on the same thread", async () => {
     const rest = client("binance_spot", { scale: SPOT_SCALE });
@@ -159,26 +160,26 @@ describe("the budget's arithmetic (shared memory, fake clock)", () => {
     expect(weight).toBeGreaterThanOrEqual(5300);
   });
 
-  test("a storm leaves 15 % of the bucket to resyncs, polls 30 % to book snapshots, anything else half", () => {
+  test("a storm leaves 20 % of the bucket to polls and resyncs, polls 15 % to resyncs, anything else half", () => {
     const now = 1_000_000;
     const budget = new RestBudget(SPOT, undefined, () => now);
-    let polls = 0;
-    while (budget.take({ bucket: 0, weight: 10 }, "poll") === 0) polls++;
-    expect(polls).toBe(75); // 750 of 1,080
-    expect(budget.take({ bucket: 0, weight: 10 }, "other")).toBeGreaterThan(0);
     let storm = 0;
     while (budget.take({ bucket: 0, weight: 10 }, "sync") === 0) storm++;
-    expect(storm).toBe(16); // up to 910 of the 918 a storm may fill
+    expect(storm).toBe(86); // 860 of the 864 a storm may fill (80 % of 1,080)
+    expect(budget.take({ bucket: 0, weight: 10 }, "other")).toBeGreaterThan(0);
+    let polls = 0;
+    while (budget.take({ bucket: 0, weight: 10 }, "poll") === 0) polls++;
+    expect(polls).toBe(5); // up to 910 of the 918 polls may fill
     let resyncs = 0;
     while (budget.take({ bucket: 0, weight: 10 }, "resync") === 0) resyncs++;
     expect(resyncs).toBe(17);
   });
 
-  test("a storm's draws leave three depth-1000 resyncs their weight at once", () => {
+  test("a storm's draws leave four depth-1000 resyncs their weight at once", () => {
     const now = 1_000_000;
     const budget = new RestBudget(SPOT, undefined, () => now);
     while (budget.take(depth1000, "sync") === 0);
-    for (let i = 0; i < 3; i++) expect(budget.take(depth1000, "resync")).toBe(0);
+    for (let i = 0; i < 4; i++) expect(budget.take(depth1000, "resync")).toBe(0);
     expect(budget.take(depth1000, "resync")).toBeGreaterThan(0);
   });
 
@@ -187,10 +188,10 @@ describe("the budget's arithmetic (shared memory, fake clock)", () => {
     const budget = new RestBudget(SPOT, undefined, () => now);
     // 6,000 a minute: 4,320 a minute once the 1,080 burst is spent.
     expect(budget.refillPerMinute(0)).toBeCloseTo(4320, 6);
-    // 18 storm snapshots fit the 918 a storm may fill now; 1,500 need (75,000 - 918) / 4,320 min.
-    expect(budget.backlogMs(depth1000, 18, "sync")).toBe(0);
-    expect(budget.backlogMs(depth1000, 1500, "sync")).toBe(Math.ceil(((75_000 - 918) * 60_000) / 4320));
-    for (let i = 0; i < 18; i++) expect(budget.take(depth1000, "sync")).toBe(0);
+    // 17 storm snapshots fit the 864 a storm may fill now; 1,500 need (75,000 - 864) / 4,320 min.
+    expect(budget.backlogMs(depth1000, 17, "sync")).toBe(0);
+    expect(budget.backlogMs(depth1000, 1500, "sync")).toBe(Math.ceil(((75_000 - 864) * 60_000) / 4320));
+    for (let i = 0; i < 17; i++) expect(budget.take(depth1000, "sync")).toBe(0);
     expect(budget.backlogMs(depth1000, 1, "sync")).toBe(budget.take(depth1000, "sync"));
   });
 

@@ -11,8 +11,8 @@ function estimate(venue: "binance_spot" | "binance_derivatives" | "okx_spot", bo
 
 test("1,500 spot books at limit 1000 take about 17 minutes of the budget, and limit 500 halves it", () => {
   const e = estimate("binance_spot", 1500, 1000);
-  // 75,000 weight: 918 at once (a storm leaves 15 % of the 1,080 burst), the rest at 4,320 a minute.
-  expect(e?.ms).toBe(Math.ceil(((75_000 - 918) * 60_000) / 4320));
+  // 75,000 weight: 864 at once (a storm leaves 20 % of the 1,080 burst), the rest at 4,320 a minute.
+  expect(e?.ms).toBe(Math.ceil(((75_000 - 864) * 60_000) / 4320));
   expect(e?.text).toBe("1,500 books × weight 50 at 72 % of 6,000/min: about 17 min; orderbook.snapshot_limit 500 halves it");
   expect(e?.suggestion).toMatchObject({ limit: 500, weight: 25 });
 });

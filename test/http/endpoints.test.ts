@@ -57,7 +57,7 @@ function fixture() {
       rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
-      rest_blocked_ms: (venue) => (venue === "binance_spot" ? 90_000 : 0),
+      rest_block: (venue) => (venue === "binance_spot" ? { blocked_ms: 90_000, status: 418 } : { blocked_ms: 0, status: 0 }),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
       books: new Map<string, BookHealth[]>([
         ["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]],
@@ -101,8 +101,8 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.venues.binance_derivatives).toMatchObject({ open_connections: 2, ws_requests: 4, ws_requests_peak_per_s: 3, ws_incidents: 1 });
     expect(body.venues.binance_spot.rate_limited).toBe(3);
-    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000 });
-    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0 });
+    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418 });
+    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });

@@ -18,7 +18,7 @@ export function idleStatsInputs(counters: Counters, overrides: Partial<StatsInpu
     books: new Map(),
     bad_frames: new Map(),
     rest_queues: new Map(),
-    rest_blocked_ms: () => 0,
+    rest_block: () => ({ blocked_ms: 0, status: 0 }),
     overflow: new Map(),
     book_sync: new Map(),
     planned_books: new Map(),

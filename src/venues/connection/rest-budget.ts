@@ -85,22 +85,25 @@ export function scaleLimits(specs: readonly RestLimitSpec[], scale: RestLimitSca
 
 /**
  * Request classes, most urgent first: `resync` is the snapshot of a book that was live and broke
- * its chain (a sequence gap on one book), `sync` a snapshot of a book storm (every book at start
- * or after a lost connection, in symbol order), then bucket polls, then anything else.
+ * its chain (a sequence gap on one book); `poll` a bucket poll (open interest, ratios), which is
+ * missed if it waits past its bucket and whose volume its cadence bounds (one request per symbol
+ * per bucket), so it goes before `sync`, the snapshots of a book storm (every book at start or
+ * after a lost connection, in symbol order), which can take minutes; then anything else.
  */
-export const REST_PRIORITIES = ["resync", "sync", "poll", "other"] as const;
+export const REST_PRIORITIES = ["resync", "poll", "sync", "other"] as const;
 export type RestPriority = (typeof REST_PRIORITIES)[number];
 
 /**
  * Share of a bucket each class leaves untouched for the classes before it. The classes share one
  * level in shared memory, so the order holds across the venue's threads: a class may draw only
  * while the level stays above its reserve, so whenever a lower class can draw, every higher one
- * can too, and while a higher class waits the level is below what any lower class needs. A
- * storm never takes the last 15 % (three depth-1000 snapshots on Binance spot and USDⓈ-M), so a
- * resync of a few books draws at once even while another thread works through a storm; polls
- * never take the last 30 %, anything else never the last half.
+ * can too, and while a higher class waits the level is below what any lower class needs. Polls
+ * never take the last 15 % (three depth-1000 snapshots on Binance spot and USDⓈ-M), so a resync
+ * of a few books draws at once; a storm never takes the last 20 %, so a bucket's polls draw at
+ * once even while another thread works through a storm; anything else never the last half. The
+ * reserves cap bursts only: a storm's sustained pace is the bucket's refill either way.
  */
-const RESERVE: Readonly<Record<RestPriority, number>> = { resync: 0, sync: 0.15, poll: 0.3, other: 0.5 };
+const RESERVE: Readonly<Record<RestPriority, number>> = { resync: 0, poll: 0.15, sync: 0.2, other: 0.5 };
 /** Named slots of the budget's SharedArrayBuffer (BigInt64). */
 const BLOCKED_UNTIL_MS = 0;
 /** HTTP status of the block in force (429 or 418). */

@@ -47,12 +47,12 @@ export interface RestClientOptions {
 
 /**
  * Requests of one thread on the wire at once, by the class of the next one to go: a storm leaves
- * two slots free for resyncs, and polls and other requests go only while fewer than two are
- * out. A storm's pace is the budget's, not the slots': a busy thread takes about a second to
+ * slots free for polls and resyncs, so neither waits for a storm's snapshots to come back, and
+ * other requests go only while fewer than two are out. A storm's pace is the budget's, not the slots': a busy thread takes about a second to
  * answer a 1000-level snapshot, so six on the wire keep up with the 1.4 snapshots a second that
  * Binance spot's weight allows (`bun run bench scale`, 2,000-symbol point).
  */
-export const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 8, sync: 6, poll: 2, other: 2 };
+export const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 8, poll: 7, sync: 6, other: 2 };
 
 /** Parses `Retry-After`: delta seconds or an HTTP date. Undefined when absent or malformed. */
 export function parseRetryAfter(value: string | null, now_ms: number): number | undefined {

@@ -17,7 +17,8 @@ import { splitPath } from "../connection/rest-budget.ts";
  *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-trades-history).
  * - other public market data, among them `GET /api/v5/market/ticker`: 20 requests per 2 s
  *   (https://www.okx.com/docs-v5/en/#order-book-trading-market-data-get-ticker).
- * Past a limit OKX answers HTTP 429 with code 50011 and no `Retry-After`; the engine then waits
+ * Past a limit OKX answers HTTP 429 with code 50011 "Rate limit reached"
+ * (https://www.okx.com/docs-v5/en/#error-code-rest-api-public) and no `Retry-After`; the engine then waits
  * one window. okx_spot and okx_derivatives keep a budget each: only okx_derivatives polls
  * rubik, and each sends one instruments request (of its own instrument type) at start.
  */
