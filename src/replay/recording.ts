@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 /**
- * Reads recordings in the fixture line format (`{source,url,recv_ts,raw}`, one JSON object per
+ * Reads one recording file in the fixture line format (`{source,url,recv_ts,raw}`, one JSON object per
  * line; see fixtures/exchanges/README.md section 2). The same format is what `--record` writes.
  */
 
@@ -21,7 +21,7 @@ export function defaultRecordingsDir(): string {
 
 export class RecordingsMissingError extends Error {
   constructor(readonly path: string) {
-    super(`replay recordings not found at ${path} (expected the fixtures/exchanges folder: binance_spot.jsonl, okx.jsonl, ...)`);
+    super(`replay recordings not found at ${path} (expected a folder of *.jsonl captures, such as fixtures/exchanges or what --record wrote)`);
     this.name = "RecordingsMissingError";
   }
 }

@@ -2,12 +2,14 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { SimAsset } from "./generated-book.ts";
 import { DEFAULT_GENERATED_SYMBOLS, generatedAssets, generatedFiles } from "./generator.ts";
-import { defaultRecordingsDir, readRecording, RecordingsMissingError, type RecordedLine } from "./recording.ts";
+import { VENUES } from "../venues/registry.ts";
+import { readCapture, type UnclaimedLine } from "./capture-source.ts";
+import { defaultRecordingsDir, RecordingsMissingError, type RecordedLine } from "./recording.ts";
 
 /**
- * Where the simulator's data comes from: a recordings folder in the fixture layout
- * (`binance_spot.jsonl`, …, `reference/…`) or the built-in generator, which stands in for the
- * same files. `--replay` takes ../shared/fixtures/exchanges when it exists and the generator
+ * Where the simulator's data comes from: a capture folder (the fixtures, or what `--record`
+ * wrote; any `*.jsonl` names, lines assigned to venues by URL: capture-source.ts) or the
+ * built-in generator, which stands in for the same files. `--replay` takes ../shared/fixtures/exchanges when it exists and the generator
  * otherwise; `--replay DIR` takes DIR; `--generate` forces the generator.
  */
 export interface RecordingSource {
@@ -20,12 +22,19 @@ export interface RecordingSource {
    * renders step by step as it serves them (live-feed.ts) instead of looping `read`'s recording.
    */
   readonly assets?: readonly SimAsset[];
+  /** A capture's lines that no venue claims (not replayed), with file and line. */
+  readonly unclaimed?: readonly UnclaimedLine[];
 }
 
 export function recordingsSource(dir: string): RecordingSource {
   const path = resolve(dir);
   if (!existsSync(path)) throw new RecordingsMissingError(path);
-  return { description: `recordings ${path}`, read: (file) => readRecording(path, file) };
+  const capture = readCapture(path, Object.values(VENUES));
+  return {
+    description: `recordings ${path} (${capture.read_files} files)`,
+    read: (file) => capture.files.get(file) ?? [],
+    unclaimed: capture.unclaimed,
+  };
 }
 
 export function generatorSource(symbols = DEFAULT_GENERATED_SYMBOLS): RecordingSource {

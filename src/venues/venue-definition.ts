@@ -136,5 +136,12 @@ export interface VenueDefinition<T extends object = object> {
    * fixture files its generated markets stand in for. Venue keys of one server carry the same one.
    */
   readonly generator: SimGenerator;
+  /**
+   * Whether a captured line's URL is this venue's (its hosts, old ones included, or the
+   * simulator's `/<key>` prefix): how `--replay DIR` assigns a capture's lines (url-claims.ts).
+   */
+  claims(url: string): boolean;
+  /** The recording file the venue's simulated server replays (`binance_spot.jsonl`, `okx.jsonl`). */
+  readonly recording_file: string;
 }
 

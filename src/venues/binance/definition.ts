@@ -1,5 +1,6 @@
 import type { VenueConfig } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
+import { claimsByHost, onDomain } from "../url-claims.ts";
 import type { VenueDefinition, VenueInstruments, VenueRequest } from "../venue-definition.ts";
 import { binanceDepthPath, binancePolls, binancePremiumIndexPath, binanceTradeBackfill, type BinanceVenue } from "./channels.ts";
 import { BinanceConnection } from "./connection.ts";
@@ -35,6 +36,13 @@ function premiumIndexAfterGap(natives: readonly string[], carried: readonly Data
   return natives.map((native) => ({ path: binancePremiumIndexPath(native), channel: "premiumIndex", recovers: { native, data_type: "funding_rate" } }));
 }
 
+/** Binance hosts: binance.com (api, api1-4, stream, fstream, dstream, fapi, dapi, www) and the binance.vision market-data mirrors. */
+const isBinanceHost = (host: string): boolean => onDomain(host, "binance.com") || onDomain(host, "binance.vision");
+
+/** USDⓈ-M and COIN-M futures hosts (fstream, fapi, dstream, dapi) or paths (`/fapi/…`, `/dapi/…`, `/futures/data/…`). */
+const isBinanceFutures = (host: string, path: string): boolean =>
+  /^(fstream|dstream|fapi|dapi)[\w-]*\./.test(host) || /^\/(fapi|dapi|futures)\//.test(path);
+
 export const binanceSpot: VenueDefinition<BinanceTuning> = {
   key: "binance_spot",
   exchange: "binance",
@@ -55,6 +63,8 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
   sim: startBinanceSim,
   generator: binanceGenerator,
+  claims: claimsByHost("binance_spot", (host, path) => isBinanceHost(host) && !isBinanceFutures(host, path)),
+  recording_file: "binance_spot.jsonl",
 };
 
 export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
@@ -81,4 +91,6 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
   createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
   sim: startBinanceSim,
   generator: binanceGenerator,
+  claims: claimsByHost("binance_derivatives", (host, path) => isBinanceHost(host) && isBinanceFutures(host, path)),
+  recording_file: "binance_derivatives.jsonl",
 };

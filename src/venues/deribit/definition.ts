@@ -1,3 +1,4 @@
+import { claimsByHost, onDomain } from "../url-claims.ts";
 import type { VenueDefinition } from "../venue-definition.ts";
 import { deribitVolatilityIndexPath } from "./channels.ts";
 import { DeribitConnection, type DeribitTuning } from "./connection.ts";
@@ -47,4 +48,6 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   createNormalizer: (options) => new DeribitNormalizer(options),
   sim: startDeribitSim,
   generator: deribitGenerator,
+  claims: claimsByHost("deribit_derivatives", (host) => onDomain(host, "deribit.com")),
+  recording_file: "deribit.jsonl",
 };

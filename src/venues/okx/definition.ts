@@ -1,6 +1,7 @@
 import type { VenueConfig, VenueKey } from "../../config/schema.ts";
 import type { DataType, MarketType } from "../../records/types.ts";
 import type { ConnectLimit } from "../types.ts";
+import { claimsByHost, onDomain } from "../url-claims.ts";
 import type { VenueDefinition, VenueIngest, VenueInstruments } from "../venue-definition.ts";
 import { OKX_TRADE_BACKFILL, okxPolls, okxRubikPeriod } from "./channels.ts";
 import { OkxConnection, type OkxTuning } from "./connection.ts";
@@ -49,6 +50,12 @@ function okxConfigErrors(venue: VenueKey, config: VenueConfig, env: Readonly<Rec
   return errors;
 }
 
+/**
+ * OKX hosts, okex.com (its name until 2022) included: www, aws, ws, wsaws, wspap. Spot and swaps
+ * share hosts and one capture file; each instrument's market type comes from its metadata.
+ */
+const isOkxHost = (host: string): boolean => onDomain(host, "okx.com") || onDomain(host, "okex.com");
+
 export const okxSpot: VenueDefinition<OkxTuning> = {
   key: "okx_spot",
   exchange: "okx",
@@ -64,6 +71,8 @@ export const okxSpot: VenueDefinition<OkxTuning> = {
   createNormalizer: (options) => new OkxNormalizer(true, options),
   sim: startOkxSim,
   generator: okxGenerator,
+  claims: claimsByHost("okx_spot", isOkxHost),
+  recording_file: "okx.jsonl",
 };
 
 export const okxDerivatives: VenueDefinition<OkxTuning> = {
@@ -81,4 +90,6 @@ export const okxDerivatives: VenueDefinition<OkxTuning> = {
   createNormalizer: (options) => new OkxNormalizer(false, options),
   sim: startOkxSim,
   generator: okxGenerator,
+  claims: claimsByHost("okx_derivatives", isOkxHost),
+  recording_file: "okx.jsonl",
 };
