@@ -73,7 +73,7 @@ export class MetricsExporter {
   private readonly bookChecksum = this.counter("spectra_book_checksum_failures_total", "Order-book checksum failures per symbol.", ["venue", "symbol"]);
   private readonly bookGaps = this.counter("spectra_book_sequence_gaps_total", "Order-book sequence gaps per symbol.", ["venue", "symbol"]);
   private readonly bookLive = this.gauge("spectra_book_live", "1 while the book is in sync.", ["venue", "symbol"]);
-  private readonly componentUp = this.gauge("spectra_component_up", "1 while the component is up (NATS, ClickHouse).", ["component"]);
+  private readonly componentUp = this.gauge("spectra_component_up", "1 while the component is up, 0 while it is down (NATS, ClickHouse; no series when the engine does not use it).", ["component"]);
   private readonly natsRestarts = this.counter("spectra_nats_restarts_total", "Times the embedded nats-server was started again after it exited on its own.", []);
   private readonly componentLatency = this.gauge("spectra_component_latency_seconds", "Last round trip to the component.", ["component"]);
   private readonly tierWatermark = this.gauge("spectra_tiering_watermark_seconds", "Hot->cold watermark (unix seconds).", ["table"]);
@@ -169,6 +169,9 @@ export class MetricsExporter {
       }
     }
     for (const [component, c] of [["nats", s.nats], ["clickhouse", s.clickhouse]] as const) {
+      // A component this engine does not use (ClickHouse on a collector) has no series, so an
+      // alert on `spectra_component_up == 0` fires only for components that are down.
+      if (c.state === "disabled") continue;
       this.componentUp.set({ component }, c.state === "up" ? 1 : 0);
       if (c.latency_ms !== null) this.componentLatency.set({ component }, c.latency_ms / 1000);
     }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Server } from "bun";
 import { redactSecrets } from "../log/redact.ts";
 import { MetricsExporter } from "./metrics.ts";
@@ -14,6 +16,9 @@ import type { LatencySeries } from "../stats/latency.ts";
  * `GET /health` and `GET /metrics`, and with a token set `/query` and `/stats` answer 401
  * without `Authorization: Bearer <token>`. Every body passes `redactSecrets`, so no password,
  * token or URL credential reaches a response.
+ *
+ * `GET /` is the live page (live-page.html): static, with no data of its own, so it needs no
+ * token; it reads `/stats` every second, sending the token when the engine has one.
  */
 
 export interface HttpDeps {
@@ -37,6 +42,15 @@ const OPEN_PATHS: ReadonlySet<string> = new Set(["/health", "/metrics"]);
 /** Endpoints the token guards. */
 const TOKEN_PATHS: ReadonlySet<string> = new Set(["/query", "/stats"]);
 
+/** The live page, read once; it runs its script inline and may only talk to this server. */
+const LIVE_PAGE = readFileSync(join(import.meta.dir, "live-page.html"), "utf8");
+const LIVE_PAGE_HEADERS = {
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; frame-ancestors 'none'",
+  "x-frame-options": "DENY",
+  "cache-control": "no-cache",
+};
+
 type Route = { readonly method: string; readonly handle: (req: Request) => Promise<Response> | Response };
 
 function json(body: unknown, status = 200): Response {
@@ -52,6 +66,7 @@ export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_tok
   /** Refused requests by status code (404, 405, 400, 413, ...), for /stats and /metrics. */
   const refused = new Map<number, number>();
   const routes = new Map<string, Route>([
+    ["/", { method: "GET", handle: () => new Response(LIVE_PAGE, { headers: LIVE_PAGE_HEADERS }) }],
     ["/health", { method: "GET", handle: () => { const h = deps.health(); return json(h, h.ok ? 200 : 503); } }],
     ["/stats", { method: "GET", handle: () => json({ ...deps.stats(), http: { refused_requests: Object.fromEntries(refused) } }) }],
     [

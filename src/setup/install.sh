@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Installs what Spectra needs and is missing: npm dependencies (Bun comes from npm) and
-# Debian's nats-server. Idempotent and quiet when everything is already there; runs before
-# `npm start`, `npm test` and `npm run bench` (npm's pre-scripts).
+# Installs what Spectra needs and is missing: npm dependencies (Bun comes from npm), Debian's
+# nats-server, and for the tests Debian's prometheus (promtool) and chromium. Idempotent and
+# quiet when everything is already there; runs before `npm start`, `npm test` and `npm run bench`
+# (npm's pre-scripts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -15,13 +16,19 @@ if [ ! -x node_modules/.bin/bun ] || [ ! -f "$stamp" ] || [ package-lock.json -n
   npm install --no-audit --no-fund --loglevel=error >&2
 fi
 
-if ! command -v nats-server >/dev/null 2>&1; then
+# Debian packages: nats-server (the embedded NATS); prometheus (its promtool checks the alert
+# rules in config/prometheus) and chromium (headless, for the live page test) only for the tests.
+missing=()
+command -v nats-server >/dev/null 2>&1 || missing+=(nats-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "spectra: installing Debian's nats-server (apt-get install -y nats-server)" >&2
+    echo "spectra: installing Debian's ${missing[*]} (apt-get install -y ${missing[*]})" >&2
     apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nats-server >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   else
-    echo "spectra: nats-server is missing; install it as root with: apt-get update && apt-get install -y nats-server" >&2
-    echo "spectra: (or set nats.url / NATS_URL to an external NATS server)" >&2
+    echo "spectra: missing Debian packages: ${missing[*]}; install them as root with: apt-get update && apt-get install -y ${missing[*]}" >&2
+    echo "spectra: (nats-server: or set nats.url / NATS_URL to an external NATS server; prometheus and chromium: only tests use them, and skip without them outside CI)" >&2
   fi
 fi

@@ -1,4 +1,5 @@
 import { LevelsText } from "../codec/levels-text.ts";
+import { DECIMAL_38_18 } from "../records/decimal.ts";
 import type { RecordType } from "../records/types.ts";
 import { insertedColumns, type ColumnKind, type ColumnSpec } from "./schema.ts";
 
@@ -7,9 +8,6 @@ import { insertedColumns, type ColumnKind, type ColumnSpec } from "./schema.ts";
  * insert (one bad value fails the whole batch), so the storage consumer checks each record
  * first and dead-letters the ones that fail, with this message.
  */
-
-/** Fits Decimal(38,18) exactly: up to 20 integer digits and 18 fractional digits, no exponent. */
-const DECIMAL_38_18 = /^-?\d{1,20}(?:\.\d{1,18})?$/;
 
 function fieldProblem(kind: ColumnKind, v: unknown): string | null {
   switch (kind) {

@@ -1,5 +1,6 @@
 import { LEVEL_VALUES, type RawLevel, type RawLevels } from "../book/price-book.ts";
 import { parseBookFrame } from "./book-frame-parser.ts";
+import { DECIMAL_38_18 } from "../records/decimal.ts";
 import type { MarketRecord } from "../records/types.ts";
 
 /**
@@ -73,16 +74,9 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/**
- * A decimal string as the exchanges send them and as the Decimal(38,18) columns take it (the
- * pattern of src/storage/validate-record.ts): optional minus, up to 20 integer and 18 fraction
- * digits, no exponent. A value outside it is bad input counted here, not a record that storage
- * would dead-letter later.
- */
-const DECIMAL = /^-?\d{1,20}(\.\d{1,18})?$/;
-
+/** A decimal string that fits the Decimal(38,18) columns (src/records/decimal.ts): bad input is counted here, not dead-lettered by storage later. */
 export function isDecimal(v: unknown): v is string {
-  return typeof v === "string" && DECIMAL.test(v);
+  return typeof v === "string" && DECIMAL_38_18.test(v);
 }
 
 /** A strictly positive decimal string (prices). */

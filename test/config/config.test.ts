@@ -134,4 +134,35 @@ describe("configuration", () => {
   test("a non-numeric SPECTRA_HTTP_PORT is reported as the text it was", () => {
     expect(errorOf(() => loadConfig({ env: { SPECTRA_HTTP_PORT: "80a" } }))).toContain("'http.port' = \"80a\"");
   });
+
+  test("SPECTRA__<SECTION>__<KEY> sets any key path: numbers, booleans and lists typed, text keys kept as text", () => {
+    const c = loadConfig({
+      env: {
+        SPECTRA__HTTP__HOST: "0.0.0.0",
+        SPECTRA__ENGINE__ROLE: "collect",
+        SPECTRA__NATS__STREAM__REPLICAS: "3",
+        SPECTRA__TIERING__ENABLED: "false",
+        SPECTRA__VENUES__BINANCE_SPOT__SYMBOLS: "[SOLUSDT, ETHUSDT]",
+        SPECTRA__CLICKHOUSE__PASSWORD: "123456",
+        SPECTRA_HTTP_PORT: "9100",
+      },
+    });
+    expect(c.http).toMatchObject({ host: "0.0.0.0", port: 9100 });
+    expect(c.engine.role).toBe("collect");
+    expect(c.nats.stream.replicas).toBe(3);
+    expect(c.tiering.enabled).toBe(false);
+    expect(c.venues.binance_spot.symbols).toEqual(["SOLUSDT", "ETHUSDT"]);
+    expect(c.clickhouse.password).toBe("123456");
+  });
+
+  test("a named variable wins over the key-path variable of the same key", () => {
+    expect(loadConfig({ env: { SPECTRA__HTTP__PORT: "9000", SPECTRA_HTTP_PORT: "9001" } }).http.port).toBe(9001);
+  });
+
+  test("a key-path variable naming no key, or a bad value, is refused naming the variable", () => {
+    expect(errorOf(() => loadConfig({ env: { SPECTRA__HTTP__HOTS: "0.0.0.0" } }))).toContain("unknown key 'hots' (set by SPECTRA__HTTP__HOTS) in 'http'");
+    expect(errorOf(() => loadConfig({ env: { SPECTRA__NATS__STREAM__REPLICAS: "three" } }))).toContain("'nats.stream.replicas' = \"three\"");
+    expect(errorOf(() => loadConfig({ env: { SPECTRA__NATS__STREAM__REPLICAS: "three" } }))).toContain("(set by SPECTRA__NATS__STREAM__REPLICAS)");
+    expect(errorOf(() => loadConfig({ env: { SPECTRA_HTTP_PORT: "80a" } }))).toContain("(set by SPECTRA_HTTP_PORT)");
+  });
 });

@@ -65,11 +65,21 @@ export class OkxFundingJoin {
     return this.flush() ? "emitted" : "ignored";
   }
 
-  /** An `index-tickers` element: `{instId: "BTC-USDT", idxPx, …, ts}`. */
+  /**
+   * An `index-tickers` element: `{instId: "BTC-USDT", idxPx, …, ts}`. Only indices of kept swaps
+   * are held (a swap's index is its underlying, `BTC-USDT` for `BTC-USDT-SWAP`), so unknown
+   * index ids cannot grow the map.
+   */
   index(d: unknown, _recv: number): ElementOutcome {
     if (!isObject(d) || typeof d.instId !== "string" || !isPositiveDecimal(d.idxPx)) return "bad";
+    if (this.scope.get(`${d.instId}-SWAP`) === undefined) return "ignored";
     this.indices.set(d.instId, d.idxPx);
     return this.flush() ? "emitted" : "ignored";
+  }
+
+  /** Prices and funding pushes held for the join (marks, indices, pending pushes). */
+  get held(): number {
+    return this.marks.size + this.indices.size + this.pending.size;
   }
 
   private flush(): boolean {
