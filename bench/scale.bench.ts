@@ -239,3 +239,31 @@ export async function runScaleBench(opts: ScaleOptions): Promise<ScaleBenchResul
   result.checks = checks;
   return result;
 }
+
+/**
+ * `bun bench/scale.bench.ts [--points 500,2000] [--duration S]`: the chosen points alone, printed
+ * as JSON and written nowhere (bench/results stays for full `bun run bench scale` runs).
+ */
+if (import.meta.main) {
+  const args = process.argv.slice(2);
+  const value = (flag: string): string | undefined => {
+    const at = args.indexOf(flag);
+    return at >= 0 ? args[at + 1] : undefined;
+  };
+  const points = value("--points")?.split(",").map(Number);
+  const duration = value("--duration");
+  const duration_s = duration === undefined ? undefined : Number(duration);
+  try {
+    points?.forEach(spreadSymbols);
+  } catch (error) {
+    process.stderr.write(`bench: --points ${value("--points")}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+  if (duration_s !== undefined && (!Number.isFinite(duration_s) || duration_s <= 0)) {
+    process.stderr.write("bench: --duration needs a positive number of seconds\n");
+    process.exit(2);
+  }
+  const result = await runScaleBench({ quick: args.includes("--quick"), ...(points === undefined ? {} : { points }), ...(duration_s === undefined ? {} : { duration_s }) });
+  console.log(JSON.stringify(result, null, 2));
+  process.exit(result.checks_passed === true ? 0 : 1);
+}

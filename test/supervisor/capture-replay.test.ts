@@ -7,7 +7,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { DATA_TYPES } from "../../src/records/types.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { recordingsSource } from "../../src/replay/source.ts";
-import { Engine } from "../../src/supervisor/supervisor.ts";
+import { Engine } from "../../src/supervisor/engine.ts";
 import { VENUES } from "../../src/venues/registry.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 
