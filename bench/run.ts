@@ -5,6 +5,7 @@ import { aggregate, type Json, type Spread } from "./aggregate.ts";
 import { appendHistory, compareWithHistory, readHistory, REGRESSION_PCT, type HistoryLine } from "./history.ts";
 import { formatSuite } from "./report.ts";
 import { BY_NAME_ONLY, isSuite, SUITES, type SuiteName } from "./suite-child.ts";
+import { helpText, usageLine, type CommandHelp } from "../src/cli/help.ts";
 
 /**
  * `bun run bench [--quick] [--duration S] [SUITE...] [--split]` (suites: normalize, book, ring,
@@ -42,10 +43,22 @@ const SOAK_TIMEOUT_MS = { quick: 600_000, default: 3_000_000 };
  */
 const SCALE_TIMEOUT_MS = { quick: 600_000, default: 3_600_000 };
 
-const USAGE = `usage: bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...] [--split]
-  no suite names: every suite but ${[...BY_NAME_ONLY].join(", ")}
-  --split: e2e runs as e2e-split (collector and storer as two processes, beside the all-in-one run)
-  exit codes: 0 every suite ran and passed its checks, 1 a suite failed, 2 bad arguments`;
+const BENCH_HELP: CommandHelp = {
+  usage: `bun run bench [--quick] [--duration S] [${SUITES.join("|")} ...] [--split]`,
+  about: `Runs the benchmark suites, each in its own process, prints their figures, writes bench/results/latest.json and appends to bench/results/history.jsonl with the change against the previous run. Without suite names: every suite but ${[...BY_NAME_ONLY].join(", ")}.`,
+  flags: [
+    ["--quick", "shorter runs (scale: the 100-symbol point only)"],
+    ["--duration S", "measured seconds of e2e, soak and each scale point"],
+    ["--split", "e2e runs as e2e-split: collector and storer as two processes, beside the all-in-one run"],
+    ["--help, -h", "this text"],
+  ],
+  exits: [
+    [0, "every suite ran and passed its checks"],
+    [1, "a suite failed its checks"],
+    [2, "bad arguments"],
+  ],
+};
+const USAGE = usageLine(BENCH_HELP);
 
 interface BenchArgs {
   readonly quick: boolean;
@@ -69,7 +82,7 @@ function parseArgs(argv: readonly string[]): BenchArgs {
         process.exit(2);
       }
     } else if (arg === "--help" || arg === "-h") {
-      process.stdout.write(`${USAGE}\n`);
+      process.stdout.write(helpText(BENCH_HELP));
       process.exit(0);
     } else if (isSuite(arg)) names.push(arg);
     else {

@@ -9,6 +9,7 @@ import { loadInstrumentFile, loadReferenceInstruments } from "../venues/instrume
 import { parseJson } from "../venues/normalizer-stats.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { InstrumentMap, RawFrame } from "../venues/types.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
  * `bun run normalize --venue <key> --input FILE [--instruments FILE] [--depth N] [--interval-ms MS]`
@@ -25,8 +26,25 @@ const DEFAULT_FIXTURES = join(import.meta.dir, "../../../shared/fixtures/exchang
 /** Records per stdout write: one syscall per batch, not per line. */
 const WRITE_BATCH = 512;
 
+export const NORMALIZE_HELP: CommandHelp = {
+  usage: "bun run normalize --venue KEY --input FILE [--instruments FILE] [--depth N] [--interval-ms MS]",
+  about: "Runs capture lines ({source,url,recv_ts,raw}: WS frames and REST bodies, as --record writes them) through the venue's normalizer and prints one normalized record per line (JSON) on stdout, then a summary line on stderr. Keeps every symbol in the input and every data type the venue offers.",
+  flags: [
+    ["--venue KEY", `one of ${VENUE_KEYS.join(", ")}`],
+    ["--input FILE", "the capture lines to normalize"],
+    ["--instruments FILE", "the venue's instrument metadata (default: the reference files of ../shared/fixtures/exchanges)"],
+    ["--depth N", "levels per side in book records (default 100)"],
+    ["--interval-ms MS", "ms between book records per symbol by exchange time (default 0: every update)"],
+    ["--help, -h", "this text"],
+  ],
+  exits: [
+    [0, "every line was read (bad frames are counted in the summary, not fatal)"],
+    [2, "bad arguments, or the input or the instrument metadata cannot be read"],
+  ],
+};
+
 function fail(message: string): never {
-  process.stderr.write(`normalize: ${message}\n`);
+  process.stderr.write(`normalize: ${message}\n${usageLine(NORMALIZE_HELP)}\n`);
   process.exit(2);
 }
 
@@ -42,6 +60,10 @@ function nonNegativeInt(text: string | undefined, name: string, fallback: number
 }
 
 function main(argv: string[]): void {
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(NORMALIZE_HELP));
+    return;
+  }
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({

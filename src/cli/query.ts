@@ -3,6 +3,7 @@ import type { ClickHouseClient } from "@clickhouse/client";
 import { drainPending } from "chdb";
 import { createChdbClient, embeddedPath } from "../storage/client.ts";
 import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
  * `bun run query --data-dir DIR [--format FMT] "SQL"`: read-only SQL against the embedded
@@ -12,7 +13,20 @@ import { DEFAULT_FORMAT, runReadOnlyQuery } from "../storage/read-only-query.ts"
  * src/storage/query-guard.ts) is not run, and the command exits 2 saying what and why.
  */
 
-const USAGE = 'usage: bun run query --data-dir DIR [--format FORMAT] "SQL"';
+export const QUERY_HELP: CommandHelp = {
+  usage: 'bun run query --data-dir DIR [--format FORMAT] "SQL"',
+  about: "Runs one read-only statement (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS) against the embedded ClickHouse under DIR/clickhouse while the engine is stopped (chDB locks its data to one process; a running engine answers POST /query and the ClickHouse HTTP port instead) and prints the result.",
+  flags: [
+    ["--data-dir DIR", "the engine's data directory (engine.data_dir)"],
+    ["--format FORMAT", `ClickHouse output format when the SQL has no FORMAT clause (default ${DEFAULT_FORMAT})`],
+    ["--help, -h", "this text"],
+  ],
+  exits: [
+    [0, "the result was printed"],
+    [1, "ClickHouse refused or failed the query, or no data under DIR"],
+    [2, "bad arguments, or a statement the query guard refuses (anything but one read)"],
+  ],
+};
 
 interface QueryArgs {
   readonly data_dir: string;
@@ -51,9 +65,13 @@ export interface QueryCommandIo {
 
 /** The command: its exit code (0 rows printed, 1 query error, 2 usage or refused statement). */
 export async function runQueryCommand(argv: readonly string[], io: QueryCommandIo): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(new TextEncoder().encode(helpText(QUERY_HELP)));
+    return 0;
+  }
   const args = parseArgs(argv);
   if (typeof args === "string") {
-    io.stderr(`${args}\n${USAGE}\n`);
+    io.stderr(`${args}\n${usageLine(QUERY_HELP)}\n`);
     return 2;
   }
   const path = embeddedPath(args.data_dir);

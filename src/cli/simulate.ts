@@ -4,6 +4,7 @@ import { replayVenueOverrides } from "../replay/overrides.ts";
 import { startSimulator, type Simulator } from "../replay/simulator.ts";
 import { generatorSource, recordingsSource, replaySource, type RecordingSource } from "../replay/source.ts";
 import type { GeneratedRate } from "../replay/live-feed.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
  * `bun run simulate`: the venue simulator alone, on loopback, for any engine or tool to point
@@ -11,24 +12,27 @@ import type { GeneratedRate } from "../replay/live-feed.ts";
  * `{"url","source","venues":{"<venue>":{"ws_url","rest_url"}},"symbols":{"<venue>":[…]}}`.
  */
 
-const USAGE = `usage: bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R|live] [--lifetime-s S]
-
-  --port P          listen on 127.0.0.1:P (default 0: a free port, printed in the ready line)
-  --recordings DIR  replay DIR (fixture layout: binance_spot.jsonl, okx.jsonl, ..., reference/)
-  --generate        serve the built-in generator (the default when ../shared/fixtures/exchanges is absent)
-  --symbols N       generated symbols per venue (default 4; implies --generate)
-  --rate R          frames per second per feed, 0 = as fast as the sockets drain (default 1000);
-                    with the generator: instrument steps per second per feed
-  --rate live       the generator at live rates: every symbol's book 10 times a second, bursty
-                    trades, mark price, liquidations, DVOL at their venue cadence (implies --generate)
-  --lifetime-s S    lifetime of a Binance connection, ending with serverShutdown (default 86400, the venue's 24 h)
-
-Prints one JSON line with "url" and each venue's "ws_url"/"rest_url" when ready, then serves
-until SIGINT or SIGTERM.
-Exit codes: 0 after SIGINT/SIGTERM, 2 on bad arguments or when the simulator cannot start.`;
+export const SIMULATE_HELP: CommandHelp = {
+  usage: "bun run simulate [--port P] [--recordings DIR | --generate] [--symbols N] [--rate R|live] [--lifetime-s S]",
+  about: 'Serves the venue simulator (Binance, OKX and Deribit WebSocket and REST with their limits and faults) on 127.0.0.1. Prints one JSON line with "url" and each venue\'s "ws_url"/"rest_url" when ready, then serves until SIGINT or SIGTERM.',
+  flags: [
+    ["--port P", "listen on 127.0.0.1:P (default 0: a free port, printed in the ready line)"],
+    ["--recordings DIR", "replay DIR: every *.jsonl under it, assigned to venues by URL"],
+    ["--generate", "serve the built-in generator (the default when ../shared/fixtures/exchanges is absent)"],
+    ["--symbols N", "generated symbols per venue (default 4; implies --generate)"],
+    ["--rate R", "frames per second per feed, 0 = as fast as the sockets drain (default 1000); with the generator: instrument steps per second per feed"],
+    ["--rate live", "the generator at live rates: every book 10 times a second, bursty trades, the other types at their venue cadence (implies --generate)"],
+    ["--lifetime-s S", "lifetime of a Binance connection, ending with serverShutdown (default 86400, the venue's 24 h)"],
+    ["--help, -h", "this text"],
+  ],
+  exits: [
+    [0, "stopped by SIGINT/SIGTERM"],
+    [2, "bad arguments, or the simulator cannot start"],
+  ],
+};
 
 function usageError(message: string): never {
-  process.stderr.write(`simulate: ${message}\n${USAGE}\n`);
+  process.stderr.write(`simulate: ${message}\n${usageLine(SIMULATE_HELP)}\n`);
   process.exit(2);
 }
 
@@ -47,7 +51,7 @@ interface SimulateArgs {
   readonly source: () => RecordingSource;
 }
 
-function parse(argv: string[]): SimulateArgs | "help" {
+function parse(argv: string[]): SimulateArgs {
   let values;
   try {
     values = parseArgs({
@@ -59,7 +63,6 @@ function parse(argv: string[]): SimulateArgs | "help" {
         symbols: { type: "string" },
         rate: { type: "string" },
         "lifetime-s": { type: "string" },
-        help: { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
@@ -67,7 +70,6 @@ function parse(argv: string[]): SimulateArgs | "help" {
   } catch (error) {
     return usageError((error as Error).message);
   }
-  if (values.help === true) return "help";
   const port = nonNegativeInt("--port", values.port, 0);
   if (port > 65535) usageError(`--port must be at most 65535, got ${port}`);
   const rate: GeneratedRate = values.rate === "live" ? "live" : nonNegativeInt("--rate", values.rate, 1000);
@@ -84,11 +86,12 @@ function parse(argv: string[]): SimulateArgs | "help" {
 }
 
 async function main(): Promise<void> {
-  const args = parse(process.argv.slice(2));
-  if (args === "help") {
-    process.stdout.write(`${USAGE}\n`);
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(SIMULATE_HELP));
     return;
   }
+  const args = parse(argv);
   let sim: Simulator;
   try {
     sim = await startSimulator({

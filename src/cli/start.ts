@@ -5,6 +5,7 @@ import { redactSecrets } from "../log/redact.ts";
 import { Engine } from "../supervisor/engine.ts";
 import { startReplay, type Replay } from "../replay/replay-mode.ts";
 import type { SyntheticSpec } from "../supervisor/messages.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
  * `bun run start [--config FILE] [--data-dir DIR] [--role all|collect|store] [--replay [DIR] [--generate]] [--record DIR] [--synthetic N[:RATE[:OFFSET]]]`
@@ -21,7 +22,31 @@ import type { SyntheticSpec } from "../supervisor/messages.ts";
  * left running), 1 when a second signal cut the shutdown short.
  */
 
-const USAGE = "usage: bun run start [--config FILE] [--data-dir DIR] [--role all|collect|store] [--replay [DIR] [--generate]] [--record DIR] [--synthetic N[:RATE[:OFFSET]]]";
+export const START_HELP: CommandHelp = {
+  usage: "bun run start [--config FILE] [--data-dir DIR] [--role all|collect|store] [--replay [DIR] [--generate]] [--record DIR] [--synthetic N[:RATE[:OFFSET]]]",
+  about: "Runs the engine: venues -> rings -> NATS JetStream -> ClickHouse, with the HTTP endpoints (/, /health, /stats, /metrics, /query) on http.host:http.port. Without flags it runs on config/default.yaml: embedded nats-server and chDB, data under ./data. Stops gracefully on SIGINT/SIGTERM.",
+  flags: [
+    ["--config FILE", "YAML merged over config/default.yaml (objects key by key, lists replaced)"],
+    ["--data-dir DIR", "engine.data_dir: the embedded NATS store, chDB data and the run marker"],
+    ["--role all|collect|store", "engine.role: collect (venues -> JetStream), store (JetStream -> ClickHouse) or both"],
+    ["--replay [DIR]", "start the venue simulator and collect from it: DIR, ../shared/fixtures/exchanges, or the generator"],
+    ["--generate", "with --replay: the built-in generator whatever exists"],
+    ["--record DIR", "write every frame and REST body received to DIR as a capture (--replay DIR reads it)"],
+    ["--synthetic N[:RATE[:OFFSET]]", "sequenced trades instead of venues: N per ingest worker at RATE/s (0: unpaced), ids from OFFSET"],
+    ["--help, -h", "this text"],
+  ],
+  env: [
+    ["NATS_URL, NATS_USER, NATS_PASSWORD, NATS_TOKEN, NATS_CREDS", "NATS servers (comma-separated) and credentials"],
+    ["CLICKHOUSE_URL, CLICKHOUSE_USER, CLICKHOUSE_PASSWORD", "a ClickHouse server instead of embedded chDB"],
+    ["SPECTRA_HTTP_TOKEN, SPECTRA_HTTP_PORT, SPECTRA_LOG_LEVEL, SPECTRA_DATA_DIR", "http.auth_token, http.port, log.level, engine.data_dir"],
+    ["SPECTRA__<SECTION>__<KEY>", "any config key path, e.g. SPECTRA__HTTP__HOST=0.0.0.0"],
+  ],
+  exits: [
+    [0, "stopped gracefully"],
+    [1, "a second signal cut the shutdown short"],
+    [2, "bad arguments, configuration or start-up error (nothing left running)"],
+  ],
+};
 const ROLES = ["all", "collect", "store"] as const;
 
 /** `N[:RATE[:OFFSET]]` of --synthetic. */
@@ -35,7 +60,7 @@ function parseSynthetic(text: string): SyntheticSpec {
 }
 
 function usageError(message: string): never {
-  process.stderr.write(`spectra: ${message}\n${USAGE}\n`);
+  process.stderr.write(`spectra: ${message}\n${usageLine(START_HELP)}\n`);
   process.exit(2);
 }
 
@@ -59,7 +84,6 @@ function parse(argv: string[]) {
         role: { type: "string" },
         synthetic: { type: "string" },
         generate: { type: "boolean" },
-        help: { type: "boolean" },
       },
       strict: true,
       allowPositionals: false,
@@ -75,11 +99,12 @@ function parse(argv: string[]) {
 }
 
 async function main(): Promise<void> {
-  const args = parse(process.argv.slice(2));
-  if (args.help === true) {
-    process.stdout.write(`${USAGE}\n`);
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(START_HELP));
     return;
   }
+  const args = parse(argv);
   const cliOverrides = {
     engine: { ...(args["data-dir"] === undefined ? {} : { data_dir: args["data-dir"] }), ...(args.role === undefined ? {} : { role: args.role }) },
   };

@@ -9,6 +9,7 @@ import { TieringSetupError, TieringUsageError } from "../tiering/errors.ts";
 import { parseTierFilter, type TierFilter } from "../tiering/filter.ts";
 import { formatTierReport } from "../tiering/format-report.ts";
 import { TieringJob } from "../tiering/tiering-job.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
  * `bun run tier --once [--dry-run] [--table T]… [--exchange X] [--market-type M]
@@ -21,10 +22,28 @@ import { TieringJob } from "../tiering/tiering-job.ts";
  * (nothing was deleted from hot because of it); 2 usage or configuration error.
  */
 
-const USAGE =
-  "usage: bun run tier --once [--dry-run] [--table T]... [--exchange X] [--market-type M] [--symbol-prefix P]\n" +
-  "                    [--data-dir DIR] [--window SECONDS] [--lag SECONDS] [--config FILE]\n" +
-  "without --once: a pass every tiering.interval_s until SIGINT/SIGTERM";
+export const TIER_HELP: CommandHelp = {
+  usage: "bun run tier [--once] [--dry-run] [--table T]... [--exchange X] [--market-type M] [--symbol-prefix P] [--data-dir DIR] [--window SECONDS] [--lag SECONDS] [--config FILE]",
+  about: "Copies closed windows from the hot to the cold database and verifies them (row count and checksum), printing a table of the windows it looked at. With --once: one pass; without: a pass every tiering.interval_s until SIGINT/SIGTERM. --data-dir uses the embedded ClickHouse under DIR/clickhouse, which only one process may open: stop the engine first.",
+  flags: [
+    ["--once", "one pass, then exit"],
+    ["--dry-run", "report what a pass would do; nothing is copied, recorded or dropped"],
+    ["--table T", "only table T (repeatable; default every table)"],
+    ["--exchange X", "only rows of exchange X"],
+    ["--market-type M", "only rows of market type M"],
+    ["--symbol-prefix P", "only symbols starting with P"],
+    ["--data-dir DIR", "embedded ClickHouse under DIR/clickhouse"],
+    ["--window SECONDS", "tiering.window_s for this run"],
+    ["--lag SECONDS", "tiering.lag_s for this run"],
+    ["--config FILE", "YAML merged over config/default.yaml"],
+    ["--help, -h", "this text"],
+  ],
+  exits: [
+    [0, "every window verified"],
+    [1, "a table could not be tiered or a window failed verification (nothing was deleted from hot because of it)"],
+    [2, "bad arguments or configuration"],
+  ],
+};
 
 export interface TierArgs {
   readonly once: boolean;
@@ -114,6 +133,10 @@ export async function runTier(
   open: (cfg: Config) => TieringClients = openChecked,
   now_ms?: number,
 ): Promise<number> {
+  if (wantsHelp(argv)) {
+    io.stdout(helpText(TIER_HELP));
+    return 0;
+  }
   let args: TierArgs;
   let cfg: Config;
   try {
@@ -121,7 +144,7 @@ export async function runTier(
     cfg = configFor(args);
   } catch (err) {
     if (err instanceof TieringUsageError || err instanceof ConfigError) {
-      io.stderr(`tier: ${err.message}\n${USAGE}\n`);
+      io.stderr(`tier: ${err.message}\n${usageLine(TIER_HELP)}\n`);
       return 2;
     }
     throw err;
@@ -142,7 +165,7 @@ export async function runTier(
     return failed ? 1 : 0;
   } catch (err) {
     if (err instanceof TieringUsageError) {
-      io.stderr(`tier: ${err.message}\n${USAGE}\n`);
+      io.stderr(`tier: ${err.message}\n${usageLine(TIER_HELP)}\n`);
       return 2;
     }
     // Setup errors, an unreachable server, a data directory another process holds: say so, exit 1.

@@ -2,6 +2,7 @@ import { runFuzz, type FuzzReport } from "./fuzz-run.ts";
 import { giants } from "./mutations.ts";
 import { RECORDINGS_DIR, recordedSeeds } from "./recorded-seeds.ts";
 import { writtenSeeds } from "./seeds.ts";
+import { helpText, usageLine, wantsHelp, type CommandHelp } from "../../../src/cli/help.ts";
 
 /**
  * `bun run fuzz`: the full run, SPECTRA_FUZZ_FRAMES frames (default 1,000,000) from
@@ -38,7 +39,32 @@ export function summary(report: FuzzReport): Record<string, unknown> {
   };
 }
 
+export const FUZZ_HELP: CommandHelp = {
+  usage: "bun run fuzz",
+  about: "Mutates frames from the written seeds (and the recordings, when ../shared is present) and feeds them to every venue normalizer and the book frame parser, checking that nothing throws, bad input is counted and records stay valid. Prints the report as JSON.",
+  flags: [["--help, -h", "this text"]],
+  env: [
+    ["SPECTRA_FUZZ_FRAMES", "mutated frames (default 1,000,000)"],
+    ["SPECTRA_FUZZ_SEED", `the run's random seed (default ${DEFAULT_SEED})`],
+    ["SPECTRA_FUZZ_GIANTS", "oversized frames per seed (default 2)"],
+  ],
+  exits: [
+    [0, "every check held"],
+    [1, "a check failed (each failure is printed)"],
+    [2, "bad arguments"],
+  ],
+};
+
 if (import.meta.main) {
+  const argv = process.argv.slice(2);
+  if (wantsHelp(argv)) {
+    process.stdout.write(helpText(FUZZ_HELP));
+    process.exit(0);
+  }
+  if (argv.length > 0) {
+    process.stderr.write(`fuzz: unknown argument '${argv[0]}'\n${usageLine(FUZZ_HELP)}\n`);
+    process.exit(2);
+  }
   const frames = Number(process.env.SPECTRA_FUZZ_FRAMES ?? 1_000_000);
   const seed = Number(process.env.SPECTRA_FUZZ_SEED ?? DEFAULT_SEED);
   const giantsPerSeed = Number(process.env.SPECTRA_FUZZ_GIANTS ?? 2);
