@@ -28,6 +28,7 @@ import { ensureSchema, schemaNames } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
 import { ManagedNats } from "./nats-process.ts";
 import { RunMarker } from "./run-marker.ts";
+import { StartProgress } from "./start-progress.ts";
 import { EngineDownRecorder } from "./engine-down.ts";
 import { NatsMonitor } from "./nats-monitor.ts";
 import { RingSet } from "./ring-set.ts";
@@ -110,6 +111,7 @@ export class Engine {
   private server: Server<undefined> | null = null;
   private stopping: Promise<void> | null = null;
   private heapGuard: HeapGuard | null = null;
+  private startProgress: StartProgress | null = null;
   /** This run's claim on the data directory (run-marker.ts); removed by a clean stop. */
   private marker: RunMarker | null = null;
   /** After an unclean stop: the engine_down gaps the ingest workers write. */
@@ -210,6 +212,11 @@ export class Engine {
       { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, clickhouse_http: this.clickhouseHttpUrl, nats: this.natsServerUrl },
       "engine started",
     );
+    this.startProgress = new StartProgress(
+      () => this.stats(),
+      (line) => this.log.info(line.fields, line.message),
+    );
+    this.startProgress.start();
   }
 
   /**
@@ -441,6 +448,7 @@ export class Engine {
   }
 
   private async stopAll(): Promise<void> {
+    this.startProgress?.stop();
     this.heapGuard?.stop();
     this.clockSkew.stop();
     for (const v of this.venueSymbols.values()) v.stop();
