@@ -97,7 +97,7 @@ test("bun run simulate: --help exits 0 naming the exit codes; bad arguments and 
   const run = (args: string[]) => Bun.spawnSync([...CLI, ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   const help = run(["--help"]);
   expect(help.exitCode).toBe(0);
-  expect(help.stdout.toString()).toContain("Exit codes: 0 after SIGINT/SIGTERM, 2 on bad arguments");
+  expect(help.stdout.toString()).toContain("Exit codes:\n  0  stopped by SIGINT/SIGTERM\n  2  bad arguments, or the simulator cannot start\n");
   for (const [args, message] of [
     [["--symbols", "0"], "--symbols must be at least 1"],
     [["--recordings", "/nonexistent/recordings", "--generate"], "--recordings excludes --generate"],
