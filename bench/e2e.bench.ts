@@ -249,8 +249,8 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
       for (const [type, stage] of Object.entries(stages)) {
         stage.max_consumer_pending = Math.max(stage.max_consumer_pending, s.stats.data_types[type]?.consumer_pending ?? 0);
         for (const w of s.stats.workers)
-          if (w.kind === "batch" && w.id.startsWith(`batch:${type}:`))
-            for (const r of w.rings) stage.max_ring_fill_pct = Math.max(stage.max_ring_fill_pct, Math.round((r.depth_bytes / r.capacity_bytes) * 1000) / 10);
+          if (w.kind === "batch")
+            for (const r of w.rings) if (r.type === type) stage.max_ring_fill_pct = Math.max(stage.max_ring_fill_pct, Math.round((r.depth_bytes / r.capacity_bytes) * 1000) / 10);
       }
 
     // Rates over spans of at least ~1 s: the window's last sample can come milliseconds after

@@ -134,8 +134,11 @@ export const configSchema = z.strictObject({
     okx_derivatives: okxVenue,
     deribit_derivatives: venue,
   } satisfies Record<VenueKey, typeof venue | typeof okxVenue>),
-  /** Batch workers per record type; records are routed by hash(symbol) % N. */
-  batch_workers: perRecordType(count),
+  /**
+   * Batch workers per record type, each its own thread; records are routed by hash(symbol) % N.
+   * `shared`: one lane in the one thread every shared type shares (src/supervisor/topology.ts).
+   */
+  batch_workers: perRecordType(z.union([count, z.literal("shared")], { error: "a number of workers (0 or more) or shared" })),
   batching: perRecordType(batching),
   orderbook: z.strictObject({
     depth: z.number().int().min(1).max(5000),

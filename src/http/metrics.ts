@@ -67,9 +67,9 @@ export class MetricsExporter {
   private readonly insertRows = this.gauge("spectra_last_insert_rows", "Rows of the last ClickHouse insert.", ["data_type"]);
   private readonly workerUp = this.gauge("spectra_worker_running", "1 while the worker runs.", ["worker", "kind"]);
   private readonly workerRestarts = this.counter("spectra_worker_restarts_total", "Worker restarts.", ["worker", "kind"]);
-  private readonly ringDepth = this.gauge("spectra_ring_depth_bytes", "Bytes waiting in a ring.", ["worker", "peer"]);
-  private readonly ringCapacity = this.gauge("spectra_ring_capacity_bytes", "Ring capacity.", ["worker", "peer"]);
-  private readonly ringHigh = this.gauge("spectra_ring_high_water_bytes", "Highest ring depth seen.", ["worker", "peer"]);
+  private readonly ringDepth = this.gauge("spectra_ring_depth_bytes", "Bytes waiting in a ring.", ["worker", "peer", "data_type"]);
+  private readonly ringCapacity = this.gauge("spectra_ring_capacity_bytes", "Ring capacity.", ["worker", "peer", "data_type"]);
+  private readonly ringHigh = this.gauge("spectra_ring_high_water_bytes", "Highest ring depth seen.", ["worker", "peer", "data_type"]);
   private readonly bookResyncs = this.counter("spectra_book_resyncs_total", "Order-book resyncs per symbol.", ["venue", "symbol"]);
   private readonly bookChecksum = this.counter("spectra_book_checksum_failures_total", "Order-book checksum failures per symbol.", ["venue", "symbol"]);
   private readonly bookGaps = this.counter("spectra_book_sequence_gaps_total", "Order-book sequence gaps per symbol.", ["venue", "symbol"]);
@@ -156,9 +156,9 @@ export class MetricsExporter {
       if (w.heap_bytes !== null) this.heap.set({ thread: w.id }, w.heap_bytes);
       this.fullCollections.inc({ thread: w.id }, w.full_collections);
       for (const r of w.rings) {
-        this.ringDepth.set({ worker: w.id, peer: r.peer }, r.depth_bytes);
-        this.ringCapacity.set({ worker: w.id, peer: r.peer }, r.capacity_bytes);
-        this.ringHigh.set({ worker: w.id, peer: r.peer }, r.high_water_bytes);
+        this.ringDepth.set({ worker: w.id, peer: r.peer, data_type: r.type }, r.depth_bytes);
+        this.ringCapacity.set({ worker: w.id, peer: r.peer, data_type: r.type }, r.capacity_bytes);
+        this.ringHigh.set({ worker: w.id, peer: r.peer, data_type: r.type }, r.high_water_bytes);
       }
     }
     for (const [venue, books] of Object.entries(s.books)) {

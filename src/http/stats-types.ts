@@ -147,6 +147,8 @@ export interface TypeStats {
 
 export interface RingStats {
   readonly peer: string;
+  /** The record type it carries (a shared batch thread reads rings of several). */
+  readonly type: string;
   readonly depth_bytes: number;
   readonly capacity_bytes: number;
   readonly high_water_bytes: number;

@@ -12,8 +12,8 @@ import { IngestWorker } from "./ingest-worker.ts";
  * supervisor restarts it. Errors are caught here once, not in the hot paths.
  */
 export async function runWorker(init: WorkerInit, port: MessagePort): Promise<void> {
-  const bindings =
-    init.kind === "ingest" ? { worker: init.id, kind: init.kind, venue: init.venue, index: init.index } : { worker: init.id, kind: init.kind, type: init.type, index: init.index };
+  // A batch thread's lanes bind their own type and index (src/pipeline/batch-worker.ts).
+  const bindings = init.kind === "ingest" ? { worker: init.id, kind: init.kind, venue: init.venue, index: init.index } : { worker: init.id, kind: init.kind };
   const log = createLogger(init.config.log.level, bindings);
   const post = (message: FromWorker) => port.postMessage(message);
   const fail = (error: unknown): never => {

@@ -7,6 +7,7 @@ import { TABLES } from "../storage/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RunInfo, RunMarker } from "./run-marker.ts";
 import { getVenue } from "../venues/registry.ts";
+import { laneCount } from "./topology.ts";
 import type { EngineDownGap, EngineDownPlan } from "./messages.ts";
 
 /**
@@ -46,7 +47,7 @@ export function collectedTypes(config: Config): Map<Exchange, Set<DataType>> {
     if (!cfg.enabled || cfg.workers === 0 || cfg.symbols.length === 0) continue;
     const exchange = getVenue(venue).exchange;
     const types = out.get(exchange) ?? new Set<DataType>();
-    for (const t of cfg.data_types) if (config.batch_workers[t] > 0) types.add(t);
+    for (const t of cfg.data_types) if (laneCount(config, t) > 0) types.add(t);
     out.set(exchange, types);
   }
   return out;

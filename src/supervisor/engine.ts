@@ -5,7 +5,7 @@ import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { isRecordType, RECORD_TYPES, type RecordType } from "../records/types.ts";
+import { isRecordType, type RecordType } from "../records/types.ts";
 import { sharedDeliveredSeqs } from "../bus/delivered-seqs.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
@@ -35,7 +35,7 @@ import { RingSet } from "./ring-set.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
 import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
-import { connectThreads, planTopology, venueConfigErrors, type TopologyPlan } from "./topology.ts";
+import { connectThreads, laneCount, planTopology, venueConfigErrors, type BatchPlan, type TopologyPlan } from "./topology.ts";
 import { resolveVenueSymbols, symbolsChanged } from "./symbol-resolution.ts";
 import type { VenueSymbols } from "./instrument-refresh.ts";
 import { selectorConfigErrors } from "../venues/selection.ts";
@@ -198,7 +198,7 @@ export class Engine {
       this.engineDown = new EngineDownRecorder(this.marker);
       const publishes = this.config.engine.role !== "store";
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
-      await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b.id, b.type, b.index), BATCH_ENTRY)));
+      await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b), BATCH_ENTRY)));
       this.logSyncEstimates();
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
@@ -373,28 +373,31 @@ export class Engine {
     };
   }
 
-  private batchInit(id: string, type: (typeof RECORD_TYPES)[number], index: number): BatchInit {
+  private batchInit(plan: BatchPlan): BatchInit {
     const role = this.config.engine.role;
     const publish = this.natsServers !== null && role !== "store";
     const consumes = this.natsServers !== null && this.clickhouseNeeded;
-    let delivered = this.deliveredSeqs.get(type) ?? null;
-    if (consumes && delivered === null) {
-      delivered = sharedDeliveredSeqs(this.config.batch_workers[type]);
-      this.deliveredSeqs.set(type, delivered);
-    }
     return {
       kind: "batch",
-      id,
-      index,
-      type,
+      id: plan.id,
+      index: plan.index,
+      lanes: plan.lanes.map(({ type, index }) => ({ type, index, rings: this.rings.linksTo(type, index), delivered_seqs: consumes ? this.deliveredSeqsOf(type) : null })),
       config: this.config,
       counters: this.counters.buffer,
-      rings: this.rings.linksTo(id, type, index),
       nats_servers: this.natsServers,
       publish,
       store: this.clickhouseNeeded,
-      delivered_seqs: consumes ? delivered : null,
     };
+  }
+
+  /** The delivered-sequence buffer of `type`'s storage consumers, made at its first lane's start. */
+  private deliveredSeqsOf(type: RecordType): SharedArrayBuffer {
+    let delivered = this.deliveredSeqs.get(type);
+    if (delivered === undefined) {
+      delivered = sharedDeliveredSeqs(laneCount(this.config, type));
+      this.deliveredSeqs.set(type, delivered);
+    }
+    return delivered;
   }
 
   private async spawn(init: IngestInit | BatchInit, entry: URL): Promise<void> {
@@ -488,7 +491,7 @@ export class Engine {
    */
   finalCounts(): { role: Config["engine"]["role"]; published?: Record<string, number>; stored?: Record<string, number> } {
     const role = this.config.engine.role;
-    const types = [...new Set(this.plan.batch.map((b) => b.type))];
+    const types = [...new Set(this.plan.batch.flatMap((b) => b.lanes.map((l) => l.type)))];
     const counts = (name: "published" | "stored") => Object.fromEntries(types.map((t) => [t, this.counters.read(typeCounter(t, name))]));
     return { role, ...(role === "store" ? {} : { published: counts("published") }), ...(role === "collect" ? {} : { stored: counts("stored") }) };
   }

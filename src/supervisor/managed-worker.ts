@@ -179,8 +179,9 @@ const SHORT_TYPE: Readonly<Record<string, string>> = {
   volatility_index: "vol",
 };
 
-/** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`. */
+/** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`, `b:shared:0`. */
 export function threadName(init: WorkerInit): string {
-  const what = init.kind === "ingest" ? getVenue(init.venue).short_name : (SHORT_TYPE[init.type] ?? init.type);
+  const lane = init.kind === "batch" && init.lanes.length === 1 ? init.lanes[0] : undefined;
+  const what = init.kind === "ingest" ? getVenue(init.venue).short_name : lane === undefined ? "shared" : (SHORT_TYPE[lane.type] ?? lane.type);
   return `${init.kind === "ingest" ? "i" : "b"}:${what}:${init.index}`.slice(0, 15);
 }

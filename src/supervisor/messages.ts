@@ -24,7 +24,7 @@ export interface RingLink {
 }
 
 interface InitCommon {
-  /** Stable worker id, e.g. `ingest:binance_spot:0`, `batch:trade:1`. */
+  /** Stable worker id, e.g. `ingest:binance_spot:0`, `batch:trade:1`, `batch:shared:0`. */
   readonly id: string;
   readonly index: number;
   readonly config: Config;
@@ -87,22 +87,29 @@ export interface EngineDownPlan {
   readonly deadline_at_ms: number;
 }
 
-export interface BatchInit extends InitCommon {
-  readonly kind: "batch";
+/** One lane of a batch worker thread: the `index`th share of `type` (src/supervisor/topology.ts). */
+export interface BatchLaneInit {
   readonly type: RecordType;
+  readonly index: number;
   /** Incoming rings, one per ingest worker that produces `type`. */
   readonly rings: readonly RingLink[];
+  /**
+   * Stream sequences the storage consumers of `type` hold and acknowledged, shared by its lanes
+   * and kept across their threads' restarts (src/bus/delivered-seqs.ts); null when not storing from NATS.
+   */
+  readonly delivered_seqs: SharedArrayBuffer | null;
+}
+
+export interface BatchInit extends InitCommon {
+  readonly kind: "batch";
+  /** The lanes this thread runs: one for a type's own worker, several in the shared thread. */
+  readonly lanes: readonly BatchLaneInit[];
   /** NATS servers to connect to; null without NATS. */
   readonly nats_servers: readonly string[] | null;
   /** Whether this worker runs the JetStream -> ClickHouse consumer (or ring -> ClickHouse). */
   readonly store: boolean;
   /** Whether this worker publishes its rings to JetStream. */
   readonly publish: boolean;
-  /**
-   * Stream sequences the storage consumers of `type` hold and acknowledged, shared by its batch
-   * workers and kept across their restarts (src/bus/delivered-seqs.ts); null when not storing from NATS.
-   */
-  readonly delivered_seqs: SharedArrayBuffer | null;
 }
 
 export type WorkerInit = IngestInit | BatchInit;

@@ -1,12 +1,13 @@
 import type { RecordType } from "../records/types.ts";
 import { SpscRing } from "../ring/spsc-ring.ts";
 import type { RingLink } from "./messages.ts";
-import type { TopologyPlan } from "./topology.ts";
+import type { RingPlan, TopologyPlan } from "./topology.ts";
 
-/** One ring the supervisor owns: from an ingest worker to a batch worker. */
+/** One ring the supervisor owns: from an ingest worker to a lane of a batch worker thread. */
 export interface OwnedRing {
   readonly from: string;
   readonly to: string;
+  readonly type: RecordType;
   readonly ring: SpscRing;
 }
 
@@ -21,10 +22,7 @@ export class RingSet {
     private readonly plan: TopologyPlan,
     capacity_bytes: number,
   ) {
-    for (const r of plan.rings) {
-      const to = `batch:${r.type}:${r.batch_index}`;
-      this.rings.set(`${r.from}->${to}`, { from: r.from, to, ring: SpscRing.create(capacity_bytes) });
-    }
+    for (const r of plan.rings) this.rings.set(ringKey(r), { from: r.from, to: r.to, type: r.type, ring: SpscRing.create(capacity_bytes) });
   }
 
   all(): OwnedRing[] {
@@ -33,21 +31,21 @@ export class RingSet {
 
   /** The rings ingest worker `id` writes. */
   linksFrom(id: string): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.from === id)
-      .map((r) => ({ type: r.type, batch_index: r.batch_index, buffer: this.ringFor(r.from, `batch:${r.type}:${r.batch_index}`) }));
+    return this.plan.rings.filter((r) => r.from === id).map((r) => this.link(r));
   }
 
-  /** The rings batch worker `id` (the `index`th of `type`) reads. */
-  linksTo(id: string, type: RecordType, index: number): RingLink[] {
-    return this.plan.rings
-      .filter((r) => r.type === type && r.batch_index === index)
-      .map((r) => ({ type, batch_index: index, buffer: this.ringFor(r.from, id) }));
+  /** The rings lane `index` of `type` reads. */
+  linksTo(type: RecordType, index: number): RingLink[] {
+    return this.plan.rings.filter((r) => r.type === type && r.batch_index === index).map((r) => this.link(r));
   }
 
-  private ringFor(from: string, to: string): SharedArrayBuffer {
-    const entry = this.rings.get(`${from}->${to}`);
-    if (entry === undefined) throw new Error(`no ring ${from}->${to}`);
-    return entry.ring.sab;
+  private link(r: RingPlan): RingLink {
+    const entry = this.rings.get(ringKey(r));
+    if (entry === undefined) throw new Error(`no ring ${ringKey(r)}`);
+    return { type: r.type, batch_index: r.batch_index, buffer: entry.ring.sab };
   }
+}
+
+function ringKey(r: RingPlan): string {
+  return `${r.from}->${r.type}:${r.batch_index}`;
 }

@@ -45,7 +45,7 @@ export interface StatsInputs {
   readonly uptime_s: number;
   readonly process: ProcessStats;
   readonly workers: readonly ManagedWorker[];
-  readonly rings: readonly { from: string; to: string; ring: SpscRing }[];
+  readonly rings: readonly { from: string; to: string; type: string; ring: SpscRing }[];
   readonly books: ReadonlyMap<string, readonly BookHealth[]>;
   /** Books waiting for the REST budget and failing symbols, per ingest worker id (last report). */
   readonly book_sync: ReadonlyMap<string, BookSyncReport>;
@@ -209,6 +209,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       .filter((r) => r.from === w.id || r.to === w.id)
       .map((r) => ({
         peer: r.from === w.id ? r.to : r.from,
+        type: r.type,
         depth_bytes: r.ring.depth_bytes,
         capacity_bytes: r.ring.capacity,
         high_water_bytes: r.ring.high_water_bytes,

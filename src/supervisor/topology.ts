@@ -6,9 +6,14 @@ import { getVenue } from "../venues/registry.ts";
 /**
  * The thread topology a config asks for (SPEC section 6):
  *
- *   ingest:<venue>:<i>  ──ring──►  batch:<type>:<j>     one ring per (ingest worker, batch worker
- *        (symbols sharded)            (N per type)       of a type the venue produces, gap included);
- *                                                        a record goes to batch j = hash(symbol) % N(type)
+ *   ingest:<venue>:<i>  ──ring──►  lane <type>:<j>       one ring per (ingest worker, lane of a type
+ *        (symbols sharded)            (N per type)        the venue produces, gap included); a record
+ *                                                         goes to lane j = hash(symbol) % N(type)
+ *
+ * A lane is one batch worker's share of a type. `batch_workers.<type>: N` gives the type N lanes,
+ * each in its own thread `batch:<type>:<j>`; `shared` gives it one lane in the thread
+ * `batch:shared:0`, which runs the lanes of every shared type (each thread is a JavaScript heap,
+ * and types that receive a few rows a second need no heap of their own).
  *
  * Pure: the supervisor spawns exactly what this returns, and tests compare plans.
  */
@@ -22,14 +27,23 @@ export interface IngestPlan {
   readonly types: readonly RecordType[];
 }
 
-export interface BatchPlan {
-  readonly id: string;
+/** The `index`th lane of `type`. */
+export interface LanePlan {
   readonly type: RecordType;
   readonly index: number;
 }
 
+/** One batch worker thread and the lanes it runs. */
+export interface BatchPlan {
+  readonly id: string;
+  readonly index: number;
+  readonly lanes: readonly LanePlan[];
+}
+
 export interface RingPlan {
   readonly from: string;
+  /** The batch thread that reads it. */
+  readonly to: string;
   readonly type: RecordType;
   readonly batch_index: number;
 }
@@ -49,13 +63,34 @@ export function shardSymbols(symbols: readonly string[], n: number): string[][] 
   return shards;
 }
 
+/** The thread that runs the lanes of every `shared` type. */
+export const SHARED_BATCH_THREAD = "batch:shared:0";
+
+/** The lanes a type has: its own batch workers, 1 when it shares the shared thread, 0 when disabled. */
+export function laneCount(config: Config, type: RecordType): number {
+  const n = config.batch_workers[type];
+  return n === "shared" ? 1 : n;
+}
+
+/** The id of the batch thread that runs lane `index` of `type`. */
+export function batchThreadOf(config: Config, type: RecordType, index: number): string {
+  return config.batch_workers[type] === "shared" ? SHARED_BATCH_THREAD : `batch:${type}:${index}`;
+}
+
+function planBatchThreads(config: Config): BatchPlan[] {
+  const own: BatchPlan[] = [];
+  const shared: LanePlan[] = [];
+  for (const type of RECORD_TYPES) {
+    if (config.batch_workers[type] === "shared") shared.push({ type, index: 0 });
+    else for (let index = 0; index < laneCount(config, type); index++) own.push({ id: batchThreadOf(config, type, index), index, lanes: [{ type, index }] });
+  }
+  return shared.length === 0 ? own : [...own, { id: SHARED_BATCH_THREAD, index: 0, lanes: shared }];
+}
+
 export function planTopology(config: Config): TopologyPlan {
   const warnings: string[] = [];
   const role = config.engine.role;
-  const batch: BatchPlan[] = [];
-  for (const type of RECORD_TYPES) {
-    for (let index = 0; index < config.batch_workers[type]; index++) batch.push({ id: `batch:${type}:${index}`, type, index });
-  }
+  const batch = planBatchThreads(config);
 
   const ingest: IngestPlan[] = [];
   const rings: RingPlan[] = [];
@@ -70,15 +105,15 @@ export function planTopology(config: Config): TopologyPlan {
       if (cfg.workers > cfg.symbols.length) {
         warnings.push(`venues.${venue}.workers = ${cfg.workers} but only ${cfg.symbols.length} symbols; starting ${cfg.symbols.length}`);
       }
-      const types = [...new Set<RecordType>([...cfg.data_types, "gap"])].filter((t) => config.batch_workers[t] > 0);
+      const types = [...new Set<RecordType>([...cfg.data_types, "gap"])].filter((t) => laneCount(config, t) > 0);
       for (const t of cfg.data_types) {
-        if (config.batch_workers[t] === 0) warnings.push(`venues.${venue} collects ${t} but batch_workers.${t} = 0; its records are not collected`);
+        if (laneCount(config, t) === 0) warnings.push(`venues.${venue} collects ${t} but batch_workers.${t} = 0; its records are not collected`);
       }
       shardSymbols(cfg.symbols, cfg.workers).forEach((symbols, index) => {
         const id = `ingest:${venue}:${index}`;
         ingest.push({ id, venue, index, symbols, types });
         for (const type of types) {
-          for (let j = 0; j < config.batch_workers[type]; j++) rings.push({ from: id, type, batch_index: j });
+          for (let j = 0; j < laneCount(config, type); j++) rings.push({ from: id, to: batchThreadOf(config, type, j), type, batch_index: j });
         }
       });
     }

@@ -54,7 +54,7 @@ function fixture() {
       uptime_s: 12.5,
       process: { rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 },
       workers: [worker as never, starting as never],
-      rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", ring }],
+      rings: [{ from: "ingest:okx_spot:0", to: "batch:trade:0", type: "trade", ring }],
       bad_frames: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { books: 2, unknown: 1 }], ["ingest:okx_spot:1", { books: 3 }]]),
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
       rest_block: (venue) => (venue === "binance_spot" ? { blocked_ms: 90_000, status: 418 } : { blocked_ms: 0, status: 0 }),
@@ -104,7 +104,7 @@ describe("HTTP endpoints", () => {
     expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418 });
     expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0 });
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
-    expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
+    expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", type: "trade", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
     expect(body.workers[1]).toMatchObject({ id: "ingest:okx_spot:0", heap_bytes: null, full_collections: 0 });
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
@@ -145,7 +145,7 @@ describe("HTTP endpoints", () => {
     const ingested = byName.get("spectra_records_ingested_total")?.metrics.find((m) => m.labels?.data_type === "trade");
     expect(ingested?.value).toBe("1200");
     const ring = byName.get("spectra_ring_depth_bytes")?.metrics[0];
-    expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0" } });
+    expect(ring).toEqual({ value: "104", labels: { worker: "batch:trade:0", peer: "ingest:okx_spot:0", data_type: "trade" } });
     expect(byName.get("spectra_worker_restarts_total")?.metrics[0]?.value).toBe("2");
     expect(byName.get("spectra_nats_restarts_total")?.metrics).toEqual([{ value: "1" }]);
     expect(byName.get("spectra_process_resident_memory_bytes")?.metrics).toEqual([{ value: "734003200" }]);

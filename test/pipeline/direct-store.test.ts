@@ -43,7 +43,17 @@ test("direct mode: a record ClickHouse refuses for good is counted as dead-lette
   });
 
   const worker = new BatchWorker(
-    { kind: "batch", id: "batch:trade:0", index: 0, type: "trade", config, counters: counters.buffer, rings: [{ type: "trade", batch_index: 0, buffer: ring.sab }], nats_servers: null, store: true, publish: false, delivered_seqs: null },
+    {
+      kind: "batch",
+      id: "batch:trade:0",
+      index: 0,
+      lanes: [{ type: "trade", index: 0, rings: [{ type: "trade", batch_index: 0, buffer: ring.sab }], delivered_seqs: null }],
+      config,
+      counters: counters.buffer,
+      nats_servers: null,
+      store: true,
+      publish: false,
+    },
     port1,
     createLogger("silent"),
   );
@@ -61,4 +71,54 @@ test("direct mode: a record ClickHouse refuses for good is counted as dead-lette
   expect(counters.get(counters.slot(typeCounter("trade", "stored")))).toBe(4);
   expect(counters.get(counters.slot(typeCounter("trade", "dead_lettered")))).toBe(1);
   expect(counters.get(counters.slot(typeCounter("trade", "insert_errors")))).toBe(2);
+});
+
+test("direct mode: the shared thread's lanes insert through one channel, each reply reaching its own lane", async () => {
+  const config = configWith({ nats: { enabled: false } });
+  const counters = new Counters(counterNames());
+  const codec = new RecordCodec();
+  const types = ["funding_rate", "liquidation", "volatility_index"] as const;
+  const rings = types.map((type) => ({ type, batch_index: 0, buffer: SpscRing.create(1 << 16).sab }));
+  const router = new RingRouter(rings, counters, 1000, (r) => codec.encodeRecord(r));
+
+  // The owner answers out of order (the newest request first), as a busy supervisor may.
+  const { port1, port2 } = new MessageChannel();
+  const owner = eventPort<InsertReply>(port2);
+  const rowsByType = new Map<string, number>();
+  const waiting: { id: number; rows: number }[] = [];
+  owner.addEventListener("message", (e) => {
+    const req: unknown = e.data;
+    if (!isInsertRequest(req)) return;
+    rowsByType.set(req.type, (rowsByType.get(req.type) ?? 0) + req.rows);
+    waiting.push({ id: req.id, rows: req.rows });
+    if (waiting.length < types.length) return;
+    for (const w of waiting.reverse()) owner.postMessage({ kind: "inserted", id: w.id, rows: w.rows, latency_ms: 1 });
+    waiting.length = 0;
+  });
+
+  const worker = new BatchWorker(
+    {
+      kind: "batch",
+      id: "batch:shared:0",
+      index: 0,
+      lanes: rings.map((r) => ({ type: r.type, index: 0, rings: [r], delivered_seqs: null })),
+      config,
+      counters: counters.buffer,
+      nats_servers: null,
+      store: true,
+      publish: false,
+    },
+    port1,
+    createLogger("silent"),
+  );
+  await worker.start();
+  const counts = { funding_rate: 3, liquidation: 5, volatility_index: 2 };
+  for (const type of types) for (let i = 0; i < counts[type]; i++) router.emit({ ...SAMPLE_RECORDS[type], symbol: `S${i}` });
+  router.close();
+  await worker.stop(10_000);
+  port1.close();
+  port2.close();
+
+  expect(Object.fromEntries(rowsByType)).toEqual(counts);
+  for (const type of types) expect(counters.get(counters.slot(typeCounter(type, "stored")))).toBe(counts[type]);
 });

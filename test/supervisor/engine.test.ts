@@ -74,7 +74,7 @@ describe("engine skeleton", () => {
     const engine = new Engine(config, { log, synthetic: { records: 30000, rate: 0 } });
     engines.push(engine);
     await engine.start();
-    expect(engine.workers.map((w) => w.id).sort()).toEqual(["batch:gap:0", "batch:trade:0", "batch:trade:1", "batch:trade:2", "ingest:binance_spot:0", "ingest:binance_spot:1"]);
+    expect(engine.workers.map((w) => w.id).sort()).toEqual(["batch:shared:0", "batch:trade:0", "batch:trade:1", "batch:trade:2", "ingest:binance_spot:0", "ingest:binance_spot:1"]);
     // engine.ingest_nice (default 10) lowers the ingest threads only.
     expect(config.engine.ingest_nice).toBe(10);
     expect(workerThreadNice()).toEqual({ "b:gap:0": 0, "b:trade:0": 0, "b:trade:1": 0, "b:trade:2": 0, "i:bn_spot:0": 10, "i:bn_spot:1": 10 });

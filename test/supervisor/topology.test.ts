@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
 import { connectThreads, planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
 import { batchIndexFor } from "../../src/pipeline/route.ts";
+import { RECORD_TYPES } from "../../src/records/types.ts";
 
 const onlyBinance = {
   venues: {
@@ -24,10 +25,14 @@ describe("topology from config", () => {
       ["ingest:binance_spot:0", ["BTCUSDT", "SOLUSDT"]],
       ["ingest:binance_spot:1", ["ETHUSDT"]],
     ]);
-    expect(plan.batch.filter((b) => b.type === "trade").map((b) => b.id)).toEqual(["batch:trade:0", "batch:trade:1", "batch:trade:2"]);
-    // one ring per (ingest worker, batch worker of a type it produces): 2 x (3 trade + 1 book + 1 gap)
+    expect(plan.batch.filter((b) => b.lanes.some((l) => l.type === "trade")).map((b) => b.id)).toEqual(["batch:trade:0", "batch:trade:1", "batch:trade:2"]);
+    // one ring per (ingest worker, lane of a type it produces): 2 x (3 trade + 1 book + 1 gap)
     expect(plan.rings.length).toBe(10);
-    expect(plan.rings.filter((r) => r.from === "ingest:binance_spot:1" && r.type === "trade").map((r) => r.batch_index)).toEqual([0, 1, 2]);
+    expect(plan.rings.filter((r) => r.from === "ingest:binance_spot:1" && r.type === "trade").map((r) => [r.batch_index, r.to])).toEqual([
+      [0, "batch:trade:0"],
+      [1, "batch:trade:1"],
+      [2, "batch:trade:2"],
+    ]);
   });
 
   test("changing a count changes the topology", () => {
@@ -36,7 +41,7 @@ describe("topology from config", () => {
     expect(a.ingest.length).toBe(1);
     expect(a.rings.length).toBe(3);
     expect(b.ingest.length).toBe(2);
-    expect(b.batch.some((w) => w.type === "gap")).toBe(false);
+    expect(b.batch.some((w) => w.lanes.some((l) => l.type === "gap"))).toBe(false);
     expect(b.ingest[0]?.types).toEqual(["trade", "orderbook"]);
     expect(b.rings.length).toBe(2 * (2 + 1));
   });
@@ -46,7 +51,25 @@ describe("topology from config", () => {
     expect(plan.ingest).toEqual([]);
     const store = planTopology(configWith({ engine: { role: "store" } }));
     expect(store.ingest).toEqual([]);
-    expect(store.batch.length).toBe(9);
+    // trade and orderbook on their own, the seven shared types in one thread
+    expect(store.batch.length).toBe(3);
+  });
+
+  test("shared types run as lanes of one thread; a type given workers runs its own threads", () => {
+    const plan = planTopology(configWith({ venues: { deribit_derivatives: { enabled: false } }, batch_workers: { liquidation: 2 } }));
+    expect(plan.batch.map((b) => [b.id, b.lanes.map((l) => `${l.type}:${l.index}`)])).toEqual([
+      ["batch:trade:0", ["trade:0"]],
+      ["batch:orderbook:0", ["orderbook:0"]],
+      ["batch:liquidation:0", ["liquidation:0"]],
+      ["batch:liquidation:1", ["liquidation:1"]],
+      ["batch:shared:0", ["funding_rate:0", "open_interest:0", "lsr_top_position:0", "lsr_all_account:0", "volatility_index:0", "gap:0"]],
+    ]);
+    // Every ring of a shared type goes to the shared thread, one per (ingest worker, type).
+    const fromOkxSwap = plan.rings.filter((r) => r.from === "ingest:okx_derivatives:0");
+    expect(fromOkxSwap.filter((r) => r.to === "batch:shared:0").map((r) => r.type)).toEqual(["funding_rate", "open_interest", "lsr_top_position", "lsr_all_account", "gap"]);
+    expect(fromOkxSwap.filter((r) => r.type === "liquidation").map((r) => r.to)).toEqual(["batch:liquidation:0", "batch:liquidation:1"]);
+    const allOwn = planTopology(configWith({ batch_workers: Object.fromEntries(RECORD_TYPES.map((t) => [t, 1])) }));
+    expect(allOwn.batch.map((b) => b.id)).toEqual(RECORD_TYPES.map((t) => `batch:${t}:0`));
   });
 
   test("more workers than symbols starts one per symbol and says so", () => {
