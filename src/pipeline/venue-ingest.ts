@@ -67,6 +67,7 @@ export async function startVenueIngest(
     venue: init.venue,
     config: cfg.venues[init.venue],
     symbols: init.symbols,
+    ...(init.instruments === null ? {} : { instruments: init.instruments }),
     orderbook: cfg.orderbook,
     emit,
     ...(record === undefined ? {} : { record }),

@@ -34,17 +34,20 @@ export function queryRange(query: URLSearchParams, from: string, to: string): St
  */
 export interface SimListing {
   readonly unlisted: Set<string>;
+  /** Binance exchangeInfo and OKX instruments bodies served so far (tests count the engine's reads). */
+  served: number;
 }
 
 /** Reference bodies, read once on first use (the spot exchangeInfo is 2 MB). */
 export class ReferenceBodies {
   private readonly cache = new Map<string, { url: string; raw: string }[]>();
-  readonly listing: SimListing = { unlisted: new Set() };
+  readonly listing: SimListing = { unlisted: new Set(), served: 0 };
   /** `read`: the lines of one fixture file of the simulator's source (RecordingSource.read). */
   constructor(private readonly read: (file: string) => RecordedLine[]) {}
 
   /** `raw` with the unlisted ids taken out of its `key` array (items named by their `id` field). */
   listed(raw: string, key: string, id: string): string {
+    this.listing.served++;
     if (this.listing.unlisted.size === 0) return raw;
     const body = JSON.parse(raw) as Record<string, unknown>;
     const items = body[key];

@@ -231,6 +231,7 @@ export class Engine {
       log: this.log,
       budget: (venue) => this.restBudgetOf(venue),
       onChange: (venue, added, removed) => this.onSymbolChange(venue, added, removed),
+      record_dir: this.options.record_dir ?? null,
     });
     for (const v of resolved.venues) this.venueSymbols.set(v.venue, v);
     if (resolved.errors.length > 0) {
@@ -361,6 +362,7 @@ export class Engine {
       index,
       venue,
       symbols,
+      instruments: this.venueSymbols.get(venue)?.instruments ?? null,
       config: this.config,
       counters: this.counters.buffer,
       rest_budget: this.restBudget(venue),

@@ -2,6 +2,7 @@ import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter, type VenueCounter } from "../stats/layout.ts";
+import type { CaptureWriter } from "../replay/capture.ts";
 import type { RestClient } from "../venues/connection/rest-client.ts";
 import { MetadataFetchError } from "../venues/instruments.ts";
 import { fetchListing, selectionErrors, selectSymbols, type VenueListingSnapshot } from "../venues/selection.ts";
@@ -69,6 +70,8 @@ export interface SymbolRecent {
 export class VenueSymbols {
   /** Native ids collected now, in shard order. */
   symbols: string[] = [];
+  /** The metadata read at start, which ingest workers start from (IngestInit.instruments); null when it could not be read. */
+  instruments: Instrument[] | null = null;
   private lastError: string | null = null;
   private readonly changes: SymbolChangeEntry[] = [];
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -89,9 +92,10 @@ export class VenueSymbols {
    * explicit list is kept as written (the ingest workers retry the venue as for any outage),
    * while a selector, which has nothing to shard without it, throws MetadataFetchError.
    */
-  async resolve(): Promise<string[]> {
+  async resolve(record?: CaptureWriter): Promise<string[]> {
     try {
-      const listing = await fetchListing(this.venue, this.cfg, this.rest);
+      const listing = await fetchListing(this.venue, this.cfg, this.rest, record);
+      this.instruments = [...listing.instruments.values()];
       const selection = selectSymbols(this.cfg, listing);
       const errors = selectionErrors(this.venue, this.cfg, listing, selection);
       if (errors.length > 0) return errors;

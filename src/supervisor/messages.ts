@@ -37,6 +37,12 @@ export interface IngestInit extends InitCommon {
   readonly venue: VenueKey;
   /** Venue-native symbols of this worker's shard. */
   readonly symbols: readonly string[];
+  /**
+   * The venue's instrument metadata as the supervisor read it at start (plus what refreshes
+   * added since), so the worker and its restarts do not read it again; null when the supervisor
+   * could not read it (the worker then reads it itself, retrying as for any outage).
+   */
+  readonly instruments: readonly Instrument[] | null;
   /** Outgoing rings, one per batch worker of every type this venue produces (gap included). */
   readonly rings: readonly RingLink[];
   /** Directory to record raw frames into (--record), or null. */

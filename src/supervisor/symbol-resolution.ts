@@ -7,6 +7,7 @@ import type { RestBudget } from "../venues/connection/rest-budget.ts";
 import { RestClient } from "../venues/connection/rest-client.ts";
 import { CONNECTION_TUNING } from "../venues/connection/venue-connection.ts";
 import { MetadataFetchError } from "../venues/instruments.ts";
+import { CaptureWriter } from "../replay/capture.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { Instrument } from "../venues/types.ts";
 import { assignSymbolChange, VenueSymbols } from "./instrument-refresh.ts";
@@ -26,6 +27,8 @@ export interface ResolveInputs {
   /** The venue's REST budget, shared with its ingest workers: metadata reads draw on it too. */
   readonly budget: (venue: VenueKey) => RestBudget;
   readonly onChange: (venue: VenueKey, added: readonly Instrument[], removed: readonly string[]) => void;
+  /** --record DIR: the metadata read at start is captured there (`<venue>-metadata.jsonl`), for a replay to serve; null: not recording. */
+  readonly record_dir: string | null;
 }
 
 export interface Resolved {
@@ -57,7 +60,7 @@ export async function resolveVenueSymbols(inputs: ResolveInputs): Promise<Resolv
     });
     venues.push(new VenueSymbols(venue, cfg, rest, counters, log.child({ component: "instruments" }), (added, removed) => inputs.onChange(venue, added, removed)));
   }
-  const settled = await Promise.allSettled(venues.map((v) => v.resolve()));
+  const settled = await Promise.allSettled(venues.map((v) => resolveRecorded(v, inputs.record_dir)));
   const errors: string[] = [];
   for (const [i, outcome] of settled.entries()) {
     if (outcome.status === "fulfilled") {
@@ -97,7 +100,26 @@ export function symbolsChanged(
     const change = plan.get(worker.id);
     if (change === undefined) continue;
     const add = change.add.map((n) => byNative.get(n)).filter((i): i is Instrument => i !== undefined);
-    out.push({ worker, init: { ...init, symbols: change.symbols }, message: { type: "symbols", add, remove: change.remove } });
+    // A restarted thread starts from its current symbols and has the metadata of those added.
+    const instruments = init.instruments === null ? null : withInstruments(init.instruments, add);
+    out.push({ worker, init: { ...init, symbols: change.symbols, instruments }, message: { type: "symbols", add, remove: change.remove } });
   }
   return out;
+}
+
+/** `v.resolve()`, capturing the metadata it reads into `record_dir` when recording. */
+async function resolveRecorded(v: VenueSymbols, record_dir: string | null): Promise<string[]> {
+  if (record_dir === null) return v.resolve();
+  const record = new CaptureWriter(record_dir, `${v.venue}-metadata`);
+  try {
+    return await v.resolve(record);
+  } finally {
+    await record.close();
+  }
+}
+
+/** `known` with `added` in place of the entries of the same native id. */
+function withInstruments(known: readonly Instrument[], added: readonly Instrument[]): Instrument[] {
+  const replaced = new Set(added.map((i) => i.native));
+  return [...known.filter((i) => !replaced.has(i.native)), ...added];
 }

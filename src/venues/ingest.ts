@@ -57,6 +57,8 @@ export interface IngestOptions {
   readonly config: VenueConfig;
   /** Native symbols of this worker's shard. */
   readonly symbols: readonly string[];
+  /** The venue's instrument metadata, read by the supervisor; absent: fetched at start. */
+  readonly instruments?: readonly Instrument[];
   readonly orderbook: { readonly depth: number; readonly snapshot_interval_ms: number; readonly snapshot_limit: number };
   readonly emit: (record: MarketRecord) => void;
   readonly stats?: IngestStats;
@@ -149,7 +151,9 @@ export class IngestRunner {
 
   async start(): Promise<void> {
     const { venue, config } = this.options;
-    for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
+    const known = this.options.instruments;
+    if (known !== undefined) for (const inst of known) this.instruments.set(inst.native, inst);
+    else for (const [native, inst] of await fetchInstruments(venue, this.rest, config.rest_url, this.options.record)) this.instruments.set(native, inst);
     const instruments = this.instruments;
     const period_ms = periodMs(config.poll_period);
     this.dedup = new BucketDedup(period_ms);

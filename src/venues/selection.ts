@@ -1,5 +1,6 @@
 import type { Config, VenueConfig, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/schema.ts";
+import type { CaptureWriter } from "../replay/capture.ts";
 import type { RestClient } from "./connection/rest-client.ts";
 import { fetchInstrumentBodies, fetchMetadataBody, MetadataFetchError, parseInstrumentBodies } from "./instruments.ts";
 import { getVenue } from "./registry.ts";
@@ -27,9 +28,9 @@ export interface Selection {
   readonly unknown: readonly string[];
 }
 
-/** Reads `venue`'s instrument metadata, and its ticker list when `cfg`'s selector asks for `top`. */
-export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: RestClient): Promise<VenueListingSnapshot> {
-  const bodies = await fetchInstrumentBodies(venue, rest, cfg.rest_url);
+/** Reads `venue`'s instrument metadata, and its ticker list when `cfg`'s selector asks for `top`; recorded when capturing. */
+export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: RestClient, record?: CaptureWriter): Promise<VenueListingSnapshot> {
+  const bodies = await fetchInstrumentBodies(venue, rest, cfg.rest_url, record);
   let instruments: InstrumentMap;
   try {
     instruments = parseInstrumentBodies(venue, bodies);
@@ -38,7 +39,7 @@ export async function fetchListing(venue: VenueKey, cfg: VenueConfig, rest: Rest
   }
   const listing = getVenue(venue).listing;
   const ticker = listing.ticker_path;
-  const volumes = cfg.selector?.top !== undefined && ticker !== undefined ? listing.quoteVolumes(await fetchMetadataBody(venue, rest, `${cfg.rest_url}${ticker}`, "ticker list")) : new Map<string, number>();
+  const volumes = cfg.selector?.top !== undefined && ticker !== undefined ? listing.quoteVolumes(await fetchMetadataBody(venue, rest, `${cfg.rest_url}${ticker}`, "ticker list", record)) : new Map<string, number>();
   return { instruments, trading: listing.trading(bodies), volumes };
 }
 

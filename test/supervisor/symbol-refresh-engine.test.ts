@@ -48,6 +48,7 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
       },
     }),
   );
+  const served = sim.listing.served;
   engine = new Engine(config, { log });
   await engine.start();
   const e = engine;
@@ -57,6 +58,8 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   ]);
   expect(e.stats().venues.binance_spot?.symbols).toMatchObject({ resolved: 2, refreshes: 1, refresh_failures: 0 });
   await waitFor("both books live", () => books(e, "binance_spot").BTCUSDT === "live" && books(e, "binance_spot").ETHUSDT === "live", 20_000);
+  // The supervisor read the metadata once; its two workers started from what it read.
+  expect(sim.listing.served - served).toBe(1);
   const connects = sim.connects.binance_spot;
 
   sim.listing.unlisted.delete("SOLUSDT");
@@ -78,4 +81,6 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   await waitFor("worker 0 restarted", () => (ingest[0]?.restarts ?? 0) >= 1 && ingest[0]?.state === "running", 20_000);
   await waitFor("SOLUSDT live again", () => books(e, "binance_spot").SOLUSDT === "live", 20_000);
   expect(Object.keys(books(e, "binance_spot")).sort()).toEqual(["ETHUSDT", "SOLUSDT"]);
+  // Start and the refresh read the metadata; the restarted worker did not (SOLUSDT's came with the refresh).
+  expect(sim.listing.served - served).toBe(2);
 }, 90_000);

@@ -45,6 +45,7 @@ test("an unexpected error while resolving one venue is thrown as it is, not turn
     log: createLogger("silent"),
     budget,
     onChange: (venue) => changes.push(venue),
+    record_dir: null,
   });
   await expect(resolving).rejects.toBe(fault);
   // binance_derivatives' read completed (one exchangeInfo request) and its result was not handed on.
