@@ -44,7 +44,7 @@ function spectraPass(venue: VenueKey, frames: readonly RawFrame[], instruments: 
   let records = 0;
   const n = def.createNormalizer({
     symbols: [],
-    data_types: def.data_types,
+    data_types: def.data_types.filter((t) => t !== "orderbook_delta"),
     depth: 100,
     snapshot_interval_ms: 1000,
     instruments,

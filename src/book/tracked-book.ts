@@ -1,6 +1,9 @@
-import type { Exchange, GapCause, GapRecord, MarketType, OrderbookRecord } from "../records/types.ts";
+import type { BookSide, Exchange, GapCause, GapRecord, Level, MarketType, OrderbookDeltaRecord, OrderbookRecord } from "../records/types.ts";
 import type { BookHealth, BookVerdict } from "../venues/types.ts";
-import { PriceBook } from "./price-book.ts";
+import { PriceBook, type RawLevel } from "./price-book.ts";
+
+/** Where a book's orderbook_delta rows go (the normalizer's emit), when its venue collects them. */
+export type DeltaSink = (record: OrderbookDeltaRecord) => void;
 
 /**
  * One symbol's local book plus what the engine reports about it: sync state, health counters
@@ -16,6 +19,11 @@ export class TrackedBook {
   sequence_gaps = 0;
   last_update_ts_ms = 0;
   private next_emit_ts_ms = 0;
+  /**
+   * Receives the book's orderbook_delta rows: the whole book after every (re)sync
+   * (`emitSyncedBook`), then every change it applies (`emitChange`). Undefined: none are made.
+   */
+  deltas: DeltaSink | undefined = undefined;
 
   constructor(
     readonly native: string,
@@ -60,6 +68,59 @@ export class TrackedBook {
       best_ask_quantity: bestAsk === undefined ? "0" : bestAsk[1],
       bids_count: bids.length,
       asks_count: asks.length,
+    };
+  }
+
+  /**
+   * The book as it stands right after a (re)sync, as orderbook_delta rows with `is_snapshot`:
+   * every level, bids then asks, best first, all at `update_id` and `ts_ms` (those of the update
+   * that made the book live). A rebuild starts from the newest such row set before its instant.
+   */
+  protected emitSyncedBook(update_id: number, ts_ms: number, recv_ts_ms: number): void {
+    const sink = this.deltas;
+    if (sink === undefined) return;
+    this.snapshotRows(sink, this.book.bids.top(this.book.bids.size), "bid", update_id, ts_ms, recv_ts_ms);
+    this.snapshotRows(sink, this.book.asks.top(this.book.asks.size), "ask", update_id, ts_ms, recv_ts_ms);
+  }
+
+  /**
+   * One applied change as orderbook_delta rows: each received level as it came (quantity 0
+   * deletes the level; a delete of an absent level is kept too, as the venue sent it).
+   */
+  protected emitChange(bids: readonly RawLevel[], asks: readonly RawLevel[], update_id: number, ts_ms: number, recv_ts_ms: number): void {
+    const sink = this.deltas;
+    if (sink === undefined) return;
+    this.changeRows(sink, bids, "bid", update_id, ts_ms, recv_ts_ms);
+    this.changeRows(sink, asks, "ask", update_id, ts_ms, recv_ts_ms);
+  }
+
+  private snapshotRows(sink: DeltaSink, levels: readonly Level[], side: BookSide, update_id: number, ts_ms: number, recv_ts_ms: number): void {
+    for (let i = 0; i < levels.length; i++) {
+      const l = levels[i] as Level;
+      sink(this.deltaRow(true, side, l[0], l[1], update_id, ts_ms, recv_ts_ms));
+    }
+  }
+
+  private changeRows(sink: DeltaSink, levels: readonly RawLevel[], side: BookSide, update_id: number, ts_ms: number, recv_ts_ms: number): void {
+    for (let i = 0; i < levels.length; i++) {
+      const l = levels[i] as RawLevel;
+      sink(this.deltaRow(false, side, l[0], l[1], update_id, ts_ms, recv_ts_ms));
+    }
+  }
+
+  private deltaRow(is_snapshot: boolean, side: BookSide, price: string, amount: string, update_id: number, ts_ms: number, recv_ts_ms: number): OrderbookDeltaRecord {
+    return {
+      data_type: "orderbook_delta",
+      exchange: this.exchange,
+      market_type: this.market_type,
+      symbol: this.symbol,
+      ts_ms,
+      recv_ts_ms,
+      update_id,
+      is_snapshot,
+      side,
+      price,
+      amount,
     };
   }
 

@@ -12,7 +12,7 @@ import type { InstrumentMap, RawFrame } from "../venues/types.ts";
 import { helpText, usageLine, wantsHelp, type CommandHelp } from "./help.ts";
 
 /**
- * `bun run normalize --venue <key> --input FILE [--instruments FILE] [--depth N] [--interval-ms MS]`
+ * `bun run normalize --venue <key> --input FILE [--instruments FILE] [--depth N] [--interval-ms MS] [--deltas]`
  *
  * Reads capture lines `{source,url,recv_ts,raw}` (WS frames and REST bodies, as in
  * fixtures/exchanges and `--record` output), runs them through the venue's engine normalizer
@@ -27,7 +27,7 @@ const DEFAULT_FIXTURES = join(import.meta.dir, "../../../shared/fixtures/exchang
 const WRITE_BATCH = 512;
 
 export const NORMALIZE_HELP: CommandHelp = {
-  usage: "bun run normalize --venue KEY --input FILE [--instruments FILE] [--depth N] [--interval-ms MS]",
+  usage: "bun run normalize --venue KEY --input FILE [--instruments FILE] [--depth N] [--interval-ms MS] [--deltas]",
   about: "Runs capture lines ({source,url,recv_ts,raw}: WS frames and REST bodies, as --record writes them) through the venue's normalizer and prints one normalized record per line (JSON) on stdout, then a summary line on stderr. Keeps every symbol in the input and every data type the venue offers.",
   flags: [
     ["--venue KEY", `one of ${VENUE_KEYS.join(", ")}`],
@@ -35,6 +35,7 @@ export const NORMALIZE_HELP: CommandHelp = {
     ["--instruments FILE", "the venue's instrument metadata (default: the reference files of ../shared/fixtures/exchanges)"],
     ["--depth N", "levels per side in book records (default 100)"],
     ["--interval-ms MS", "ms between book records per symbol by exchange time (default 0: every update)"],
+    ["--deltas", "also print orderbook_delta rows (every book change, a row per level), where the venue has them"],
     ["--help, -h", "this text"],
   ],
   exits: [
@@ -65,9 +66,10 @@ function main(argv: string[]): void {
     return;
   }
   let values: Record<string, string | undefined>;
+  const deltas = argv.includes("--deltas");
   try {
     values = parseArgs({
-      args: argv,
+      args: argv.filter((a) => a !== "--deltas"),
       options: {
         venue: { type: "string" },
         input: { type: "string" },
@@ -114,7 +116,8 @@ function main(argv: string[]): void {
   };
   const normalizer = definition.createNormalizer({
     symbols: [],
-    data_types: definition.data_types,
+    // Book deltas are a row per changed level: asked for with --deltas, not by default.
+    data_types: deltas ? definition.data_types : definition.data_types.filter((t) => t !== "orderbook_delta"),
     depth: nonNegativeInt(values.depth, "depth", 100),
     snapshot_interval_ms: nonNegativeInt(values["interval-ms"], "interval-ms", 0),
     instruments,

@@ -8,6 +8,7 @@ import {
   type MarketType,
   type RecordOf,
   type RecordType,
+  type BookSide,
   type Side,
 } from "../records/types.ts";
 import { LevelsText } from "./levels-text.ts";
@@ -27,6 +28,7 @@ export type FieldKind =
   | "exchange"
   | "market_type"
   | "side"
+  | "book_side"
   | "data_type"
   | "gap_cause";
 
@@ -89,6 +91,7 @@ export const FIELD_KINDS: FieldTable = {
     period: "string",
   },
   volatility_index: { ...COMMON, index_value: "decimal", underlying_asset: "string", maturity_date: "string" },
+  orderbook_delta: { ...COMMON, update_id: "int", is_snapshot: "boolean", side: "book_side", price: "decimal", amount: "decimal" },
   gap: { ...COMMON, data_type_affected: "data_type", start_ts_ms: "int", end_ts_ms: "int", cause: "gap_cause", recovered_records: "int", recovered_at_ms: "int" },
 };
 
@@ -111,6 +114,7 @@ export function canonicalKeys(type: RecordType): string[] {
 const EXCHANGES: ReadonlySet<unknown> = new Set<Exchange>(["binance", "okx", "deribit"]);
 const MARKET_TYPES: ReadonlySet<unknown> = new Set<MarketType>(["spot", "perpetual", "options"]);
 const SIDES: ReadonlySet<unknown> = new Set<Side>(["buy", "sell"]);
+const BOOK_SIDES: ReadonlySet<unknown> = new Set<BookSide>(["bid", "ask"]);
 const GAP_CAUSES: ReadonlySet<unknown> = new Set<GapCause>([
   "reconnect",
   "sequence_gap",
@@ -151,6 +155,8 @@ function hasKind(value: unknown, kind: FieldKind): boolean {
       return MARKET_TYPES.has(value);
     case "side":
       return SIDES.has(value);
+    case "book_side":
+      return BOOK_SIDES.has(value);
     case "data_type":
       return isDataType(value);
     case "gap_cause":

@@ -24,6 +24,10 @@ export function naturalKey(r: MarketRecord): string {
       return `lsr_all_account|${venue}|${r.period}|${r.ts_ms}`;
     case "volatility_index":
       return `volatility_index|${venue}|${r.ts_ms}`;
+    case "orderbook_delta":
+      // Levels of one update differ by side and price; a snapshot row set shares its update id
+      // with the diff that bridged it, and is told apart by is_snapshot.
+      return `orderbook_delta|${venue}|${r.update_id}|${r.is_snapshot ? "s" : "d"}|${r.side}|${r.price}`;
     case "gap": {
       // A gap written again with what its recovery brought back is a new message (NATS would
       // drop it as a duplicate of the first otherwise); the count, not the local time, tells it apart.

@@ -14,18 +14,21 @@ export const DATA_TYPES = [
   "lsr_top_position",
   "lsr_all_account",
   "volatility_index",
+  "orderbook_delta",
 ] as const;
 
 /** A market data type (the first token of a NATS subject). */
 export type DataType = (typeof DATA_TYPES)[number];
 
-/** Every record kind that travels: the eight data types plus `gap`. */
+/** Every record kind that travels: the data types plus `gap`. */
 export const RECORD_TYPES = [...DATA_TYPES, "gap"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
 export type Exchange = "binance" | "okx" | "deribit";
 export type MarketType = "spot" | "perpetual" | "options";
 export type Side = "buy" | "sell";
+/** The side of the book a level is on. */
+export type BookSide = "bid" | "ask";
 /** A decimal number kept as the exchange's text, e.g. "0.35130000". */
 export type Decimal = string;
 /** One book level: [price, quantity], both as exchange text. */
@@ -122,6 +125,30 @@ export interface VolatilityIndexRecord extends Common {
   readonly maturity_date: string;
 }
 
+/**
+ * One level of one book change, or of the book as it stood after a (re)sync, in the shape of
+ * Tardis's `incremental_book_L2`: a row per level. After every (re)sync a book emits its whole
+ * state as rows with `is_snapshot` (every level of the synced book, one `update_id` and time);
+ * every change applied after it follows as rows without, in arrival order, so the book at any
+ * instant is the nearest snapshot row set before it with the changes after it applied
+ * (src/book/rebuild.ts).
+ */
+export interface OrderbookDeltaRecord extends Common {
+  readonly data_type: "orderbook_delta";
+  /**
+   * The venue's id of the update: Binance `u` (final update id of the diff, or of the diff that
+   * bridged the snapshot), OKX `seqId` (its `ts` where a stream carries none), as
+   * `last_update_id` of the orderbook records.
+   */
+  readonly update_id: number;
+  /** A row of the book's whole state after a (re)sync, not a change. */
+  readonly is_snapshot: boolean;
+  readonly side: BookSide;
+  readonly price: Decimal;
+  /** The level's new absolute quantity; 0 deletes the level. */
+  readonly amount: Decimal;
+}
+
 export type GapCause =
   | "reconnect"
   | "sequence_gap"
@@ -161,6 +188,7 @@ export type MarketRecord =
   | LsrTopPositionRecord
   | LsrAllAccountRecord
   | VolatilityIndexRecord
+  | OrderbookDeltaRecord
   | GapRecord;
 
 /** The record type for a given `data_type`. */

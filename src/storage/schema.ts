@@ -134,6 +134,13 @@ const TYPE_COLUMNS: Readonly<Record<RecordType, readonly ColumnSpec[]>> = {
     col("underlying_asset", LOW, "string"),
     col("maturity_date", "String", "string_or_empty"),
   ],
+  orderbook_delta: [
+    col("update_id", "UInt64", "uint"),
+    col("is_snapshot", "Bool", "bool"),
+    col("side", LOW, "string"),
+    col("price", DECIMAL, "decimal"),
+    col("amount", DECIMAL, "decimal"),
+  ],
   gap: [
     col("data_type_affected", LOW, "string"),
     col("start_ts_ms", TIME, "time"),
@@ -169,6 +176,7 @@ const NATURAL_ID: Readonly<Record<RecordType, readonly string[]>> = {
   lsr_top_position: ["period"],
   lsr_all_account: ["period"],
   volatility_index: [],
+  orderbook_delta: ["update_id", "is_snapshot", "side", "price"],
   gap: ["data_type_affected", "cause", "start_ts_ms", "end_ts_ms"],
 };
 

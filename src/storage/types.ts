@@ -11,6 +11,7 @@ export const TABLES: Readonly<Record<RecordType, string>> = {
   lsr_top_position: "lsr_top_positions",
   lsr_all_account: "lsr_all_accounts",
   volatility_index: "volatility_indices",
+  orderbook_delta: "orderbook_deltas",
   gap: "gaps",
 };
 

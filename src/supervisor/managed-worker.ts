@@ -177,6 +177,7 @@ const SHORT_TYPE: Readonly<Record<string, string>> = {
   lsr_top_position: "lsr_top",
   lsr_all_account: "lsr_all",
   volatility_index: "vol",
+  orderbook_delta: "delta",
 };
 
 /** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`, `b:shared:0`. */

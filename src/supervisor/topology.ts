@@ -150,6 +150,10 @@ export function venueConfigErrors(config: Config, env: Readonly<Record<string, s
     if (refused.length > 0) {
       errors.push(`'venues.${venue}.data_types' has ${refused.join(", ")}: ${venue} offers ${offered.join(", ")}`);
     }
+    if (cfg.data_types.includes("orderbook_delta") && !cfg.data_types.includes("orderbook")) {
+      // The deltas are what the synced book applies: no orderbook, no book to sync.
+      errors.push(`'venues.${venue}.data_types' has orderbook_delta without orderbook: the deltas come from the book orderbook keeps`);
+    }
     errors.push(...(definition.configErrors?.(cfg, env) ?? []));
   }
   return errors;

@@ -24,6 +24,7 @@ test("creates the stream binding every data type and gaps with the configured li
     "lsr_top_position.>",
     "lsr_all_account.>",
     "volatility_index.>",
+      "orderbook_delta.>",
     "gap.>",
   ]);
   expect(cfg.retention).toBe("limits");

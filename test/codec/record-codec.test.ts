@@ -150,6 +150,7 @@ const WRONG_VALUE: Record<string, unknown> = {
   exchange: "kraken",
   market_type: "future",
   side: "BUY",
+  book_side: "buy",
   data_type: "gap",
   gap_cause: "unknown",
 };

@@ -7,6 +7,7 @@ import { configWith, mergeConfig } from "../../src/config/load.ts";
 import type { StatsSnapshot } from "../../src/http/stats-types.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { DATA_TYPES } from "../../src/records/types.ts";
+import { DEFAULT_COLLECTED } from "../support/collected.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
@@ -57,7 +58,7 @@ withChromium("live page in headless Chromium", () => {
     engine = new Engine(configWith(mergeConfig(base, replay.overrides)), { log });
     await engine.start();
     url = engine.httpUrl as string;
-    await waitFor("every data type stored", () => DATA_TYPES.every((t) => engine.counters.read(typeCounter(t, "stored")) > 0), 60_000);
+    await waitFor("every data type stored", () => DEFAULT_COLLECTED.every((t) => engine.counters.read(typeCounter(t, "stored")) > 0), 60_000);
     browser = await puppeteer.launch({ executablePath: CHROMIUM as string, args: ["--no-sandbox", "--headless=new"] });
   }, 120_000);
 
@@ -119,7 +120,7 @@ withChromium("live page in headless Chromium", () => {
         between(figures[key] as string, before.data_types[type]?.[key] as number, after.data_types[type]?.[key] as number);
       }
     }
-    for (const t of DATA_TYPES) expect(Number(shown.types[t]?.stored)).toBeGreaterThan(0);
+    for (const t of DEFAULT_COLLECTED) expect(Number(shown.types[t]?.stored)).toBeGreaterThan(0);
     const books = Object.entries(after.books).flatMap(([venue, list]) => list.map((b) => `${venue}|${b.native}`));
     expect(books.length).toBeGreaterThan(0);
     expect(shown.books.sort()).toEqual(books.sort());

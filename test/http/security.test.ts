@@ -164,7 +164,7 @@ describe("exposure warning", () => {
         done();
       },
     });
-    const noBatch = { gap: 0, trade: 0, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 };
+    const noBatch = { gap: 0, trade: 0, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 };
     const off = { enabled: false };
     const config = configWith({
       engine: { data_dir: testDataDir() },

@@ -6,6 +6,7 @@ import { parse as parseYaml } from "yaml";
 import { configWith, mergeConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { DATA_TYPES } from "../../src/records/types.ts";
+import { DEFAULT_COLLECTED } from "../support/collected.ts";
 import { startReplay, type Replay } from "../../src/replay/replay-mode.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
@@ -155,7 +156,7 @@ describe("a running engine exports every metric the rules and the dashboard name
     engine = new Engine(configWith(mergeConfig(base, replay.overrides)), { log });
     await engine.start();
     const e = engine;
-    await waitFor("every data type stored", () => DATA_TYPES.every((t) => e.counters.read(typeCounter(t, "stored")) > 0), 60_000);
+    await waitFor("every data type stored", () => DEFAULT_COLLECTED.every((t) => e.counters.read(typeCounter(t, "stored")) > 0), 60_000);
     const url = e.httpUrl;
     expect(url).not.toBeNull();
     const exported = async (): Promise<Map<string, number>> => {

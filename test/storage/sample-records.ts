@@ -53,6 +53,11 @@ export const SAMPLES: { readonly [K in RecordType]: RecordOf<K> } = {
     data_type: "volatility_index", exchange: "deribit", market_type: "options", symbol: "BTC",
     ts_ms: T + 5, recv_ts_ms: T + 15, index_value: "52.67", underlying_asset: "BTC", maturity_date: "",
   },
+  orderbook_delta: {
+    data_type: "orderbook_delta", exchange: "okx", market_type: "perpetual", symbol: "BTC-USDT",
+    ts_ms: T + 7, recv_ts_ms: T + 17, update_id: 9_007_199_254_740_991, is_snapshot: true, side: "ask",
+    price: "123456789012345.123456789", amount: "0.000000000000000001",
+  },
   gap: {
     data_type: "gap", exchange: "binance", market_type: "spot", symbol: "ETH-USDT",
     ts_ms: T + 6, recv_ts_ms: T + 16, data_type_affected: "orderbook", start_ts_ms: T - 5000, end_ts_ms: T + 6,

@@ -28,6 +28,7 @@ const SPEC_COLUMNS: Record<RecordType, string[]> = {
   lsr_top_position: ["long_position_ratio", "short_position_ratio", "long_short_ratio", "period"],
   lsr_all_account: ["long_account_ratio", "short_account_ratio", "long_short_ratio", "period"],
   volatility_index: ["index_value", "underlying_asset", "maturity_date"],
+  orderbook_delta: ["update_id", "is_snapshot", "side", "price", "amount"],
   gap: ["data_type_affected", "start_ts_ms", "end_ts_ms", "cause"],
 };
 /** Columns appended to a table after its spec columns, after the tail (ALTER … ADD COLUMN on an older table). */
@@ -75,6 +76,8 @@ test("hot rows expire after 3 days and cold after 3650, by whole daily parts, wi
   }
   const trades = tables.find((t) => t.database === hot && t.name === "trades");
   expect(trades?.sorting_key).toBe("exchange, market_type, symbol, timestamp, trade_id");
+  const deltas = tables.find((t) => t.database === hot && t.name === "orderbook_deltas");
+  expect(deltas?.sorting_key).toBe("exchange, market_type, symbol, timestamp, update_id, is_snapshot, side, price");
 });
 
 test("ensureSchema is idempotent", async () => {

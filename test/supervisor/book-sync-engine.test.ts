@@ -41,7 +41,7 @@ test("a start-up storm of 40 books: logged estimate, /health syncing then connec
     tiering: off,
     nats: off,
     clickhouse: { hot_database: uniqueDatabase("sync_hot"), cold_database: uniqueDatabase("sync_cold") },
-    batch_workers: { trade: 0, orderbook: 1, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 },
+    batch_workers: { trade: 0, orderbook: 1, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 },
   });
   const config = configWith(
     mergeConfig(mergeConfig(base, replayVenueOverrides(sim)), {

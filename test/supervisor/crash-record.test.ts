@@ -33,7 +33,7 @@ function writeConfig(): string {
     ring: { capacity_bytes: 1 << 20 },
     nats: { embedded: { port: 0 }, consumer: { ack_wait_ms: 2000 } },
     venues: { binance_spot: { enabled: true, symbols: ["A"], workers: 1, data_types: ["trade"] }, binance_derivatives: off, okx_spot: off, okx_derivatives: off, deribit_derivatives: off },
-    batch_workers: { trade: 1, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, gap: 1 },
+    batch_workers: { trade: 1, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0, gap: 1 },
     batching: { trade: { max_rows: 20000, linger_ms: 200 }, gap: { linger_ms: 200 } },
   };
   writeFileSync(file, JSON.stringify(config));

@@ -33,7 +33,7 @@ function engineConfig(overrides: Record<string, unknown>): Config {
       okx_derivatives: off,
       deribit_derivatives: off,
     },
-    batch_workers: { orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 },
+    batch_workers: { orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 },
     batching: { trade: { max_rows: 20000, linger_ms: 200 } },
     ...overrides,
   });
@@ -70,7 +70,7 @@ afterAll(async () => {
 
 describe("engine skeleton", () => {
   test("synthetic trades cross ingest workers, rings and batch workers into ClickHouse (nats disabled), with the configured topology", async () => {
-    const config = engineConfig({ nats: { enabled: false }, batch_workers: { trade: 3, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 } });
+    const config = engineConfig({ nats: { enabled: false }, batch_workers: { trade: 3, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 } });
     const engine = new Engine(config, { log, synthetic: { records: 30000, rate: 0 } });
     engines.push(engine);
     await engine.start();
@@ -108,7 +108,7 @@ describe("engine skeleton", () => {
   });
 
   test("a batch worker killed mid-stream is restarted and every sequence number is stored exactly once", async () => {
-    const config = engineConfig({ batch_workers: { trade: 2, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 } });
+    const config = engineConfig({ batch_workers: { trade: 2, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 } });
     const engine = new Engine(config, { log, synthetic: { records: 50000, rate: 0 } });
     engines.push(engine);
     await engine.start();
@@ -136,7 +136,7 @@ describe("records held outside full rings", () => {
     const config = engineConfig({
       engine: { data_dir: testDataDir(), shutdown_deadline_ms: 20000, restart_initial_ms: 3000, restart_max_ms: 3000 },
       ring: { capacity_bytes: 65536 },
-      batch_workers: { trade: 1, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 },
+      batch_workers: { trade: 1, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 },
     });
     const engine = new Engine(config, { log, synthetic: { records: 60000, rate: 20000 } });
     engines.push(engine);

@@ -28,7 +28,7 @@ function healConfig(): Config {
       okx_derivatives: off,
       deribit_derivatives: off,
     },
-    batch_workers: { trade: 2, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 },
+    batch_workers: { trade: 2, orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 },
     batching: { trade: { max_rows: 20000, linger_ms: 200 } },
   });
 }

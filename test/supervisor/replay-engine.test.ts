@@ -26,6 +26,8 @@ async function rows(sql: string): Promise<Record<string, unknown>[]> {
   return (await rs.json()) as Record<string, unknown>[];
 }
 
+const DERIVATIVES = ["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account"];
+
 /** Runs `--replay` (recordings, or the generator) until every data type is stored, stops the engine, returns the hot database. */
 async function replayUntilStored(generate: boolean, rate: number, books_of = 0): Promise<{ config: Config; db: string }> {
   const base = {
@@ -36,6 +38,14 @@ async function replayUntilStored(generate: boolean, rate: number, books_of = 0):
     replay: { rate },
     clickhouse: { hot_database: uniqueDatabase("replay_hot"), cold_database: uniqueDatabase("replay_cold") },
     batching: Object.fromEntries(DATA_TYPES.map((t) => [t, { linger_ms: 200 }])),
+    // Every data type, book deltas included: a row per changed level, in a thread of its own.
+    venues: {
+      binance_spot: { data_types: ["trade", "orderbook", "orderbook_delta"] },
+      okx_spot: { data_types: ["trade", "orderbook", "orderbook_delta"] },
+      binance_derivatives: { data_types: [...DERIVATIVES, "orderbook_delta"] },
+      okx_derivatives: { data_types: [...DERIVATIVES, "orderbook_delta"] },
+    },
+    batch_workers: { orderbook_delta: 1 },
   };
   freshNatsStore();
   replay = await startReplay(configWith(base), null, log, generate);
@@ -99,7 +109,7 @@ recordingTest("--replay on the recordings: every data type flows from the simula
   await replayUntilStored(false, 2000);
 }, 90_000);
 
-test("--replay --generate: the generator fills all eight tables with its symbols and values in their documented ranges", async () => {
+test("--replay --generate: the generator fills all nine tables with its symbols and values in their documented ranges", async () => {
   // 400 frames/s per feed: the generator's books are deeper and its symbols busier than the recordings'.
   const { db } = await replayUntilStored(true, 400, 16);
   const assets = generatedAssets(4);
@@ -126,6 +136,10 @@ test("--replay --generate: the generator fills all eight tables with its symbols
     // DVOL 60 ± 8 for BTC and ETH.
     ["volatility_indices", `index_value < 52 OR index_value > 68 OR symbol NOT IN ('BTC', 'ETH')`],
   ];
+  // Book deltas: each book's synced state and its changes, at the generated books' prices (a delete's too).
+  const deltaSources = await rows(`SELECT exchange, market_type, arraySort(groupUniqArrayIf(symbol, is_snapshot)) AS synced FROM ${db}.orderbook_deltas GROUP BY exchange, market_type ORDER BY exchange, market_type`);
+  expect(deltaSources.map((r) => [r.exchange, r.market_type, r.synced])).toEqual(bySource.map((r) => [r.exchange, r.market_type, r.symbols]));
+  checks.push(["orderbook_deltas", `abs(toFloat64(price) / ${ref} - 1) > 0.01 OR amount < 0 OR (is_snapshot AND amount = 0) OR side NOT IN ('bid', 'ask')`]);
   for (const [table, bad] of checks) {
     const [r] = await rows(`SELECT count() AS n, countIf(${bad}) AS bad FROM ${db}.${table}`);
     expect({ table, stored: Number(r?.n) > 0, bad: Number(r?.bad) }).toEqual({ table, stored: true, bad: 0 });

@@ -46,7 +46,7 @@ const OFF = { enabled: false };
 export function roleConfigFile(cfg: RoleConfig): { dir: string; file: string } {
   const dir = mkdtempSync(join(tmpdir(), "spectra-role-"));
   const file = join(dir, "config.yaml");
-  const zero = { orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0 };
+  const zero = { orderbook: 0, funding_rate: 0, open_interest: 0, liquidation: 0, lsr_top_position: 0, lsr_all_account: 0, volatility_index: 0, orderbook_delta: 0 };
   const config = {
     log: { level: "info" },
     engine: { shutdown_deadline_ms: 20_000, restart_initial_ms: 50, restart_max_ms: 500 },

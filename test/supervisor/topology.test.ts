@@ -51,7 +51,7 @@ describe("topology from config", () => {
     expect(plan.ingest).toEqual([]);
     const store = planTopology(configWith({ engine: { role: "store" } }));
     expect(store.ingest).toEqual([]);
-    // trade and orderbook on their own, the seven shared types in one thread
+    // trade and orderbook on their own, the eight shared types in one thread
     expect(store.batch.length).toBe(3);
   });
 
@@ -62,7 +62,7 @@ describe("topology from config", () => {
       ["batch:orderbook:0", ["orderbook:0"]],
       ["batch:liquidation:0", ["liquidation:0"]],
       ["batch:liquidation:1", ["liquidation:1"]],
-      ["batch:shared:0", ["funding_rate:0", "open_interest:0", "lsr_top_position:0", "lsr_all_account:0", "volatility_index:0", "gap:0"]],
+      ["batch:shared:0", ["funding_rate:0", "open_interest:0", "lsr_top_position:0", "lsr_all_account:0", "volatility_index:0", "orderbook_delta:0", "gap:0"]],
     ]);
     // Every ring of a shared type goes to the shared thread, one per (ingest worker, type).
     const fromOkxSwap = plan.rings.filter((r) => r.from === "ingest:okx_derivatives:0");
@@ -109,8 +109,17 @@ test("a data type a venue does not offer, or an OKX ratio bucket rubik lacks, is
     configWith({ venues: { binance_spot: { data_types: ["trade", "funding_rate"] }, okx_derivatives: { poll_period: "15m" } } }),
   );
   expect(errors).toEqual([
-    "'venues.binance_spot.data_types' has funding_rate: binance_spot offers trade, orderbook",
+    "'venues.binance_spot.data_types' has funding_rate: binance_spot offers trade, orderbook, orderbook_delta",
     `'venues.okx_derivatives.poll_period' = "15m": OKX long/short ratios come in 5m or 1h buckets`,
+  ]);
+});
+
+test("orderbook_delta is refused on a venue without orderbook, whose book it would come from, and on Deribit", () => {
+  expect(venueConfigErrors(configWith({ venues: { binance_spot: { data_types: ["trade", "orderbook", "orderbook_delta"] } } }))).toEqual([]);
+  expect(venueConfigErrors(configWith({ venues: { okx_spot: { data_types: ["trade", "orderbook_delta"] }, deribit_derivatives: { data_types: ["volatility_index", "orderbook_delta"] } } }))).toEqual([
+    "'venues.okx_spot.data_types' has orderbook_delta without orderbook: the deltas come from the book orderbook keeps",
+    "'venues.deribit_derivatives.data_types' has orderbook_delta: deribit_derivatives offers volatility_index",
+    "'venues.deribit_derivatives.data_types' has orderbook_delta without orderbook: the deltas come from the book orderbook keeps",
   ]);
 });
 

@@ -79,7 +79,8 @@ export function harness(
   const def = getVenue(venue);
   const normalizer = def.createNormalizer({
     symbols: opts.symbols ?? [],
-    data_types: opts.data_types ?? def.data_types,
+    // Book deltas only when a test asks for them: a row per changed level would swamp the others' counts.
+    data_types: opts.data_types ?? def.data_types.filter((t) => t !== "orderbook_delta"),
     depth: opts.depth ?? 100,
     snapshot_interval_ms: opts.snapshot_interval_ms ?? 0,
     instruments: opts.instruments ?? instruments(venue),

@@ -170,6 +170,7 @@ export class BinanceBookSync extends TrackedBook {
       }
       this.bridged = true;
       this.state = "live";
+      return this.applyLevels(d, true);
     } else {
       const continues = this.futures ? d.prev_final_id === this.lastFinalId : d.first_id === this.lastFinalId + 1;
       if (!continues) {
@@ -180,6 +181,14 @@ export class BinanceBookSync extends TrackedBook {
         return "gap";
       }
     }
+    return this.applyLevels(d, false);
+  }
+
+  /**
+   * Applies a diff that continues the chain (`bridges`: the first after the snapshot) and emits
+   * its orderbook_delta rows: the synced book after the bridging diff, the diff's levels after.
+   */
+  private applyLevels(d: DepthDiff, bridges: boolean): DiffOutcome {
     const book = this.book;
     if (!book.bids.apply(d.bids) || !book.asks.apply(d.asks)) {
       this.restart();
@@ -187,6 +196,10 @@ export class BinanceBookSync extends TrackedBook {
     }
     this.lastFinalId = d.final_id;
     this.last_update_ts_ms = d.ts_ms;
+    if (this.deltas !== undefined) {
+      if (bridges) this.emitSyncedBook(d.final_id, d.ts_ms, d.recv_ts_ms);
+      else this.emitChange(d.bids, d.asks, d.final_id, d.ts_ms, d.recv_ts_ms);
+    }
     return "applied";
   }
 }

@@ -206,6 +206,7 @@ export class BinanceNormalizer implements Normalizer {
       if (inst === undefined) return undefined;
       book = new BinanceBookSync(native, inst.symbol, EXCHANGE, inst.market_type);
       book.futures = this.futures;
+      if (this.wants.orderbook_delta === true) book.deltas = this.emit;
       this.books.set(native, book);
       this.queueWants(book);
     }

@@ -31,7 +31,7 @@ export class OkxBookSync extends TrackedBook {
   /** The checksum of the last push applied, 0 when it carried none. */
   private last_checksum = 0;
 
-  snapshot(bids: readonly OkxLevel[], asks: readonly OkxLevel[], seq_id: number, checksum: number, ts_ms: number): OkxOutcome {
+  snapshot(bids: readonly OkxLevel[], asks: readonly OkxLevel[], seq_id: number, checksum: number, ts_ms: number, recv_ts_ms = ts_ms): OkxOutcome {
     const book = this.book;
     book.clear();
     if (!book.bids.apply(bids) || !book.asks.apply(asks)) {
@@ -47,6 +47,8 @@ export class OkxBookSync extends TrackedBook {
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();
     this.last_checksum = checksum;
     this.state = "live";
+    // No seqId in older streams: the book's ts orders them instead (as orderbook records' last_update_id).
+    this.emitSyncedBook(seq_id === -1 ? ts_ms : seq_id, ts_ms, recv_ts_ms);
     return "applied";
   }
 
@@ -57,6 +59,7 @@ export class OkxBookSync extends TrackedBook {
     prev_seq_id: number,
     checksum: number,
     ts_ms: number,
+    recv_ts_ms = ts_ms,
   ): OkxOutcome {
     if (!this.hasSnapshot) return "ignored";
     if (prev_seq_id !== -1 && this.seq_id !== -1 && prev_seq_id !== this.seq_id) {
@@ -73,6 +76,7 @@ export class OkxBookSync extends TrackedBook {
     if (checksum !== 0 && this.checksum() !== checksum) return this.fail();
     this.last_checksum = checksum;
     this.last_update_ts_ms = ts_ms;
+    this.emitChange(bids, asks, seq_id === -1 ? ts_ms : seq_id, ts_ms, recv_ts_ms);
     return "applied";
   }
 

@@ -213,14 +213,15 @@ export class OkxNormalizer implements Normalizer {
         return;
       }
       book = new OkxBookSync(native, inst.symbol, EXCHANGE, inst.market_type);
+      if (this.wants.orderbook_delta === true) book.deltas = this.emit;
       this.books.set(native, book);
     }
     const m = bookMessage(action, data);
     if (m === undefined) return countError(this.stats, channel);
     const outcome =
       m.action === "snapshot"
-        ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms)
-        : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms);
+        ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms, recv)
+        : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms, recv);
     // Only these two calls set `resubscribeWanted`: the per-frame take walks the queue, not every book.
     if (book.resubscribeWanted) this.resubscribeQueue.add(book);
     if (outcome === "applied") {

@@ -18,7 +18,7 @@ function harness(venue: VenueKey): { normalizer: Normalizer; records: MarketReco
   const def = getVenue(venue);
   const normalizer = def.createNormalizer({
     symbols: seed.symbols,
-    data_types: def.data_types,
+    data_types: def.data_types.filter((t) => t !== "orderbook_delta"),
     depth: 5,
     snapshot_interval_ms: 0,
     instruments: seed.instruments,
