@@ -8,6 +8,7 @@ const CLIS: readonly (readonly [name: string, file: string])[] = [
   ["start", "src/cli/start.ts"],
   ["query", "src/cli/query.ts"],
   ["tier", "src/cli/tier.ts"],
+  ["book", "src/cli/book.ts"],
   ["simulate", "src/cli/simulate.ts"],
   ["normalize", "src/cli/normalize.ts"],
   ["bench", "bench/run.ts"],
