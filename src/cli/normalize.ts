@@ -66,18 +66,22 @@ function main(argv: string[]): void {
     return;
   }
   let values: Record<string, string | undefined>;
-  const deltas = argv.includes("--deltas");
+  let deltas: boolean;
   try {
-    values = parseArgs({
-      args: argv.filter((a) => a !== "--deltas"),
+    const parsed = parseArgs({
+      args: argv,
       options: {
         venue: { type: "string" },
         input: { type: "string" },
         instruments: { type: "string" },
         depth: { type: "string" },
         "interval-ms": { type: "string" },
+        deltas: { type: "boolean" },
       },
     }).values;
+    const { deltas: wanted, ...strings } = parsed;
+    deltas = wanted === true;
+    values = strings;
   } catch (e) {
     fail(e instanceof Error ? e.message : String(e));
   }

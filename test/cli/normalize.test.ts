@@ -65,6 +65,31 @@ describe("bun run normalize", () => {
     expect([book.bids, book.asks, book.bids_count]).toEqual([[["30243.4", "0.0012029"]], [["30243.5", "1.44679"]], 1]);
   });
 
+  recordingTest("--deltas adds orderbook_delta rows: the synced 400-level book as snapshot rows, then each change", () => {
+    const r = normalize(["--venue", "okx_spot", "--input", join(FIXTURES_DIR, "okx.jsonl"), "--deltas"]);
+    expect(r.code).toBe(0);
+    expect(r.summary.records).toEqual({ trade: 69, orderbook_delta: 4968, orderbook: 98 });
+    const deltas = r.lines.filter((l) => l.data_type === "orderbook_delta");
+    const snapshot = deltas.filter((l) => l.is_snapshot === true);
+    expect(snapshot.length).toBe(800);
+    expect(deltas.slice(0, 800)).toEqual(snapshot);
+    expect(snapshot[0]).toEqual({
+      data_type: "orderbook_delta",
+      exchange: "okx",
+      market_type: "spot",
+      symbol: "BTC-USDT",
+      ts_ms: 1652459225381,
+      recv_ts_ms: 1652459225702,
+      update_id: 1652459225381,
+      is_snapshot: true,
+      side: "bid",
+      price: "30243.4",
+      amount: "0.0012029",
+    });
+    expect(deltas[800]).toMatchObject({ is_snapshot: false, update_id: 1652459225453, side: "bid", price: "30237.2", amount: "0" });
+    expect(normalize(["--venue", "okx_spot", "--input", join(FIXTURES_DIR, "okx.jsonl")]).summary.records).toEqual({ trade: 69, orderbook: 98 });
+  });
+
   test("deribit documented shapes through --instruments", () => {
     const r = normalize([
       "--venue",
