@@ -7,7 +7,9 @@ import type { SimFaults } from "./sim-faults.ts";
  * Plays each replay feed to the connections subscribed to its frames: one cursor per feed (venue
  * keys given the same feed share it), looping through the recording, paced at `rate` frames/s or
  * as fast as the sockets drain. A feed advances only while it has connections, and pauses while
- * one of them holds too many unsent bytes (backpressure, not loss).
+ * one of them holds too many unsent bytes (backpressure, not loss). A pump started held sends
+ * nothing until `release`, so clients can connect and subscribe first and then receive every
+ * frame of the first loop (a capture replayed whole).
  */
 
 /** A socket holding more than this many unsent bytes pauses its feed. */
@@ -71,6 +73,7 @@ export class FeedPump {
     feeds: ReadonlyMap<VenueKey, PumpFeed>,
     private readonly rate: number,
     private readonly out: PumpOutput,
+    private held = false,
   ) {
     const byFeed = new Map<ReplayFeed, FeedCursor>();
     for (const [venue, source] of feeds) {
@@ -91,6 +94,20 @@ export class FeedPump {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.timer);
+  }
+
+  /** Starts a held pump's feeds: each paces from now. */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    const now = performance.now();
+    for (const cursor of this.cursors) {
+      cursor.origin_ms = now;
+      cursor.emitted = 0;
+    }
+    if (this.stopped) return;
+    clearTimeout(this.timer);
+    this.pump();
   }
 
   /** A connection opened (it is in `out.all` already): its venue's feed goes to it. */
@@ -127,7 +144,7 @@ export class FeedPump {
 
   /** Sends the feed's next burst; false when it sent nothing. */
   private pumpFeed(cursor: FeedCursor): boolean {
-    if (cursor.conns.size === 0 || cursor.feed.frames.length === 0) return false;
+    if (this.held || cursor.conns.size === 0 || cursor.feed.frames.length === 0) return false;
     for (const ws of cursor.conns) if (ws.getBufferedAmount() > MAX_BUFFERED_BYTES) return false;
     let budget = MAX_BURST;
     if (this.rate > 0) {

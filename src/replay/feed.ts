@@ -36,7 +36,7 @@ export interface ReplayFeed {
   keepTrades?(frame: FeedFrame, text: string): void;
 }
 
-/** Span of recorded time one loop takes, ms: the recording's span plus a second of quiet. */
+/** Span of recorded time one loop takes, ms: the recording's span in whole seconds plus a second of quiet. */
 export const LOOP_PAD_MS = 1000;
 
 /**
@@ -63,13 +63,17 @@ export class RecordedTimes {
 
   /**
    * Shifts for loops of the recording's span plus LOOP_PAD_MS, the process's loop 0 being the
-   * grid loop that `start_ms` falls in (it began at most one loop span earlier).
+   * grid loop that `start_ms` falls in (it began at most one loop span earlier). Loop spans and
+   * time shifts are whole seconds: a replay keeps each record's place within its second, so
+   * books sampled on a cadence that divides a second (orderbook.snapshot_interval_ms) are taken
+   * after the same updates as in the recorded run.
    */
   shifts(start_ms: number, updateSpan: ReadonlyMap<string, number>, tradeSpan: ReadonlyMap<string, number>): SpanShifts {
     const seen = Number.isFinite(this.first);
-    const loop_ms = seen ? Math.ceil(this.last - this.first) + LOOP_PAD_MS : LOOP_PAD_MS;
+    const first_s_ms = seen ? Math.floor(this.first / 1000) * 1000 : 0;
+    const loop_ms = seen ? Math.ceil((this.last - first_s_ms) / 1000) * 1000 + LOOP_PAD_MS : LOOP_PAD_MS;
     const grid = Math.floor((start_ms - ID_EPOCH_MS) / loop_ms);
-    const base_ms = seen ? ID_EPOCH_MS + grid * loop_ms - Math.floor(this.first) : 0;
+    const base_ms = seen ? ID_EPOCH_MS + grid * loop_ms - first_s_ms : 0;
     return new SpanShifts(base_ms, loop_ms, grid, updateSpan, tradeSpan);
   }
 }

@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { FeedFrame } from "./feed.ts";
+import type { Shifts } from "./frame-template.ts";
 import { FeedPump, type PumpFeed } from "./feed-pump.ts";
 import { LiveDriver, type GeneratedRate } from "./live-feed.ts";
 import type { RecordedLine } from "./recording.ts";
@@ -47,6 +48,11 @@ export interface SimulatorOptions extends SimProtocolOptions {
   readonly rest?: SimRestOptions;
   /** Wall-clock start, ms, which places loop 0 on the loop grid (feed.ts); default now. Tests pin it. */
   readonly start_ms?: number;
+  /**
+   * Recordings only: send no recorded frame until `release()`, so clients connect and subscribe
+   * first and the first loop reaches them whole (a capture replayed against its recorded run).
+   */
+  readonly hold?: boolean;
 }
 
 export interface Simulator {
@@ -84,6 +90,14 @@ export interface Simulator {
   fault(request: FaultRequest): void;
   /** Faults in force now. */
   faults(): ActiveFault[];
+  /** Starts the recorded feeds of a simulator started with `hold`. */
+  release(): void;
+  /**
+   * What a replayed recording adds to `native`'s times, update ids and trade ids in the first
+   * loop (feed.ts): a recorded record maps to its replayed one by these. Undefined for the
+   * generator, which replays nothing.
+   */
+  replayShifts(venue: VenueKey, native: string): Shifts | undefined;
   /** What `kind` faults did to `venue` since start (sim-faults.ts `note`). */
   faultEffects(venue: VenueKey, kind: FaultKind): number;
   stop(): Promise<void>;
@@ -126,6 +140,7 @@ class VenueSimulator implements Simulator {
     // The generator's markets are served step by step (live-feed.ts), not looped from a recording.
     const assets = source.assets;
     if (options.rate === "live" && assets === undefined) throw new RangeError(`simulator: rate "live" needs the generator, not ${source.description}`);
+    if (options.hold === true && assets !== undefined) throw new RangeError("simulator: hold needs a recording; the generator renders its markets on the wall clock");
     const start_ms = options.start_ms ?? Date.now();
     this.source = source.description;
     this.rest_limits = new SimRestLimits(this.violations, options.rest);
@@ -160,7 +175,7 @@ class VenueSimulator implements Simulator {
     const host = { all: this.all, faults, send, skips: this.skips };
     if (assets === undefined) {
       const feeds = new Map(VENUE_KEYS.map((venue): [VenueKey, PumpFeed] => [venue, { feed: this.venues[venue].feed(venue), isBookUpdate: (frame) => this.venues[venue].isBookUpdate(frame) }]));
-      this.pump = new FeedPump(feeds, typeof options.rate === "number" ? options.rate : 0, host);
+      this.pump = new FeedPump(feeds, typeof options.rate === "number" ? options.rate : 0, host, options.hold === true);
     } else {
       const isBookUpdate = (venue: VenueKey, frame: Pick<FeedFrame, "key" | "snapshot">): boolean => this.venues[venue].isBookUpdate(frame);
       const feeds = this.servers.flatMap((sim) => sim.generated);
@@ -211,6 +226,14 @@ class VenueSimulator implements Simulator {
 
   faultEffects(venue: VenueKey, kind: FaultKind): number {
     return this.injected.effect(venue, kind);
+  }
+
+  release(): void {
+    this.pump?.release();
+  }
+
+  replayShifts(venue: VenueKey, native: string): Shifts | undefined {
+    return this.pump === undefined ? undefined : this.venues[venue].feed(venue).shifts(native, 0);
   }
 
   async stop(): Promise<void> {

@@ -20,9 +20,14 @@ import { SentTrades } from "../../replay/sent-trades.ts";
  * LOOP_UPDATE_GAP per loop (natural keys never repeat) and the bridge's own range covers the
  * jump: spot U = previous u + 1, futures pu = previous u, at every boundary. A client therefore
  * keeps its book across loops without a resync, and the books it holds equal the recording's in
- * every loop. Recorded frames are served as recorded; spot `@trade` frames (not recorded) are
- * derived from the recorded aggTrades. The trades the stream passes are kept for the REST trade
- * history (spot `@trade`, USDⓈ-M `@aggTrade`: keepTrades).
+ * every loop. Recorded frames are served as recorded; spot `@trade` frames are served as
+ * recorded where the recording has them (a `--record` capture) and derived from the recorded
+ * aggTrades where it has none (the 2021-22 recordings). Trade ids move by the larger span of the
+ * two id series a recording carries per symbol, aggregate ids (`a`) and trade ids (`f`, `l`, `t`):
+ * each series' next loop then starts after its own last id, and shifts stay far below 2^53
+ * (one span of both series together would be the distance between them, some 10^12 on the
+ * generator's ids). The trades the stream passes are kept for the REST trade history (spot
+ * `@trade`, USDⓈ-M `@aggTrade`: keepTrades).
  */
 
 type Level = readonly [string, string];
@@ -94,8 +99,18 @@ export class BinanceReplay implements ReplayFeed {
   readonly trades = new SentTrades();
 
   constructor(lines: readonly RecordedLine[], readonly futures: boolean, start_ms: number) {
-    const trades = new SpanTracker();
+    const aggIds = new SpanTracker();
+    const tradeIds = new SpanTracker();
     const updates = new SpanTracker();
+    // Spot symbols whose `@trade` frames the recording has: no trades are derived for them.
+    const recordsTrades = new Set<string>();
+    if (!futures) {
+      for (const line of lines) {
+        if (!line.raw.includes('"e":"trade"')) continue;
+        const symbol = /"s":"(\w+)"/.exec(line.raw)?.[1];
+        if (symbol !== undefined) recordsTrades.add(symbol);
+      }
+    }
     const symbols = new Set<string>();
     /** Depth stream and last recorded event time per symbol, for its bridge frame. */
     const depthStream = new Map<string, { stream: string; E: number; T: number }>();
@@ -119,12 +134,14 @@ export class BinanceReplay implements ReplayFeed {
       if (!stream || !data || typeof data.s !== "string") continue;
       const symbol = data.s;
       symbols.add(symbol);
-      const template = FrameTemplate.parse(line.raw, PATTERN, (k) => KIND[k]);
+      // In a `@trade` frame `t` is the trade id; elsewhere (depth, aggTrade) no `t` occurs.
+      const template = FrameTemplate.parse(line.raw, PATTERN, (k) => (data.e === "trade" ? TRADE_KIND : KIND)[k]);
       for (const id of template.all("update")) updates.see(symbol, id);
       const index = this.frames.length;
       // The trades the REST history serves: USDⓈ-M `aggTrades`, spot `historicalTrades` (`@trade`
       // frames, recorded or derived from the recorded aggTrades below).
       const trade = data.e === (futures ? "aggTrade" : "trade");
+      if (data.e === "trade" && typeof data.t === "number") tradeIds.see(symbol, data.t);
       this.frames.push({ key: stream.toLowerCase(), symbol, template, snapshot: false, ...(trade ? { trade } : {}) });
       if (data.e === "depthUpdate" && typeof data.U === "number" && typeof data.u === "number" && isLevels(data.b) && isLevels(data.a)) {
         const book = this.book(symbol);
@@ -134,16 +151,18 @@ export class BinanceReplay implements ReplayFeed {
         const E = typeof data.E === "number" ? data.E : 0;
         depthStream.set(symbol, { stream, E, T: typeof data.T === "number" ? data.T : E });
       } else if (data.e === "aggTrade" && typeof data.a === "number") {
-        trades.see(symbol, data.a);
-        trades.see(symbol, typeof data.f === "number" ? data.f : undefined);
-        trades.see(symbol, typeof data.l === "number" ? data.l : undefined);
-        if (!futures) this.frames.push(this.derivedTrade(stream, data, symbol));
+        aggIds.see(symbol, data.a);
+        tradeIds.see(symbol, typeof data.f === "number" ? data.f : undefined);
+        tradeIds.see(symbol, typeof data.l === "number" ? data.l : undefined);
+        if (!futures && !recordsTrades.has(symbol)) this.frames.push(this.derivedTrade(stream, data, symbol));
       }
     }
     this.symbols.push(...symbols);
     const updateSpan = new Map<string, number>();
     for (const [symbol, span] of updates.spans()) updateSpan.set(symbol, span + LOOP_UPDATE_GAP);
-    this.spans = times.shifts(start_ms, updateSpan, trades.spans());
+    const tradeSpan = aggIds.spans();
+    for (const [symbol, span] of tradeIds.spans()) tradeSpan.set(symbol, Math.max(span, tradeSpan.get(symbol) ?? 0));
+    this.spans = times.shifts(start_ms, updateSpan, tradeSpan);
 
     for (const book of this.books.values()) book.applicable = book.diffs.filter((d) => this.isApplicable(book, d));
     this.dropContained();
