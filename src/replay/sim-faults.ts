@@ -20,12 +20,18 @@ export type FaultFrame = Pick<FeedFrame, "key" | "symbol" | "snapshot">;
  * - `checksum`: OKX book pushes carry a wrong checksum;
  * - `rest_error`: REST requests of the venue get 503, only those to `path` (a pathname below the
  *   venue, e.g. `/fapi/v1/openInterest`) when one is given: a poll endpoint that fails while its
- *   history endpoint answers, as when a venue's live statistics lag.
+ *   history endpoint answers, as when a venue's live statistics lag;
+ * - `subscribe_refused`: the venue refuses subscriptions of one `symbol` (its native id as the
+ *   engine subscribes it: an OKX instId, a Deribit currency) as it refuses an instrument it does
+ *   not serve: OKX answers each arg of it with error 60018, Deribit leaves its channels out of the
+ *   `public/subscribe` result. Subscriptions made before the fault keep their data; other
+ *   symbols are untouched. Several symbols can be refused at once, each for its own seconds.
  * A kind a venue cannot show is refused with a message (400): `checksum` on venues whose books
- * carry no checksum (Binance), `sequence_gap` and `checksum` on venues without books (Deribit).
+ * carry no checksum (Binance), `sequence_gap` and `checksum` on venues without books (Deribit),
+ * `subscribe_refused` on venues whose simulated server has no refusal to show (Binance).
  */
 
-export const FAULT_KINDS = ["disconnect", "silence", "rate_limit", "sequence_gap", "checksum", "rest_error"] as const;
+export const FAULT_KINDS = ["disconnect", "silence", "rate_limit", "sequence_gap", "checksum", "rest_error", "subscribe_refused"] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRequest {
@@ -34,6 +40,8 @@ export interface FaultRequest {
   readonly seconds: number;
   /** `rest_error` only: the one REST pathname refused (every path when absent). */
   readonly path?: string;
+  /** `subscribe_refused` only (and required there): the native id whose subscriptions are refused. */
+  readonly symbol?: string;
 }
 
 /** Longest fault accepted, s (a day: a soak bench's longest outage). */
@@ -55,11 +63,18 @@ export function parseFaultRequest(body: unknown): FaultRequest | string {
   if (path !== undefined && (kind !== "rest_error" || typeof path !== "string" || !path.startsWith("/"))) {
     return `"path" goes with "rest_error" only and is a pathname starting with "/"; got ${JSON.stringify(path)} for ${JSON.stringify(kind)}`;
   }
+  const symbol = b.symbol;
+  if (kind === "subscribe_refused" && (typeof symbol !== "string" || symbol === "")) {
+    return `"subscribe_refused" needs "symbol": the native id whose subscriptions the venue refuses; got ${JSON.stringify(symbol)}`;
+  }
+  if (kind !== "subscribe_refused" && symbol !== undefined) return `"symbol" goes with "subscribe_refused" only; got it for ${JSON.stringify(kind)}`;
   const key = venue as VenueKey;
-  const checks = getVenue(key).book_checks;
+  const definition = getVenue(key);
+  const checks = definition.book_checks;
   if (kind === "checksum" && !checks.includes("checksum")) return `${key} book updates carry no checksum: use "sequence_gap"${checks.length === 0 ? " on a venue with books" : ""}`;
   if (kind === "sequence_gap" && !checks.includes("sequence")) return `${key} serves no order book update chain`;
-  return { venue: key, kind: kind as FaultKind, seconds, ...(typeof path === "string" ? { path } : {}) };
+  if (kind === "subscribe_refused" && definition.refuses_subscriptions !== true) return `${key}'s simulated server has no subscription refusal to show`;
+  return { venue: key, kind: kind as FaultKind, seconds, ...(typeof path === "string" ? { path } : {}), ...(typeof symbol === "string" ? { symbol } : {}) };
 }
 
 const CHECKSUM = /"checksum":-?\d+/;
@@ -99,19 +114,26 @@ export class SimFaults {
   /**
    * What the faults did, per venue and kind: connections closed or refused (disconnect), 429s
    * answered (rate_limit), book updates dropped (sequence_gap) or corrupted (checksum), messages
-   * held back (silence).
+   * held back (silence), subscriptions refused (subscribe_refused, one per channel).
    */
   private readonly effects = new Map<VenueKey, Map<FaultKind, number>>();
   /** Per venue, the pathname a `rest_error` fault refuses; absent: every path. */
   private readonly errorPaths = new Map<VenueKey, string>();
   /** `venue|symbol` -> the second in which one of its book updates was dropped, and which. */
   private readonly dropped = new Map<string, { second: number; frame: FaultFrame }>();
+  /** `venue|symbol` -> when its `subscribe_refused` fault ends (Date.now() ms). */
+  private readonly refusedUntil = new Map<string, number>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   inject(f: FaultRequest): void {
     const key = `${f.venue}|${f.kind}`;
-    this.until.set(key, Math.max(this.until.get(key) ?? 0, this.now() + f.seconds * 1000));
+    const end_ms = this.now() + f.seconds * 1000;
+    this.until.set(key, Math.max(this.until.get(key) ?? 0, end_ms));
+    if (f.kind === "subscribe_refused" && f.symbol !== undefined) {
+      const symbol = `${f.venue}|${f.symbol}`;
+      this.refusedUntil.set(symbol, Math.max(this.refusedUntil.get(symbol) ?? 0, end_ms));
+    }
     if (f.kind !== "rest_error") return;
     if (f.path === undefined) this.errorPaths.delete(f.venue);
     else this.errorPaths.set(f.venue, f.path);
@@ -155,6 +177,20 @@ export class SimFaults {
     if (!this.active(venue, "checksum")) return text;
     this.note(venue, "checksum");
     return corruptChecksum(text);
+  }
+
+  /** Under `subscribe_refused`: true (and counted) when `venue` refuses a subscription of `symbol` now. */
+  refusesSubscription(venue: VenueKey, symbol: string): boolean {
+    if (!this.active(venue, "subscribe_refused")) return false;
+    const key = `${venue}|${symbol}`;
+    const until = this.refusedUntil.get(key);
+    if (until === undefined) return false;
+    if (until <= this.now()) {
+      this.refusedUntil.delete(key);
+      return false;
+    }
+    this.note(venue, "subscribe_refused");
+    return true;
   }
 
   /** Under `silence`: true (and counted) when a message to `venue` is held back. */

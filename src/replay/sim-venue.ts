@@ -48,6 +48,8 @@ export interface SimEnvironment {
   reply(ws: SimSocket, text: string): boolean;
   /** Whether a `silence` fault holds `venue` now: its server sends nothing, pings included. */
   silenced(venue: VenueKey): boolean;
+  /** Whether a `subscribe_refused` fault has `venue` refuse a subscription of `native` now (counted as the fault's effect). */
+  refusesSubscription(venue: VenueKey, native: string): boolean;
   /** WebSocket connections of `venue` open now. */
   connections(venue: VenueKey): number;
 }

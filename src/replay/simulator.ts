@@ -160,6 +160,7 @@ class VenueSimulator implements Simulator {
         return true;
       },
       silenced: (venue) => faults.active(venue, "silence"),
+      refusesSubscription: (venue, native) => faults.any && faults.refusesSubscription(venue, native),
       connections: (venue) => this.connections(venue),
     });
     this.servers = [...new Set(Object.values(this.venues))];

@@ -115,6 +115,13 @@ export interface VenueDefinition<T extends object = object> {
   readonly connect_limit?: ConnectLimit;
   /** How the venue's book updates can be checked: an update id chain, a checksum, both or none. */
   readonly book_checks: readonly ("sequence" | "checksum")[];
+  /**
+   * Whether the venue's simulated server can refuse one symbol's subscriptions (the
+   * `subscribe_refused` fault, src/replay/sim-faults.ts): OKX and Deribit answer a subscription
+   * of an instrument they do not serve with a refusal; absent on Binance, whose simulated server
+   * has none to show.
+   */
+  readonly refuses_subscriptions?: true;
   /** REST limits and request weights (the venue folder's rest-weights.ts). */
   readonly rest_limits: VenueRestLimits;
   readonly instruments: VenueInstruments;

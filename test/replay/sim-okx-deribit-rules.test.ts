@@ -141,6 +141,32 @@ test("OKX answers an unauthenticated books-l2-tbt or books50-l2-tbt subscribe wi
   expect(s.violations.rules()).toEqual({ okx_login_required: 2 });
 });
 
+test("under subscribe_refused, OKX answers each arg of the refused instId with 60018 and acks the others; Deribit leaves its channel out of the subscribe result", async () => {
+  const s = await start();
+  s.fault({ venue: "okx_spot", kind: "subscribe_refused", symbol: "ETH-USDT", seconds: 30 });
+  s.fault({ venue: "deribit_derivatives", kind: "subscribe_refused", symbol: "ETH", seconds: 30 });
+  const okx = client(s, "/okx_spot/ws/v5/public");
+  const deribit = client(s, "/deribit_derivatives/ws/api/v2");
+  await opened(okx);
+  await opened(deribit);
+  const args = ["BTC-USDT", "ETH-USDT"].flatMap((instId) => [{ channel: "books", instId }, { channel: "trades", instId }]);
+  okx.ws.send(JSON.stringify({ op: "subscribe", args }));
+  deribit.ws.send(JSON.stringify({ jsonrpc: "2.0", id: 7, method: "public/subscribe", params: { channels: ["deribit_volatility_index.btc_usd", "deribit_volatility_index.eth_usd"] } }));
+  const acks = () => okx.messages.filter((m) => m.startsWith('{"event":"subscribe"')).map((m) => (JSON.parse(m) as { arg: { channel: string; instId: string } }).arg);
+  await waitFor("two errors and two acks", () => errorsOf(okx).length === 2 && acks().length === 2, 5000);
+  expect(errorsOf(okx).map((e) => [e.code, e.msg])).toEqual([
+    ["60018", "Wrong URL or channel:books,instId:ETH-USDT doesn't exist. Please use the correct URL, channel and parameters referring to API document."],
+    ["60018", "Wrong URL or channel:trades,instId:ETH-USDT doesn't exist. Please use the correct URL, channel and parameters referring to API document."],
+  ]);
+  expect(acks()).toEqual([{ channel: "books", instId: "BTC-USDT" }, { channel: "trades", instId: "BTC-USDT" }]);
+  await waitFor("the subscribe result", () => deribit.messages.some((m) => m.includes('"id":7')), 5000);
+  expect(JSON.parse(deribit.messages.find((m) => m.includes('"id":7')) ?? "{}")).toMatchObject({ id: 7, result: ["deribit_volatility_index.btc_usd"] });
+  // Counted as the faults' effects, not as violations: the client broke no rule.
+  expect(s.faultEffects("okx_spot", "subscribe_refused")).toBe(2);
+  expect(s.faultEffects("deribit_derivatives", "subscribe_refused")).toBe(1);
+  expect(s.violations.rules()).toEqual({});
+});
+
 test(`Deribit refuses a connection beyond ${DERIBIT_MAX_CONNECTIONS} open at once (deribit_connection_cap)`, async () => {
   const s = await start();
   const open = Array.from({ length: DERIBIT_MAX_CONNECTIONS }, () => client(s, "/deribit_derivatives/ws/api/v2"));
@@ -171,6 +197,9 @@ test("POST /simulator/faults sets a fault that GET /simulator/stats lists; bad r
     [JSON.stringify({ venue: "okx_spot", kind: "silence", seconds: -1 }), '"seconds" must be a number'],
     [JSON.stringify({ venue: "binance_spot", kind: "checksum", seconds: 1 }), "binance_spot book updates carry no checksum"],
     [JSON.stringify({ venue: "deribit_derivatives", kind: "sequence_gap", seconds: 1 }), "deribit_derivatives serves no order book"],
+    [JSON.stringify({ venue: "okx_spot", kind: "subscribe_refused", seconds: 1 }), '"subscribe_refused" needs "symbol"'],
+    [JSON.stringify({ venue: "okx_spot", kind: "silence", seconds: 1, symbol: "BTC-USDT" }), '"symbol" goes with "subscribe_refused" only'],
+    [JSON.stringify({ venue: "binance_spot", kind: "subscribe_refused", seconds: 1, symbol: "BTCUSDT" }), "binance_spot's simulated server has no subscription refusal to show"],
   ];
   for (const [body, message] of bad) {
     const r = await post(body);

@@ -23,6 +23,7 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   rest_limits: DERIBIT_REST_LIMITS,
   data_types: ["volatility_index"],
   book_checks: [],
+  refuses_subscriptions: true,
   instruments: {
     paths: ["/api/v2/public/get_instruments?currency=BTC&expired=false", "/api/v2/public/get_instruments?currency=ETH&expired=false"],
     reference_file: "deribit_instruments.jsonl",

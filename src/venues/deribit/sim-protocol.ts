@@ -12,10 +12,24 @@ import { deribitResult } from "./sim-rest.ts";
  * - `deribit_connection_cap`: a connection beyond 32 open at once from one IP (limits.ts) is
  *   refused with 429 and error 10028 `too_many_requests`. The simulator answers REST at once,
  *   so its REST requests never hold a connection for long; the cap counts WebSockets.
+ * The `public/subscribe` result lists the channels subscribed
+ * (https://docs.deribit.com/api-reference/subscription-management/public-subscribe); under a
+ * `subscribe_refused` fault (src/replay/sim-faults.ts) the refused symbol's channels are left out
+ * of it and not served, the others are.
  */
 
 /** The protocol's view of the simulator: violations, replies held by faults, open connections, reference bodies. */
-type DeribitSimContext = Pick<SimEnvironment, "violations" | "reply" | "connections" | "refs">;
+type DeribitSimContext = Pick<SimEnvironment, "violations" | "reply" | "connections" | "refs" | "refusesSubscription">;
+
+/**
+ * The symbol a channel is of, as the engine names it: the currency of an index channel
+ * (`deribit_volatility_index.btc_usd` -> BTC), the instrument of an instrument channel
+ * (`book.BTC-PERPETUAL.raw`).
+ */
+function channelSymbol(channel: string): string {
+  const part = channel.split(".")[1] ?? "";
+  return channel.startsWith("deribit_") ? (part.split("_")[0] ?? "").toUpperCase() : part;
+}
 
 /** One Deribit connection: its heartbeat timer and whether a test_request awaits its answer. */
 class DeribitSimSession implements SimSession {
@@ -59,8 +73,10 @@ export class DeribitSimProtocol {
     switch (msg.method) {
       case "public/subscribe":
       case "public/unsubscribe": {
-        const channels = Array.isArray(params.channels) ? params.channels.filter((c): c is string => typeof c === "string") : [];
-        for (const c of channels) if (msg.method === "public/subscribe") ws.data.subs.add(c); else ws.data.subs.delete(c);
+        const asked = Array.isArray(params.channels) ? params.channels.filter((c): c is string => typeof c === "string") : [];
+        const subscribe = msg.method === "public/subscribe";
+        const channels = subscribe ? asked.filter((c) => !this.ctx.refusesSubscription(ws.data.venue, channelSymbol(c))) : asked;
+        for (const c of channels) if (subscribe) ws.data.subs.add(c); else ws.data.subs.delete(c);
         reply(JSON.stringify(channels));
         return;
       }

@@ -14,7 +14,8 @@
  *   `books` (400 levels, 100 ms), `books5`, `bbo-tbt` are public; `books50-l2-tbt` needs a
  *   logged-in VIP4+ account and `books-l2-tbt` a logged-in VIP5+ account.
  * https://www.okx.com/docs-v5/en/#error-code-websocket-public (60011 "Please log in",
- *   60012 "Invalid request", 60014 "Requests too frequent").
+ *   60012 "Invalid request", 60014 "Requests too frequent", 60018 "Wrong URL or {0} doesn't
+ *   exist. Please use the correct URL, channel and parameters referring to API document.").
  * The simulator enforces the same numbers (sim-protocol.ts).
  */
 
@@ -38,4 +39,12 @@ export const OKX_ERRORS = {
   please_log_in: { code: "60011", msg: "Please log in" },
   invalid_request: { code: "60012", msg: "Invalid request" },
   too_frequent: { code: "60014", msg: "Requests too frequent." },
+  /** `{0}` is the refused arg as OKX names it: `channel:books,instId:BTC-USDT`. */
+  not_found: { code: "60018", msg: "Wrong URL or {0} doesn't exist. Please use the correct URL, channel and parameters referring to API document." },
 } as const;
+
+/** OKX's 60018 message for a subscribe arg it does not serve (`instType` for a per-type channel). */
+export function okxNotFoundMsg(channel: string, inst: { readonly instId?: string; readonly instType?: string }): string {
+  const named = inst.instId !== undefined ? `instId:${inst.instId}` : `instType:${inst.instType ?? ""}`;
+  return OKX_ERRORS.not_found.msg.replace("{0}", `channel:${channel},${named}`);
+}

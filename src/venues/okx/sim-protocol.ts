@@ -2,7 +2,7 @@ import type { VenueKey } from "../../config/schema.ts";
 import { parseClientMessage, refuseUpgrade, type SimSession, type SimSocket } from "../../replay/sim-connection.ts";
 import type { SimEnvironment } from "../../replay/sim-venue.ts";
 import { WindowLimiter } from "../connection/window-limiter.ts";
-import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS, OKX_MAX_REQUEST_BYTES, OKX_REQUESTS_PER_HOUR } from "./limits.ts";
+import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS, OKX_MAX_REQUEST_BYTES, OKX_REQUESTS_PER_HOUR, okxNotFoundMsg } from "./limits.ts";
 
 /**
  * The simulator's side of OKX v5 `/ws/v5/public` (https://www.okx.com/docs-v5/en/#overview-websocket),
@@ -19,12 +19,15 @@ import { HOUR_MS, needsLogin, OKX_CONNECTS_PER_S, OKX_ERRORS, OKX_IDLE_CLOSE_MS,
  *   (`idle_ms`) is closed with 4004. The venue's own wording is "data has not been pushed for more
  *   than 30 seconds"; the simulator holds the client to the stricter reading, so a client that
  *   keeps it happy keeps OKX happy.
+ * Under a `subscribe_refused` fault (src/replay/sim-faults.ts) each subscribe arg of the refused
+ * instId gets error 60018 "Wrong URL or channel:…,instId:… doesn't exist", as OKX answers an
+ * instrument it does not serve, and the request's other args are acked.
  * The recordings hold one book channel, `books`; a logged-in client subscribed to `books-l2-tbt`
  * or `books50-l2-tbt` is served those pushes, under their recorded channel name.
  */
 
-/** The protocol's view of the simulator: violations, replies held by faults, test timings. */
-type OkxSimContext = Pick<SimEnvironment, "violations" | "reply" | "options">;
+/** The protocol's view of the simulator: violations, replies held or refused by faults, test timings. */
+type OkxSimContext = Pick<SimEnvironment, "violations" | "reply" | "options" | "refusesSubscription">;
 
 /** One OKX connection: when its client last sent anything, its requests of the last hour, its login. */
 class OkxSimSession implements SimSession {
@@ -112,6 +115,10 @@ export class OkxSimProtocol {
         if (needsLogin(channel) && !session.logged_in) {
           this.ctx.violations.count(c.venue, "okx_login_required");
           this.error(ws, OKX_ERRORS.please_log_in.code, OKX_ERRORS.please_log_in.msg);
+          continue;
+        }
+        if (typeof a.instId === "string" && this.ctx.refusesSubscription(c.venue, a.instId)) {
+          this.error(ws, OKX_ERRORS.not_found.code, okxNotFoundMsg(channel, { instId: a.instId }));
           continue;
         }
         c.subs.add(key);
