@@ -45,7 +45,7 @@ export class MetricsExporter {
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
   private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
   private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
-  private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, unbridged or in a resync loop; stream silent).", ["venue"]);
+  private readonly venueBookFailures = this.gauge("spectra_venue_failing_symbols", "Symbols failing on their own (book snapshot refused, unbridged or in a resync loop; stream silent; subscription refused).", ["venue"]);
   private readonly venueSymbols = this.gauge("spectra_venue_symbols", "Symbols the venue's ingest workers collect (resolved from the config and the venue's metadata).", ["venue"]);
   private readonly venueSymbolChanges = this.counter("spectra_venue_symbol_changes_total", "Listings subscribed (added) and delistings dropped (removed) by instrument refreshes.", ["venue", "change"]);
   private readonly venueRefreshes = this.counter("spectra_venue_instrument_refreshes_total", "Instrument metadata reads per venue, by result.", ["venue", "result"]);

@@ -1,5 +1,5 @@
 import type { BookHealth } from "../venues/types.ts";
-import type { SymbolFailure } from "../venues/connection/sync-queue.ts";
+import type { SymbolFailure } from "../venues/connection/symbol-failure.ts";
 import type { VenueSymbolStats } from "../supervisor/instrument-refresh.ts";
 
 export type { VenueSymbolStats };
@@ -56,7 +56,8 @@ export interface VenueStats {
   /**
    * Symbols failing on their own, the others unaffected, one entry per symbol and kind: a refused
    * book snapshot, a book whose snapshot no update bridges, a book in a resync loop
-   * (src/venues/connection/sync-queue.ts), streams silent past their cadence (channel-watchdog.ts).
+   * (src/venues/connection/sync-queue.ts, resync-loops.ts), streams silent past their cadence
+   * (channel-watchdog.ts), subscriptions the venue refused (refused-subscriptions.ts).
    */
   readonly failing_symbols: readonly SymbolFailure[];
   /**

@@ -17,7 +17,7 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
-  /** Books waiting for the REST budget, and symbols failing (books that do not sync, silent streams), given this thread's `bookHealth()`. */
+  /** Books waiting for the REST budget, and symbols failing on their own (IngestRunner.syncReport), given this thread's `bookHealth()`. */
   bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
@@ -168,11 +168,7 @@ export async function startVenueIngest(
       counters.set(connected, 0);
     },
     bookHealth: () => runner.normalizer?.bookHealth() ?? [],
-    bookSync: (books) => {
-      const report = runner.bookSync?.report(books) ?? { waiting: 0, failures: [] };
-      const silent = runner.silentStreams.failures();
-      return silent.length === 0 ? report : { waiting: report.waiting, failures: [...report.failures, ...silent] };
-    },
+    bookSync: (books) => runner.syncReport(books),
     badByChannel: () => ({ ...(runner.normalizer?.stats.bad_by_channel ?? {}) }),
     restQueue: () => runner.rest.queued,
     changeSymbols: (add, remove) => runner.changeSymbols(add, remove),

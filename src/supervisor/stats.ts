@@ -6,7 +6,8 @@ import type { Counters } from "../stats/counters.ts";
 import { typeCounter, venueCounter } from "../stats/layout.ts";
 import { negativeSkewCounter, quantileMs, readHistogram, recoveredCounter, skewIncidentCounter } from "../stats/latency.ts";
 import type { BookHealth } from "../venues/types.ts";
-import type { BookSyncReport, SymbolFailure } from "../venues/connection/sync-queue.ts";
+import type { SymbolFailure } from "../venues/connection/symbol-failure.ts";
+import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
 import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 

@@ -8,7 +8,7 @@ import { kindKey, type EngineDownPolls } from "./engine-down-polls.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "./connection/rest-budget.ts";
 import { RestClient, type RestClientStats, type RestLimitIncident } from "./connection/rest-client.ts";
 import { splitConnectLimit } from "./connection/connect-share.ts";
-import { BOOK_SILENT_MS, BookSyncQueue } from "./connection/sync-queue.ts";
+import { BOOK_SILENT_MS, BookSyncQueue, type BookSyncReport } from "./connection/sync-queue.ts";
 import { SilentStreams } from "./connection/channel-watchdog.ts";
 import type { ConnectionContext, ConnectionIncident, VenueConnection, VenueErrorEvent } from "./connection/venue-connection.ts";
 import type { WindowLimiter } from "./connection/window-limiter.ts";
@@ -18,7 +18,7 @@ import { gapRecords, missedBucketGap } from "./gap-records.ts";
 import { TradeGaps } from "./trade-gaps.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
-import type { Instrument, InstrumentMap, Normalizer } from "./types.ts";
+import type { BookHealth, Instrument, InstrumentMap, Normalizer } from "./types.ts";
 import type { VenueDefinition, VenuePoll, VenueRequest } from "./venue-definition.ts";
 
 /** A history body being pushed: its records count only inside the missed buckets of its task. */
@@ -244,6 +244,17 @@ export class IngestRunner {
     this.connection?.changeSymbols?.(added, [...dropped]);
     this.tasks.splice(0, this.tasks.length, ...this.pollTasks(this.instruments));
     this.poller?.missed.retain(new Set(this.tasks.map((t) => t.key)));
+  }
+
+  /**
+   * Books waiting for the REST budget, and every symbol of this runner failing on its own,
+   * given its books' health (`bookHealth()`): books that do not sync (REST snapshots), refused
+   * subscriptions and resubscription loops (the connection), silent streams.
+   */
+  syncReport(books: readonly BookHealth[]): BookSyncReport {
+    const report = this.bookSync?.report(books) ?? { waiting: 0, failures: [] };
+    const failures = [...report.failures, ...(this.connection?.failures?.(books) ?? []), ...this.silentStreams.failures()];
+    return { waiting: report.waiting, failures };
   }
 
   private connectLimiter(): { connect_limiter?: WindowLimiter } {

@@ -3,7 +3,7 @@ import { CONNECTION_TUNING, type VenueErrorEvent } from "../../src/venues/connec
 import { DERIBIT_TUNING, DeribitConnection } from "../../src/venues/deribit/connection.ts";
 import { waitFor } from "../support/wait.ts";
 
-test("Deribit JSON-RPC error replies are counted, the first of an incident marked for the log with what happens next, and never passed on as data", async () => {
+test("Deribit JSON-RPC error replies are counted, the first of an incident marked for the log with what happens next, never passed on as data, and an error to a subscribe lists its channels as refused", async () => {
   // Answers every request with an error: set_heartbeat and subscribe both get too_many_requests.
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -39,6 +39,10 @@ test("Deribit JSON-RPC error replies are counted, the first of an incident marke
     ]);
     expect(events[0]?.next).toContain("reconnects with backoff");
     expect(frames).toEqual([]);
+    // The error answered the subscribe: its channel is listed under its currency with the venue's answer.
+    expect(conn.failures([])).toEqual([
+      { native: "BTC", kind: "subscribe_refused", detail: "deribit_volatility_index.btc_usd: 10028 too_many_requests", attempts: 1, since_ms: expect.any(Number) },
+    ]);
   } finally {
     await conn.stop();
     server.stop(true);

@@ -121,7 +121,7 @@ test("books-l2-tbt with credentials: the engine logs in first, then subscribes, 
   expect(sim.violations.total).toBe(before);
 });
 
-test("book resubscriptions that would pass 480 requests an hour reconnect instead: logged once, the new connection has a fresh budget", async () => {
+test("a book resubscription round that would pass 480 requests an hour reconnects instead: logged once, the new connection has a fresh budget", async () => {
   const before = sim.violations.total;
   const { stats, events } = statsSink();
   const tuning = { ...TUNING, okx_resubscribe_interval_ms: 0 };
@@ -131,12 +131,22 @@ test("book resubscriptions that would pass 480 requests an hour reconnect instea
     await waitFor("first trade", () => records.some((r) => r.data_type === "trade"), 10_000);
     const conn = runner.connection as OkxConnection;
     const native = sim.symbols.okx_spot[0] ?? "";
-    // Rounds of 2 requests (unsubscribe + subscribe) until the hour's budget is spent.
-    while (events.length === 0) {
-      const left = conn.requestsLeft;
-      conn.resubscribeBooks([native]);
-      await waitFor("the round ran", () => conn.requestsLeft !== left || events.length > 0, 5000);
+    const [base = "", quote = ""] = native.split("-");
+    const inst = { native, base, quote, market_type: "spot" as const, symbol: native };
+    // The symbol dropped and listed again, one request each (unsubscribe, subscribe), until at
+    // most one request of the hour is left. (Resubscribing one book over and over cannot spend
+    // the budget: its rounds back off, connection/resync-loops.ts.)
+    while (conn.requestsLeft > 1) {
+      runner.changeSymbols([], [native]);
+      runner.changeSymbols([inst], []);
     }
+    expect(events).toEqual([]);
+    // The reconnect below must not share a second with this file's earlier connects: OKX allows
+    // 3 connection requests a second per IP, counted over every runner of the file.
+    await Bun.sleep(1000);
+    // A round costs 2 (unsubscribe + subscribe): the budget cannot pay for it.
+    conn.resubscribeBooks([native]);
+    await waitFor("the round refused by the budget", () => events.length > 0, 5000);
     expect(events.map((e) => [e.code, e.first])).toEqual([["request_budget", true]]);
     expect(events[0]?.next).toContain("reconnecting");
     await waitFor("reconnect gap", () => records.some((r) => r.data_type === "gap" && r.cause === "reconnect"), 10_000);

@@ -1,4 +1,4 @@
-import type { SymbolFailure } from "./sync-queue.ts";
+import type { SymbolFailure } from "./symbol-failure.ts";
 
 /**
  * Staleness per channel: each channel has a silence limit sized to its cadence (a 1 s mark

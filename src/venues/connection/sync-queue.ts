@@ -1,5 +1,6 @@
 import type { BookHealth } from "../types.ts";
 import type { RestClient } from "./rest-client.ts";
+import { CHURN_WINDOW_MS, RESYNC_LOOP_TURNS, retryMs, type SymbolFailure } from "./symbol-failure.ts";
 
 /**
  * The REST depth snapshots of one ingest thread's books, sent through the venue's weight budget
@@ -12,9 +13,9 @@ import type { RestClient } from "./rest-client.ts";
  *   reserves, ahead of every other thread's storm.
  *
  * A symbol whose snapshot is refused (an unknown or delisted symbol, a 5xx) is retried on its own
- * backoff, doubling from RETRY_INITIAL_MS to RETRY_MAX_MS in class `sync`, so it never spends
- * more than one snapshot's weight per RETRY_MAX_MS nor goes ahead of a healthy book; it is listed
- * in `report().failures` until its book goes live. So is a book whose snapshot came but no update
+ * backoff, doubling from RETRY_INITIAL_MS to RETRY_MAX_MS (symbol-failure.ts) in class `sync`,
+ * so it never spends more than one snapshot's weight per RETRY_MAX_MS nor goes ahead of a
+ * healthy book; it is listed in `report().failures` until its book goes live. So is a book whose snapshot came but no update
  * bridged it within `silent_ms` (its stream is silent), and a book that keeps asking for snapshots
  * (its chain breaks again within CHURN_WINDOW_MS of each one): from its second such ask it backs
  * off as a refused one does, in class `sync`, until it stays live for CHURN_WINDOW_MS.
@@ -26,35 +27,14 @@ import type { RestClient } from "./rest-client.ts";
  * this keeps that from turning into a request loop against the venue's limits.
  */
 const SNAPSHOT_MIN_INTERVAL_MS = 1000;
-/** First wait after a refused snapshot, ms; it doubles with every further refusal. */
-const RETRY_INITIAL_MS = 1000;
-/** Longest wait between two attempts of a symbol whose snapshot is refused, ms. */
-const RETRY_MAX_MS = 300_000;
-/** A book that asks for a snapshot again within this long of the last one is resyncing in a loop, ms. */
-const CHURN_WINDOW_MS = 60_000;
 /** A book whose snapshot no update bridged for this long is reported as silent, ms (times the tuning's stale_factor). */
 export const BOOK_SILENT_MS = 30_000;
 
-/** One symbol failing on its own (its book does not sync, or one of its streams is silent); the others go on. */
-export interface SymbolFailure {
-  readonly native: string;
-  /**
-   * `book_unbridged`: a snapshot came but no depth update bridged it; `stream_silent`: a channel
-   * past its cadence (channel-watchdog.ts).
-   */
-  readonly kind: "snapshot_refused" | "book_unbridged" | "resync_loop" | "stream_silent";
-  /** The venue's answer to the last attempt, or what is missing (a silent stream names its channel). */
-  readonly detail: string;
-  /** Refused attempts since the book was last live, or snapshots asked for in a resync loop (0 for a silent stream). */
-  readonly attempts: number;
-  /** When the failure began (Date.now() ms). */
-  readonly since_ms: number;
-}
-
-/** What a thread's book sync reports once a second (messages.ts `venue_health`). */
+/** What a thread reports once a second (messages.ts `venue_health`): its book sync and its failing symbols. */
 export interface BookSyncReport {
   /** Books whose snapshot request waits in the REST queue for the venue's weight budget. */
   readonly waiting: number;
+  /** Every symbol failing on its own: books that do not sync, silent streams, refused subscriptions. */
   readonly failures: readonly SymbolFailure[];
 }
 
@@ -193,7 +173,7 @@ export class BookSyncQueue {
   /** The book asks again soon after its last snapshot: one more turn of a resync loop. */
   private churned(slot: SyncSlot, now: number): void {
     slot.churn++;
-    if (slot.churn < 3) return;
+    if (slot.churn < RESYNC_LOOP_TURNS) return;
     const next_s = Math.ceil(retryMs(slot.churn - 1) / 1000);
     const since_ms = slot.failure?.kind === "resync_loop" ? slot.failure.since_ms : now;
     slot.failure = { native: slot.native, kind: "resync_loop", detail: `its chain broke within a minute of each of its last ${slot.churn} snapshots; next snapshot in ${next_s} s`, attempts: slot.churn, since_ms };
@@ -233,9 +213,4 @@ export class BookSyncQueue {
     slot.delivered_ms = result.recv_ts_ms;
     this.options.deliver(url, result.body, result.recv_ts_ms);
   }
-}
-
-/** The wait before attempt `n + 1` of a symbol that failed `n` times: doubling from RETRY_INITIAL_MS to RETRY_MAX_MS. */
-function retryMs(n: number): number {
-  return Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (n - 1));
 }

@@ -1,7 +1,8 @@
 import type { VenueConfig, VenueKey } from "../../config/schema.ts";
 import type { DataType } from "../../records/types.ts";
-import type { InstrumentMap } from "../types.ts";
+import type { BookHealth, InstrumentMap } from "../types.ts";
 import type { BackoffOptions } from "./backoff.ts";
+import type { SymbolFailure } from "./symbol-failure.ts";
 import type { WindowLimiter } from "./window-limiter.ts";
 import type { WsGap } from "./ws-client.ts";
 
@@ -84,6 +85,11 @@ export interface VenueConnection {
   changeSymbols?(add: readonly string[], remove: readonly string[]): void;
   /** OKX: resubscribe these books (after a checksum/sequence failure). */
   resubscribeBooks?(natives: readonly string[]): void;
+  /**
+   * Symbols failing on this connection alone, given the thread's book health: subscriptions
+   * the venue refused, books resubscribed in a loop (for `/stats` `failing_symbols`).
+   */
+  failures?(books: readonly BookHealth[]): SymbolFailure[];
 }
 
 /** Tuning every venue's connections share; venue folders add their own keys (tests shrink them). */

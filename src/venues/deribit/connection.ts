@@ -1,5 +1,6 @@
 import { deribitChannels, deribitStaleLimitMs } from "./channels.ts";
 import { ErrorIncidents } from "../connection/error-incidents.ts";
+import { isObject } from "../normalizer-stats.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
@@ -12,6 +13,12 @@ import { WsClient } from "../connection/ws-client.ts";
  * error reply is counted and the first of each incident logged with what happens next: after
  * `too_many_requests` (10028) Deribit closes the session and the client reconnects with backoff
  * (https://docs.deribit.com/articles/rate-limits); any other refused request is not repeated.
+ *
+ * The answer to `public/subscribe` is "a list of subscribed channels"
+ * (https://docs.deribit.com/api-reference/subscription-management/public-subscribe). A channel
+ * missing from it, or every channel of a subscribe answered with an error, is refused: listed
+ * under its currency as `subscribe_refused` and subscribed again in rounds, 1 s doubling to
+ * 5 min (connection/refused-subscriptions.ts), while the connection and its other channels go on.
  */
 
 /** `{"jsonrpc":"2.0","id":7,"error":{"code":10028,"message":"too_many_requests"}}`: code and message. */
@@ -47,6 +54,8 @@ export class DeribitConnection extends WatchedConnection<DeribitTuning> {
   protected readonly client: WsClient;
   private channels: string[];
   private nextId = 1;
+  /** `public/subscribe` requests waiting for their answer: id -> the channels asked for. */
+  private readonly pending = new Map<number, readonly string[]>();
   private readonly incidents: ErrorIncidents;
   readonly url: string;
 
@@ -66,15 +75,18 @@ export class DeribitConnection extends WatchedConnection<DeribitTuning> {
       onOpen: (client) => {
         const now = Date.now();
         this.incidents.reset();
+        this.pending.clear();
+        this.refusals.reopened();
         for (const c of this.channels) this.watchdog.arm(c, now);
         client.send(this.rpc("public/set_heartbeat", { interval: interval_s }));
-        if (this.channels.length > 0) client.send(this.rpc("public/subscribe", { channels: this.channels }));
+        this.subscribe(this.channels);
       },
       onMessage: (text, recv) => {
         if (text.includes('"method":"heartbeat"')) {
           if (text.includes("test_request")) this.client.send(this.rpc("public/test", {}));
           return;
         }
+        if (this.pending.size > 0 && !text.includes('"method":"subscription"')) this.subscribeAnswer(text, recv);
         const error = rpcError(text);
         if (error !== undefined) {
           ctx.onVenueError?.(this.incidents.event(error.code, error.msg, error.code === "10028" ? NEXT_TOO_MANY : NEXT_OTHER));
@@ -97,12 +109,50 @@ export class DeribitConnection extends WatchedConnection<DeribitTuning> {
     const fresh = next.filter((c) => !this.channels.includes(c));
     const gone = this.channels.filter((c) => !next.includes(c));
     this.channels = next;
+    this.refusals.forget(gone);
     if (this.client.state !== "open") return;
     const now = Date.now();
     for (const c of gone) this.watchdog.forget(c);
     for (const c of fresh) this.watchdog.arm(c, now);
     if (gone.length > 0) this.client.send(this.rpc("public/unsubscribe", { channels: gone }));
-    if (fresh.length > 0) this.client.send(this.rpc("public/subscribe", { channels: fresh }));
+    this.subscribe(fresh);
+  }
+
+  protected retrySubscribe(keys: ReadonlySet<string>): void {
+    if (this.client.state === "open") this.subscribe(this.channels.filter((c) => keys.has(c)));
+  }
+
+  /** Sends `public/subscribe` for `channels` (none: nothing), remembering them until the answer. */
+  private subscribe(channels: readonly string[]): void {
+    if (channels.length === 0) return;
+    const id = this.nextId;
+    this.pending.set(id, channels);
+    this.client.send(this.rpc("public/subscribe", { channels }));
+  }
+
+  /** Reads the answer to a pending subscribe: channels it lists are subscribed, the others refused. */
+  private subscribeAnswer(text: string, recv_ms: number): void {
+    let reply: unknown;
+    try {
+      reply = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (!isObject(reply) || typeof reply.id !== "number") return;
+    const asked = this.pending.get(reply.id);
+    if (asked === undefined) return;
+    this.pending.delete(reply.id);
+    const error = isObject(reply.error) ? `${String(reply.error.code ?? "")} ${typeof reply.error.message === "string" ? reply.error.message : ""}` : undefined;
+    const listed = new Set(Array.isArray(reply.result) ? reply.result.filter((c): c is string => typeof c === "string") : []);
+    for (const channel of asked) {
+      if (error === undefined && listed.has(channel)) this.subscribed(channel, recv_ms);
+      else this.refused(channel, this.nativeOf(channel) ?? channel, error ?? `not in the public/subscribe result (${listed.size} of ${asked.length} channels subscribed)`);
+    }
+  }
+
+  /** The currency whose channel `channel` is. */
+  private nativeOf(channel: string): string | undefined {
+    return this.ctx.symbols.find((s) => deribitChannels([s], this.ctx.config.data_types).includes(channel));
   }
 
   private rpc(method: string, params: object): string {

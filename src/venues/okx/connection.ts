@@ -1,8 +1,11 @@
 import { okxBookChannel, okxStaleLimitMs, okxSubscribeArgs, type OkxSubscribeArg } from "./channels.ts";
-import { okxErrorReconnects, okxNextAction, parseOkxError } from "./error-events.ts";
+import { OKX_SUBSCRIBE_REFUSED_NEXT, okxErrorReconnects, okxNextAction, okxRefusedArg, parseOkxError } from "./error-events.ts";
 import { needsLogin } from "./limits.ts";
 import { okxCredentials, okxLoginFrame, okxRequestFrames, OkxRequestBudget, type OkxCredentials } from "./requests.ts";
 import { ErrorIncidents } from "../connection/error-incidents.ts";
+import { ResubscribeLoops } from "../connection/resync-loops.ts";
+import type { SymbolFailure } from "../connection/symbol-failure.ts";
+import type { BookHealth } from "../types.ts";
 import type { ConnectionContext } from "../connection/venue-connection.ts";
 import { WatchedConnection } from "../connection/watched-connection.ts";
 import { WsClient } from "../connection/ws-client.ts";
@@ -16,9 +19,16 @@ import { WsClient } from "../connection/ws-client.ts";
  * - every subscribe/unsubscribe/login spends the connection's budget of 480 an hour. A book
  *   whose checksum or sequence failed is resubscribed (unsubscribe + subscribe: OKX answers a
  *   subscribe with a fresh snapshot), all books that failed together in one round, at most one
- *   round per `okx_resubscribe_interval_ms`. A round the budget cannot pay for reconnects instead
- *   (paced like every connect): the new connection has a fresh budget and its subscribe brings a
- *   fresh snapshot of every book;
+ *   round per `okx_resubscribe_interval_ms`. A book that breaks again soon after each
+ *   resubscription waits longer each time and is listed as a `resync_loop`
+ *   (connection/resync-loops.ts), so it cannot spend the budget. A round the budget cannot pay
+ *   for reconnects instead (paced like every connect): the new connection has a fresh budget and
+ *   its subscribe brings a fresh snapshot of every book;
+ * - an arg OKX refuses on its own (60018: an instrument it does not serve) is listed under its
+ *   symbol as `subscribe_refused` and subscribed again in rounds, 1 s doubling to 5 min
+ *   (connection/refused-subscriptions.ts); no reconnect, the other args go on. A retry round
+ *   the budget cannot pay for is skipped, not turned into a reconnect: the refusal is that
+ *   symbol's alone;
  * - after `okx_ping_idle_ms` with nothing received or nothing sent the client sends "ping" (OKX
  *   closes a connection idle for 30 s) and expects "pong", which is not passed on; nothing within
  *   `heartbeat_timeout_ms` after it reconnects with a `stale` gap;
@@ -61,9 +71,12 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
   private readonly credentials: OkxCredentials | undefined;
   private readonly budget = new OkxRequestBudget();
   private readonly incidents: ErrorIncidents;
-  /** Native ids whose books wait for the next resubscription round. */
-  private readonly resync = new Set<string>();
+  /** Native ids whose books wait for a resubscription round -> the earliest it may take them (Date.now() ms). */
+  private readonly resync = new Map<string, number>();
+  private readonly loops = new ResubscribeLoops();
   private resyncTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the waiting round runs (Date.now() ms). */
+  private resyncAt = 0;
   private lastRoundMs = Number.NEGATIVE_INFINITY;
   private loggedIn = false;
   readonly url: string;
@@ -101,10 +114,13 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
   }
 
   resubscribeBooks(natives: readonly string[]): void {
-    for (const n of natives) this.resync.add(n);
-    if (this.resyncTimer !== undefined || this.resync.size === 0) return;
-    const wait_ms = Math.max(0, this.lastRoundMs + this.ctx.tuning.okx_resubscribe_interval_ms - performance.now());
-    this.resyncTimer = setTimeout(() => this.resubscribeRound(), wait_ms);
+    const now = Date.now();
+    for (const n of natives) if (!this.resync.has(n)) this.resync.set(n, now + this.loops.ask(n, now));
+    this.scheduleRound(now);
+  }
+
+  override failures(books: readonly BookHealth[]): SymbolFailure[] {
+    return [...super.failures(books), ...this.loops.failures(books, Date.now())];
   }
 
   /**
@@ -124,6 +140,11 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
     const fresh = [...next, ...(this.loggedIn ? nextLogin : [])].filter((a) => !had.has(argKey(a)));
     this.args = next;
     this.loginArgs = nextLogin;
+    this.refusals.forget([...had].filter((k) => !keys.has(k)));
+    const kept = new Set(this.ctx.symbols);
+    const dropped = [...this.resync.keys()].filter((n) => !kept.has(n));
+    for (const n of dropped) this.resync.delete(n);
+    this.loops.forget(dropped);
     if (this.client.state !== "open") return;
     const now = Date.now();
     for (const a of gone) this.watchdog.forget(argKey(a));
@@ -144,6 +165,7 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
     for (const a of [...this.args, ...this.loginArgs]) this.watchdog.arm(argKey(a), now);
     this.budget.reset();
     this.incidents.reset();
+    this.refusals.reopened();
     this.loggedIn = false;
     // The new connection's subscribe brings every book a fresh snapshot.
     this.resync.clear();
@@ -157,7 +179,10 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
     else this.request([okxLoginFrame(this.credentials, now)]);
   }
 
-  /** Login replies and error events; false for other events (subscribe acks go to the normalizer). */
+  /**
+   * Login replies and error events; false for other events (subscribe acks go on to the
+   * normalizer, after ending the failure of an arg refused before).
+   */
   private control(text: string): boolean {
     if (text.startsWith('{"event":"login"')) {
       if (!text.includes('"code":"0"')) return false;
@@ -165,19 +190,62 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
       this.request(okxRequestFrames("subscribe", this.loginArgs));
       return true;
     }
+    if (text.startsWith('{"event":"subscribe"')) {
+      if (this.refusals.any) this.subscribed(channelKey(text), Date.now());
+      return false;
+    }
     const error = parseOkxError(text);
     if (error === undefined) return false;
-    this.venueError(error.code, error.msg);
+    const key = okxRefusedArg(error.msg);
+    const arg = key === undefined ? undefined : [...this.args, ...this.loginArgs].find((a) => argKey(a) === key);
+    if (key !== undefined && arg !== undefined) {
+      this.refused(key, this.nativeOf(arg) ?? key, `${error.code} ${error.msg}`);
+      this.venueError(error.code, error.msg, OKX_SUBSCRIBE_REFUSED_NEXT);
+    } else this.venueError(error.code, error.msg);
     return true;
+  }
+
+  /** The native symbol an arg serves: its instId, or the swap whose index an `index-tickers` arg names; none for a per-type arg. */
+  private nativeOf(arg: OkxSubscribeArg): string | undefined {
+    const id = arg.instId;
+    if (id === undefined) return undefined;
+    const indexOf = (s: string): string | undefined => {
+      const inst = this.ctx.instruments.get(s);
+      return inst === undefined ? undefined : `${inst.base}-${inst.quote}`;
+    };
+    return this.ctx.symbols.find((s) => s === id) ?? this.ctx.symbols.find((s) => indexOf(s) === id);
+  }
+
+  protected retrySubscribe(keys: ReadonlySet<string>): void {
+    if (this.client.state !== "open") return;
+    const args = [...this.args, ...(this.loggedIn ? this.loginArgs : [])].filter((a) => keys.has(argKey(a)));
+    // Out of requests this hour, the round is skipped: the next one tries again.
+    if (args.length > 0) this.request(okxRequestFrames("subscribe", args));
+  }
+
+  /** Sets the next resubscription round for the earliest book due, no sooner than the interval after the last round. */
+  private scheduleRound(now: number): void {
+    if (this.resync.size === 0) return;
+    const due = Math.min(...this.resync.values());
+    const at = Math.max(now, due, this.lastRoundMs + this.ctx.tuning.okx_resubscribe_interval_ms);
+    if (this.resyncTimer !== undefined && this.resyncAt <= at) return;
+    clearTimeout(this.resyncTimer);
+    this.resyncAt = at;
+    this.resyncTimer = setTimeout(() => this.resubscribeRound(), at - now);
   }
 
   private resubscribeRound(): void {
     this.resyncTimer = undefined;
-    this.lastRoundMs = performance.now();
+    const now = Date.now();
+    this.lastRoundMs = now;
+    const due = new Set<string>();
+    for (const [n, at] of this.resync) if (at <= now) due.add(n);
+    for (const n of due) this.resync.delete(n);
+    this.scheduleRound(now);
     const subscribed = this.loggedIn ? [...this.args, ...this.loginArgs] : this.args;
-    const args = subscribed.filter((a) => a.channel.startsWith("books") && a.instId !== undefined && this.resync.has(a.instId));
-    this.resync.clear();
+    const args = subscribed.filter((a) => a.channel.startsWith("books") && a.instId !== undefined && due.has(a.instId));
     if (args.length === 0) return;
+    for (const a of args) if (a.instId !== undefined) this.loops.resubscribed(a.instId, now);
     const frames = [...okxRequestFrames("unsubscribe", args), ...okxRequestFrames("subscribe", args)];
     if (this.request(frames)) return;
     this.venueError("request_budget", `${frames.length} requests to resubscribe ${args.length} books, ${this.budget.left()} of 480 left this hour`);
@@ -190,8 +258,8 @@ export class OkxConnection extends WatchedConnection<OkxTuning> {
     return true;
   }
 
-  private venueError(code: string, msg: string): void {
-    const event = this.incidents.event(code, msg, okxNextAction(code));
+  private venueError(code: string, msg: string, next = okxNextAction(code)): void {
+    const event = this.incidents.event(code, msg, next);
     this.ctx.onVenueError?.(event);
     if (event.first && okxErrorReconnects(code)) this.client.reconnect("reconnect");
   }

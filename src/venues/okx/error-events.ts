@@ -4,6 +4,13 @@ import { OKX_ERRORS } from "./limits.ts";
  * OKX `{"event":"error","code":"…","msg":"…"}` replies
  * (https://www.okx.com/docs-v5/en/#error-code-websocket-public), and what the engine does next
  * for each (incidents: connection/error-incidents.ts).
+ *
+ * OKX acks each arg of a subscribe request on its own, `{"event":"subscribe","arg":{…}}`
+ * (https://www.okx.com/docs-v5/en/#overview-websocket-subscribe). An arg it does not serve (an
+ * instrument it does not list, e.g. one delisted since the engine read the metadata) gets error
+ * 60018 instead, `Wrong URL or channel:books,instId:FOO-USDT doesn't exist. …` (sometimes
+ * prefixed `Subscribe failed, wrong URL or …`). The reply carries no `arg` and no request id:
+ * the arg is named only inside `msg`, which `okxRefusedArg` reads back.
  */
 
 const RECONNECT =
@@ -24,6 +31,19 @@ const NEXT: Readonly<Record<string, string>> = {
   request_budget: RECONNECT,
 };
 const OTHERWISE = "the refused request is not sent again; the connection and its other subscriptions go on";
+
+/** What follows a subscribe arg the venue refused on its own (refused-subscriptions.ts). */
+export const OKX_SUBSCRIBE_REFUSED_NEXT =
+  "its symbol is listed in /stats failing_symbols (subscribe_refused) and the arg is subscribed again after 1 s, doubling to 5 min, while the venue refuses it; the connection and its other subscriptions go on";
+
+/** `channel:books,instId:BTC-USDT` (or `instType:SWAP`) inside an error message. */
+const REFUSED_ARG = /channel:([^,\s"]+),(?:instId|instType):([^,\s"]+)/;
+
+/** The arg an error message names, as `channel:id` (the connection's key of a subscribe arg), or undefined. */
+export function okxRefusedArg(msg: string): string | undefined {
+  const m = REFUSED_ARG.exec(msg);
+  return m === null ? undefined : `${m[1]}:${m[2]}`;
+}
 
 /** The code and message of an error event, or undefined when `text` is not one. */
 export function parseOkxError(text: string): { code: string; msg: string } | undefined {
