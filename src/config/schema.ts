@@ -172,6 +172,8 @@ export const configSchema = z.strictObject({
         host: z.string().min(1),
         port: z.number().int().min(0).max(65535),
       }),
+      /** How long the start waits for JetStream to answer (a cluster electing its meta leader), ms; 0: not at all. */
+      jetstream_wait_ms: count,
       stream: z.strictObject({
         name: natsName,
         retention: z.enum(["limits", "interest", "workqueue"]),

@@ -5,6 +5,7 @@ import type { ComponentStats } from "../http/stats-types.ts";
 import type { Logger } from "../log/logger.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import { connectNats } from "../bus/nats-connect.ts";
+import { untilJetStream } from "../bus/jetstream-ready.ts";
 import { ensureDeadLetterStream, ensureStream } from "../bus/stream.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
@@ -34,17 +35,28 @@ export class NatsMonitor {
     this.timer = setInterval(() => void this.poll(), NatsMonitor.POLL_MS);
   }
 
-  /** Connects to `servers` and ensures the streams; a refused stream (e.g. more replicas than the cluster has servers) fails with the server's message. */
+  /**
+   * Connects to `servers` and ensures the streams, waiting up to `nats.jetstream_wait_ms` for a
+   * JetStream that does not answer yet (jetstream-ready.ts); a refused stream (e.g. more replicas
+   * than the cluster has servers) fails at once with the server's message.
+   */
   static async connect(servers: readonly string[], cfg: Config["nats"], counters: Counters, log: Logger): Promise<NatsMonitor> {
     const nc = await connectNats(cfg, servers, "spectra-supervisor");
     try {
-      const jsm = await jetstreamManager(nc);
-      await ensureStream(jsm, cfg.stream);
-      await ensureDeadLetterStream(jsm, cfg);
+      const jsm = await untilJetStream(
+        async () => {
+          const manager = await jetstreamManager(nc);
+          await ensureStream(manager, cfg.stream);
+          await ensureDeadLetterStream(manager, cfg);
+          return manager;
+        },
+        cfg.jetstream_wait_ms,
+        log,
+      );
       return new NatsMonitor(nc, jsm, servers.join(","), cfg, counters, log);
     } catch (cause) {
       await nc.close();
-      throw new Error(`NATS at ${servers.join(", ")} refused the streams: ${(cause as Error).message}`, { cause });
+      throw new Error(`NATS at ${servers.join(", ")} could not set up the streams: ${(cause as Error).message}`, { cause });
     }
   }
 

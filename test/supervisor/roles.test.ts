@@ -93,6 +93,6 @@ describe("collectors and storers as separate processes", () => {
     const cfg = roleConfigFile({ servers: [nats.url], replicas: 3, nats: { stream: { name: "R3_ON_ONE", replicas: 3 }, consumer: { dead_letter_stream: "DL_R3" , dead_letter_subject: "spectra.r3_dead"} } });
     const p = startRole("collect", cfg.file, cfg.dir, ["--synthetic", "10"]);
     expect(await p.proc.exited).toBe(2);
-    expect(p.stderr()).toMatch(/refused the streams: .*(replicas > 1 not supported in non-clustered mode|insufficient resources)/);
+    expect(p.stderr()).toMatch(/could not set up the streams: .*(replicas > 1 not supported in non-clustered mode|insufficient resources)/);
   }, 60_000);
 });

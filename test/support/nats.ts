@@ -103,9 +103,11 @@ async function jetStreamReady(servers: readonly string[]): Promise<void> {
 
 /**
  * `size` nats-server processes forming one JetStream cluster on loopback, each with its own
- * store, routes to every other node, and a server name (JetStream clustering needs one).
+ * store, routes to every other node, and a server name (JetStream clustering needs one). The
+ * first `started` nodes start now (the rest with `up()`), and the cluster is awaited only when
+ * they are a quorum: fewer leave it without a JetStream meta leader, as a cluster still forming.
  */
-export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
+export async function startTestNatsCluster(size = 3, started = size): Promise<TestNatsCluster> {
   const root = mkdtempSync(join(tmpdir(), "spectra-nats-cluster-"));
   const ports = await Promise.all(Array.from({ length: size }, async () => ({ client: await freePort(), route: await freePort() })));
   const routes = ports.map((p) => `nats://127.0.0.1:${p.route}`).join(",");
@@ -141,8 +143,8 @@ export async function startTestNatsCluster(size = 3): Promise<TestNatsCluster> {
       },
     };
   });
-  await Promise.all(nodes.map((n) => n.up()));
-  await jetStreamReady(nodes.map((n) => n.url));
+  await Promise.all(nodes.slice(0, started).map((n) => n.up()));
+  if (started > size / 2) await jetStreamReady(nodes.map((n) => n.url));
   return {
     nodes,
     servers: nodes.map((n) => n.url),
