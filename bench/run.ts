@@ -114,9 +114,16 @@ function machine(): { [key: string]: Json } {
   };
 }
 
+/**
+ * The commit the run measures, `+dirty` when tracked files outside bench/results differ from it
+ * (a run of uncommitted changes is not that commit's figure).
+ */
 function gitCommit(): string {
-  const r = Bun.spawnSync(["git", "rev-parse", "--short", "HEAD"], { cwd: import.meta.dir, stdout: "pipe", stderr: "ignore" });
-  return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+  const git = (args: string[]) => Bun.spawnSync(["git", ...args], { cwd: import.meta.dir, stdout: "pipe", stderr: "ignore" });
+  const head = git(["rev-parse", "--short", "HEAD"]);
+  if (head.exitCode !== 0) return "unknown";
+  const changed = git(["status", "--porcelain", "--untracked-files=no", "--", ":/", ":(exclude,top)bench/results"]);
+  return `${head.stdout.toString().trim()}${changed.exitCode === 0 && changed.stdout.toString().trim() !== "" ? "+dirty" : ""}`;
 }
 
 async function runRound(suite: SuiteName, bench: BenchArgs, dir: string, round: number): Promise<{ seconds: number; result: Json }> {
