@@ -5,7 +5,9 @@ import type { Logger } from "../log/logger.ts";
  * before its JetStream meta leader is elected, and until then stream requests go unanswered
  * (nats.js: TimeoutError), find no responder (NoRespondersError), or get JetStream's
  * "temporarily unavailable" (API error 10008, JSClusterNotAvailErr:
- * https://github.com/nats-io/nats-server/blob/main/server/errors.json). Containers started
+ * https://github.com/nats-io/nats-server/blob/main/server/errors.json); just after the
+ * election, before the other servers have reported to the new leader, a replicated stream finds
+ * "no suitable peers for placement" (10005, JSClusterNoPeersErrF). Containers started
  * together (config/docker/compose.yaml) meet exactly this: the servers' health check passes
  * before the election. Those answers are tried again until `nats.jetstream_wait_ms`; any other
  * failure (a refused stream, more replicas than servers) is the operator's to fix and is thrown
@@ -14,14 +16,16 @@ import type { Logger } from "../log/logger.ts";
 
 /** Pause between two attempts, ms. */
 const RETRY_MS = 500;
-/** JetStream API error code of "JetStream system temporarily unavailable". */
-const CLUSTER_NOT_AVAILABLE = 10008;
+/** JetStream API error codes of "JetStream system temporarily unavailable" and "no suitable peers for placement". */
+const NOT_YET: ReadonlySet<number> = new Set([10008, 10005]);
 
 /** Whether `error` (or an error it wraps) says JetStream is not answering yet, rather than refusing. */
 export function isJetStreamUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
     if (e.name === "TimeoutError" || e.name === "NoRespondersError") return true;
-    if (e.name === "JetStreamApiError" && (e as Error & { code?: number }).code === CLUSTER_NOT_AVAILABLE) return true;
+    const code = (e as Error & { code?: unknown }).code;
+    if (typeof code === "number" && NOT_YET.has(code)) return true;
+    if (e.message.includes("no suitable peers for placement")) return true;
   }
   return false;
 }
