@@ -9,7 +9,7 @@ import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
-import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase, testRows } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -39,10 +39,6 @@ afterAll(async () => {
   await engine?.stop();
   await sim?.stop();
 });
-
-async function rows<T>(sql: string): Promise<T[]> {
-  return (await testClickHouse().query({ query: sql, format: "JSONEachRow" })).json<T>();
-}
 
 /** `n` of `items` drawn without replacement by a seeded generator (a failure names its seed). */
 function sample<T>(items: readonly T[], n: number, seed: number): T[] {
@@ -95,7 +91,7 @@ test("books rebuilt from orderbook_deltas at random stored instants equal the st
   const e = engine;
   await waitFor("book deltas stored", () => e.counters.read(typeCounter("orderbook_delta", "stored")) > 0, 30_000);
   const synced = async (): Promise<Map<string, number>> => {
-    const r = await rows<{ venue: string; n: string }>(
+    const r = await testRows<{ venue: string; n: string }>(
       `SELECT concat(exchange, ':', market_type) AS venue, toString(uniqExact(symbol, update_id, timestamp)) AS n FROM ${hot}.orderbook_deltas WHERE is_snapshot GROUP BY venue`,
     );
     return new Map(r.map((x) => [x.venue, Number(x.n)]));
@@ -119,13 +115,13 @@ test("books rebuilt from orderbook_deltas at random stored instants equal the st
     250,
   );
   // Changes after the resyncs, then stop: stopping flushes every batch.
-  const books_now = async (): Promise<number> => Number((await rows<{ n: string }>(`SELECT toString(count()) AS n FROM ${hot}.orderbooks`))[0]?.n);
+  const books_now = async (): Promise<number> => Number((await testRows<{ n: string }>(`SELECT toString(count()) AS n FROM ${hot}.orderbooks`))[0]?.n);
   const after_resync = (await books_now()) + 4 * 2 * 5 * 3;
   await waitFor("three more seconds of books on every venue", async () => (await books_now()) >= after_resync, 30_000, 250);
   await e.stop();
   engine = null;
 
-  const breaks = await rows<{ venue: string; n: string }>(
+  const breaks = await testRows<{ venue: string; n: string }>(
     `SELECT concat(exchange, ':', market_type) AS venue, toString(count()) AS n FROM ${hot}.gaps WHERE data_type_affected = 'orderbook' AND cause = 'sequence_gap' GROUP BY venue ORDER BY venue`,
   );
   expect(breaks.map((b) => b.venue)).toEqual(["binance:spot", "okx:perpetual"]);
@@ -135,13 +131,13 @@ test("books rebuilt from orderbook_deltas at random stored instants equal the st
   let compared = 0;
   // Rebuilds that started from a resync's snapshot row set, not a symbol's first one.
   const firstSync = new Map(
-    (await rows<{ key: string; ts: string | number }>(`SELECT concat(exchange, ':', market_type, ':', symbol) AS key, toUnixTimestamp64Milli(min(timestamp)) AS ts FROM ${hot}.orderbook_deltas WHERE is_snapshot GROUP BY key`)).map((r) => [r.key, Number(r.ts)]),
+    (await testRows<{ key: string; ts: string | number }>(`SELECT concat(exchange, ':', market_type, ':', symbol) AS key, toUnixTimestamp64Milli(min(timestamp)) AS ts FROM ${hot}.orderbook_deltas WHERE is_snapshot GROUP BY key`)).map((r) => [r.key, Number(r.ts)]),
   );
   const fromResync = new Map<string, number>();
   for (const venue of VENUES) {
     const [exchange, market_type] = VENUE_OF[venue];
     type BookRow = { symbol: string; ts: string | number; uid: string; bids: string; asks: string };
-    const stored = await rows<BookRow>(
+    const stored = await testRows<BookRow>(
       `SELECT symbol, toUnixTimestamp64Milli(timestamp) AS ts, toString(last_update_id) AS uid, bids, asks FROM ${hot}.orderbooks FINAL WHERE exchange = '${exchange}' AND market_type = '${market_type}' ORDER BY timestamp`,
     );
     expect(stored.length).toBeGreaterThan(INSTANTS_PER_VENUE);

@@ -5,7 +5,7 @@ import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
-import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { freshNatsStore, testDataDir, uniqueDatabase, testRows } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -24,10 +24,6 @@ afterAll(async () => {
   await engine?.stop();
   await sim?.stop();
 });
-
-async function rows<T>(sql: string): Promise<T[]> {
-  return (await testClickHouse().query({ query: sql, format: "JSONEachRow" })).json<T>();
-}
 
 test("a refused OKX instrument is the one failing symbol in /stats while the venue's other symbols keep storing trades and books", async () => {
   sim = await startSimulator({ source: generatorSource(3), rate: 300 });
@@ -80,7 +76,7 @@ test("a refused OKX instrument is the one failing symbol in /stats while the ven
 
   type Count = { table: string; symbol: string; n: string };
   const counts = async (): Promise<Record<string, number>> => {
-    const got = await rows<Count>(
+    const got = await testRows<Count>(
       `SELECT 'trades' AS table, symbol, toString(count()) AS n FROM ${hot}.trades GROUP BY symbol
        UNION ALL SELECT 'orderbooks' AS table, symbol, toString(count()) AS n FROM ${hot}.orderbooks GROUP BY symbol`,
     );

@@ -7,7 +7,7 @@ import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { typeCounter } from "../../src/stats/layout.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
-import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { freshNatsStore, testDataDir, uniqueDatabase, testRows } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 
 /**
@@ -36,10 +36,6 @@ afterAll(async () => {
   await engine?.stop();
   await sim?.stop();
 });
-
-async function rows<T>(sql: string): Promise<T[]> {
-  return (await testClickHouse().query({ query: sql, format: "JSONEachRow" })).json<T>();
-}
 
 /** The normalized symbol of a generated native id (BTCUSDT, BTC-USDT, BTC-USDT-SWAP -> BTC-USDT). */
 function symbolOf(venue: VenueKey, native: string): string {
@@ -126,7 +122,7 @@ test("after a 5 s disconnect of each venue, stored trade ids run unbroken across
   await waitFor("trades stored", () => e.counters.read(typeCounter("trade", "stored")) > 0, 30_000);
   await waitFor(
     "every venue's trades stored",
-    async () => (await rows<{ n: number }>(`SELECT uniqExact(exchange, market_type) AS n FROM ${hot}.trades`))[0]?.n === 4,
+    async () => (await testRows<{ n: number }>(`SELECT uniqExact(exchange, market_type) AS n FROM ${hot}.trades`))[0]?.n === 4,
     30_000,
     250,
   );
@@ -141,7 +137,7 @@ test("after a 5 s disconnect of each venue, stored trade ids run unbroken across
   await waitFor(
     "every symbol's trade gap recovered",
     async () => {
-      gaps = await rows<GapRow>(
+      gaps = await testRows<GapRow>(
         `SELECT exchange, market_type, symbol, cause, recovered_records, toUnixTimestamp64Milli(recovered_at) AS recovered_at FROM ${hot}.gaps FINAL ` +
           `WHERE data_type_affected = 'trade' SETTINGS output_format_json_quote_64bit_integers = 0`,
       );
@@ -159,7 +155,7 @@ test("after a 5 s disconnect of each venue, stored trade ids run unbroken across
   for (const { venue, native, symbol } of symbols) {
     const [exchange, market_type] = EXCHANGE[venue];
     const where = `exchange = '${exchange}' AND market_type = '${market_type}' AND symbol = '${symbol}'`;
-    const stored = (await rows<{ id: number }>(`SELECT toUInt64(trade_id) AS id FROM ${hot}.trades FINAL WHERE ${where} ORDER BY id SETTINGS output_format_json_quote_64bit_integers = 0`)).map((r) => r.id);
+    const stored = (await testRows<{ id: number }>(`SELECT toUInt64(trade_id) AS id FROM ${hot}.trades FINAL WHERE ${where} ORDER BY id SETTINGS output_format_json_quote_64bit_integers = 0`)).map((r) => r.id);
     const lo = stored[0] ?? 0;
     const hi = stored.at(-1) ?? 0;
     expect(stored.length).toBeGreaterThan(0);

@@ -54,6 +54,11 @@ export function testClickHouse(): ClickHouseClient {
   return client;
 }
 
+/** Rows of a read on the shared client, as JSON objects. */
+export async function testRows<T>(sql: string): Promise<T[]> {
+  return (await testClickHouse().query({ query: sql, format: "JSONEachRow" })).json<T>();
+}
+
 /** A database name no other test in this process uses, e.g. `tiering_3_k2j9`. */
 export function uniqueDatabase(prefix: string): string {
   sequence += 1;
