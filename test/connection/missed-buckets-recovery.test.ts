@@ -168,8 +168,10 @@ test("after an unclean stop, the ratio buckets the engine missed come back from 
   if (inst === undefined) throw new Error(`no instrument ${native}`);
   const hot = uniqueDatabase("missed_down_hot");
   await ensureSchema(client, { hot_database: hot, cold_database: uniqueDatabase("missed_down_cold") });
-  // The last record kept before the stop: inside the bucket four periods back.
-  const kept_ms = (Math.floor(Date.now() / P) - 4) * P + 1000;
+  // The last record kept before the stop: four periods before the bucket boundary the first poll
+  // sees (the clock less the poll delay), so at least two closed buckets lie between it and the
+  // first poll's, wherever the clock stands inside a period.
+  const kept_ms = (Math.floor((Date.now() - DELAY) / P) - 4) * P + 1000;
   const key = `lsr_top_position.binance.${inst.market_type}.${inst.symbol}`;
   const down = new EngineDownGaps(planEngineDown([new Map([[key, { ts_ms: kept_ms, recv_ts_ms: Date.now() }]])], 0), (gap) => records.push(gap));
   const records: MarketRecord[] = [];

@@ -114,10 +114,29 @@ test("books rebuilt from orderbook_deltas at random stored instants equal the st
     30_000,
     250,
   );
-  // Changes after the resyncs, then stop: stopping flushes every batch.
-  const books_now = async (): Promise<number> => Number((await testRows<{ n: string }>(`SELECT toString(count()) AS n FROM ${hot}.orderbooks`))[0]?.n);
-  const after_resync = (await books_now()) + 4 * 2 * 5 * 3;
-  await waitFor("three more seconds of books on every venue", async () => (await books_now()) >= after_resync, 30_000, 250);
+  // Changes after the resyncs, then stop: stopping flushes every batch. Each venue needs more
+  // stored instants than are drawn from it, and three more seconds of them (2 symbols x 5 a second).
+  const books_now = async (): Promise<Map<string, number>> =>
+    new Map(
+      (await testRows<{ venue: string; n: string }>(`SELECT concat(exchange, ':', market_type) AS venue, toString(count()) AS n FROM ${hot}.orderbooks FINAL GROUP BY venue`)).map((r) => [
+        r.venue,
+        Number(r.n),
+      ]),
+    );
+  const at_resync = await books_now();
+  await waitFor(
+    "three more seconds of books on every venue",
+    async () => {
+      const now = await books_now();
+      return VENUES.every((v) => {
+        const key = VENUE_OF[v].join(":");
+        const n = now.get(key) ?? 0;
+        return n > INSTANTS_PER_VENUE && n >= (at_resync.get(key) ?? 0) + 2 * 5 * 3;
+      });
+    },
+    30_000,
+    250,
+  );
   await e.stop();
   engine = null;
 
