@@ -42,6 +42,7 @@ import { selectorConfigErrors } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
+import { releaseCodePages } from "../setup/code-pages.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { ClockSkewWatch } from "./clock-skew.ts";
 import { latencySeries } from "../stats/latency.ts";
@@ -212,6 +213,9 @@ export class Engine {
       { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, clickhouse_http: this.clickhouseHttpUrl, nats: this.natsServerUrl },
       "engine started",
     );
+    const code = releaseCodePages();
+    if (code.skipped === null) this.log.info({ released_mb: Math.round(code.released_bytes / 1048576) }, "code pages only the start used handed back to the kernel");
+    else this.log.debug({ reason: code.skipped }, "code pages kept");
     this.startProgress = new StartProgress(
       () => this.stats(),
       (line) => this.log.info(line.fields, line.message),
