@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startEmbeddedNats } from "../src/bus/embedded-nats.ts";
 import { configWith } from "../src/config/load.ts";
-import { VENUE_KEYS } from "../src/config/schema.ts";
+import { VENUE_KEYS } from "../src/config/venue-keys.ts";
 import { replaySource } from "../src/replay/source.ts";
 import { startSimulator } from "../src/replay/simulator.ts";
 import { TABLES } from "../src/storage/types.ts";

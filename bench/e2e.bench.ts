@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VENUE_KEYS } from "../src/config/schema.ts";
+import { VENUE_KEYS } from "../src/config/venue-keys.ts";
 import { RECORD_TYPES } from "../src/records/types.ts";
 import { replaySource } from "../src/replay/source.ts";
 import { startSimulator } from "../src/replay/simulator.ts";

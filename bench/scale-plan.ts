@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../src/config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../src/config/venue-keys.ts";
 
 /**
  * The pure part of the scale bench (bench/scale.bench.ts): how a point's symbols are spread

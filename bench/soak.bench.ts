@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { VENUE_KEYS, type VenueKey } from "../src/config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../src/config/venue-keys.ts";
 import type { StatsSnapshot } from "../src/http/stats-types.ts";
 import { RECORD_TYPES, type RecordType } from "../src/records/types.ts";
 import { replaySource } from "../src/replay/source.ts";

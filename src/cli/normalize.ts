@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { recordedFrame } from "../replay/recorded-frame.ts";
 import { isRecordedLine } from "../replay/recording.ts";

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { VENUE_KEYS } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import { replayVenueOverrides } from "../replay/overrides.ts";
 import { startSimulator, type Simulator } from "../replay/simulator.ts";
 import { generatorSource, recordingsSource, replaySource, type RecordingSource } from "../replay/source.ts";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
+import { SNAPSHOT_LIMITS, type VenueKey } from "./venue-keys.ts";
 
 /**
  * The configuration schema. Every key is required here: `config/default.yaml` holds the
@@ -8,17 +9,7 @@ import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
  * (MarketPrism failure 10).
  */
 
-/** Levels per side a Binance REST depth snapshot may ask for (`orderbook.snapshot_limit`). */
-export const SNAPSHOT_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
-
-export const VENUE_KEYS = [
-  "binance_spot",
-  "binance_derivatives",
-  "okx_spot",
-  "okx_derivatives",
-  "deribit_derivatives",
-] as const;
-export type VenueKey = (typeof VENUE_KEYS)[number];
+export type { VenueKey } from "./venue-keys.ts";
 
 const count = z.number().int().min(0);
 const natsName = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'");

@@ -1,4 +1,4 @@
-import { VENUE_KEYS } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { SimAsset } from "./generated-book.ts";
 import type { RecordedLine } from "./recording.ts";

@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import type { Simulator } from "./simulator.ts";
 
 /** The part of a venue's config that replay mode replaces. */

@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { FeedFrame } from "./feed.ts";
 

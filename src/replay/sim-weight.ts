@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import { scaleLimits, type RestLimitScale, type RestLimitSpec, type VenueRestLimits } from "../venues/connection/rest-budget.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { SimViolations } from "./sim-violations.ts";

@@ -1,5 +1,5 @@
 import type { Server } from "bun";
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { FeedFrame } from "./feed.ts";
 import type { Shifts } from "./frame-template.ts";

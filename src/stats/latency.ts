@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import { DATA_TYPES, type DataType, type Exchange, type MarketType } from "../records/types.ts";
 import type { Counters } from "./counters.ts";
 

@@ -1,4 +1,4 @@
-import { VENUE_KEYS, type VenueKey } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import { RECORD_TYPES, type RecordType } from "../records/types.ts";
 import { latencyCounterNames } from "./latency.ts";
 

@@ -1,5 +1,6 @@
 import type { Logger } from "../log/logger.ts";
-import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import type { ClockSkewStats } from "../http/stats-types.ts";
 import type { Counters } from "../stats/counters.ts";
 import { SKEW_NONE, skewIncidentCounter, skewWindowCounter } from "../stats/latency.ts";

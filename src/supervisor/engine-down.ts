@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { JetStreamManager } from "@nats-io/jetstream";
-import { VENUE_KEYS, type Config } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import { decodeFrameForStorage, JSON_CONTENT_TYPE } from "../bus/frame-codec.ts";
 import { isDataType, type DataType, type Exchange, type MarketType } from "../records/types.ts";
 import { TABLES } from "../storage/types.ts";

@@ -3,7 +3,7 @@ import { join, resolve } from "node:path";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
-import { VENUE_KEYS } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import { isRecordType, type RecordType } from "../records/types.ts";
 import { sharedDeliveredSeqs } from "../bus/delivered-seqs.ts";

@@ -1,4 +1,5 @@
-import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import type { ClockSkewStats, ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeLatencyStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";

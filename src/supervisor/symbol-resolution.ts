@@ -1,5 +1,5 @@
 import type { Config, VenueKey } from "../config/schema.ts";
-import { VENUE_KEYS } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";

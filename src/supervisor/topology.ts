@@ -1,4 +1,5 @@
-import { VENUE_KEYS, type Config, type VenueKey } from "../config/schema.ts";
+import type { Config } from "../config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
 import type { RecordType } from "../records/types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import { getVenue } from "../venues/registry.ts";

@@ -1,5 +1,5 @@
 import type { Config, VenueConfig, VenueKey } from "../config/schema.ts";
-import { VENUE_KEYS } from "../config/schema.ts";
+import { VENUE_KEYS } from "../config/venue-keys.ts";
 import type { CaptureWriter } from "../replay/capture.ts";
 import type { RestClient } from "./connection/rest-client.ts";
 import { fetchInstrumentBodies, fetchMetadataBody, MetadataFetchError, parseInstrumentBodies } from "./instruments.ts";

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { VENUE_KEYS, type VenueKey } from "../../src/config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../../src/config/venue-keys.ts";
 import { formatSuite } from "../../bench/report.ts";
 import { compareWithHistory, type HistoryLine } from "../../bench/history.ts";
 import { generatedAssets, pointChecks, scalePoint, spreadSymbols, venueSymbols, type ScalePoint } from "../../bench/scale-plan.ts";

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { configWith } from "../../src/config/load.ts";
-import { VENUE_KEYS, type VenueKey } from "../../src/config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../../src/config/venue-keys.ts";
 import { ingestRunner } from "../connection/support.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -1,6 +1,6 @@
 import { afterAll, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
-import { VENUE_KEYS, type VenueKey } from "../../src/config/schema.ts";
+import { VENUE_KEYS, type VenueKey } from "../../src/config/venue-keys.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";

@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
-import { VENUE_KEYS, type VenueConfig } from "../../src/config/schema.ts";
+import type { VenueConfig } from "../../src/config/schema.ts";
+import { VENUE_KEYS } from "../../src/config/venue-keys.ts";
 import type { WsGap } from "../../src/venues/connection/ws-client.ts";
 import { gapRecords } from "../../src/venues/gap-records.ts";
 import { getVenue } from "../../src/venues/registry.ts";

@@ -1,4 +1,4 @@
-import { SNAPSHOT_LIMITS } from "../../config/schema.ts";
+import { SNAPSHOT_LIMITS } from "../../config/venue-keys.ts";
 import type { RestBudget, RestCost, VenueRestLimits } from "./rest-budget.ts";
 
 /**
