@@ -269,3 +269,41 @@ test("two threads racing on one budget get exactly its capacity between them", a
   // 6,000 a minute: 1,080 at once, whoever draws it.
   expect(a + b).toBe(1080);
 });
+
+test("a poll waiting for its own limit does not hold back snapshots that draw on another", async () => {
+  const served: string[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      served.push(new URL(req.url).pathname);
+      return new Response("{}");
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  // Binance USDⓈ-M's shape: request weight, and futures_data (1,000 requests per 5 min) shrunk
+  // to 10, whose bucket holds one request at once and refills one per 37.5 s.
+  const limits = {
+    ...getVenue("binance_derivatives").rest_limits,
+    buckets: [
+      { name: "request_weight", kind: "window", limit: 2400, window_ms: 60_000 },
+      { name: "futures_data", kind: "window", limit: 10, window_ms: 300_000 },
+    ] as const,
+    cost: (path: string) => (path.startsWith("/data") ? { bucket: 1, weight: 1 } : { bucket: 0, weight: 20 }),
+  };
+  const rest = new RestClient({ base_url: base, limits, timeout_ms: 5000 });
+  try {
+    const polls = Array.from({ length: 5 }, (_, i) => rest.get(`${base}/data?period=${i}`, "poll"));
+    await waitFor("the first poll answered", () => served.length === 1, 5000);
+    const snapshots = await Promise.all(Array.from({ length: 3 }, (_, i) => rest.get(`${base}/depth?symbol=S${i}`, "sync")));
+    expect(snapshots.map((r) => r.ok)).toEqual([true, true, true]);
+    // The snapshots went while four polls still waited for their bucket, in the polls' order after.
+    expect(served).toEqual(["/data", "/depth", "/depth", "/depth"]);
+    expect(rest.queued).toBe(4);
+    rest.stop();
+    expect((await Promise.all(polls)).map((r) => r.ok)).toEqual([true, false, false, false, false]);
+  } finally {
+    rest.stop();
+    server.stop(true);
+  }
+});
