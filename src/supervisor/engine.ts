@@ -13,7 +13,7 @@ import { counterNames, typeCounter } from "../stats/layout.ts";
 import type { BookHealth } from "../venues/types.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "../venues/connection/rest-budget.ts";
 import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
-import { syncEstimate, syncEtaMs } from "../venues/connection/sync-estimate.ts";
+import { syncEtaMs } from "../venues/connection/sync-estimate.ts";
 import { venueHealth } from "./venue-health.ts";
 import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
@@ -42,6 +42,7 @@ import { selectorConfigErrors } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
+import { restEstimates } from "./rest-estimates.ts";
 import { releaseCodePages } from "../setup/code-pages.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { ClockSkewWatch } from "./clock-skew.ts";
@@ -200,7 +201,10 @@ export class Engine {
       const publishes = this.config.engine.role !== "store";
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b), BATCH_ENTRY)));
-      this.logSyncEstimates();
+      if (!this.options.synthetic) {
+        const estimates = restEstimates(this.config, this.plan, (venue) => this.venueSymbols.get(venue)?.instruments ?? null, (venue) => this.restBudgetOf(venue));
+        for (const e of estimates) this.log[e.level](e.fields, e.message);
+      }
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
     } catch (cause) {
       await this.stop();
@@ -340,24 +344,7 @@ export class Engine {
     return budget;
   }
 
-  /**
-   * Logs once per venue whose books sync from REST snapshots how long a full storm takes through
-   * its budget, and the smaller `orderbook.snapshot_limit` that would shorten it (a synthetic
-   * source syncs no books).
-   */
-  private logSyncEstimates(): void {
-    if (this.options.synthetic) return;
-    const books = new Map<VenueKey, number>();
-    for (const i of this.plan.ingest) {
-      if (this.config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
-    }
-    const { snapshot_limit, depth } = this.config.orderbook;
-    for (const [venue, n] of books) {
-      const estimate = syncEstimate(getVenue(venue).rest_limits, this.restBudgetOf(venue), n, snapshot_limit, depth);
-      if (estimate === undefined) continue;
-      this.log.info({ venue, books: n, weight: estimate.weight, sync_s: Math.ceil(estimate.ms / 1000), suggested_snapshot_limit: estimate.suggestion?.limit ?? null }, `${venue} book sync: ${estimate.text}`);
-    }
-  }
+
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
     return {
