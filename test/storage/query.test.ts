@@ -88,7 +88,8 @@ test("bun run query reads data an earlier process wrote, after that process exit
   const read = Bun.spawnSync([BUN, join(ROOT, "src/cli/query.ts"), "--data-dir", dir, sql], { cwd: ROOT });
   expect(read.stderr.toString()).toBe("");
   expect(read.exitCode).toBe(0);
-  const t = SAMPLES.trade;
+  const t = JSON.parse(writer.stdout.toString()) as typeof SAMPLES.trade;
+  expect(t.trade_id).toBe(SAMPLES.trade.trade_id);
   expect(read.stdout.toString()).toBe(`${t.trade_id}\t${t.price}\t${t.ts_ms}\ttrue\n`);
   const bad = Bun.spawnSync([BUN, join(ROOT, "src/cli/query.ts"), "--data-dir", dir, "SELEC 1"], { cwd: ROOT });
   expect(bad.exitCode).toBe(1);
