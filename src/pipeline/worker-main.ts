@@ -19,9 +19,9 @@ export interface ThreadWorker {
  * supervisor restarts it. Errors are caught here once, not in the hot paths.
  *
  * Each kind's entry (workers/*.worker.ts) imports only its own worker's modules and hands
- * `create` in: a thread that loaded both module graphs held about 4 MB more than an ingest or
- * batch thread that loads its own (18-19.5 against 14.7 and 17.8 MB for an idle thread, six
- * threads measured by RSS).
+ * `create` in, so an ingest thread does not load the NATS and ClickHouse clients and a batch
+ * thread does not load the venues: each module graph costs every thread that loads it memory
+ * (README, "Threads and memory").
  */
 export async function runWorker<I extends WorkerInit>(init: I, port: MessagePort, create: (init: I, port: MessagePort, log: Logger) => ThreadWorker): Promise<void> {
   // A batch thread's lanes bind their own type and index (src/pipeline/batch-worker.ts).

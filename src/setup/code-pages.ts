@@ -10,13 +10,13 @@ import { readFileSync } from "node:fs";
  * the start of Bun's threads leaves about 30 MB of Bun's; together a quarter of the engine's RSS
  * under `--replay`. madvise(MADV_DONTNEED) drops a mapping's pages from the process; the ones
  * the engine executes again come back from the page cache on first use, as after any reclaim.
- * After 60 s of `--replay`, the engine's resident file pages were 135 MB against 234 MB without
- * this (README, "Code pages").
+ * README ("Code pages") gives the engine's resident file pages after 60 s of `--replay` with and
+ * without this.
  *
  * Only executable file mappings with no private (copy-on-write) pages are touched: their pages
  * are exactly the file's, so dropping one loses nothing. Data mappings are never touched.
- * MADV_PAGEOUT would be the gentler call, but it left these pages in place on the 6.x kernel
- * measured here.
+ * MADV_PAGEOUT would be the gentler call, but the 6.18 kernel here leaves these pages in place
+ * under it.
  */
 
 const MADV_DONTNEED = 4;

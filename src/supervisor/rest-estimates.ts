@@ -31,7 +31,9 @@ export function restEstimates(
   const symbols = new Map<VenueKey, string[]>();
   for (const i of plan.ingest) {
     if (config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
-    symbols.set(i.venue, [...(symbols.get(i.venue) ?? []), ...i.symbols]);
+    const list = symbols.get(i.venue) ?? [];
+    list.push(...i.symbols);
+    symbols.set(i.venue, list);
   }
   const lines: RestEstimateLine[] = [];
   for (const [venue, natives] of symbols) {

@@ -154,9 +154,9 @@ export class RestClient {
    * A lower class never overtakes a waiting higher one on the same bucket, so the classes'
    * order and reserves hold. On another bucket it goes: a poll waiting for Binance USDⓈ-M's
    * `futures_data` limit (1,000 requests per 5 min) must not hold back book snapshots, which
-   * draw on request weight. With 500 symbols the ratio polls alone ask for that limit in full,
-   * and the snapshots of the books that had not synced yet waited behind them for good
-   * (`bun bench/scale.bench.ts --points 2000`: 143 of 500 books never synced).
+   * draw on request weight. With 500 symbols the ratio polls alone ask for that limit in full, so
+   * a poll always waits at the head of its class, and snapshots queued behind it would never go
+   * (`bun bench/scale.bench.ts --points 2000`, 500 Binance USDⓈ-M books).
    */
   private nextToSend(): Pending | number | undefined {
     let wait = Number.POSITIVE_INFINITY;
