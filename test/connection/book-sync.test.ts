@@ -5,8 +5,11 @@ import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { RestBudget, scaleLimits, type RestLimitScale } from "../../src/venues/connection/rest-budget.ts";
+import { RestClient } from "../../src/venues/connection/rest-client.ts";
+import { BookSyncQueue } from "../../src/venues/connection/sync-queue.ts";
 import type { IngestRunner } from "../../src/venues/ingest.ts";
 import { getVenue } from "../../src/venues/registry.ts";
+import type { BookHealth } from "../../src/venues/types.ts";
 import { waitFor } from "../support/wait.ts";
 import { binanceDepthDiff, binanceExchangeInfo, ingestRunner } from "./support.ts";
 
@@ -287,6 +290,59 @@ test("a book whose chain breaks after every snapshot backs off and is listed; th
     // It did go live each time: every snapshot bridged, and the next diff broke the chain.
     expect(runner.normalizer?.bookHealth().find((b) => b.native === "AUSDT")?.sequence_gaps).toBeGreaterThanOrEqual(asked.length - 1);
   } finally {
+    server.stop(true);
+  }
+}, 30_000);
+
+test("a snapshot request that gets no answer is retried without the refusal backoff, and its book goes live", async () => {
+  // The venue leaves HANGUSDT's first four depth requests unanswered (each times out at 200 ms), then answers.
+  const sent: number[] = [];
+  const { promise: released, resolve: release } = Promise.withResolvers<void>();
+  const server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    async fetch() {
+      sent.push(performance.now());
+      if (sent.length <= 4) await released;
+      return Response.json({ lastUpdateId: 10, bids: [["1.00", "1"]], asks: [["2.00", "1"]] });
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const rest = new RestClient({ base_url: base, limits: getVenue("binance_spot").rest_limits, timeout_ms: 200 });
+  const delivered: string[] = [];
+  const refused: string[] = [];
+  const queue = new BookSyncQueue(["HANGUSDT"], {
+    rest,
+    url: (native) => `${base}/api/v3/depth?symbol=${native}&limit=1000`,
+    deliver: (_url, body) => delivered.push(body),
+    onRefused: (native, detail) => refused.push(`${native}: ${detail}`),
+    unanswered_retry_max_ms: 1500,
+  });
+  const book = (state: BookHealth["state"]): BookHealth[] => [{ symbol: "HANG-USDT", native: "HANGUSDT", state, resyncs: 0, checksum_failures: 0, sequence_gaps: 0, last_update_ts_ms: 0 }];
+  try {
+    queue.want(["HANGUSDT"]);
+    await waitFor("two unanswered requests", () => refused.length >= 2, 10_000);
+    const failure = queue.report(book("syncing")).failures[0];
+    expect(failure?.kind).toBe("snapshot_unanswered");
+    expect(failure?.detail).toContain("timed out");
+    expect(failure?.attempts).toBe(2);
+    await waitFor("the fifth request answered", () => delivered.length === 1, 15_000);
+    expect(sent.length).toBe(5);
+    expect(refused.length).toBe(4);
+    expect(JSON.parse(delivered[0] ?? "{}").lastUpdateId).toBe(10);
+    // Waits between requests (200 ms timeout + retry): 1 s, then 1.5 s capped, where a refusal doubles to 2, 4 and 8 s.
+    const gaps = sent.slice(1).map((t, i) => t - (sent[i] ?? 0));
+    expect(gaps[0]).toBeGreaterThanOrEqual(1150);
+    for (const gap of gaps.slice(1)) {
+      expect(gap).toBeGreaterThanOrEqual(1650);
+      expect(gap).toBeLessThan(3000);
+    }
+    // A live book clears the listing.
+    expect(queue.report(book("live")).failures).toEqual([]);
+  } finally {
+    queue.stop();
+    rest.stop();
+    release();
     server.stop(true);
   }
 }, 30_000);

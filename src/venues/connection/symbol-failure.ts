@@ -10,13 +10,15 @@ export interface SymbolFailure {
   readonly native: string;
   /**
    * `snapshot_refused`: the venue refused its REST depth snapshot (sync-queue.ts);
+   * `snapshot_unanswered`: its snapshot request got no answer (timed out, or the connection
+   * failed) (sync-queue.ts);
    * `book_unbridged`: a snapshot came but no depth update bridged it; `resync_loop`: its book
    * breaks again soon after every resync (sync-queue.ts, resync-loops.ts); `stream_silent`: a
    * channel past its cadence (channel-watchdog.ts); `subscribe_refused`: the venue answered the
    * subscription of one of its channels with an error, or left it out of its answer
    * (refused-subscriptions.ts).
    */
-  readonly kind: "snapshot_refused" | "book_unbridged" | "resync_loop" | "stream_silent" | "subscribe_refused";
+  readonly kind: "snapshot_refused" | "snapshot_unanswered" | "book_unbridged" | "resync_loop" | "stream_silent" | "subscribe_refused";
   /** The venue's answer to the last attempt, or what is missing (a silent or refused stream names its channels). */
   readonly detail: string;
   /**
@@ -37,6 +39,14 @@ export const RETRY_MAX_MS = 300_000;
 export function retryMs(n: number): number {
   return Math.min(RETRY_MAX_MS, RETRY_INITIAL_MS * 2 ** (n - 1));
 }
+
+/**
+ * Longest wait before asking again for a snapshot that got no answer, ms. A request that times
+ * out is no refusal: the venue (or a machine too busy to read its answer in time) may answer the
+ * next one, and a book that waited minutes for it would be missing for nothing. Every attempt
+ * still draws on the venue's weight budget, so an unreachable venue costs no more than its limits.
+ */
+export const UNANSWERED_RETRY_MAX_MS = 10_000;
 
 /** A book that asks to resync again within this long of its last resync is resyncing in a loop, ms. */
 export const CHURN_WINDOW_MS = 60_000;

@@ -1,6 +1,6 @@
 import type { BookHealth } from "../types.ts";
 import type { RestClient } from "./rest-client.ts";
-import { CHURN_WINDOW_MS, RESYNC_LOOP_TURNS, retryMs, type SymbolFailure } from "./symbol-failure.ts";
+import { CHURN_WINDOW_MS, RESYNC_LOOP_TURNS, retryMs, UNANSWERED_RETRY_MAX_MS, type SymbolFailure } from "./symbol-failure.ts";
 
 /**
  * The REST depth snapshots of one ingest thread's books, sent through the venue's weight budget
@@ -15,7 +15,10 @@ import { CHURN_WINDOW_MS, RESYNC_LOOP_TURNS, retryMs, type SymbolFailure } from 
  * A symbol whose snapshot is refused (an unknown or delisted symbol, a 5xx) is retried on its own
  * backoff, doubling from RETRY_INITIAL_MS to RETRY_MAX_MS (symbol-failure.ts) in class `sync`,
  * so it never spends more than one snapshot's weight per RETRY_MAX_MS nor goes ahead of a
- * healthy book; it is listed in `report().failures` until its book goes live. So is a book whose snapshot came but no update
+ * healthy book; it is listed in `report().failures` until its book goes live. A request that got
+ * no answer (it timed out, or the connection failed) is retried on the same doubling, capped at
+ * UNANSWERED_RETRY_MAX_MS: no answer is no refusal, and a book must not wait minutes because a
+ * busy moment cost it one reply. So is a book whose snapshot came but no update
  * bridged it within `silent_ms` (its stream is silent), and a book that keeps asking for snapshots
  * (its chain breaks again within CHURN_WINDOW_MS of each one): from its second such ask it backs
  * off as a refused one does, in class `sync`, until it stays live for CHURN_WINDOW_MS.
@@ -44,11 +47,13 @@ export interface BookSyncOptions {
   readonly url: (native: string) => string;
   /** Hands a snapshot body to the normalizer. */
   readonly deliver: (url: string, body: string, recv_ts_ms: number) => void;
-  /** A refused snapshot (counted and logged by the caller). */
+  /** A refused or unanswered snapshot (counted and logged by the caller). */
   readonly onRefused?: (native: string, detail: string) => void;
   /** A snapshot request goes on the wire now (`Normalizer.snapshotSent`). */
   readonly onSent?: (native: string, sent_ms: number) => void;
   readonly silent_ms?: number;
+  /** Longest wait before asking again after no answer (default UNANSWERED_RETRY_MAX_MS). */
+  readonly unanswered_retry_max_ms?: number;
   readonly now?: () => number;
 }
 
@@ -61,6 +66,7 @@ interface SyncSlot {
   /** idle: nothing asked; paced: waits out its interval or backoff; queued: in the REST queue; sent: on the wire. */
   phase: "idle" | "paced" | "queued" | "sent";
   last_ask_ms: number;
+  /** Refused or unanswered snapshot requests in a row. */
   refusals: number;
   /** Snapshots asked for within CHURN_WINDOW_MS of the previous one, since the book last stayed live that long. */
   churn: number;
@@ -74,6 +80,7 @@ export class BookSyncQueue {
   private readonly slots = new Map<string, SyncSlot>();
   private readonly now: () => number;
   private readonly silent_ms: number;
+  private readonly unanswered_retry_max_ms: number;
   private stopped = false;
   private nextRank = 0;
 
@@ -83,6 +90,7 @@ export class BookSyncQueue {
   ) {
     this.now = options.now ?? Date.now;
     this.silent_ms = options.silent_ms ?? BOOK_SILENT_MS;
+    this.unanswered_retry_max_ms = options.unanswered_retry_max_ms ?? UNANSWERED_RETRY_MAX_MS;
     for (const native of symbols) this.slot(native);
   }
 
@@ -202,11 +210,15 @@ export class BookSyncQueue {
     if (this.stopped || this.slots.get(slot.native) !== slot) return;
     if (!result.ok) {
       slot.refusals++;
-      const detail = `${result.status} ${result.error}`;
-      slot.failure = { native: slot.native, kind: "snapshot_refused", detail, attempts: slot.refusals, since_ms: slot.failure?.since_ms ?? slot.last_ask_ms };
+      // Status 0: the request got no HTTP answer.
+      const unanswered = result.status === 0;
+      const detail = unanswered ? result.error : `${result.status} ${result.error}`;
+      const kind = unanswered ? "snapshot_unanswered" : "snapshot_refused";
+      slot.failure = { native: slot.native, kind, detail, attempts: slot.refusals, since_ms: slot.failure?.since_ms ?? slot.last_ask_ms };
       this.options.onRefused?.(slot.native, detail);
       // The normalizer asked once; the retry is this queue's.
-      this.pace(slot, retryMs(slot.refusals));
+      const wait_ms = retryMs(slot.refusals);
+      this.pace(slot, unanswered ? Math.min(wait_ms, this.unanswered_retry_max_ms) : wait_ms);
       return;
     }
     slot.storm = false;
