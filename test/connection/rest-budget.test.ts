@@ -307,3 +307,41 @@ test("a poll waiting for its own limit does not hold back snapshots that draw on
     server.stop(true);
   }
 });
+
+test("slow polls that always have more queued leave the storm its own slots, and a resync one more", async () => {
+  // Every poll takes 400 ms to answer, as on a busy machine; snapshots and the resync answer at once.
+  const served: string[] = [];
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname === "/poll") await Bun.sleep(400);
+      served.push(`${url.pathname}${url.search}`);
+      return new Response("{}");
+    },
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  const limits = {
+    ...getVenue("binance_derivatives").rest_limits,
+    buckets: [{ name: "request_weight", kind: "window", limit: 2400, window_ms: 60_000 }] as const,
+    cost: () => ({ bucket: 0, weight: 1 }),
+  };
+  const rest = new RestClient({ base_url: base, limits, timeout_ms: 5000 });
+  try {
+    const polls = Array.from({ length: 40 }, (_, i) => rest.get(`${base}/poll?n=${i}`, "poll"));
+    const snapshots = Array.from({ length: 4 }, (_, i) => rest.get(`${base}/depth?n=${i}`, "sync"));
+    const resync = rest.get(`${base}/depth?resync`, "resync");
+    await Promise.all([...snapshots, resync]);
+    // Polls on the wire never reached their cap of the slots: the storm and the resync were all
+    // answered while the first round of polls was still out.
+    const pollsFirst = served.filter((s) => s.startsWith("/poll")).length;
+    expect(pollsFirst).toBe(0);
+    expect(served.toSorted()).toEqual(["/depth?n=0", "/depth?n=1", "/depth?n=2", "/depth?n=3", "/depth?resync"]);
+    expect(rest.queued).toBe(40 - IN_FLIGHT.poll);
+    expect((await Promise.all(polls)).every((r) => r.ok)).toBe(true);
+  } finally {
+    rest.stop();
+    server.stop(true);
+  }
+}, 20_000);

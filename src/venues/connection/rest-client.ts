@@ -4,9 +4,9 @@ import { REST_PRIORITIES, RestBudget, type RestCost, type RestPriority, type Ven
  * A venue's REST GETs for one ingest thread, sent through the venue's shared weight budget
  * (rest-budget.ts) from a priority queue: book resyncs first, then bucket polls, then the
  * snapshots of a book storm, then anything else (metadata, recovery fetches); a class waits
- * behind a more urgent one only where both draw on the same limit. Each class has a
- * cap on this thread's requests on the wire (IN_FLIGHT), higher for the more urgent classes,
- * so a resync of a few books waits behind one request at most, never behind a storm or polls.
+ * behind a more urgent one only where both draw on the same limit. Each class has its own
+ * cap on this thread's requests on the wire (IN_FLIGHT), so no class holds the slots of another,
+ * and a resync of a few books waits behind no storm and no polls.
  *
  * A 429 stops every request to the venue (all threads, through the budget) until its
  * `Retry-After` has passed; a 418 (Binance: an IP ban for going on after 429s) stops them
@@ -47,13 +47,19 @@ export interface RestClientOptions {
 }
 
 /**
- * Requests of one thread on the wire at once, by the class of the next one to go: a storm leaves
- * slots free for polls and resyncs, so neither waits for a storm's snapshots to come back, and
- * other requests go only while fewer than two are out. A storm's pace is the budget's, not the slots': a busy thread takes about a second to
- * answer a 1000-level snapshot, so six on the wire keep up with the 1.4 snapshots a second that
- * Binance spot's weight allows (`bun run bench scale`, 2,000-symbol point).
+ * Requests of one thread on the wire at once, per class. Each class counts only its own, so a
+ * class that always has work queued (polls at 500 Binance USDⓈ-M symbols ask for more than the
+ * budget gives) never takes the slots of another: every class but `resync` keeps at least
+ * IN_FLIGHT_TOTAL - 1 - (the largest other cap) of them. Together they go only while fewer than
+ * IN_FLIGHT_TOTAL - 1 are out, which leaves a resync one slot that no other class takes, so it
+ * waits behind no storm and no polls. A storm's pace is the budget's, not the slots': a busy
+ * thread takes about a second to answer a 1000-level snapshot, so five on the wire keep up with
+ * the 1.4 snapshots a second that Binance spot's weight allows (`bun run bench scale`,
+ * 2,000-symbol point).
  */
-export const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 8, poll: 7, sync: 6, other: 2 };
+export const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 8, poll: 5, sync: 5, other: 2 };
+/** Requests of one thread on the wire at once, all classes together (`resync` alone takes the last). */
+export const IN_FLIGHT_TOTAL = 8;
 
 /** Parses `Retry-After`: delta seconds or an HTTP date. Undefined when absent or malformed. */
 export function parseRetryAfter(value: string | null, now_ms: number): number | undefined {
@@ -85,6 +91,7 @@ export class RestClient {
   private readonly queues: Record<RestPriority, Pending[]> = { resync: [], sync: [], poll: [], other: [] };
   private readonly byUrl = new Map<string, Pending>();
   private inFlight = 0;
+  private readonly inFlightBy: Record<RestPriority, number> = { resync: 0, sync: 0, poll: 0, other: 0 };
   private wake: ReturnType<typeof setTimeout> | undefined;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly abort = new AbortController();
@@ -164,8 +171,8 @@ export class RestClient {
     for (const priority of REST_PRIORITIES) {
       const head = this.queues[priority][0];
       if (head === undefined) continue;
-      // The caps fall with the classes: no slot for this class, none for any after it.
-      if (this.inFlight >= IN_FLIGHT[priority]) break;
+      if (this.inFlightBy[priority] >= IN_FLIGHT[priority]) continue;
+      if (this.inFlight >= IN_FLIGHT_TOTAL - (priority === "resync" ? 0 : 1)) continue;
       if (waiting.has(head.cost.bucket)) continue;
       const ms = this.budget.take(head.cost, priority);
       if (ms === 0) return this.queues[priority].shift();
@@ -203,9 +210,11 @@ export class RestClient {
 
   private async send(pending: Pending): Promise<void> {
     this.inFlight++;
+    this.inFlightBy[pending.priority]++;
     this.requests++;
     const result = await this.fetch(pending);
     this.inFlight--;
+    this.inFlightBy[pending.priority]--;
     if (result !== undefined) this.finish(pending, result);
     else if (this.abort.signal.aborted) this.finish(pending, stopped());
     else this.queues[pending.priority].unshift(pending);
