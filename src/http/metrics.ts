@@ -42,6 +42,7 @@ export class MetricsExporter {
   private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
   private readonly venueRestLimited = this.counter("spectra_venue_rest_rate_limited_total", "REST answers 429 (too many requests) and 418 (IP banned) per venue.", ["venue", "status"]);
+  private readonly venuePollOverload = this.gauge("spectra_venue_poll_overload_ratio", "Weight the venue's bucket polls ask of a limit per poll period over what the REST budget sustains; only limits asked past 1 have a series.", ["venue", "limit"]);
   private readonly venueRestBlocked = this.gauge("spectra_venue_rest_blocked_seconds", "Seconds until REST to the venue may go on after a 429 or 418 (0 = not blocked).", ["venue"]);
   private readonly venueBooks = this.gauge("spectra_venue_books", "Order books per venue by sync state: live, syncing, waiting (for the REST weight budget).", ["venue", "state"]);
   private readonly venueSyncEta = this.gauge("spectra_venue_book_sync_eta_seconds", "Seconds until the last book waiting for the venue's REST budget can fetch its snapshot.", ["venue"]);
@@ -127,6 +128,7 @@ export class MetricsExporter {
       this.venueBackfillFailures.inc({ venue }, v.trade_backfill_failures);
       this.venueRestQueue.set({ venue }, v.rest.queue);
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
+      for (const o of v.rest.poll_overloads) this.venuePollOverload.set({ venue, limit: o.limit }, o.asked / o.sustained);
       for (const state of ["live", "syncing", "waiting"] as const) this.venueBooks.set({ venue, state }, v.book_sync[state]);
       this.venueSyncEta.set({ venue }, v.book_sync.eta_s);
       this.venueBookFailures.set({ venue }, v.failing_symbols.length);

@@ -124,6 +124,20 @@ export interface VenueRestStats {
   readonly blocked_ms: number;
   /** HTTP status of the block in force: 429 (rate limited), 418 (IP ban); 0 = not blocked. */
   readonly block_status: number;
+  /**
+   * Limits the venue's bucket polls (open interest, ratios) ask more of per `poll_period` than
+   * the budget sustains, for the symbols collected now: those polls fall behind and miss buckets.
+   * Empty when they fit.
+   */
+  readonly poll_overloads: readonly PollOverloadStats[];
+}
+
+/** One limit the polls overload: weight asked and sustained per poll period, and the symbols that fit. */
+export interface PollOverloadStats {
+  readonly limit: string;
+  readonly asked: number;
+  readonly sustained: number;
+  readonly symbols_fit: number;
 }
 
 export interface TypeStats {

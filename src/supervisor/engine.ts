@@ -42,7 +42,8 @@ import { selectorConfigErrors } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
-import { restEstimates } from "./rest-estimates.ts";
+import { restEstimates, venuePollOverloads } from "./rest-estimates.ts";
+import type { PollOverload } from "../venues/connection/poll-estimate.ts";
 import { releaseCodePages } from "../setup/code-pages.ts";
 import { buildStats, RateSampler } from "./stats.ts";
 import { ClockSkewWatch } from "./clock-skew.ts";
@@ -84,6 +85,8 @@ export class Engine {
   private rings: RingSet;
   /** Per venue with ingest workers: its resolved symbols and their refresh (instrument-refresh.ts). */
   private readonly venueSymbols = new Map<VenueKey, VenueSymbols>();
+  /** Per venue: the limits its bucket polls ask more of than its budget sustains (`rest.poll_overloads` in /stats). */
+  private readonly pollOverloads = new Map<VenueKey, readonly PollOverload[]>();
   private readonly books = new Map<string, readonly BookHealth[]>();
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
@@ -206,6 +209,8 @@ export class Engine {
         for (const e of estimates) this.log[e.level](e.fields, e.message);
       }
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
+      // restEstimates logged them.
+      if (!this.options.synthetic) for (const venue of new Set(this.plan.ingest.map((i) => i.venue))) this.checkPolls(venue, false);
     } catch (cause) {
       await this.stop();
       throw new EngineStartError((cause as Error).message, { cause });
@@ -264,6 +269,18 @@ export class Engine {
       worker.init = init;
       worker.post(message);
     }
+    if (!this.options.synthetic) this.checkPolls(venue, true);
+  }
+
+  /** Recomputes `venue`'s poll overloads from its ingest workers' symbols now; with `log`, a change is logged. */
+  private checkPolls(venue: VenueKey, log: boolean): void {
+    const natives = this.workers.flatMap((w) => (w.init.kind === "ingest" && w.init.venue === venue ? w.init.symbols : []));
+    const next = venuePollOverloads(this.config, venue, natives, this.venueSymbols.get(venue)?.instruments ?? null, this.restBudgetOf(venue));
+    const before = this.pollOverloads.get(venue) ?? [];
+    this.pollOverloads.set(venue, next);
+    if (!log || JSON.stringify(next) === JSON.stringify(before)) return;
+    for (const o of next) this.log.warn({ venue, limit: o.limit_name, asked: o.asked, sustained: o.sustained, symbols_fit: o.symbols_fit }, `${venue} ${o.text}`);
+    if (next.length === 0) this.log.info({ venue, symbols: natives.length }, `${venue} polls fit their REST budget again`);
   }
 
   private async startServices(): Promise<void> {
@@ -555,6 +572,7 @@ export class Engine {
       tiering: this.tiering?.status() ?? {},
       synthetic: this.options.synthetic !== null && this.options.synthetic !== undefined,
       symbol_changes: (venue) => this.venueSymbols.get(venue)?.recent(),
+      poll_overloads: (venue) => this.pollOverloads.get(venue) ?? [],
       clock_skew: (venue) => this.clockSkew.stats(venue),
     });
   }

@@ -1,7 +1,7 @@
 import type { Config } from "../config/schema.ts";
 import type { VenueKey } from "../config/venue-keys.ts";
 import { periodMs } from "../venues/connection/bucket-poller.ts";
-import { pollOverloads } from "../venues/connection/poll-estimate.ts";
+import { pollOverloads, type PollOverload } from "../venues/connection/poll-estimate.ts";
 import type { RestBudget } from "../venues/connection/rest-budget.ts";
 import { syncEstimate } from "../venues/connection/sync-estimate.ts";
 import { getVenue } from "../venues/registry.ts";
@@ -37,12 +37,7 @@ export function restEstimates(
   }
   const lines: RestEstimateLine[] = [];
   for (const [venue, natives] of symbols) {
-    const cfg = config.venues[venue];
-    const instruments = new Map((instrumentsOf(venue) ?? []).map((inst) => [inst.native, inst]));
-    const paths = getVenue(venue)
-      .ingest.polls(cfg, natives, instruments)
-      .map((p) => p.path);
-    for (const o of pollOverloads(getVenue(venue).rest_limits, budgetOf(venue), paths, natives.length, periodMs(cfg.poll_period))) {
+    for (const o of venuePollOverloads(config, venue, natives, instrumentsOf(venue), budgetOf(venue))) {
       lines.push({ level: "warn", fields: { venue, limit: o.limit_name, asked: o.asked, sustained: o.sustained, symbols_fit: o.symbols_fit }, message: `${venue} ${o.text}` });
     }
   }
@@ -57,4 +52,18 @@ export function restEstimates(
     });
   }
   return lines;
+}
+
+/**
+ * The limits `venue`'s bucket polls of `natives` ask more of than its budget sustains
+ * (poll-estimate.ts): logged at start, and shown in `/stats` (`rest.poll_overloads`) as the
+ * symbols change.
+ */
+export function venuePollOverloads(config: Config, venue: VenueKey, natives: readonly string[], instruments: readonly Instrument[] | null, budget: RestBudget): PollOverload[] {
+  const cfg = config.venues[venue];
+  const byNative = new Map((instruments ?? []).map((inst) => [inst.native, inst]));
+  const paths = getVenue(venue)
+    .ingest.polls(cfg, natives, byNative)
+    .map((p) => p.path);
+  return pollOverloads(getVenue(venue).rest_limits, budget, paths, natives.length, periodMs(cfg.poll_period));
 }

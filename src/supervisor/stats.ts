@@ -9,6 +9,7 @@ import { negativeSkewCounter, quantileMs, readHistogram, recoveredCounter, skewI
 import type { BookHealth } from "../venues/types.ts";
 import type { SymbolFailure } from "../venues/connection/symbol-failure.ts";
 import type { BookSyncReport } from "../venues/connection/sync-queue.ts";
+import type { PollOverload } from "../venues/connection/poll-estimate.ts";
 import type { ManagedWorker } from "./managed-worker.ts";
 import { venueSymbolStats, type SymbolRecent } from "./instrument-refresh.ts";
 
@@ -70,6 +71,8 @@ export interface StatsInputs {
   readonly synthetic: boolean;
   /** A venue's latest listings and delistings and its last refresh error (instrument-refresh.ts). */
   readonly symbol_changes?: (venue: VenueKey) => SymbolRecent | undefined;
+  /** The limits the venue's bucket polls ask more of than its budget sustains (poll-estimate.ts); without it, none. */
+  readonly poll_overloads?: (venue: VenueKey) => readonly PollOverload[];
   /** The venue's clock skew (clock-skew.ts); without it, the limit and incident count only. */
   readonly clock_skew?: (venue: VenueKey) => ClockSkewStats;
 }
@@ -170,6 +173,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         responses_418: c.read(venueCounter(venue, "rest_418")),
         blocked_ms: s.rest_block(venue).blocked_ms,
         block_status: s.rest_block(venue).blocked_ms > 0 ? s.rest_block(venue).status : 0,
+        poll_overloads: (s.poll_overloads?.(venue) ?? []).map((o) => ({ limit: o.limit_name, asked: o.asked, sustained: o.sustained, symbols_fit: o.symbols_fit })),
       },
       symbols: venueSymbolStats(c, venue, s.symbol_changes?.(venue)),
       book_sync: bookSync(books[venue] ?? [], unreported.get(venue) ?? 0, sync.get(venue)?.waiting ?? 0, (waiting) => s.sync_eta_ms(venue, waiting)),

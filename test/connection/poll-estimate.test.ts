@@ -1,17 +1,15 @@
 import { expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
 import { RestBudget } from "../../src/venues/connection/rest-budget.ts";
-import { pollOverloads } from "../../src/venues/connection/poll-estimate.ts";
-import { periodMs } from "../../src/venues/connection/bucket-poller.ts";
+import { venuePollOverloads } from "../../src/supervisor/rest-estimates.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 
-/** Binance USDⓈ-M's polls of `n` symbols as the venue makes them, against a full budget. */
+/** Binance USDⓈ-M's polls of `n` symbols as the engine reckons them (rest-estimates.ts), against a full budget. */
 function overloads(n: number, poll_period = "5m", data_types = ["open_interest", "lsr_top_position", "lsr_all_account"]) {
   const venue = getVenue("binance_derivatives");
-  const config = { ...configWith().venues.binance_derivatives, poll_period, data_types } as Parameters<typeof venue.ingest.polls>[0];
+  const config = configWith({ venues: { binance_derivatives: { poll_period, data_types } } });
   const symbols = Array.from({ length: n }, (_, i) => `S${i}USDT`);
-  const paths = venue.ingest.polls(config, symbols, new Map()).map((p) => p.path);
-  return pollOverloads(venue.rest_limits, new RestBudget(venue.rest_limits.buckets, undefined, () => 1_000_000), paths, n, periodMs(poll_period));
+  return venuePollOverloads(config, "binance_derivatives", symbols, null, new RestBudget(venue.rest_limits.buckets, undefined, () => 1_000_000));
 }
 
 test("both ratios of 360 USDⓈ-M symbols fit futures_data at 5 min: they ask 720 a period, what the budget sustains of 1,000 per 5 min", () => {

@@ -80,6 +80,7 @@ function fixture() {
         venue === "binance_derivatives"
           ? { last_refresh_error: "binance_derivatives: exchangeInfo failed: 0 timeout", changes: [{ symbol: "LUNAUSDT", change: "removed", at_ms: 1_700_000_000_000 }] }
           : undefined,
+      poll_overloads: (venue) => (venue === "binance_derivatives" ? [{ limit_name: "futures_data", asked: 1000, sustained: 720, symbols_fit: 360, text: "polls ask 1,000 of futures_data" }] : []),
     });
   let health: HealthReport = { ok: true, components: { nats: { state: "up" } } };
   const handler = createHttpHandler({ stats, health: () => health, query: null });
@@ -101,8 +102,9 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.venues.binance_derivatives).toMatchObject({ open_connections: 2, ws_requests: 4, ws_requests_peak_per_s: 3, ws_incidents: 1 });
     expect(body.venues.binance_spot.rate_limited).toBe(3);
-    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418 });
-    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0 });
+    expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418, poll_overloads: [] });
+    expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0, poll_overloads: [] });
+    expect(body.venues.binance_derivatives.rest.poll_overloads).toEqual([{ limit: "futures_data", asked: 1000, sustained: 720, symbols_fit: 360 }]);
     expect(body.workers[0]).toMatchObject({ id: "batch:trade:0", state: "running", restarts: 2, overflow_records: 0 });
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", type: "trade", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
@@ -167,6 +169,8 @@ describe("HTTP endpoints", () => {
     expect(binance("spectra_venue_rest_weight_total")).toEqual([{ value: "2525", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_queue")).toEqual([{ value: "7", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_blocked_seconds")).toEqual([{ value: "90", labels: { venue: "binance_spot" } }]);
+    // Only the overloaded limit has a series: asked 1,000 over 720 sustained.
+    expect(byName.get("spectra_venue_poll_overload_ratio")?.metrics).toEqual([{ value: String(1000 / 720), labels: { venue: "binance_derivatives", limit: "futures_data" } }]);
     expect(binance("spectra_venue_rest_rate_limited_total")).toEqual([
       { value: "2", labels: { venue: "binance_spot", status: "429" } },
       { value: "1", labels: { venue: "binance_spot", status: "418" } },

@@ -37,7 +37,7 @@ function promtoolRun(...args: string[]): { code: number; out: string } {
 withPromtool("promtool", () => {
   test("the rules and the Prometheus config pass promtool check", () => {
     const rules = promtoolRun("check", "rules", "alerts.yml");
-    expect(rules.out).toContain("SUCCESS: 19 rules found");
+    expect(rules.out).toContain("SUCCESS: 20 rules found");
     expect(rules.code).toBe(0);
     const config = promtoolRun("check", "config", "prometheus.yml");
     expect(config.code).toBe(0);
@@ -91,6 +91,7 @@ test("every alert fires on a Spectra metric with a severity, a summary and a des
     "SpectraInsertErrors",
     "SpectraNatsDown",
     "SpectraNoData",
+    "SpectraPollsOverloaded",
     "SpectraRateLimited",
     "SpectraRecordsDropped",
     "SpectraRingFilling",
@@ -165,14 +166,15 @@ describe("a running engine exports every metric the rules and the dashboard name
       return new Map(families.map((f) => [f.name, f.metrics.length]));
     };
     const named = metricFamilies([...alertRules().map((r) => r.expr), ...dashboardPanels().flatMap((p) => p.targets?.map((t) => t.expr) ?? [])]);
-    expect(named.size).toBe(38);
+    expect(named.size).toBe(39);
     await waitFor("a tiering lag exported", async () => ((await exported()).get("spectra_tiering_lag_seconds") ?? 0) > 0, 60_000);
     const families = await exported();
     const missing = [...named].filter((n) => !families.has(n));
     expect(missing).toEqual([]);
-    // Counters labelled by what happened (a bad frame's channel, a recovery's data type) have
-    // a series only once it happened, which a clean run never does; every other family has one.
+    // Families labelled by what happened (a bad frame's channel, a recovery's data type, a limit
+    // the polls overload) have a series only once it happened, which a clean run of a few
+    // symbols never does; every other family has one.
     const withoutSamples = [...named].filter((n) => (families.get(n) ?? 0) === 0);
-    expect(withoutSamples.sort()).toEqual(["spectra_recovered_records_total", "spectra_venue_bad_frames_total"]);
+    expect(withoutSamples.sort()).toEqual(["spectra_recovered_records_total", "spectra_venue_bad_frames_total", "spectra_venue_poll_overload_ratio"]);
   }, 150_000);
 });
