@@ -25,9 +25,23 @@ function valueAt(config: Config, [section, key]: readonly [string, string]): unk
   return block?.[key];
 }
 
-/** The secret values in `config`: passwords and tokens, and the user and password inside URLs. */
-export function secretValues(config: Config): string[] {
+/**
+ * Environment variables whose values are secrets wherever they are read (the OKX API key,
+ * secret and passphrase of src/venues/okx/requests.ts, the env forms of the keys above): any
+ * name ending in one of these words.
+ */
+const SECRET_ENV_NAME = /(?:^|_)(?:PASSWORD|PASSPHRASE|SECRET|TOKEN|API_KEY)$/;
+
+/**
+ * The secret values in `config` (passwords and tokens, and the password inside URLs) and in
+ * `env` (variables named like secrets). Every thread registers them (src/log/redact.ts keeps
+ * them per thread): the supervisor and each worker.
+ */
+export function secretValues(config: Config, env: Readonly<Record<string, string | undefined>> = {}): string[] {
   const values: string[] = [];
+  for (const [name, v] of Object.entries(env)) {
+    if (SECRET_ENV_NAME.test(name) && v !== undefined && v !== "") values.push(v);
+  }
   for (const path of SECRET_CONFIG_KEYS) {
     const v = valueAt(config, path);
     if (typeof v === "string" && v !== "") values.push(v);

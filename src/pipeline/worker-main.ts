@@ -1,6 +1,8 @@
 import { setPriority } from "node:os";
 import type { MessagePort } from "node:worker_threads";
+import { secretValues } from "../config/secrets.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
+import { registerSecrets } from "../log/redact.ts";
 import { HEAP_REPORT_MS, isStopMessage, isSymbolsMessage, type FromWorker, type SymbolsMessage, type WorkerInit } from "../supervisor/messages.ts";
 import { HeapGuard } from "../setup/heap-guard.ts";
 
@@ -14,9 +16,10 @@ export interface ThreadWorker {
 }
 
 /**
- * What every worker thread runs: build the worker from its init, report `ready`, stop on
- * request, and turn anything unexpected into one `fatal` report and a non-zero exit, so the
- * supervisor restarts it. Errors are caught here once, not in the hot paths.
+ * What every worker thread runs: register the secrets its logs must mask, build the worker from
+ * its init, report `ready`, stop on request, and turn anything unexpected into one `fatal` report
+ * and a non-zero exit, so the supervisor restarts it. Errors are caught here once, not in the hot
+ * paths.
  *
  * Each kind's entry (workers/*.worker.ts) imports only its own worker's modules and hands
  * `create` in, so an ingest thread does not load the NATS and ClickHouse clients and a batch
@@ -24,6 +27,8 @@ export interface ThreadWorker {
  * (README, "Threads and memory").
  */
 export async function runWorker<I extends WorkerInit>(init: I, port: MessagePort, create: (init: I, port: MessagePort, log: Logger) => ThreadWorker): Promise<void> {
+  // The masked values live per thread: each worker registers them before it logs anything.
+  registerSecrets(secretValues(init.config, process.env));
   // A batch thread's lanes bind their own type and index (src/pipeline/batch-worker.ts).
   const bindings = init.kind === "ingest" ? { worker: init.id, kind: init.kind, venue: init.venue, index: init.index } : { worker: init.id, kind: init.kind };
   const log = createLogger(init.config.log.level, bindings);

@@ -128,7 +128,7 @@ export class Engine {
     public config: Config,
     private readonly options: EngineOptions = {},
   ) {
-    registerSecrets(secretValues(config));
+    registerSecrets(secretValues(config, process.env));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
     this.rings = new RingSet(this.plan, config.ring.capacity_bytes);

@@ -93,6 +93,9 @@ describe("configuration", () => {
     expect(secretValues(c).sort()).toEqual(["ch%40pw", "ch@pw", "chpass", "coldpass", "natspw", "tok-123"]);
     expect(secretValues(configWith({ nats: { user: "u", password: "nats-pass" } }))).toEqual(["nats-pass"]);
     expect(secretValues(configWith({ nats: { token: "nats-token" } }))).toEqual(["nats-token"]);
+    // Environment variables named like secrets (OKX's credentials), whatever reads them; not the others.
+    const env = { OKX_API_KEY: "key-abc", OKX_API_SECRET: "s3cr3t-x", OKX_API_PASSPHRASE: "pp-123", NATS_TOKEN: "", PATH: "/usr/bin", SPECTRA_HTTP_PORT: "8086", KEYBOARD: "us" };
+    expect(secretValues(configWith(), env).sort()).toEqual(["key-abc", "pp-123", "s3cr3t-x"]);
   });
 
   test("NATS takes one way to authenticate, a password with its user, and a TLS certificate with its key", () => {
