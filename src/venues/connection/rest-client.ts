@@ -53,9 +53,9 @@ export interface RestClientOptions {
  * IN_FLIGHT_TOTAL - 1 - (the largest other cap) of them. Together they go only while fewer than
  * IN_FLIGHT_TOTAL - 1 are out, which leaves a resync one slot that no other class takes, so it
  * waits behind no storm and no polls. A storm's pace is the budget's, not the slots': a busy
- * thread takes about a second to answer a 1000-level snapshot, so five on the wire keep up with
- * the 1.4 snapshots a second that Binance spot's weight allows (`bun run bench scale`,
- * 2,000-symbol point).
+ * thread takes about a second to answer a 1000-level snapshot, so even the two slots a storm
+ * keeps while polls hold five keep up with the 1.4 snapshots a second that Binance spot's weight
+ * allows (`bun run bench scale`, 2,000-symbol point).
  */
 export const IN_FLIGHT: Readonly<Record<RestPriority, number>> = { resync: 8, poll: 5, sync: 5, other: 2 };
 /** Requests of one thread on the wire at once, all classes together (`resync` alone takes the last). */
