@@ -42,7 +42,7 @@ import { selectorConfigErrors } from "../venues/selection.ts";
 import type { Instrument } from "../venues/types.ts";
 import { heapSize } from "bun:jsc";
 import { HeapGuard } from "../setup/heap-guard.ts";
-import { restEstimates, venuePollOverloads } from "./rest-estimates.ts";
+import { syncEstimateLines, venuePollOverloads } from "./rest-estimates.ts";
 import type { PollOverload } from "../venues/connection/poll-estimate.ts";
 import { releaseCodePages } from "../setup/code-pages.ts";
 import { buildStats, RateSampler } from "./stats.ts";
@@ -205,12 +205,12 @@ export class Engine {
       await this.engineDown.prepare({ config: this.config, jsm: publishes ? (this.nats?.manager ?? null) : null, clickhouse: this.clickhouse, log: this.log });
       await Promise.all(this.plan.batch.map((b) => this.spawn(this.batchInit(b), BATCH_ENTRY)));
       if (!this.options.synthetic) {
-        const estimates = restEstimates(this.config, this.plan, (venue) => this.venueSymbols.get(venue)?.instruments ?? null, (venue) => this.restBudgetOf(venue));
-        for (const e of estimates) this.log[e.level](e.fields, e.message);
+        for (const line of syncEstimateLines(this.config, this.plan, (venue) => this.restBudgetOf(venue))) this.log.info(line.fields, line.message);
+        const natives = new Map<VenueKey, string[]>();
+        for (const i of this.plan.ingest) natives.set(i.venue, [...(natives.get(i.venue) ?? []), ...i.symbols]);
+        for (const [venue, symbols] of natives) this.checkPolls(venue, symbols);
       }
       await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
-      // restEstimates logged them.
-      if (!this.options.synthetic) for (const venue of new Set(this.plan.ingest.map((i) => i.venue))) this.checkPolls(venue, false);
     } catch (cause) {
       await this.stop();
       throw new EngineStartError((cause as Error).message, { cause });
@@ -269,16 +269,15 @@ export class Engine {
       worker.init = init;
       worker.post(message);
     }
-    if (!this.options.synthetic) this.checkPolls(venue, true);
+    if (!this.options.synthetic) this.checkPolls(venue, workers.flatMap((w) => (w.init.kind === "ingest" ? w.init.symbols : [])));
   }
 
-  /** Recomputes `venue`'s poll overloads from its ingest workers' symbols now; with `log`, a change is logged. */
-  private checkPolls(venue: VenueKey, log: boolean): void {
-    const natives = this.workers.flatMap((w) => (w.init.kind === "ingest" && w.init.venue === venue ? w.init.symbols : []));
+  /** Recomputes `venue`'s poll overloads for `natives`, its symbols now; a change (at start: any overload) is logged. */
+  private checkPolls(venue: VenueKey, natives: readonly string[]): void {
     const next = venuePollOverloads(this.config, venue, natives, this.venueSymbols.get(venue)?.instruments ?? null, this.restBudgetOf(venue));
     const before = this.pollOverloads.get(venue) ?? [];
     this.pollOverloads.set(venue, next);
-    if (!log || JSON.stringify(next) === JSON.stringify(before)) return;
+    if (JSON.stringify(next) === JSON.stringify(before)) return;
     for (const o of next) this.log.warn({ venue, limit: o.limit_name, asked: o.asked, sustained: o.sustained, symbols_fit: o.symbols_fit }, `${venue} ${o.text}`);
     if (next.length === 0) this.log.info({ venue, symbols: natives.length }, `${venue} polls fit their REST budget again`);
   }
@@ -360,8 +359,6 @@ export class Engine {
     }
     return budget;
   }
-
-
 
   private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
     return {

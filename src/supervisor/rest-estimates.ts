@@ -8,45 +8,28 @@ import { getVenue } from "../venues/registry.ts";
 import type { Instrument } from "../venues/types.ts";
 import type { TopologyPlan } from "./topology.ts";
 
-/** One start-up log line about a venue's REST budget. */
-export interface RestEstimateLine {
-  readonly level: "info" | "warn";
+/** One start-up log line: how long a venue's book storm takes through its REST budget. */
+export interface SyncEstimateLine {
   readonly fields: Record<string, unknown>;
   readonly message: string;
 }
 
 /**
- * What the start logs about each venue's REST budget: for a venue whose books sync from REST
- * snapshots, how long a full storm takes and the smaller `orderbook.snapshot_limit` that would
- * shorten it (sync-estimate.ts); a warning for a venue whose bucket polls ask more of a limit
- * than its budget sustains (poll-estimate.ts).
+ * What the start logs for each venue whose books sync from REST snapshots: how long a full storm
+ * takes through its budget and the smaller `orderbook.snapshot_limit` that would shorten it
+ * (sync-estimate.ts).
  */
-export function restEstimates(
-  config: Config,
-  plan: TopologyPlan,
-  instrumentsOf: (venue: VenueKey) => readonly Instrument[] | null,
-  budgetOf: (venue: VenueKey) => RestBudget,
-): RestEstimateLine[] {
+export function syncEstimateLines(config: Config, plan: TopologyPlan, budgetOf: (venue: VenueKey) => RestBudget): SyncEstimateLine[] {
   const books = new Map<VenueKey, number>();
-  const symbols = new Map<VenueKey, string[]>();
   for (const i of plan.ingest) {
     if (config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
-    const list = symbols.get(i.venue) ?? [];
-    list.push(...i.symbols);
-    symbols.set(i.venue, list);
   }
-  const lines: RestEstimateLine[] = [];
-  for (const [venue, natives] of symbols) {
-    for (const o of venuePollOverloads(config, venue, natives, instrumentsOf(venue), budgetOf(venue))) {
-      lines.push({ level: "warn", fields: { venue, limit: o.limit_name, asked: o.asked, sustained: o.sustained, symbols_fit: o.symbols_fit }, message: `${venue} ${o.text}` });
-    }
-  }
+  const lines: SyncEstimateLine[] = [];
   const { snapshot_limit, depth } = config.orderbook;
   for (const [venue, n] of books) {
     const estimate = syncEstimate(getVenue(venue).rest_limits, budgetOf(venue), n, snapshot_limit, depth);
     if (estimate === undefined) continue;
     lines.push({
-      level: "info",
       fields: { venue, books: n, weight: estimate.weight, sync_s: Math.ceil(estimate.ms / 1000), suggested_snapshot_limit: estimate.suggestion?.limit ?? null },
       message: `${venue} book sync: ${estimate.text}`,
     });
@@ -56,8 +39,8 @@ export function restEstimates(
 
 /**
  * The limits `venue`'s bucket polls of `natives` ask more of than its budget sustains
- * (poll-estimate.ts): logged at start, and shown in `/stats` (`rest.poll_overloads`) as the
- * symbols change.
+ * (poll-estimate.ts): logged at start and whenever a refresh changes them, and shown in `/stats`
+ * (`rest.poll_overloads`).
  */
 export function venuePollOverloads(config: Config, venue: VenueKey, natives: readonly string[], instruments: readonly Instrument[] | null, budget: RestBudget): PollOverload[] {
   const cfg = config.venues[venue];

@@ -3,8 +3,8 @@ import { duration } from "./sync-estimate.ts";
 
 /**
  * Whether a venue's bucket polls (open interest, long/short ratios: one request per symbol and
- * type every `poll_period`) fit the REST budget they draw on, logged once at start as a warning
- * when they do not.
+ * type every `poll_period`) fit the REST budget they draw on: a warning at start and whenever an
+ * instrument refresh changes the answer, and `rest.poll_overloads` in `/stats`.
  *
  * Why: each poll asks once per period, so what the polls of N symbols ask grows with N while the
  * limit stays. Binance USDⓈ-M's two ratio endpoints share `futures_data`, 1,000 requests per

@@ -15,10 +15,10 @@ import { CHURN_WINDOW_MS, RESYNC_LOOP_TURNS, retryMs, UNANSWERED_RETRY_MAX_MS, t
  * A symbol whose snapshot is refused (an unknown or delisted symbol, a 5xx) is retried on its own
  * backoff, doubling from RETRY_INITIAL_MS to RETRY_MAX_MS (symbol-failure.ts) in class `sync`,
  * so it never spends more than one snapshot's weight per RETRY_MAX_MS nor goes ahead of a
- * healthy book; it is listed in `report().failures` until its book goes live. A request that got
- * no answer (it timed out, or the connection failed) is retried on the same doubling, capped at
- * UNANSWERED_RETRY_MAX_MS: no answer is no refusal, and a book must not wait minutes because a
- * busy moment cost it one reply. So is a book whose snapshot came but no update
+ * healthy book. A request that got no answer (it timed out, or the connection failed) is retried
+ * on the same doubling, capped at UNANSWERED_RETRY_MAX_MS: no answer is no refusal, and a book
+ * must not wait minutes because a busy moment cost it one reply. Either symbol is listed in
+ * `report().failures` until its book goes live. So is a book whose snapshot came but no update
  * bridged it within `silent_ms` (its stream is silent), and a book that keeps asking for snapshots
  * (its chain breaks again within CHURN_WINDOW_MS of each one): from its second such ask it backs
  * off as a refused one does, in class `sync`, until it stays live for CHURN_WINDOW_MS.
