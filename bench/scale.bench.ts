@@ -73,6 +73,17 @@ const say = (line: string): void => {
   process.stderr.write(`bench: scale ${line}\n`);
 };
 
+/** Per record type whose stored count differs from its ingested one, what the engine counted on the way. */
+function unstoredTypes(symbols: number, stats: StatsSnapshot): string[] {
+  return RECORD_TYPES.flatMap((type) => {
+    const t = stats.data_types[type];
+    if (t === undefined || t.ingested === t.stored) return [];
+    const { ingested, published, stored, dropped, dead_lettered, duplicate_publishes, duplicate_deliveries, publish_errors, insert_errors } = t;
+    const counts = { ingested, published, stored, dropped, dead_lettered, duplicate_publishes, duplicate_deliveries, publish_errors, insert_errors };
+    return [`${symbols}: ${type}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}`];
+  });
+}
+
 /** The default config with every venue pointed at the simulator, on `symbols`. */
 function scaleEngineConfig(simulator: Simulator, symbols: Readonly<Record<VenueKey, string[]>>, data_dir: string): Config {
   const venues = Object.fromEntries(VENUE_KEYS.map((v) => [v, { symbols: symbols[v], workers: 1 }]));
@@ -204,6 +215,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     });
     // What went wrong, with the venue rules and the engine's own warnings beside it.
     const problems = pointChecks(symbols, point);
+    if (point.lost !== 0) problems.push(...unstoredTypes(symbols, final));
     if (!drain.drained) problems.push(`${symbols}: the pipeline had not drained ${DRAIN_DEADLINE_MS} ms after the simulator stopped sending (${drain.state})`);
     if (point.books_live < books_total) problems.push(`${symbols}: books at the end of the window: ${booksByState(last.stats)}`);
     if (simulator.violations.total > 0) problems.push(`${symbols}: venue rules broken: ${JSON.stringify(simulator.violations.venues())}`);

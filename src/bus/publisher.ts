@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.ts";
 import { naturalKey } from "../records/natural-key.ts";
 import { subjectFor } from "../records/subjects.ts";
 import type { MarketRecord, RecordType } from "../records/types.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
 import { RAW_FRAME_OVERHEAD, rawFrame, rawSubject, type RawRecord } from "../codec/raw-frame.ts";
@@ -33,8 +34,10 @@ export interface PublisherOptions {
   readonly js: JetStreamClient;
   readonly type: RecordType;
   readonly settings: PublishSettings;
-  /** Shared counters (layout from src/stats/layout.ts): `published`, `publish_errors` of `type`. */
+  /** Shared counters (layout from src/stats/layout.ts): `published`, `duplicate_publishes`, `publish_errors` of `type`. */
   readonly counters?: Counters;
+  /** Where a frame the stream took for a copy of another on its first attempt is logged (the first, then every 1,000th). */
+  readonly log?: Logger;
   /** Milliseconds one publish waits for its ack before it is retried. Default 5000. */
   readonly ack_timeout_ms?: number;
   /** First retry delay, ms; doubles per failed attempt up to `retry_max_ms`. Default 100. */
@@ -47,6 +50,13 @@ export interface PublisherStats {
   readonly published_frames: number;
   /** Acks the stream reported as duplicates (already stored within the duplicate window). */
   readonly duplicate_frames: number;
+  /**
+   * Records of frames the stream reported as duplicates on their first attempt: another frame
+   * with the same id (the same first and last natural keys and count) was already in the
+   * stream, so these records are not stored again. A retry's duplicate ack is not one: its
+   * first attempt got in and only the ack was lost.
+   */
+  readonly duplicate_records: number;
   /** Failed publish attempts (each one is retried). */
   readonly publish_errors: number;
   readonly in_flight: number;
@@ -98,6 +108,7 @@ export class JetStreamPublisher {
   private readonly codec = new RecordCodec();
   private readonly publishedSlot: number;
   private readonly errorsSlot: number;
+  private readonly duplicatesSlot: number;
   private readonly ackTimeoutMs: number;
   private readonly retryInitialMs: number;
   private readonly retryMaxMs: number;
@@ -105,6 +116,8 @@ export class JetStreamPublisher {
   private publishedRecords = 0;
   private publishedFrames = 0;
   private duplicateFrames = 0;
+  private duplicateRecords = 0;
+  private duplicateFirstAttempts = 0;
   private publishErrors = 0;
   private maxInFlightSeen = 0;
   private retrying = 0;
@@ -114,6 +127,7 @@ export class JetStreamPublisher {
   constructor(private readonly options: PublisherOptions) {
     this.publishedSlot = options.counters?.slot(typeCounter(options.type, "published")) ?? -1;
     this.errorsSlot = options.counters?.slot(typeCounter(options.type, "publish_errors")) ?? -1;
+    this.duplicatesSlot = options.counters?.slot(typeCounter(options.type, "duplicate_publishes")) ?? -1;
     this.ackTimeoutMs = options.ack_timeout_ms ?? DEFAULT_ACK_TIMEOUT_MS;
     this.retryInitialMs = options.retry_initial_ms ?? DEFAULT_RETRY_INITIAL_MS;
     this.retryMaxMs = options.retry_max_ms ?? DEFAULT_RETRY_MAX_MS;
@@ -210,6 +224,7 @@ export class JetStreamPublisher {
       published_records: this.publishedRecords,
       published_frames: this.publishedFrames,
       duplicate_frames: this.duplicateFrames,
+      duplicate_records: this.duplicateRecords,
       publish_errors: this.publishErrors,
       in_flight: this.window.length,
       max_in_flight_seen: this.maxInFlightSeen,
@@ -259,6 +274,18 @@ export class JetStreamPublisher {
     if (this.window.length > this.maxInFlightSeen) this.maxInFlightSeen = this.window.length;
   }
 
+  /** Counts (and logs, the first and every 1,000th) the records of a frame the stream already held on its first attempt. */
+  private firstAttemptDuplicate(subject: string, msgID: string, count: number): void {
+    this.duplicateRecords += count;
+    if (this.duplicatesSlot >= 0) this.options.counters?.add(this.duplicatesSlot, count);
+    this.duplicateFirstAttempts++;
+    if (this.duplicateFirstAttempts % 1000 !== 1) return;
+    this.options.log?.warn(
+      { subject, msg_id: msgID, records: count, frames_so_far: this.duplicateFirstAttempts },
+      "the stream already held a frame with this id (the same first and last natural keys and count) within its duplicate window; its records are not stored again",
+    );
+  }
+
   /** One message until acked: retried with the same Msg-Id on any failure, with capped backoff. */
   private async deliver(subject: string, body: Uint8Array, msgID: string, headers: MsgHdrs, count: number): Promise<void> {
     let delay = this.retryInitialMs;
@@ -269,6 +296,7 @@ export class JetStreamPublisher {
         if (failing) this.retrying--;
         this.publishedFrames++;
         if (ack.duplicate) this.duplicateFrames++;
+        if (ack.duplicate && !failing) this.firstAttemptDuplicate(subject, msgID, count);
         this.publishedRecords += count;
         if (this.publishedSlot >= 0) this.options.counters?.add(this.publishedSlot, count);
         return;

@@ -59,6 +59,7 @@ export class MetricsExporter {
     dropped: this.counter("spectra_records_dropped_total", "Records dropped on full rings, or lost with a restarted ingest thread that held them.", ["data_type"]),
     dead_lettered: this.counter("spectra_records_dead_lettered_total", "Records or messages kept in the dead-letter stream (without NATS: refused records, logged and dropped).", ["data_type"]),
     duplicate_deliveries: this.counter("spectra_duplicate_deliveries_total", "Second JetStream deliveries of messages already held or stored, acknowledged without storing them again.", ["data_type"]),
+    duplicate_publishes: this.counter("spectra_duplicate_publishes_total", "Records the stream dropped on their first publish as copies of records it already held (same Nats-Msg-Id within its duplicate window).", ["data_type"]),
     publish_errors: this.counter("spectra_publish_errors_total", "Failed JetStream publishes.", ["data_type"]),
     insert_errors: this.counter("spectra_insert_errors_total", "Failed ClickHouse inserts.", ["data_type"]),
   } as const;

@@ -148,6 +148,8 @@ export interface TypeStats {
   readonly dead_lettered: number;
   /** Second deliveries of messages already held or stored, acknowledged with the first (consumer.ts). */
   readonly duplicate_deliveries: number;
+  /** Records the stream dropped on their first publish as copies of records it already held (same frame id; publisher.ts). */
+  readonly duplicate_publishes: number;
   readonly publish_errors: number;
   readonly insert_errors: number;
   readonly ingested_per_s: number;

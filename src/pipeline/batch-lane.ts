@@ -78,7 +78,7 @@ export class BatchLane {
     const { config: cfg, nats, sink, counters, log } = this.ctx;
     const type = this.lane.type;
     if (nats !== null && this.ctx.publish) {
-      this.publisher = new JetStreamPublisher({ js: nats.js, type, settings: cfg.nats.publish, counters });
+      this.publisher = new JetStreamPublisher({ js: nats.js, type, settings: cfg.nats.publish, counters, log });
     }
     if (nats !== null && sink !== null) {
       this.consumer = new StoreConsumer({

@@ -65,6 +65,12 @@ export const TYPE_COUNTERS = [
   "dead_lettered",
   /** Second deliveries of messages the storage consumer held or had stored, acked without storing them again. */
   "duplicate_deliveries",
+  /**
+   * Records of messages the stream dropped on their first publish as duplicates of a message it
+   * already held with the same Nats-Msg-Id (its duplicate window): records with the natural keys
+   * of records already published, never stored again. A retry the stream recognises is not one.
+   */
+  "duplicate_publishes",
   "publish_errors",
   "insert_errors",
   /** Duration of the last ClickHouse insert, ms. */

@@ -193,6 +193,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       dropped: read("dropped"),
       dead_lettered: read("dead_lettered"),
       duplicate_deliveries: read("duplicate_deliveries"),
+      duplicate_publishes: read("duplicate_publishes"),
       publish_errors: read("publish_errors"),
       insert_errors: read("insert_errors"),
       ingested_per_s: s.rates(typeCounter(type, "ingested")),

@@ -119,14 +119,23 @@ test("acked records and failed attempts land in the shared counters of the type"
   expect(counters.read("type.orderbook.published")).toBe(0);
 });
 
-test("re-publishing the same frame within the duplicate window is stored once", async () => {
+test("re-publishing the same frame within the duplicate window is stored once, and its records are counted as duplicate publishes", async () => {
   const records = [trade(1), trade(2)];
-  const p = publisher("trade");
+  const counters = new Counters(counterNames());
+  const settings = configWith().nats.publish;
+  const p = new JetStreamPublisher({ js: jetstream(bus.nc), type: "trade", settings, counters });
   await p.publish(records);
   await p.publish(records);
+  // Another record with the first one's natural key (same trade id), a different price: the same frame id.
+  const repriced = { ...trade(1), price: "1.50000000" };
+  await p.publish([repriced]);
+  await p.publish([trade(1)]);
   await p.flush();
-  expect((await bus.jsm.streams.info(STREAM)).state.messages).toBe(1);
-  expect(p.stats()).toMatchObject({ published_frames: 2, duplicate_frames: 1 });
+  const msgs = await stored();
+  expect(msgs.map((m) => frameRecords(m.data))).toEqual([records, [repriced]]);
+  expect(p.stats()).toMatchObject({ published_frames: 4, duplicate_frames: 2, duplicate_records: 3 });
+  expect(counters.read("type.trade.duplicate_publishes")).toBe(3);
+  expect(counters.read("type.trade.published")).toBe(6);
 });
 
 test("the in-flight window never exceeds max_in_flight", async () => {
@@ -164,5 +173,6 @@ test("publishes while nats-server restarts are retried and every record lands in
   const ids = msgs.flatMap((m) => frameRecords(m.data).map((r) => (r as ReturnType<typeof trade>).trade_id));
   // Retries may reorder frames; the invariant is that every record is stored exactly once.
   expect(ids.sort()).toEqual(Array.from({ length: 100 }, (_, i) => String(1000 + i)));
-  expect(p.stats()).toMatchObject({ published_records: 100, in_flight: 0, retrying: 0 });
+  // A retry the stream answers as a duplicate got in on an earlier attempt: not a duplicate publish.
+  expect(p.stats()).toMatchObject({ published_records: 100, in_flight: 0, retrying: 0, duplicate_records: 0 });
 }, 30_000);

@@ -166,7 +166,7 @@ describe("a running engine exports every metric the rules and the dashboard name
       return new Map(families.map((f) => [f.name, f.metrics.length]));
     };
     const named = metricFamilies([...alertRules().map((r) => r.expr), ...dashboardPanels().flatMap((p) => p.targets?.map((t) => t.expr) ?? [])]);
-    expect(named.size).toBe(39);
+    expect(named.size).toBe(40);
     await waitFor("a tiering lag exported", async () => ((await exported()).get("spectra_tiering_lag_seconds") ?? 0) > 0, 60_000);
     const families = await exported();
     const missing = [...named].filter((n) => !families.has(n));
