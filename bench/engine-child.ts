@@ -4,7 +4,7 @@ import { configWith, mergeConfig } from "../src/config/load.ts";
 import type { Config } from "../src/config/schema.ts";
 import { replayVenueOverrides } from "../src/replay/overrides.ts";
 import type { Simulator } from "../src/replay/simulator.ts";
-import type { StatsSnapshot } from "../src/http/stats-types.ts";
+import type { StatsSnapshot, TypeStats } from "../src/http/stats-types.ts";
 import { withAllocatorEnv } from "../src/setup/allocator.ts";
 import { E2E_TUNING } from "./e2e-tuning.ts";
 import { rssMb } from "./proc-sample.ts";
@@ -61,8 +61,14 @@ export const sum = (values: Iterable<number>): number => {
 export const messagesIn = (s: StatsSnapshot): number => sum(Object.values(s.venues).map((v) => v.messages_in));
 /** Bytes waiting in every ring (each ring is listed once, by the batch worker that reads it). */
 export const ringBytes = (s: StatsSnapshot): number => sum(s.workers.filter((w) => w.kind === "batch").flatMap((w) => w.rings.map((r) => r.depth_bytes)));
-export const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped" | "overflow"): number =>
+export const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "stored" | "dropped" | "overflow" | "duplicate_publishes"): number =>
   sum(Object.values(s.data_types).map((t) => t[key]));
+/**
+ * Records a type's engine took in and did not store: ingested - stored, less the records the
+ * stream kept out as copies of records it already held (`duplicate_publishes`: a venue sent a
+ * record again under a natural key already published, which ClickHouse would collapse anyway).
+ */
+export const unstored = (t: TypeStats): number => t.ingested - t.stored - t.duplicate_publishes;
 
 /**
  * Least-squares line through the points: its slope, and r2, the share of y's variance the line
@@ -223,7 +229,7 @@ export async function drainEngine(engine: EngineChild, after: Sample, deadline_m
     const now = await engine.sample();
     const samples = engine.samples;
     const earlier = samples.findLast((x) => x.t_s <= now.t_s - DRAIN_LAG_S);
-    const stored = typeTotal(now.stats, "stored") + typeTotal(now.stats, "dropped");
+    const stored = typeTotal(now.stats, "stored") + typeTotal(now.stats, "dropped") + typeTotal(now.stats, "duplicate_publishes");
     const due = earlier === undefined || earlier.t_s < after.t_s ? Number.POSITIVE_INFINITY : typeTotal(earlier.stats, "ingested");
     // The simulator's sockets may still hold up to 4 MiB of frames sent before the skip:
     // wait until the engine has read them (frames in down to the trickle) before stopping it.

@@ -62,7 +62,7 @@ export interface ScalePoint {
   msgs_per_s: number;
   /** Records stored in ClickHouse per second. */
   stored_per_s: number;
-  /** Records the engine took in and did not store (ingested - stored, plus drops on full rings); must be 0. */
+  /** Records the engine took in and did not store (engine-child.ts `unstored`, plus drops on full rings); must be 0. */
   lost: number;
   /** 99th percentile of receipt -> commit (created_at - received_at) over the rows received in the window, ms. */
   p99_ms: number;

@@ -10,7 +10,7 @@ import { replayVenueOverrides } from "../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../src/replay/simulator.ts";
 import { generatorSource } from "../src/replay/source.ts";
 import { TABLES } from "../src/storage/types.ts";
-import { drainEngine, engineWarnings, messagesIn, startEngineChild, sum, typeTotal, type EngineChild, type Sample } from "./engine-child.ts";
+import { drainEngine, engineWarnings, messagesIn, startEngineChild, sum, typeTotal, unstored, type EngineChild, type Sample } from "./engine-child.ts";
 import { processCpuS, treeCpuBetween, treeCpuS } from "./proc-sample.ts";
 import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, venueSymbols, type ScalePoint } from "./scale-plan.ts";
 
@@ -73,11 +73,11 @@ const say = (line: string): void => {
   process.stderr.write(`bench: scale ${line}\n`);
 };
 
-/** Per record type whose stored count differs from its ingested one, what the engine counted on the way. */
+/** Per record type with records unstored, what the engine counted on the way. */
 function unstoredTypes(symbols: number, stats: StatsSnapshot): string[] {
   return RECORD_TYPES.flatMap((type) => {
     const t = stats.data_types[type];
-    if (t === undefined || t.ingested === t.stored) return [];
+    if (t === undefined || unstored(t) === 0) return [];
     const { ingested, published, stored, dropped, dead_lettered, duplicate_publishes, duplicate_deliveries, publish_errors, insert_errors } = t;
     const counts = { ingested, published, stored, dropped, dead_lettered, duplicate_publishes, duplicate_deliveries, publish_errors, insert_errors };
     return [`${symbols}: ${type}: ${Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(", ")}`];
@@ -206,7 +206,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
       peak_rss_mb: Math.max(0, ...rss),
       messages: messagesIn(last.stats) - messagesIn(first.stats),
       stored: typeTotal(last.stats, "stored") - typeTotal(first.stats, "stored"),
-      lost: ingested - stored + dropped,
+      lost: sum(Object.values(final.data_types).map(unstored)) + dropped,
       p99_ms: latency.p99_ms,
       rate_limited: simulator.violations.total,
       books_live: fewestLive,
@@ -222,7 +222,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     if (problems.length > 0) problems.push(...engineWarnings(child.logTail()).map((w) => `${symbols}: engine warning: ${w}`));
     say(
       `${symbols}: engine ${point.cpu_pct} % CPU, RSS ${point.rss_mb} MB, ${point.msgs_per_s} frames/s, ${point.stored_per_s} stored/s, ` +
-        `p99 ${point.p99_ms} ms over ${latency.rows} rows, lost ${point.lost} (ingested ${ingested}, stored ${stored}, dropped ${dropped}); ` +
+        `p99 ${point.p99_ms} ms over ${latency.rows} rows, lost ${point.lost} (ingested ${ingested}, stored ${stored}, duplicate publishes ${typeTotal(final, "duplicate_publishes")}, dropped ${dropped}); ` +
         `simulator (this process) ${sim_cpu_pct} % CPU`,
     );
     return { point, problems };

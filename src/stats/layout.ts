@@ -68,7 +68,8 @@ export const TYPE_COUNTERS = [
   /**
    * Records of messages the stream dropped on their first publish as duplicates of a message it
    * already held with the same Nats-Msg-Id (its duplicate window): records with the natural keys
-   * of records already published, never stored again. A retry the stream recognises is not one.
+   * of records already published (a venue repeated a record, or a restarted batch worker
+   * republished its ring), never stored again. A retry the stream recognises is not one.
    */
   "duplicate_publishes",
   "publish_errors",
