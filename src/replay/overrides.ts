@@ -13,7 +13,7 @@ export interface VenueReplayOverride {
  * carry (recorded frames are served with their own symbols, never rewritten). Deribit keeps
  * BTC and ETH: its volatility index is synthetic for both.
  */
-export function replayVenueOverrides(sim: Simulator): { venues: Record<VenueKey, VenueReplayOverride> } {
+export function replayVenueOverrides(sim: Pick<Simulator, "url" | "symbols">): { venues: Record<VenueKey, VenueReplayOverride> } {
   const ws = sim.url.replace(/^http/, "ws");
   const venues = Object.fromEntries(
     VENUE_KEYS.map((key) => [key, { ws_url: `${ws}/${key}`, rest_url: `${sim.url}/${key}`, symbols: [...sim.symbols[key]] }]),
