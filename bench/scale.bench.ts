@@ -121,23 +121,36 @@ function booksByState(s: StatsSnapshot): string {
     .join("; ");
 }
 
-function isRow(value: unknown): value is { rows: number; p99_ms: number } {
-  return typeof value === "object" && value !== null && "rows" in value && "p99_ms" in value;
+function isRow(value: unknown): value is { t: string; rows: number; p99_ms: number } {
+  return typeof value === "object" && value !== null && "t" in value && "rows" in value && "p99_ms" in value;
 }
 
-/** p99 of created_at - received_at over every table's rows received in [from_ms, to_ms), through the engine's POST /query. */
-async function p99ReceiptToCommit(url: string, database: string, from_ms: number, to_ms: number): Promise<{ rows: number; p99_ms: number }> {
+/**
+ * p99 of created_at - received_at over every table's rows received in [from_ms, to_ms), and per
+ * table that has rows (for the point's log line), through the engine's POST /query.
+ */
+async function p99ReceiptToCommit(
+  url: string,
+  database: string,
+  from_ms: number,
+  to_ms: number,
+): Promise<{ rows: number; p99_ms: number; tables: Record<string, number> }> {
   const window = `received_at >= fromUnixTimestamp64Milli(toInt64(${Math.floor(from_ms)})) AND received_at < fromUnixTimestamp64Milli(toInt64(${Math.ceil(to_ms)}))`;
   const diffs = RECORD_TYPES.map(
-    (t) => `SELECT toUnixTimestamp64Milli(created_at) - toUnixTimestamp64Milli(received_at) AS d FROM ${database}.${TABLES[t]} WHERE ${window}`,
+    (t) => `SELECT '${TABLES[t]}' AS t, toUnixTimestamp64Milli(created_at) - toUnixTimestamp64Milli(received_at) AS d FROM ${database}.${TABLES[t]} WHERE ${window}`,
   );
-  const sql = `SELECT toFloat64(count()) AS rows, toFloat64(ifNotFinite(quantileExact(0.99)(d), 0)) AS p99_ms FROM (${diffs.join(" UNION ALL ")}) FORMAT JSONEachRow`;
+  const sql =
+    `SELECT t, toFloat64(count()) AS rows, toFloat64(ifNotFinite(quantileExact(0.99)(d), 0)) AS p99_ms ` +
+    `FROM (${diffs.join(" UNION ALL ")}) GROUP BY t WITH ROLLUP FORMAT JSONEachRow`;
   const res = await fetch(`${url}/query`, { method: "POST", body: sql, signal: AbortSignal.timeout(60_000) });
   const text = await res.text();
   if (!res.ok) throw new Error(`scale: POST /query answered ${res.status}: ${text.slice(0, 500)}`);
-  const row: unknown = JSON.parse(text);
-  if (!isRow(row)) throw new Error(`scale: the latency query returned ${text.slice(0, 200)}`);
-  return { rows: Number(row.rows), p99_ms: Number(row.p99_ms) };
+  const rows: unknown[] = text.trim() === "" ? [] : text.trim().split("\n").map((line) => JSON.parse(line) as unknown);
+  if (!rows.every(isRow)) throw new Error(`scale: the latency query returned ${text.slice(0, 200)}`);
+  // ROLLUP's total row has the empty table name.
+  const all = rows.find((r) => r.t === "");
+  const tables = Object.fromEntries(rows.filter((r) => r.t !== "").map((r) => [r.t, Number(r.p99_ms)]));
+  return { rows: Number(all?.rows ?? 0), p99_ms: Number(all?.p99_ms ?? 0), tables };
 }
 
 async function runPoint(symbols: number, duration_s: number): Promise<{ point: ScalePoint; problems: string[] }> {
@@ -225,7 +238,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     if (problems.length > 0) problems.push(...engineWarnings(child.logTail()).map((w) => `${symbols}: engine warning: ${w}`));
     say(
       `${symbols}: engine ${point.cpu_pct} % CPU, RSS ${point.rss_mb} MB, ${point.msgs_per_s} frames/s, ${point.stored_per_s} stored/s, ` +
-        `p99 ${point.p99_ms} ms over ${latency.rows} rows, lost ${point.lost} (ingested ${ingested}, stored ${stored}, duplicate publishes ${typeTotal(final, "duplicate_publishes")}, dropped ${dropped}); ` +
+        `p99 ${point.p99_ms} ms over ${latency.rows} rows (${Object.entries(latency.tables).map(([t, ms]) => `${t} ${ms}`).join(", ")}), lost ${point.lost} (ingested ${ingested}, stored ${stored}, duplicate publishes ${typeTotal(final, "duplicate_publishes")}, dropped ${dropped}); ` +
         `simulator (this process) ${sim_cpu_pct} % CPU`,
     );
     return { point, problems };
