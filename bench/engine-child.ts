@@ -106,26 +106,36 @@ export async function waitUntil(what: string, deadline_ms: number, check: () => 
   }
 }
 
-/** `msg` (with the error's message and any `detail`) of the pino lines at warn level or above (first `limit` distinct). */
+/**
+ * The pino lines at warn level or above, one per kind (worker and `msg`, the first `limit`
+ * kinds): the first line's `msg` with its error's message and any `detail`, and how many more
+ * lines of that kind followed. Kinds, not lines: a hundred symbols' timed-out requests are one
+ * entry and leave room for the warnings that differ.
+ */
 export function engineWarnings(log: string, limit = 5): string[] {
-  const out = new Set<string>();
+  const kinds = new Map<string, { first: string; more: number }>();
   for (const line of log.split("\n")) {
     if (!line.startsWith("{")) continue;
     try {
       const entry: unknown = JSON.parse(line);
       if (typeof entry === "object" && entry !== null && "level" in entry && "msg" in entry && Number(entry.level) >= 40) {
         const who = "worker" in entry ? `${String(entry.worker)}: ` : "";
+        const kind = kinds.get(`${who}${String(entry.msg)}`);
+        if (kind !== undefined) {
+          kind.more++;
+          continue;
+        }
+        if (kinds.size >= limit) continue;
         const err = "err" in entry && typeof entry.err === "object" && entry.err !== null && "message" in entry.err ? ` (${String(entry.err.message)})` : "";
         const error = "error" in entry ? ` (${String(entry.error)})` : "";
         const detail = "detail" in entry ? ` (${typeof entry.detail === "string" ? entry.detail : JSON.stringify(entry.detail)})` : "";
-        out.add(`${who}${String(entry.msg)}${err}${error}${detail}`);
+        kinds.set(`${who}${String(entry.msg)}`, { first: `${who}${String(entry.msg)}${err}${error}${detail}`, more: 0 });
       }
     } catch {
       // A partial last line while the log is still being written.
     }
-    if (out.size >= limit) break;
   }
-  return [...out];
+  return [...kinds.values()].map((k) => (k.more === 0 ? k.first : `${k.first} (and ${k.more} more like it)`));
 }
 
 /**
