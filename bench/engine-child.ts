@@ -65,8 +65,8 @@ export const typeTotal = (s: StatsSnapshot, key: "ingested" | "published" | "sto
   sum(Object.values(s.data_types).map((t) => t[key]));
 /**
  * Records a type's engine took in and did not store: ingested - stored, less the records the
- * stream kept out as copies of records it already held (`duplicate_publishes`: a venue sent a
- * record again under a natural key already published, which ClickHouse would collapse anyway).
+ * stream kept out as copies of records it already held (`duplicate_publishes`: records sent
+ * again under natural keys already published, which ClickHouse would collapse anyway).
  */
 export const unstored = (t: TypeStats): number => t.ingested - t.stored - t.duplicate_publishes;
 
@@ -120,7 +120,8 @@ export function engineWarnings(log: string, limit = 5): string[] {
       const entry: unknown = JSON.parse(line);
       if (typeof entry === "object" && entry !== null && "level" in entry && "msg" in entry && Number(entry.level) >= 40) {
         const who = "worker" in entry ? `${String(entry.worker)}: ` : "";
-        const kind = kinds.get(`${who}${String(entry.msg)}`);
+        const key = `${who}${String(entry.msg)}`;
+        const kind = kinds.get(key);
         if (kind !== undefined) {
           kind.more++;
           continue;
@@ -129,7 +130,7 @@ export function engineWarnings(log: string, limit = 5): string[] {
         const err = "err" in entry && typeof entry.err === "object" && entry.err !== null && "message" in entry.err ? ` (${String(entry.err.message)})` : "";
         const error = "error" in entry ? ` (${String(entry.error)})` : "";
         const detail = "detail" in entry ? ` (${typeof entry.detail === "string" ? entry.detail : JSON.stringify(entry.detail)})` : "";
-        kinds.set(`${who}${String(entry.msg)}`, { first: `${who}${String(entry.msg)}${err}${error}${detail}`, more: 0 });
+        kinds.set(key, { first: `${key}${err}${error}${detail}`, more: 0 });
       }
     } catch {
       // A partial last line while the log is still being written.

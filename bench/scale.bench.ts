@@ -43,10 +43,8 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, 
  * give the records lost (must be 0) and the simulator's stats the venue rules broken over the
  * whole point (must be 0). The simulator runs on a thread of this process (bench/sim-thread.ts)
  * at the engine's `ingest_nice` (10): it stands in for venues on other machines, so it takes the
- * CPU the engine leaves, as the engine's intake does. Its CPU is printed beside the point, not
- * counted in the engine's. At the 2,000 point (07f8371) the simulator at nice 0 takes 31-35 %
- * CPU, shares the cores evenly with the engine's storing threads, and the engine's p99 is
- * 6.3-13.0 s at 2.14-2.17 GB of RSS; at nice 10 it takes 19 %, p99 2.3 s, RSS 1.53 GB.
+ * CPU the engine leaves, as the engine's intake does, and never shares the cores evenly with the
+ * engine's storing threads. Its CPU is printed beside the point, not counted in the engine's.
  */
 
 /**
