@@ -68,7 +68,10 @@ export interface StoreConsumerStats {
   readonly dead_lettered: number;
   /** Second deliveries of messages held or stored here, acknowledged without storing them again. */
   readonly duplicate_deliveries: number;
-  /** Messages not yet delivered to this consumer (JetStream num_pending), polled at most once a second. */
+  /**
+   * Messages of the durable not yet acknowledged: waiting in the stream (JetStream num_pending)
+   * plus delivered and unacknowledged, updated once a second (`pollPending`).
+   */
   readonly pending: number;
   readonly last_insert_ms: number;
   readonly last_insert_rows: number;
@@ -76,6 +79,12 @@ export interface StoreConsumerStats {
 }
 
 const PENDING_POLL_MS = 1000;
+
+/** The durable's num_pending as the latest delivered message stated it, and when it came. */
+interface LatestDelivery {
+  readonly pending: number;
+  readonly at_ms: number;
+}
 
 export class StoreConsumer {
   private readonly batch: PendingBatch<JsMsg>;
@@ -96,6 +105,9 @@ export class StoreConsumer {
   private state: StoreConsumerStats["state"] = "idle";
   private polling = false;
   private pendingTimer: ReturnType<typeof setInterval> | null = null;
+  private latest: LatestDelivery | null = null;
+  /** Messages a running commit has taken from the batch and not yet acknowledged. */
+  private committingMessages = 0;
   private lastError: string | null = null;
 
   constructor(private readonly options: StoreConsumerOptions) {
@@ -192,6 +204,7 @@ export class StoreConsumer {
         this.messages = await consumer.consume({ max_messages: this.options.settings.fetch_batch });
         for await (const m of this.messages) {
           if (this.aborted) break;
+          this.latest = { pending: m.info.pending, at_ms: Date.now() };
           const dead = this.accept(m);
           if (dead !== undefined) await dead;
           if (this.batch.full()) await this.commitInTurn();
@@ -202,6 +215,7 @@ export class StoreConsumer {
         // Server gone or restarting: the client reconnects; pull again after a pause. Batched
         // messages stay unacked (and are redelivered if their acks never make it).
         this.lastError = `consume: ${(err as Error).message}`;
+        this.latest = null;
         this.options.log?.warn({ err, retry_in_ms: backoff }, "storage consumer's pull failed; pulling again");
         await Bun.sleep(backoff);
         backoff = Math.min(backoff * 2, this.retryMaxMs);
@@ -245,12 +259,28 @@ export class StoreConsumer {
     return this.committing;
   }
 
-  /** On its own timer, so stats keep moving while an insert is being retried. */
+  /**
+   * On its own timer, so stats keep moving while an insert is being retried. Every delivery
+   * carries the durable's num_pending, and the messages held here are the ones delivered and
+   * unacknowledged (with several workers of a type, this worker's: the figure is the last
+   * writer's view). So while messages flow, or when the last delivery left nothing pending and
+   * nothing is held (the pull waits for new messages, which it gets as they come), the count
+   * needs no request. Otherwise (deliveries stopped by a failing insert, max_ack_pending or a
+   * broken pull) it asks JetStream: a consumer info request makes nats-server count the
+   * consumer's pending messages subject by subject.
+   */
   private async pollPending(): Promise<void> {
     if (this.polling) return;
+    const latest = this.latest;
+    const held = this.batch.sources.length + this.committingMessages;
+    if (latest !== null && (Date.now() - latest.at_ms < PENDING_POLL_MS || (latest.pending === 0 && held === 0))) {
+      this.counts.pending(latest.pending + held);
+      return;
+    }
     this.polling = true;
     try {
-      this.counts.pending((await this.options.jsm.consumers.info(this.options.stream, this.durable)).num_pending);
+      const info = await this.options.jsm.consumers.info(this.options.stream, this.durable);
+      this.counts.pending(info.num_pending + info.num_ack_pending);
     } catch (err) {
       this.lastError = `consumer info: ${(err as Error).message}`;
     } finally {
@@ -295,19 +325,24 @@ export class StoreConsumer {
     this.commitQueued = false;
     if (this.batch.rows === 0 && this.batch.sources.length === 0) return;
     const { records, sources } = this.batch.take();
-    if (records.length > 0) {
-      const ok = await this.inserts.insert(records, sources);
-      if (!ok) {
-        await this.insertEach(sources);
-        return;
+    this.committingMessages = sources.length;
+    try {
+      if (records.length > 0) {
+        const ok = await this.inserts.insert(records, sources);
+        if (!ok) {
+          await this.insertEach(sources);
+          return;
+        }
       }
+      if (this.aborted) return;
+      for (const m of sources) {
+        m.ack();
+        this.delivered.acked(m.seq);
+      }
+      await this.flushAcks(sources.length);
+    } finally {
+      this.committingMessages = 0;
     }
-    if (this.aborted) return;
-    for (const m of sources) {
-      m.ack();
-      this.delivered.acked(m.seq);
-    }
-    await this.flushAcks(sources.length);
   }
 
   /**

@@ -5,7 +5,7 @@ import type { Server } from "bun";
 import type { Config, VenueKey } from "../config/schema.ts";
 import { VENUE_KEYS } from "../config/venue-keys.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { isRecordType, type RecordType } from "../records/types.ts";
+import { isRecordType, RECORD_TYPES, type RecordType } from "../records/types.ts";
 import { sharedDeliveredSeqs } from "../bus/delivered-seqs.ts";
 import { RING_OPEN, SpscRing } from "../ring/spsc-ring.ts";
 import { Counters } from "../stats/counters.ts";
@@ -296,7 +296,9 @@ export class Engine {
       } else {
         this.natsServers = cfg.nats.servers;
       }
-      this.nats = await NatsMonitor.connect(this.natsServers, cfg.nats, this.counters, this.log);
+      // Where this process stores, its consumers count their own pending messages.
+      const pendingTypes = this.clickhouseNeeded ? [] : RECORD_TYPES.filter((t) => laneCount(cfg, t) > 0);
+      this.nats = await NatsMonitor.connect(this.natsServers, cfg.nats, this.counters, this.log, pendingTypes);
     }
     if (this.clickhouseNeeded) {
       this.clickhouse = createClickHouse(cfg.clickhouse, this.dataDir, this.log.child({ component: "clickhouse-client" }));

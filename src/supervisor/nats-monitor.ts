@@ -3,7 +3,7 @@ import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import type { Config } from "../config/schema.ts";
 import type { ComponentStats } from "../http/stats-types.ts";
 import type { Logger } from "../log/logger.ts";
-import { RECORD_TYPES } from "../records/types.ts";
+import type { RecordType } from "../records/types.ts";
 import { connectNats } from "../bus/nats-connect.ts";
 import { untilJetStream } from "../bus/jetstream-ready.ts";
 import { ensureDeadLetterStream, ensureStream } from "../bus/stream.ts";
@@ -12,8 +12,13 @@ import { typeCounter } from "../stats/layout.ts";
 
 /**
  * The supervisor's own NATS connection: ensures the data and dead-letter streams at start,
- * then measures the round trip and reads each durable consumer's pending count once per
- * `POLL_MS` for /stats.
+ * then measures the round trip once per `POLL_MS` for /stats. In a process that publishes but
+ * does not store (role collect, or ClickHouse off), it also reads the pending count of each
+ * durable consumer it feeds (`pending_types`); where this process stores, each type's
+ * StoreConsumer keeps that count, from its deliveries (consumer.ts), and one writer is enough.
+ * A consumer info request is not free: nats-server counts the consumer's pending messages per
+ * subject, and at 2,000 symbols those requests took 12-14 % of its CPU when both the
+ * supervisor and every consumer asked once a second (pprof of the scale bench's nats-server).
  * Connection status changes arrive as typed values from `status()`, not exceptions.
  */
 export class NatsMonitor {
@@ -30,6 +35,7 @@ export class NatsMonitor {
     private readonly cfg: Config["nats"],
     private readonly counters: Counters,
     private readonly log: Logger,
+    private readonly pendingTypes: readonly RecordType[],
   ) {
     void this.watchStatus();
     this.timer = setInterval(() => void this.poll(), NatsMonitor.POLL_MS);
@@ -40,7 +46,13 @@ export class NatsMonitor {
    * JetStream that does not answer yet (jetstream-ready.ts); a refused stream (e.g. more replicas
    * than the cluster has servers) fails at once with the server's message.
    */
-  static async connect(servers: readonly string[], cfg: Config["nats"], counters: Counters, log: Logger): Promise<NatsMonitor> {
+  static async connect(
+    servers: readonly string[],
+    cfg: Config["nats"],
+    counters: Counters,
+    log: Logger,
+    pending_types: readonly RecordType[],
+  ): Promise<NatsMonitor> {
     const nc = await connectNats(cfg, servers, "spectra-supervisor");
     try {
       const jsm = await untilJetStream(
@@ -53,7 +65,7 @@ export class NatsMonitor {
         cfg.jetstream_wait_ms,
         log,
       );
-      return new NatsMonitor(nc, jsm, servers.join(","), cfg, counters, log);
+      return new NatsMonitor(nc, jsm, servers.join(","), cfg, counters, log, pending_types);
     } catch (cause) {
       await nc.close();
       throw new Error(`NATS at ${servers.join(", ")} could not set up the streams: ${(cause as Error).message}`, { cause });
@@ -76,7 +88,7 @@ export class NatsMonitor {
     if (this.nc.isClosed()) return;
     try {
       this.latency_ms = await this.nc.rtt();
-      for (const type of RECORD_TYPES) {
+      for (const type of this.pendingTypes) {
         const name = `${this.cfg.consumer.durable_prefix}_${type}`;
         const info = await this.jsm.consumers.info(this.cfg.stream.name, name).catch(() => null);
         if (info !== null) this.counters.set(this.counters.slot(typeCounter(type, "consumer_pending")), info.num_pending + info.num_ack_pending);

@@ -285,12 +285,44 @@ test("stats show the consumer's pending messages while an insert is stuck", asyn
   await publish(Array.from({ length: 50 }, (_, i) => trade(i)));
   await c.start();
   // Frames of 10: those fetched are stuck in the insert (ack pending), the rest wait in the stream.
-  await waitFor("stats pending = consumer num_pending while stuck", async () => {
+  await waitFor("stats pending = the consumer's unacknowledged messages while stuck", async () => {
     const info = await bus.jsm.consumers.info(STREAM, durableName(prefix, "trade"));
-    return c.stats().pending > 0 && c.stats().pending === info.num_pending && info.num_pending + info.num_ack_pending === 5;
+    return c.stats().pending === 5 && info.num_pending + info.num_ack_pending === 5;
   }, 4000);
+  // Past a poll period without deliveries the count comes from JetStream, and stays.
+  await Bun.sleep(1500);
+  expect(c.stats().pending).toBe(5);
   release();
   await waitFor("drained", () => c.stats().stored_rows === 50 && c.stats().pending === 0, 10000);
+  await c.stop();
+});
+
+test("while messages flow, and once caught up, the pending count comes from the deliveries, not from consumer info requests", async () => {
+  const sink = new RecordingSink();
+  const prefix = `flow${Date.now()}`;
+  const infoRequests = bus.nc.subscribe(`$JS.API.CONSUMER.INFO.${STREAM}.${durableName(prefix, "trade")}`);
+  let asked = 0;
+  void (async () => {
+    for await (const _ of infoRequests) asked++;
+  })();
+  const c = consumer(sink, { durable_prefix: prefix });
+  await c.start();
+  // Creating the durable, binding to it and the first count (nothing delivered yet) ask JetStream.
+  await Bun.sleep(300);
+  const atStart = asked;
+  expect(atStart).toBeGreaterThan(0);
+  // A frame of 10 every 50 ms for 2 s: a delivery in every poll period.
+  for (let i = 0; i < 40; i++) {
+    await publish(Array.from({ length: 10 }, (_, j) => trade(i * 10 + j)));
+    await Bun.sleep(50);
+  }
+  await waitFor("drained", () => c.stats().stored_rows === 400, 10000);
+  await Bun.sleep(1500);
+  expect(c.stats().pending).toBe(0);
+  expect(asked).toBe(atStart);
+  const info = await bus.jsm.consumers.info(STREAM, durableName(prefix, "trade"));
+  expect([info.num_pending, info.num_ack_pending]).toEqual([0, 0]);
+  infoRequests.unsubscribe();
   await c.stop();
 });
 

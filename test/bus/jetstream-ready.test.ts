@@ -32,14 +32,14 @@ describe("waiting for JetStream at start", () => {
     const started = performance.now();
 
     // Too short a wait: the one attempt times out and the start fails, saying why.
-    const refused = await NatsMonitor.connect([n1.url], natsConfig([n1.url], 1000, "WAIT_SHORT"), new Counters(counterNames()), log).then(
+    const refused = await NatsMonitor.connect([n1.url], natsConfig([n1.url], 1000, "WAIT_SHORT"), new Counters(counterNames()), log, []).then(
       () => "connected",
       (e: Error) => e.message,
     );
     expect(refused).toMatch(/^NATS at nats:\/\/127\.0\.0\.1:\d+ could not set up the streams: JetStream did not answer within nats\.jetstream_wait_ms \(1000 ms\): (cannot create stream WAIT_SHORT: )?timeout$/);
 
     // A long wait: the other two nodes come up meanwhile, a meta leader is elected, the streams are made.
-    const pending = NatsMonitor.connect([n1.url], natsConfig([n1.url], 60_000, "WAIT_LONG"), new Counters(counterNames()), log);
+    const pending = NatsMonitor.connect([n1.url], natsConfig([n1.url], 60_000, "WAIT_LONG"), new Counters(counterNames()), log, []);
     let settled = false;
     void pending.then(
       () => (settled = true),
