@@ -243,7 +243,7 @@ export async function runE2eBench(opts: E2eOptions): Promise<E2eBenchResult> {
     for (const [venue, v] of Object.entries(per_venue)) if (v.received < v.sent) notes.push(`${venue}: sent ${v.sent}, received ${v.received}, reconnects ${v.reconnects}`);
     if (received === 0 || stored === 0) checks.push("nothing flowed end to end");
     // The simulator enforces the venues' rules; the engine breaks none of them.
-    if (simulator.violations.total > 0) checks.push(`venue rules broken: ${JSON.stringify(simulator.violations.venues())}`);
+    if (simulator.violations.total > 0) checks.push(`venue rules broken: ${JSON.stringify(simulator.violations.venues())} (${JSON.stringify(simulator.violations.details())})`);
 
     const stages = stagesBetween(first, last);
     for (const s of windowSamples)

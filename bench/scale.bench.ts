@@ -232,7 +232,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     if (point.lost !== 0) problems.push(...unstoredTypes(symbols, final));
     if (!drain.drained) problems.push(`${symbols}: the pipeline had not drained ${DRAIN_DEADLINE_MS} ms after the simulator stopped sending (${drain.state})`);
     if (point.books_live < books_total) problems.push(`${symbols}: books at the end of the window: ${booksByState(last.stats)}`);
-    if (violations.total > 0) problems.push(`${symbols}: venue rules broken: ${JSON.stringify(violations.venues)}`);
+    if (violations.total > 0) problems.push(`${symbols}: venue rules broken: ${JSON.stringify(violations.venues)} (${JSON.stringify(violations.details)})`);
     if (problems.length > 0) problems.push(...engineWarnings(child.logTail()).map((w) => `${symbols}: engine warning: ${w}`));
     say(
       `${symbols}: engine ${point.cpu_pct} % CPU, RSS ${point.rss_mb} MB, ${point.msgs_per_s} frames/s, ${point.stored_per_s} stored/s, ` +

@@ -40,11 +40,11 @@ export class SimulatorThread {
     this.worker.postMessage({ kind: "skip", venue, n } satisfies SimThreadRequest);
   }
 
-  /** Venue rules clients broke so far: in all and per venue and rule. */
-  async violations(): Promise<{ total: number; venues: Record<string, Record<string, number>> }> {
+  /** Venue rules clients broke so far: in all, per venue and rule, and what each breach broke where the rule names it (a REST limit's bucket). */
+  async violations(): Promise<{ total: number; venues: Record<string, Record<string, number>>; details: Record<string, Record<string, number>> }> {
     const reply = await this.ask({ kind: "violations" }, "violations");
     if (reply.kind !== "violations") throw new Error(`simulator thread answered ${reply.kind}`);
-    return { total: reply.total, venues: reply.venues };
+    return { total: reply.total, venues: reply.venues, details: reply.details };
   }
 
   /** Stops the simulator and ends its thread. */

@@ -16,7 +16,12 @@ export type SimThreadRequest =
 
 export type SimThreadReply =
   | { readonly kind: "ready"; readonly url: string; readonly symbols: Record<VenueKey, string[]>; readonly description: string }
-  | { readonly kind: "violations"; readonly total: number; readonly venues: Record<string, Record<string, number>> }
+  | {
+      readonly kind: "violations";
+      readonly total: number;
+      readonly venues: Record<string, Record<string, number>>;
+      readonly details: Record<string, Record<string, number>>;
+    }
   | { readonly kind: "stopped" }
   | { readonly kind: "error"; readonly message: string };
 
@@ -39,7 +44,7 @@ self.onmessage = async (event: MessageEvent<SimThreadRequest>) => {
     } else if (request.kind === "skip") {
       simulator.skip(request.venue, request.n);
     } else if (request.kind === "violations") {
-      reply({ kind: "violations", total: simulator.violations.total, venues: simulator.violations.venues() });
+      reply({ kind: "violations", total: simulator.violations.total, venues: simulator.violations.venues(), details: simulator.violations.details() });
     } else {
       await simulator.stop();
       reply({ kind: "stopped" });

@@ -9,15 +9,13 @@ import type { VenueKey } from "../config/schema.ts";
 export class SimViolations {
   private readonly byRule = new Map<string, number>();
   private readonly byVenue = new Map<VenueKey, Map<string, number>>();
+  private readonly byDetail = new Map<VenueKey, Map<string, number>>();
 
-  count(venue: VenueKey, rule: string, n = 1): void {
+  /** Counts `n` breaches of `rule`; `detail` names what was breached (a REST limit's bucket). */
+  count(venue: VenueKey, rule: string, n = 1, detail?: string): void {
     this.byRule.set(rule, (this.byRule.get(rule) ?? 0) + n);
-    let own = this.byVenue.get(venue);
-    if (own === undefined) {
-      own = new Map();
-      this.byVenue.set(venue, own);
-    }
-    own.set(rule, (own.get(rule) ?? 0) + n);
+    bump(this.byVenue, venue, rule, n);
+    if (detail !== undefined) bump(this.byDetail, venue, `${rule}: ${detail}`, n);
   }
 
   /** Violations of every rule, all venues together. */
@@ -34,6 +32,24 @@ export class SimViolations {
 
   /** `{ venue: { rule: count } }`. */
   venues(): Record<string, Record<string, number>> {
-    return Object.fromEntries([...this.byVenue].map(([venue, rules]) => [venue, Object.fromEntries(rules)]));
+    return byVenue(this.byVenue);
   }
+
+  /** `{ venue: { "rule: detail": count } }` for the breaches counted with a detail. */
+  details(): Record<string, Record<string, number>> {
+    return byVenue(this.byDetail);
+  }
+}
+
+function bump(map: Map<VenueKey, Map<string, number>>, venue: VenueKey, key: string, n: number): void {
+  let own = map.get(venue);
+  if (own === undefined) {
+    own = new Map();
+    map.set(venue, own);
+  }
+  own.set(key, (own.get(key) ?? 0) + n);
+}
+
+function byVenue(map: Map<VenueKey, Map<string, number>>): Record<string, Record<string, number>> {
+  return Object.fromEntries([...map].map(([venue, counts]) => [venue, Object.fromEntries(counts)]));
 }

@@ -114,7 +114,7 @@ export class SimRestLimits {
     if (bucket !== undefined && cost.weight > 0) {
       const free_at = this.charge(bucket, cost.weight, now_ms);
       if (free_at > now_ms) {
-        this.violations.count(venue, "rest_weight_exceeded");
+        this.violations.count(venue, "rest_weight_exceeded", 1, bucket.spec.name);
         const retry = v.limits.sends_retry_after ? free_at : now_ms + v.limits.default_retry_after_ms;
         return { refuse: this.tooMany(v, retry, now_ms) };
       }

@@ -326,6 +326,7 @@ class VenueSimulator implements Simulator {
     const stats: Record<string, unknown> = {
       violations: this.violations.rules(),
       violations_by_venue: this.violations.venues(),
+      violation_details: this.violations.details(),
       connections: conns,
       subscriptions,
       connects: { ...this.connects },

@@ -100,6 +100,7 @@ describe("the simulator counts REST weight as each venue does", () => {
     if (!("refuse" in refused)) throw new Error("not refused");
     expect(await refused.refuse.json()).toEqual({ code: "50011", data: [], msg: "Too Many Requests" });
     expect(violations.rules()).toEqual({ rest_weight_exceeded: 1 });
+    expect(violations.details()).toEqual({ okx_derivatives: { "rest_weight_exceeded: rubik_account_ratio_contract": 1 } });
   });
 
   test("Deribit's credit pool lets 100 requests through at once and refills 20 a second", () => {
@@ -145,8 +146,13 @@ describe.skipIf(missing)(missing ? `skipped: exchange recordings folder missing:
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(((await refused.json()) as { code: number }).code).toBe(-1003);
-    const stats = (await (await fetch(`${sim.url}/simulator/stats`)).json()) as { violations: Record<string, number>; rest_weight_peaks: Record<string, Record<string, number>> };
+    const stats = (await (await fetch(`${sim.url}/simulator/stats`)).json()) as {
+      violations: Record<string, number>;
+      violation_details: Record<string, Record<string, number>>;
+      rest_weight_peaks: Record<string, Record<string, number>>;
+    };
     expect(stats.violations).toEqual({ rest_weight_exceeded: 1 });
+    expect(stats.violation_details).toEqual({ binance_derivatives: { "rest_weight_exceeded: request_weight": 1 } });
     expect(stats.rest_weight_peaks.binance_derivatives?.request_weight).toBe(20);
   });
 });
