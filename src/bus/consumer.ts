@@ -79,6 +79,8 @@ export interface StoreConsumerStats {
 }
 
 const PENDING_POLL_MS = 1000;
+/** Longest a count taken from deliveries stands without JetStream being asked, ms. */
+const PENDING_RECHECK_MS = 30_000;
 
 /** The durable's num_pending as the latest delivered message stated it, and when it came. */
 interface LatestDelivery {
@@ -106,6 +108,7 @@ export class StoreConsumer {
   private polling = false;
   private pendingTimer: ReturnType<typeof setInterval> | null = null;
   private latest: LatestDelivery | null = null;
+  private lastAskedMs = 0;
   /** Messages a running commit has taken from the batch and not yet acknowledged. */
   private committingMessages = 0;
   private lastError: string | null = null;
@@ -266,17 +269,19 @@ export class StoreConsumer {
    * writer's view). So while messages flow, or when the last delivery left nothing pending and
    * nothing is held (the pull waits for new messages, which it gets as they come), the count
    * needs no request. Otherwise (deliveries stopped by a failing insert, max_ack_pending or a
-   * broken pull) it asks JetStream: a consumer info request makes nats-server count the
-   * consumer's pending messages subject by subject.
+   * broken pull), and at least every PENDING_RECHECK_MS, it asks JetStream: a consumer info
+   * request makes nats-server count the consumer's pending messages subject by subject.
    */
   private async pollPending(): Promise<void> {
     if (this.polling) return;
     const latest = this.latest;
     const held = this.batch.sources.length + this.committingMessages;
-    if (latest !== null && (Date.now() - latest.at_ms < PENDING_POLL_MS || (latest.pending === 0 && held === 0))) {
+    const now = Date.now();
+    if (latest !== null && now - this.lastAskedMs < PENDING_RECHECK_MS && (now - latest.at_ms < PENDING_POLL_MS || (latest.pending === 0 && held === 0))) {
       this.counts.pending(latest.pending + held);
       return;
     }
+    this.lastAskedMs = now;
     this.polling = true;
     try {
       const info = await this.options.jsm.consumers.info(this.options.stream, this.durable);
