@@ -32,10 +32,15 @@ export class TrackedBook {
     readonly market_type: MarketType,
   ) {}
 
-  /** Whether a top-N record is due at exchange time `ts_ms` (interval 0 = every update). */
+  /** Whether a top-N record is due at exchange time `ts_ms` (interval 0 = every update), without moving the cadence on. */
+  isDue(ts_ms: number, interval_ms: number): boolean {
+    return interval_ms === 0 || ts_ms >= this.next_emit_ts_ms;
+  }
+
+  /** Whether a top-N record is due at exchange time `ts_ms`; when it is, the cadence moves to the next interval. */
   due(ts_ms: number, interval_ms: number): boolean {
     if (interval_ms === 0) return true;
-    if (ts_ms < this.next_emit_ts_ms) return false;
+    if (!this.isDue(ts_ms, interval_ms)) return false;
     // Align to interval boundaries so records land on the cadence regardless of update timing.
     this.next_emit_ts_ms = (Math.floor(ts_ms / interval_ms) + 1) * interval_ms;
     return true;

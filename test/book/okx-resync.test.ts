@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { OrderbookRecord } from "../../src/records/types.ts";
 import type { RawFrame } from "../../src/venues/types.ts";
+import { OkxBookSync } from "../../src/venues/okx/book-sync.ts";
 import { docInstruments, harness, ofType, recording } from "../venues/capture.ts";
 import { recordingDescribe } from "../support/recordings.ts";
 
@@ -125,5 +126,78 @@ describe("OKX seqId chain (current OKX format, checksum 0)", () => {
     const last = ofType(h.records, "orderbook").at(-1)!;
     expect([last.last_update_id, last.bids, last.asks]).toEqual([20, [["99", "1"]], [["101", "2"]]]);
     expect(h.normalizer.bookHealth()[0]).toMatchObject({ state: "live", resyncs: 1, sequence_gaps: 1, checksum_failures: 0 });
+  });
+});
+
+describe("OKX checksums at a record cadence (orderbook once a second)", () => {
+  type Lv = [string, string, string, string];
+  interface Push {
+    readonly action: string;
+    readonly bids: Lv[];
+    readonly asks: Lv[];
+    readonly ts: number;
+    readonly checksum: number;
+  }
+  /**
+   * Pushes of one instrument without seqId (as the 2022 stream), each with the checksum of the
+   * book it leaves: a snapshot at 1000, then an update every 100 ms to 2000 setting the best
+   * bid's size (1100: 2 ... 2000: 11), except 1500, which adds a bid at 99.5 no later push touches.
+   */
+  function pushes(): Push[] {
+    const ref = new OkxBookSync("BTC-USDT", "BTC-USDT", "okx", "spot");
+    const bids: Lv[] = [["100", "1", "0", "1"], ["99", "1", "0", "1"]];
+    const asks: Lv[] = [["101", "2", "0", "1"], ["102", "2", "0", "1"]];
+    ref.snapshot(bids, asks, -1, 0, 1000);
+    const out: Push[] = [{ action: "snapshot", bids, asks, ts: 1000, checksum: ref.checksum() }];
+    for (let i = 1; i <= 10; i++) {
+      const ts = 1000 + i * 100;
+      const b: Lv[] = [ts === 1500 ? ["99.5", "1", "0", "1"] : ["100", String(1 + i), "0", "1"]];
+      ref.update(b, [], -1, -1, 0, ts);
+      out.push({ action: "update", bids: b, asks: [], ts, checksum: ref.checksum() });
+    }
+    return out;
+  }
+  const frame = (p: Push): RawFrame => ({
+    source: "ws",
+    url: WS,
+    recv_ts_ms: p.ts + 5,
+    raw: JSON.stringify({ arg: { channel: "books", instId: "BTC-USDT" }, action: p.action, data: [{ asks: p.asks, bids: p.bids, ts: String(p.ts), checksum: p.checksum }] }),
+  });
+  const run = (list: readonly Push[], deltas = false) => {
+    const data_types = deltas ? (["orderbook", "orderbook_delta"] as const) : (["orderbook"] as const);
+    const h = harness("okx_spot", { depth: 5, instruments: docInstruments("okx_spot"), snapshot_interval_ms: 1000, data_types: [...data_types] });
+    for (const p of list) h.normalizer.push(frame(p));
+    return h;
+  };
+  const gapsOf = (h: ReturnType<typeof run>) => ofType(h.records, "gap").map((g) => [g.cause, g.start_ts_ms, g.end_ts_ms]);
+  const lost = (ts: number) => pushes().filter((p) => p.ts !== ts);
+  const wrongChecksum = (ts: number) => pushes().map((p) => (p.ts === ts ? { ...p, checksum: 12345 } : p));
+
+  test("an intact stream makes a record at 1000 and at 2000", () => {
+    const h = run(pushes());
+    expect(ofType(h.records, "orderbook").map((r) => [r.ts_ms, r.bids.slice(0, 2)])).toEqual([
+      [1000, [["100", "1"], ["99", "1"]]],
+      [2000, [["100", "11"], ["99.5", "1"]]],
+    ]);
+    expect(gapsOf(h)).toEqual([]);
+  });
+
+  test("an update lost between records shows at the next record's checksum: a gap from the last checked push, no record from the wrong book, a resubscribe", () => {
+    const h = run(lost(1500));
+    expect(ofType(h.records, "orderbook").map((r) => r.ts_ms)).toEqual([1000]);
+    expect(gapsOf(h)).toEqual([["checksum_mismatch", 1000, 2000]]);
+    expect(h.normalizer.bookHealth()[0]).toMatchObject({ state: "stale", checksum_failures: 1 });
+    expect(h.normalizer.takeResubscribeRequests()).toEqual(["BTC-USDT"]);
+  });
+
+  test("a wrong checksum on an update no record is made from is not checked: the book is right and the 2000 record is made", () => {
+    const h = run(wrongChecksum(1300));
+    expect(gapsOf(h)).toEqual([]);
+    expect(ofType(h.records, "orderbook").map((r) => r.ts_ms)).toEqual([1000, 2000]);
+  });
+
+  test("with orderbook_delta every update's checksum is checked, so the first wrong one ends the gap", () => {
+    expect(gapsOf(run(lost(1500), true))).toEqual([["checksum_mismatch", 1400, 1600]]);
+    expect(gapsOf(run(wrongChecksum(1300), true))).toEqual([["checksum_mismatch", 1200, 1300]]);
   });
 });

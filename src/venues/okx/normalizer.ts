@@ -221,7 +221,7 @@ export class OkxNormalizer implements Normalizer {
     const outcome =
       m.action === "snapshot"
         ? book.snapshot(m.bids, m.asks, m.seq_id, m.checksum, m.ts_ms, recv)
-        : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms, recv);
+        : book.update(m.bids, m.asks, m.seq_id, m.prev_seq_id, m.checksum, m.ts_ms, recv, book.isDue(m.ts_ms, this.options.snapshot_interval_ms));
     // Only these two calls set `resubscribeWanted`: the per-frame take walks the queue, not every book.
     if (book.resubscribeWanted) this.resubscribeQueue.add(book);
     if (outcome === "applied") {
