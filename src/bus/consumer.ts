@@ -82,12 +82,6 @@ const PENDING_POLL_MS = 1000;
 /** Longest a count taken from deliveries stands without JetStream being asked, ms. */
 const PENDING_RECHECK_MS = 30_000;
 
-/** The durable's num_pending as the latest delivered message stated it, and when it came. */
-interface LatestDelivery {
-  readonly pending: number;
-  readonly at_ms: number;
-}
-
 export class StoreConsumer {
   private readonly batch: PendingBatch<JsMsg>;
   private readonly counts: ConsumerCounts;
@@ -107,7 +101,10 @@ export class StoreConsumer {
   private state: StoreConsumerStats["state"] = "idle";
   private polling = false;
   private pendingTimer: ReturnType<typeof setInterval> | null = null;
-  private latest: LatestDelivery | null = null;
+  /** The durable's num_pending as the latest delivered message stated it; null before the first (and after a failed pull). */
+  private latestPending: number | null = null;
+  /** Messages delivered since the last `pollPending`. */
+  private deliveredSincePoll = 0;
   private lastAskedMs = 0;
   /** Messages a running commit has taken from the batch and not yet acknowledged. */
   private committingMessages = 0;
@@ -207,7 +204,8 @@ export class StoreConsumer {
         this.messages = await consumer.consume({ max_messages: this.options.settings.fetch_batch });
         for await (const m of this.messages) {
           if (this.aborted) break;
-          this.latest = { pending: m.info.pending, at_ms: Date.now() };
+          this.latestPending = m.info.pending;
+          this.deliveredSincePoll++;
           const dead = this.accept(m);
           if (dead !== undefined) await dead;
           if (this.batch.full()) await this.commitInTurn();
@@ -218,7 +216,7 @@ export class StoreConsumer {
         // Server gone or restarting: the client reconnects; pull again after a pause. Batched
         // messages stay unacked (and are redelivered if their acks never make it).
         this.lastError = `consume: ${(err as Error).message}`;
-        this.latest = null;
+        this.latestPending = null;
         this.options.log?.warn({ err, retry_in_ms: backoff }, "storage consumer's pull failed; pulling again");
         await Bun.sleep(backoff);
         backoff = Math.min(backoff * 2, this.retryMaxMs);
@@ -266,19 +264,22 @@ export class StoreConsumer {
    * On its own timer, so stats keep moving while an insert is being retried. Every delivery
    * carries the durable's num_pending, and the messages held here are the ones delivered and
    * unacknowledged (with several workers of a type, this worker's: the figure is the last
-   * writer's view). So while messages flow, or when the last delivery left nothing pending and
-   * nothing is held (the pull waits for new messages, which it gets as they come), the count
-   * needs no request. Otherwise (deliveries stopped by a failing insert, max_ack_pending or a
-   * broken pull), and at least every PENDING_RECHECK_MS, it asks JetStream: a consumer info
-   * request makes nats-server count the consumer's pending messages subject by subject.
+   * writer's view). So while messages flow (a delivery since the last poll), or when the last
+   * delivery left nothing pending and nothing is held (the pull waits for new messages, which it
+   * gets as they come), the count needs no request. Otherwise (deliveries stopped by a failing
+   * insert, max_ack_pending or a broken pull), and at least every PENDING_RECHECK_MS, it asks
+   * JetStream: a consumer info request makes nats-server count the consumer's pending messages
+   * subject by subject.
    */
   private async pollPending(): Promise<void> {
     if (this.polling) return;
-    const latest = this.latest;
+    const latest = this.latestPending;
+    const flowing = this.deliveredSincePoll > 0;
+    this.deliveredSincePoll = 0;
     const held = this.batch.sources.length + this.committingMessages;
     const now = Date.now();
-    if (latest !== null && now - this.lastAskedMs < PENDING_RECHECK_MS && (now - latest.at_ms < PENDING_POLL_MS || (latest.pending === 0 && held === 0))) {
-      this.counts.pending(latest.pending + held);
+    if (latest !== null && now - this.lastAskedMs < PENDING_RECHECK_MS && (flowing || (latest === 0 && held === 0))) {
+      this.counts.pending(latest + held);
       return;
     }
     this.lastAskedMs = now;
@@ -286,6 +287,8 @@ export class StoreConsumer {
     try {
       const info = await this.options.jsm.consumers.info(this.options.stream, this.durable);
       this.counts.pending(info.num_pending + info.num_ack_pending);
+      // A type that gets no messages (gaps, mostly) then needs no request until the recheck.
+      this.latestPending ??= info.num_pending;
     } catch (err) {
       this.lastError = `consumer info: ${(err as Error).message}`;
     } finally {

@@ -326,6 +326,24 @@ test("while messages flow, and once caught up, the pending count comes from the 
   await c.stop();
 });
 
+test("a consumer whose type gets no messages asks JetStream for its count once, then waits for deliveries", async () => {
+  const prefix = `idle${Date.now()}`;
+  const infoRequests = bus.nc.subscribe(`$JS.API.CONSUMER.INFO.${STREAM}.${durableName(prefix, "orderbook")}`);
+  let asked = 0;
+  void (async () => {
+    for await (const _ of infoRequests) asked++;
+  })();
+  const c = consumer(new RecordingSink(), { durable_prefix: prefix }, undefined, 1, "orderbook");
+  await c.start();
+  await Bun.sleep(300);
+  const atStart = asked;
+  await Bun.sleep(2500);
+  expect(asked).toBe(atStart);
+  expect(c.stats().pending).toBe(0);
+  infoRequests.unsubscribe();
+  await c.stop();
+});
+
 test("a retryable insert failure is retried in place without redelivery or loss", async () => {
   const sink = new RecordingSink();
   let failures = 0;
