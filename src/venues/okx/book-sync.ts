@@ -17,11 +17,11 @@ import { TrackedBook } from "../../book/tracked-book.ts";
  * orderbook_delta, every one. A corrupt or missed update in between shows at the next checked
  * one while its levels still differ in the top 25 (a later absolute size for the same level
  * repairs the book, as it would have anyway); no record is made from the book in between, and
- * the gap starts at the last update that checked out. At the scale bench's 500 point (124 books
- * per OKX venue, 10 updates a second each; `bun bench/scale.bench.ts --points 500`) checking
- * every update kept each OKX ingest thread at 8.5-11.6 % of a core, checking those a
- * once-a-second record is made from at 4.9-6.5 % (per-thread CPU, two alternated runs each).
- * Kraken's checksum guide makes the same choice ("on every update or periodically").
+ * the gap starts at the last update that checked out. Checking every update would cost each OKX
+ * ingest thread about 4-5 % of a core more at the scale bench's 500 point (124 books per OKX
+ * venue, 10 updates a second each; per-thread CPU during `bun bench/scale.bench.ts --points 500`),
+ * as much again as the rest of its work. Kraken's checksum guide makes the same choice ("on every
+ * update or periodically").
  */
 
 /** One OKX level: [price, size, deprecated "0", order count], all strings. */
