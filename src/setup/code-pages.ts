@@ -2,21 +2,22 @@ import { dlopen, FFIType } from "bun:ffi";
 import { readFileSync } from "node:fs";
 
 /**
- * Hands back to the kernel the machine-code pages of embedded ClickHouse (libchdb) and of Bun
- * that the start touched and the running engine no longer executes.
+ * Hands back to the kernel the pages of embedded ClickHouse's (libchdb) and Bun's machine code
+ * and read-only data that the start touched and the running engine no longer uses.
  *
  * Why: libchdb is a 566 MB library, and ClickHouse's start runs the registration code of every
- * function, format and engine it has. About 110 MB of its code stays resident after that, and
- * the start of Bun's threads leaves about 30 MB of Bun's; together a quarter of the engine's RSS
- * under `--replay`. madvise(MADV_DONTNEED) drops a mapping's pages from the process; the ones
- * the engine executes again come back from the page cache on first use, as after any reclaim.
- * README ("Code pages") gives the engine's resident file pages after 60 s of `--replay` with and
- * without this.
+ * function, format and engine it has, reading their names and tables as it goes. About 110 MB of
+ * its code and tens of MB of its read-only data stay resident after that, and the start of
+ * Bun's threads leaves about 30 MB of Bun's. madvise(MADV_DONTNEED) drops a mapping's pages from the
+ * process; the ones the engine uses again come back from the page cache on first use, as after
+ * any reclaim. README ("Code pages") gives the engine's resident file pages after 60 s of
+ * `--replay` with and without this.
  *
- * Only executable file mappings with no private (copy-on-write) pages are touched: their pages
- * are exactly the file's, so dropping one loses nothing. Data mappings are never touched.
- * MADV_PAGEOUT would be the gentler call, but the 6.18 kernel here leaves these pages in place
- * under it.
+ * Only executable and read-only file mappings with no private (copy-on-write) pages are
+ * touched: their pages are exactly the file's, so dropping one loses nothing. The read-only
+ * mappings that relocation wrote to (RELRO) have private pages and are kept, and so is every
+ * writable mapping. MADV_PAGEOUT would be the gentler call, but the 6.18 kernel here leaves
+ * these pages in place under it.
  */
 
 const MADV_DONTNEED = 4;
@@ -53,9 +54,9 @@ export function parseSmaps(text: string): Mapping[] {
   return out;
 }
 
-/** The mappings safe to drop: executable, backed by one of `files`, never written. */
+/** The mappings safe to drop: executable or read-only, backed by one of `files`, never written. */
 export function releasable(mappings: readonly Mapping[], files: readonly string[]): Mapping[] {
-  return mappings.filter((m) => m.perms === "r-xp" && m.anonymous_kb === 0 && files.some((f) => m.path === f || m.path.endsWith(`/${f}`)));
+  return mappings.filter((m) => (m.perms === "r-xp" || m.perms === "r--p") && m.anonymous_kb === 0 && files.some((f) => m.path === f || m.path.endsWith(`/${f}`)));
 }
 
 export interface CodePagesReport {
@@ -71,7 +72,7 @@ export function engineCodeFiles(): string[] {
 }
 
 /**
- * Drops the resident pages of `files`' executable mappings (see above). Linux with glibc only;
+ * Drops the resident pages of `files`' executable and read-only mappings (see above). Linux with glibc only;
  * anywhere else, or when a call fails, nothing is dropped and `skipped` says why.
  */
 export function releaseCodePages(files: readonly string[] = engineCodeFiles()): CodePagesReport {

@@ -131,7 +131,7 @@ export class Engine {
     registerSecrets(secretValues(config, process.env));
     this.log = options.log ?? createLogger(config.log.level, { component: "supervisor" });
     this.plan = planTopology(config);
-    this.rings = new RingSet(this.plan, config.ring.capacity_bytes);
+    this.rings = new RingSet(this.plan, config.ring);
     this.clockSkew = new ClockSkewWatch(config, this.counters, this.log);
   }
 
@@ -222,14 +222,24 @@ export class Engine {
       { role: this.config.engine.role, ingest: this.plan.ingest.length, batch: this.plan.batch.length, rings: this.plan.rings.length, http: this.httpUrl, clickhouse_http: this.clickhouseHttpUrl, nats: this.natsServerUrl },
       "engine started",
     );
-    const code = releaseCodePages();
-    if (code.skipped === null) this.log.info({ released_mb: Math.round(code.released_bytes / 1048576) }, "code pages only the start used handed back to the kernel");
-    else this.log.debug({ reason: code.skipped }, "code pages kept");
+    this.releaseStartCode("engine started");
     this.startProgress = new StartProgress(
       () => this.stats(),
       (line) => this.log.info(line.fields, line.message),
+      () => this.releaseStartCode("collecting"),
     );
     this.startProgress.start();
+  }
+
+  /**
+   * Hands back the code pages the start ran (src/setup/code-pages.ts): once the engine has
+   * started, and again when every venue is connected and every book live, which runs the
+   * connect, subscribe and snapshot paths once more.
+   */
+  private releaseStartCode(stage: string): void {
+    const code = releaseCodePages();
+    if (code.skipped === null) this.log.info({ stage, released_mb: Math.round(code.released_bytes / 1048576) }, "code pages only the start used handed back to the kernel");
+    else this.log.debug({ stage, reason: code.skipped }, "code pages kept");
   }
 
   /**
@@ -253,7 +263,7 @@ export class Engine {
     }
     this.config = resolved.config;
     this.plan = planTopology(this.config);
-    this.rings = new RingSet(this.plan, this.config.ring.capacity_bytes);
+    this.rings = new RingSet(this.plan, this.config.ring);
   }
 
   /** Reads every venue's instrument metadata now, as the `instruments_refresh_s` timer does. */

@@ -38,13 +38,16 @@ export class StartProgress {
   constructor(
     private readonly read: () => StatsSnapshot,
     private readonly report: (line: StartProgressLine) => void,
+    private readonly done: () => void = () => {},
     private readonly interval_ms = 5_000,
   ) {}
 
   start(): void {
-    if (this.tick()) return;
+    if (this.tick()) return this.done();
     this.timer = setInterval(() => {
-      if (this.tick()) this.stop();
+      if (!this.tick()) return;
+      this.stop();
+      this.done();
     }, this.interval_ms);
     this.timer.unref();
   }

@@ -14,6 +14,9 @@ Anonymous:             0 kB
 7f0000500000-7f0000600000 r-xp 00500000 fe:00 42 /opt/lib/libchdb.so
 Rss:                 200 kB
 Anonymous:             8 kB
+7f0000580000-7f0000600000 r--p 00580000 fe:00 42 /opt/lib/libchdb.so
+Rss:                 300 kB
+Anonymous:             0 kB
 7f0000600000-7f0000700000 rw-p 00600000 fe:00 42 /opt/lib/libchdb.so
 Rss:                  64 kB
 Anonymous:            64 kB
@@ -28,12 +31,13 @@ Rss:                1000 kB
 Anonymous:          1000 kB
 `;
 
-test("only executable mappings of the named files with no written pages are dropped", () => {
+test("only executable and read-only mappings of the named files with no written pages are dropped", () => {
   const maps = parseSmaps(SMAPS);
   expect(maps.map((m) => [m.perms, m.path, m.rss_kb, m.anonymous_kb])).toEqual([
     ["r--p", "/opt/lib/libchdb.so", 900, 100],
     ["r-xp", "/opt/lib/libchdb.so", 3000, 0],
     ["r-xp", "/opt/lib/libchdb.so", 200, 8],
+    ["r--p", "/opt/lib/libchdb.so", 300, 0],
     ["rw-p", "/opt/lib/libchdb.so", 64, 64],
     ["r-xp", "/usr/lib/libother.so", 500, 0],
     ["r-xp", "/opt/bun/bin/bun", 700, 0],
@@ -42,6 +46,7 @@ test("only executable mappings of the named files with no written pages are drop
   const picked = releasable(maps, ["libchdb.so", "/opt/bun/bin/bun"]);
   expect(picked.map((m) => [m.start.toString(16), m.end.toString(16), m.path])).toEqual([
     ["7f0000100000", "7f0000500000", "/opt/lib/libchdb.so"],
+    ["7f0000580000", "7f0000600000", "/opt/lib/libchdb.so"],
     ["7f2000000000", "7f2000100000", "/opt/bun/bin/bun"],
   ]);
   // A name matches a whole file name, not a suffix of one.

@@ -45,11 +45,20 @@ test("logs a line when it changes, not every tick, and stops after the collectin
   ];
   let reads = 0;
   const lines: StartProgressLine[] = [];
-  const progress = new StartProgress(() => snapshot(states[Math.min(reads++, states.length - 1)] as Record<string, VenuePart>), (l) => lines.push(l), 10);
+  // The start-up is over (done) once, when the collecting line is logged, and not before.
+  const done: number[] = [];
+  const progress = new StartProgress(
+    () => snapshot(states[Math.min(reads++, states.length - 1)] as Record<string, VenuePart>),
+    (l) => lines.push(l),
+    () => done.push(lines.length),
+    10,
+  );
   progress.start();
+  expect(done).toEqual([]);
   await waitFor("the collecting line", () => lines.length === 3, 2_000);
   await Bun.sleep(50);
   expect(reads).toBe(4);
+  expect(done).toEqual([3]);
   expect(lines.map((l) => l.message)).toEqual([
     "starting: waiting for binance_spot (connecting)",
     "starting: waiting for binance_spot (books 1/3 live)",
