@@ -11,6 +11,14 @@ import { SNAPSHOT_LIMITS, type VenueKey } from "./venue-keys.ts";
 
 export type { VenueKey } from "./venue-keys.ts";
 
+/** Bytes of payload of a ring: a power of two between 64 KiB and 1 GiB. */
+const ringBytes = z
+  .number()
+  .int()
+  .min(65536)
+  .max(1 << 30)
+  .refine((n) => (n & (n - 1)) === 0, "a power of two");
+
 const count = z.number().int().min(0);
 const natsName = z.string().regex(/^[A-Za-z0-9_-]+$/, "letters, digits, '_' or '-'");
 const positiveInt = z.number().int().min(1);
@@ -108,13 +116,10 @@ export const configSchema = z.strictObject({
     clickhouse_port: z.number().int().min(0).max(65535),
   }),
   ring: z.strictObject({
-    /** Bytes of payload per ring; a power of two between 64 KiB and 1 GiB. */
-    capacity_bytes: z
-      .number()
-      .int()
-      .min(65536)
-      .max(1 << 30)
-      .refine((n) => (n & (n - 1)) === 0, "a power of two"),
+    /** Bytes of payload per ring of trades, books and book changes. */
+    capacity_bytes: ringBytes,
+    /** Bytes of payload per ring of every other type (records/types.ts HIGH_VOLUME_TYPES). */
+    low_volume_capacity_bytes: ringBytes,
     /** Records an ingest worker holds back when a ring is full before it drops and emits a gap. */
     overflow_records: count,
   }),

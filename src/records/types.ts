@@ -24,6 +24,13 @@ export type DataType = (typeof DATA_TYPES)[number];
 export const RECORD_TYPES = [...DATA_TYPES, "gap"] as const;
 export type RecordType = (typeof RECORD_TYPES)[number];
 
+/**
+ * The record types a venue sends many of a second per symbol: every trade, every book and every
+ * book change. The others come at most once a second per symbol (funding, liquidations), at a
+ * poll period (open interest, the ratios), per currency (volatility) or per incident (gaps).
+ */
+export const HIGH_VOLUME_TYPES: ReadonlySet<RecordType> = new Set(["trade", "orderbook", "orderbook_delta"]);
+
 export type Exchange = "binance" | "okx" | "deribit";
 export type MarketType = "spot" | "perpetual" | "options";
 export type Side = "buy" | "sell";

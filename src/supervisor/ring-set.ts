@@ -1,6 +1,8 @@
 import type { RecordType } from "../records/types.ts";
 import { SpscRing } from "../ring/spsc-ring.ts";
 import type { RingLink } from "./messages.ts";
+import type { Config } from "../config/schema.ts";
+import { HIGH_VOLUME_TYPES } from "../records/types.ts";
 import type { RingPlan, TopologyPlan } from "./topology.ts";
 
 /** One ring the supervisor owns: from an ingest worker to a lane of a batch worker thread. */
@@ -14,15 +16,23 @@ export interface OwnedRing {
 /**
  * The rings of a topology plan, created by the supervisor so they outlive any worker: a
  * restarted worker attaches to the same SharedArrayBuffers (topology.ts draws the layout).
+ *
+ * A ring of trades, books or book changes gets `ring.capacity_bytes`, a ring of any other type
+ * `ring.low_volume_capacity_bytes`: those types bring a few records a second, and a ring's pages
+ * become resident as its writes wrap around it, so a ring sized for book traffic would hold
+ * memory that only a burst of liquidations or gaps ever uses.
  */
 export class RingSet {
   private readonly rings = new Map<string, OwnedRing>();
 
   constructor(
     private readonly plan: TopologyPlan,
-    capacity_bytes: number,
+    sizes: Config["ring"],
   ) {
-    for (const r of plan.rings) this.rings.set(ringKey(r), { from: r.from, to: r.to, type: r.type, ring: SpscRing.create(capacity_bytes) });
+    for (const r of plan.rings) {
+      const capacity = HIGH_VOLUME_TYPES.has(r.type) ? sizes.capacity_bytes : sizes.low_volume_capacity_bytes;
+      this.rings.set(ringKey(r), { from: r.from, to: r.to, type: r.type, ring: SpscRing.create(capacity) });
+    }
   }
 
   all(): OwnedRing[] {

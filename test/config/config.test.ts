@@ -126,6 +126,7 @@ describe("configuration", () => {
     expect(negative).toContain(">=0");
     const ring = errorOf(() => configWith({ ring: { capacity_bytes: 100000 } }));
     expect(ring).toContain("'ring.capacity_bytes' = 100000: a power of two");
+    expect(errorOf(() => configWith({ ring: { low_volume_capacity_bytes: 4096 } }))).toContain("'ring.low_volume_capacity_bytes' = 4096");
     const type = errorOf(() => configWith({ http: { port: "eighty" } }));
     expect(type).toContain("'http.port' = \"eighty\"");
     expect(type).toContain("expected number");
