@@ -8,10 +8,10 @@ import { readFileSync } from "node:fs";
  * Why: libchdb is a 566 MB library, and ClickHouse's start runs the registration code of every
  * function, format and engine it has, reading their names and tables as it goes. About 110 MB of
  * its code and tens of MB of its read-only data stay resident after that, and the start of
- * Bun's threads leaves about 30 MB of Bun's. madvise(MADV_DONTNEED) drops a mapping's pages from the
- * process; the ones the engine uses again come back from the page cache on first use, as after
- * any reclaim. README ("Code pages") gives the engine's resident file pages after 60 s of
- * `--replay` with and without this.
+ * Bun's threads leaves about 30 MB of Bun's. madvise(MADV_DONTNEED) drops a mapping's pages
+ * from the process; the ones the engine uses again come back from the page cache on first use,
+ * as after any reclaim. README ("Code pages") gives the engine's resident file pages after 60 s
+ * of `--replay` with and without this.
  *
  * Only executable and read-only file mappings with no private (copy-on-write) pages are
  * touched: their pages are exactly the file's, so dropping one loses nothing. The read-only
@@ -72,8 +72,9 @@ export function engineCodeFiles(): string[] {
 }
 
 /**
- * Drops the resident pages of `files`' executable and read-only mappings (see above). Linux with glibc only;
- * anywhere else, or when a call fails, nothing is dropped and `skipped` says why.
+ * Drops the resident pages of `files`' executable and read-only mappings (see above). Linux
+ * with glibc only; anywhere else, or when a call fails, nothing is dropped and `skipped` says
+ * why.
  */
 export function releaseCodePages(files: readonly string[] = engineCodeFiles()): CodePagesReport {
   if (process.platform !== "linux") return { released_bytes: 0, skipped: `not Linux (${process.platform})` };

@@ -1,8 +1,7 @@
-import type { RecordType } from "../records/types.ts";
+import type { Config } from "../config/schema.ts";
+import { HIGH_VOLUME_TYPES, type RecordType } from "../records/types.ts";
 import { SpscRing } from "../ring/spsc-ring.ts";
 import type { RingLink } from "./messages.ts";
-import type { Config } from "../config/schema.ts";
-import { HIGH_VOLUME_TYPES } from "../records/types.ts";
 import type { RingPlan, TopologyPlan } from "./topology.ts";
 
 /** One ring the supervisor owns: from an ingest worker to a lane of a batch worker thread. */
