@@ -69,14 +69,21 @@ export class BinanceSubscriber {
   private live = false;
   /** Requests a second this subscriber sends; halved by each 1008 close. */
   rate_per_s: number;
+  /** One request per 1000 / rate_per_s ms. */
   private limiter: WindowLimiter;
+  /** The current connection's requests of the last second, for `peak_per_s`. */
+  private lastSecond: WindowLimiter;
   private seq = 0;
   private readonly pending = new Set<number>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * `per_s` is the venue's incoming-message limit; requests go at `per_s - PONG_HEADROOM_PER_S`
-   * a second (at least one).
+   * a second (at least one), evenly spaced. Requests sent in a burst at the start of each of our
+   * seconds arrive as two bursts less than a second apart whenever the first one is delayed more
+   * than the second on its way (or in the server's queue), and the server counts both in one
+   * second: evenly spaced, a whole interval of delay is needed before two requests count in the
+   * same second of the venue's.
    */
   constructor(
     streams: readonly string[],
@@ -87,12 +94,14 @@ export class BinanceSubscriber {
     this.streams = [...streams];
     this.rate_per_s = Math.max(1, per_s - PONG_HEADROOM_PER_S);
     this.limiter = this.newLimiter();
+    this.lastSecond = new WindowLimiter(per_s, 1000);
   }
 
   /** On every open: the server starts each connection with no subscriptions and a fresh count. */
   start(): void {
     this.stop();
     this.limiter = this.newLimiter();
+    this.lastSecond = new WindowLimiter(this.lastSecond.max, 1000);
     this.subscribed = false;
     this.pending.clear();
     this.queue = [];
@@ -151,7 +160,7 @@ export class BinanceSubscriber {
   }
 
   private newLimiter(): WindowLimiter {
-    return new WindowLimiter(this.rate_per_s, 1000);
+    return new WindowLimiter(1, 1000 / this.rate_per_s);
   }
 
   private sendDue(): void {
@@ -164,7 +173,8 @@ export class BinanceSubscriber {
       }
       const now = performance.now();
       this.limiter.take(now);
-      this.peak_per_s = Math.max(this.peak_per_s, this.limiter.inWindow(now));
+      this.lastSecond.take(now);
+      this.peak_per_s = Math.max(this.peak_per_s, this.lastSecond.inWindow(now));
       const id = ++this.seq;
       const request = this.queue.shift() as (typeof this.queue)[number];
       // Only the opening subscription's replies are awaited (they tell the rollover it is up).
