@@ -223,10 +223,12 @@ export class Engine {
       "engine started",
     );
     this.releaseStartCode("engine started");
+    // A storer has no venues to wait for: its start is over now, and the pages are handed back.
+    const collects = this.plan.ingest.length > 0;
     this.startProgress = new StartProgress(
       () => this.stats(),
       (line) => this.log.info(line.fields, line.message),
-      () => this.releaseStartCode("collecting"),
+      () => (collects ? this.releaseStartCode("collecting") : undefined),
     );
     this.startProgress.start();
   }

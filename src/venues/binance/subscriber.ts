@@ -87,7 +87,7 @@ export class BinanceSubscriber {
    */
   constructor(
     streams: readonly string[],
-    per_s: number,
+    private readonly per_s: number,
     private readonly send: (text: string) => void,
     private readonly onSubscribed: () => void,
   ) {
@@ -101,7 +101,7 @@ export class BinanceSubscriber {
   start(): void {
     this.stop();
     this.limiter = this.newLimiter();
-    this.lastSecond = new WindowLimiter(this.lastSecond.max, 1000);
+    this.lastSecond = new WindowLimiter(this.per_s, 1000);
     this.subscribed = false;
     this.pending.clear();
     this.queue = [];
