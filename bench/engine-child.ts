@@ -107,7 +107,7 @@ export async function waitUntil(what: string, deadline_ms: number, check: () => 
 }
 
 /**
- * The pino lines at warn level or above, one per kind (worker and `msg`, the first `limit`
+ * The pino lines at warn level or above, one per kind (venue shard or else worker, and `msg`, the first `limit`
  * kinds): the first line's `msg` with its error's message and any `detail`, and how many more
  * lines of that kind followed. Kinds, not lines: a hundred symbols' timed-out requests are one
  * entry and leave room for the warnings that differ.
@@ -119,7 +119,8 @@ export function engineWarnings(log: string, limit = 5): string[] {
     try {
       const entry: unknown = JSON.parse(line);
       if (typeof entry === "object" && entry !== null && "level" in entry && "msg" in entry && Number(entry.level) >= 40) {
-        const who = "worker" in entry ? `${String(entry.worker)}: ` : "";
+        // A shared ingest thread's lines name their venue shard too: the shard says more.
+        const who = "shard" in entry ? `${String(entry.shard)}: ` : "worker" in entry ? `${String(entry.worker)}: ` : "";
         const key = `${who}${String(entry.msg)}`;
         const kind = kinds.get(key);
         if (kind !== undefined) {

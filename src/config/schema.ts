@@ -51,8 +51,11 @@ const venueFields = {
    * selector sits in `selector`.
    */
   symbols: z.union([z.array(z.string().min(1)), symbolSelectorSchema], { error: "a list of the venue's own symbols, or a selector { quote, contract, include, exclude, top }" }),
-  /** Ingest workers for this venue; symbols are sharded across them. 0 disables. */
-  workers: count,
+  /**
+   * Ingest workers for this venue, each in a thread of its own; symbols are sharded across them.
+   * 0 disables. `shared`: one worker, in the thread every `shared` venue shares.
+   */
+  workers: z.union([count, z.literal("shared")], { error: "a number of workers (0 or more) or shared" }),
   /** Data types to collect on this venue (those the venue does not offer are refused). */
   data_types: z.array(z.enum(DATA_TYPES)),
   ws_url: url,

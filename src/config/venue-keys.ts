@@ -17,3 +17,11 @@ export type VenueKey = (typeof VENUE_KEYS)[number];
 
 /** Levels per side a Binance REST depth snapshot may ask for (`orderbook.snapshot_limit`). */
 export const SNAPSHOT_LIMITS = [5, 10, 20, 50, 100, 500, 1000] as const;
+
+/**
+ * The ingest workers a venue runs, from `venues.<v>.workers`: a number, or `shared` for one, in
+ * the thread every shared venue shares (src/supervisor/topology.ts).
+ */
+export function venueWorkerCount(config: { readonly workers: number | "shared" }): number {
+  return config.workers === "shared" ? 1 : config.workers;
+}

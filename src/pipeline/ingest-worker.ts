@@ -4,7 +4,7 @@ import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
-import type { FromWorker, IngestInit, SymbolsMessage } from "../supervisor/messages.ts";
+import type { FromWorker, IngestInit, IngestShardInit, SymbolsMessage } from "../supervisor/messages.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
@@ -17,10 +17,72 @@ const OVERFLOW_REPORT_MS = 250;
 const OBSERVE_FLUSH_MS = 250;
 
 /**
- * An ingest worker: venue connections (or the synthetic source) -> normalizer -> msgpack ->
- * rings. Records are appended as they come and published once per event-loop turn, so a
- * burst of frames costs one index store per ring; within a long turn, at least every
- * PUBLISH_WITHIN_MS (ring-router.ts).
+ * One venue shard of an ingest thread: its connections (IngestRunner through startVenueIngest),
+ * its latency observer, and its once-a-second report of book health to the supervisor.
+ */
+class IngestShard {
+  private venue: VenueIngest | null = null;
+  /** Symbol changes that arrived while the venue was still starting, applied once it is up. */
+  private readonly pendingChanges: SymbolsMessage[] = [];
+  private readonly observer: IngestObserver;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    readonly init: IngestShardInit,
+    counters: Counters,
+    private readonly thread: Pick<IngestInit, "config" | "record_dir">,
+    private readonly emitShared: (record: MarketRecord) => void,
+    private readonly port: MessagePort,
+    private readonly log: Logger,
+  ) {
+    this.observer = new IngestObserver(counters, init.venue);
+  }
+
+  readonly emit = (record: MarketRecord): void => {
+    this.observer.observe(record);
+    this.emitShared(record);
+  };
+
+  flushObserved(): void {
+    this.observer.flush();
+  }
+
+  async start(counters: Counters, down: EngineDownGaps | null): Promise<void> {
+    this.venue = await startVenueIngest(this.init, this.thread.config, this.thread.record_dir, this.emit, counters, this.log, down);
+    for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
+    this.timer = setInterval(() => this.reportHealth(), 1000);
+  }
+
+  private reportHealth(): void {
+    if (this.venue === null) return;
+    const books = this.venue.bookHealth();
+    this.port.postMessage({
+      type: "venue_health",
+      shard: this.init.id,
+      books,
+      book_sync: this.venue.bookSync(books),
+      bad_by_channel: this.venue.badByChannel(),
+      rest_queue: this.venue.restQueue(),
+    } satisfies FromWorker);
+  }
+
+  changeSymbols(change: SymbolsMessage): void {
+    if (this.venue === null) this.pendingChanges.push(change);
+    else this.venue.changeSymbols(change.add, change.remove);
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    await this.venue?.stop();
+  }
+}
+
+/**
+ * An ingest thread: the connections of its venue shards (or the synthetic source) ->
+ * normalizer -> msgpack -> rings, one ring per lane of every type its venues produce. Records
+ * are appended as they come and published once per event-loop turn, so a burst of frames costs
+ * one index store per ring; within a long turn, at least every PUBLISH_WITHIN_MS
+ * (ring-router.ts).
  */
 export class IngestWorker {
   private readonly counters: Counters;
@@ -29,13 +91,10 @@ export class IngestWorker {
   private flushScheduled = false;
   private lastOverflow = "";
   private synthetic: SyntheticSource | null = null;
-  private venue: VenueIngest | null = null;
-  /** Symbol changes that arrived while the venue was still starting, applied once it is up. */
-  private readonly pendingChanges: SymbolsMessage[] = [];
+  private readonly shards: IngestShard[];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** After an unclean stop: the engine_down gaps waiting for their kinds' first records. */
   private readonly down: EngineDownGaps | null;
-  private readonly observer: IngestObserver;
 
   constructor(
     private readonly init: IngestInit,
@@ -45,12 +104,11 @@ export class IngestWorker {
     this.counters = new Counters(counterNames(), init.counters);
     this.router = new RingRouter(init.rings, this.counters, init.config.ring.overflow_records, (r) => this.codec.encodeRecord(r));
     this.down = init.engine_down === null ? null : new EngineDownGaps(init.engine_down, (gap) => this.emit(gap));
-    this.observer = new IngestObserver(this.counters, init.venue);
+    this.shards = init.shards.map((shard) => new IngestShard(shard, this.counters, init, this.emit, port, log.child({ shard: shard.id, venue: shard.venue, index: shard.index })));
   }
 
   private readonly emit = (record: MarketRecord): void => {
     if (this.down?.watching === true) this.down.seen(record);
-    this.observer.observe(record);
     this.router.emit(record);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -58,7 +116,7 @@ export class IngestWorker {
     }
   };
 
-  /** The supervisor shows what each ingest worker holds outside its rings; sent when it changes. */
+  /** The supervisor shows what each ingest thread holds outside its rings; sent when it changes. */
   private readonly reportOverflow = (): void => {
     const by_type = this.router.overflowByType();
     const text = JSON.stringify(by_type);
@@ -73,49 +131,39 @@ export class IngestWorker {
     return this.router.backlog;
   };
 
+  private readonly flushObserved = (): void => {
+    for (const shard of this.shards) shard.flushObserved();
+  };
+
   async start(): Promise<void> {
     // Overflow waits for room even when no new frame arrives to trigger a flush.
     this.timers.push(setInterval(() => this.router.backlog > 0 && this.flush(), 5));
     this.timers.push(setInterval(this.reportOverflow, OVERFLOW_REPORT_MS));
-    this.timers.push(setInterval(() => this.observer.flush(), OBSERVE_FLUSH_MS));
+    this.timers.push(setInterval(this.flushObserved, OBSERVE_FLUSH_MS));
     this.down?.start();
     if (this.init.synthetic !== null) {
+      // The synthetic trades stand in for the thread's venues, observed as its first venue's.
       const first = (this.init.synthetic.offset ?? 0) + this.init.index * this.init.synthetic.records;
-      this.synthetic = new SyntheticSource(this.init.synthetic, first, this.emit, this.flush);
+      this.synthetic = new SyntheticSource(this.init.synthetic, first, this.shards[0]?.emit ?? this.emit, this.flush);
       this.synthetic.start();
       return;
     }
-    this.venue = await startVenueIngest(this.init, this.emit, this.counters, this.log, this.down);
-    for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
-    this.timers.push(
-      setInterval(() => {
-        if (this.venue === null) return;
-        const books = this.venue.bookHealth();
-        this.port.postMessage({
-          type: "venue_health",
-          books,
-          book_sync: this.venue.bookSync(books),
-          bad_by_channel: this.venue.badByChannel(),
-          rest_queue: this.venue.restQueue(),
-        } satisfies FromWorker);
-      }, 1000),
-    );
+    await Promise.all(this.shards.map((shard) => shard.start(this.counters, this.down)));
   }
 
-  /** Instrument refresh: the supervisor moved symbols onto or off this worker. */
+  /** Instrument refresh: the supervisor moved symbols onto or off one of this thread's shards. */
   changeSymbols(change: SymbolsMessage): void {
     if (this.init.synthetic !== null) return;
-    if (this.venue === null) this.pendingChanges.push(change);
-    else this.venue.changeSymbols(change.add, change.remove);
+    this.shards.find((shard) => shard.init.id === change.shard)?.changeSymbols(change);
   }
 
   /** Stops intake, moves every held record into the rings (until `deadline_ms`), ends the rings. */
   async stop(deadline_ms: number): Promise<void> {
     this.synthetic?.stop();
-    await this.venue?.stop();
+    await Promise.all(this.shards.map((shard) => shard.stop()));
     for (const t of this.timers) clearInterval(t);
     this.down?.closeAll(Date.now());
-    this.observer.flush();
+    this.flushObserved();
     const until = performance.now() + deadline_ms;
     while (this.flush() > 0 && performance.now() < until) await Bun.sleep(2);
     const lost = this.router.backlog;

@@ -3,7 +3,8 @@ import type { MarketRecord } from "../records/types.ts";
 import { CaptureWriter } from "../replay/capture.ts";
 import type { Counters } from "../stats/counters.ts";
 import { venueCounter } from "../stats/layout.ts";
-import type { IngestInit } from "../supervisor/messages.ts";
+import type { Config } from "../config/schema.ts";
+import type { IngestShardInit } from "../supervisor/messages.ts";
 import { splitConnectLimit } from "../venues/connection/connect-share.ts";
 import type { EngineDownPolls } from "../venues/engine-down-polls.ts";
 import { IngestRunner } from "../venues/ingest.ts";
@@ -17,7 +18,7 @@ const STATS_INTERVAL_MS = 250;
 export interface VenueIngest {
   stop(): Promise<void>;
   bookHealth(): BookHealth[];
-  /** Books waiting for the REST budget, and symbols failing on their own (IngestRunner.syncReport), given this thread's `bookHealth()`. */
+  /** Books waiting for the REST budget, and symbols failing on their own (IngestRunner.syncReport), given this shard's `bookHealth()`. */
   bookSync(books: readonly BookHealth[]): BookSyncReport;
   /** Unrecognized and malformed frames per channel since start. */
   badByChannel(): Record<string, number>;
@@ -28,19 +29,21 @@ export interface VenueIngest {
 }
 
 /**
- * Runs one venue's IngestRunner inside an ingest worker and reports it through the shared
+ * Runs one venue shard's IngestRunner inside an ingest thread and reports it through the shared
  * counters: frames in, last frame time, connection state, reconnects, the normalizer's
  * unrecognized/malformed counts and book resyncs (added as deltas, since several workers of
  * one venue share the venue's slots), and REST weight drawn and 429/418 answers.
  */
 export async function startVenueIngest(
-  init: IngestInit,
+  shard: IngestShardInit,
+  config: Config,
+  record_dir: string | null,
   emit: (record: MarketRecord) => void,
   counters: Counters,
   log: Logger,
   engine_down: EngineDownPolls | null,
 ): Promise<VenueIngest> {
-  const slot = (name: Parameters<typeof venueCounter>[1]) => counters.slot(venueCounter(init.venue, name));
+  const slot = (name: Parameters<typeof venueCounter>[1]) => counters.slot(venueCounter(shard.venue, name));
   const messagesIn = slot("messages_in");
   const lastMessage = slot("last_message_ms");
   const connected = slot("connected");
@@ -57,25 +60,24 @@ export async function startVenueIngest(
   const restWeight = slot("rest_weight");
   const rest429 = slot("rest_429");
   const rest418 = slot("rest_418");
-  const record = init.record_dir === null ? undefined : new CaptureWriter(init.record_dir, `${init.venue}-${init.index}`);
-  const cfg = init.config;
+  const record = record_dir === null ? undefined : new CaptureWriter(record_dir, `${shard.venue}-${shard.index}`);
   const local = { frames: 0, last_ms: 0, connected: false };
   // This thread's share of the venue family's connection-attempt limit.
-  const limit = getVenue(init.venue).connect_limit;
-  const limiter = limit === undefined ? undefined : splitConnectLimit(limit, init.connect_threads);
+  const limit = getVenue(shard.venue).connect_limit;
+  const limiter = limit === undefined ? undefined : splitConnectLimit(limit, shard.connect_shares);
   const runner = new IngestRunner({
-    venue: init.venue,
-    config: cfg.venues[init.venue],
-    symbols: init.symbols,
-    ...(init.instruments === null ? {} : { instruments: init.instruments }),
-    orderbook: cfg.orderbook,
+    venue: shard.venue,
+    config: config.venues[shard.venue],
+    symbols: shard.symbols,
+    ...(shard.instruments === null ? {} : { instruments: shard.instruments }),
+    orderbook: config.orderbook,
     emit,
     ...(record === undefined ? {} : { record }),
     ...(limiter === undefined ? {} : { connect_limiter: limiter }),
     ...(engine_down === null ? {} : { engine_down }),
     rest: {
-      budget: init.rest_budget,
-      ...(init.rest_scale === null ? {} : { scale: init.rest_scale }),
+      budget: shard.rest_budget,
+      ...(shard.rest_scale === null ? {} : { scale: shard.rest_scale }),
       stats: {
         weight: (n) => counters.add(restWeight, n),
         limited: (status) => counters.add(status === 418 ? rest418 : rest429, 1),
@@ -83,7 +85,7 @@ export async function startVenueIngest(
       // One line per incident over all of the venue's workers (the shared budget decides).
       onIncident: ({ status, wait_ms, url }) =>
         log.warn(
-          { venue: init.venue, status, wait_s: Math.ceil(wait_ms / 1000), url },
+          { venue: shard.venue, status, wait_s: Math.ceil(wait_ms / 1000), url },
           status === 418
             ? "venue banned this IP (418): all REST to the venue stops until the ban ends, then the queue resumes, book snapshots first"
             : "venue REST rate limited (429): all REST to the venue waits out Retry-After, then the queue resumes, book snapshots first",
@@ -110,7 +112,7 @@ export async function startVenueIngest(
       },
       incident(incident) {
         counters.add(wsIncidents, 1);
-        log.warn({ venue: init.venue, kind: incident.kind, url: incident.url, detail: incident.detail, next: incident.next }, "venue connection incident");
+        log.warn({ venue: shard.venue, kind: incident.kind, url: incident.url, detail: incident.detail, next: incident.next }, "venue connection incident");
       },
       // Every error reply; the first of each incident also comes as `incident` (logged there).
       venueError() {

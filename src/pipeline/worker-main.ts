@@ -29,9 +29,8 @@ export interface ThreadWorker {
 export async function runWorker<I extends WorkerInit>(init: I, port: MessagePort, create: (init: I, port: MessagePort, log: Logger) => ThreadWorker): Promise<void> {
   // The masked values live per thread: each worker registers them before it logs anything.
   registerSecrets(secretValues(init.config, process.env));
-  // A batch thread's lanes bind their own type and index (src/pipeline/batch-worker.ts).
-  const bindings = init.kind === "ingest" ? { worker: init.id, kind: init.kind, venue: init.venue, index: init.index } : { worker: init.id, kind: init.kind };
-  const log = createLogger(init.config.log.level, bindings);
+  // A thread's shards and lanes bind their own venue or type and index (ingest-worker.ts, batch-worker.ts).
+  const log = createLogger(init.config.log.level, { worker: init.id, kind: init.kind });
   const post = (message: FromWorker) => port.postMessage(message);
   const fail = (error: unknown): never => {
     const e = error instanceof Error ? error : new Error(String(error));

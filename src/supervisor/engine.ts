@@ -34,8 +34,8 @@ import { NatsMonitor } from "./nats-monitor.ts";
 import { RingSet } from "./ring-set.ts";
 import { ClickHouseMonitor } from "./clickhouse-monitor.ts";
 import { ManagedWorker } from "./managed-worker.ts";
-import type { BatchInit, FromWorker, IngestInit, SyntheticSpec } from "./messages.ts";
-import { connectThreads, laneCount, planTopology, venueConfigErrors, type BatchPlan, type TopologyPlan } from "./topology.ts";
+import type { BatchInit, FromWorker, IngestInit, IngestShardInit, SyntheticSpec } from "./messages.ts";
+import { connectShares, ingestShards, laneCount, planTopology, venueConfigErrors, type BatchPlan, type IngestPlan, type TopologyPlan } from "./topology.ts";
 import { resolveVenueSymbols, symbolsChanged } from "./symbol-resolution.ts";
 import type { VenueSymbols } from "./instrument-refresh.ts";
 import { selectorConfigErrors } from "../venues/selection.ts";
@@ -87,17 +87,19 @@ export class Engine {
   private readonly venueSymbols = new Map<VenueKey, VenueSymbols>();
   /** Per venue: the limits its bucket polls ask more of than its budget sustains (`rest.poll_overloads` in /stats). */
   private readonly pollOverloads = new Map<VenueKey, readonly PollOverload[]>();
+  /** Book health per ingest shard (last report). */
   private readonly books = new Map<string, readonly BookHealth[]>();
   /** Per record type: the stream sequences its storage consumers hold and acknowledged (delivered-seqs.ts). */
   private readonly deliveredSeqs = new Map<RecordType, SharedArrayBuffer>();
+  /** Unrecognized and malformed frames per channel, per ingest shard (last report). */
   private readonly badFrames = new Map<string, Readonly<Record<string, number>>>();
-  /** REST requests queued per ingest worker (last report). */
+  /** REST requests queued per ingest shard (last report). */
   private readonly restQueues = new Map<string, number>();
-  /** Books waiting for the REST budget and failing symbols, per ingest worker (last report). */
+  /** Books waiting for the REST budget and failing symbols, per ingest shard (last report). */
   private readonly bookSync = new Map<string, BookSyncReport>();
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
   private readonly restBudgets = new Map<VenueKey, RestBudget>();
-  /** Records each ingest worker holds outside full rings, per type (its last report). */
+  /** Records each ingest thread holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
   private readonly rates = new RateSampler(this.counters);
@@ -207,10 +209,10 @@ export class Engine {
       if (!this.options.synthetic) {
         for (const line of syncEstimateLines(this.config, this.plan, (venue) => this.restBudgetOf(venue))) this.log.info(line.fields, line.message);
         const natives = new Map<VenueKey, string[]>();
-        for (const i of this.plan.ingest) natives.set(i.venue, [...(natives.get(i.venue) ?? []), ...i.symbols]);
+        for (const i of ingestShards(this.plan)) natives.set(i.venue, [...(natives.get(i.venue) ?? []), ...i.symbols]);
         for (const [venue, symbols] of natives) this.checkPolls(venue, symbols);
       }
-      await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i.id, i.venue, i.index, i.symbols), INGEST_ENTRY)));
+      await Promise.all(this.plan.ingest.map((i) => this.spawn(this.ingestInit(i), INGEST_ENTRY)));
     } catch (cause) {
       await this.stop();
       throw new EngineStartError((cause as Error).message, { cause });
@@ -273,15 +275,14 @@ export class Engine {
     await Promise.all([...this.venueSymbols.values()].map((v) => v.refresh()));
   }
 
-  /** A refresh changed `venue`'s symbols: each change goes to the ingest worker it concerns. */
+  /** A refresh changed `venue`'s symbols: each change goes to the ingest thread of the shard it concerns. */
   private onSymbolChange(venue: VenueKey, added: readonly Instrument[], removed: readonly string[]): void {
-    const workers = this.workers.filter((w) => w.init.kind === "ingest" && w.init.venue === venue);
-    for (const { worker, init, message } of symbolsChanged(workers, added, removed)) {
+    for (const { worker, init, message } of symbolsChanged(this.workers, venue, added, removed)) {
       // A thread that restarts later starts from its current symbols.
       worker.init = init;
       worker.post(message);
     }
-    if (!this.options.synthetic) this.checkPolls(venue, workers.flatMap((w) => (w.init.kind === "ingest" ? w.init.symbols : [])));
+    if (!this.options.synthetic) this.checkPolls(venue, this.venueShards(venue).flatMap((s) => s.symbols));
   }
 
   /** Recomputes `venue`'s poll overloads for `natives`, its symbols now; a change (at start: any overload) is logged. */
@@ -374,20 +375,24 @@ export class Engine {
     return budget;
   }
 
-  private ingestInit(id: string, venue: VenueKey, index: number, symbols: readonly string[]): IngestInit {
+  private ingestInit(plan: IngestPlan): IngestInit {
     return {
       kind: "ingest",
-      id,
-      index,
-      venue,
-      symbols,
-      instruments: this.venueSymbols.get(venue)?.instruments ?? null,
+      id: plan.id,
+      index: plan.index,
+      shards: plan.shards.map(({ id, venue, index, symbols }) => ({
+        id,
+        venue,
+        index,
+        symbols,
+        instruments: this.venueSymbols.get(venue)?.instruments ?? null,
+        rest_budget: this.restBudget(venue),
+        rest_scale: this.options.rest_scale?.[venue] ?? null,
+        connect_shares: connectShares(this.plan, venue),
+      })),
       config: this.config,
       counters: this.counters.buffer,
-      rest_budget: this.restBudget(venue),
-      rest_scale: this.options.rest_scale?.[venue] ?? null,
-      connect_threads: connectThreads(this.plan, venue),
-      rings: this.rings.linksFrom(id),
+      rings: this.rings.linksFrom(plan.id),
       record_dir: this.options.record_dir ?? null,
       synthetic: this.options.synthetic ?? null,
       engine_down: this.engineDown?.plan ?? null,
@@ -438,10 +443,10 @@ export class Engine {
   private onWorkerMessage(worker: ManagedWorker, message: FromWorker): void {
     if (worker.init.kind !== "ingest") return;
     if (message.type === "venue_health") {
-      this.books.set(worker.id, message.books);
-      this.bookSync.set(worker.id, message.book_sync);
-      this.badFrames.set(worker.id, message.bad_by_channel);
-      this.restQueues.set(worker.id, message.rest_queue);
+      this.books.set(message.shard, message.books);
+      this.bookSync.set(message.shard, message.book_sync);
+      this.badFrames.set(message.shard, message.bad_by_channel);
+      this.restQueues.set(message.shard, message.rest_queue);
     } else if (message.type === "overflow") {
       this.overflow.set(worker.id, message.by_type);
     } else if (message.type === "ready") {
@@ -534,13 +539,18 @@ export class Engine {
     return { ok, components };
   }
 
-  /** Books each ingest worker keeps: its symbols now (refreshes change them), when its venue collects books. */
+  /** The shards of the running ingest threads, with their symbols now (refreshes change them). */
+  private shardsNow(): IngestShardInit[] {
+    return this.workers.flatMap((w) => (w.init.kind === "ingest" ? w.init.shards : []));
+  }
+
+  private venueShards(venue: VenueKey): IngestShardInit[] {
+    return this.shardsNow().filter((s) => s.venue === venue);
+  }
+
+  /** Books each shard keeps: its symbols now, when its venue collects books. */
   private plannedBooks(): Map<string, number> {
-    const planned = new Map<string, number>();
-    for (const w of this.workers) {
-      if (w.init.kind === "ingest") planned.set(w.id, this.config.venues[w.init.venue].data_types.includes("orderbook") ? w.init.symbols.length : 0);
-    }
-    return planned;
+    return new Map(this.shardsNow().map((s) => [s.id, this.config.venues[s.venue].data_types.includes("orderbook") ? s.symbols.length : 0]));
   }
 
   private natsComponent(): NatsStats {

@@ -180,9 +180,12 @@ const SHORT_TYPE: Readonly<Record<string, string>> = {
   orderbook_delta: "delta",
 };
 
-/** The OS thread name of a worker, e.g. `i:bn_spot:0`, `b:trade:1`, `b:shared:0`. */
+/** The OS thread name of a worker, e.g. `i:bn_spot:0`, `i:shared:0`, `b:trade:1`, `b:shared:0`. */
 export function threadName(init: WorkerInit): string {
-  const lane = init.kind === "batch" && init.lanes.length === 1 ? init.lanes[0] : undefined;
-  const what = init.kind === "ingest" ? getVenue(init.venue).short_name : lane === undefined ? "shared" : (SHORT_TYPE[lane.type] ?? lane.type);
-  return `${init.kind === "ingest" ? "i" : "b"}:${what}:${init.index}`.slice(0, 15);
+  if (init.kind === "ingest") {
+    const shard = init.shards.length === 1 ? init.shards[0] : undefined;
+    return `i:${shard === undefined ? "shared" : getVenue(shard.venue).short_name}:${init.index}`.slice(0, 15);
+  }
+  const lane = init.lanes.length === 1 ? init.lanes[0] : undefined;
+  return `b:${lane === undefined ? "shared" : (SHORT_TYPE[lane.type] ?? lane.type)}:${init.index}`.slice(0, 15);
 }

@@ -24,7 +24,7 @@ export interface RingLink {
 }
 
 interface InitCommon {
-  /** Stable worker id, e.g. `ingest:binance_spot:0`, `batch:trade:1`, `batch:shared:0`. */
+  /** Stable thread id, e.g. `ingest:binance_spot:0`, `ingest:shared:0`, `batch:trade:1`, `batch:shared:0`. */
   readonly id: string;
   readonly index: number;
   readonly config: Config;
@@ -32,10 +32,13 @@ interface InitCommon {
   readonly counters: SharedArrayBuffer;
 }
 
-export interface IngestInit extends InitCommon {
-  readonly kind: "ingest";
+/** One ingest worker an ingest thread runs: a venue's shard of symbols (src/supervisor/topology.ts). */
+export interface IngestShardInit {
+  /** Stable shard id, e.g. `ingest:binance_spot:0`. */
+  readonly id: string;
   readonly venue: VenueKey;
-  /** Venue-native symbols of this worker's shard. */
+  readonly index: number;
+  /** Venue-native symbols of this shard. */
   readonly symbols: readonly string[];
   /**
    * The venue's instrument metadata as the supervisor read it at start (plus what refreshes
@@ -43,19 +46,25 @@ export interface IngestInit extends InitCommon {
    * could not read it (the worker then reads it itself, retrying as for any outage).
    */
   readonly instruments: readonly Instrument[] | null;
-  /** Outgoing rings, one per batch worker of every type this venue produces (gap included). */
-  readonly rings: readonly RingLink[];
-  /** Directory to record raw frames into (--record), or null. */
-  readonly record_dir: string | null;
   /** The venue's REST weight budget (src/venues/connection/rest-budget.ts), shared by its ingest workers. */
   readonly rest_budget: SharedArrayBuffer;
   /** Shrinks the venue's documented REST limits (tests: a storm on a small budget); null: as documented. */
   readonly rest_scale: RestLimitScale | null;
   /**
-   * Ingest threads of the plan that share this venue's connection-attempt limit
+   * Ingest workers of the plan that share this venue's connection-attempt limit
    * (`connect_limit.family`), this one included: each takes an equal share. 1 without a limit.
    */
-  readonly connect_threads: number;
+  readonly connect_shares: number;
+}
+
+export interface IngestInit extends InitCommon {
+  readonly kind: "ingest";
+  /** The venue shards this thread runs: one in a venue's own thread, several in the shared one. */
+  readonly shards: readonly IngestShardInit[];
+  /** Outgoing rings, one per batch worker of every type its venues produce (gap included). */
+  readonly rings: readonly RingLink[];
+  /** Directory to record raw frames into (--record), or null. */
+  readonly record_dir: string | null;
   /** Synthetic source for tests and load: emit this many sequenced trades, then idle. */
   readonly synthetic: SyntheticSpec | null;
   /** The `engine_down` gaps to write after an unclean stop (src/supervisor/engine-down.ts), or null. */
@@ -123,12 +132,14 @@ export type WorkerInit = IngestInit | BatchInit;
 export type ToWorker =
   /** Stop intake (ingest) or drain inputs (batch), flush, reply `stopped`, exit. */
   | { readonly type: "stop" }
-  /** To an ingest worker: subscribe `add` (with their metadata) and drop `remove` (native ids), instrument refresh. */
+  /** To an ingest thread: its shard `shard` subscribes `add` (with their metadata) and drops `remove` (native ids), instrument refresh. */
   | SymbolsMessage
   | InsertReply;
 
 export interface SymbolsMessage {
   readonly type: "symbols";
+  /** The shard id. */
+  readonly shard: string;
   readonly add: readonly Instrument[];
   readonly remove: readonly string[];
 }
@@ -137,17 +148,19 @@ export interface SymbolsMessage {
 export type FromWorker =
   | { readonly type: "ready" }
   | { readonly type: "stopped" }
-  /** Once a second from ingest workers: book health and sync, bad frames per channel (totals), REST queue. */
+  /** Once a second per shard of an ingest thread: book health and sync, bad frames per channel (totals), REST queue. */
   | {
       readonly type: "venue_health";
+      /** The shard id. */
+      readonly shard: string;
       readonly books: readonly BookHealth[];
       /** Books waiting for the REST budget, symbols failing (src/venues/connection/sync-queue.ts). */
       readonly book_sync: BookSyncReport;
       readonly bad_by_channel: Readonly<Record<string, number>>;
-      /** REST requests waiting in this worker's queue for the venue's budget. */
+      /** REST requests waiting in this shard's queue for the venue's budget. */
       readonly rest_queue: number;
     }
-  /** From ingest workers whenever it changes (checked every 250 ms): records held outside full rings, per type. */
+  /** From ingest threads whenever it changes (checked every 250 ms): records held outside full rings, per type. */
   | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
   /** From every worker at `ready` and then every HEAP_REPORT_MS: its thread's heap. */
   | ({ readonly type: "heap" } & HeapReport)

@@ -6,7 +6,7 @@ import type { RestBudget } from "../venues/connection/rest-budget.ts";
 import { syncEstimate } from "../venues/connection/sync-estimate.ts";
 import { getVenue } from "../venues/registry.ts";
 import type { Instrument } from "../venues/types.ts";
-import type { TopologyPlan } from "./topology.ts";
+import { ingestShards, type TopologyPlan } from "./topology.ts";
 
 /** One start-up log line: how long a venue's book storm takes through its REST budget. */
 export interface SyncEstimateLine {
@@ -21,7 +21,7 @@ export interface SyncEstimateLine {
  */
 export function syncEstimateLines(config: Config, plan: TopologyPlan, budgetOf: (venue: VenueKey) => RestBudget): SyncEstimateLine[] {
   const books = new Map<VenueKey, number>();
-  for (const i of plan.ingest) {
+  for (const i of ingestShards(plan)) {
     if (config.venues[i.venue].data_types.includes("orderbook")) books.set(i.venue, (books.get(i.venue) ?? 0) + i.symbols.length);
   }
   const lines: SyncEstimateLine[] = [];

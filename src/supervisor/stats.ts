@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
+import { VENUE_KEYS, venueWorkerCount, type VenueKey } from "../config/venue-keys.ts";
 import type { ClockSkewStats, ComponentStats, NatsStats, ProcessStats, StatsSnapshot, TieringTableStats, TypeLatencyStats, TypeStats, VenueBookSync, VenueStats, WorkerStats } from "../http/stats-types.ts";
 import { DATA_TYPES, RECORD_TYPES } from "../records/types.ts";
 import type { SpscRing } from "../ring/spsc-ring.ts";
@@ -144,7 +144,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
   const venues: Record<string, VenueStats> = {};
   for (const venue of VENUE_KEYS) {
     const cfg = s.config.venues[venue];
-    const enabled = cfg.enabled && cfg.workers > 0 && s.config.engine.role !== "store";
+    const enabled = cfg.enabled && venueWorkerCount(cfg) > 0 && s.config.engine.role !== "store";
     const last = c.read(venueCounter(venue, "last_message_ms"));
     venues[venue] = {
       enabled,

@@ -81,14 +81,18 @@ export async function resolveVenueSymbols(inputs: ResolveInputs): Promise<Resolv
   return { venues, errors, config: { ...config, venues: resolvedVenues } };
 }
 
-/** The `symbols` messages a change sends, and each affected worker's init with its new symbols. */
+/**
+ * The `symbols` messages a change of `venue`'s symbols sends, one per shard it touches, and each
+ * affected ingest thread's init with the new symbols of its shards.
+ */
 export function symbolsChanged(
   workers: readonly ManagedWorker[],
+  venue: VenueKey,
   added: readonly Instrument[],
   removed: readonly string[],
 ): { worker: ManagedWorker; init: IngestInit; message: SymbolsMessage }[] {
   const ingest = workers.flatMap((w) => (w.init.kind === "ingest" ? [{ worker: w, init: w.init }] : []));
-  const shards = new Map(ingest.map(({ worker, init }) => [worker.id, init.symbols]));
+  const shards = new Map(ingest.flatMap(({ init }) => init.shards.filter((s) => s.venue === venue).map((s) => [s.id, s.symbols] as const)));
   const plan = assignSymbolChange(
     shards,
     added.map((i) => i.native),
@@ -97,12 +101,16 @@ export function symbolsChanged(
   const byNative = new Map(added.map((i) => [i.native, i]));
   const out: { worker: ManagedWorker; init: IngestInit; message: SymbolsMessage }[] = [];
   for (const { worker, init } of ingest) {
-    const change = plan.get(worker.id);
-    if (change === undefined) continue;
-    const add = change.add.map((n) => byNative.get(n)).filter((i): i is Instrument => i !== undefined);
-    // A restarted thread starts from its current symbols and has the metadata of those added.
-    const instruments = init.instruments === null ? null : withInstruments(init.instruments, add);
-    out.push({ worker, init: { ...init, symbols: change.symbols, instruments }, message: { type: "symbols", add, remove: change.remove } });
+    let next = init;
+    for (const shard of init.shards) {
+      const change = plan.get(shard.id);
+      if (change === undefined) continue;
+      const add = change.add.map((n) => byNative.get(n)).filter((i): i is Instrument => i !== undefined);
+      // A restarted thread starts from its current symbols and has the metadata of those added.
+      const instruments = shard.instruments === null ? null : withInstruments(shard.instruments, add);
+      next = { ...next, shards: next.shards.map((s) => (s.id === shard.id ? { ...s, symbols: change.symbols, instruments } : s)) };
+      out.push({ worker, init: next, message: { type: "symbols", shard: shard.id, add, remove: change.remove } });
+    }
   }
   return out;
 }

@@ -1,5 +1,5 @@
 import type { Config } from "../config/schema.ts";
-import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
+import { VENUE_KEYS, venueWorkerCount, type VenueKey } from "../config/venue-keys.ts";
 import type { RecordType } from "../records/types.ts";
 import { RECORD_TYPES } from "../records/types.ts";
 import { getVenue } from "../venues/registry.ts";
@@ -7,24 +7,35 @@ import { getVenue } from "../venues/registry.ts";
 /**
  * The thread topology a config asks for (SPEC section 6):
  *
- *   ingest:<venue>:<i>  ──ring──►  lane <type>:<j>       one ring per (ingest worker, lane of a type
- *        (symbols sharded)            (N per type)        the venue produces, gap included); a record
- *                                                         goes to lane j = hash(symbol) % N(type)
+ *   ingest thread  ──ring──►  lane <type>:<j>       one ring per (ingest thread, lane of a type
+ *   (venue shards)             (N per type)        its venues produce, gap included); a record
+ *                                                  goes to lane j = hash(symbol) % N(type)
  *
- * A lane is one batch worker's share of a type. `batch_workers.<type>: N` gives the type N lanes,
- * each in its own thread `batch:<type>:<j>`; `shared` gives it one lane in the thread
- * `batch:shared:0`, which runs the lanes of every shared type (each thread is a JavaScript heap,
- * and types that receive a few rows a second need no heap of their own).
+ * A venue's symbols are dealt over its ingest workers (shards). `venues.<v>.workers: N` gives
+ * the venue N shards, each in its own thread `ingest:<venue>:<i>`; `shared` gives it one shard
+ * in the thread `ingest:shared:0`, which runs the shards of every shared venue. A lane is one
+ * batch worker's share of a type. `batch_workers.<type>: N` gives the type N lanes, each in its
+ * own thread `batch:<type>:<j>`; `shared` gives it one lane in the thread `batch:shared:0`,
+ * which runs the lanes of every shared type. Each thread is a JavaScript heap, and venues with
+ * a few symbols, like types that receive a few rows a second, need no heap of their own.
  *
  * Pure: the supervisor spawns exactly what this returns, and tests compare plans.
  */
 
-export interface IngestPlan {
+/** One ingest worker: a venue's shard of symbols, with its own connections (id `ingest:<venue>:<i>`). */
+export interface IngestShardPlan {
   readonly id: string;
   readonly venue: VenueKey;
   readonly index: number;
   readonly symbols: readonly string[];
-  /** Record types this worker writes (the venue's data types plus gap, those with batch workers). */
+}
+
+/** One ingest thread and the venue shards it runs; its rings carry all their records. */
+export interface IngestPlan {
+  readonly id: string;
+  readonly index: number;
+  readonly shards: readonly IngestShardPlan[];
+  /** Record types this thread writes (its venues' data types plus gap, those with batch workers). */
   readonly types: readonly RecordType[];
 }
 
@@ -88,48 +99,66 @@ function planBatchThreads(config: Config): BatchPlan[] {
   return shared.length === 0 ? own : [...own, { id: SHARED_BATCH_THREAD, index: 0, lanes: shared }];
 }
 
+/** The thread that runs the shard of every `shared` venue. */
+export const SHARED_INGEST_THREAD = "ingest:shared:0";
+
 export function planTopology(config: Config): TopologyPlan {
   const warnings: string[] = [];
   const role = config.engine.role;
   const batch = planBatchThreads(config);
 
   const ingest: IngestPlan[] = [];
-  const rings: RingPlan[] = [];
+  const shared: { shards: IngestShardPlan[]; types: Set<RecordType> } = { shards: [], types: new Set() };
   if (role !== "store") {
     for (const venue of VENUE_KEYS) {
       const cfg = config.venues[venue];
-      if (!cfg.enabled || cfg.workers === 0) continue;
+      const workers = venueWorkerCount(cfg);
+      if (!cfg.enabled || workers === 0) continue;
       if (cfg.symbols.length === 0) {
         warnings.push(`venues.${venue} is enabled with no symbols; no ingest worker started`);
         continue;
       }
-      if (cfg.workers > cfg.symbols.length) {
-        warnings.push(`venues.${venue}.workers = ${cfg.workers} but only ${cfg.symbols.length} symbols; starting ${cfg.symbols.length}`);
+      if (workers > cfg.symbols.length) {
+        warnings.push(`venues.${venue}.workers = ${workers} but only ${cfg.symbols.length} symbols; starting ${cfg.symbols.length}`);
       }
       const types = [...new Set<RecordType>([...cfg.data_types, "gap"])].filter((t) => laneCount(config, t) > 0);
       for (const t of cfg.data_types) {
         if (laneCount(config, t) === 0) warnings.push(`venues.${venue} collects ${t} but batch_workers.${t} = 0; its records are not collected`);
       }
-      shardSymbols(cfg.symbols, cfg.workers).forEach((symbols, index) => {
-        const id = `ingest:${venue}:${index}`;
-        ingest.push({ id, venue, index, symbols, types });
-        for (const type of types) {
-          for (let j = 0; j < laneCount(config, type); j++) rings.push({ from: id, to: batchThreadOf(config, type, j), type, batch_index: j });
+      shardSymbols(cfg.symbols, workers).forEach((symbols, index) => {
+        const shard = { id: `ingest:${venue}:${index}`, venue, index, symbols };
+        if (cfg.workers === "shared") {
+          shared.shards.push(shard);
+          for (const t of types) shared.types.add(t);
+        } else {
+          ingest.push({ id: shard.id, index, shards: [shard], types });
         }
       });
+    }
+  }
+  if (shared.shards.length > 0) ingest.push({ id: SHARED_INGEST_THREAD, index: 0, shards: shared.shards, types: RECORD_TYPES.filter((t) => shared.types.has(t)) });
+  const rings: RingPlan[] = [];
+  for (const thread of ingest) {
+    for (const type of thread.types) {
+      for (let j = 0; j < laneCount(config, type); j++) rings.push({ from: thread.id, to: batchThreadOf(config, type, j), type, batch_index: j });
     }
   }
   return { ingest, batch, rings, warnings };
 }
 
+/** Every ingest worker of the plan, thread by thread. */
+export function ingestShards(plan: TopologyPlan): IngestShardPlan[] {
+  return plan.ingest.flatMap((thread) => thread.shards);
+}
+
 /**
- * The planned ingest threads of every venue in `venue`'s connect-limit family, which share that
+ * The planned ingest workers of every venue in `venue`'s connect-limit family, which share that
  * per-IP limit (src/venues/connection/connect-share.ts); 1 when the venue states no limit.
  */
-export function connectThreads(plan: TopologyPlan, venue: VenueKey): number {
+export function connectShares(plan: TopologyPlan, venue: VenueKey): number {
   const family = getVenue(venue).connect_limit?.family;
   if (family === undefined) return 1;
-  return plan.ingest.filter((i) => getVenue(i.venue).connect_limit?.family === family).length;
+  return ingestShards(plan).filter((i) => getVenue(i.venue).connect_limit?.family === family).length;
 }
 
 /**

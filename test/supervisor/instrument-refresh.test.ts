@@ -9,9 +9,13 @@ import { deribitVolatility } from "../../src/venues/deribit/sim-synthetic.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames, venueCounter } from "../../src/stats/layout.ts";
 import { assignSymbolChange, VenueSymbols, venueSymbolStats } from "../../src/supervisor/instrument-refresh.ts";
+import type { ManagedWorker } from "../../src/supervisor/managed-worker.ts";
+import type { IngestShardInit } from "../../src/supervisor/messages.ts";
+import { symbolsChanged } from "../../src/supervisor/symbol-resolution.ts";
 import { RestClient } from "../../src/venues/connection/rest-client.ts";
 import { getVenue } from "../../src/venues/registry.ts";
 import type { IngestRunner } from "../../src/venues/ingest.ts";
+import type { Instrument } from "../../src/venues/types.ts";
 import { OkxConnection } from "../../src/venues/okx/connection.ts";
 import { ingestRunner } from "../connection/support.ts";
 import { waitFor } from "../support/wait.ts";
@@ -245,5 +249,49 @@ describe("assignSymbolChange", () => {
       "ingest:binance_spot:0": { symbols: ["A", "C", "E", "I"], add: ["I"], remove: [] },
       "ingest:binance_spot:1": { symbols: ["B", "D", "H", "J"], add: ["H", "J"], remove: [] },
     });
+  });
+});
+
+describe("symbolsChanged", () => {
+  const inst = (native: string): Instrument => ({ native, base: native.split("-")[0] ?? native, quote: "USDT", market_type: "spot", symbol: native });
+  const shard = (venue: VenueKey, index: number, symbols: string[]): IngestShardInit => ({
+    id: `ingest:${venue}:${index}`,
+    venue,
+    index,
+    symbols,
+    instruments: symbols.map(inst),
+    rest_budget: new SharedArrayBuffer(8),
+    rest_scale: null,
+    connect_shares: 1,
+  });
+  const thread = (id: string, shards: IngestShardInit[]) => ({ id, init: { kind: "ingest", id, index: 0, shards } }) as unknown as ManagedWorker;
+
+  test("a change of a shared venue goes to its shard in the shared thread, whose other venues keep their symbols", () => {
+    const shared = thread("ingest:shared:0", [shard("binance_derivatives", 0, ["BTCUSDT"]), shard("okx_spot", 0, ["BTC-USDT", "ETH-USDT"])]);
+    const own = thread("ingest:binance_spot:0", [shard("binance_spot", 0, ["BTCUSDT"])]);
+    const out = symbolsChanged([own, shared], "okx_spot", [inst("SOL-USDT")], ["BTC-USDT"]);
+    expect(out.map((o) => [o.worker.id, o.message])).toEqual([
+      ["ingest:shared:0", { type: "symbols", shard: "ingest:okx_spot:0", add: [inst("SOL-USDT")], remove: ["BTC-USDT"] }],
+    ]);
+    const next = out[0]?.init;
+    expect(next?.shards.map((s) => [s.id, s.symbols])).toEqual([
+      ["ingest:binance_derivatives:0", ["BTCUSDT"]],
+      ["ingest:okx_spot:0", ["ETH-USDT", "SOL-USDT"]],
+    ]);
+    // A restarted thread has the added symbol's metadata.
+    expect(next?.shards[1]?.instruments?.map((i) => i.native)).toEqual(["BTC-USDT", "ETH-USDT", "SOL-USDT"]);
+    // A venue the shared thread does not run changes nothing there.
+    expect(symbolsChanged([own, shared], "okx_derivatives", [inst("BTC-USDT-SWAP")], [])).toEqual([]);
+  });
+
+  test("a venue with threads of its own spreads its listings over them as assignSymbolChange says", () => {
+    const a = thread("ingest:binance_spot:0", [shard("binance_spot", 0, ["A", "C"])]);
+    const b = thread("ingest:binance_spot:1", [shard("binance_spot", 1, ["B"])]);
+    const out = symbolsChanged([a, b], "binance_spot", [inst("D"), inst("E")], ["C"]);
+    expect(out.map((o) => [o.worker.id, o.message.shard, o.message.add.map((i) => i.native), o.message.remove])).toEqual([
+      ["ingest:binance_spot:0", "ingest:binance_spot:0", ["D"], ["C"]],
+      ["ingest:binance_spot:1", "ingest:binance_spot:1", ["E"], []],
+    ]);
+    expect(out.map((o) => o.init.shards[0]?.symbols)).toEqual([["A", "D"], ["B", "E"]]);
   });
 });

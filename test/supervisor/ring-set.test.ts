@@ -26,8 +26,8 @@ test("rings of trades, books and book changes get ring.capacity_bytes, every oth
     "liquidation->batch:liquidation:0": 1 << 16,
     "gap->batch:shared:0": 1 << 16,
   });
-  // The ingest worker writes into exactly those buffers.
-  const links = rings.linksFrom("ingest:binance_derivatives:0");
+  // The ingest thread (the shared one: the venue's default) writes into exactly those buffers.
+  const links = rings.linksFrom("ingest:shared:0");
   expect(links.map((l) => l.type).sort()).toEqual(["funding_rate", "gap", "liquidation", "orderbook", "orderbook_delta", "trade"]);
   for (const l of links) expect(rings.all().find((r) => r.type === l.type)?.ring.sab).toBe(l.buffer);
 });

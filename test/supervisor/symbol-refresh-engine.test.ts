@@ -6,6 +6,7 @@ import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator, type Simulator } from "../../src/replay/simulator.ts";
 import { generatorSource } from "../../src/replay/source.ts";
 import { Engine } from "../../src/supervisor/engine.ts";
+import { ingestShards } from "../../src/supervisor/topology.ts";
 import { testDataDir } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -52,7 +53,7 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   engine = new Engine(config, { log });
   await engine.start();
   const e = engine;
-  expect(e.plan.ingest.map((i) => [i.id, i.symbols])).toEqual([
+  expect(ingestShards(e.plan).map((i) => [i.id, i.symbols])).toEqual([
     ["ingest:binance_spot:0", ["BTCUSDT"]],
     ["ingest:binance_spot:1", ["ETHUSDT"]],
   ]);
@@ -67,7 +68,7 @@ test("the supervisor shards a selector's symbols, sends listings to the least lo
   await e.refreshInstruments();
   // BTCUSDT left worker 0, which then held the fewest symbols and took SOLUSDT.
   const ingest = e.workers.filter((w) => w.init.kind === "ingest");
-  expect(ingest.map((w) => (w.init.kind === "ingest" ? w.init.symbols : []))).toEqual([["SOLUSDT"], ["ETHUSDT"]]);
+  expect(ingest.map((w) => (w.init.kind === "ingest" ? w.init.shards.flatMap((s) => s.symbols) : []))).toEqual([["SOLUSDT"], ["ETHUSDT"]]);
   await waitFor("SOLUSDT live, BTCUSDT gone", () => books(e, "binance_spot").SOLUSDT === "live" && books(e, "binance_spot").BTCUSDT === undefined, 20_000);
   const stats = e.stats().venues.binance_spot?.symbols;
   expect(stats).toMatchObject({ resolved: 2, added: 1, removed: 1, refreshes: 2 });

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { configWith } from "../../src/config/load.ts";
-import { connectThreads, planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
+import { connectShares, ingestShards, planTopology, shardSymbols, venueConfigErrors } from "../../src/supervisor/topology.ts";
 import { batchIndexFor } from "../../src/pipeline/route.ts";
 import { RECORD_TYPES } from "../../src/records/types.ts";
 
@@ -21,9 +21,9 @@ function withSpot(spot: Record<string, unknown>) {
 describe("topology from config", () => {
   test("worker counts per venue and per data type are what the config says", () => {
     const plan = planTopology(configWith({ ...onlyBinance, batch_workers: { trade: 3, orderbook: 1 } }));
-    expect(plan.ingest.map((i) => [i.id, i.symbols])).toEqual([
-      ["ingest:binance_spot:0", ["BTCUSDT", "SOLUSDT"]],
-      ["ingest:binance_spot:1", ["ETHUSDT"]],
+    expect(plan.ingest.map((i) => [i.id, i.shards.map((s) => [s.id, s.symbols])])).toEqual([
+      ["ingest:binance_spot:0", [["ingest:binance_spot:0", ["BTCUSDT", "SOLUSDT"]]]],
+      ["ingest:binance_spot:1", [["ingest:binance_spot:1", ["ETHUSDT"]]]],
     ]);
     expect(plan.batch.filter((b) => b.lanes.some((l) => l.type === "trade")).map((b) => b.id)).toEqual(["batch:trade:0", "batch:trade:1", "batch:trade:2"]);
     // one ring per (ingest worker, lane of a type it produces): 2 x (3 trade + 1 book + 1 gap)
@@ -64,10 +64,10 @@ describe("topology from config", () => {
       ["batch:liquidation:1", ["liquidation:1"]],
       ["batch:shared:0", ["funding_rate:0", "open_interest:0", "lsr_top_position:0", "lsr_all_account:0", "volatility_index:0", "orderbook_delta:0", "gap:0"]],
     ]);
-    // Every ring of a shared type goes to the shared thread, one per (ingest worker, type).
-    const fromOkxSwap = plan.rings.filter((r) => r.from === "ingest:okx_derivatives:0");
-    expect(fromOkxSwap.filter((r) => r.to === "batch:shared:0").map((r) => r.type)).toEqual(["funding_rate", "open_interest", "lsr_top_position", "lsr_all_account", "gap"]);
-    expect(fromOkxSwap.filter((r) => r.type === "liquidation").map((r) => r.to)).toEqual(["batch:liquidation:0", "batch:liquidation:1"]);
+    // Every ring of a shared type goes to the shared thread, one per (ingest thread, type).
+    const fromShared = plan.rings.filter((r) => r.from === "ingest:shared:0");
+    expect(fromShared.filter((r) => r.to === "batch:shared:0").map((r) => r.type)).toEqual(["funding_rate", "open_interest", "lsr_top_position", "lsr_all_account", "gap"]);
+    expect(fromShared.filter((r) => r.type === "liquidation").map((r) => r.to)).toEqual(["batch:liquidation:0", "batch:liquidation:1"]);
     const allOwn = planTopology(configWith({ batch_workers: Object.fromEntries(RECORD_TYPES.map((t) => [t, 1])) }));
     expect(allOwn.batch.map((b) => b.id)).toEqual(RECORD_TYPES.map((t) => `batch:${t}:0`));
   });
@@ -89,9 +89,53 @@ describe("topology from config", () => {
         },
       }),
     );
-    expect(connectThreads(plan, "okx_spot")).toBe(5);
-    expect(connectThreads(plan, "okx_derivatives")).toBe(5);
-    expect(connectThreads(plan, "binance_spot")).toBe(1);
+    expect(connectShares(plan, "okx_spot")).toBe(5);
+    expect(connectShares(plan, "okx_derivatives")).toBe(5);
+    expect(connectShares(plan, "binance_spot")).toBe(1);
+    // Two shared OKX venues: two workers, each with its own connections, in one thread.
+    const shared = planTopology(configWith({ venues: { okx_spot: { workers: "shared" }, okx_derivatives: { workers: "shared" } } }));
+    expect(connectShares(shared, "okx_spot")).toBe(2);
+  });
+
+  test("shared venues run as shards of one thread, which writes one ring per lane of every type they produce", () => {
+    const plan = planTopology(
+      configWith({
+        venues: {
+          binance_spot: { workers: 2, symbols: ["BTCUSDT", "ETHUSDT", "SOLUSDT"] },
+          binance_derivatives: { workers: "shared", symbols: ["BTCUSDT"] },
+          okx_spot: { workers: "shared", symbols: ["BTC-USDT", "ETH-USDT"] },
+          okx_derivatives: { enabled: false },
+          deribit_derivatives: { workers: "shared", symbols: ["BTC"] },
+        },
+        batch_workers: { trade: 2 },
+      }),
+    );
+    expect(plan.ingest.map((i) => [i.id, i.shards.map((s) => [s.id, s.symbols])])).toEqual([
+      ["ingest:binance_spot:0", [["ingest:binance_spot:0", ["BTCUSDT", "SOLUSDT"]]]],
+      ["ingest:binance_spot:1", [["ingest:binance_spot:1", ["ETHUSDT"]]]],
+      [
+        "ingest:shared:0",
+        [
+          ["ingest:binance_derivatives:0", ["BTCUSDT"]],
+          ["ingest:okx_spot:0", ["BTC-USDT", "ETH-USDT"]],
+          ["ingest:deribit_derivatives:0", ["BTC"]],
+        ],
+      ],
+    ]);
+    const shared = plan.ingest[2];
+    expect(shared?.types).toEqual(["trade", "orderbook", "funding_rate", "open_interest", "liquidation", "lsr_top_position", "lsr_all_account", "volatility_index", "gap"]);
+    // One ring per lane of each of its types, whichever of its venues produces it: 2 trade lanes + 8 others.
+    expect(plan.rings.filter((r) => r.from === "ingest:shared:0").length).toBe(10);
+    expect(plan.rings.filter((r) => r.from === "ingest:shared:0" && r.type === "trade").map((r) => r.to)).toEqual(["batch:trade:0", "batch:trade:1"]);
+    expect(ingestShards(plan).map((s) => s.id)).toEqual(["ingest:binance_spot:0", "ingest:binance_spot:1", "ingest:binance_derivatives:0", "ingest:okx_spot:0", "ingest:deribit_derivatives:0"]);
+  });
+
+  test("the default config runs every venue in the shared ingest thread", () => {
+    const plan = planTopology(configWith({}));
+    expect(plan.ingest.map((i) => [i.id, i.shards.map((s) => s.id)])).toEqual([
+      ["ingest:shared:0", ["ingest:binance_spot:0", "ingest:binance_derivatives:0", "ingest:okx_spot:0", "ingest:okx_derivatives:0", "ingest:deribit_derivatives:0"]],
+    ]);
+    expect(plan.batch.map((b) => b.id)).toEqual(["batch:trade:0", "batch:orderbook:0", "batch:shared:0"]);
   });
 
   test("symbols shard round-robin and a symbol always routes to the same batch worker", () => {

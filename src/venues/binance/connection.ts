@@ -1,3 +1,4 @@
+import { venueWorkerCount } from "../../config/venue-keys.ts";
 import type { BinanceVenue } from "./channels.ts";
 import { BINANCE_LIMITS, binanceRoutes, binanceStreams, type BinanceStream } from "./routes.ts";
 import { RollingShard } from "./rolling-shard.ts";
@@ -37,7 +38,7 @@ export class BinanceConnection implements VenueConnection {
     const venue = ctx.venue as BinanceVenue;
     const limits = BINANCE_LIMITS[venue];
     const connect = ctx.tuning.binance_connect_limit ?? { max: limits.connect_max, window_ms: limits.connect_window_ms };
-    const share = Math.max(1, Math.floor(connect.max / Math.max(1, ctx.config.workers)));
+    const share = Math.max(1, Math.floor(connect.max / Math.max(1, venueWorkerCount(ctx.config))));
     this.connect_limiter = new WindowLimiter(share, Math.ceil(connect.window_ms * CONNECT_WINDOW_MARGIN));
     const cap = Math.max(1, Math.min(limits.max_streams, ctx.tuning.binance_max_streams));
     this.cap = cap;

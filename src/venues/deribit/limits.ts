@@ -1,4 +1,5 @@
 import type { VenueConfig } from "../../config/schema.ts";
+import { venueWorkerCount } from "../../config/venue-keys.ts";
 
 /**
  * Deribit limits, as the venue documents them (checked 2026-12):
@@ -32,7 +33,7 @@ export const DERIBIT_WORKER_REQUESTS_PER_S = Math.floor(DERIBIT_REQUESTS_PER_S /
 
 /** A config error when the Deribit ingest workers could open more than 32 connections at once. */
 export function deribitConnectionConfigErrors(config: VenueConfig): string[] {
-  const workers = Math.min(config.workers, config.symbols.length);
+  const workers = Math.min(venueWorkerCount(config), config.symbols.length);
   if (workers * DERIBIT_CONNECTIONS_PER_WORKER <= DERIBIT_MAX_CONNECTIONS) return [];
   const most = Math.floor(DERIBIT_MAX_CONNECTIONS / DERIBIT_CONNECTIONS_PER_WORKER);
   return [
