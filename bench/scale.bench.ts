@@ -27,8 +27,8 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, 
  * trades, a few hot symbols much busier, mark price, liquidations and DVOL at their venue
  * cadence; src/replay/live-feed.ts). The engine runs as a child process
  * (bench/e2e-engine.ts) on config/default.yaml: 100-level books once a second, every trade
- * stored, one ingest worker per venue (the default: the four busy venues already give four
- * ingest threads for the machine's two cores, and more threads add switching, not CPU), with
+ * stored, every venue a shard of the one shared ingest thread (`venues.<v>.workers: shared`, the
+ * default: on the machine's two cores a thread per venue added switching, not intake), with
  * the venues pointed at the simulator and given explicit symbol lists, tiering off (its windows
  * close 10 minutes after the fact, so in a short run it only competes with the inserts) and a
  * 60 s stop deadline (the bench measures a complete drain).
@@ -87,7 +87,7 @@ function unstoredTypes(symbols: number, stats: StatsSnapshot): string[] {
 
 /** The default config with every venue pointed at the simulator, on `symbols`. */
 function scaleEngineConfig(simulator: SimulatorThread, symbols: Readonly<Record<VenueKey, string[]>>, data_dir: string): Config {
-  const venues = Object.fromEntries(VENUE_KEYS.map((v) => [v, { symbols: symbols[v], workers: 1 }]));
+  const venues = Object.fromEntries(VENUE_KEYS.map((v) => [v, { symbols: symbols[v] }]));
   return configWith(
     mergeConfig(replayVenueOverrides(simulator), {
       venues,

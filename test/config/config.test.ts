@@ -35,6 +35,8 @@ describe("configuration", () => {
     expect(c.venues.binance_spot.symbols).toEqual(["SOLUSDT"]);
     expect(c.venues.binance_spot.workers).toBe(3);
     expect(c.venues.binance_spot.ws_url).toBe("wss://stream.binance.com:9443");
+    // The other venues keep the default: a shard each in the shared ingest thread.
+    expect(c.venues.okx_spot.workers).toBe("shared");
   });
 
   test("a selector in a user file replaces the default list; symbols is then empty and the selector kept", () => {
@@ -124,6 +126,8 @@ describe("configuration", () => {
     const negative = errorOf(() => configWith({ batch_workers: { trade: -1 } }));
     expect(negative).toContain("'batch_workers.trade' = -1");
     expect(negative).toContain(">=0");
+    const venueWorkers = errorOf(() => configWith({ venues: { okx_spot: { workers: "own" } } }));
+    expect(venueWorkers).toContain(`'venues.okx_spot.workers' = "own": a number of workers (0 or more) or shared`);
     const ring = errorOf(() => configWith({ ring: { capacity_bytes: 100000 } }));
     expect(ring).toContain("'ring.capacity_bytes' = 100000: a power of two");
     expect(errorOf(() => configWith({ ring: { low_volume_capacity_bytes: 4096 } }))).toContain("'ring.low_volume_capacity_bytes' = 4096");
