@@ -74,6 +74,12 @@ describe("collectors and storers as separate processes", () => {
     const stopped = await Promise.all(storers.map((s) => s.stop()));
     for (const s of stopped) expect(s.published).toBeUndefined();
     expect(stopped.map((s) => (s.stored as { trade: number }).trade)).toEqual([a.length, b.length]);
+    // A storer has no venues to wait for: it hands its start-up code pages back once, when it
+    // has started (src/setup/code-pages.ts), not a second time for a start that is already over.
+    for (const s of storers) {
+      const released = s.lines().filter((l) => l.msg === "code pages only the start used handed back to the kernel");
+      expect(released.map((l) => l.stage)).toEqual(["engine started"]);
+    }
   }, 120_000);
 
   test("a server that refuses the credentials stops the process at start with exit 2, naming the server, not the password", async () => {
