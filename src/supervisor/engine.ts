@@ -455,18 +455,18 @@ export class Engine {
   }
 
   /**
-   * A restarted ingest worker starts with empty overflow: what its previous thread last reported
-   * holding died with that thread. It is counted as dropped and logged (the gap records the
+   * A restarted ingest thread starts with empty overflow: what it last reported holding died with
+   * it. It is counted as dropped and logged (the gap records the
    * thread would have written on a drop died with it too).
    */
-  private overflowLost(worker_id: string): void {
-    const held = this.overflow.get(worker_id);
-    this.overflow.delete(worker_id);
+  private overflowLost(thread_id: string): void {
+    const held = this.overflow.get(thread_id);
+    this.overflow.delete(thread_id);
     if (held === undefined) return;
     for (const [type, n] of Object.entries(held)) {
       if (n <= 0 || !isRecordType(type)) continue;
       this.counters.add(this.counters.slot(typeCounter(type, "dropped")), n);
-      this.log.error({ worker: worker_id, data_type: type, records: n }, "records an ingest worker held outside its full rings were lost with its thread");
+      this.log.error({ worker: thread_id, data_type: type, records: n }, "records an ingest thread held outside its full rings were lost with it");
     }
   }
 
