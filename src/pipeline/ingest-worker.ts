@@ -5,6 +5,7 @@ import type { MarketRecord } from "../records/types.ts";
 import { Counters } from "../stats/counters.ts";
 import { counterNames } from "../stats/layout.ts";
 import type { FromWorker, IngestInit, IngestShardInit, SymbolsMessage } from "../supervisor/messages.ts";
+import { Backoff } from "../venues/connection/backoff.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
 import { RingRouter } from "./ring-router.ts";
 import { SyntheticSource } from "./synthetic-source.ts";
@@ -19,6 +20,11 @@ const OBSERVE_FLUSH_MS = 250;
 /**
  * One venue shard of an ingest thread: its connections (IngestRunner through startVenueIngest),
  * its latency observer, and its once-a-second report of book health to the supervisor.
+ *
+ * A start that fails (the venue's metadata cannot be read, say) is tried again with the
+ * engine's restart backoff inside the thread, so one unreachable venue never takes down the
+ * other venues of a shared thread; each failure is logged and reported to the supervisor, whose
+ * /health names it on the venue.
  */
 class IngestShard {
   private venue: VenueIngest | null = null;
@@ -26,6 +32,10 @@ class IngestShard {
   private readonly pendingChanges: SymbolsMessage[] = [];
   private readonly observer: IngestObserver;
   private timer: ReturnType<typeof setInterval> | null = null;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private stopped = false;
+  private failures = 0;
+  private readonly backoff: Backoff;
 
   constructor(
     readonly init: IngestShardInit,
@@ -36,6 +46,8 @@ class IngestShard {
     private readonly log: Logger,
   ) {
     this.observer = new IngestObserver(counters, init.venue);
+    const { restart_initial_ms, restart_max_ms } = thread.config.engine;
+    this.backoff = new Backoff({ initial_ms: restart_initial_ms, max_ms: restart_max_ms });
   }
 
   readonly emit = (record: MarketRecord): void => {
@@ -47,10 +59,29 @@ class IngestShard {
     this.observer.flush();
   }
 
+  /** Starts the venue; resolves after the first attempt, whose failure is retried in the background. */
   async start(counters: Counters, down: EngineDownGaps | null): Promise<void> {
-    this.venue = await startVenueIngest(this.init, this.thread.config, this.thread.record_dir, this.emit, counters, this.log, down);
-    for (const change of this.pendingChanges.splice(0)) this.venue.changeSymbols(change.add, change.remove);
+    let venue: VenueIngest;
+    try {
+      venue = await startVenueIngest(this.init, this.thread.config, this.thread.record_dir, this.emit, counters, this.log, down);
+    } catch (error) {
+      if (this.stopped) return;
+      this.failures++;
+      const delay_ms = this.backoff.next();
+      const message = error instanceof Error ? error.message : String(error);
+      this.log.error({ err: error, attempts: this.failures, delay_ms }, "venue could not start; trying again");
+      this.port.postMessage({ type: "shard_failed", shard: this.init.id, message, attempts: this.failures } satisfies FromWorker);
+      this.retry = setTimeout(() => {
+        this.retry = null;
+        void this.start(counters, down);
+      }, delay_ms);
+      return;
+    }
+    if (this.stopped) return venue.stop();
+    this.venue = venue;
+    for (const change of this.pendingChanges.splice(0)) venue.changeSymbols(change.add, change.remove);
     this.timer = setInterval(() => this.reportHealth(), 1000);
+    this.reportHealth();
   }
 
   private reportHealth(): void {
@@ -72,6 +103,8 @@ class IngestShard {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retry !== null) clearTimeout(this.retry);
     if (this.timer !== null) clearInterval(this.timer);
     await this.venue?.stop();
   }

@@ -120,7 +120,13 @@ export async function startVenueIngest(
       },
     },
   });
-  await runner.start();
+  try {
+    await runner.start();
+  } catch (error) {
+    // What the failed start opened (a capture file, REST timers) is closed before it is tried again.
+    await runner.stop();
+    throw error;
+  }
 
   const flushFrames = (): void => {
     if (local.frames === 0) return;

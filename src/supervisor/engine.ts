@@ -22,7 +22,7 @@ import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
 import { startClickHouseServer } from "../http/clickhouse-server.ts";
-import type { HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
+import type { HealthComponent, HealthReport, NatsStats, ProcessStats, StatsSnapshot } from "../http/stats-types.ts";
 import { createClickHouse } from "../storage/client.ts";
 import { ensureSchema, schemaNames } from "../storage/schema.ts";
 import { InsertSinks } from "../storage/insert-sinks.ts";
@@ -99,6 +99,8 @@ export class Engine {
   private readonly bookSync = new Map<string, BookSyncReport>();
   /** One REST weight budget per venue, shared by its ingest workers and kept across their restarts. */
   private readonly restBudgets = new Map<VenueKey, RestBudget>();
+  /** Ingest shards whose venue failed to start and is being tried again: the last error and attempts. */
+  private readonly shardFailures = new Map<string, { readonly message: string; readonly attempts: number }>();
   /** Records each ingest thread holds outside full rings, per type (its last report). */
   private readonly overflow = new Map<string, Readonly<Record<string, number>>>();
   private readonly started_ms = Date.now();
@@ -442,7 +444,10 @@ export class Engine {
 
   private onWorkerMessage(worker: ManagedWorker, message: FromWorker): void {
     if (worker.init.kind !== "ingest") return;
-    if (message.type === "venue_health") {
+    if (message.type === "shard_failed") {
+      this.shardFailures.set(message.shard, { message: message.message, attempts: message.attempts });
+    } else if (message.type === "venue_health") {
+      this.shardFailures.delete(message.shard);
       this.books.set(message.shard, message.books);
       this.bookSync.set(message.shard, message.book_sync);
       this.badFrames.set(message.shard, message.bad_by_channel);
@@ -533,10 +538,20 @@ export class Engine {
     for (const venue of VENUE_KEYS) {
       const v = venueStats[venue];
       if (v === undefined || !v.enabled || this.options.synthetic) continue;
-      components[`venue:${venue}`] = venueHealth(v);
+      components[`venue:${venue}`] = this.withStartFailure(venue, venueHealth(v));
     }
     const ok = Object.entries(components).every(([, c]) => c.state === "up" || c.state === "running" || c.state === "connected" || c.state === "syncing");
     return { ok, components };
+  }
+
+  /** A venue's health, naming why it is not up when one of its shards keeps failing to start. */
+  private withStartFailure(venue: VenueKey, component: HealthComponent): HealthComponent {
+    const failed = this.venueShards(venue).flatMap((s) => {
+      const f = this.shardFailures.get(s.id);
+      return f === undefined ? [] : [`${s.id}: ${f.message} (${f.attempts} failed start${f.attempts === 1 ? "" : "s"}, trying again)`];
+    });
+    if (failed.length === 0 || component.detail !== undefined) return component;
+    return { ...component, detail: failed.join("; ") };
   }
 
   /** The shards of the running ingest threads, with their symbols now (refreshes change them). */

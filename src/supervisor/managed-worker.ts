@@ -101,6 +101,7 @@ export class ManagedWorker {
         this.heap = { heap_bytes: message.heap_bytes, full_collections: message.full_collections };
         break;
       case "venue_health":
+      case "shard_failed":
       case "overflow":
         break;
     }

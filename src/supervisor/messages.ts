@@ -160,6 +160,8 @@ export type FromWorker =
       /** REST requests waiting in this shard's queue for the venue's budget. */
       readonly rest_queue: number;
     }
+  /** From an ingest thread each time a shard's venue fails to start; the shard tries again with backoff. */
+  | { readonly type: "shard_failed"; readonly shard: string; readonly message: string; readonly attempts: number }
   /** From ingest threads whenever it changes (checked every 250 ms): records held outside full rings, per type. */
   | { readonly type: "overflow"; readonly by_type: Readonly<Record<string, number>> }
   /** From every worker at `ready` and then every HEAP_REPORT_MS: its thread's heap. */
@@ -180,5 +182,5 @@ export function isSymbolsMessage(value: unknown): value is SymbolsMessage {
 export function isFromWorker(value: unknown): value is FromWorker {
   if (typeof value !== "object" || value === null) return false;
   const type = (value as { type?: unknown }).type;
-  return type === "ready" || type === "stopped" || type === "venue_health" || type === "overflow" || type === "heap" || type === "fatal";
+  return type === "ready" || type === "stopped" || type === "venue_health" || type === "shard_failed" || type === "overflow" || type === "heap" || type === "fatal";
 }

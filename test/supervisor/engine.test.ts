@@ -12,6 +12,9 @@ import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
 import { waitFor } from "../support/wait.ts";
+import { replayVenueOverrides } from "../../src/replay/overrides.ts";
+import { startSimulator } from "../../src/replay/simulator.ts";
+import { generatorSource } from "../../src/replay/source.ts";
 
 const log = createLogger("silent");
 
@@ -163,31 +166,44 @@ describe("records held outside full rings", () => {
 });
 
 describe("a venue that cannot be reached", () => {
-  test("does not hold up start or stop: its worker restarts with backoff and /health says why", async () => {
+  test("does not hold up start or stop, nor the venue beside it in the shared thread: it is tried again with backoff and /health says why", async () => {
     const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("down", { status: 503 }) });
     const url = `http://127.0.0.1:${closed.port}`;
     closed.stop(true);
-    const config = engineConfig({
-      nats: { enabled: false },
-      venues: {
-        binance_spot: { enabled: true, symbols: ["BTCUSDT"], workers: 1, data_types: ["trade"], rest_url: url, ws_url: url.replace("http", "ws") },
-        binance_derivatives: { enabled: false },
-        okx_spot: { enabled: false },
-        okx_derivatives: { enabled: false },
-        deribit_derivatives: { enabled: false },
-      },
-    });
-    const engine = new Engine(config, { log });
-    engines.push(engine);
-    await engine.start();
-    const worker = engine.workers.find((w) => w.id === "ingest:binance_spot:0");
-    await waitFor("a restart", () => (worker?.restarts ?? 0) >= 1, 60000);
-    const health = engine.health();
-    expect(health.ok).toBe(false);
-    expect(health.components["worker:ingest:binance_spot:0"]?.detail).toContain("instrument metadata");
-    const t0 = Date.now();
-    await engine.stop();
-    expect(Date.now() - t0).toBeLessThan(5000);
+    const sim = await startSimulator({ source: generatorSource(2), rate: 200, synthetic_interval_ms: 100 });
+    try {
+      const okx = replayVenueOverrides(sim).venues.okx_spot;
+      const config = engineConfig({
+        nats: { enabled: false },
+        venues: {
+          binance_spot: { enabled: true, symbols: ["BTCUSDT"], workers: "shared", data_types: ["trade"], rest_url: url, ws_url: url.replace("http", "ws") },
+          binance_derivatives: { enabled: false },
+          okx_spot: { enabled: true, symbols: okx.symbols, workers: "shared", data_types: ["trade"], rest_url: okx.rest_url, ws_url: okx.ws_url },
+          okx_derivatives: { enabled: false },
+          deribit_derivatives: { enabled: false },
+        },
+      });
+      const engine = new Engine(config, { log });
+      engines.push(engine);
+      await engine.start();
+      expect(engine.workers.filter((w) => w.init.kind === "ingest").map((w) => w.id)).toEqual(["ingest:shared:0"]);
+      await waitFor("Binance spot tried again", () => /\(([2-9]|\d\d+) failed starts/.test(engine.health().components["venue:binance_spot"]?.detail ?? ""), 60000);
+      await waitFor("OKX spot trades stored", () => engine.counters.read(typeCounter("trade", "stored")) > 0, 60000);
+      const health = engine.health();
+      expect(health.ok).toBe(false);
+      expect(health.components["venue:binance_spot"]?.state).toBe("disconnected");
+      expect(health.components["venue:binance_spot"]?.detail).toContain("ingest:binance_spot:0: binance_spot: instrument metadata");
+      expect(health.components["venue:okx_spot"]).toEqual({ state: "connected" });
+      // The thread never went down: OKX spot kept its connection while Binance spot was retried.
+      expect(health.components["worker:ingest:shared:0"]?.state).toBe("running");
+      expect(engine.workers.find((w) => w.id === "ingest:shared:0")?.restarts).toBe(0);
+      expect(engine.stats().venues.okx_spot?.reconnects).toBe(0);
+      const t0 = Date.now();
+      await engine.stop();
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await sim.stop();
+    }
   });
 });
 
