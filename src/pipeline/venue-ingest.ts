@@ -62,7 +62,7 @@ export async function startVenueIngest(
   const rest418 = slot("rest_418");
   const record = record_dir === null ? undefined : new CaptureWriter(record_dir, `${shard.venue}-${shard.index}`);
   const local = { frames: 0, last_ms: 0, connected: false };
-  // This thread's share of the venue family's connection-attempt limit.
+  // This shard's share of the venue family's connection-attempt limit.
   const limit = getVenue(shard.venue).connect_limit;
   const limiter = limit === undefined ? undefined : splitConnectLimit(limit, shard.connect_shares);
   const runner = new IngestRunner({

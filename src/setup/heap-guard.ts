@@ -17,8 +17,7 @@ import { fullGC, heapSize } from "bun:jsc";
  * `heapSize()` is what the last collection (eden or full) left, so the check itself is free; a
  * full collection marks the live objects (50-70k per thread here) and leaves the sweep to
  * allocation. The step is 8 MB: what a thread's heap gathers between two full collections is
- * resident memory, in each of the default config's nine threads; README ("Heap guard") gives
- * the runs that chose it.
+ * resident memory, in every thread; README ("Heap guard") gives the runs that chose it.
  */
 export interface HeapGuardOptions {
   /** Ms between two looks at the heap size. */

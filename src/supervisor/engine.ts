@@ -461,8 +461,8 @@ export class Engine {
 
   /**
    * A restarted ingest thread starts with empty overflow: what it last reported holding died with
-   * it. It is counted as dropped and logged (the gap records the
-   * thread would have written on a drop died with it too).
+   * it. It is counted as dropped and logged (the gap records the thread would have written on a
+   * drop died with it too).
    */
   private overflowLost(thread_id: string): void {
     const held = this.overflow.get(thread_id);
