@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { configWith } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
@@ -66,9 +66,10 @@ function workerThreadNice(): Record<string, number> {
   return out;
 }
 
+// Each test's engines stop after it, passed or failed: they share the data directory, which a running engine holds.
 const engines: Engine[] = [];
-afterAll(async () => {
-  await Promise.all(engines.map((e) => e.stop()));
+afterEach(async () => {
+  await Promise.all(engines.splice(0).map((e) => e.stop()));
 });
 
 describe("engine skeleton", () => {
@@ -189,6 +190,8 @@ describe("a venue that cannot be reached", () => {
       expect(engine.workers.filter((w) => w.init.kind === "ingest").map((w) => w.id)).toEqual(["ingest:shared:0"]);
       await waitFor("Binance spot tried again", () => /\(([2-9]|\d\d+) failed starts/.test(engine.health().components["venue:binance_spot"]?.detail ?? ""), 60000);
       await waitFor("OKX spot trades stored", () => engine.counters.read(typeCounter("trade", "stored")) > 0, 60000);
+      // The connected gauge is written on the shard's 250 ms stats tick, which may follow the first stored trade.
+      await waitFor("OKX spot connected", () => engine.health().components["venue:okx_spot"]?.state === "connected", 5000);
       const health = engine.health();
       expect(health.ok).toBe(false);
       expect(health.components["venue:binance_spot"]?.state).toBe("disconnected");
