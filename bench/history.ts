@@ -45,9 +45,9 @@ function direction(path: string): 1 | -1 | 0 {
   const leaf = path.slice(path.lastIndexOf(".") + 1);
   if (path.includes("threads") || path.startsWith("per_venue") || path.startsWith("stages")) return 0;
   if (leaf.endsWith("per_s") || leaf === "books_live") return 1;
-  // The scale bench's engine CPU, sync time and venue rules broken: less is better.
-  if (leaf === "cpu_pct" || leaf === "sync_s" || leaf === "rate_limited") return -1;
-  if (/(^|_)(ms|mb)$/.test(leaf) || leaf === "lost" || leaf === "dropped") return leaf.startsWith("stop") || leaf.startsWith("duration") ? 0 : -1;
+  // The scale and ingest benches' CPU, sync time, venue rules broken and encode share: less is better.
+  if (leaf === "cpu_pct" || leaf === "sync_s" || leaf === "rate_limited" || leaf === "encode_pct") return -1;
+  if (/(^|_)(ms|mb|us)$/.test(leaf) || leaf.endsWith("_us_per_frame") || leaf === "lost" || leaf === "dropped") return leaf.startsWith("stop") || leaf.startsWith("duration") ? 0 : -1;
   return 0;
 }
 

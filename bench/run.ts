@@ -29,7 +29,7 @@ const HISTORY = join(RESULTS, "history.jsonl");
 
 /** Rounds of a default run. normalize, book and latency already keep the best of 3 interleaved
  *  rounds inside one call; e2e is one 60 s run whose per-second spread it reports itself. */
-const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, "e2e-split": 1, soak: 1, scale: 1 };
+const ROUNDS: Record<SuiteName, number> = { normalize: 3, book: 3, ring: 5, latency: 3, nats: 3, clickhouse: 3, "book-store": 3, e2e: 1, "e2e-split": 1, soak: 1, scale: 1, ingest: 1 };
 /** Suites whose functions time their first pass: a default run's child runs them once unrecorded first. */
 const NEEDS_WARMUP: ReadonlySet<SuiteName> = new Set(["ring", "nats", "clickhouse", "book-store"]);
 /** A round that takes longer than this is killed and the suite reported as failed. */

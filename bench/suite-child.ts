@@ -4,6 +4,7 @@ import { runBookStoreBench } from "./book-store.bench.ts";
 import { runClickHouseBench } from "./clickhouse.bench.ts";
 import { runE2eBench } from "./e2e.bench.ts";
 import { runE2eSplitBench } from "./e2e-split.bench.ts";
+import { runIngestBench } from "./ingest.bench.ts";
 import { runLatencyObserveBench } from "./latency-observe.bench.ts";
 import { runNatsBench } from "./nats.bench.ts";
 import { runNormalizeBench } from "./normalize.bench.ts";
@@ -18,14 +19,14 @@ import { runSoakBench } from "./soak.bench.ts";
  * heap or JIT state. `--warmup` runs the suite once unrecorded first (default runs).
  */
 
-export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "book-store", "e2e", "e2e-split", "soak", "scale"] as const;
+export const SUITES = ["normalize", "book", "ring", "latency", "nats", "clickhouse", "book-store", "e2e", "e2e-split", "soak", "scale", "ingest"] as const;
 export type SuiteName = (typeof SUITES)[number];
 /**
  * Suites a run without suite names leaves out, run by name: the soak takes 30 minutes, the scale
  * bench up to half an hour (three points, each syncing its books and measuring 60 s), e2e-split
- * (`e2e --split`) two e2e runs.
+ * (`e2e --split`) two e2e runs, ingest about two minutes (2,000 books sync before it measures).
  */
-export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["e2e-split", "soak", "scale"]);
+export const BY_NAME_ONLY: ReadonlySet<SuiteName> = new Set(["e2e-split", "soak", "scale", "ingest"]);
 
 export function isSuite(name: string): name is SuiteName {
   return (SUITES as readonly string[]).includes(name);
@@ -55,6 +56,8 @@ async function runSuite(suite: SuiteName, quick: boolean, duration_s: number | u
       return runSoakBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
     case "scale":
       return runScaleBench({ quick, ...(duration_s === undefined ? {} : { duration_s }) });
+    case "ingest":
+      return runIngestBench({ quick });
   }
 }
 

@@ -71,6 +71,7 @@ export class RingEncoder {
         case "levels": {
           const levels = value as readonly (readonly [string, string])[];
           p = writeArrayHeader(out, p, levels.length);
+          resolveLevels(levels);
           for (let j = 0; j < levels.length && p >= 0; j++) {
             const level = levels[j] as readonly [string, string];
             if (limit - p < 1) return -1;
@@ -88,6 +89,26 @@ export class RingEncoder {
     return p;
   }
 }
+
+/**
+ * Reads the first character of every level's price and quantity, which makes JavaScriptCore
+ * resolve the lazy substrings of the frame the parser left them as (book-frame-parser.ts) in a
+ * pass of their own, before `writeString` copies them. Why: at live rates most of a book
+ * record's 400 strings are new since the symbol's last record, and resolved one by one inside
+ * the copy loop they take about twice as long: bench/ingest.bench.ts at 2,000 symbols, 127
+ * against 59 µs per 100-level record, 18.6 against 14.5 µs of ingest CPU per frame.
+ */
+function resolveLevels(levels: readonly (readonly [string, string])[]): void {
+  let first = 0;
+  for (let j = 0; j < levels.length; j++) {
+    const level = levels[j] as readonly [string, string];
+    first |= level[0].charCodeAt(0) | level[1].charCodeAt(0);
+  }
+  resolved.sink = first;
+}
+
+/** Where `resolveLevels` stores what it read, so the JIT cannot drop the reads as unused. */
+const resolved = { sink: 0 };
 
 function writeNumber(out: Uint8Array, p: number, n: number): number {
   if (Number.isInteger(n) && n >= -0x80000000 && n <= 0xffffffff) {
