@@ -73,7 +73,18 @@ export interface ScalePoint {
   books_total: number;
   /** Seconds from the engine's start until every book was live (the sync deadline when they were not). */
   sync_s: number;
+  /** Least-squares slope of the engine's RSS over the measured window, MiB a minute, and its r2 (engine-child.ts `rssTrend`). */
+  rss_slope_mb_per_min: number;
+  rss_slope_r2: number;
 }
+
+/**
+ * RSS that rises at least this many MiB a minute over the window, steadily (r2 at least
+ * RSS_RISE_R2), is not flat: 30 MiB a minute would take the 2,000-symbol point from its
+ * ~1.1 GB to the 1.5 GB target within a quarter of an hour.
+ */
+export const RSS_RISE_MB_PER_MIN = 30;
+export const RSS_RISE_R2 = 0.5;
 
 /** What one point measured, before it is rounded into a ScalePoint. */
 export interface PointMeasurements {
@@ -88,6 +99,7 @@ export interface PointMeasurements {
   books_live: number;
   books_total: number;
   sync_s: number;
+  rss_trend: { readonly slope_mb_per_min: number; readonly r2: number };
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10;
@@ -105,6 +117,8 @@ export function scalePoint(m: PointMeasurements): ScalePoint {
     books_live: m.books_live,
     books_total: m.books_total,
     sync_s: round1(m.sync_s),
+    rss_slope_mb_per_min: m.rss_trend.slope_mb_per_min,
+    rss_slope_r2: m.rss_trend.r2,
   };
 }
 
@@ -115,5 +129,8 @@ export function pointChecks(symbols: number, p: ScalePoint): string[] {
   if (p.lost !== 0) out.push(`${symbols}: lost ${p.lost} records`);
   if (p.rate_limited !== 0) out.push(`${symbols}: ${p.rate_limited} venue rules broken`);
   if (p.books_live < p.books_total) out.push(`${symbols}: ${p.books_live} of ${p.books_total} books live (sync ${p.sync_s} s)`);
+  if (p.rss_slope_mb_per_min >= RSS_RISE_MB_PER_MIN && p.rss_slope_r2 >= RSS_RISE_R2) {
+    out.push(`${symbols}: RSS rose ${p.rss_slope_mb_per_min} MB a minute over the window (r2 ${p.rss_slope_r2})`);
+  }
   return out;
 }

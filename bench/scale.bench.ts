@@ -8,7 +8,7 @@ import type { StatsSnapshot } from "../src/http/stats-types.ts";
 import { RECORD_TYPES } from "../src/records/types.ts";
 import { replayVenueOverrides } from "../src/replay/overrides.ts";
 import { TABLES } from "../src/storage/types.ts";
-import { drainEngine, engineWarnings, messagesIn, startEngineChild, sum, typeTotal, unstored, type EngineChild, type Sample } from "./engine-child.ts";
+import { drainEngine, engineWarnings, messagesIn, rssTrend, startEngineChild, sum, typeTotal, unstored, type EngineChild, type Sample } from "./engine-child.ts";
 import { processCpuS, treeCpuBetween, treeCpuS } from "./proc-sample.ts";
 import { SimulatorThread } from "./sim-thread.ts";
 import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, venueSymbols, type ScalePoint } from "./scale-plan.ts";
@@ -37,7 +37,8 @@ import { generatedAssets, pointChecks, SCALE_POINTS, scalePoint, spreadSymbols, 
  * `syncDeadlineS`; a point whose books do not all get there reports books_live < books_total
  * and is measured anyway), then measure for 60 s: the CPU of the engine's process tree (engine
  * and its embedded nats-server, % of one core: 200 % is the whole machine), the engine's peak
- * RSS, frames read and records stored per second, and the fewest books live. Then the simulator
+ * RSS and its slope (a steady rise of RSS_RISE_MB_PER_MIN or more fails the point), frames read
+ * and records stored per second, and the fewest books live. Then the simulator
  * stops sending, the pipeline drains, the p99 of receipt -> commit over the rows received in the
  * window is read through the engine's `POST /query`, and the engine stops; its final counters
  * give the records lost (must be 0) and the simulator's stats the venue rules broken over the
@@ -202,7 +203,8 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
     const window_s = last.t_s - first.t_s;
     const engine_cpu_s = treeCpuBetween(cpuStart, treeCpuS(child.pid));
     const sim_cpu_pct = Math.round((((processCpuS(process.pid) ?? 0) - simStart) / window_s) * 1000) / 10;
-    const rss = child.samples.filter((s) => s.t_s >= first.t_s && s.t_s <= last.t_s && s.rss_mb !== null).map((s) => s.rss_mb ?? 0);
+    const windowSamples = child.samples.filter((s) => s.t_s >= first.t_s && s.t_s <= last.t_s && s.rss_mb !== null);
+    const rss = windowSamples.map((s) => s.rss_mb ?? 0);
 
     // Stop sending without closing sockets, let the pipeline catch up, read the latency, stop.
     for (const venue of VENUE_KEYS) simulator.skip(venue, Number.MAX_SAFE_INTEGER);
@@ -226,6 +228,7 @@ async function runPoint(symbols: number, duration_s: number): Promise<{ point: S
       books_live: fewestLive,
       books_total,
       sync_s: Math.min(sync_s, deadline_s),
+      rss_trend: rssTrend(windowSamples),
     });
     // What went wrong, with the venue rules and the engine's own warnings beside it.
     const problems = pointChecks(symbols, point);

@@ -56,6 +56,7 @@ const measured = {
   books_live: 98,
   books_total: 98,
   sync_s: 19.34,
+  rss_trend: { slope_mb_per_min: 4.2, r2: 0.12 },
 };
 
 describe("scale bench: a point's figures", () => {
@@ -71,6 +72,8 @@ describe("scale bench: a point's figures", () => {
       books_live: 98,
       books_total: 98,
       sync_s: 19.3,
+      rss_slope_mb_per_min: 4.2,
+      rss_slope_r2: 0.12,
     });
     expect(() => scalePoint({ ...measured, window_s: 0 })).toThrow(/longer than 0 s/);
   });
@@ -81,14 +84,18 @@ describe("scale bench: a point's figures", () => {
     const bad: ScalePoint = { ...ok, lost: 3, rate_limited: 2, books_live: 90 };
     expect(pointChecks(500, bad)).toEqual(["500: lost 3 records", "500: 2 venue rules broken", "500: 90 of 98 books live (sync 19.3 s)"]);
     expect(pointChecks(100, { ...ok, stored_per_s: 0 })).toEqual(["100: nothing flowed end to end (1250 frames/s, 0 stored/s)"]);
+    // RSS that rises steadily is not flat; the same slope scattered in a band (low r2) is the GC's sawtooth.
+    expect(pointChecks(2000, { ...ok, rss_slope_mb_per_min: 45.3, rss_slope_r2: 0.81 })).toEqual(["2000: RSS rose 45.3 MB a minute over the window (r2 0.81)"]);
+    expect(pointChecks(2000, { ...ok, rss_slope_mb_per_min: 45.3, rss_slope_r2: 0.2 })).toEqual([]);
+    expect(pointChecks(2000, { ...ok, rss_slope_mb_per_min: 12, rss_slope_r2: 0.95 })).toEqual([]);
   });
 
   test("prints the points as one table with the checks below it", () => {
     const text = formatSuite("scale", { "100": { ...scalePoint(measured) }, "500": { ...scalePoint(measured), cpu_pct: 140 }, checks_passed: true, checks: [] }, {});
     const lines = text.split("\n");
     expect(lines[0]).toBe("== scale");
-    expect(lines[1]).toMatch(/^scale\s+cpu_pct\s+rss_mb\s+msgs_per_s\s+stored_per_s\s+lost\s+p99_ms\s+rate_limited\s+books_live\s+books_total\s+sync_s$/);
-    expect(lines[3]).toMatch(/^100\s+75\s+812\.3\s+1,250\s+1,000\s+0\s+1,235\s+0\s+98\s+98\s+19\.3$/);
+    expect(lines[1]).toMatch(/^scale\s+cpu_pct\s+rss_mb\s+msgs_per_s\s+stored_per_s\s+lost\s+p99_ms\s+rate_limited\s+books_live\s+books_total\s+sync_s\s+rss_slope_mb_per_min\s+rss_slope_r2$/);
+    expect(lines[3]).toMatch(/^100\s+75\s+812\.3\s+1,250\s+1,000\s+0\s+1,235\s+0\s+98\s+98\s+19\.3\s+4\.2\s+0\.1$/);
     expect(lines[4]).toMatch(/^500\s+140\s/);
     expect(text).toContain("-- scale: checks");
     expect(text).toMatch(/checks_passed\s+true/);
