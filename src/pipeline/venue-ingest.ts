@@ -92,10 +92,16 @@ export async function startVenueIngest(
         ),
     },
     stats: {
-      // Per frame only local arithmetic; the shared counters are written on the stats timer.
+      // Per frame only local arithmetic; the shared counters are written on the stats timer,
+      // except the connected gauge, set by the first frame after a (re)connect so /health says
+      // `connected` as soon as records can flow.
       messagesIn(n, last_message_ms) {
         local.frames += n;
         if (last_message_ms > local.last_ms) local.last_ms = last_message_ms;
+        if (!local.connected) {
+          counters.set(connected, 1);
+          local.connected = true;
+        }
       },
       reconnect() {
         counters.add(reconnects, 1);
@@ -133,10 +139,6 @@ export async function startVenueIngest(
     counters.add(messagesIn, local.frames);
     counters.max(lastMessage, local.last_ms);
     local.frames = 0;
-    if (!local.connected) {
-      counters.set(connected, 1);
-      local.connected = true;
-    }
   };
   const seen = { unrecognized: 0, errors: 0, resyncs: 0, open: 0, requests: 0 };
   // Several workers share the venue's slots: each adds the change of its own figures.

@@ -190,8 +190,6 @@ describe("a venue that cannot be reached", () => {
       expect(engine.workers.filter((w) => w.init.kind === "ingest").map((w) => w.id)).toEqual(["ingest:shared:0"]);
       await waitFor("Binance spot tried again", () => /\(([2-9]|\d\d+) failed starts/.test(engine.health().components["venue:binance_spot"]?.detail ?? ""), 60000);
       await waitFor("OKX spot trades stored", () => engine.counters.read(typeCounter("trade", "stored")) > 0, 60000);
-      // The connected gauge is written on the shard's 250 ms stats tick, which may follow the first stored trade.
-      await waitFor("OKX spot connected", () => engine.health().components["venue:okx_spot"]?.state === "connected", 5000);
       const health = engine.health();
       expect(health.ok).toBe(false);
       expect(health.components["venue:binance_spot"]?.state).toBe("disconnected");
