@@ -49,6 +49,8 @@ export interface VenueStats {
   readonly rate_limited: number;
   /** Trade backfills after a gap that stopped short (refused, stuck, past the page bound), each logged. */
   readonly trade_backfill_failures: number;
+  /** Failed starts of the venue's shards, each tried again with backoff; /health names the last error. */
+  readonly start_failures: number;
   readonly rest: VenueRestStats;
   /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
   readonly symbols: VenueSymbolStats;

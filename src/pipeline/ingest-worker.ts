@@ -3,7 +3,7 @@ import { RecordCodec } from "../codec/record-codec.ts";
 import type { Logger } from "../log/logger.ts";
 import type { MarketRecord } from "../records/types.ts";
 import { Counters } from "../stats/counters.ts";
-import { counterNames } from "../stats/layout.ts";
+import { counterNames, venueCounter } from "../stats/layout.ts";
 import type { FromWorker, IngestInit, IngestShardInit, SymbolsMessage } from "../supervisor/messages.ts";
 import { Backoff } from "../venues/connection/backoff.ts";
 import { startVenueIngest, type VenueIngest } from "./venue-ingest.ts";
@@ -36,16 +36,18 @@ class IngestShard {
   private stopped = false;
   private failures = 0;
   private readonly backoff: Backoff;
+  private readonly startFailures: number;
 
   constructor(
     readonly init: IngestShardInit,
-    counters: Counters,
+    private readonly counters: Counters,
     private readonly thread: Pick<IngestInit, "config" | "record_dir">,
     private readonly emitShared: (record: MarketRecord) => void,
     private readonly port: MessagePort,
     private readonly log: Logger,
   ) {
     this.observer = new IngestObserver(counters, init.venue);
+    this.startFailures = counters.slot(venueCounter(init.venue, "start_failures"));
     const { restart_initial_ms, restart_max_ms } = thread.config.engine;
     this.backoff = new Backoff({ initial_ms: restart_initial_ms, max_ms: restart_max_ms });
   }
@@ -60,20 +62,21 @@ class IngestShard {
   }
 
   /** Starts the venue; resolves after the first attempt, whose failure is retried in the background. */
-  async start(counters: Counters, down: EngineDownGaps | null): Promise<void> {
+  async start(down: EngineDownGaps | null): Promise<void> {
     let venue: VenueIngest;
     try {
-      venue = await startVenueIngest(this.init, this.thread.config, this.thread.record_dir, this.emit, counters, this.log, down);
+      venue = await startVenueIngest(this.init, this.thread.config, this.thread.record_dir, this.emit, this.counters, this.log, down);
     } catch (error) {
       if (this.stopped) return;
       this.failures++;
+      this.counters.add(this.startFailures, 1);
       const delay_ms = this.backoff.next();
       const message = error instanceof Error ? error.message : String(error);
       this.log.error({ err: error, attempts: this.failures, delay_ms }, "venue could not start; trying again");
       this.port.postMessage({ type: "shard_failed", shard: this.init.id, message, attempts: this.failures } satisfies FromWorker);
       this.retry = setTimeout(() => {
         this.retry = null;
-        void this.start(counters, down);
+        void this.start(down);
       }, delay_ms);
       return;
     }
@@ -181,7 +184,7 @@ export class IngestWorker {
       this.synthetic.start();
       return;
     }
-    await Promise.all(this.shards.map((shard) => shard.start(this.counters, this.down)));
+    await Promise.all(this.shards.map((shard) => shard.start(this.down)));
   }
 
   /** Instrument refresh: the supervisor moved symbols onto or off one of this thread's shards. */

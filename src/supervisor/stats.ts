@@ -165,6 +165,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       ws_incidents: c.read(venueCounter(venue, "ws_incidents")),
       rate_limited: c.read(venueCounter(venue, "rest_429")) + c.read(venueCounter(venue, "rest_418")),
       trade_backfill_failures: c.read(venueCounter(venue, "trade_backfill_failures")),
+      start_failures: c.read(venueCounter(venue, "start_failures")),
       rest: {
         weight_used: c.read(venueCounter(venue, "rest_weight")),
         weight_per_min: s.rates(venueCounter(venue, "rest_weight")) * 60,

@@ -36,6 +36,7 @@ function fixture() {
   counters.add(counters.slot(venueCounter("binance_spot", "rest_weight")), 2525);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_429")), 2);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_418")), 1);
+  counters.add(counters.slot(venueCounter("binance_spot", "start_failures")), 6);
   counters.set(counters.slot(venueCounter("binance_derivatives", "symbols")), 212);
   counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_added")), 3);
   counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_removed")), 1);
@@ -102,6 +103,8 @@ describe("HTTP endpoints", () => {
     expect(body.venues.okx_spot.bad_by_channel).toEqual({ books: 5, unknown: 1 });
     expect(body.venues.binance_derivatives).toMatchObject({ open_connections: 2, ws_requests: 4, ws_requests_peak_per_s: 3, ws_incidents: 1 });
     expect(body.venues.binance_spot.rate_limited).toBe(3);
+    expect(body.venues.binance_spot.start_failures).toBe(6);
+    expect(body.venues.okx_spot.start_failures).toBe(0);
     expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418, poll_overloads: [] });
     expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0, poll_overloads: [] });
     expect(body.venues.binance_derivatives.rest.poll_overloads).toEqual([{ limit: "futures_data", asked: 1000, sustained: 720, symbols_fit: 360 }]);
@@ -168,6 +171,7 @@ describe("HTTP endpoints", () => {
     const binance = (name: string) => byName.get(name)?.metrics.filter((m) => m.labels?.venue === "binance_spot");
     expect(binance("spectra_venue_rest_weight_total")).toEqual([{ value: "2525", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_queue")).toEqual([{ value: "7", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_start_failures_total")).toEqual([{ value: "6", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_blocked_seconds")).toEqual([{ value: "90", labels: { venue: "binance_spot" } }]);
     // Only the overloaded limit has a series: asked 1,000 over 720 sustained.
     expect(byName.get("spectra_venue_poll_overload_ratio")?.metrics).toEqual([{ value: String(1000 / 720), labels: { venue: "binance_derivatives", limit: "futures_data" } }]);

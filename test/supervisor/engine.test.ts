@@ -199,6 +199,9 @@ describe("a venue that cannot be reached", () => {
       expect(health.components["worker:ingest:shared:0"]?.state).toBe("running");
       expect(engine.workers.find((w) => w.id === "ingest:shared:0")?.restarts).toBe(0);
       expect(engine.stats().venues.okx_spot?.reconnects).toBe(0);
+      // Failed starts are counted for /stats and /metrics too.
+      expect(engine.stats().venues.binance_spot?.start_failures).toBeGreaterThanOrEqual(2);
+      expect(engine.stats().venues.okx_spot?.start_failures).toBe(0);
       const t0 = Date.now();
       await engine.stop();
       expect(Date.now() - t0).toBeLessThan(5000);
