@@ -8,6 +8,15 @@ import { literal } from "./sql-quote.ts";
 import { TABLES, type InsertResult, type StorageSink } from "./types.ts";
 
 /**
+ * Settings of every row document handed to embedded chDB (order books). Parallel parsing splits
+ * a document into chunks parsed on ClickHouse's pool, which costs more CPU in all than one
+ * thread reading it, and here that CPU is the engine's own: 79-84 µs of chDB's threads a book
+ * without it against 90-93 µs with it (bench/book-store.bench.ts, two runs each). A ClickHouse
+ * server keeps its own defaults.
+ */
+const EMBEDDED_ROW_SETTINGS: Readonly<Record<string, string>> = { input_format_parallel_parsing: "0" };
+
+/**
  * Inserts columnar batches into one database (the hot one).
  *
  * Settings go into the INSERT statement itself (`SETTINGS insert_deduplication_token = …`),
@@ -82,7 +91,7 @@ export class ClickHouseSink implements StorageSink {
     try {
       if (format === "JSONCompactEachRow" && this.#raw !== undefined) {
         const table = `${this.#opts.database}.${TABLES[type]}`;
-        await this.#raw({ table, columns, values: body, format, settings: { insert_deduplication_token: dedup_token } });
+        await this.#raw({ table, columns, values: body, format, settings: { insert_deduplication_token: dedup_token, ...EMBEDDED_ROW_SETTINGS } });
       } else {
         // Buffer's UTF-8 decode, not TextDecoder's: Bun's TextDecoder makes two-byte strings, and
         // the client's copies and chDB's UTF-8 conversion of a long statement take slower paths.
