@@ -23,6 +23,8 @@ export interface EmbeddedNatsOptions {
   readonly start_timeout_ms?: number;
   /** More nats-server arguments, e.g. a cluster's `--cluster`, `--routes` and `--server_name`. */
   readonly extra_args?: readonly string[];
+  /** Cores the server's Go runtime runs on at once (its GOMAXPROCS); 0 or absent: what the environment says, else every core. */
+  readonly max_procs?: number;
 }
 
 export interface EmbeddedNats {
@@ -125,7 +127,9 @@ export async function startEmbeddedNats(options: EmbeddedNatsOptions): Promise<E
     // nats-server keeps running while the engine flushes, and the engine stops it last.
     const setsid = Bun.which("setsid");
     const argv = [binary, "-js", "-a", options.host, "-p", portArg, "-sd", options.store_dir, ...(options.extra_args ?? [])];
+    const max_procs = options.max_procs ?? 0;
     proc = Bun.spawn(setsid === null ? argv : [setsid, ...argv], {
+      env: max_procs > 0 ? { ...process.env, GOMAXPROCS: String(max_procs) } : process.env,
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

@@ -170,6 +170,8 @@ export const configSchema = z.strictObject({
         binary: z.string().min(1),
         host: z.string().min(1),
         port: z.number().int().min(0).max(65535),
+        /** Cores the server's Go runtime runs on at once (GOMAXPROCS); 0: every core. */
+        max_procs: z.number().int().min(0).max(1024),
       }),
       /** How long the start waits for JetStream to answer (a cluster electing its meta leader), ms; 0: not at all. */
       jetstream_wait_ms: count,

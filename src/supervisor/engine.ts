@@ -302,7 +302,13 @@ export class Engine {
     if (this.natsNeeded) {
       if (cfg.nats.servers.length === 0) {
         this.embeddedNats = await ManagedNats.start(
-          { binary: cfg.nats.embedded.binary, host: cfg.nats.embedded.host, port: cfg.nats.embedded.port, store_dir: join(this.dataDir, "nats") },
+          {
+            binary: cfg.nats.embedded.binary,
+            host: cfg.nats.embedded.host,
+            port: cfg.nats.embedded.port,
+            max_procs: cfg.nats.embedded.max_procs,
+            store_dir: join(this.dataDir, "nats"),
+          },
           { initial_ms: cfg.engine.restart_initial_ms, max_ms: cfg.engine.restart_max_ms },
           this.log.child({ component: "nats-server" }),
           (server) => this.marker?.setNats(server.pid, server.store_dir),

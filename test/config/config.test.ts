@@ -58,6 +58,13 @@ describe("configuration", () => {
     );
   });
 
+  test("nats.embedded.max_procs defaults to one core; 0 is every core, and a negative or fractional count is named", () => {
+    expect(configWith().nats.embedded.max_procs).toBe(1);
+    expect(configWith({ nats: { embedded: { max_procs: 0 } } }).nats.embedded.max_procs).toBe(0);
+    expect(errorOf(() => configWith({ nats: { embedded: { max_procs: -1 } } }))).toContain("'nats.embedded.max_procs' = -1");
+    expect(errorOf(() => configWith({ nats: { embedded: { max_procs: 1.5 } } }))).toContain("'nats.embedded.max_procs' = 1.5");
+  });
+
   test("replay.rate takes a count or live; any other word is named with the choices", () => {
     expect(loadConfig({ file: file("replay:\n  rate: live\n"), env: {} }).replay.rate).toBe("live");
     expect(loadConfig({ file: file("replay:\n  rate: 250\n"), env: {} }).replay.rate).toBe(250);
