@@ -1,5 +1,5 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -9,7 +9,7 @@ import {
   NatsPortInUseError,
   startEmbeddedNats,
 } from "../../src/bus/embedded-nats.ts";
-import { NATS_BINARY, startTestNats } from "../support/nats.ts";
+import { NATS_BINARY, processEnviron, startTestNats } from "../support/nats.ts";
 
 const dirs: string[] = [];
 function tempStore(): string {
@@ -34,22 +34,17 @@ test("port 0 starts a JetStream server on a free port that accepts clients, and 
   expect(() => process.kill(server.pid, 0)).toThrow();
 });
 
-/** The environment nats-server runs with, as Linux shows it. */
-function environOf(pid: number): string[] {
-  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-}
-
 test.skipIf(process.platform !== "linux")("max_procs runs nats-server's Go runtime on that many cores (GOMAXPROCS); 0 leaves the environment's", async () => {
   const one = await startEmbeddedNats({ binary: NATS_BINARY, host: "127.0.0.1", port: 0, store_dir: tempStore(), max_procs: 1 });
   try {
-    expect(environOf(one.pid)).toContain("GOMAXPROCS=1");
+    expect(processEnviron(one.pid)).toContain("GOMAXPROCS=1");
   } finally {
     await one.stop();
   }
   const all = await startEmbeddedNats({ binary: NATS_BINARY, host: "127.0.0.1", port: 0, store_dir: tempStore(), max_procs: 0 });
   try {
     const expected = process.env.GOMAXPROCS === undefined ? [] : [`GOMAXPROCS=${process.env.GOMAXPROCS}`];
-    expect(environOf(all.pid).filter((e) => e.startsWith("GOMAXPROCS="))).toEqual(expected);
+    expect(processEnviron(all.pid).filter((e) => e.startsWith("GOMAXPROCS="))).toEqual(expected);
   } finally {
     await all.stop();
   }

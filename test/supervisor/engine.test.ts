@@ -12,6 +12,7 @@ import { jetstream } from "@nats-io/jetstream";
 import { RecordCodec } from "../../src/codec/record-codec.ts";
 import { subjectFor } from "../../src/records/subjects.ts";
 import { freshNatsStore, testClickHouse, testDataDir, uniqueDatabase } from "../support/chdb.ts";
+import { natsServerPid, processEnviron } from "../support/nats.ts";
 import { waitFor } from "../support/wait.ts";
 import { replayVenueOverrides } from "../../src/replay/overrides.ts";
 import { startSimulator } from "../../src/replay/simulator.ts";
@@ -67,20 +68,6 @@ function workerThreadNice(): Record<string, number> {
   return out;
 }
 
-/** The environment of the nats-server whose JetStream store is `store_dir` (Linux /proc). */
-function natsServerEnviron(store_dir: string): string[] {
-  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "nats-server") continue;
-      if (!readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(store_dir)) continue;
-      return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-    } catch {
-      // The process ended while it was being read.
-    }
-  }
-  throw new Error(`no nats-server with store ${store_dir}`);
-}
-
 // Each test's engines stop after it, passed or failed: they share the data directory, which a running engine holds.
 const engines: Engine[] = [];
 afterEach(async () => {
@@ -133,7 +120,7 @@ describe("engine skeleton", () => {
     await engine.start();
     expect(engine.natsServerUrl).toMatch(/^nats:\/\/127\.0\.0\.1:\d+$/);
     // The embedded server runs on nats.embedded.max_procs cores (default 1).
-    expect(natsServerEnviron(join(config.engine.data_dir, "nats"))).toContain("GOMAXPROCS=1");
+    expect(processEnviron(natsServerPid(join(config.engine.data_dir, "nats")))).toContain("GOMAXPROCS=1");
     const published = engine.counters.slot(typeCounter("trade", "published"));
     await waitFor("some trades published", () => engine.counters.get(published) > 10000, 60000);
     const victim = engine.workers.find((w) => w.id === "batch:trade:0");

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach } from "bun:test";
 import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,6 +26,24 @@ export interface TestNats {
 }
 
 export const NATS_BINARY = process.env.NATS_SERVER_BIN ?? "nats-server";
+
+/** The environment a process runs with, as Linux shows it (`/proc/<pid>/environ`). */
+export function processEnviron(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+}
+
+/** The pid of the nats-server whose JetStream store is `store_dir` (Linux /proc). */
+export function natsServerPid(store_dir: string): number {
+  for (const pid of readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() !== "nats-server") continue;
+      if (readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").includes(store_dir)) return Number(pid);
+    } catch {
+      // The process ended while it was being read.
+    }
+  }
+  throw new Error(`no nats-server with store ${store_dir}`);
+}
 
 export async function startTestNats(): Promise<TestNats> {
   const store_dir = mkdtempSync(join(tmpdir(), "spectra-nats-test-"));
