@@ -173,6 +173,19 @@ export interface RingStats {
   readonly high_water_bytes: number;
 }
 
+/** A venue shard of an ingest thread: its own connections, REST queue and books. */
+export interface WorkerShardStats {
+  /** `ingest:<venue>:<index>`, the id /health and the logs name it by. */
+  readonly id: string;
+  readonly venue: string;
+  /** Symbols it collects now (instrument refreshes change them). */
+  readonly symbols: number;
+  /** Starts that failed since its last good one (it is tried again with backoff); 0 once it runs. */
+  readonly failed_starts: number;
+  /** Why the last of those failed; null when none has since its last good start. */
+  readonly last_start_error: string | null;
+}
+
 export interface WorkerStats {
   readonly id: string;
   readonly kind: "ingest" | "batch";
@@ -183,6 +196,8 @@ export interface WorkerStats {
   readonly overflow_records: number;
   /** Rings this worker writes (ingest) or reads (batch). */
   readonly rings: readonly RingStats[];
+  /** The venue shards this ingest thread runs: one in a venue's own thread, several in the shared one; empty for batch workers. */
+  readonly shards: readonly WorkerShardStats[];
   /** The thread's JavaScript heap after its last collection, bytes (reported every 5 s); null before the first report. */
   readonly heap_bytes: number | null;
   /** Full collections the heap guard (src/setup/heap-guard.ts) has run on the current thread. */

@@ -609,6 +609,7 @@ export class Engine {
         return { blocked_ms: budget?.blockedMs() ?? 0, status: budget?.blockStatus ?? 0 };
       },
       overflow: this.overflow,
+      shard_failures: this.shardFailures,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},

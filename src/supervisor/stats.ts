@@ -62,6 +62,8 @@ export interface StatsInputs {
   readonly rest_queues: ReadonlyMap<string, number>;
   /** The venue's REST block (429 Retry-After, 418 ban): ms until it ends (0 = none) and its status. */
   readonly rest_block: (venue: VenueKey) => { readonly blocked_ms: number; readonly status: number };
+  /** Ingest shards that failed to start and are tried again: the last error and the failed starts since the last good one. */
+  readonly shard_failures: ReadonlyMap<string, { readonly message: string; readonly attempts: number }>;
   /** Records held outside full rings, per type, per ingest worker id (last report). */
   readonly overflow: ReadonlyMap<string, Readonly<Record<string, number>>>;
   readonly nats: NatsStats;
@@ -222,6 +224,13 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
         capacity_bytes: r.ring.capacity,
         high_water_bytes: r.ring.high_water_bytes,
       })),
+    shards:
+      w.init.kind === "ingest"
+        ? w.init.shards.map((shard) => {
+            const failure = s.shard_failures.get(shard.id);
+            return { id: shard.id, venue: shard.venue, symbols: shard.symbols.length, failed_starts: failure?.attempts ?? 0, last_start_error: failure?.message ?? null };
+          })
+        : [],
     heap_bytes: w.heap?.heap_bytes ?? null,
     full_collections: w.heap?.full_collections ?? 0,
   }));

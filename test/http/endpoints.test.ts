@@ -46,7 +46,7 @@ function fixture() {
   const ring = SpscRing.create(65536);
   ring.tryWrite(new Uint8Array(100));
   const worker = { id: "batch:trade:0", init: { kind: "batch" as const }, state: "running" as const, restarts: 2, lastError: "killed", heap: { heap_bytes: 41_943_040, full_collections: 2 } };
-  const starting = { id: "ingest:okx_spot:0", init: { kind: "ingest" as const }, state: "starting" as const, restarts: 0, lastError: null, heap: null };
+  const starting = { id: "ingest:okx_spot:0", init: { kind: "ingest" as const, shards: [{ id: "ingest:okx_spot:0", venue: "okx_spot", symbols: ["BTC-USDT"] }] }, state: "starting" as const, restarts: 0, lastError: null, heap: null };
   const stats = () =>
     buildStats({
       config,
@@ -60,6 +60,7 @@ function fixture() {
       rest_queues: new Map([["ingest:binance_spot:0", 4], ["ingest:binance_spot:1", 3], ["ingest:okx_spot:0", 0]]),
       rest_block: (venue) => (venue === "binance_spot" ? { blocked_ms: 90_000, status: 418 } : { blocked_ms: 0, status: 0 }),
       overflow: new Map<string, Record<string, number>>([["ingest:okx_spot:0", { trade: 40, orderbook: 3 }], ["ingest:okx_spot:1", { trade: 2 }]]),
+      shard_failures: new Map([["ingest:okx_spot:0", { message: "okx_spot: instrument metadata failed: 503", attempts: 2 }]]),
       books: new Map<string, BookHealth[]>([
         ["ingest:okx_spot:0", [{ symbol: "BTC-USDT", native: "BTC-USDT", state: "live", resyncs: 1, checksum_failures: 1, sequence_gaps: 0, last_update_ts_ms: 5 }]],
         ["ingest:binance_spot:0", ["AUSDT", "BUSDT", "CUSDT"].map((native, i) => book(native, i === 0 ? "live" : "syncing"))],
@@ -112,6 +113,9 @@ describe("HTTP endpoints", () => {
     expect(body.workers[0].rings[0]).toEqual({ peer: "ingest:okx_spot:0", type: "trade", depth_bytes: 104, capacity_bytes: 65536, high_water_bytes: 104 });
     expect(body.workers[0]).toMatchObject({ heap_bytes: 41_943_040, full_collections: 2 });
     expect(body.workers[1]).toMatchObject({ id: "ingest:okx_spot:0", heap_bytes: null, full_collections: 0 });
+    // The venue shards each thread runs, with the failed starts of one that has not started yet.
+    expect(body.workers[0].shards).toEqual([]);
+    expect(body.workers[1].shards).toEqual([{ id: "ingest:okx_spot:0", venue: "okx_spot", symbols: 1, failed_starts: 2, last_start_error: "okx_spot: instrument metadata failed: 503" }]);
     expect(body.process).toEqual({ rss_bytes: 734_003_200, heap_bytes: 52_428_800, full_collections: 3 });
     expect(body.books.okx_spot[0]).toMatchObject({ symbol: "BTC-USDT", resyncs: 1, checksum_failures: 1 });
     // Books of both binance_spot workers: 2 live, 3 waiting for the REST budget (4.5 s), one failing on its own.

@@ -206,6 +206,15 @@ describe("a venue that cannot be reached", () => {
       // Failed starts are counted for /stats and /metrics too.
       expect(engine.stats().venues.binance_spot?.start_failures).toBeGreaterThanOrEqual(2);
       expect(engine.stats().venues.okx_spot?.start_failures).toBe(0);
+      // /stats lists the thread's two shards, the failing one with its error.
+      const shards = engine.stats().workers.find((w) => w.id === "ingest:shared:0")?.shards ?? [];
+      expect(shards.map((s) => s.id).sort()).toEqual(["ingest:binance_spot:0", "ingest:okx_spot:0"]);
+      const binance = shards.find((s) => s.venue === "binance_spot");
+      const okxShard = shards.find((s) => s.venue === "okx_spot");
+      expect(binance).toMatchObject({ id: "ingest:binance_spot:0", venue: "binance_spot", symbols: 1 });
+      expect(binance?.failed_starts).toBeGreaterThanOrEqual(2);
+      expect(binance?.last_start_error).toContain("binance_spot: instrument metadata");
+      expect(okxShard).toEqual({ id: "ingest:okx_spot:0", venue: "okx_spot", symbols: okx.symbols.length, failed_starts: 0, last_start_error: null });
       const t0 = Date.now();
       await engine.stop();
       expect(Date.now() - t0).toBeLessThan(5000);

@@ -19,6 +19,7 @@ export function idleStatsInputs(counters: Counters, overrides: Partial<StatsInpu
     bad_frames: new Map(),
     rest_queues: new Map(),
     rest_block: () => ({ blocked_ms: 0, status: 0 }),
+    shard_failures: new Map(),
     overflow: new Map(),
     book_sync: new Map(),
     planned_books: new Map(),
