@@ -37,7 +37,7 @@ function promtoolRun(...args: string[]): { code: number; out: string } {
 withPromtool("promtool", () => {
   test("the rules and the Prometheus config pass promtool check", () => {
     const rules = promtoolRun("check", "rules", "alerts.yml");
-    expect(rules.out).toContain("SUCCESS: 20 rules found");
+    expect(rules.out).toContain("SUCCESS: 21 rules found");
     expect(rules.code).toBe(0);
     const config = promtoolRun("check", "config", "prometheus.yml");
     expect(config.code).toBe(0);
@@ -100,6 +100,7 @@ test("every alert fires on a Spectra metric with a severity, a summary and a des
     "SpectraTieringVerifyFailed",
     "SpectraTradeBackfillFailing",
     "SpectraVenueDisconnected",
+    "SpectraVenueStartFailing",
     "SpectraWorkerRestarting",
   ]);
   for (const r of rules) {
@@ -166,7 +167,7 @@ describe("a running engine exports every metric the rules and the dashboard name
       return new Map(families.map((f) => [f.name, f.metrics.length]));
     };
     const named = metricFamilies([...alertRules().map((r) => r.expr), ...dashboardPanels().flatMap((p) => p.targets?.map((t) => t.expr) ?? [])]);
-    expect(named.size).toBe(40);
+    expect(named.size).toBe(41);
     await waitFor("a tiering lag exported", async () => ((await exported()).get("spectra_tiering_lag_seconds") ?? 0) > 0, 60_000);
     const families = await exported();
     const missing = [...named].filter((n) => !families.has(n));
