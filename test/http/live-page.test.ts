@@ -46,7 +46,7 @@ withChromium("live page in headless Chromium", () => {
   beforeAll(async () => {
     const base = {
       engine: { data_dir: testDataDir() },
-      http: { port: 0, auth_token: TOKEN },
+      http: { port: 0, clickhouse_port: 0, auth_token: TOKEN },
       nats: { embedded: { port: 0 } },
       replay: { rate: 4 },
       tiering: { window_s: 60, lag_s: 0, interval_s: 1 },

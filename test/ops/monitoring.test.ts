@@ -146,7 +146,7 @@ describe("a running engine exports every metric the rules and the dashboard name
   test("with samples, after every data type was stored and a tiering pass ran", async () => {
     const base = {
       engine: { data_dir: testDataDir() },
-      http: { port: 0 },
+      http: { port: 0, clickhouse_port: 0 },
       nats: { embedded: { port: 0 } },
       replay: { rate: 4 },
       tiering: { window_s: 60, lag_s: 0, interval_s: 1 },

@@ -37,7 +37,7 @@ test("a start-up storm of 40 books: logged estimate, /health syncing then connec
   const off = { enabled: false };
   const base = configWith({
     engine: { data_dir: testDataDir(), restart_initial_ms: 50, restart_max_ms: 200 },
-    http: { enabled: true, port: 0 },
+    http: { enabled: true, port: 0, clickhouse_port: 0 },
     tiering: off,
     nats: off,
     clickhouse: { hot_database: uniqueDatabase("sync_hot"), cold_database: uniqueDatabase("sync_cold") },

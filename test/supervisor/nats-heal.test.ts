@@ -15,7 +15,7 @@ function healConfig(): Config {
   const off = { enabled: false };
   return configWith({
     engine: { data_dir: testDataDir(), shutdown_deadline_ms: 20000, restart_initial_ms: 50, restart_max_ms: 200 },
-    http: { enabled: true, port: 0 },
+    http: { enabled: true, port: 0, clickhouse_port: 0 },
     tiering: { enabled: false },
     ring: { capacity_bytes: 1 << 20 },
     // Acks the killed server had not stored come back after ack_wait: 2 s keeps the test short.

@@ -50,7 +50,7 @@ export function roleConfigFile(cfg: RoleConfig): { dir: string; file: string } {
   const config = {
     log: { level: "info" },
     engine: { shutdown_deadline_ms: 20_000, restart_initial_ms: 50, restart_max_ms: 500 },
-    http: { port: 0 },
+    http: { port: 0, clickhouse_port: 0 },
     tiering: { enabled: false },
     ring: { capacity_bytes: 1 << 20 },
     nats: {

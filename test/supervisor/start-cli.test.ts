@@ -13,7 +13,7 @@ function quietConfig(extra: string): { dir: string; file: string } {
   const venues = ["binance_spot", "binance_derivatives", "okx_spot", "okx_derivatives", "deribit_derivatives"]
     .map((v) => `  ${v}:\n    enabled: false\n`)
     .join("");
-  writeFileSync(file, `log:\n  level: info\nhttp:\n  port: 0\nnats:\n  embedded:\n    port: 0\ntiering:\n  enabled: false\nvenues:\n${venues}${extra}`);
+  writeFileSync(file, `log:\n  level: info\nhttp:\n  port: 0\n  clickhouse_port: 0\nnats:\n  embedded:\n    port: 0\ntiering:\n  enabled: false\nvenues:\n${venues}${extra}`);
   return { dir, file };
 }
 
