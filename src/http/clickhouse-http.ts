@@ -38,6 +38,8 @@ export interface ClickHouseHttpOptions {
   readonly run_client: ClickHouseClient;
   readonly auth_token: string;
   readonly loopback_only: boolean;
+  /** Names besides localhost and loopback addresses a loopback-bound server answers (server.ts `HttpOptions`). */
+  readonly loopback_aliases?: ReadonlySet<string>;
   readonly max_body_bytes: number;
   readonly timeout_ms: number;
   /** `SELECT version()` of the engine, for error texts. */
@@ -210,7 +212,7 @@ export function createClickHouseHttpHandler(opts: ClickHouseHttpOptions): (req: 
   return async (req: Request): Promise<Response> => {
     const url = new URL(req.url);
     const params = url.searchParams;
-    const crossSite = (opts.loopback_only ? foreignHostReason(req) : null) ?? crossSiteReason(req);
+    const crossSite = (opts.loopback_only ? foreignHostReason(req, opts.loopback_aliases) : null) ?? crossSiteReason(req);
     if (crossSite !== null) return errorResponse(fail(403, 497, "ACCESS_DENIED", `Cross-site request refused: ${crossSite}`));
     if (url.pathname === "/ping" && (req.method === "GET" || req.method === "HEAD")) return ok(req);
     if (url.pathname !== "/") return errorResponse(fail(404, 0, "UNKNOWN_EXCEPTION", `There is no handle ${url.pathname}`));

@@ -3,7 +3,7 @@ import type { Server } from "bun";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../log/logger.ts";
 import { createClickHouseHttpHandler } from "./clickhouse-http.ts";
-import { isLoopbackHost } from "./security.ts";
+import { isLoopbackHost, systemLoopbackAliases } from "./security.ts";
 
 /**
  * The second listener: ClickHouse's HTTP interface on `http.clickhouse_port`
@@ -37,6 +37,7 @@ export async function startClickHouseServer(input: ClickHouseServerInput): Promi
     run_client: input.run_client,
     auth_token: input.auth_token,
     loopback_only: isLoopbackHost(input.host),
+    loopback_aliases: systemLoopbackAliases(),
     max_body_bytes: input.max_body_bytes,
     timeout_ms: input.timeout_ms,
     version: row?.v ?? "unknown",

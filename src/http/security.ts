@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
 
 /**
  * Who may call the HTTP endpoints (SPEC section 14).
@@ -12,7 +13,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
  *
  * DNS rebinding: a page can make its own host name resolve to 127.0.0.1, and its requests are
  * then same-origin by the check above. A server bound to loopback therefore answers only
- * requests whose `Host` names loopback (localhost, 127.x.x.x, [::1]).
+ * requests whose `Host` names loopback (localhost, 127.x.x.x, [::1]) or a name the hosts file
+ * maps to a loopback address (Debian's `127.0.1.1 <hostname>`, an alias of the user's own): the
+ * resolver reads that file before DNS, so a page cannot rebind those names.
  *
  * Bearer token: optional (`http.auth_token`, env SPECTRA_HTTP_TOKEN), compared in constant time.
  */
@@ -23,11 +26,31 @@ export function isLoopbackHost(host: string): boolean {
   return h === "localhost" || h === "::1" || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
+/** The names a hosts file (`/etc/hosts` syntax) maps to loopback addresses, lower-cased. */
+export function loopbackAliases(hostsFile: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of hostsFile.split("\n")) {
+    const [address, ...aliases] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (address !== undefined && isLoopbackHost(address)) for (const alias of aliases) names.add(alias.toLowerCase());
+  }
+  return names;
+}
+
+/** `loopbackAliases` of `/etc/hosts`, read when a server starts; none when it cannot be read. */
+export function systemLoopbackAliases(path = "/etc/hosts"): Set<string> {
+  try {
+    return loopbackAliases(readFileSync(path, "utf8"));
+  } catch {
+    return new Set();
+  }
+}
+
 /** Why a loopback-bound server refuses `req` (its Host names another machine), or null. */
-export function foreignHostReason(req: Request): string | null {
+export function foreignHostReason(req: Request, aliases: ReadonlySet<string> = new Set()): string | null {
   const host = req.headers.get("host") ?? new URL(req.url).host;
   const name = host.replace(/:\d+$/, "");
-  return isLoopbackHost(name) ? null : `Host ${JSON.stringify(host)} is not a loopback name, and this server listens on loopback only`;
+  if (isLoopbackHost(name) || aliases.has(name.toLowerCase())) return null;
+  return `Host ${JSON.stringify(host)} is not a loopback name, and this server listens on loopback only`;
 }
 
 /** The start-up warning for a server reachable from other machines without a token, else null. */

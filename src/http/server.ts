@@ -35,6 +35,8 @@ export interface HttpOptions {
   readonly auth_token: string;
   /** The server listens on loopback: requests whose Host names another machine get 403. */
   readonly loopback_only: boolean;
+  /** Names besides localhost and loopback addresses that such a server answers (`systemLoopbackAliases`); default none. */
+  readonly loopback_aliases?: ReadonlySet<string>;
 }
 
 /** Endpoints a monitor reads from anywhere: health checks and Prometheus, with no data behind them. */
@@ -97,7 +99,7 @@ export function createHttpHandler(deps: HttpDeps, opts: HttpOptions = { auth_tok
   async function route(req: Request): Promise<Response> {
     const path = new URL(req.url).pathname;
     const open = OPEN_PATHS.has(path) && (req.method === "GET" || req.method === "HEAD");
-    const crossSite = open ? null : (opts.loopback_only ? foreignHostReason(req) : null) ?? crossSiteReason(req);
+    const crossSite = open ? null : (opts.loopback_only ? foreignHostReason(req, opts.loopback_aliases) : null) ?? crossSiteReason(req);
     if (crossSite !== null) return textError(403, `cross-site request refused: ${crossSite}`);
     if (TOKEN_PATHS.has(path) && opts.auth_token !== "" && !bearerMatches(req.headers.get("authorization"), opts.auth_token)) {
       return textError(401, `${path} needs the header Authorization: Bearer <http.auth_token>`, { "www-authenticate": 'Bearer realm="spectra"' });

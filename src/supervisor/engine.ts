@@ -17,7 +17,7 @@ import { syncEtaMs } from "../venues/connection/sync-estimate.ts";
 import { venueHealth } from "./venue-health.ts";
 import { getVenue } from "../venues/registry.ts";
 import { createHttpHandler, startHttpServer } from "../http/server.ts";
-import { exposureWarning, isLoopbackHost } from "../http/security.ts";
+import { exposureWarning, isLoopbackHost, systemLoopbackAliases } from "../http/security.ts";
 import { registerSecrets } from "../log/redact.ts";
 import { secretValues } from "../config/secrets.ts";
 import { handleQuery } from "../http/query.ts";
@@ -341,6 +341,7 @@ export class Engine {
       const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query, latency: () => latencySeries(this.counters) }, {
         auth_token: cfg.http.auth_token,
         loopback_only: isLoopbackHost(cfg.http.host),
+        loopback_aliases: systemLoopbackAliases(),
       });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
       if (queryClient !== null && cfg.http.clickhouse_port !== 0) {
@@ -608,8 +609,8 @@ export class Engine {
         const budget = this.restBudgets.get(venue);
         return { blocked_ms: budget?.blockedMs() ?? 0, status: budget?.blockStatus ?? 0 };
       },
-      overflow: this.overflow,
       shard_failures: this.shardFailures,
+      overflow: this.overflow,
       nats: this.natsComponent(),
       clickhouse: this.clickhouseMonitor?.snapshot() ?? { state: "disabled", mode: "", url: "", latency_ms: null, last_error: null },
       tiering: this.tiering?.status() ?? {},

@@ -40,7 +40,7 @@ beforeAll(async () => {
   await shared.command({ query: `CREATE DATABASE ${db}` });
   await shared.command({ query: `CREATE TABLE ${db}.trades (id UInt64, symbol String, price Decimal(38, 18)) ENGINE = MergeTree ORDER BY id` });
   await shared.command({ query: `INSERT INTO ${db}.trades VALUES (1, 'BTC-USDT', '42000.5'), (2, 'ETH-USDT', '3000.25'), (18446744073709551615, 'SOL-USDT', '150')` });
-  const common = { guard_client, run_client, loopback_only: true, max_body_bytes: 1 << 20, timeout_ms: 30_000, version: "26.7.2.1", timezone: "UTC", display_name: "test" };
+  const common = { guard_client, run_client, loopback_only: true, loopback_aliases: new Set(["devbox"]), max_body_bytes: 1 << 20, timeout_ms: 30_000, version: "26.7.2.1", timezone: "UTC", display_name: "test" };
   server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createClickHouseHttpHandler({ ...common, auth_token: "" }) });
   tokenServer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: createClickHouseHttpHandler({ ...common, auth_token: TOKEN }) });
   url = `http://127.0.0.1:${server.port}`;
@@ -157,6 +157,18 @@ test("with http.auth_token set, the token is the password; cross-site requests a
   const crossSite = await fetch(`${url}/?query=SELECT%201`, { headers: { origin: "http://evil.example" } });
   expect(crossSite.status).toBe(403);
   expect(crossSite.headers.get("x-clickhouse-exception-code")).toBe("497");
+});
+
+test("on loopback it answers Host names that are loopback or /etc/hosts aliases of it, and refuses others (DNS rebinding)", async () => {
+  const port = server.port ?? 0;
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `devbox:${port}`]) {
+    const res = await fetch(`${url}/ping`, { headers: { host } });
+    expect([host, res.status, await res.text()]).toEqual([host, 200, "Ok.\n"]);
+  }
+  const rebound = await fetch(`${url}/?query=SELECT%201`, { headers: { host: `evil.example:${port}` } });
+  expect(rebound.status).toBe(403);
+  expect(rebound.headers.get("x-clickhouse-exception-code")).toBe("497");
+  expect(await rebound.text()).toContain(`Host "evil.example:${port}" is not a loopback name`);
 });
 
 test("the listener reports the engine's version in errors; a port already taken leaves it off", async () => {

@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import pino from "pino";
 import { configWith } from "../../src/config/load.ts";
 import { createHttpHandler, startHttpServer } from "../../src/http/server.ts";
-import { bearerMatches, exposureWarning, isLoopbackHost } from "../../src/http/security.ts";
+import { bearerMatches, exposureWarning, isLoopbackHost, loopbackAliases } from "../../src/http/security.ts";
 import type { HealthReport, StatsSnapshot } from "../../src/http/stats-types.ts";
 import { Counters } from "../../src/stats/counters.ts";
 import { counterNames } from "../../src/stats/layout.ts";
@@ -13,7 +13,7 @@ import { testDataDir } from "../support/chdb.ts";
 import { idleStatsInputs } from "../support/stats-inputs.ts";
 
 /** Answers of the endpoints behind the gate; a request that reaches one is counted. */
-function fixture(auth_token = "", loopback_only = false) {
+function fixture(auth_token = "", loopback_only = false, loopback_aliases: ReadonlySet<string> = new Set()) {
   const reached: string[] = [];
   const counters = new Counters(counterNames());
   const none = { state: "disabled" as const, mode: "", url: "", latency_ms: null, last_error: null };
@@ -30,7 +30,7 @@ function fixture(auth_token = "", loopback_only = false) {
     reached.push(`query:${await req.text()}`);
     return new Response("1\n");
   };
-  const handler = createHttpHandler({ stats, health, query }, { auth_token, loopback_only });
+  const handler = createHttpHandler({ stats, health, query }, { auth_token, loopback_only, loopback_aliases });
   return { handler, reached };
 }
 
@@ -84,6 +84,29 @@ describe("cross-site requests", () => {
     for (const host of ["127.0.0.1:8086", "localhost:8086", "[::1]:8086", "localhost"]) {
       expect([host, (await handler(new Request(`http://${host}/stats`, { headers: { host } }))).status]).toEqual([host, 200]);
     }
+  });
+
+  test("names the hosts file maps to loopback are loopback names; names it maps elsewhere are not", async () => {
+    const hosts = [
+      "# /etc/hosts of a Debian box",
+      "127.0.0.1\tlocalhost",
+      "127.0.1.1\tDevBox.lan devbox   # the machine's own name",
+      "::1     localhost ip6-localhost ip6-loopback",
+      "10.0.0.5 build-server",
+      "#127.0.0.1 commented-out",
+      "",
+    ].join("\n");
+    const aliases = loopbackAliases(hosts);
+    expect([...aliases].sort()).toEqual(["devbox", "devbox.lan", "ip6-localhost", "ip6-loopback", "localhost"]);
+    const { handler, reached } = fixture("", true, aliases);
+    for (const host of ["devbox:8086", "DEVBOX.lan:8086", "ip6-localhost:8086"]) {
+      expect([host, (await handler(new Request(`http://${host}/stats`, { headers: { host } }))).status]).toEqual([host, 200]);
+    }
+    for (const host of ["build-server:8086", "commented-out:8086", "evil.example:8086"]) {
+      const res = await handler(new Request(`http://${host}/stats`, { headers: { host } }));
+      expect([host, res.status, await res.text()]).toEqual([host, 403, `cross-site request refused: Host "${host}" is not a loopback name, and this server listens on loopback only\n`]);
+    }
+    expect(reached).toEqual(["stats", "stats", "stats"]);
   });
 
   test("on a real socket the Host header decides what the same origin is", async () => {
