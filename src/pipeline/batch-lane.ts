@@ -8,7 +8,7 @@ import { naturalKey } from "../records/natural-key.ts";
 import type { Counters } from "../stats/counters.ts";
 import { typeCounter } from "../stats/layout.ts";
 import type { BatchLaneInit } from "../supervisor/messages.ts";
-import { laneCount } from "../supervisor/topology.ts";
+import { laneCount } from "../config/batch-lanes.ts";
 import { JetStreamPublisher } from "../bus/publisher.ts";
 import { durableName, StoreConsumer } from "../bus/consumer.ts";
 import { PendingBatch } from "../bus/pending-batch.ts";

@@ -8,7 +8,7 @@ import { TABLES } from "../storage/types.ts";
 import type { Logger } from "../log/logger.ts";
 import type { RunInfo, RunMarker } from "./run-marker.ts";
 import { getVenue } from "../venues/registry.ts";
-import { laneCount } from "./topology.ts";
+import { laneCount } from "../config/batch-lanes.ts";
 import type { EngineDownGap, EngineDownPlan } from "./messages.ts";
 
 /**

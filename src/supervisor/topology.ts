@@ -1,3 +1,4 @@
+import { laneCount } from "../config/batch-lanes.ts";
 import type { Config } from "../config/schema.ts";
 import { VENUE_KEYS, venueWorkerCount, type VenueKey } from "../config/venue-keys.ts";
 import type { RecordType } from "../records/types.ts";
@@ -77,12 +78,6 @@ export function shardSymbols(symbols: readonly string[], n: number): string[][] 
 
 /** The thread that runs the lanes of every `shared` type. */
 export const SHARED_BATCH_THREAD = "batch:shared:0";
-
-/** The lanes a type has: its own batch workers, 1 when it shares the shared thread, 0 when disabled. */
-export function laneCount(config: Config, type: RecordType): number {
-  const n = config.batch_workers[type];
-  return n === "shared" ? 1 : n;
-}
 
 /** The id of the batch thread that runs lane `index` of `type`. */
 export function batchThreadOf(config: Config, type: RecordType, index: number): string {
