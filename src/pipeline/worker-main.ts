@@ -23,8 +23,8 @@ export interface ThreadWorker {
  *
  * Each kind's entry (workers/*.worker.ts) imports only its own worker's modules and hands
  * `create` in, so an ingest thread does not load the NATS and ClickHouse clients and a batch
- * thread does not load the venues: each module graph costs every thread that loads it memory
- * (README, "Threads and memory").
+ * thread does not load the venues; neither loads the simulator (test/venues/seam.test.ts): each
+ * module graph costs every thread that loads it memory (README, "Threads and memory").
  */
 export async function runWorker<I extends WorkerInit>(init: I, port: MessagePort, create: (init: I, port: MessagePort, log: Logger) => ThreadWorker): Promise<void> {
   // The masked values live per thread: each worker registers them before it logs anything.

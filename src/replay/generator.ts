@@ -1,5 +1,5 @@
 import { VENUE_KEYS } from "../config/venue-keys.ts";
-import { getVenue } from "../venues/registry.ts";
+import { getVenueSim } from "../venues/sim-registry.ts";
 import type { SimAsset } from "./generated-book.ts";
 import type { RecordedLine } from "./recording.ts";
 
@@ -46,7 +46,7 @@ export function generatedFiles(count: number): Map<string, () => RecordedLine[]>
   const assets = generatedAssets(count);
   const files = new Map<string, () => RecordedLine[]>();
   // Venue keys of one venue carry the same generator (binance_spot and binance_derivatives: one Binance).
-  for (const generator of new Set(VENUE_KEYS.map((venue) => getVenue(venue).generator))) {
+  for (const generator of new Set(VENUE_KEYS.map((venue) => getVenueSim(venue).generator))) {
     for (const [name, lines] of generator.files(assets)) files.set(name, lines);
   }
   return files;

@@ -78,7 +78,16 @@ export interface SimVenue {
 
 export type StartSimVenue = (env: SimEnvironment) => SimVenue;
 
-/** A venue folder's part of the built-in generator (its sim-generator.ts), for the venue keys whose definitions carry it. */
+/**
+ * What the simulator needs of a venue (src/venues/sim-registry.ts): its simulated server and
+ * its part of the built-in generator. Venue keys of one server carry the same pair.
+ */
+export interface VenueSim {
+  readonly start: StartSimVenue;
+  readonly generator: SimGenerator;
+}
+
+/** A venue folder's part of the built-in generator (its sim-generator.ts). */
 export interface SimGenerator {
   /**
    * The fixture files (recordings, `reference/` metadata) the venue's generated markets stand in

@@ -1,6 +1,6 @@
 import type { Server } from "bun";
 import { VENUE_KEYS, type VenueKey } from "../config/venue-keys.ts";
-import { getVenue } from "../venues/registry.ts";
+import { getVenueSim } from "../venues/sim-registry.ts";
 import type { FeedFrame } from "./feed.ts";
 import type { Shifts } from "./frame-template.ts";
 import { FeedPump, type PumpFeed } from "./feed-pump.ts";
@@ -342,13 +342,13 @@ class VenueSimulator implements Simulator {
 }
 
 /**
- * Starts each venue's simulated server once: venue keys whose definitions carry the same start
- * function share the SimVenue it returns.
+ * Starts each venue's simulated server once: venue keys that carry the same start function
+ * (src/venues/sim-registry.ts) share the SimVenue it returns.
  */
 function startVenues(env: SimEnvironment): Readonly<Record<VenueKey, SimVenue>> {
   const started = new Map<StartSimVenue, SimVenue>();
   const of = (venue: VenueKey): SimVenue => {
-    const start = getVenue(venue).sim;
+    const start = getVenueSim(venue).start;
     const sim = started.get(start) ?? start(env);
     started.set(start, sim);
     return sim;

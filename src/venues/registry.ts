@@ -16,7 +16,8 @@ export const DEFAULT_TUNING: EngineTuning = { ...CONNECTION_TUNING, ...BINANCE_T
 /**
  * Every venue, one line each (SPEC section 1 table); each definition lives in its venue folder
  * (`src/venues/<venue>/definition.ts`) and supplies everything venue-specific
- * (venue-definition.ts). Adding a venue: one folder, one line here (and its tuning above).
+ * (venue-definition.ts). Adding a venue: one folder, one line here (and its tuning above), and
+ * one in sim-registry.ts for its simulated server and generator.
  */
 export const VENUES: Readonly<Record<VenueKey, VenueDefinition<EngineTuning>>> = {
   binance_spot: binanceSpot,

@@ -1,6 +1,5 @@
 import type { VenueConfig, VenueKey } from "../config/schema.ts";
 import type { DataType, Exchange, MarketType } from "../records/types.ts";
-import type { SimGenerator, StartSimVenue } from "../replay/sim-venue.ts";
 import type { HistorySpan, PollStamp } from "./connection/missed-buckets.ts";
 import type { VenueRestLimits } from "./connection/rest-budget.ts";
 import type { VenueTradeBackfill } from "./connection/trade-pages.ts";
@@ -11,9 +10,10 @@ import type { ConnectLimit, Instrument, InstrumentMap, Normalizer, NormalizerOpt
 /**
  * What a venue is to the engine: everything venue-specific that code outside the venue's folder
  * needs (its connections, polls, instrument metadata, recovery after a hole, config checks,
- * normalizer, simulated server and generator). Each venue folder's definition.ts builds one per
- * venue key and the registry lists them; nothing outside a venue folder and the registry
- * branches on a venue's name.
+ * normalizer). Each venue folder's definition.ts builds one per venue key and the registry
+ * lists them; nothing outside a venue folder and the registries branches on a venue's name.
+ * Its simulated server and generator are listed apart (sim-registry.ts), so the threads that
+ * collect do not load the simulator.
  */
 
 /**
@@ -133,16 +133,6 @@ export interface VenueDefinition<T extends object = object> {
    */
   configErrors?(config: VenueConfig, env: Readonly<Record<string, string | undefined>>): string[];
   createNormalizer(options: NormalizerOptions): Normalizer;
-  /**
-   * Starts the venue's simulated server (the venue folder's sim-venue.ts). Venue keys of one
-   * server carry the same function and share what it starts (okx_spot and okx_derivatives: one OKX).
-   */
-  readonly sim: StartSimVenue;
-  /**
-   * The venue's part of the built-in generator (the venue folder's sim-generator.ts): the
-   * fixture files its generated markets stand in for. Venue keys of one server carry the same one.
-   */
-  readonly generator: SimGenerator;
   /**
    * Whether a captured line's URL is this venue's (its hosts, old ones included, or the
    * simulator's `/<key>` prefix): how `--replay DIR` assigns a capture's lines (url-claims.ts).

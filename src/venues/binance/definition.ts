@@ -9,8 +9,6 @@ import { BINANCE_DERIVATIVES_LISTING, BINANCE_SPOT_LISTING } from "./listing.ts"
 import type { BinanceTuning } from "./tuning.ts";
 import { BinanceNormalizer } from "./normalizer.ts";
 import { binanceRestLimits } from "./rest-weights.ts";
-import { binanceGenerator } from "./sim-generator.ts";
-import { startBinanceSim } from "./sim-venue.ts";
 
 /**
  * Binance spot and USDⓈ-M futures (SPEC section 1 table): books synced from REST depth
@@ -61,8 +59,6 @@ export const binanceSpot: VenueDefinition<BinanceTuning> = {
     gap_market_type: "spot",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_spot", options),
-  sim: startBinanceSim,
-  generator: binanceGenerator,
   claims: claimsByHost("binance_spot", (host, path) => isBinanceHost(host) && !isBinanceFutures(host, path)),
   recording_file: "binance_spot.jsonl",
 };
@@ -89,8 +85,6 @@ export const binanceDerivatives: VenueDefinition<BinanceTuning> = {
     gap_market_type: "perpetual",
   },
   createNormalizer: (options) => new BinanceNormalizer("binance_derivatives", options),
-  sim: startBinanceSim,
-  generator: binanceGenerator,
   claims: claimsByHost("binance_derivatives", (host, path) => isBinanceHost(host) && isBinanceFutures(host, path)),
   recording_file: "binance_derivatives.jsonl",
 };

@@ -7,8 +7,6 @@ import { deribitConnectionConfigErrors, DERIBIT_WORKER_REQUESTS_PER_S } from "./
 import { DERIBIT_LISTING } from "./listing.ts";
 import { DeribitNormalizer } from "./normalizer.ts";
 import { DERIBIT_REST_LIMITS } from "./rest-weights.ts";
-import { deribitGenerator } from "./sim-generator.ts";
-import { startDeribitSim } from "./sim-venue.ts";
 
 /**
  * Deribit: the DVOL volatility index (SPEC section 1 table), one per currency. A hole is filled
@@ -47,8 +45,6 @@ export const deribitDerivatives: VenueDefinition<DeribitTuning> = {
   },
   configErrors: (config) => deribitConnectionConfigErrors(config),
   createNormalizer: (options) => new DeribitNormalizer(options),
-  sim: startDeribitSim,
-  generator: deribitGenerator,
   claims: claimsByHost("deribit_derivatives", (host) => onDomain(host, "deribit.com")),
   recording_file: "deribit.jsonl",
 };

@@ -11,8 +11,6 @@ import { OKX_SPOT_LISTING, OKX_SWAP_LISTING } from "./listing.ts";
 import { OkxNormalizer } from "./normalizer.ts";
 import { okxLoginConfigErrors } from "./requests.ts";
 import { OKX_REST_LIMITS } from "./rest-weights.ts";
-import { okxGenerator } from "./sim-generator.ts";
-import { startOkxSim } from "./sim-venue.ts";
 
 /**
  * OKX spot and swaps (SPEC section 1 table): books checked by sequence and CRC32 and resynced
@@ -70,8 +68,6 @@ export const okxSpot: VenueDefinition<OkxTuning> = {
   ingest: ingest("spot"),
   configErrors: (config, env) => okxConfigErrors("okx_spot", config, env),
   createNormalizer: (options) => new OkxNormalizer(true, options),
-  sim: startOkxSim,
-  generator: okxGenerator,
   claims: claimsByHost("okx_spot", isOkxHost),
   recording_file: "okx.jsonl",
 };
@@ -90,8 +86,6 @@ export const okxDerivatives: VenueDefinition<OkxTuning> = {
   ingest: ingest("perpetual"),
   configErrors: (config, env) => okxConfigErrors("okx_derivatives", config, env),
   createNormalizer: (options) => new OkxNormalizer(false, options),
-  sim: startOkxSim,
-  generator: okxGenerator,
   claims: claimsByHost("okx_derivatives", isOkxHost),
   recording_file: "okx.jsonl",
 };
