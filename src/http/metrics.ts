@@ -39,6 +39,7 @@ export class MetricsExporter {
   private readonly venueRequestPeak = this.gauge("spectra_venue_ws_requests_peak_per_second", "Most requests one connection of the venue sent within one second.", ["venue"]);
   private readonly venueIncidents = this.counter("spectra_venue_ws_incidents_total", "1008 closes, shutdown notices, silences and refused requests (the first error reply of an incident) on the venue's connections.", ["venue"]);
   private readonly venueBackfillFailures = this.counter("spectra_trade_backfill_failures_total", "Trade backfills after a gap that stopped short (refused, stuck, past the page bound) per venue.", ["venue"]);
+  private readonly venueNormalizerExceptions = this.counter("spectra_venue_normalizer_exceptions_total", "Frames the venue's normalizer threw on (a bug in its code): each dropped and logged, the books resynced.", ["venue"]);
   private readonly venueStartFailures = this.counter("spectra_venue_start_failures_total", "Failed starts of the venue's ingest shards (each tried again with backoff; /health names the last error).", ["venue"]);
   private readonly venueRestWeight = this.counter("spectra_venue_rest_weight_total", "REST weight drawn from the venue's budget (venue units).", ["venue"]);
   private readonly venueRestQueue = this.gauge("spectra_venue_rest_queue", "REST requests waiting for the venue's budget.", ["venue"]);
@@ -129,6 +130,7 @@ export class MetricsExporter {
       this.venueRestWeight.inc({ venue }, v.rest.weight_used);
       this.venueBackfillFailures.inc({ venue }, v.trade_backfill_failures);
       this.venueStartFailures.inc({ venue }, v.start_failures);
+      this.venueNormalizerExceptions.inc({ venue }, v.normalizer_exceptions);
       this.venueRestQueue.set({ venue }, v.rest.queue);
       this.venueRestBlocked.set({ venue }, v.rest.blocked_ms / 1000);
       for (const o of v.rest.poll_overloads) this.venuePollOverload.set({ venue, limit: o.limit }, o.asked / o.sustained);

@@ -51,6 +51,8 @@ export interface VenueStats {
   readonly trade_backfill_failures: number;
   /** Failed starts of the venue's shards, each tried again with backoff; /health names the last error. */
   readonly start_failures: number;
+  /** Frames the venue's normalizer threw on (a bug): each dropped, the shard and its neighbours kept running, the books resynced; logged. */
+  readonly normalizer_exceptions: number;
   readonly rest: VenueRestStats;
   /** The venue's resolved symbols and its instrument refreshes (src/supervisor/instrument-refresh.ts). */
   readonly symbols: VenueSymbolStats;

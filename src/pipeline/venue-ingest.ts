@@ -60,8 +60,9 @@ export async function startVenueIngest(
   const restWeight = slot("rest_weight");
   const rest429 = slot("rest_429");
   const rest418 = slot("rest_418");
+  const normalizerExceptions = slot("normalizer_exceptions");
   const record = record_dir === null ? undefined : new CaptureWriter(record_dir, `${shard.venue}-${shard.index}`);
-  const local = { frames: 0, last_ms: 0, connected: false };
+  const local = { frames: 0, last_ms: 0, connected: false, threw: 0 };
   // This shard's share of the venue family's connection-attempt limit.
   const limit = getVenue(shard.venue).connect_limit;
   const limiter = limit === undefined ? undefined : splitConnectLimit(limit, shard.connect_shares);
@@ -123,6 +124,18 @@ export async function startVenueIngest(
       // Every error reply; the first of each incident also comes as `incident` (logged there).
       venueError() {
         counters.add(errorEvents, 1);
+      },
+      // Each throw is counted; one line per resync (at most one a minute) names the last error
+      // and the frames dropped since the previous line.
+      normalizerThrew(error, url, resynced) {
+        counters.add(normalizerExceptions, 1);
+        local.threw++;
+        if (!resynced) return;
+        log.error(
+          { venue: shard.venue, url, err: error, dropped_frames: local.threw },
+          "venue normalizer threw on a frame (a bug): the frame is dropped, the shard's books resync, the other venues in the thread are untouched",
+        );
+        local.threw = 0;
       },
     },
   });

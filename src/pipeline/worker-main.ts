@@ -19,7 +19,8 @@ export interface ThreadWorker {
  * What every worker thread runs: register the secrets its logs must mask, build the worker from
  * its init, report `ready`, stop on request, and turn anything unexpected into one `fatal` report
  * and a non-zero exit, so the supervisor restarts it. Errors are caught here once, not in the hot
- * paths.
+ * paths, but for a venue normalizer's throw, which the ingest runner contains to its frame
+ * (src/venues/ingest.ts `push`) so one venue's bug does not restart every venue of a thread.
  *
  * Each kind's entry (workers/*.worker.ts) imports only its own worker's modules and hands
  * `create` in, so an ingest thread does not load the NATS and ClickHouse clients and a batch

@@ -40,6 +40,8 @@ export const VENUE_COUNTERS = [
   "rest_418",
   /** Starts of a venue shard that failed (its metadata could not be read, say); each is tried again with backoff. */
   "start_failures",
+  /** Frames the venue's normalizer threw on (a bug): each dropped, the shard kept running (src/venues/ingest.ts). */
+  "normalizer_exceptions",
   /** Trade backfills after a gap that stopped short: refused, stuck on one page, or past the page bound (src/venues/trade-gaps.ts). */
   "trade_backfill_failures",
   /** Symbols the venue's ingest workers collect now (resolved from the config and the venue's metadata). */

@@ -168,6 +168,7 @@ export function buildStats(s: StatsInputs): StatsSnapshot {
       rate_limited: c.read(venueCounter(venue, "rest_429")) + c.read(venueCounter(venue, "rest_418")),
       trade_backfill_failures: c.read(venueCounter(venue, "trade_backfill_failures")),
       start_failures: c.read(venueCounter(venue, "start_failures")),
+      normalizer_exceptions: c.read(venueCounter(venue, "normalizer_exceptions")),
       rest: {
         weight_used: c.read(venueCounter(venue, "rest_weight")),
         weight_per_min: s.rates(venueCounter(venue, "rest_weight")) * 60,

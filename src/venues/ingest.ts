@@ -18,8 +18,14 @@ import { gapRecords, missedBucketGap } from "./gap-records.ts";
 import { TradeGaps } from "./trade-gaps.ts";
 import { fetchInstruments } from "./instruments.ts";
 import { DEFAULT_TUNING, getVenue, type EngineTuning } from "./registry.ts";
-import type { BookHealth, Instrument, InstrumentMap, Normalizer } from "./types.ts";
+import type { BookHealth, Instrument, InstrumentMap, Normalizer, RawFrame } from "./types.ts";
 import type { VenueDefinition, VenuePoll, VenueRequest } from "./venue-definition.ts";
+
+/**
+ * Least ms between two resyncs of every book after the normalizer threw: a bug that throws on
+ * every frame of some channel must not keep the books from ever going live.
+ */
+export const THROW_RESYNC_MS = 60_000;
 
 /** A history body being pushed: its records count only inside the missed buckets of its task. */
 interface Backfill {
@@ -50,6 +56,8 @@ export interface IngestStats {
   incident?(incident: ConnectionIncident): void;
   /** An error reply from the venue or a venue limit reached (counted; incidents go to `incident`). */
   venueError?(event: VenueErrorEvent): void;
+  /** The normalizer threw on a frame from `url`, which is dropped; `resynced`: every book of the shard resyncs. */
+  normalizerThrew?(error: Error, url: string, resynced: boolean): void;
 }
 
 export interface IngestOptions {
@@ -109,6 +117,8 @@ export class IngestRunner {
   /** Set while a history body is pushed (pollHistory). */
   private backfill: Backfill | undefined;
   private stopped = false;
+  /** When the books last resynced because the normalizer threw (THROW_RESYNC_MS). */
+  private throwResyncMs = -Infinity;
   private firstPoll: ReturnType<typeof setTimeout> | undefined;
   private readonly venue: VenueDefinition<EngineTuning>;
   /** Recovery requests of a venue that paces them (`ingest.recover_per_s`). */
@@ -288,8 +298,29 @@ export class IngestRunner {
     this.options.stats?.messagesIn(1, recv);
     const normalizer = this.normalizer;
     if (!normalizer) return;
-    normalizer.push({ source: "ws", url, recv_ts_ms: recv, raw: text });
+    this.push(normalizer, { source: "ws", url, recv_ts_ms: recv, raw: text });
     this.serviceRequests(normalizer);
+  }
+
+  /**
+   * Feeds one frame. A normalizer never throws on bad input (types.ts), so a throw is a bug in
+   * the venue's code: the frame is dropped and reported, the shard and the venues beside it in
+   * the thread keep running (a thread restart would reconnect all of them), and every book of
+   * the shard resyncs, at most once per THROW_RESYNC_MS, since the throw may have left one
+   * half-updated.
+   */
+  private push(normalizer: Normalizer, frame: RawFrame): void {
+    try {
+      normalizer.push(frame);
+    } catch (error) {
+      const now = Date.now();
+      const resync = now - this.throwResyncMs >= THROW_RESYNC_MS;
+      if (resync) {
+        this.throwResyncMs = now;
+        normalizer.resyncBooks();
+      }
+      this.options.stats?.normalizerThrew?.(error instanceof Error ? error : new Error(String(error)), frame.url, resync);
+    }
   }
 
   private serviceRequests(normalizer: Normalizer): void {
@@ -374,7 +405,7 @@ export class IngestRunner {
     const normalizer = this.normalizer;
     if (!normalizer) return;
     this.options.record?.write("http", url, recv, body);
-    normalizer.push({ source: "http", url, recv_ts_ms: recv, raw: body });
+    this.push(normalizer, { source: "http", url, recv_ts_ms: recv, raw: body });
     this.serviceRequests(normalizer);
   }
 

@@ -95,6 +95,12 @@ export interface Normalizer {
   setSymbols?(symbols: readonly string[]): void;
   /** Marks every book of this normalizer stale (connection lost) so diffs resync. */
   connectionLost(recv_ts_ms: number): void;
+  /**
+   * Restarts every book with the connection still up, as a broken chain restarts one: its next
+   * `takeSnapshotRequests` or `takeResubscribeRequests` asks for them all. The ingest runner
+   * calls it after `push` threw, which may have left a book half-updated.
+   */
+  resyncBooks(): void;
   readonly stats: NormalizerStats;
   bookHealth(): BookHealth[];
   /** Every book's `verify` (levels, chain, checksum); walks whole books, so not per frame. */

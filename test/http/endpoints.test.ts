@@ -37,6 +37,7 @@ function fixture() {
   counters.add(counters.slot(venueCounter("binance_spot", "rest_429")), 2);
   counters.add(counters.slot(venueCounter("binance_spot", "rest_418")), 1);
   counters.add(counters.slot(venueCounter("binance_spot", "start_failures")), 6);
+  counters.add(counters.slot(venueCounter("binance_spot", "normalizer_exceptions")), 3);
   counters.set(counters.slot(venueCounter("binance_derivatives", "symbols")), 212);
   counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_added")), 3);
   counters.add(counters.slot(venueCounter("binance_derivatives", "symbols_removed")), 1);
@@ -106,6 +107,8 @@ describe("HTTP endpoints", () => {
     expect(body.venues.binance_spot.rate_limited).toBe(3);
     expect(body.venues.binance_spot.start_failures).toBe(6);
     expect(body.venues.okx_spot.start_failures).toBe(0);
+    expect(body.venues.binance_spot.normalizer_exceptions).toBe(3);
+    expect(body.venues.okx_spot.normalizer_exceptions).toBe(0);
     expect(body.venues.binance_spot.rest).toEqual({ weight_used: 2525, weight_per_min: 600, queue: 7, responses_429: 2, responses_418: 1, blocked_ms: 90_000, block_status: 418, poll_overloads: [] });
     expect(body.venues.okx_spot.rest).toEqual({ weight_used: 0, weight_per_min: 0, queue: 0, responses_429: 0, responses_418: 0, blocked_ms: 0, block_status: 0, poll_overloads: [] });
     expect(body.venues.binance_derivatives.rest.poll_overloads).toEqual([{ limit: "futures_data", asked: 1000, sustained: 720, symbols_fit: 360 }]);
@@ -176,6 +179,7 @@ describe("HTTP endpoints", () => {
     expect(binance("spectra_venue_rest_weight_total")).toEqual([{ value: "2525", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_queue")).toEqual([{ value: "7", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_start_failures_total")).toEqual([{ value: "6", labels: { venue: "binance_spot" } }]);
+    expect(binance("spectra_venue_normalizer_exceptions_total")).toEqual([{ value: "3", labels: { venue: "binance_spot" } }]);
     expect(binance("spectra_venue_rest_blocked_seconds")).toEqual([{ value: "90", labels: { venue: "binance_spot" } }]);
     // Only the overloaded limit has a series: asked 1,000 over 720 sustained.
     expect(byName.get("spectra_venue_poll_overload_ratio")?.metrics).toEqual([{ value: String(1000 / 720), labels: { venue: "binance_derivatives", limit: "futures_data" } }]);

@@ -37,7 +37,7 @@ function promtoolRun(...args: string[]): { code: number; out: string } {
 withPromtool("promtool", () => {
   test("the rules and the Prometheus config pass promtool check", () => {
     const rules = promtoolRun("check", "rules", "alerts.yml");
-    expect(rules.out).toContain("SUCCESS: 21 rules found");
+    expect(rules.out).toContain("SUCCESS: 22 rules found");
     expect(rules.code).toBe(0);
     const config = promtoolRun("check", "config", "prometheus.yml");
     expect(config.code).toBe(0);
@@ -91,6 +91,7 @@ test("every alert fires on a Spectra metric with a severity, a summary and a des
     "SpectraInsertErrors",
     "SpectraNatsDown",
     "SpectraNoData",
+    "SpectraNormalizerExceptions",
     "SpectraPollsOverloaded",
     "SpectraRateLimited",
     "SpectraRecordsDropped",
@@ -167,7 +168,7 @@ describe("a running engine exports every metric the rules and the dashboard name
       return new Map(families.map((f) => [f.name, f.metrics.length]));
     };
     const named = metricFamilies([...alertRules().map((r) => r.expr), ...dashboardPanels().flatMap((p) => p.targets?.map((t) => t.expr) ?? [])]);
-    expect(named.size).toBe(41);
+    expect(named.size).toBe(42);
     await waitFor("a tiering lag exported", async () => ((await exported()).get("spectra_tiering_lag_seconds") ?? 0) > 0, 60_000);
     const families = await exported();
     const missing = [...named].filter((n) => !families.has(n));

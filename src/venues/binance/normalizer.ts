@@ -148,6 +148,10 @@ export class BinanceNormalizer implements Normalizer {
 
   connectionLost(_recv_ts_ms: number): void {
     // The reconnect gap itself is the connection layer's record; here the chains just restart.
+    this.resyncBooks();
+  }
+
+  resyncBooks(): void {
     for (const book of this.books.values()) {
       book.restart();
       book.resyncs++;

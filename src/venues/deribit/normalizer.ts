@@ -92,6 +92,10 @@ export class DeribitNormalizer implements Normalizer {
     // No local state survives a connection here: indices are stateless pushes.
   }
 
+  resyncBooks(): void {
+    // No books.
+  }
+
   bookHealth(): BookHealth[] {
     return [];
   }

@@ -153,6 +153,15 @@ export class OkxNormalizer implements Normalizer {
     }
   }
 
+  resyncBooks(): void {
+    // `restart` asks for a resubscribe, which is what brings a new snapshot on an open connection.
+    for (const book of this.books.values()) {
+      book.restart();
+      book.resyncs++;
+      this.resubscribeQueue.add(book);
+    }
+  }
+
   bookHealth(): BookHealth[] {
     return [...this.books.values()].map((b) => b.health());
   }
