@@ -3,7 +3,7 @@ import type { Server } from "bun";
 import type { ClickHouseClient } from "@clickhouse/client";
 import type { Logger } from "../log/logger.ts";
 import { createClickHouseHttpHandler } from "./clickhouse-http.ts";
-import { isLoopbackHost, systemLoopbackAliases } from "./security.ts";
+import { isLoopbackHost } from "./security.ts";
 
 /**
  * The second listener: ClickHouse's HTTP interface on `http.clickhouse_port`
@@ -14,6 +14,8 @@ export interface ClickHouseServerInput {
   /** 0 disables it. */
   readonly port: number;
   readonly auth_token: string;
+  /** Names besides localhost and loopback addresses it answers when bound to loopback (security.ts `systemLoopbackAliases`). */
+  readonly loopback_aliases: ReadonlySet<string>;
   readonly max_body_bytes: number;
   readonly timeout_ms: number;
   /** Two clients of its own on the embedded store: readonly = 1 and readonly = 2 stay on them. */
@@ -37,7 +39,7 @@ export async function startClickHouseServer(input: ClickHouseServerInput): Promi
     run_client: input.run_client,
     auth_token: input.auth_token,
     loopback_only: isLoopbackHost(input.host),
-    loopback_aliases: systemLoopbackAliases(),
+    loopback_aliases: input.loopback_aliases,
     max_body_bytes: input.max_body_bytes,
     timeout_ms: input.timeout_ms,
     version: row?.v ?? "unknown",

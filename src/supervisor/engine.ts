@@ -339,10 +339,12 @@ export class Engine {
           : (req: Request) => handleQuery(req, queryClient, { max_body_bytes: QUERY_MAX_BODY_BYTES, timeout_ms: cfg.clickhouse.request_timeout_ms });
       const exposed = exposureWarning(cfg.http.host, cfg.http.auth_token);
       if (exposed !== null) this.log.warn(exposed);
+      // Both listeners answer the same loopback names; /etc/hosts is read once, here.
+      const loopback_aliases = systemLoopbackAliases();
       const handler = createHttpHandler({ stats: () => this.stats(), health: () => this.health(), query, latency: () => latencySeries(this.counters) }, {
         auth_token: cfg.http.auth_token,
         loopback_only: isLoopbackHost(cfg.http.host),
-        loopback_aliases: systemLoopbackAliases(),
+        loopback_aliases,
       });
       this.server = startHttpServer(cfg.http.host, cfg.http.port, handler);
       if (queryClient !== null && cfg.http.clickhouse_port !== 0) {
@@ -354,6 +356,7 @@ export class Engine {
           host: cfg.http.host,
           port: cfg.http.clickhouse_port,
           auth_token: cfg.http.auth_token,
+          loopback_aliases,
           max_body_bytes: QUERY_MAX_BODY_BYTES,
           timeout_ms: cfg.clickhouse.request_timeout_ms,
           guard_client,

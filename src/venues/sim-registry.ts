@@ -1,4 +1,4 @@
-import type { VenueKey } from "../config/schema.ts";
+import type { VenueKey } from "../config/venue-keys.ts";
 import type { VenueSim } from "../replay/sim-venue.ts";
 import { binanceGenerator } from "./binance/sim-generator.ts";
 import { startBinanceSim } from "./binance/sim-venue.ts";

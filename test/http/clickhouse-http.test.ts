@@ -175,7 +175,7 @@ test("the listener reports the engine's version in errors; a port already taken 
   const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("") });
   const port = probe.port ?? 0;
   probe.stop(true);
-  const input = { host: "127.0.0.1", port, auth_token: "", max_body_bytes: 1 << 20, timeout_ms: 30_000, guard_client, run_client, log: createLogger("silent") };
+  const input = { host: "127.0.0.1", port, auth_token: "", loopback_aliases: new Set<string>(), max_body_bytes: 1 << 20, timeout_ms: 30_000, guard_client, run_client, log: createLogger("silent") };
   const started = await startClickHouseServer(input);
   if (started === null) throw new Error(`the ClickHouse HTTP interface did not bind port ${port}`);
   try {
